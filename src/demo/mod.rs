@@ -1,0 +1,428 @@
+//! The demo workspace: a deterministic synthetic portfolio, also used to
+//! make big workspaces for scale work (`cockpit demo --accounts 100000`).
+//!
+//! Every account draws from its own random stream (seed, account id), so the
+//! same seed and day give the same book at any size and in any order.
+
+mod names;
+pub mod rng;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+
+use crate::domain::followup::{lifecycle_follow_ups, ticket_follow_up};
+use crate::domain::health::{combine, score_signals, Signals, MODEL_VERSION};
+use crate::domain::rollup::derive_row;
+use crate::domain::{
+    Account, AccountId, Activity, ActivityKind, Contact, HealthHistory, HealthSnapshot, KeyPerson, NpsResponse,
+    Outcome, OutcomeKind, Segment, Stage, Team, Ticket, TicketPriority, TicketStatus,
+};
+use crate::store::{Batch, StageTotals, Store, StoreError, WorkspaceMeta, YearSeries};
+use rng::Rng;
+
+/// Accounts in the default demo.
+pub const DEFAULT_ACCOUNTS: u64 = 150;
+/// Seed of the default demo.
+pub const DEFAULT_SEED: u64 = 42;
+/// ARR at or above which an account counts as high-value in the demo.
+pub const HIGH_VALUE_ARR: u64 = 100_000;
+/// Days of daily health history.
+pub const HISTORY_DAYS: i64 = 365;
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct DemoSpec {
+    /// Number of accounts.
+    pub accounts: u64,
+    /// Random seed.
+    pub seed: u64,
+    /// The moment the portfolio is generated for.
+    pub now: DateTime<Utc>,
+}
+
+/// What was generated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Generated {
+    /// Accounts written.
+    pub accounts: u64,
+    /// Tickets written.
+    pub tickets: u64,
+    /// Follow-ups written.
+    pub follow_ups: u64,
+}
+
+/// Child ids carry the top bit so they never meet ids from `Store::next_id`.
+fn child_id(account: u64, n: u64) -> u64 {
+    (1 << 63) | (account << 16) | n
+}
+
+enum Fate {
+    Active,
+    Churned(NaiveDate),
+    Renewed(NaiveDate),
+}
+
+/// Generates the portfolio into an empty store, in batches.
+pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError> {
+    let mut totals = StageTotals::default();
+    let mut out = Generated::default();
+    let mut batch = Batch::default();
+    for id in 1..=spec.accounts {
+        let g = account(spec, id);
+        out.accounts += 1;
+        out.tickets += g.tickets.len() as u64;
+        batch.put_account(&g.account);
+        for t in &g.tickets {
+            batch.put_ticket(t);
+        }
+        for c in &g.contacts {
+            batch.put_contact(c);
+        }
+        for n in &g.nps {
+            batch.put_nps(n);
+        }
+        for a in &g.activities {
+            batch.put_activity(a);
+        }
+        for (year, s) in &g.series {
+            batch.put_series(g.account.id, *year, s);
+        }
+        batch.put_snapshot(&g.snapshot);
+        let row = derive_row(&g.account, &g.history, &g.tickets, &g.activities);
+        batch.put_row(None, &row, &mut totals);
+        // Follow-ups from the same rules the cockpit applies.
+        let mut n = 0;
+        let mut drafts = lifecycle_follow_ups(&g.account, spec.now);
+        drafts.extend(g.tickets.iter().filter_map(|t| ticket_follow_up(t, &g.account, HIGH_VALUE_ARR, spec.now)));
+        for d in drafts {
+            n += 1;
+            batch.put_follow_up(&d.into_follow_up(child_id(id, 0x8000 + n)), None);
+        }
+        out.follow_ups += n;
+        if batch.len() > 20_000 {
+            store.apply(std::mem::take(&mut batch))?;
+        }
+    }
+    batch.put_totals(&totals);
+    store.apply(batch)?;
+    // The description goes last: its presence marks a complete workspace.
+    store.set_workspace(&WorkspaceMeta {
+        name: if spec.accounts == DEFAULT_ACCOUNTS && spec.seed == DEFAULT_SEED {
+            "demo".into()
+        } else {
+            format!("demo-{}", spec.accounts)
+        },
+        demo_seed: Some(spec.seed),
+        created: spec.now,
+    })?;
+    store.flush()?;
+    Ok(out)
+}
+
+struct GenAccount {
+    account: Account,
+    tickets: Vec<Ticket>,
+    contacts: Vec<Contact>,
+    nps: Vec<NpsResponse>,
+    activities: Vec<Activity>,
+    series: Vec<(i32, YearSeries)>,
+    history: HealthHistory,
+    snapshot: HealthSnapshot,
+}
+
+fn person(rng: &mut Rng) -> (String, String) {
+    let first = *rng.pick(names::FIRST);
+    let last = *rng.pick(names::LAST);
+    (format!("{first} {last}"), format!("{}.{}", first.to_lowercase(), last.to_lowercase()))
+}
+
+fn account(spec: &DemoSpec, id: u64) -> GenAccount {
+    let mut rng = Rng::new(spec.seed, id);
+    let now = spec.now;
+    let today = now.date_naive();
+    let aid = AccountId(id);
+
+    let a_name = *rng.pick(names::COMPANY_A);
+    let b_name = *rng.pick(names::COMPANY_B);
+    let combos = (names::COMPANY_A.len() * names::COMPANY_B.len()) as u64;
+    let name = if id <= combos / 4 { format!("{a_name} {b_name}") } else { format!("{a_name} {b_name} {id}") };
+    let domain = format!("{}{}.example", a_name.to_lowercase(), b_name.to_lowercase());
+    let segment = match rng.f32() {
+        x if x < 0.12 => Segment::Enterprise,
+        x if x < 0.42 => Segment::MidMarket,
+        _ => Segment::Smb,
+    };
+    let (arr, seats, plan) = match segment {
+        Segment::Enterprise => (rng.range(100, 600) as u64 * 1000, rng.range(200, 2000) as u32, "Enterprise"),
+        Segment::MidMarket => (rng.range(20, 100) as u64 * 1000, rng.range(40, 300) as u32, "Business"),
+        Segment::Smb if rng.chance(0.05) => (0, rng.range(1, 5) as u32, "Free"),
+        Segment::Smb => (rng.range(2, 20) as u64 * 1000, rng.range(3, 40) as u32, *rng.pick(&names::PLANS[..2])),
+    };
+
+    // Fate and tenure.
+    let fate = match rng.f32() {
+        x if x < 0.12 => Fate::Churned(today - Duration::days(rng.range(5, 330))),
+        x if x < 0.22 => Fate::Renewed(today - Duration::days(rng.range(1, 45))),
+        _ => Fate::Active,
+    };
+    let startup = matches!(fate, Fate::Active) && rng.chance(0.14);
+    let tenure = if startup {
+        match rng.f32() {
+            x if x < 0.3 => rng.range(0, 3),
+            x if x < 0.55 => rng.range(3, 14),
+            _ => rng.range(14, 60),
+        }
+    } else {
+        rng.range(120, 1100)
+    };
+    let contract_start = match fate {
+        Fate::Churned(on) => on - Duration::days(365),
+        Fate::Renewed(on) => on,
+        Fate::Active => today - Duration::days(tenure),
+    };
+    let mut renewal_date = contract_start + Duration::days(365);
+    while renewal_date < today && matches!(fate, Fate::Active) {
+        renewal_date += Duration::days(365);
+    }
+    let days_to_renewal = (renewal_date - today).num_days();
+    let risk: f32 = match fate {
+        Fate::Churned(_) => 0.65 + 0.35 * rng.f32(),
+        Fate::Renewed(_) => 0.3 * rng.f32(),
+        Fate::Active if rng.chance(0.28) => 0.5 + 0.45 * rng.f32(),
+        Fate::Active => 0.4 * rng.f32(),
+    };
+    let stage = match fate {
+        Fate::Churned(_) => Stage::Churned,
+        Fate::Renewed(_) => Stage::Renewed,
+        Fate::Active if tenure < 3 => Stage::Handover,
+        Fate::Active if tenure < 14 => Stage::Delivery,
+        Fate::Active if tenure < 60 => Stage::Onboarding,
+        // Some accounts lag behind their renewal window: the queue flags them.
+        Fate::Active => match Stage::renewal_window(days_to_renewal) {
+            Some(s) if rng.chance(0.7) => s,
+            _ if rng.chance(0.15) => Stage::Expansion,
+            _ => Stage::Adoption,
+        },
+    };
+    let outcome = match fate {
+        Fate::Churned(on) => Some(Outcome { kind: OutcomeKind::Churned, on }),
+        Fate::Renewed(on) => Some(Outcome { kind: OutcomeKind::Renewed, on }),
+        Fate::Active => None,
+    };
+    // The last day the account was a customer with a score.
+    let end = match fate {
+        Fate::Churned(on) => on,
+        _ => today,
+    };
+    let end_now = end.and_hms_opt(17, 0, 0).unwrap().and_utc().min(now);
+
+    // Contacts and key people.
+    let mut contacts = Vec::new();
+    for c in 0..rng.range(2, 5) as u64 {
+        let (full, handle) = person(&mut rng);
+        contacts.push(Contact {
+            id: child_id(id, 0x1000 + c),
+            account_id: aid,
+            email: format!("{handle}@{domain}"),
+            title: if c == 0 { rng.pick(names::ROLES).to_string() } else { "User".into() },
+            name: full,
+            key_person: c == 0,
+        });
+    }
+    let key_people = contacts
+        .iter()
+        .filter(|c| c.key_person)
+        .map(|c| KeyPerson { name: c.name.clone(), role: c.title.clone(), email: c.email.clone() })
+        .collect();
+
+    // Timeline: at-risk accounts have gone quiet.
+    let last_touch_days = if risk > 0.6 { rng.range(18, 75) } else { rng.range(0, 14) };
+    let mut activities = Vec::new();
+    let mut back = last_touch_days;
+    for n in 0..rng.range(2, 7) as u64 {
+        let at = end_now - Duration::days(back) - Duration::hours(rng.range(0, 8));
+        if at.date_naive() < contract_start {
+            break;
+        }
+        let kind = *rng.pick(&[ActivityKind::Call, ActivityKind::Meeting, ActivityKind::Email, ActivityKind::Note]);
+        let summary = match kind {
+            ActivityKind::Call => "Check-in call: usage review",
+            ActivityKind::Meeting => "Quarterly business review",
+            ActivityKind::Email => "Shared the new reporting guide",
+            _ => "Internal note: champion is happy with rollout",
+        };
+        activities.push(Activity {
+            id: child_id(id, 0x2000 + n),
+            account_id: aid,
+            at,
+            kind,
+            summary: summary.into(),
+            author: names::OWNERS[(id % 3) as usize].into(),
+        });
+        back += rng.range(7, 30);
+    }
+    activities.sort_by_key(|a| a.at);
+
+    let tickets = tickets(&mut rng, aid, id, risk, end_now, &contacts);
+
+    // NPS answers, worse for riskier accounts.
+    let mut nps = Vec::new();
+    for n in 0..rng.range(0, 4) as u64 {
+        let on = end - Duration::days(rng.range(5, 330));
+        if on < contract_start {
+            continue;
+        }
+        let score = (9.5 - 7.5 * risk + 2.0 * (rng.f32() - 0.5)).round().clamp(0.0, 10.0) as u8;
+        nps.push(NpsResponse {
+            id: child_id(id, 0x3000 + n),
+            account_id: aid,
+            on,
+            score,
+            comment: String::new(),
+        });
+    }
+    nps.sort_by_key(|n| n.on);
+
+    // Today's signals from the records above, scored by the health model.
+    let escalated = tickets.iter().filter(|t| t.status.is_open() && t.escalated).count() as u32;
+    let signals = Signals {
+        usage_ratio: (1.15 - 0.9 * risk + 0.2 * (rng.f32() - 0.5)).max(0.0),
+        seat_utilisation: (0.95 - 0.7 * risk + 0.2 * (rng.f32() - 0.5)).clamp(0.0, 1.2),
+        days_since_contact: last_touch_days as u32,
+        open_tickets: tickets.iter().filter(|t| t.status.is_open()).count() as u32,
+        escalated_tickets: escalated,
+        nps: nps.last().map(|n| n.score),
+        days_past_due: if risk > 0.7 && rng.chance(0.4) { rng.range(10, 60) as u32 } else { 0 },
+    };
+    let factors = score_signals(&signals);
+    let final_score = combine(&factors).unwrap_or(50);
+    let snapshot = HealthSnapshot { account_id: aid, date: end, score: final_score, factors, model_version: MODEL_VERSION };
+
+    // A year of daily history ending on today's score: a slow wave, noise,
+    // and for risky accounts a drop some weeks before the end.
+    let start = (end - Duration::days(HISTORY_DAYS - 1)).max(contract_start);
+    let phase = rng.f32() * 6.28;
+    let drop_at = rng.range(10, 70);
+    let drop_size = if risk > 0.5 { 30.0 * risk } else { 0.0 };
+    let curve = |days_before_end: i64, noise: f32| -> f32 {
+        let t = days_before_end as f32;
+        let wave = 5.0 * (t / 40.0 + phase).sin();
+        let drop = if days_before_end < drop_at { 0.0 } else { drop_size };
+        wave + drop + noise
+    };
+    let total_days = (end - start).num_days().max(0);
+    let end_curve = curve(0, 0.0);
+    let mut series: Vec<(i32, YearSeries)> = Vec::new();
+    let mut scores = Vec::with_capacity(total_days as usize + 1);
+    for i in 0..=total_days {
+        let d = start + Duration::days(i);
+        let before = total_days - i;
+        let noise = if before == 0 { 0.0 } else { 3.0 * (rng.f32() - 0.5) };
+        let v = (final_score as f32 + curve(before, noise) - end_curve).round().clamp(0.0, 100.0) as u8;
+        if series.last().map(|(y, _)| *y) != Some(d.year()) {
+            series.push((d.year(), YearSeries::new(d.year())));
+        }
+        if let Some((_, s)) = series.last_mut() {
+            s.set(d, v);
+        }
+        scores.push(Some(v));
+    }
+    let history = HealthHistory { start: Some(start), scores };
+
+    let account = Account {
+        id: aid,
+        name,
+        domain,
+        segment,
+        industry: rng.pick(names::INDUSTRIES).to_string(),
+        region: rng.pick(names::REGIONS).to_string(),
+        owner: names::OWNERS[(id % 3) as usize].into(),
+        plan: plan.into(),
+        seats,
+        arr,
+        contract_start,
+        renewal_date,
+        stage,
+        key_people,
+        outcome,
+    };
+    GenAccount { account, tickets, contacts, nps, activities, series, history, snapshot }
+}
+
+/// Tickets in every state; open ones placed so the 24 h / 48 h / 5-day rules trip.
+fn tickets(rng: &mut Rng, aid: AccountId, id: u64, risk: f32, now: DateTime<Utc>, contacts: &[Contact]) -> Vec<Ticket> {
+    let count = rng.range(0, 3) + (risk * 4.0).round() as i64;
+    let mut out = Vec::new();
+    for n in 0..count as u64 {
+        let &(subject, complex, bug) = rng.pick(names::SUBJECTS);
+        let requester = contacts[rng.range(0, contacts.len() as i64) as usize].name.clone();
+        let team = if bug {
+            Team::Development
+        } else if subject.contains("discount") || subject.contains("pricing") || subject.contains("Invoice") {
+            Team::Sales
+        } else if rng.chance(0.2) {
+            Team::Unassigned
+        } else {
+            Team::Marketing
+        };
+        let h = Duration::hours;
+        // Open scenarios: hours since our last reply (None = our court).
+        let (status, since_ours) = match rng.f32() {
+            x if x < 0.30 => (*rng.pick(&[TicketStatus::Solved, TicketStatus::Closed]), Some(rng.range(200, 1400))),
+            x if x < 0.40 => (TicketStatus::New, None),
+            x if x < 0.55 => (TicketStatus::Open, None),
+            x if x < 0.62 => (TicketStatus::Hold, Some(rng.range(10, 300))),
+            _ => (TicketStatus::Pending, Some(*rng.pick(&[6, 20, 30, 47, 50, 72, 100, 130, 200]))),
+        };
+        let (last_agent_reply, last_customer_reply, created_at) = match since_ours {
+            Some(hours) => {
+                let ours = now - h(hours);
+                let theirs = ours - h(rng.range(1, 30));
+                (Some(ours), Some(theirs), theirs - h(rng.range(2, 48)))
+            }
+            None if status == TicketStatus::New => (None, None, now - h(rng.range(1, 30))),
+            None => {
+                let theirs = now - h(rng.range(1, 40));
+                let ours = theirs - h(rng.range(2, 48));
+                (Some(ours), Some(theirs), ours - h(rng.range(2, 48)))
+            }
+        };
+        let frustrated = status.is_open() && rng.chance(0.12 * risk);
+        out.push(Ticket {
+            id: child_id(id, 0x4000 + n),
+            account_id: aid,
+            subject: subject.into(),
+            status,
+            priority: if frustrated {
+                TicketPriority::High
+            } else {
+                *rng.pick(&[TicketPriority::Low, TicketPriority::Normal, TicketPriority::Normal, TicketPriority::High])
+            },
+            team,
+            requester,
+            created_at,
+            updated_at: [last_agent_reply, last_customer_reply].into_iter().flatten().max().unwrap_or(created_at),
+            last_customer_reply,
+            last_agent_reply,
+            seen_by_customer: since_ours.is_some() && rng.chance(0.7),
+            complex,
+            frustrated,
+            bug,
+            escalated: bug && rng.chance(0.5),
+            follow_ups_sent: u8::from(since_ours.is_some_and(|x| x > 72) && rng.chance(0.3)),
+        });
+    }
+    out
+}
+
+/// Opens the demo in `store`, generating it first when the store is empty.
+/// Returns whether it was generated now.
+pub fn ensure(store: &Store, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    if store.workspace()?.is_some() {
+        return Ok(false);
+    }
+    generate(store, &DemoSpec { accounts: DEFAULT_ACCOUNTS, seed: DEFAULT_SEED, now })?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,115 @@
+use std::collections::HashSet;
+
+use super::*;
+use crate::domain::followup::FollowUpKind;
+use chrono::TimeZone;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 9, 30, 0).unwrap()
+}
+
+fn demo() -> (tempfile::TempDir, Store, Generated) {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    let g = generate(&store, &DemoSpec { accounts: DEFAULT_ACCOUNTS, seed: DEFAULT_SEED, now: now() }).unwrap();
+    (tmp, store, g)
+}
+
+#[test]
+fn same_seed_same_book() {
+    let (_a, s1, g1) = demo();
+    let (_b, s2, g2) = demo();
+    assert_eq!(g1, g2);
+    let r1: Vec<_> = s1.rows().map(Result::unwrap).collect();
+    let r2: Vec<_> = s2.rows().map(Result::unwrap).collect();
+    assert_eq!(r1, r2);
+    let tmp = tempfile::tempdir().unwrap();
+    let s3 = Store::open(tmp.path()).unwrap();
+    generate(&s3, &DemoSpec { accounts: DEFAULT_ACCOUNTS, seed: 7, now: now() }).unwrap();
+    let r3: Vec<_> = s3.rows().map(Result::unwrap).collect();
+    assert_ne!(r1, r3, "another seed, another book");
+}
+
+#[test]
+fn covers_every_stage_segment_and_outcome() {
+    let (_t, store, g) = demo();
+    assert_eq!(g.accounts, DEFAULT_ACCOUNTS);
+    let accounts: Vec<Account> = store.accounts().map(Result::unwrap).collect();
+    let stages: HashSet<Stage> = accounts.iter().map(|a| a.stage).collect();
+    assert_eq!(stages.len(), 9, "every lifecycle stage is populated: {stages:?}");
+    let segments: HashSet<Segment> = accounts.iter().map(|a| a.segment).collect();
+    assert_eq!(segments.len(), 3);
+    let churned = accounts.iter().filter(|a| matches!(a.outcome, Some(Outcome { kind: OutcomeKind::Churned, .. }))).count();
+    let renewed = accounts.iter().filter(|a| matches!(a.outcome, Some(Outcome { kind: OutcomeKind::Renewed, .. }))).count();
+    assert!(churned >= 8 && renewed >= 8, "churned {churned}, renewed {renewed}");
+    let today = now().date_naive();
+    let live = |a: &&Account| a.stage.is_active() && a.stage != Stage::Renewed;
+    assert!(accounts.iter().filter(live).any(|a| (31..=90).contains(&a.days_to_renewal(today))));
+    assert!(accounts.iter().filter(live).any(|a| (0..=30).contains(&a.days_to_renewal(today))));
+    let totals = store.stage_totals().unwrap();
+    assert_eq!(totals.accounts(), DEFAULT_ACCOUNTS);
+    assert_eq!(totals.arr.iter().sum::<u64>(), accounts.iter().map(|a| a.arr).sum::<u64>());
+}
+
+#[test]
+fn a_year_of_history_that_ends_on_the_snapshot() {
+    let (_t, store, _) = demo();
+    let today = now().date_naive();
+    let mut full_year = 0;
+    let mut dropped = 0;
+    for row in store.rows().map(Result::unwrap) {
+        let snap = store.latest_snapshot(row.id).unwrap().unwrap();
+        assert_eq!(row.health, Some(snap.score), "row health is the latest snapshot");
+        let h = store.health_history(row.id, today - Duration::days(364), today).unwrap();
+        let known = h.scores.iter().flatten().count();
+        if known == 365 {
+            full_year += 1;
+        }
+        if snap.date == today {
+            assert_eq!(h.latest(), Some((today, snap.score)), "history ends on the snapshot");
+        }
+        if row.delta_30d().is_some_and(|d| d <= -10) {
+            dropped += 1;
+        }
+    }
+    assert!(full_year > 50, "{full_year} accounts with a full year");
+    assert!(dropped > 5, "{dropped} accounts with a visible drop");
+}
+
+#[test]
+fn tickets_in_every_state_and_every_rule_trips() {
+    let (_t, store, g) = demo();
+    assert!(g.tickets > 200);
+    let mut statuses = HashSet::new();
+    for a in store.accounts().map(Result::unwrap) {
+        for t in store.tickets(a.id).unwrap() {
+            statuses.insert(t.status);
+        }
+    }
+    assert_eq!(statuses.len(), TicketStatus::ALL.len());
+    let kinds: HashSet<FollowUpKind> =
+        store.follow_ups_before(now() + Duration::days(400)).map(|f| f.unwrap().kind).collect();
+    for k in [
+        FollowUpKind::TicketNoReply,
+        FollowUpKind::TicketSeen,
+        FollowUpKind::TicketClose,
+        FollowUpKind::EscalateManager,
+        FollowUpKind::EscalateEngineering,
+        FollowUpKind::Kickoff,
+        FollowUpKind::RenewalPrep,
+        FollowUpKind::RenewalSigning,
+    ] {
+        assert!(kinds.contains(&k), "no {k:?} follow-up in the demo");
+    }
+}
+
+#[test]
+fn ensure_generates_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    assert!(ensure(&store, now()).unwrap());
+    let id = store.first_rows(1).unwrap()[0].id;
+    store.set_stage(id, Stage::Renewed, "t", now()).unwrap();
+    assert!(!ensure(&store, now()).unwrap(), "an existing demo is kept, with its edits");
+    assert_eq!(store.row(id).unwrap().unwrap().stage, Stage::Renewed);
+}

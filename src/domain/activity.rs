@@ -1,0 +1,46 @@
+//! Activities on an account's timeline.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::account::AccountId;
+
+/// What kind of touch an activity was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// A written note (internal).
+    Note,
+    /// A phone or video call.
+    Call,
+    /// A meeting.
+    Meeting,
+    /// An email exchange.
+    Email,
+    /// The account moved on the lifecycle board.
+    StageChange,
+}
+
+impl ActivityKind {
+    /// Whether this activity is a two-way contact with the customer.
+    pub fn is_two_way(self) -> bool {
+        matches!(self, ActivityKind::Call | ActivityKind::Meeting | ActivityKind::Email)
+    }
+}
+
+/// One entry on an account's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Workspace id.
+    pub id: u64,
+    /// The account.
+    pub account_id: AccountId,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Kind of touch.
+    pub kind: ActivityKind,
+    /// One-line summary.
+    pub summary: String,
+    /// Who logged it.
+    pub author: String,
+}

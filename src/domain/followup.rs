@@ -1,0 +1,392 @@
+//! Follow-ups: dated to-dos with a reason, and the rules that raise them.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::account::{Account, AccountId, Segment};
+use super::lifecycle::Stage;
+use super::text::sanitize;
+use super::ticket::{Ticket, TicketCall};
+
+/// What a follow-up is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpKind {
+    /// Customer silent 48 h after our reply.
+    TicketNoReply,
+    /// Complex answer seen, unanswered for 24 h.
+    TicketSeen,
+    /// Silent for 5 days: propose closing.
+    TicketClose,
+    /// Frustrated customer: escalate to the manager.
+    EscalateManager,
+    /// Bug: escalate to engineering.
+    EscalateEngineering,
+    /// Handover: internal and external kick-off within 3 days of signature.
+    Kickoff,
+    /// Inside the 90-day renewal window without preparation started.
+    RenewalPrep,
+    /// Inside the 30-day renewal window without signing under way.
+    RenewalSigning,
+    /// Health fell into the red band.
+    HealthRisk,
+    /// A proactive check-in, with a reason.
+    CheckIn,
+}
+
+impl FollowUpKind {
+    /// Short label for the queue.
+    pub fn label(self) -> &'static str {
+        match self {
+            FollowUpKind::TicketNoReply => "no reply",
+            FollowUpKind::TicketSeen => "seen, silent",
+            FollowUpKind::TicketClose => "close?",
+            FollowUpKind::EscalateManager => "escalate",
+            FollowUpKind::EscalateEngineering => "bug",
+            FollowUpKind::Kickoff => "kick-off",
+            FollowUpKind::RenewalPrep => "renew 90d",
+            FollowUpKind::RenewalSigning => "renew 30d",
+            FollowUpKind::HealthRisk => "health",
+            FollowUpKind::CheckIn => "check-in",
+        }
+    }
+
+    /// Stable machine name used in JSON.
+    pub fn key(self) -> &'static str {
+        match self {
+            FollowUpKind::TicketNoReply => "ticket_no_reply",
+            FollowUpKind::TicketSeen => "ticket_seen",
+            FollowUpKind::TicketClose => "ticket_close",
+            FollowUpKind::EscalateManager => "escalate_manager",
+            FollowUpKind::EscalateEngineering => "escalate_engineering",
+            FollowUpKind::Kickoff => "kickoff",
+            FollowUpKind::RenewalPrep => "renewal_prep",
+            FollowUpKind::RenewalSigning => "renewal_signing",
+            FollowUpKind::HealthRisk => "health_risk",
+            FollowUpKind::CheckIn => "check_in",
+        }
+    }
+}
+
+/// Urgency of a follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Whenever.
+    Low,
+    /// Today.
+    Normal,
+    /// Before the normal ones.
+    High,
+    /// Drop everything.
+    Urgent,
+}
+
+/// Where a follow-up stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUpState {
+    /// To do.
+    Open,
+    /// Put off until a moment.
+    Snoozed {
+        /// When it comes back.
+        until: DateTime<Utc>,
+    },
+    /// Finished.
+    Done {
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+/// A dated to-do with a reason a person can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// Workspace id.
+    pub id: u64,
+    /// The account.
+    pub account_id: AccountId,
+    /// The ticket, for ticket follow-ups.
+    pub ticket_id: Option<u64>,
+    /// What it is about.
+    pub kind: FollowUpKind,
+    /// Why, in words ("no reply for 2 days to 'Export fails'").
+    pub reason: String,
+    /// When it is due.
+    pub due: DateTime<Utc>,
+    /// Urgency.
+    pub priority: Priority,
+    /// Open, snoozed or done.
+    pub state: FollowUpState,
+}
+
+impl FollowUp {
+    /// Whether it belongs in the queue at `now`: open, or snoozed until a
+    /// moment already past, and due by the end of `now`'s day.
+    pub fn is_actionable(&self, now: DateTime<Utc>) -> bool {
+        let active = match self.state {
+            FollowUpState::Open => true,
+            FollowUpState::Snoozed { until } => until <= now,
+            FollowUpState::Done { .. } => false,
+        };
+        active && self.due < end_of_day(now)
+    }
+
+    /// Whether it is past due at `now`.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.due < now
+    }
+
+    /// The identity used to avoid raising the same follow-up twice.
+    pub fn dedupe_key(&self) -> (AccountId, FollowUpKind, Option<u64>) {
+        (self.account_id, self.kind, self.ticket_id)
+    }
+}
+
+/// Midnight (UTC) at the end of `now`'s day.
+pub fn end_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
+    (now.date_naive() + Duration::days(1)).and_time(NaiveTime::MIN).and_utc()
+}
+
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// A follow-up before it gets an id and a state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Draft {
+    /// The account.
+    pub account_id: AccountId,
+    /// The ticket, if any.
+    pub ticket_id: Option<u64>,
+    /// Kind.
+    pub kind: FollowUpKind,
+    /// Reason.
+    pub reason: String,
+    /// Due.
+    pub due: DateTime<Utc>,
+    /// Priority.
+    pub priority: Priority,
+}
+
+impl Draft {
+    /// Gives the draft an id; it starts open.
+    pub fn into_follow_up(self, id: u64) -> FollowUp {
+        FollowUp {
+            id,
+            account_id: self.account_id,
+            ticket_id: self.ticket_id,
+            kind: self.kind,
+            reason: self.reason,
+            due: self.due,
+            priority: self.priority,
+            state: FollowUpState::Open,
+        }
+    }
+}
+
+/// Whether an account is high-value: enterprise, or ARR at or above the line.
+pub fn is_high_value(account: &Account, arr_line: u64) -> bool {
+    account.segment == Segment::Enterprise || account.arr >= arr_line
+}
+
+fn hours_word(d: Duration) -> String {
+    let h = d.num_hours();
+    if h < 48 {
+        format!("{h} h")
+    } else {
+        format!("{} days", d.num_days())
+    }
+}
+
+/// The follow-up a ticket calls for at `now`, if any.
+pub fn ticket_follow_up(ticket: &Ticket, account: &Account, arr_line: u64, now: DateTime<Utc>) -> Option<Draft> {
+    let high = is_high_value(account, arr_line);
+    let (call, due) = ticket.call(high, now)?;
+    let subject = sanitize(&ticket.subject);
+    let silent = ticket.last_agent_reply.map(|t| hours_word(now - t)).unwrap_or_default();
+    let (kind, reason, priority) = match call {
+        TicketCall::FollowUpNoReply => (
+            FollowUpKind::TicketNoReply,
+            format!("No reply for {silent} to our answer on \"{subject}\": follow up with a question"),
+            if high { Priority::High } else { Priority::Normal },
+        ),
+        TicketCall::FollowUpSeen => (
+            FollowUpKind::TicketSeen,
+            format!("Saw our complex answer on \"{subject}\" {silent} ago, no reply: check it made sense"),
+            if high { Priority::High } else { Priority::Normal },
+        ),
+        TicketCall::ProposeClose => (
+            FollowUpKind::TicketClose,
+            format!("Silent for {silent} on \"{subject}\": propose closing the ticket"),
+            Priority::Low,
+        ),
+        TicketCall::EscalateManager => (
+            FollowUpKind::EscalateManager,
+            format!("Frustrated customer on \"{subject}\": escalate to the manager now"),
+            Priority::Urgent,
+        ),
+        TicketCall::EscalateEngineering => (
+            FollowUpKind::EscalateEngineering,
+            format!("Bug reported in \"{subject}\": gather details, escalate to engineering"),
+            Priority::High,
+        ),
+    };
+    Some(Draft { account_id: account.id, ticket_id: Some(ticket.id), kind, reason, due, priority })
+}
+
+/// Days after signature by which the kick-offs must be held.
+pub const KICKOFF_DAYS: i64 = 3;
+
+/// The lifecycle follow-ups an account calls for at `now`: kick-offs after
+/// signature, and the 90- and 30-day renewal windows.
+pub fn lifecycle_follow_ups(account: &Account, now: DateTime<Utc>) -> Vec<Draft> {
+    let today = now.date_naive();
+    let mut out = Vec::new();
+    let draft = |kind, reason: String, due, priority| Draft {
+        account_id: account.id,
+        ticket_id: None,
+        kind,
+        reason,
+        due,
+        priority,
+    };
+    if account.stage == Stage::Handover {
+        let due = start_of(account.contract_start + Duration::days(KICKOFF_DAYS));
+        out.push(draft(
+            FollowUpKind::Kickoff,
+            format!(
+                "Signed {}: hold the internal and external kick-off by {}",
+                account.contract_start,
+                (due - Duration::days(1)).date_naive()
+            ),
+            due,
+            Priority::High,
+        ));
+    }
+    let days = account.days_to_renewal(today);
+    let done_or_moving = |s: Stage| matches!(account.stage, Stage::Renewed | Stage::Churned) || account.stage >= s;
+    match Stage::renewal_window(days) {
+        Some(Stage::RenewalSigning) if !done_or_moving(Stage::RenewalSigning) => out.push(draft(
+            FollowUpKind::RenewalSigning,
+            format!("Renews in {days} days ({}): get the contract signed and paid", account.renewal_date),
+            start_of(account.renewal_date - Duration::days(30)),
+            Priority::Urgent,
+        )),
+        Some(Stage::RenewalPrep) if !done_or_moving(Stage::RenewalPrep) => out.push(draft(
+            FollowUpKind::RenewalPrep,
+            format!("Renews in {days} days ({}): confirm the KP's intent and budget", account.renewal_date),
+            start_of(account.renewal_date - Duration::days(90)),
+            Priority::High,
+        )),
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ticket::{Team, TicketPriority, TicketStatus};
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
+    }
+
+    fn account(stage: Stage, renew_in: i64) -> Account {
+        let today = now().date_naive();
+        Account {
+            id: AccountId(7),
+            name: "Acme".into(),
+            domain: "acme.com".into(),
+            segment: Segment::MidMarket,
+            industry: "Retail".into(),
+            region: "EMEA".into(),
+            owner: "Dana".into(),
+            plan: "Pro".into(),
+            seats: 10,
+            arr: 20_000,
+            contract_start: today - Duration::days(1),
+            renewal_date: today + Duration::days(renew_in),
+            stage,
+            key_people: vec![],
+            outcome: None,
+        }
+    }
+
+    #[test]
+    fn renewal_windows_raise_the_matching_step() {
+        let kinds = |a: &Account| lifecycle_follow_ups(a, now()).iter().map(|d| d.kind).collect::<Vec<_>>();
+        assert!(kinds(&account(Stage::Adoption, 91)).is_empty());
+        assert_eq!(kinds(&account(Stage::Adoption, 90)), vec![FollowUpKind::RenewalPrep]);
+        assert_eq!(kinds(&account(Stage::Adoption, 30)), vec![FollowUpKind::RenewalSigning]);
+        assert!(kinds(&account(Stage::RenewalPrep, 60)).is_empty(), "prep already under way");
+        assert_eq!(kinds(&account(Stage::RenewalPrep, 20)), vec![FollowUpKind::RenewalSigning]);
+        assert!(kinds(&account(Stage::RenewalSigning, 20)).is_empty());
+        assert!(kinds(&account(Stage::Churned, 20)).is_empty());
+        assert_eq!(kinds(&account(Stage::Handover, 365)), vec![FollowUpKind::Kickoff]);
+    }
+
+    #[test]
+    fn kickoff_is_due_three_days_after_signature() {
+        let a = account(Stage::Handover, 365);
+        let d = &lifecycle_follow_ups(&a, now())[0];
+        assert_eq!(d.due.date_naive(), a.contract_start + Duration::days(3));
+    }
+
+    #[test]
+    fn ticket_rule_carries_a_sanitized_reason() {
+        let a = account(Stage::Adoption, 200);
+        let t = Ticket {
+            id: 9,
+            account_id: a.id,
+            subject: "Export \u{1b}[2Jfails".into(),
+            status: TicketStatus::Pending,
+            priority: TicketPriority::Normal,
+            team: Team::Development,
+            requester: "Ann".into(),
+            created_at: now() - Duration::days(4),
+            updated_at: now() - Duration::days(3),
+            last_customer_reply: Some(now() - Duration::days(4)),
+            last_agent_reply: Some(now() - Duration::days(3)),
+            seen_by_customer: false,
+            complex: false,
+            frustrated: false,
+            bug: false,
+            escalated: false,
+            follow_ups_sent: 0,
+        };
+        let d = ticket_follow_up(&t, &a, 100_000, now()).unwrap();
+        assert_eq!(d.kind, FollowUpKind::TicketNoReply);
+        assert_eq!(d.reason, "No reply for 3 days to our answer on \"Export fails\": follow up with a question");
+        assert_eq!(d.due, now() - Duration::days(1));
+        assert_eq!(d.ticket_id, Some(9));
+    }
+
+    #[test]
+    fn actionable_means_open_or_woken_and_due_today() {
+        let mut f = Draft {
+            account_id: AccountId(1),
+            ticket_id: None,
+            kind: FollowUpKind::CheckIn,
+            reason: "r".into(),
+            due: now() + Duration::hours(5),
+            priority: Priority::Normal,
+        }
+        .into_follow_up(1);
+        assert!(f.is_actionable(now()), "later today");
+        assert!(!f.is_overdue(now()));
+        f.due = now() + Duration::days(1);
+        assert!(!f.is_actionable(now()), "tomorrow");
+        f.due = now() - Duration::days(1);
+        assert!(f.is_overdue(now()));
+        f.state = FollowUpState::Snoozed { until: now() + Duration::hours(1) };
+        assert!(!f.is_actionable(now()));
+        f.state = FollowUpState::Snoozed { until: now() - Duration::hours(1) };
+        assert!(f.is_actionable(now()));
+        f.state = FollowUpState::Done { at: now() };
+        assert!(!f.is_actionable(now()));
+    }
+}

@@ -1,0 +1,398 @@
+//! Health: one 0-100 score per account per day, explained by its factors.
+//!
+//! This is the built-in model (v1); a configurable model replaces the
+//! weights later without changing the types the store and views use.
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::account::AccountId;
+
+/// A measured signal that feeds health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Product usage against the account's own baseline.
+    Usage,
+    /// Active users against licensed seats.
+    Seats,
+    /// Recency of the last two-way contact.
+    Engagement,
+    /// Open and escalated tickets.
+    Support,
+    /// Latest NPS answer.
+    Satisfaction,
+    /// Payments on time.
+    Billing,
+}
+
+impl Measure {
+    /// Every measure in display order.
+    pub const ALL: [Measure; 6] = [
+        Measure::Usage,
+        Measure::Seats,
+        Measure::Engagement,
+        Measure::Support,
+        Measure::Satisfaction,
+        Measure::Billing,
+    ];
+
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Measure::Usage => "usage",
+            Measure::Seats => "seats",
+            Measure::Engagement => "contact",
+            Measure::Support => "support",
+            Measure::Satisfaction => "NPS",
+            Measure::Billing => "billing",
+        }
+    }
+
+    /// Default weight in the built-in model.
+    pub fn default_weight(self) -> u8 {
+        match self {
+            Measure::Usage => 30,
+            Measure::Seats => 15,
+            Measure::Engagement => 20,
+            Measure::Support => 15,
+            Measure::Satisfaction => 10,
+            Measure::Billing => 10,
+        }
+    }
+}
+
+/// One measure's part in a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Factor {
+    /// Which measure.
+    pub measure: Measure,
+    /// The measure scored 0-100.
+    pub score: u8,
+    /// Its weight in the roll-up.
+    pub weight: u8,
+}
+
+/// A day's health for one account with its breakdown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthSnapshot {
+    /// The account.
+    pub account_id: AccountId,
+    /// The day.
+    pub date: NaiveDate,
+    /// Overall 0-100.
+    pub score: u8,
+    /// Each measure's score and weight.
+    pub factors: Vec<Factor>,
+    /// Version of the model that produced it.
+    pub model_version: u16,
+}
+
+/// Version of the built-in model.
+pub const MODEL_VERSION: u16 = 1;
+
+/// Weighted average of factor scores, rounded; `None` when no weight is set.
+pub fn combine(factors: &[Factor]) -> Option<u8> {
+    let total: u32 = factors.iter().map(|f| f.weight as u32).sum();
+    if total == 0 {
+        return None;
+    }
+    let sum: u32 = factors.iter().map(|f| f.weight as u32 * f.score.min(100) as u32).sum();
+    Some(((sum + total / 2) / total) as u8)
+}
+
+impl HealthSnapshot {
+    /// The factors that cost the most points, worst first, with the points
+    /// each one costs against a perfect 100 (only those costing >= 1 point).
+    pub fn drags(&self) -> Vec<(Measure, u8, f32)> {
+        let total: u32 = self.factors.iter().map(|f| f.weight as u32).sum();
+        if total == 0 {
+            return Vec::new();
+        }
+        let mut v: Vec<(Measure, u8, f32)> = self
+            .factors
+            .iter()
+            .map(|f| {
+                let lost = f.weight as f32 * (100 - f.score.min(100)) as f32 / total as f32;
+                (f.measure, f.score, lost)
+            })
+            .filter(|(_, _, lost)| *lost >= 1.0)
+            .collect();
+        v.sort_by(|a, b| b.2.total_cmp(&a.2));
+        v
+    }
+}
+
+/// Raw signals for one account on one day, before scoring.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Signals {
+    /// Usage relative to the account's own baseline (1.0 = normal).
+    pub usage_ratio: f32,
+    /// Active users / licensed seats.
+    pub seat_utilisation: f32,
+    /// Days since the last two-way contact.
+    pub days_since_contact: u32,
+    /// Open tickets.
+    pub open_tickets: u32,
+    /// Escalated tickets among them.
+    pub escalated_tickets: u32,
+    /// Latest NPS answer, if any.
+    pub nps: Option<u8>,
+    /// Days the oldest invoice is past due (0 = paid up).
+    pub days_past_due: u32,
+}
+
+fn lerp_score(value: f32, zero_at: f32, full_at: f32) -> u8 {
+    let t = ((value - zero_at) / (full_at - zero_at)).clamp(0.0, 1.0);
+    (t * 100.0).round() as u8
+}
+
+/// Scores raw signals with the built-in model. A missing NPS leaves its
+/// measure out, so its weight is spread over the others.
+pub fn score_signals(s: &Signals) -> Vec<Factor> {
+    let mut out = Vec::with_capacity(6);
+    let mut push = |measure: Measure, score: u8| {
+        out.push(Factor { measure, score, weight: measure.default_weight() })
+    };
+    // A drop to 40 % of the baseline is a zero; at or above baseline is full.
+    push(Measure::Usage, lerp_score(s.usage_ratio, 0.4, 1.0));
+    push(Measure::Seats, lerp_score(s.seat_utilisation, 0.2, 0.8));
+    push(Measure::Engagement, lerp_score(s.days_since_contact as f32, 60.0, 7.0));
+    let load = s.open_tickets as f32 + 2.0 * s.escalated_tickets as f32;
+    push(Measure::Support, lerp_score(load, 8.0, 0.0));
+    if let Some(n) = s.nps {
+        push(Measure::Satisfaction, lerp_score(n as f32, 3.0, 9.0));
+    }
+    push(Measure::Billing, lerp_score(s.days_past_due as f32, 45.0, 0.0));
+    out
+}
+
+/// Colour band of a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    /// Healthy.
+    Green,
+    /// Watch.
+    Yellow,
+    /// At risk.
+    Red,
+}
+
+impl Band {
+    /// Stable machine name.
+    pub fn key(self) -> &'static str {
+        match self {
+            Band::Green => "green",
+            Band::Yellow => "yellow",
+            Band::Red => "red",
+        }
+    }
+}
+
+/// Band thresholds: `score >= green` is green, `score >= yellow` yellow, else red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bands {
+    /// Lowest green score.
+    pub green: u8,
+    /// Lowest yellow score.
+    pub yellow: u8,
+}
+
+impl Default for Bands {
+    fn default() -> Self {
+        Bands { green: 70, yellow: 40 }
+    }
+}
+
+impl Bands {
+    /// The band of a score.
+    pub fn band(&self, score: u8) -> Band {
+        if score >= self.green {
+            Band::Green
+        } else if score >= self.yellow {
+            Band::Yellow
+        } else {
+            Band::Red
+        }
+    }
+
+    /// Checks the thresholds make sense; the message is for the CSM.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.green > 100 {
+            return Err(format!("health.bands.green is {}, it must be at most 100", self.green));
+        }
+        if self.yellow >= self.green {
+            return Err(format!(
+                "health.bands.yellow ({}) must be below health.bands.green ({})",
+                self.yellow, self.green
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Direction of the 7-day change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trend {
+    /// Up by 3 points or more.
+    Up,
+    /// Within +/-2 points.
+    Flat,
+    /// Down by 3 points or more.
+    Down,
+    /// Not enough history.
+    Unknown,
+}
+
+impl Trend {
+    /// Classifies a change in points.
+    pub fn from_delta(delta: Option<i16>) -> Trend {
+        match delta {
+            None => Trend::Unknown,
+            Some(d) if d >= 3 => Trend::Up,
+            Some(d) if d <= -3 => Trend::Down,
+            Some(_) => Trend::Flat,
+        }
+    }
+
+    /// Arrow glyph.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Trend::Up => "↑",
+            Trend::Flat => "→",
+            Trend::Down => "↓",
+            Trend::Unknown => " ",
+        }
+    }
+}
+
+/// A run of daily scores starting at `start` (one slot per day, `None` = no score).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HealthHistory {
+    /// Day of the first slot.
+    pub start: Option<NaiveDate>,
+    /// One slot per day.
+    pub scores: Vec<Option<u8>>,
+}
+
+impl HealthHistory {
+    /// The score on a day, if recorded.
+    pub fn at(&self, day: NaiveDate) -> Option<u8> {
+        let start = self.start?;
+        let i = (day - start).num_days();
+        if i < 0 {
+            return None;
+        }
+        self.scores.get(i as usize).copied().flatten()
+    }
+
+    /// The last day that has a score, with the score.
+    pub fn latest(&self) -> Option<(NaiveDate, u8)> {
+        let start = self.start?;
+        self.scores
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, s)| s.map(|v| (start + Duration::days(i as i64), v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(measure: Measure, score: u8, weight: u8) -> Factor {
+        Factor { measure, score, weight }
+    }
+
+    #[test]
+    fn band_edges() {
+        let b = Bands::default();
+        assert_eq!(b.band(100), Band::Green);
+        assert_eq!(b.band(70), Band::Green);
+        assert_eq!(b.band(69), Band::Yellow);
+        assert_eq!(b.band(40), Band::Yellow);
+        assert_eq!(b.band(39), Band::Red);
+        assert_eq!(b.band(0), Band::Red);
+        assert!(Bands { green: 40, yellow: 40 }.validate().is_err());
+        assert!(Bands { green: 101, yellow: 40 }.validate().is_err());
+        assert!(b.validate().is_ok());
+    }
+
+    #[test]
+    fn combine_is_weighted_and_rounded() {
+        assert_eq!(combine(&[]), None);
+        assert_eq!(combine(&[f(Measure::Usage, 50, 1), f(Measure::Seats, 100, 1)]), Some(75));
+        assert_eq!(combine(&[f(Measure::Usage, 0, 3), f(Measure::Seats, 100, 1)]), Some(25));
+        assert_eq!(combine(&[f(Measure::Usage, 33, 1), f(Measure::Seats, 34, 1)]), Some(34));
+    }
+
+    #[test]
+    fn drags_rank_by_points_lost() {
+        let s = HealthSnapshot {
+            account_id: AccountId(1),
+            date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            score: 60,
+            factors: vec![
+                f(Measure::Usage, 50, 30),
+                f(Measure::Engagement, 0, 20),
+                f(Measure::Billing, 100, 10),
+            ],
+            model_version: MODEL_VERSION,
+        };
+        let d = s.drags();
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].0, Measure::Engagement);
+        assert!((d[0].2 - 33.33).abs() < 0.1);
+        assert_eq!(d[1].0, Measure::Usage);
+    }
+
+    #[test]
+    fn signals_score_within_bounds_and_missing_nps_redistributes() {
+        let good = Signals {
+            usage_ratio: 1.2,
+            seat_utilisation: 0.9,
+            days_since_contact: 3,
+            open_tickets: 0,
+            escalated_tickets: 0,
+            nps: None,
+            days_past_due: 0,
+        };
+        let fs = score_signals(&good);
+        assert_eq!(fs.len(), 5, "missing NPS is left out");
+        assert_eq!(combine(&fs), Some(100));
+        let bad = Signals {
+            usage_ratio: 0.1,
+            seat_utilisation: 0.05,
+            days_since_contact: 200,
+            open_tickets: 10,
+            escalated_tickets: 3,
+            nps: Some(0),
+            days_past_due: 90,
+        };
+        assert_eq!(combine(&score_signals(&bad)), Some(0));
+        let mid = Signals { usage_ratio: 0.7, ..good };
+        assert_eq!(score_signals(&mid)[0].score, 50);
+    }
+
+    #[test]
+    fn trend_thresholds() {
+        assert_eq!(Trend::from_delta(Some(3)), Trend::Up);
+        assert_eq!(Trend::from_delta(Some(2)), Trend::Flat);
+        assert_eq!(Trend::from_delta(Some(-2)), Trend::Flat);
+        assert_eq!(Trend::from_delta(Some(-3)), Trend::Down);
+        assert_eq!(Trend::from_delta(None), Trend::Unknown);
+    }
+
+    #[test]
+    fn history_lookup() {
+        let d0 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let h = HealthHistory { start: Some(d0), scores: vec![Some(50), None, Some(60), None] };
+        assert_eq!(h.at(d0), Some(50));
+        assert_eq!(h.at(d0 + Duration::days(1)), None);
+        assert_eq!(h.at(d0 - Duration::days(1)), None);
+        assert_eq!(h.latest(), Some((d0 + Duration::days(2), 60)));
+    }
+}

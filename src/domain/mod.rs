@@ -1,0 +1,19 @@
+//! Pure domain types and rules: no I/O, no clock (time is always passed in).
+
+pub mod account;
+pub mod activity;
+pub mod followup;
+pub mod health;
+pub mod lifecycle;
+pub mod nps;
+pub mod rollup;
+pub mod text;
+pub mod ticket;
+
+pub use account::{Account, AccountId, AccountRow, Contact, KeyPerson, Outcome, OutcomeKind, Segment};
+pub use activity::{Activity, ActivityKind};
+pub use followup::{FollowUp, FollowUpKind, FollowUpState, Priority};
+pub use health::{Band, Bands, Factor, HealthHistory, HealthSnapshot, Measure, Trend};
+pub use lifecycle::{Phase, Stage};
+pub use nps::NpsResponse;
+pub use ticket::{Team, Ticket, TicketPriority, TicketStatus};

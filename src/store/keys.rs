@@ -1,0 +1,165 @@
+//! The on-disk key layout. Every record lives in one sled tree so that a
+//! single batch can change a record, its indexes and its totals atomically.
+//!
+//! Integers are big-endian so byte order is numeric order and a prefix scan
+//! returns records sorted. Layout (`id` = u64, `day` = days since 0001-01-01
+//! as u32, `ts` = unix seconds as i64 with the sign bit flipped):
+//!
+//! | key                               | value                     |
+//! |-----------------------------------|---------------------------|
+//! | `m:schema`                        | u32 schema version        |
+//! | `m:workspace`                     | `WorkspaceMeta`           |
+//! | `m:totals`                        | `StageTotals`             |
+//! | `a:` id                           | `Account`                 |
+//! | `r:` id                           | `AccountRow` (derived)    |
+//! | `ih` health id                    | empty: default order      |
+//! | `ik` stage health id              | empty: kanban columns     |
+//! | `h:` id year(u16)                 | 366 score bytes, 255=none |
+//! | `hs` id day                       | `HealthSnapshot`          |
+//! | `t:` account id ticket id         | `Ticket`                  |
+//! | `c:` account id contact id        | `Contact`                 |
+//! | `n:` account id day id            | `NpsResponse`             |
+//! | `v:` account id ts id             | `Activity`                |
+//! | `f:` due-ts id                    | `FollowUp`                |
+//! | `fi` id                           | due-ts of that follow-up  |
+//!
+//! `health` in index keys is the latest score, 255 when there is none, so
+//! accounts without a score sort last.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::domain::{AccountId, Stage};
+
+/// Schema version key.
+pub const SCHEMA: &[u8] = b"m:schema";
+/// Workspace description key.
+pub const WORKSPACE: &[u8] = b"m:workspace";
+/// Kanban totals key.
+pub const TOTALS: &[u8] = b"m:totals";
+
+/// Account records.
+pub const ACCOUNT: &[u8] = b"a:";
+/// Account rows (derived view of an account).
+pub const ROW: &[u8] = b"r:";
+/// Default-order index.
+pub const BY_HEALTH: &[u8] = b"ih";
+/// Kanban index.
+pub const BY_STAGE: &[u8] = b"ik";
+/// Compact yearly health series.
+pub const SERIES: &[u8] = b"h:";
+/// Health snapshots with factors.
+pub const SNAPSHOT: &[u8] = b"hs";
+/// Tickets by account.
+pub const TICKET: &[u8] = b"t:";
+/// Contacts by account.
+pub const CONTACT: &[u8] = b"c:";
+/// NPS answers by account.
+pub const NPS: &[u8] = b"n:";
+/// Activities by account and time.
+pub const ACTIVITY: &[u8] = b"v:";
+/// Follow-ups by due time.
+pub const FOLLOW_UP: &[u8] = b"f:";
+/// Follow-up id -> due time.
+pub const FOLLOW_UP_ID: &[u8] = b"fi";
+
+/// No score yet: sorts after every real score.
+pub const NO_HEALTH: u8 = 255;
+
+fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + parts.iter().map(|p| p.len()).sum::<usize>());
+    k.extend_from_slice(prefix);
+    for p in parts {
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+/// Days since the common era, as an order-preserving u32.
+pub fn day(d: NaiveDate) -> [u8; 4] {
+    (d.num_days_from_ce() as u32).to_be_bytes()
+}
+
+/// A timestamp as order-preserving bytes (sign bit flipped).
+pub fn ts(t: DateTime<Utc>) -> [u8; 8] {
+    ((t.timestamp() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// `prefix` + account id.
+pub fn with_id(prefix: &[u8], id: AccountId) -> Vec<u8> {
+    key(prefix, &[&id.0.to_be_bytes()])
+}
+
+/// `prefix` + account id + child id.
+pub fn child(prefix: &[u8], id: AccountId, child: u64) -> Vec<u8> {
+    key(prefix, &[&id.0.to_be_bytes(), &child.to_be_bytes()])
+}
+
+/// Default-order index key.
+pub fn by_health(health: Option<u8>, id: AccountId) -> Vec<u8> {
+    key(BY_HEALTH, &[&[health.unwrap_or(NO_HEALTH)], &id.0.to_be_bytes()])
+}
+
+/// Kanban index key.
+pub fn by_stage(stage: Stage, health: Option<u8>, id: AccountId) -> Vec<u8> {
+    key(BY_STAGE, &[&[stage.index() as u8, health.unwrap_or(NO_HEALTH)], &id.0.to_be_bytes()])
+}
+
+/// Prefix of one kanban column.
+pub fn stage_prefix(stage: Stage) -> Vec<u8> {
+    key(BY_STAGE, &[&[stage.index() as u8]])
+}
+
+/// The account id at the end of an index key.
+pub fn trailing_id(k: &[u8]) -> Option<AccountId> {
+    let tail: [u8; 8] = k.get(k.len().checked_sub(8)?..)?.try_into().ok()?;
+    Some(AccountId(u64::from_be_bytes(tail)))
+}
+
+/// Yearly series key.
+pub fn series(id: AccountId, year: i32) -> Vec<u8> {
+    key(SERIES, &[&id.0.to_be_bytes(), &(year as u16).to_be_bytes()])
+}
+
+/// Snapshot key.
+pub fn snapshot(id: AccountId, d: NaiveDate) -> Vec<u8> {
+    key(SNAPSHOT, &[&id.0.to_be_bytes(), &day(d)])
+}
+
+/// NPS key.
+pub fn nps(id: AccountId, d: NaiveDate, answer: u64) -> Vec<u8> {
+    key(NPS, &[&id.0.to_be_bytes(), &day(d), &answer.to_be_bytes()])
+}
+
+/// Activity key.
+pub fn activity(id: AccountId, at: DateTime<Utc>, activity: u64) -> Vec<u8> {
+    key(ACTIVITY, &[&id.0.to_be_bytes(), &ts(at), &activity.to_be_bytes()])
+}
+
+/// Follow-up key (ordered by due time).
+pub fn follow_up(due: DateTime<Utc>, id: u64) -> Vec<u8> {
+    key(FOLLOW_UP, &[&ts(due), &id.to_be_bytes()])
+}
+
+/// Follow-up lookup key.
+pub fn follow_up_id(id: u64) -> Vec<u8> {
+    key(FOLLOW_UP_ID, &[&id.to_be_bytes()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn byte_order_is_value_order() {
+        let a = Utc.with_ymd_and_hms(1960, 1, 1, 0, 0, 0).unwrap();
+        let b = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        assert!(ts(a) < ts(b), "negative timestamps sort first");
+        assert!(by_health(Some(9), AccountId(500)) < by_health(Some(10), AccountId(1)));
+        assert!(by_health(Some(100), AccountId(1)) < by_health(None, AccountId(0)));
+        assert!(by_stage(Stage::Handover, None, AccountId(1)) < by_stage(Stage::Delivery, Some(0), AccountId(0)));
+        let d = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+        assert!(day(d) < day(d.succ_opt().unwrap()));
+        assert_eq!(trailing_id(&by_stage(Stage::Expansion, Some(3), AccountId(42))), Some(AccountId(42)));
+    }
+}

@@ -1,0 +1,465 @@
+//! The sled store: the only module that touches the database.
+
+pub mod codec;
+pub mod keys;
+pub mod migrate;
+mod series;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{
+    Account, AccountId, AccountRow, Activity, ActivityKind, Contact, FollowUp, HealthHistory, HealthSnapshot,
+    NpsResponse, Stage, Ticket,
+};
+use codec::{decode, encode};
+
+pub use series::YearSeries;
+
+/// What can go wrong with a workspace, worded for the person at the keyboard.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the database lock.
+    #[error(
+        "the workspace at {path} is already open in another running cockpit; close that one (or pass --data-dir to use another workspace) and try again"
+    )]
+    Locked {
+        /// Workspace directory.
+        path: PathBuf,
+    },
+    /// The directory cannot be read or written.
+    #[error("cannot use the workspace directory {path}: {source}; check that it exists and that you own it")]
+    Unreadable {
+        /// Workspace directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// sled found damaged data.
+    #[error(
+        "the workspace at {path} is damaged ({detail}); move it aside and run `cockpit sync` (or `cockpit --demo`) to rebuild it"
+    )]
+    Corrupt {
+        /// Workspace directory.
+        path: PathBuf,
+        /// What sled said.
+        detail: String,
+    },
+    /// Written by a newer cockpit.
+    #[error(
+        "this workspace was written by a newer cockpit (schema {found}, this one knows up to {supported}); upgrade cockpit, or use another --data-dir"
+    )]
+    NewerSchema {
+        /// The version found on disk.
+        found: u32,
+        /// The newest this binary knows.
+        supported: u32,
+    },
+    /// An old schema with no upgrade path.
+    #[error("this workspace uses schema {from}, which this cockpit cannot upgrade; move it aside and sync again")]
+    NoMigration {
+        /// The version found on disk.
+        from: u32,
+    },
+    /// A record could not be decoded.
+    #[error("a stored {what} could not be read ({detail}); the workspace may come from another cockpit version")]
+    Decode {
+        /// Which record.
+        what: String,
+        /// Decoder detail.
+        detail: String,
+    },
+    /// The account does not exist.
+    #[error("no account with id {0} in this workspace")]
+    NoAccount(u64),
+    /// Any other database error.
+    #[error("workspace database error: {0}")]
+    Db(#[from] sled::Error),
+}
+
+/// Result alias for store calls.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What kind of workspace this is, shown in the status line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceMeta {
+    /// Display name.
+    pub name: String,
+    /// Generated demo data (with its seed) rather than synced data.
+    pub demo_seed: Option<u64>,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+}
+
+/// Count and ARR per kanban column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTotals {
+    /// Accounts per stage, in board order.
+    pub count: [u64; 9],
+    /// ARR per stage, in board order.
+    pub arr: [u64; 9],
+}
+
+impl StageTotals {
+    /// Takes a row out of the totals.
+    pub fn remove(&mut self, row: &AccountRow) {
+        let i = row.stage.index();
+        self.count[i] = self.count[i].saturating_sub(1);
+        self.arr[i] = self.arr[i].saturating_sub(row.arr);
+    }
+
+    /// Adds a row to the totals.
+    pub fn add(&mut self, row: &AccountRow) {
+        let i = row.stage.index();
+        self.count[i] += 1;
+        self.arr[i] += row.arr;
+    }
+
+    /// All accounts on the board.
+    pub fn accounts(&self) -> u64 {
+        self.count.iter().sum()
+    }
+}
+
+/// A workspace on disk.
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    path: PathBuf,
+    schema: u32,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).field("schema", &self.schema).finish()
+    }
+}
+
+fn prepare_dir(path: &Path) -> Result<()> {
+    let unreadable = |source| StoreError::Unreadable { path: path.to_path_buf(), source };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(unreadable)?;
+        let meta = std::fs::metadata(path).map_err(unreadable)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            // The cache holds customer data: keep it private to the user.
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(unreadable)?;
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(path).map_err(unreadable)?;
+    Ok(())
+}
+
+fn map_open_error(path: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            StoreError::Locked { path: path.to_path_buf() }
+        }
+        sled::Error::Io(io) => StoreError::Unreadable { path: path.to_path_buf(), source: io },
+        sled::Error::Corruption { .. } => StoreError::Corrupt { path: path.to_path_buf(), detail: e.to_string() },
+        other => StoreError::Db(other),
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the workspace in `dir`, checking its schema.
+    pub fn open(dir: &Path) -> Result<Store> {
+        prepare_dir(dir)?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(64 * 1024 * 1024)
+            .open()
+            .map_err(|e| map_open_error(dir, e))?;
+        let tree = db.open_tree("cockpit").map_err(|e| map_open_error(dir, e))?;
+        let schema = migrate::run(&tree).map_err(|e| match e {
+            StoreError::Db(db) => map_open_error(dir, db),
+            other => other,
+        })?;
+        Ok(Store { db, tree, path: dir.to_path_buf(), schema })
+    }
+
+    /// The workspace directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version in use.
+    pub fn schema(&self) -> u32 {
+        self.schema
+    }
+
+    /// Writes everything to disk now (sled otherwise flushes within 500 ms).
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// A fresh unique id for a new record.
+    pub fn next_id(&self) -> Result<u64> {
+        Ok(self.db.generate_id()?)
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8], what: &str) -> Result<Option<T>> {
+        self.tree.get(key)?.map(|v| decode(&v, what)).transpose()
+    }
+
+    fn scan<T: serde::de::DeserializeOwned>(&self, prefix: &[u8], what: &'static str) -> impl Iterator<Item = Result<T>> + '_ {
+        self.tree.scan_prefix(prefix).map(move |kv| {
+            let (_, v) = kv?;
+            decode(&v, what)
+        })
+    }
+
+    /// The workspace description, once one was written.
+    pub fn workspace(&self) -> Result<Option<WorkspaceMeta>> {
+        self.get(keys::WORKSPACE, "workspace description")
+    }
+
+    /// Describes the workspace.
+    pub fn set_workspace(&self, meta: &WorkspaceMeta) -> Result<()> {
+        self.tree.insert(keys::WORKSPACE, encode(meta))?;
+        Ok(())
+    }
+
+    /// Count and ARR per stage.
+    pub fn stage_totals(&self) -> Result<StageTotals> {
+        Ok(self.get(keys::TOTALS, "stage totals")?.unwrap_or_default())
+    }
+
+    /// One account's full record.
+    pub fn account(&self, id: AccountId) -> Result<Option<Account>> {
+        self.get(&keys::with_id(keys::ACCOUNT, id), "account")
+    }
+
+    /// One account's row.
+    pub fn row(&self, id: AccountId) -> Result<Option<AccountRow>> {
+        self.get(&keys::with_id(keys::ROW, id), "account row")
+    }
+
+    fn rows_from_index(&self, prefix: &[u8], limit: usize) -> Result<Vec<AccountRow>> {
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for kv in self.tree.scan_prefix(prefix).take(limit) {
+            let (k, _) = kv?;
+            let id = keys::trailing_id(&k).ok_or_else(|| StoreError::Decode {
+                what: "index key".into(),
+                detail: format!("{} bytes", k.len()),
+            })?;
+            if let Some(row) = self.row(id)? {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The first `limit` rows in the default order (lowest health first).
+    pub fn first_rows(&self, limit: usize) -> Result<Vec<AccountRow>> {
+        self.rows_from_index(keys::BY_HEALTH, limit)
+    }
+
+    /// The first `limit` cards of one kanban column (lowest health first).
+    pub fn stage_rows(&self, stage: Stage, limit: usize) -> Result<Vec<AccountRow>> {
+        self.rows_from_index(&keys::stage_prefix(stage), limit)
+    }
+
+    /// Every row, in id order; streams, so memory is the caller's choice.
+    pub fn rows(&self) -> impl Iterator<Item = Result<AccountRow>> + '_ {
+        self.scan(keys::ROW, "account row")
+    }
+
+    /// Every full account record, in id order.
+    pub fn accounts(&self) -> impl Iterator<Item = Result<Account>> + '_ {
+        self.scan(keys::ACCOUNT, "account")
+    }
+
+    /// One account's tickets.
+    pub fn tickets(&self, id: AccountId) -> Result<Vec<Ticket>> {
+        self.scan(&keys::with_id(keys::TICKET, id), "ticket").collect()
+    }
+
+    /// One account's contacts.
+    pub fn contacts(&self, id: AccountId) -> Result<Vec<Contact>> {
+        self.scan(&keys::with_id(keys::CONTACT, id), "contact").collect()
+    }
+
+    /// One account's NPS answers, oldest first.
+    pub fn nps(&self, id: AccountId) -> Result<Vec<NpsResponse>> {
+        self.scan(&keys::with_id(keys::NPS, id), "NPS answer").collect()
+    }
+
+    /// One account's timeline, oldest first.
+    pub fn activities(&self, id: AccountId) -> Result<Vec<Activity>> {
+        self.scan(&keys::with_id(keys::ACTIVITY, id), "activity").collect()
+    }
+
+    /// The newest health snapshot (with factors) of an account.
+    pub fn latest_snapshot(&self, id: AccountId) -> Result<Option<HealthSnapshot>> {
+        match self.tree.scan_prefix(keys::with_id(keys::SNAPSHOT, id)).next_back() {
+            Some(kv) => Ok(Some(decode(&kv?.1, "health snapshot")?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Daily scores of an account from `from` to `to` inclusive.
+    pub fn health_history(&self, id: AccountId, from: NaiveDate, to: NaiveDate) -> Result<HealthHistory> {
+        if to < from {
+            return Ok(HealthHistory { start: Some(from), scores: Vec::new() });
+        }
+        let mut scores = Vec::with_capacity((to - from).num_days() as usize + 1);
+        let mut year_cache: Option<(i32, Option<YearSeries>)> = None;
+        let mut d = from;
+        while d <= to {
+            let y = d.year();
+            if year_cache.as_ref().map(|(cy, _)| *cy) != Some(y) {
+                let s = self.tree.get(keys::series(id, y))?.map(|v| YearSeries::from_bytes(&v));
+                year_cache = Some((y, s));
+            }
+            let score = year_cache.as_ref().and_then(|(_, s)| s.as_ref()).and_then(|s| s.get(d));
+            scores.push(score);
+            d += Duration::days(1);
+        }
+        Ok(HealthHistory { start: Some(from), scores })
+    }
+
+    /// Follow-ups due before `before`, earliest first (any state).
+    pub fn follow_ups_before(&self, before: DateTime<Utc>) -> impl Iterator<Item = Result<FollowUp>> + '_ {
+        let end = keys::follow_up(before, 0);
+        self.tree.range(keys::FOLLOW_UP.to_vec()..end).map(|kv| decode(&kv?.1, "follow-up"))
+    }
+
+    /// One follow-up by id.
+    pub fn follow_up(&self, id: u64) -> Result<Option<FollowUp>> {
+        let Some(due) = self.tree.get(keys::follow_up_id(id))? else { return Ok(None) };
+        let mut k = keys::FOLLOW_UP.to_vec();
+        k.extend_from_slice(&due);
+        k.extend_from_slice(&id.to_be_bytes());
+        self.get(&k, "follow-up")
+    }
+
+    /// Moves an account to another lifecycle stage: the account, its row,
+    /// the indexes, the totals and a timeline entry change in one batch.
+    pub fn set_stage(&self, id: AccountId, stage: Stage, author: &str, now: DateTime<Utc>) -> Result<AccountRow> {
+        let mut account = self.account(id)?.ok_or(StoreError::NoAccount(id.0))?;
+        let old_row = self.row(id)?.ok_or(StoreError::NoAccount(id.0))?;
+        let from = account.stage;
+        account.stage = stage;
+        let mut row = old_row.clone();
+        row.stage = stage;
+        let mut totals = self.stage_totals()?;
+        let mut w = Batch::default();
+        w.put_account(&account);
+        w.put_row(Some(&old_row), &row, &mut totals);
+        w.put_totals(&totals);
+        let activity = Activity {
+            id: self.next_id()?,
+            account_id: id,
+            at: now,
+            kind: ActivityKind::StageChange,
+            summary: format!("Moved from {} to {}", from.label(), stage.label()),
+            author: author.to_string(),
+        };
+        w.put_activity(&activity);
+        self.apply(w)?;
+        Ok(row)
+    }
+
+    /// Applies a batch atomically.
+    pub fn apply(&self, batch: Batch) -> Result<()> {
+        self.tree.apply_batch(batch.inner)?;
+        Ok(())
+    }
+}
+
+/// Writes that land together or not at all.
+#[derive(Default)]
+pub struct Batch {
+    inner: sled::Batch,
+    len: usize,
+}
+
+impl Batch {
+    fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
+        self.len += 1;
+        self.inner.insert(k, v);
+    }
+
+    /// Number of writes queued.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Stores an account's full record.
+    pub fn put_account(&mut self, a: &Account) {
+        self.insert(keys::with_id(keys::ACCOUNT, a.id), encode(a));
+    }
+
+    /// Stores an account row, replacing `old`'s index entries and moving it
+    /// in `totals` (the caller writes the totals once with `put_totals`).
+    pub fn put_row(&mut self, old: Option<&AccountRow>, row: &AccountRow, totals: &mut StageTotals) {
+        if let Some(old) = old {
+            self.inner.remove(keys::by_health(old.health, old.id));
+            self.inner.remove(keys::by_stage(old.stage, old.health, old.id));
+            totals.remove(old);
+        }
+        self.insert(keys::with_id(keys::ROW, row.id), encode(row));
+        self.insert(keys::by_health(row.health, row.id), Vec::new());
+        self.insert(keys::by_stage(row.stage, row.health, row.id), Vec::new());
+        totals.add(row);
+    }
+
+    /// Stores the kanban totals.
+    pub fn put_totals(&mut self, totals: &StageTotals) {
+        self.insert(keys::TOTALS.to_vec(), encode(totals));
+    }
+
+    /// Stores one year of an account's daily scores.
+    pub fn put_series(&mut self, id: AccountId, year: i32, series: &YearSeries) {
+        self.insert(keys::series(id, year), series.as_bytes().to_vec());
+    }
+
+    /// Stores a health snapshot with its factors.
+    pub fn put_snapshot(&mut self, s: &HealthSnapshot) {
+        self.insert(keys::snapshot(s.account_id, s.date), encode(s));
+    }
+
+    /// Stores a ticket.
+    pub fn put_ticket(&mut self, t: &Ticket) {
+        self.insert(keys::child(keys::TICKET, t.account_id, t.id), encode(t));
+    }
+
+    /// Stores a contact.
+    pub fn put_contact(&mut self, c: &Contact) {
+        self.insert(keys::child(keys::CONTACT, c.account_id, c.id), encode(c));
+    }
+
+    /// Stores an NPS answer.
+    pub fn put_nps(&mut self, n: &NpsResponse) {
+        self.insert(keys::nps(n.account_id, n.on, n.id), encode(n));
+    }
+
+    /// Stores a timeline entry.
+    pub fn put_activity(&mut self, a: &Activity) {
+        self.insert(keys::activity(a.account_id, a.at, a.id), encode(a));
+    }
+
+    /// Stores a follow-up. A follow-up whose due time changed must be given
+    /// its previous due time so the old entry is removed.
+    pub fn put_follow_up(&mut self, f: &FollowUp, previous_due: Option<DateTime<Utc>>) {
+        if let Some(prev) = previous_due {
+            self.inner.remove(keys::follow_up(prev, f.id));
+        }
+        self.insert(keys::follow_up(f.due, f.id), encode(f));
+        self.insert(keys::follow_up_id(f.id), keys::ts(f.due).to_vec());
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+use super::*;
+use crate::domain::{Factor, Measure, Segment};
+use chrono::TimeZone;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
+}
+
+fn account(id: u64, stage: Stage) -> Account {
+    let today = now().date_naive();
+    Account {
+        id: AccountId(id),
+        name: format!("Account {id}"),
+        domain: format!("a{id}.example"),
+        segment: Segment::MidMarket,
+        industry: "Retail".into(),
+        region: "EMEA".into(),
+        owner: "Dana".into(),
+        plan: "Pro".into(),
+        seats: 20,
+        arr: 10_000 * id,
+        contract_start: today - Duration::days(100),
+        renewal_date: today + Duration::days(265),
+        stage,
+        key_people: vec![],
+        outcome: None,
+    }
+}
+
+fn row(a: &Account, health: Option<u8>) -> AccountRow {
+    AccountRow {
+        id: a.id,
+        name: a.name.clone(),
+        segment: a.segment,
+        arr: a.arr,
+        stage: a.stage,
+        renewal_date: a.renewal_date,
+        health,
+        health_7d_ago: None,
+        health_30d_ago: None,
+        open_tickets: 0,
+        last_touch: None,
+    }
+}
+
+fn seed(store: &Store) {
+    let mut b = Batch::default();
+    let mut totals = StageTotals::default();
+    for (id, stage, health) in [(1, Stage::Adoption, Some(80)), (2, Stage::Adoption, Some(20)), (3, Stage::Onboarding, None)] {
+        let a = account(id, stage);
+        b.put_account(&a);
+        b.put_row(None, &row(&a, health), &mut totals);
+    }
+    b.put_totals(&totals);
+    store.apply(b).unwrap();
+}
+
+#[test]
+fn creates_private_dir_and_reopens_after_close() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ws");
+    {
+        let s = Store::open(&dir).unwrap();
+        assert_eq!(s.schema(), migrate::CURRENT);
+        seed(&s);
+        s.set_workspace(&WorkspaceMeta { name: "t".into(), demo_seed: Some(1), created: now() }).unwrap();
+        s.flush().unwrap();
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+    let s = Store::open(&dir).unwrap();
+    assert_eq!(s.workspace().unwrap().unwrap().name, "t");
+    assert_eq!(s.account(AccountId(2)).unwrap().unwrap().name, "Account 2");
+    assert_eq!(s.rows().count(), 3);
+}
+
+#[test]
+fn tightens_an_open_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        drop(Store::open(tmp.path()).unwrap());
+        assert_eq!(std::fs::metadata(tmp.path()).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+}
+
+#[test]
+fn second_open_says_locked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let _first = Store::open(tmp.path()).unwrap();
+    let err = Store::open(tmp.path()).unwrap_err();
+    assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+    assert!(err.to_string().contains("already open in another running cockpit"));
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(tmp.path()).unwrap();
+        s.tree.insert(keys::SCHEMA, &(migrate::CURRENT + 1).to_be_bytes()).unwrap();
+        s.flush().unwrap();
+    }
+    let err = Store::open(tmp.path()).unwrap_err();
+    assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == migrate::CURRENT + 1));
+    assert!(err.to_string().contains("upgrade cockpit"));
+}
+
+#[test]
+fn older_schema_without_a_step_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(tmp.path()).unwrap();
+        s.tree.insert(keys::SCHEMA, &0u32.to_be_bytes()).unwrap();
+        s.flush().unwrap();
+    }
+    assert!(matches!(Store::open(tmp.path()).unwrap_err(), StoreError::NoMigration { from: 0 }));
+}
+
+#[test]
+fn a_file_where_the_directory_should_be_is_unreadable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let err = Store::open(&file).unwrap_err();
+    assert!(matches!(err, StoreError::Unreadable { .. }), "{err:?}");
+    assert!(err.to_string().contains("not-a-dir"));
+}
+
+#[test]
+fn indexes_serve_the_default_order_and_kanban() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Store::open(tmp.path()).unwrap();
+    seed(&s);
+    let ids: Vec<u64> = s.first_rows(10).unwrap().iter().map(|r| r.id.0).collect();
+    assert_eq!(ids, vec![2, 1, 3], "lowest health first, no score last");
+    assert_eq!(s.first_rows(1).unwrap().len(), 1);
+    let col: Vec<u64> = s.stage_rows(Stage::Adoption, 10).unwrap().iter().map(|r| r.id.0).collect();
+    assert_eq!(col, vec![2, 1]);
+    let t = s.stage_totals().unwrap();
+    assert_eq!(t.count[Stage::Adoption.index()], 2);
+    assert_eq!(t.arr[Stage::Adoption.index()], 30_000);
+    assert_eq!(t.accounts(), 3);
+}
+
+#[test]
+fn set_stage_moves_row_index_totals_and_logs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(tmp.path()).unwrap();
+        seed(&s);
+        let r = s.set_stage(AccountId(2), Stage::Expansion, "Dana", now()).unwrap();
+        assert_eq!(r.stage, Stage::Expansion);
+        s.flush().unwrap();
+    }
+    let s = Store::open(tmp.path()).unwrap();
+    assert_eq!(s.account(AccountId(2)).unwrap().unwrap().stage, Stage::Expansion);
+    assert_eq!(s.row(AccountId(2)).unwrap().unwrap().stage, Stage::Expansion);
+    let adoption: Vec<u64> = s.stage_rows(Stage::Adoption, 10).unwrap().iter().map(|r| r.id.0).collect();
+    assert_eq!(adoption, vec![1]);
+    assert_eq!(s.stage_rows(Stage::Expansion, 10).unwrap()[0].id, AccountId(2));
+    let t = s.stage_totals().unwrap();
+    assert_eq!((t.count[Stage::Adoption.index()], t.count[Stage::Expansion.index()]), (1, 1));
+    assert_eq!(t.arr[Stage::Expansion.index()], 20_000);
+    let log = s.activities(AccountId(2)).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].summary, "Moved from Adoption to Expansion");
+    assert!(matches!(s.set_stage(AccountId(99), Stage::Expansion, "x", now()), Err(StoreError::NoAccount(99))));
+}
+
+#[test]
+fn health_history_spans_years() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Store::open(tmp.path()).unwrap();
+    let id = AccountId(1);
+    let dec31 = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+    let jan1 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let mut y25 = YearSeries::new(2025);
+    y25.set(dec31, 61);
+    let mut y26 = YearSeries::new(2026);
+    y26.set(jan1, 62);
+    let mut b = Batch::default();
+    b.put_series(id, 2025, &y25);
+    b.put_series(id, 2026, &y26);
+    b.put_snapshot(&HealthSnapshot {
+        account_id: id,
+        date: jan1,
+        score: 62,
+        factors: vec![Factor { measure: Measure::Usage, score: 62, weight: 1 }],
+        model_version: 1,
+    });
+    s.apply(b).unwrap();
+    let h = s.health_history(id, dec31 - Duration::days(1), jan1 + Duration::days(1)).unwrap();
+    assert_eq!(h.scores, vec![None, Some(61), Some(62), None]);
+    assert_eq!(s.latest_snapshot(id).unwrap().unwrap().score, 62);
+    assert!(s.latest_snapshot(AccountId(2)).unwrap().is_none());
+}
+
+#[test]
+fn follow_ups_come_back_by_due_time() {
+    use crate::domain::{FollowUpKind, FollowUpState, Priority};
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Store::open(tmp.path()).unwrap();
+    let mk = |id: u64, due: DateTime<Utc>| FollowUp {
+        id,
+        account_id: AccountId(1),
+        ticket_id: None,
+        kind: FollowUpKind::CheckIn,
+        reason: format!("r{id}"),
+        due,
+        priority: Priority::Normal,
+        state: FollowUpState::Open,
+    };
+    let mut b = Batch::default();
+    b.put_follow_up(&mk(1, now() + Duration::days(2)), None);
+    b.put_follow_up(&mk(2, now() - Duration::days(2)), None);
+    b.put_follow_up(&mk(3, now()), None);
+    s.apply(b).unwrap();
+    let ids: Vec<u64> = s.follow_ups_before(now() + Duration::days(1)).map(|f| f.unwrap().id).collect();
+    assert_eq!(ids, vec![2, 3]);
+    // Re-dating removes the old entry.
+    let mut moved = mk(2, now() + Duration::days(5));
+    moved.state = FollowUpState::Open;
+    let mut b = Batch::default();
+    b.put_follow_up(&moved, Some(now() - Duration::days(2)));
+    s.apply(b).unwrap();
+    let ids: Vec<u64> = s.follow_ups_before(now() + Duration::days(1)).map(|f| f.unwrap().id).collect();
+    assert_eq!(ids, vec![3]);
+    assert_eq!(s.follow_up(2).unwrap().unwrap().due, now() + Duration::days(5));
+    assert!(s.follow_up(42).unwrap().is_none());
+}
