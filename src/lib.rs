@@ -1,6 +1,13 @@
 //! Cockpit: a keyboard-driven terminal cockpit in which a Customer Success
 //! Manager triages the day. The binary is a thin shell over this library.
 
-pub mod domain;
-pub mod store;
+pub mod book;
+pub mod cli;
+pub mod config;
 pub mod demo;
+pub mod domain;
+pub mod logging;
+pub mod paths;
+pub mod queue;
+pub mod store;
+pub mod tui;

@@ -89,10 +89,14 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
         batch.put_snapshot(&g.snapshot);
         let row = derive_row(&g.account, &g.history, &g.tickets, &g.activities);
         batch.put_row(None, &row, &mut totals);
-        // Follow-ups from the same rules the cockpit applies.
+        // Follow-ups from the same rules the cockpit applies; a churned
+        // account needs none.
         let mut n = 0;
-        let mut drafts = lifecycle_follow_ups(&g.account, spec.now);
-        drafts.extend(g.tickets.iter().filter_map(|t| ticket_follow_up(t, &g.account, HIGH_VALUE_ARR, spec.now)));
+        let mut drafts = Vec::new();
+        if g.account.stage.is_active() {
+            drafts = lifecycle_follow_ups(&g.account, spec.now);
+            drafts.extend(g.tickets.iter().filter_map(|t| ticket_follow_up(t, &g.account, HIGH_VALUE_ARR, spec.now)));
+        }
         for d in drafts {
             n += 1;
             batch.put_follow_up(&d.into_follow_up(child_id(id, 0x8000 + n)), None);
@@ -262,7 +266,13 @@ fn account(spec: &DemoSpec, id: u64) -> GenAccount {
     }
     activities.sort_by_key(|a| a.at);
 
-    let tickets = tickets(&mut rng, aid, id, risk, end_now, &contacts);
+    let mut tickets = tickets(&mut rng, aid, id, risk, end_now, &contacts);
+    if let Fate::Churned(_) = fate {
+        // Support closed everything out when the customer left.
+        for t in &mut tickets {
+            t.status = TicketStatus::Closed;
+        }
+    }
 
     // NPS answers, worse for riskier accounts.
     let mut nps = Vec::new();
@@ -272,13 +282,7 @@ fn account(spec: &DemoSpec, id: u64) -> GenAccount {
             continue;
         }
         let score = (9.5 - 7.5 * risk + 2.0 * (rng.f32() - 0.5)).round().clamp(0.0, 10.0) as u8;
-        nps.push(NpsResponse {
-            id: child_id(id, 0x3000 + n),
-            account_id: aid,
-            on,
-            score,
-            comment: String::new(),
-        });
+        nps.push(NpsResponse { id: child_id(id, 0x3000 + n), account_id: aid, on, score, comment: String::new() });
     }
     nps.sort_by_key(|n| n.on);
 
@@ -295,12 +299,13 @@ fn account(spec: &DemoSpec, id: u64) -> GenAccount {
     };
     let factors = score_signals(&signals);
     let final_score = combine(&factors).unwrap_or(50);
-    let snapshot = HealthSnapshot { account_id: aid, date: end, score: final_score, factors, model_version: MODEL_VERSION };
+    let snapshot =
+        HealthSnapshot { account_id: aid, date: end, score: final_score, factors, model_version: MODEL_VERSION };
 
     // A year of daily history ending on today's score: a slow wave, noise,
     // and for risky accounts a drop some weeks before the end.
     let start = (end - Duration::days(HISTORY_DAYS - 1)).max(contract_start);
-    let phase = rng.f32() * 6.28;
+    let phase = rng.f32() * std::f32::consts::TAU;
     let drop_at = rng.range(10, 70);
     let drop_size = if risk > 0.5 { 30.0 * risk } else { 0.0 };
     let curve = |days_before_end: i64, noise: f32| -> f32 {

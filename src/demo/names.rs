@@ -2,23 +2,91 @@
 
 /// First half of a company name.
 pub const COMPANY_A: &[&str] = &[
-    "Northwind", "Bluebird", "Granite", "Helios", "Juniper", "Kestrel", "Lumen", "Meridian", "Nimbus", "Orchard",
-    "Pinnacle", "Quarry", "Redwood", "Saffron", "Tidewater", "Umber", "Vantage", "Willow", "Yarrow", "Zephyr",
-    "Alder", "Beacon", "Cobalt", "Driftwood", "Ember", "Fathom", "Glacier", "Harbor", "Ironclad", "Jasper",
-    "Keystone", "Lodestar", "Mosaic", "Nautilus", "Onyx", "Prairie", "Quill", "Riverbend", "Sterling", "Trellis",
+    "Northwind",
+    "Bluebird",
+    "Granite",
+    "Helios",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nimbus",
+    "Orchard",
+    "Pinnacle",
+    "Quarry",
+    "Redwood",
+    "Saffron",
+    "Tidewater",
+    "Umber",
+    "Vantage",
+    "Willow",
+    "Yarrow",
+    "Zephyr",
+    "Alder",
+    "Beacon",
+    "Cobalt",
+    "Driftwood",
+    "Ember",
+    "Fathom",
+    "Glacier",
+    "Harbor",
+    "Ironclad",
+    "Jasper",
+    "Keystone",
+    "Lodestar",
+    "Mosaic",
+    "Nautilus",
+    "Onyx",
+    "Prairie",
+    "Quill",
+    "Riverbend",
+    "Sterling",
+    "Trellis",
 ];
 
 /// Second half of a company name.
 pub const COMPANY_B: &[&str] = &[
-    "Logistics", "Health", "Labs", "Foods", "Analytics", "Robotics", "Retail", "Energy", "Media", "Capital",
-    "Freight", "Clinics", "Software", "Textiles", "Studios", "Outdoors", "Pharma", "Legal", "Travel", "Dental",
-    "Motors", "Farms", "Insurance", "Academy", "Hotels",
+    "Logistics",
+    "Health",
+    "Labs",
+    "Foods",
+    "Analytics",
+    "Robotics",
+    "Retail",
+    "Energy",
+    "Media",
+    "Capital",
+    "Freight",
+    "Clinics",
+    "Software",
+    "Textiles",
+    "Studios",
+    "Outdoors",
+    "Pharma",
+    "Legal",
+    "Travel",
+    "Dental",
+    "Motors",
+    "Farms",
+    "Insurance",
+    "Academy",
+    "Hotels",
 ];
 
 /// Industries, indexed alongside `COMPANY_B` loosely.
 pub const INDUSTRIES: &[&str] = &[
-    "Logistics", "Healthcare", "Software", "Food & Beverage", "Financial Services", "Manufacturing", "Retail",
-    "Energy", "Media", "Education", "Hospitality", "Legal",
+    "Logistics",
+    "Healthcare",
+    "Software",
+    "Food & Beverage",
+    "Financial Services",
+    "Manufacturing",
+    "Retail",
+    "Energy",
+    "Media",
+    "Education",
+    "Hospitality",
+    "Legal",
 ];
 
 /// Regions.
@@ -29,14 +97,14 @@ pub const OWNERS: &[&str] = &["Dana Whitfield", "Sam Okafor", "Priya Raman"];
 
 /// First names.
 pub const FIRST: &[&str] = &[
-    "Ava", "Ben", "Chloe", "Diego", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kara", "Liam", "Maya",
-    "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Yusuf", "Zoe",
+    "Ava", "Ben", "Chloe", "Diego", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kara", "Liam", "Maya", "Noah",
+    "Olga", "Pablo", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Yusuf", "Zoe",
 ];
 
 /// Last names.
 pub const LAST: &[&str] = &[
-    "Adams", "Bauer", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ivanova", "Johnson", "Kim",
-    "Larsen", "Moreau", "Nakamura", "Okoro", "Patel", "Rossi", "Silva", "Tanaka", "Usman", "Varga", "Weber",
+    "Adams", "Bauer", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Hansen", "Ivanova", "Johnson", "Kim", "Larsen",
+    "Moreau", "Nakamura", "Okoro", "Patel", "Rossi", "Silva", "Tanaka", "Usman", "Varga", "Weber",
 ];
 
 /// Roles of key people.

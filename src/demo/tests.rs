@@ -39,8 +39,10 @@ fn covers_every_stage_segment_and_outcome() {
     assert_eq!(stages.len(), 9, "every lifecycle stage is populated: {stages:?}");
     let segments: HashSet<Segment> = accounts.iter().map(|a| a.segment).collect();
     assert_eq!(segments.len(), 3);
-    let churned = accounts.iter().filter(|a| matches!(a.outcome, Some(Outcome { kind: OutcomeKind::Churned, .. }))).count();
-    let renewed = accounts.iter().filter(|a| matches!(a.outcome, Some(Outcome { kind: OutcomeKind::Renewed, .. }))).count();
+    let churned =
+        accounts.iter().filter(|a| matches!(a.outcome, Some(Outcome { kind: OutcomeKind::Churned, .. }))).count();
+    let renewed =
+        accounts.iter().filter(|a| matches!(a.outcome, Some(Outcome { kind: OutcomeKind::Renewed, .. }))).count();
     assert!(churned >= 8 && renewed >= 8, "churned {churned}, renewed {renewed}");
     let today = now().date_naive();
     let live = |a: &&Account| a.stage.is_active() && a.stage != Stage::Renewed;

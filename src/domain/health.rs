@@ -151,9 +151,7 @@ fn lerp_score(value: f32, zero_at: f32, full_at: f32) -> u8 {
 /// measure out, so its weight is spread over the others.
 pub fn score_signals(s: &Signals) -> Vec<Factor> {
     let mut out = Vec::with_capacity(6);
-    let mut push = |measure: Measure, score: u8| {
-        out.push(Factor { measure, score, weight: measure.default_weight() })
-    };
+    let mut push = |measure: Measure, score: u8| out.push(Factor { measure, score, weight: measure.default_weight() });
     // A drop to 40 % of the baseline is a zero; at or above baseline is full.
     push(Measure::Usage, lerp_score(s.usage_ratio, 0.4, 1.0));
     push(Measure::Seats, lerp_score(s.seat_utilisation, 0.2, 0.8));
@@ -291,11 +289,7 @@ impl HealthHistory {
     /// The last day that has a score, with the score.
     pub fn latest(&self) -> Option<(NaiveDate, u8)> {
         let start = self.start?;
-        self.scores
-            .iter()
-            .enumerate()
-            .rev()
-            .find_map(|(i, s)| s.map(|v| (start + Duration::days(i as i64), v)))
+        self.scores.iter().enumerate().rev().find_map(|(i, s)| s.map(|v| (start + Duration::days(i as i64), v)))
     }
 }
 
@@ -335,11 +329,7 @@ mod tests {
             account_id: AccountId(1),
             date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             score: 60,
-            factors: vec![
-                f(Measure::Usage, 50, 30),
-                f(Measure::Engagement, 0, 20),
-                f(Measure::Billing, 100, 10),
-            ],
+            factors: vec![f(Measure::Usage, 50, 30), f(Measure::Engagement, 0, 20), f(Measure::Billing, 100, 10)],
             model_version: MODEL_VERSION,
         };
         let d = s.drags();

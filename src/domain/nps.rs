@@ -68,9 +68,7 @@ mod tests {
     #[test]
     fn domain_worked_example() {
         // 493 answers: 173 promoters, 286 passives, 34 detractors -> +28.2
-        let scores = std::iter::repeat_n(10, 173)
-            .chain(std::iter::repeat_n(8, 286))
-            .chain(std::iter::repeat_n(3, 34));
+        let scores = std::iter::repeat_n(10, 173).chain(std::iter::repeat_n(8, 286)).chain(std::iter::repeat_n(3, 34));
         let v = nps(scores).unwrap();
         assert!((v - 28.19).abs() < 0.01, "{v}");
         assert_eq!(format!("{v:+.1}"), "+28.2");

@@ -12,7 +12,7 @@
 //! | `m:totals`                        | `StageTotals`             |
 //! | `a:` id                           | `Account`                 |
 //! | `r:` id                           | `AccountRow` (derived)    |
-//! | `ih` health id                    | empty: default order      |
+//! | `ih` churned health id            | empty: default order      |
 //! | `ik` stage health id              | empty: kanban columns     |
 //! | `h:` id year(u16)                 | 366 score bytes, 255=none |
 //! | `hs` id day                       | `HealthSnapshot`          |
@@ -94,9 +94,9 @@ pub fn child(prefix: &[u8], id: AccountId, child: u64) -> Vec<u8> {
     key(prefix, &[&id.0.to_be_bytes(), &child.to_be_bytes()])
 }
 
-/// Default-order index key.
-pub fn by_health(health: Option<u8>, id: AccountId) -> Vec<u8> {
-    key(BY_HEALTH, &[&[health.unwrap_or(NO_HEALTH)], &id.0.to_be_bytes()])
+/// Default-order index key: live accounts by health, churned ones last.
+pub fn by_health(churned: bool, health: Option<u8>, id: AccountId) -> Vec<u8> {
+    key(BY_HEALTH, &[&[churned as u8, health.unwrap_or(NO_HEALTH)], &id.0.to_be_bytes()])
 }
 
 /// Kanban index key.
@@ -155,8 +155,9 @@ mod tests {
         let a = Utc.with_ymd_and_hms(1960, 1, 1, 0, 0, 0).unwrap();
         let b = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         assert!(ts(a) < ts(b), "negative timestamps sort first");
-        assert!(by_health(Some(9), AccountId(500)) < by_health(Some(10), AccountId(1)));
-        assert!(by_health(Some(100), AccountId(1)) < by_health(None, AccountId(0)));
+        assert!(by_health(false, Some(9), AccountId(500)) < by_health(false, Some(10), AccountId(1)));
+        assert!(by_health(false, Some(100), AccountId(1)) < by_health(false, None, AccountId(0)));
+        assert!(by_health(false, None, AccountId(9)) < by_health(true, Some(0), AccountId(0)));
         assert!(by_stage(Stage::Handover, None, AccountId(1)) < by_stage(Stage::Delivery, Some(0), AccountId(0)));
         let d = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
         assert!(day(d) < day(d.succ_opt().unwrap()));

@@ -124,6 +124,7 @@ impl StageTotals {
 }
 
 /// A workspace on disk.
+#[derive(Clone)]
 pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
@@ -207,7 +208,11 @@ impl Store {
         self.tree.get(key)?.map(|v| decode(&v, what)).transpose()
     }
 
-    fn scan<T: serde::de::DeserializeOwned>(&self, prefix: &[u8], what: &'static str) -> impl Iterator<Item = Result<T>> + '_ {
+    fn scan<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+        what: &'static str,
+    ) -> impl Iterator<Item = Result<T>> + '_ {
         self.tree.scan_prefix(prefix).map(move |kv| {
             let (_, v) = kv?;
             decode(&v, what)
@@ -244,10 +249,8 @@ impl Store {
         let mut out = Vec::with_capacity(limit.min(1024));
         for kv in self.tree.scan_prefix(prefix).take(limit) {
             let (k, _) = kv?;
-            let id = keys::trailing_id(&k).ok_or_else(|| StoreError::Decode {
-                what: "index key".into(),
-                detail: format!("{} bytes", k.len()),
-            })?;
+            let id = keys::trailing_id(&k)
+                .ok_or_else(|| StoreError::Decode { what: "index key".into(), detail: format!("{} bytes", k.len()) })?;
             if let Some(row) = self.row(id)? {
                 out.push(row);
             }
@@ -255,7 +258,8 @@ impl Store {
         Ok(out)
     }
 
-    /// The first `limit` rows in the default order (lowest health first).
+    /// The first `limit` rows in the default order (lowest health first,
+    /// churned accounts last).
     pub fn first_rows(&self, limit: usize) -> Result<Vec<AccountRow>> {
         self.rows_from_index(keys::BY_HEALTH, limit)
     }
@@ -405,12 +409,12 @@ impl Batch {
     /// in `totals` (the caller writes the totals once with `put_totals`).
     pub fn put_row(&mut self, old: Option<&AccountRow>, row: &AccountRow, totals: &mut StageTotals) {
         if let Some(old) = old {
-            self.inner.remove(keys::by_health(old.health, old.id));
+            self.inner.remove(keys::by_health(old.stage == Stage::Churned, old.health, old.id));
             self.inner.remove(keys::by_stage(old.stage, old.health, old.id));
             totals.remove(old);
         }
         self.insert(keys::with_id(keys::ROW, row.id), encode(row));
-        self.insert(keys::by_health(row.health, row.id), Vec::new());
+        self.insert(keys::by_health(row.stage == Stage::Churned, row.health, row.id), Vec::new());
         self.insert(keys::by_stage(row.stage, row.health, row.id), Vec::new());
         totals.add(row);
     }

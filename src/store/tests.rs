@@ -46,7 +46,9 @@ fn row(a: &Account, health: Option<u8>) -> AccountRow {
 fn seed(store: &Store) {
     let mut b = Batch::default();
     let mut totals = StageTotals::default();
-    for (id, stage, health) in [(1, Stage::Adoption, Some(80)), (2, Stage::Adoption, Some(20)), (3, Stage::Onboarding, None)] {
+    for (id, stage, health) in
+        [(1, Stage::Adoption, Some(80)), (2, Stage::Adoption, Some(20)), (3, Stage::Onboarding, None)]
+    {
         let a = account(id, stage);
         b.put_account(&a);
         b.put_row(None, &row(&a, health), &mut totals);

@@ -1,0 +1,444 @@
+//! The book: account rows in memory with their sort, filter and kanban
+//! indexes, built once and updated on change so no frame or keystroke
+//! re-sorts the whole portfolio.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use crate::domain::text::sanitize;
+use crate::domain::{AccountId, AccountRow, Stage};
+use crate::store::{StageTotals, Store, StoreError};
+
+/// Cards a kanban column holds before the full book is loaded.
+pub const FIRST_CARDS: usize = 60;
+
+/// A column the accounts table can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Lowest health first; accounts without a score, then churned ones, last.
+    Health,
+    /// Name A-Z.
+    Name,
+    /// Largest ARR first.
+    Arr,
+    /// Soonest renewal first.
+    Renewal,
+    /// Board order.
+    Stage,
+    /// Most open tickets first.
+    Tickets,
+    /// Longest without a touch first.
+    LastTouch,
+}
+
+impl SortKey {
+    /// Every key, in the order `sort_next` cycles them.
+    pub const ALL: [SortKey; 7] = [
+        SortKey::Health,
+        SortKey::Name,
+        SortKey::Arr,
+        SortKey::Renewal,
+        SortKey::Stage,
+        SortKey::Tickets,
+        SortKey::LastTouch,
+    ];
+
+    /// Label for the pane title.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Health => "health",
+            SortKey::Name => "name",
+            SortKey::Arr => "ARR",
+            SortKey::Renewal => "renewal",
+            SortKey::Stage => "stage",
+            SortKey::Tickets => "tickets",
+            SortKey::LastTouch => "last touch",
+        }
+    }
+
+    /// Parses a CLI value.
+    pub fn parse(s: &str) -> Option<SortKey> {
+        SortKey::ALL.into_iter().find(|k| k.label().eq_ignore_ascii_case(s) || k.cli() == s)
+    }
+
+    /// The CLI spelling.
+    pub fn cli(self) -> &'static str {
+        match self {
+            SortKey::LastTouch => "last_touch",
+            SortKey::Arr => "arr",
+            k => k.label(),
+        }
+    }
+
+    /// The next key in the cycle.
+    pub fn next(self) -> SortKey {
+        let i = SortKey::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        SortKey::ALL[(i + 1) % SortKey::ALL.len()]
+    }
+
+    /// Compares two rows in this key's natural (most useful first) order,
+    /// ties broken by id so the order is total and stable.
+    pub fn compare(self, a: &AccountRow, b: &AccountRow) -> Ordering {
+        let primary = match self {
+            SortKey::Health => health_rank(a).cmp(&health_rank(b)),
+            SortKey::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            SortKey::Arr => b.arr.cmp(&a.arr),
+            SortKey::Renewal => a.renewal_date.cmp(&b.renewal_date),
+            SortKey::Stage => a.stage.cmp(&b.stage),
+            SortKey::Tickets => b.open_tickets.cmp(&a.open_tickets),
+            // Never touched sorts first: it is the longest without a touch.
+            SortKey::LastTouch => a.last_touch.cmp(&b.last_touch),
+        };
+        primary.then(a.id.cmp(&b.id))
+    }
+}
+
+/// The default triage order: live accounts by health (no score last), then
+/// churned ones, which no longer need attention. Matches the store's index.
+fn health_rank(r: &AccountRow) -> (bool, u8) {
+    (r.stage == Stage::Churned, r.health.unwrap_or(u8::MAX))
+}
+
+/// Kanban order inside a column: the same as the store's stage index.
+fn column_order(a: &AccountRow, b: &AccountRow) -> Ordering {
+    SortKey::Health.compare(a, b)
+}
+
+/// The in-memory book with its indexes.
+#[derive(Debug, Clone)]
+pub struct Book {
+    rows: Vec<AccountRow>,
+    haystack: Vec<String>,
+    pos: HashMap<AccountId, u32>,
+    totals: StageTotals,
+    complete: bool,
+    sort: SortKey,
+    reverse: bool,
+    sorted: Vec<u32>,
+    filter: String,
+    view: Vec<u32>,
+    columns: [Vec<u32>; 9],
+}
+
+/// Lower-case search text; it starts with the name and a NUL so it also
+/// serves as the name sort key without allocating per comparison.
+fn haystack(row: &AccountRow) -> String {
+    format!("{}\0{} {}", row.name, row.segment.label(), row.stage.label()).to_lowercase()
+}
+
+/// Table order of two row indexes under a sort key and direction.
+fn order(rows: &[AccountRow], hay: &[String], sort: SortKey, reverse: bool, a: u32, b: u32) -> Ordering {
+    let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
+    let o = match sort {
+        SortKey::Name => hay[a as usize].cmp(&hay[b as usize]).then(ra.id.cmp(&rb.id)),
+        _ => sort.compare(ra, rb),
+    };
+    if reverse {
+        o.reverse()
+    } else {
+        o
+    }
+}
+
+impl Book {
+    /// A book over `rows`; `complete` says whether these are all the accounts.
+    pub fn new(rows: Vec<AccountRow>, totals: StageTotals, complete: bool) -> Book {
+        let mut rows = rows;
+        for r in &mut rows {
+            // Names come from outside: make them safe once, not per frame.
+            if let std::borrow::Cow::Owned(clean) = sanitize(&r.name) {
+                r.name = clean;
+            }
+        }
+        let haystack = rows.iter().map(haystack).collect();
+        let pos = rows.iter().enumerate().map(|(i, r)| (r.id, i as u32)).collect();
+        let mut book = Book {
+            rows,
+            haystack,
+            pos,
+            totals,
+            complete,
+            sort: SortKey::Health,
+            reverse: false,
+            sorted: Vec::new(),
+            filter: String::new(),
+            view: Vec::new(),
+            columns: Default::default(),
+        };
+        book.resort();
+        book.rebuild_columns();
+        book
+    }
+
+    /// Loads the whole book from the store.
+    pub fn load(store: &Store) -> Result<Book, StoreError> {
+        let rows = store.rows().collect::<Result<Vec<_>, _>>()?;
+        let totals = store.stage_totals()?;
+        Ok(Book::new(rows, totals, true))
+    }
+
+    /// Loads what the first frame needs: the first `page` rows of the
+    /// default order and the first cards of every kanban column.
+    pub fn load_first(store: &Store, page: usize) -> Result<Book, StoreError> {
+        let mut rows = store.first_rows(page)?;
+        let mut seen: std::collections::HashSet<AccountId> = rows.iter().map(|r| r.id).collect();
+        for stage in Stage::ALL {
+            for r in store.stage_rows(stage, FIRST_CARDS)? {
+                if seen.insert(r.id) {
+                    rows.push(r);
+                }
+            }
+        }
+        let totals = store.stage_totals()?;
+        let complete = rows.len() as u64 >= totals.accounts();
+        let mut book = Book::new(rows, totals, complete);
+        if !complete {
+            // Only the first page belongs in the table until the rest loads.
+            book.sorted.truncate(page);
+            book.view = book.sorted.clone();
+        }
+        Ok(book)
+    }
+
+    /// Whether every account is loaded.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Accounts in the workspace (loaded or not).
+    pub fn total(&self) -> u64 {
+        self.totals.accounts().max(self.rows.len() as u64)
+    }
+
+    /// Count and ARR per stage.
+    pub fn totals(&self) -> &StageTotals {
+        &self.totals
+    }
+
+    /// The current sort key and direction.
+    pub fn sort(&self) -> (SortKey, bool) {
+        (self.sort, self.reverse)
+    }
+
+    /// The current filter text.
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    /// Rows the table shows, in order.
+    pub fn view_len(&self) -> usize {
+        self.view.len()
+    }
+
+    /// The row at a table position.
+    pub fn view_row(&self, i: usize) -> Option<&AccountRow> {
+        self.view.get(i).map(|&r| &self.rows[r as usize])
+    }
+
+    /// Rows of the table from `start`, at most `len` of them.
+    pub fn view_slice(&self, start: usize, len: usize) -> impl Iterator<Item = &AccountRow> {
+        self.view.iter().skip(start).take(len).map(|&r| &self.rows[r as usize])
+    }
+
+    /// Where an account sits in the table, if it passes the filter.
+    pub fn view_position(&self, id: AccountId) -> Option<usize> {
+        let r = *self.pos.get(&id)?;
+        self.view.iter().position(|&v| v == r)
+    }
+
+    /// An account's row by id.
+    pub fn row(&self, id: AccountId) -> Option<&AccountRow> {
+        self.pos.get(&id).map(|&r| &self.rows[r as usize])
+    }
+
+    /// Cards loaded in a kanban column.
+    pub fn column_len(&self, stage: Stage) -> usize {
+        self.columns[stage.index()].len()
+    }
+
+    /// The card at a position of a kanban column.
+    pub fn column_row(&self, stage: Stage, i: usize) -> Option<&AccountRow> {
+        self.columns[stage.index()].get(i).map(|&r| &self.rows[r as usize])
+    }
+
+    /// Cards of a column from `start`, at most `len`.
+    pub fn column_slice(&self, stage: Stage, start: usize, len: usize) -> impl Iterator<Item = &AccountRow> {
+        self.columns[stage.index()].iter().skip(start).take(len).map(|&r| &self.rows[r as usize])
+    }
+
+    /// Where an account sits in its kanban column.
+    pub fn column_position(&self, id: AccountId) -> Option<(Stage, usize)> {
+        let row = self.row(id)?;
+        let col = &self.columns[row.stage.index()];
+        col.binary_search_by(|&r| column_order(&self.rows[r as usize], row)).ok().map(|i| (row.stage, i))
+    }
+
+    /// Sorts the table by `key`; the same key again flips the direction.
+    pub fn set_sort(&mut self, key: SortKey, reverse: bool) {
+        if (key, reverse) != (self.sort, self.reverse) {
+            self.sort = key;
+            self.reverse = reverse;
+            self.resort();
+        }
+    }
+
+    /// Filters the table to rows whose name, segment or stage contains
+    /// `text` (case-insensitive).
+    pub fn set_filter(&mut self, text: &str) {
+        let needle = text.to_lowercase();
+        let narrowing = !self.filter.is_empty() && needle.starts_with(&self.filter.to_lowercase());
+        self.filter = text.to_string();
+        // Typing one more character can only narrow: scan the view, not the book.
+        let source = if narrowing { std::mem::take(&mut self.view) } else { self.sorted.clone() };
+        self.view = if needle.is_empty() {
+            source
+        } else {
+            source.into_iter().filter(|&r| self.haystack[r as usize].contains(&needle)).collect()
+        };
+    }
+
+    fn resort(&mut self) {
+        let mut sorted: Vec<u32> = (0..self.rows.len() as u32).collect();
+        sorted.sort_unstable_by(|&a, &b| order(&self.rows, &self.haystack, self.sort, self.reverse, a, b));
+        self.sorted = sorted;
+        let f = self.filter.clone();
+        self.filter.clear();
+        self.set_filter(&f);
+    }
+
+    fn rebuild_columns(&mut self) {
+        let mut columns: [Vec<u32>; 9] = Default::default();
+        for (i, r) in self.rows.iter().enumerate() {
+            columns[r.stage.index()].push(i as u32);
+        }
+        for col in &mut columns {
+            col.sort_unstable_by(|&a, &b| column_order(&self.rows[a as usize], &self.rows[b as usize]));
+        }
+        self.columns = columns;
+    }
+
+    fn insert_sorted(list: &mut Vec<u32>, r: u32, cmp: impl Fn(u32, u32) -> Ordering) {
+        let at = list.binary_search_by(|&x| cmp(x, r)).unwrap_or_else(|e| e);
+        list.insert(at, r);
+    }
+
+    /// Replaces one account's row and moves it in every index.
+    pub fn update_row(&mut self, row: AccountRow) {
+        let Some(&r) = self.pos.get(&row.id) else {
+            return;
+        };
+        let old = std::mem::replace(&mut self.rows[r as usize], row);
+        let new = &self.rows[r as usize];
+        self.totals.remove(&old);
+        self.totals.add(new);
+        self.haystack[r as usize] = haystack(new);
+        let new_stage = new.stage;
+        for list in [&mut self.sorted, &mut self.view, &mut self.columns[old.stage.index()]] {
+            list.retain(|&x| x != r);
+        }
+        let (rows, hay) = (&self.rows, &self.haystack);
+        let (sort, reverse) = (self.sort, self.reverse);
+        let cmp = |a: u32, b: u32| order(rows, hay, sort, reverse, a, b);
+        Book::insert_sorted(&mut self.sorted, r, cmp);
+        let needle = self.filter.to_lowercase();
+        if needle.is_empty() || self.haystack[r as usize].contains(&needle) {
+            Book::insert_sorted(&mut self.view, r, cmp);
+        }
+        Book::insert_sorted(&mut self.columns[new_stage.index()], r, |a, b| {
+            column_order(&rows[a as usize], &rows[b as usize])
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Segment;
+    use chrono::NaiveDate;
+
+    fn row(id: u64, name: &str, health: Option<u8>, stage: Stage, arr: u64) -> AccountRow {
+        AccountRow {
+            id: AccountId(id),
+            name: name.into(),
+            segment: Segment::Smb,
+            arr,
+            stage,
+            renewal_date: NaiveDate::from_ymd_opt(2027, 1, id as u32).unwrap(),
+            health,
+            health_7d_ago: None,
+            health_30d_ago: None,
+            open_tickets: id as u32 % 3,
+            last_touch: None,
+        }
+    }
+
+    fn book() -> Book {
+        let rows = vec![
+            row(1, "Acme", Some(80), Stage::Adoption, 10),
+            row(2, "Bolt", Some(20), Stage::Adoption, 30),
+            row(3, "Cinder \u{1b}[31m", None, Stage::Onboarding, 20),
+            row(4, "Acorn", Some(50), Stage::RenewalPrep, 5),
+        ];
+        let mut totals = StageTotals::default();
+        rows.iter().for_each(|r| totals.add(r));
+        Book::new(rows, totals, true)
+    }
+
+    fn ids(b: &Book) -> Vec<u64> {
+        b.view_slice(0, 100).map(|r| r.id.0).collect()
+    }
+
+    #[test]
+    fn default_order_is_worst_health_first() {
+        let b = book();
+        assert_eq!(ids(&b), vec![2, 4, 1, 3]);
+        assert_eq!(b.row(AccountId(3)).unwrap().name, "Cinder ", "names are sanitized on load");
+    }
+
+    #[test]
+    fn sorting_and_reversing() {
+        let mut b = book();
+        b.set_sort(SortKey::Arr, false);
+        assert_eq!(ids(&b), vec![2, 3, 1, 4]);
+        b.set_sort(SortKey::Arr, true);
+        assert_eq!(ids(&b), vec![4, 1, 3, 2]);
+        b.set_sort(SortKey::Name, false);
+        assert_eq!(ids(&b), vec![1, 4, 2, 3]);
+        assert_eq!(SortKey::LastTouch.next(), SortKey::Health);
+        assert_eq!(SortKey::parse("last_touch"), Some(SortKey::LastTouch));
+    }
+
+    #[test]
+    fn filtering_narrows_and_widens() {
+        let mut b = book();
+        b.set_filter("ac");
+        assert_eq!(ids(&b), vec![4, 1]);
+        b.set_filter("acm");
+        assert_eq!(ids(&b), vec![1]);
+        b.set_filter("a");
+        assert_eq!(ids(&b), vec![2, 4, 1, 3], "'a' matches stage names too");
+        b.set_filter("onboarding");
+        assert_eq!(ids(&b), vec![3]);
+        b.set_filter("");
+        assert_eq!(b.view_len(), 4);
+        assert_eq!(b.view_position(AccountId(1)), Some(2));
+    }
+
+    #[test]
+    fn kanban_columns_and_updates() {
+        let mut b = book();
+        assert_eq!(b.column_len(Stage::Adoption), 2);
+        assert_eq!(b.column_row(Stage::Adoption, 0).unwrap().id, AccountId(2));
+        assert_eq!(b.column_position(AccountId(1)), Some((Stage::Adoption, 1)));
+        let mut moved = b.row(AccountId(2)).unwrap().clone();
+        moved.stage = Stage::Expansion;
+        b.update_row(moved);
+        assert_eq!(b.column_len(Stage::Adoption), 1);
+        assert_eq!(b.column_position(AccountId(2)), Some((Stage::Expansion, 0)));
+        assert_eq!(b.totals().count[Stage::Expansion.index()], 1);
+        assert_eq!(b.totals().arr[Stage::Adoption.index()], 10);
+        assert_eq!(ids(&b), vec![2, 4, 1, 3], "table order kept");
+        b.set_filter("expansion");
+        assert_eq!(ids(&b), vec![2]);
+    }
+}

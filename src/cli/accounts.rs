@@ -1,0 +1,138 @@
+//! `cockpit accounts`: the accounts table, headless.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::output::{markdown, table, Align};
+use super::{CliResult, Format};
+use crate::book::{Book, SortKey};
+use crate::domain::{AccountRow, Bands};
+use crate::store::Store;
+
+/// Which rows, in which order.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    /// Sort key name.
+    pub sort: &'a str,
+    /// Reverse the order.
+    pub reverse: bool,
+    /// Filter text.
+    pub filter: Option<&'a str>,
+    /// Row limit.
+    pub limit: Option<usize>,
+}
+
+/// One account in the JSON output (a stable, documented shape).
+#[derive(Debug, Serialize)]
+pub struct AccountJson<'a> {
+    /// Account id.
+    pub id: u64,
+    /// Name, sanitized.
+    pub name: &'a str,
+    /// enterprise / mid_market / smb.
+    pub segment: &'static str,
+    /// ARR, whole currency units.
+    pub arr: u64,
+    /// MRR (ARR / 12).
+    pub mrr: u64,
+    /// Latest health, or null.
+    pub health: Option<u8>,
+    /// green / yellow / red, or null.
+    pub band: Option<&'static str>,
+    /// Change over 7 days, or null.
+    pub health_change_7d: Option<i16>,
+    /// Change over 30 days, or null.
+    pub health_change_30d: Option<i16>,
+    /// Lifecycle stage key.
+    pub stage: &'static str,
+    /// ISO date.
+    pub renewal_date: String,
+    /// Days until renewal (negative when past).
+    pub days_to_renewal: i64,
+    /// Open tickets.
+    pub open_tickets: u32,
+    /// RFC 3339 time of the last two-way touch, or null.
+    pub last_touch: Option<String>,
+}
+
+fn to_json<'a>(r: &'a AccountRow, bands: &Bands, now: DateTime<Utc>) -> AccountJson<'a> {
+    AccountJson {
+        id: r.id.0,
+        name: &r.name,
+        segment: r.segment.key(),
+        arr: r.arr,
+        mrr: r.arr / 12,
+        health: r.health,
+        band: r.band(bands).map(|b| b.key()),
+        health_change_7d: r.delta_7d(),
+        health_change_30d: r.delta_30d(),
+        stage: r.stage.key(),
+        renewal_date: r.renewal_date.to_string(),
+        days_to_renewal: r.days_to_renewal(now.date_naive()),
+        open_tickets: r.open_tickets,
+        last_touch: r.last_touch.map(|t| t.to_rfc3339()),
+    }
+}
+
+/// Prints the accounts.
+pub fn run(store: &Store, q: Query<'_>, format: Format, now: DateTime<Utc>) -> CliResult {
+    let key = SortKey::parse(q.sort).ok_or_else(|| {
+        let keys: Vec<&str> = SortKey::ALL.iter().map(|k| k.cli()).collect();
+        format!("--sort {}: unknown column; use one of {}", q.sort, keys.join(", "))
+    })?;
+    let mut book = Book::load(store).map_err(|e| e.to_string())?;
+    book.set_sort(key, q.reverse);
+    if let Some(f) = q.filter {
+        book.set_filter(f);
+    }
+    let n = q.limit.unwrap_or(usize::MAX).min(book.view_len());
+    let rows: Vec<&AccountRow> = book.view_slice(0, n).collect();
+    let bands = Bands::default();
+    let out = match format {
+        Format::Json => {
+            let items: Vec<AccountJson> = rows.iter().map(|r| to_json(r, &bands, now)).collect();
+            let doc = serde_json::json!({
+                "generated_at": now.to_rfc3339(),
+                "total": book.total(),
+                "accounts": items,
+            });
+            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n"
+        }
+        Format::Table | Format::Markdown => {
+            let headers = [
+                ("Name", Align::Left),
+                ("Segment", Align::Left),
+                ("ARR", Align::Right),
+                ("Health", Align::Right),
+                ("7d", Align::Right),
+                ("Stage", Align::Left),
+                ("Renews in", Align::Right),
+                ("Tickets", Align::Right),
+                ("Last touch", Align::Right),
+            ];
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.name.clone(),
+                        r.segment.label().into(),
+                        crate::tui::panes::money(r.arr),
+                        r.health.map(|h| format!("{h} {}", r.band(&bands).map_or("", |b| b.key()))).unwrap_or_default(),
+                        r.delta_7d().map(|d| format!("{d:+}")).unwrap_or_default(),
+                        r.stage.label().into(),
+                        format!("{}d", r.days_to_renewal(now.date_naive())),
+                        r.open_tickets.to_string(),
+                        r.last_touch.map(|t| crate::tui::panes::ago(t, now)).unwrap_or_else(|| "never".into()),
+                    ]
+                })
+                .collect();
+            if format == Format::Table {
+                table(&headers, &cells)
+            } else {
+                markdown(&headers, &cells)
+            }
+        }
+    };
+    print!("{out}");
+    Ok(())
+}

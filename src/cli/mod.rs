@@ -1,0 +1,299 @@
+//! The command line: one module per subcommand, all over the same store,
+//! book and queue code as the cockpit.
+
+pub mod accounts;
+pub mod output;
+pub mod today;
+
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Loaded};
+use crate::demo::{self, DemoSpec};
+use crate::store::Store;
+use crate::tui::keymap::Keymap;
+use crate::tui::theme::Theme;
+use crate::tui::Session;
+use crate::{logging, paths};
+
+/// Cockpit: triage your customer-success day from the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "cockpit", version, about, long_about = None)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do (default: open the cockpit).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Use the demo workspace (created on first use; no network, no config needed).
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Workspace directory (default: ~/.local/share/cockpit/default, or .../demo with --demo).
+    #[arg(long, global = true, env = "COCKPIT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Config file (default: ~/.config/cockpit/config.toml).
+    #[arg(long, global = true, env = "COCKPIT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Theme: dark, light, high-contrast, or a file name in the themes directory.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print today's follow-up queue (overdue and due today, most urgent first).
+    Today {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Print the accounts table.
+    Accounts {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Sort by: health, name, arr, renewal, stage, tickets, last_touch.
+        #[arg(long, default_value = "health")]
+        sort: String,
+        /// Reverse the sort.
+        #[arg(long)]
+        reverse: bool,
+        /// Only accounts whose name, segment or stage contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// At most this many accounts.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Generate a synthetic workspace (for demos and scale work).
+    Demo {
+        /// Number of accounts.
+        #[arg(long, default_value_t = demo::DEFAULT_ACCOUNTS)]
+        accounts: u64,
+        /// Random seed (the same seed gives the same book).
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Check or show the config.
+    Config {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
+}
+
+/// `cockpit config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file; errors name the line and column.
+    Check,
+    /// Print where the config, themes and workspace live.
+    Path,
+    /// Print an example config with every setting.
+    Example,
+}
+
+/// Output formats of the headless commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal.
+    Table,
+    /// Stable JSON (documented in the README).
+    Json,
+    /// A Markdown table, to paste into notes or reports.
+    Markdown,
+}
+
+/// An error for the person at the keyboard (printed as `error: ...`).
+pub type CliResult<T = ()> = Result<T, String>;
+
+fn config_loaded(g: &Global) -> CliResult<Loaded> {
+    let themes = paths::themes_dir();
+    config::load(g.config.as_deref(), paths::config_file(), themes.as_deref())
+}
+
+fn workspace_dir(g: &Global, loaded: &Loaded) -> CliResult<PathBuf> {
+    if let Some(d) = &g.data_dir {
+        return Ok(d.clone());
+    }
+    if g.demo {
+        return paths::workspace_dir("demo");
+    }
+    match &loaded.config.data_dir {
+        Some(d) => Ok(d.clone()),
+        None => paths::workspace_dir("default"),
+    }
+}
+
+/// Opens the workspace the flags point at; with `--demo`, creates the demo
+/// there first if it is empty.
+fn open_workspace(g: &Global, loaded: &Loaded) -> CliResult<Store> {
+    let dir = workspace_dir(g, loaded)?;
+    let store = Store::open(&dir).map_err(|e| e.to_string())?;
+    logging::init(&dir);
+    if g.demo {
+        match store.workspace().map_err(|e| e.to_string())? {
+            Some(meta) if meta.demo_seed.is_none() => {
+                return Err(format!(
+                    "{} holds synced data, not the demo; drop --demo, or pick another --data-dir",
+                    dir.display()
+                ))
+            }
+            Some(_) => {}
+            None => {
+                tracing::info!(dir = %dir.display(), "creating the demo workspace");
+                demo::ensure(&store, Utc::now()).map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    Ok(store)
+}
+
+fn label(store: &Store) -> (String, String) {
+    match store.workspace() {
+        Ok(Some(meta)) if meta.demo_seed.is_some() => (meta.name, "demo data, offline".into()),
+        Ok(Some(meta)) => (meta.name, "offline".into()),
+        _ => (
+            store.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "workspace".into()),
+            "no sources configured".into(),
+        ),
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> CliResult {
+    let g = &cli.global;
+    match &cli.command {
+        Some(Command::Config { action }) => return config_command(g, action),
+        Some(Command::Demo { accounts, seed }) => return demo_command(g, *accounts, *seed),
+        _ => {}
+    }
+    let loaded = config_loaded(g)?;
+    let store = open_workspace(g, &loaded)?;
+    for issue in &loaded.issues {
+        tracing::warn!("{issue}");
+    }
+    match &cli.command {
+        Some(Command::Today { format }) => today::run(&store, *format, Utc::now()),
+        Some(Command::Accounts { format, sort, reverse, filter, limit }) => accounts::run(
+            &store,
+            accounts::Query { sort, reverse: *reverse, filter: filter.as_deref(), limit: *limit },
+            *format,
+            Utc::now(),
+        ),
+        None => open_cockpit(g, loaded, store),
+        Some(Command::Config { .. }) | Some(Command::Demo { .. }) => Ok(()),
+    }
+}
+
+fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
+    let themes = paths::themes_dir();
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let requested = g.theme.as_deref().or(loaded.config.theme.as_deref());
+    let (theme, theme_warnings) = Theme::resolve(requested, themes.as_deref(), no_color);
+    let (keymap, key_warnings) =
+        Keymap::with_overrides(loaded.config.keys.iter().map(|(k, a)| (k.as_str(), a.as_str())));
+    let mut warnings = loaded.issues.clone();
+    warnings.extend(theme_warnings);
+    warnings.extend(key_warnings);
+    let (workspace, sources) = label(&store);
+    let session = Session { store, theme, keymap, bands: loaded.config.bands, workspace, sources, warnings };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(crate::tui::run(session)).map_err(|e| e.to_string())
+}
+
+fn config_command(g: &Global, action: &ConfigCommand) -> CliResult {
+    match action {
+        ConfigCommand::Example => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+        ConfigCommand::Path => {
+            let loaded = Loaded::default();
+            let show = |p: Option<PathBuf>| p.map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into());
+            println!("config:    {}", show(g.config.clone().or_else(paths::config_file)));
+            println!("themes:    {}", show(paths::themes_dir()));
+            println!("workspace: {}", show(workspace_dir(g, &loaded).ok()));
+            Ok(())
+        }
+        ConfigCommand::Check => {
+            let loaded = config_loaded(g)?;
+            let Some(path) = &loaded.path else {
+                println!("No config file (looked for {}); the defaults are in use.", show_default());
+                return Ok(());
+            };
+            if let Some(theme) = &g.theme {
+                let (_, warnings) = Theme::load(theme, paths::themes_dir().as_deref());
+                if let Some(w) = warnings.first() {
+                    return Err(format!("--theme: {w}"));
+                }
+            }
+            if loaded.issues.is_empty() {
+                println!("{}: ok", path.display());
+                Ok(())
+            } else {
+                for issue in &loaded.issues {
+                    eprintln!("{issue}");
+                }
+                let n = loaded.issues.len();
+                Err(format!("{n} problem{} in {}", if n == 1 { "" } else { "s" }, path.display()))
+            }
+        }
+    }
+}
+
+fn show_default() -> String {
+    paths::config_file().map(|p| p.display().to_string()).unwrap_or_else(|| "no config directory".into())
+}
+
+fn demo_command(g: &Global, accounts: u64, seed: u64) -> CliResult {
+    let dir = match &g.data_dir {
+        Some(d) => d.clone(),
+        None => paths::workspace_dir(&format!("demo-{accounts}"))?,
+    };
+    if accounts == 0 {
+        return Err("--accounts must be at least 1".into());
+    }
+    let store = Store::open(&dir).map_err(|e| e.to_string())?;
+    logging::init(&dir);
+    if store.workspace().map_err(|e| e.to_string())?.is_some() || store.accounts().next().is_some() {
+        return Err(format!(
+            "{} already holds a workspace; pick an empty --data-dir (nothing was changed)",
+            dir.display()
+        ));
+    }
+    let started = std::time::Instant::now();
+    eprintln!("Generating {accounts} accounts (seed {seed}) in {} ...", dir.display());
+    let g = demo::generate(&store, &DemoSpec { accounts, seed, now: Utc::now() }).map_err(|e| e.to_string())?;
+    eprintln!(
+        "Done in {:.1} s: {} accounts, {} tickets, {} follow-ups. Open it with: cockpit --data-dir {}",
+        started.elapsed().as_secs_f64(),
+        g.accounts,
+        g.tickets,
+        g.follow_ups,
+        shell_path(&dir)
+    );
+    Ok(())
+}
+
+fn shell_path(p: &Path) -> String {
+    let s = p.display().to_string();
+    if s.contains(' ') {
+        format!("'{s}'")
+    } else {
+        s
+    }
+}

@@ -1,0 +1,244 @@
+//! The TOML config: where it lives, what it holds, and messages that point
+//! at the line and column of a mistake. A bad config never stops the
+//! cockpit: the bad parts fall back to defaults and the problems are shown.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::domain::Bands;
+use crate::tui::keymap::parse_binding;
+use crate::tui::theme::Theme;
+
+/// The config file, as written by the user.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    theme: Option<Spanned<String>>,
+    data_dir: Option<PathBuf>,
+    author: Option<String>,
+    #[serde(default)]
+    health: RawHealth,
+    #[serde(default)]
+    keys: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    bands: Option<Spanned<Bands>>,
+}
+
+/// The settings in force after validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    /// Theme name (`dark` when unset).
+    pub theme: Option<String>,
+    /// Default workspace directory.
+    pub data_dir: Option<PathBuf>,
+    /// Name written on timeline entries.
+    pub author: Option<String>,
+    /// Health band thresholds.
+    pub bands: Bands,
+    /// Valid key bindings laid over the defaults.
+    pub keys: Vec<(String, String)>,
+}
+
+/// A problem in the config file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigIssue {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl ConfigIssue {
+    fn at(text: &str, offset: usize, message: impl Into<String>) -> ConfigIssue {
+        let (line, column) = line_col(text, offset);
+        ConfigIssue { line, column, message: message.into() }
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Parses config text. Never fails: what cannot be used is reported and
+/// replaced by its default.
+pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>) {
+    let raw: RawConfig = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let offset = e.span().map_or(0, |s| s.start);
+            let msg = e.message().trim().to_string();
+            return (
+                Config::default(),
+                vec![ConfigIssue::at(text, offset, format!("{msg}; using the default settings"))],
+            );
+        }
+    };
+    let mut issues = Vec::new();
+    let mut config = Config { data_dir: raw.data_dir, author: raw.author, ..Config::default() };
+    if let Some(theme) = raw.theme {
+        let (_, warnings) = Theme::load(theme.get_ref(), themes_dir);
+        match warnings.first() {
+            Some(w) => issues.push(ConfigIssue::at(text, theme.span().start, w.clone())),
+            None => config.theme = Some(theme.into_inner()),
+        }
+    }
+    if let Some(bands) = raw.health.bands {
+        match bands.get_ref().validate() {
+            Ok(()) => config.bands = *bands.get_ref(),
+            Err(e) => issues.push(ConfigIssue::at(text, bands.span().start, format!("{e}; using 70 / 40"))),
+        }
+    }
+    for (key, action) in raw.keys {
+        if action.get_ref() == "none" {
+            config.keys.push((key.into_inner(), action.into_inner()));
+            continue;
+        }
+        match parse_binding(key.get_ref(), action.get_ref()) {
+            Ok(_) => config.keys.push((key.into_inner(), action.into_inner())),
+            Err(e) => issues.push(ConfigIssue::at(text, key.span().start, format!("[keys] {e}; binding skipped"))),
+        }
+    }
+    (config, issues)
+}
+
+/// A config read from disk.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The settings.
+    pub config: Config,
+    /// The file they came from, if any.
+    pub path: Option<PathBuf>,
+    /// Problems, each rendered as `path:line:column: message`.
+    pub issues: Vec<String>,
+}
+
+/// Reads the config from `explicit` (which must exist) or from the default
+/// path (which may be absent).
+pub fn load(
+    explicit: Option<&Path>,
+    default_path: Option<PathBuf>,
+    themes_dir: Option<&Path>,
+) -> Result<Loaded, String> {
+    let path = match (explicit, default_path) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) if p.exists() => p,
+        _ => return Ok(Loaded::default()),
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "cannot read the config file {}: {e}; check the path given with --config or COCKPIT_CONFIG",
+            path.display()
+        )
+    })?;
+    let (config, issues) = parse(&text, themes_dir);
+    let issues = issues.iter().map(|i| format!("{}:{}:{}: {}", path.display(), i.line, i.column, i.message)).collect();
+    Ok(Loaded { config, path: Some(path), issues })
+}
+
+/// An example config, printed by `cockpit config example`.
+pub const EXAMPLE: &str = r#"# Cockpit config (TOML). Every setting is optional.
+
+# Theme: dark (default), light, high-contrast, or the name of a .toml file
+# in the themes directory next to this file.
+theme = "dark"
+
+# Name written on timeline entries you create.
+# author = "Dana Whitfield"
+
+# Default workspace directory (--data-dir and COCKPIT_DATA_DIR override it).
+# data_dir = "/home/me/cockpit-workspace"
+
+[health.bands]
+green = 70   # scores >= green are green
+yellow = 40  # scores >= yellow are yellow, below are red
+
+[keys]
+# key = "action"; "none" unbinds a default. `cockpit` shows every action with `?`.
+# "ctrl-n" = "down"
+# "x" = "none"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_example_configs_are_clean() {
+        assert_eq!(parse("", None), (Config::default(), vec![]));
+        let (c, issues) = parse(EXAMPLE, None);
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(c.theme.as_deref(), Some("dark"));
+        assert_eq!(c.bands, Bands::default());
+    }
+
+    #[test]
+    fn syntax_error_points_at_line_and_column() {
+        let (c, issues) = parse("theme = \"dark\"\n[health.bands]\ngreen = = 3\n", None);
+        assert_eq!(c, Config::default());
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].line, 3);
+        assert_eq!(issues[0].column, 9);
+        assert!(issues[0].message.contains("using the default settings"));
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let (_, issues) = parse("\n\nthemes = \"dark\"\n", None);
+        assert_eq!(issues[0].line, 3);
+        assert!(issues[0].message.contains("themes"), "{}", issues[0].message);
+    }
+
+    #[test]
+    fn bad_bands_fall_back_with_a_clear_message() {
+        let (c, issues) = parse("[health.bands]\ngreen = 30\nyellow = 50\n", None);
+        assert_eq!(c.bands, Bands::default());
+        assert_eq!(issues.len(), 1);
+        assert!(issues[0].message.contains("must be below"), "{}", issues[0].message);
+        assert_eq!(issues[0].line, 1, "points at the [health.bands] table");
+    }
+
+    #[test]
+    fn bad_keys_and_theme_are_reported_and_skipped() {
+        let text = "theme = \"neon\"\n[keys]\n\"x\" = \"quit\"\n\"y\" = \"fly\"\n\"ctrl-c\" = \"help\"\n";
+        let (c, issues) = parse(text, None);
+        assert_eq!(c.theme, None);
+        assert_eq!(c.keys, vec![("x".to_string(), "quit".to_string())]);
+        assert_eq!(issues.len(), 3, "{issues:?}");
+        assert_eq!((issues[0].line, issues[0].column), (1, 9));
+        assert!(issues[0].message.contains("neon"));
+        assert!(issues.iter().any(|i| i.line == 4 && i.message.contains("\"fly\" is not an action")));
+        assert!(issues.iter().any(|i| i.line == 5 && i.message.contains("cannot be rebound")));
+    }
+
+    #[test]
+    fn load_reports_path_line_and_column() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("config.toml");
+        std::fs::write(&p, "theme = 3\n").unwrap();
+        let l = load(Some(&p), None, None).unwrap();
+        assert_eq!(l.issues.len(), 1);
+        assert!(l.issues[0].starts_with(&format!("{}:1:9: ", p.display())), "{}", l.issues[0]);
+        assert!(load(Some(&tmp.path().join("missing.toml")), None, None).unwrap_err().contains("cannot read"));
+        let absent = load(None, Some(tmp.path().join("nope.toml")), None).unwrap();
+        assert!(absent.path.is_none() && absent.issues.is_empty());
+    }
+
+    #[test]
+    fn line_col_counts_chars() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("", 0), (1, 1));
+    }
+}

@@ -1,0 +1,152 @@
+//! Everything a key can do. Actions are data: keymaps name them in TOML.
+
+use serde::Deserialize;
+
+/// A user intent, independent of the key that asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Leave the cockpit.
+    Quit,
+    /// Close the overlay, clear the filter, or unzoom; never quits.
+    Back,
+    /// Move the cursor up.
+    Up,
+    /// Move the cursor down.
+    Down,
+    /// Move left (kanban column).
+    Left,
+    /// Move right (kanban column).
+    Right,
+    /// Jump to the first item.
+    Top,
+    /// Jump to the last item.
+    Bottom,
+    /// Scroll up a page.
+    PageUp,
+    /// Scroll down a page.
+    PageDown,
+    /// Focus the next pane.
+    FocusNext,
+    /// Focus the previous pane.
+    FocusPrev,
+    /// Focus the accounts pane.
+    FocusAccounts,
+    /// Focus the health pane.
+    FocusHealth,
+    /// Focus the kanban pane.
+    FocusKanban,
+    /// Focus the follow-up queue.
+    FocusQueue,
+    /// Type a filter for the accounts table.
+    Filter,
+    /// Show or hide the help overlay.
+    Help,
+    /// Sort the accounts table by the next column.
+    SortNext,
+    /// Reverse the sort direction.
+    SortReverse,
+    /// Move the selected account to the next lifecycle stage.
+    StageNext,
+    /// Move the selected account to the previous lifecycle stage.
+    StagePrev,
+    /// Maximise the focused pane, or restore the grid.
+    Zoom,
+    /// Show the selected item's account in the accounts table.
+    Open,
+}
+
+impl Action {
+    /// Every action, in help order.
+    pub const ALL: [Action; 24] = [
+        Action::Up,
+        Action::Down,
+        Action::Left,
+        Action::Right,
+        Action::Top,
+        Action::Bottom,
+        Action::PageUp,
+        Action::PageDown,
+        Action::FocusNext,
+        Action::FocusPrev,
+        Action::FocusAccounts,
+        Action::FocusHealth,
+        Action::FocusKanban,
+        Action::FocusQueue,
+        Action::Open,
+        Action::Filter,
+        Action::SortNext,
+        Action::SortReverse,
+        Action::StageNext,
+        Action::StagePrev,
+        Action::Zoom,
+        Action::Help,
+        Action::Back,
+        Action::Quit,
+    ];
+
+    /// What the action does, for the help overlay.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Back => "back: close overlay, clear filter, unzoom",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::Left => "previous kanban column",
+            Action::Right => "next kanban column",
+            Action::Top => "first item",
+            Action::Bottom => "last item",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::FocusNext => "next pane",
+            Action::FocusPrev => "previous pane",
+            Action::FocusAccounts => "accounts pane",
+            Action::FocusHealth => "health pane",
+            Action::FocusKanban => "lifecycle kanban",
+            Action::FocusQueue => "follow-up queue",
+            Action::Filter => "filter accounts (name, segment, stage)",
+            Action::Help => "this help",
+            Action::SortNext => "sort by next column",
+            Action::SortReverse => "reverse sort",
+            Action::StageNext => "move account to next stage",
+            Action::StagePrev => "move account to previous stage",
+            Action::Zoom => "maximise / restore pane",
+            Action::Open => "show item's account in the table",
+        }
+    }
+
+    /// The action's name as written in keymaps.
+    pub fn name(self) -> String {
+        // serde's snake_case names, recovered from the Debug name.
+        let debug = format!("{self:?}");
+        let mut out = String::new();
+        for (i, c) in debug.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    /// Parses an action name.
+    pub fn parse(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for a in Action::ALL {
+            assert_eq!(Action::parse(&a.name()), Some(a));
+            let via_serde: Action = serde_json::from_str(&format!("\"{}\"", a.name())).unwrap();
+            assert_eq!(via_serde, a);
+        }
+        assert_eq!(Action::StageNext.name(), "stage_next");
+        assert_eq!(Action::parse("nope"), None);
+    }
+}

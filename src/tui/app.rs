@@ -1,0 +1,480 @@
+//! The cockpit's state and `update(action)`: every change to what is on
+//! screen happens here, never in a draw function.
+
+use std::cell::Cell;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::Action;
+use super::keymap::Keymap;
+use super::theme::Theme;
+use crate::book::Book;
+use crate::domain::{AccountId, Bands, HealthHistory, HealthSnapshot, Stage};
+use crate::queue::QueueItem;
+use crate::store::Store;
+
+/// Days of history the health pane draws.
+pub const HEALTH_DAYS: i64 = 90;
+
+/// The four panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    /// The accounts table.
+    Accounts,
+    /// Health trend of the selected account.
+    Health,
+    /// The lifecycle kanban.
+    Kanban,
+    /// Today's follow-ups.
+    Queue,
+}
+
+impl Pane {
+    /// Focus order.
+    pub const ALL: [Pane; 4] = [Pane::Accounts, Pane::Health, Pane::Kanban, Pane::Queue];
+
+    fn step(self, by: isize) -> Pane {
+        let i = Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
+        Pane::ALL[(i + by).rem_euclid(4) as usize]
+    }
+}
+
+/// What keys currently drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Keys are actions.
+    Normal,
+    /// Keys type into the filter.
+    Filter,
+    /// The help overlay is open.
+    Help,
+}
+
+/// How loud a toast is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Confirmation.
+    Info,
+    /// Something degraded (a bad theme, a skipped key).
+    Warning,
+    /// Something failed.
+    Error,
+}
+
+/// A message in the status line that goes away by itself.
+#[derive(Debug, Clone)]
+pub struct Toast {
+    /// The text.
+    pub text: String,
+    /// How loud.
+    pub level: Level,
+    /// When it disappears.
+    pub until: Instant,
+}
+
+/// The selected account's health, loaded when the selection changes.
+#[derive(Debug, Clone)]
+pub struct HealthView {
+    /// Whose.
+    pub id: AccountId,
+    /// Daily scores ending at the latest snapshot.
+    pub history: HealthHistory,
+    /// The latest snapshot with its factors.
+    pub snapshot: Option<HealthSnapshot>,
+}
+
+/// A message from background work.
+#[derive(Debug)]
+pub enum Msg {
+    /// The full book and queue finished loading.
+    Loaded(Box<Book>, Vec<QueueItem>),
+    /// Background loading failed.
+    LoadFailed(String),
+}
+
+/// The whole UI state.
+pub struct App {
+    /// The workspace.
+    pub store: Store,
+    /// Accounts with their indexes.
+    pub book: Book,
+    /// Today's follow-ups, ranked.
+    pub queue: Vec<QueueItem>,
+    /// Whether the queue holds every actionable item.
+    pub queue_complete: bool,
+    /// Styles.
+    pub theme: Theme,
+    /// Bindings.
+    pub keymap: Keymap,
+    /// Health band thresholds.
+    pub bands: Bands,
+    /// The clock, advanced on each tick.
+    pub now: DateTime<Utc>,
+    /// The focused pane.
+    pub focus: Pane,
+    /// Keys mode.
+    pub mode: Mode,
+    /// Whether the focused pane fills the screen.
+    pub zoom: bool,
+    /// The selected account, shared by every pane.
+    pub selected: Option<AccountId>,
+    /// Table cursor (position in the filtered, sorted view).
+    pub table_cursor: usize,
+    /// First table row drawn last frame.
+    pub table_offset: Cell<usize>,
+    /// Table rows visible last frame (for paging).
+    pub table_height: Cell<usize>,
+    /// Focused kanban column.
+    pub kanban_col: usize,
+    /// Cursor per kanban column.
+    pub kanban_rows: [usize; 9],
+    /// First card drawn per column last frame.
+    pub kanban_offsets: Cell<[usize; 9]>,
+    /// Queue cursor.
+    pub queue_cursor: usize,
+    /// First queue item drawn last frame.
+    pub queue_offset: Cell<usize>,
+    /// Selected account's health.
+    pub health: Option<HealthView>,
+    /// Transient messages.
+    pub toasts: Vec<Toast>,
+    /// Workspace label for the status line.
+    pub workspace: String,
+    /// Source freshness for the status line ("demo data", "offline", ...).
+    pub sources: String,
+    /// Who is at the keyboard (for timeline entries).
+    pub author: String,
+    /// Set when the user asked to quit.
+    pub should_quit: bool,
+}
+
+impl App {
+    /// A new app over a (possibly partial) book and queue.
+    pub fn new(store: Store, book: Book, queue: Vec<QueueItem>, theme: Theme, now: DateTime<Utc>) -> App {
+        let mut app = App {
+            store,
+            book,
+            queue,
+            queue_complete: false,
+            theme,
+            keymap: Keymap::default(),
+            bands: Bands::default(),
+            now,
+            focus: Pane::Accounts,
+            mode: Mode::Normal,
+            zoom: false,
+            selected: None,
+            table_cursor: 0,
+            table_offset: Cell::new(0),
+            table_height: Cell::new(10),
+            kanban_col: 0,
+            kanban_rows: [0; 9],
+            kanban_offsets: Cell::new([0; 9]),
+            queue_cursor: 0,
+            queue_offset: Cell::new(0),
+            health: None,
+            toasts: Vec::new(),
+            workspace: String::new(),
+            sources: String::new(),
+            author: "me".into(),
+            should_quit: false,
+        };
+        if let Some(id) = app.book.view_row(0).map(|r| r.id) {
+            app.select(id);
+        }
+        app
+    }
+
+    /// Shows a toast for a few seconds.
+    pub fn toast(&mut self, level: Level, text: impl Into<String>) {
+        let secs = if level == Level::Info { 4 } else { 8 };
+        self.toasts.push(Toast { text: text.into(), level, until: Instant::now() + StdDuration::from_secs(secs) });
+    }
+
+    /// Advances the clock and drops expired toasts; returns whether to redraw.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
+        let before = self.toasts.len();
+        let t = Instant::now();
+        self.toasts.retain(|toast| toast.until > t);
+        let minute_changed = now.timestamp() / 60 != self.now.timestamp() / 60;
+        self.now = now;
+        before != self.toasts.len() || minute_changed
+    }
+
+    /// Handles a terminal event; returns whether the screen changed.
+    pub fn on_event(&mut self, ev: &Event) -> bool {
+        match ev {
+            Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
+            Event::Resize(..) => true,
+            _ => false,
+        }
+    }
+
+    fn on_key(&mut self, k: &KeyEvent) -> bool {
+        if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+            self.should_quit = true;
+            return true;
+        }
+        if self.mode == Mode::Filter {
+            return self.on_filter_key(k);
+        }
+        match self.keymap.action(k) {
+            Some(a) => {
+                self.update(a);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn on_filter_key(&mut self, k: &KeyEvent) -> bool {
+        let mut text = self.book.filter().to_string();
+        match k.code {
+            KeyCode::Esc => {
+                text.clear();
+                self.mode = Mode::Normal;
+            }
+            KeyCode::Enter => self.mode = Mode::Normal,
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => text.push(c),
+            _ => return false,
+        }
+        if text != self.book.filter() {
+            self.book.set_filter(&text);
+            self.table_cursor = 0;
+            self.table_offset.set(0);
+            if let Some(id) = self.book.view_row(0).map(|r| r.id) {
+                self.select_from(id, Pane::Accounts);
+            }
+        }
+        true
+    }
+
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) {
+        if self.mode == Mode::Help && !matches!(action, Action::Quit | Action::Help | Action::Back) {
+            // Any other key closes help, like less/k9s.
+            self.mode = Mode::Normal;
+            return;
+        }
+        match action {
+            Action::Quit => self.should_quit = true,
+            Action::Back => self.back(),
+            Action::Help => self.mode = if self.mode == Mode::Help { Mode::Normal } else { Mode::Help },
+            Action::Filter => {
+                self.focus = Pane::Accounts;
+                self.mode = Mode::Filter;
+            }
+            Action::FocusNext => self.focus = self.focus.step(1),
+            Action::FocusPrev => self.focus = self.focus.step(-1),
+            Action::FocusAccounts => self.focus = Pane::Accounts,
+            Action::FocusHealth => self.focus = Pane::Health,
+            Action::FocusKanban => self.focus = Pane::Kanban,
+            Action::FocusQueue => self.focus = Pane::Queue,
+            Action::Zoom => self.zoom = !self.zoom,
+            Action::Up => self.move_cursor(-1),
+            Action::Down => self.move_cursor(1),
+            Action::PageUp => self.move_cursor(-(self.page() as isize)),
+            Action::PageDown => self.move_cursor(self.page() as isize),
+            Action::Top => self.move_cursor(isize::MIN / 2),
+            Action::Bottom => self.move_cursor(isize::MAX / 2),
+            Action::Left => self.move_column(-1),
+            Action::Right => self.move_column(1),
+            Action::SortNext => {
+                let (key, _) = self.book.sort();
+                self.book.set_sort(key.next(), false);
+                self.after_reorder();
+            }
+            Action::SortReverse => {
+                let (key, rev) = self.book.sort();
+                self.book.set_sort(key, !rev);
+                self.after_reorder();
+            }
+            Action::StageNext => self.move_stage(Stage::next),
+            Action::StagePrev => self.move_stage(Stage::prev),
+            Action::Open => self.open(),
+        }
+    }
+
+    fn back(&mut self) {
+        if self.mode != Mode::Normal {
+            self.mode = Mode::Normal;
+        } else if self.zoom {
+            self.zoom = false;
+        } else if !self.book.filter().is_empty() {
+            self.book.set_filter("");
+            self.after_reorder();
+        }
+    }
+
+    fn page(&self) -> usize {
+        self.table_height.get().max(1)
+    }
+
+    fn move_cursor(&mut self, by: isize) {
+        let step = |cur: usize, len: usize| -> usize {
+            if len == 0 {
+                0
+            } else {
+                (cur as isize).saturating_add(by).clamp(0, len as isize - 1) as usize
+            }
+        };
+        match self.focus {
+            Pane::Accounts | Pane::Health => {
+                self.table_cursor = step(self.table_cursor, self.book.view_len());
+                if let Some(id) = self.book.view_row(self.table_cursor).map(|r| r.id) {
+                    self.select_from(id, Pane::Accounts);
+                }
+            }
+            Pane::Kanban => {
+                let stage = Stage::ALL[self.kanban_col];
+                let row = step(self.kanban_rows[self.kanban_col], self.book.column_len(stage));
+                self.kanban_rows[self.kanban_col] = row;
+                if let Some(id) = self.book.column_row(stage, row).map(|r| r.id) {
+                    self.select_from(id, Pane::Kanban);
+                }
+            }
+            Pane::Queue => {
+                self.queue_cursor = step(self.queue_cursor, self.queue.len());
+                if let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id) {
+                    self.select_from(id, Pane::Queue);
+                }
+            }
+        }
+    }
+
+    fn move_column(&mut self, by: isize) {
+        if self.focus != Pane::Kanban {
+            return;
+        }
+        self.kanban_col = (self.kanban_col as isize + by).clamp(0, 8) as usize;
+        let stage = Stage::ALL[self.kanban_col];
+        let len = self.book.column_len(stage);
+        let row = self.kanban_rows[self.kanban_col].min(len.saturating_sub(1));
+        self.kanban_rows[self.kanban_col] = row;
+        if let Some(id) = self.book.column_row(stage, row).map(|r| r.id) {
+            self.select_from(id, Pane::Kanban);
+        }
+    }
+
+    /// Selects an account everywhere.
+    pub fn select(&mut self, id: AccountId) {
+        self.select_from(id, Pane::Health);
+    }
+
+    /// Selects an account, moving every pane's cursor but `from`'s to it.
+    fn select_from(&mut self, id: AccountId, from: Pane) {
+        self.selected = Some(id);
+        if from != Pane::Accounts {
+            if let Some(i) = self.book.view_position(id) {
+                self.table_cursor = i;
+            }
+        }
+        if from != Pane::Kanban {
+            if let Some((stage, i)) = self.book.column_position(id) {
+                self.kanban_col = stage.index();
+                self.kanban_rows[stage.index()] = i;
+            }
+        }
+        if from != Pane::Queue {
+            if let Some(i) = self.queue.iter().position(|q| q.follow_up.account_id == id) {
+                self.queue_cursor = i;
+            }
+        }
+        self.load_health(id);
+    }
+
+    fn load_health(&mut self, id: AccountId) {
+        if self.health.as_ref().is_some_and(|h| h.id == id) {
+            return;
+        }
+        let snapshot = match self.store.latest_snapshot(id) {
+            Ok(s) => s,
+            Err(e) => {
+                self.toast(Level::Error, format!("Could not read health: {e}"));
+                None
+            }
+        };
+        let end = snapshot.as_ref().map(|s| s.date).unwrap_or_else(|| self.now.date_naive());
+        let history = self.store.health_history(id, end - Duration::days(HEALTH_DAYS - 1), end).unwrap_or_default();
+        self.health = Some(HealthView { id, history, snapshot });
+    }
+
+    /// Re-finds cursors after the table order changed.
+    fn after_reorder(&mut self) {
+        match self.selected.and_then(|id| self.book.view_position(id)) {
+            Some(i) => self.table_cursor = i,
+            None => {
+                self.table_cursor = 0;
+                if let Some(id) = self.book.view_row(0).map(|r| r.id) {
+                    self.select_from(id, Pane::Accounts);
+                }
+            }
+        }
+    }
+
+    fn move_stage(&mut self, step: fn(Stage) -> Option<Stage>) {
+        let Some(id) = self.selected else { return };
+        let Some(row) = self.book.row(id) else { return };
+        let (name, from) = (row.name.clone(), row.stage);
+        let Some(to) = step(from) else {
+            self.toast(Level::Warning, format!("{name} is already in the {} column", from.label()));
+            return;
+        };
+        match self.store.set_stage(id, to, &self.author, self.now) {
+            Ok(new_row) => {
+                self.book.update_row(new_row);
+                self.select_from(id, Pane::Health);
+                self.toast(Level::Info, format!("Moved {name}: {} → {}", from.label(), to.label()));
+            }
+            Err(e) => self.toast(Level::Error, format!("Could not move {name}: {e}")),
+        }
+    }
+
+    fn open(&mut self) {
+        let id = match self.focus {
+            Pane::Queue => self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id),
+            _ => self.selected,
+        };
+        let Some(id) = id else { return };
+        if self.book.view_position(id).is_none() && !self.book.filter().is_empty() {
+            self.book.set_filter("");
+        }
+        self.focus = Pane::Accounts;
+        self.select_from(id, Pane::Queue);
+        if let Some(i) = self.book.view_position(id) {
+            self.table_cursor = i;
+        }
+    }
+
+    /// Applies a message from background work.
+    pub fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Loaded(book, queue) => {
+                let mut book = *book;
+                let (key, rev) = self.book.sort();
+                book.set_sort(key, rev);
+                book.set_filter(self.book.filter());
+                self.book = book;
+                self.queue = queue;
+                self.queue_complete = true;
+                match self.selected {
+                    Some(id) => {
+                        self.select_from(id, Pane::Health);
+                        self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
+                    }
+                    None => {
+                        if let Some(id) = self.book.view_row(0).map(|r| r.id) {
+                            self.select(id);
+                        }
+                    }
+                }
+            }
+            Msg::LoadFailed(e) => self.toast(Level::Error, format!("Could not load the whole book: {e}")),
+        }
+    }
+}

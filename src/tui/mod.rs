@@ -1,0 +1,146 @@
+//! The terminal UI: an event loop over `App` (state + update) and `view`
+//! (draw). Input, ticks and background work arrive as messages; drawing
+//! never waits on I/O.
+
+pub mod action;
+pub mod app;
+pub mod keymap;
+pub mod panes;
+pub mod terminal;
+pub mod theme;
+pub mod view;
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ratatui::crossterm::event;
+use tokio::sync::mpsc;
+
+use crate::book::Book;
+use crate::domain::Bands;
+use crate::store::{Store, StoreError};
+use app::{App, Level, Msg};
+use keymap::Keymap;
+use theme::Theme;
+
+/// Rows of the default order read for the first frame.
+pub const FIRST_PAGE: usize = 200;
+/// Queue items read for the first frame.
+pub const FIRST_QUEUE: usize = 200;
+
+/// Everything the cockpit needs to start.
+pub struct Session {
+    /// The open workspace.
+    pub store: Store,
+    /// Styles.
+    pub theme: Theme,
+    /// Bindings.
+    pub keymap: Keymap,
+    /// Health bands.
+    pub bands: Bands,
+    /// Workspace label for the status line.
+    pub workspace: String,
+    /// Source freshness for the status line.
+    pub sources: String,
+    /// Problems found while loading config and theme, shown as toasts.
+    pub warnings: Vec<String>,
+}
+
+/// Builds the state for the first frame: the first page of the default
+/// order, the first kanban cards, the totals and the first queue items.
+pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError> {
+    let book = Book::load_first(&session.store, FIRST_PAGE)?;
+    let queue = crate::queue::load(&session.store, now, FIRST_QUEUE)?;
+    let complete = book.is_complete();
+    let mut app = App::new(session.store, book, queue, session.theme, now);
+    app.keymap = session.keymap;
+    app.bands = session.bands;
+    app.workspace = session.workspace;
+    app.sources = session.sources;
+    if complete && app.queue.len() < FIRST_QUEUE {
+        app.queue_complete = true;
+    }
+    for w in session.warnings {
+        tracing::warn!("{w}");
+        app.toast(Level::Warning, w);
+    }
+    Ok(app)
+}
+
+/// Loads the whole book and queue off the UI thread.
+fn load_in_background(store: Store, now: DateTime<Utc>, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let book = Book::load(&store)?;
+            let queue = crate::queue::load(&store, now, usize::MAX)?;
+            Ok::<_, StoreError>((book, queue))
+        }));
+        let msg = match result {
+            Ok(Ok((book, queue))) => {
+                tracing::info!(
+                    accounts = book.total(),
+                    queue = queue.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "book loaded"
+                );
+                Msg::Loaded(Box::new(book), queue)
+            }
+            Ok(Err(e)) => Msg::LoadFailed(e.to_string()),
+            Err(_) => Msg::LoadFailed("an internal error stopped loading; see the log file".into()),
+        };
+        let _ = tx.send(msg);
+    });
+}
+
+/// Runs the cockpit until the user quits. The terminal is restored on
+/// every way out.
+pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
+    let now = Utc::now();
+    let store = session.store.clone();
+    let mut app = first_app(session, now)?;
+    let mut guard = terminal::Guard::enter()?;
+
+    let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
+    if !(app.book.is_complete() && app.queue_complete) {
+        load_in_background(store.clone(), now, msg_tx.clone());
+    }
+    let (in_tx, mut in_rx) = mpsc::unbounded_channel();
+    std::thread::Builder::new().name("input".into()).spawn(move || {
+        while let Ok(ev) = event::read() {
+            if in_tx.send(ev).is_err() {
+                break;
+            }
+        }
+    })?;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut dirty = true;
+    while !app.should_quit {
+        if dirty {
+            guard.terminal.draw(|f| view::draw(&app, f))?;
+            dirty = false;
+        }
+        tokio::select! {
+            ev = in_rx.recv() => {
+                let Some(ev) = ev else { break };
+                dirty |= app.on_event(&ev);
+                // Apply a burst of keys before drawing once.
+                while let Ok(ev) = in_rx.try_recv() {
+                    dirty |= app.on_event(&ev);
+                    if app.should_quit { break; }
+                }
+            }
+            Some(msg) = msg_rx.recv() => {
+                app.on_msg(msg);
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                dirty |= app.tick(Utc::now());
+            }
+        }
+    }
+    drop(guard);
+    store.flush()?;
+    Ok(())
+}

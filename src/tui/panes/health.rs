@@ -1,0 +1,119 @@
+//! Health trend of the selected account: score, changes, a 90-day
+//! sparkline with the band thresholds, and what pulls the score down.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
+
+use super::{band_style, fit, pane_block};
+use crate::domain::{Band, Trend};
+use crate::tui::app::{App, Pane, HEALTH_DAYS};
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+fn signed(v: Option<i16>) -> String {
+    v.map(|d| format!("{d:+}")).unwrap_or_else(|| "n/a".into())
+}
+
+/// Draws the health pane.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let row = app.selected.and_then(|id| app.book.row(id));
+    let title = match row {
+        Some(r) => format!("Health · {} ", fit(&r.name, area.width.saturating_sub(14) as usize)),
+        None => "Health ".into(),
+    };
+    let block = pane_block(app, Pane::Health, 2, title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let (Some(row), Some(view)) = (row, app.health.as_ref()) else {
+        buf.set_stringn(inner.x + 1, inner.y, "Select an account", inner.width as usize, app.theme.dim);
+        return;
+    };
+    if inner.height < 3 {
+        return;
+    }
+    let band = row.band(&app.bands);
+    let bstyle = band_style(app, band);
+    let score = row.health.map(|h| h.to_string()).unwrap_or_else(|| "—".into());
+    let arrow = match row.trend() {
+        Trend::Unknown => "",
+        t => t.arrow(),
+    };
+    let head = Line::from(vec![
+        Span::styled(format!("{score}{arrow} "), bstyle.add_modifier(Modifier::BOLD)),
+        Span::styled(band.map(Band::key).unwrap_or("no score"), bstyle),
+        Span::styled("  7d ", app.theme.dim),
+        Span::styled(signed(row.delta_7d()), app.theme.accent),
+        Span::styled("  30d ", app.theme.dim),
+        Span::styled(signed(row.delta_30d()), app.theme.accent),
+    ]);
+    buf.set_line(inner.x, inner.y, &head, inner.width);
+
+    // What pulls the score down, worst first.
+    let drags = view.snapshot.as_ref().map(|s| s.drags()).unwrap_or_default();
+    let mut why = vec![Span::styled("Pulling down: ", app.theme.dim)];
+    if drags.is_empty() {
+        why.push(Span::styled("nothing — every measure is healthy", app.theme.dim));
+    }
+    for (i, (measure, score, lost)) in drags.iter().take(4).enumerate() {
+        if i > 0 {
+            why.push(Span::raw(", "));
+        }
+        let style = band_style(app, Some(app.bands.band(*score)));
+        why.push(Span::styled(format!("{} −{:.0}", measure.label(), lost), style));
+    }
+    let why_height = if inner.height >= 8 { 2 } else { 1 };
+    let why_area = Rect { y: inner.bottom() - why_height, height: why_height, ..inner };
+    Paragraph::new(Line::from(why)).wrap(Wrap { trim: true }).render(why_area, buf);
+
+    let chart = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1 + why_height), ..inner };
+    sparkline(app, view.history.scores.as_slice(), chart, buf);
+}
+
+/// Bars coloured by band, dotted rows at the band thresholds, a gutter
+/// with the threshold values. When the pane is narrower than the history,
+/// each column is the mean of the days it covers, so all 90 days show.
+fn sparkline(app: &App, scores: &[Option<u8>], area: Rect, buf: &mut Buffer) {
+    if area.height < 2 || area.width < 8 || scores.is_empty() {
+        return;
+    }
+    let gutter = 3u16;
+    let width = (area.width - gutter) as usize;
+    let days = scores.len().min(HEALTH_DAYS as usize);
+    let data = &scores[scores.len() - days..];
+    let columns = days.min(width);
+    let h = area.height as u32;
+    let x0 = area.x + gutter + (width - columns) as u16;
+    let row_of = |v: u8| -> u16 { area.bottom() - 1 - ((v as u32 * h).saturating_sub(1) / 100).min(h - 1) as u16 };
+    for t in [app.bands.green, app.bands.yellow] {
+        let y = row_of(t);
+        buf.set_string(area.x, y, format!("{t:>2}"), app.theme.threshold);
+        for x in area.x + gutter..area.right() {
+            buf.set_string(x, y, "┈", app.theme.threshold);
+        }
+    }
+    for c in 0..columns {
+        let bucket = &data[c * days / columns..((c + 1) * days / columns).max(c * days / columns + 1)];
+        let known: Vec<u32> = bucket.iter().flatten().map(|v| *v as u32).collect();
+        if known.is_empty() {
+            continue;
+        }
+        let v = ((known.iter().sum::<u32>() + known.len() as u32 / 2) / known.len() as u32) as u8;
+        let style = band_style(app, Some(app.bands.band(v)));
+        let eighths = (v as u32 * h * 8).div_ceil(100).max(1);
+        let x = x0 + c as u16;
+        for r in 0..h {
+            let filled = eighths.saturating_sub(r * 8).min(8);
+            if filled == 0 {
+                break;
+            }
+            let y = area.bottom() - 1 - r as u16;
+            buf.set_string(x, y, BARS[filled as usize - 1].to_string(), style);
+        }
+    }
+    let label = format!("{days}d");
+    let lx = area.right().saturating_sub(label.len() as u16);
+    buf.set_string(lx, area.y, label, app.theme.dim);
+}

@@ -1,0 +1,118 @@
+//! One module per pane; each draws from `&App` and never changes state
+//! (scroll offsets live in `Cell`s so a draw can keep the cursor in view).
+
+pub mod accounts;
+pub mod health;
+pub mod help;
+pub mod kanban;
+pub mod queue;
+pub mod statusbar;
+
+use chrono::{DateTime, Utc};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType};
+use unicode_width::UnicodeWidthChar;
+
+use super::app::{App, Pane};
+use crate::domain::Band;
+
+/// The bordered block of a pane, highlighted when focused.
+pub fn pane_block<'a>(app: &App, pane: Pane, number: u8, title: String) -> Block<'a> {
+    let focused = app.focus == pane;
+    let t = &app.theme;
+    let (border, title_style, kind) = if focused {
+        (t.border_focused, t.title_focused, BorderType::Thick)
+    } else {
+        (t.border, t.title, BorderType::Plain)
+    };
+    Block::bordered()
+        .border_type(kind)
+        .border_style(border)
+        .style(t.base)
+        .title(Line::from(vec![Span::styled(format!(" {number} "), title_style), Span::styled(title, title_style)]))
+}
+
+/// The style of a health band (or of "no score").
+pub fn band_style(app: &App, band: Option<Band>) -> Style {
+    match band {
+        Some(Band::Green) => app.theme.band_green,
+        Some(Band::Yellow) => app.theme.band_yellow,
+        Some(Band::Red) => app.theme.band_red,
+        None => app.theme.band_none,
+    }
+}
+
+/// Money in a few characters: $950, $12k, $1.2M.
+pub fn money(v: u64) -> String {
+    match v {
+        0..=999 => format!("${v}"),
+        1_000..=999_999 => format!("${}k", v / 1000),
+        _ => format!("${:.1}M", v as f64 / 1_000_000.0),
+    }
+}
+
+/// A span of time in a few characters: 5m, 3h, 12d.
+pub fn ago(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let d = to - from;
+    if d.num_days().abs() >= 1 {
+        format!("{}d", d.num_days())
+    } else if d.num_hours().abs() >= 1 {
+        format!("{}h", d.num_hours())
+    } else {
+        format!("{}m", d.num_minutes().max(0))
+    }
+}
+
+/// Cuts text to a display width, ending in `…` when cut.
+pub fn fit(text: &str, width: usize) -> String {
+    let mut used = 0;
+    let mut out = String::new();
+    let total: usize = text.chars().map(|c| c.width().unwrap_or(0)).sum();
+    if total <= width {
+        return text.to_string();
+    }
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// Keeps `cursor` inside a window of `height` rows starting at the last
+/// frame's offset; returns the new offset.
+pub fn scroll(prev_offset: usize, cursor: usize, height: usize, len: usize) -> usize {
+    let height = height.max(1);
+    let mut offset = prev_offset.min(len.saturating_sub(1));
+    if cursor < offset {
+        offset = cursor;
+    } else if cursor >= offset + height {
+        offset = cursor + 1 - height;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(money(950), "$950");
+        assert_eq!(money(12_500), "$12k");
+        assert_eq!(money(1_250_000), "$1.2M");
+        assert_eq!(fit("Northwind Logistics", 10), "Northwind…");
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("日本語テキスト", 7), "日本語…");
+        assert_eq!(scroll(0, 5, 3, 10), 3);
+        assert_eq!(scroll(4, 2, 3, 10), 2);
+        assert_eq!(scroll(2, 3, 3, 10), 2);
+    }
+}

@@ -1,0 +1,43 @@
+//! The status line: workspace, source freshness, toasts, key hints.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::tui::app::{App, Level, Mode};
+
+/// Draws the status line.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    buf.set_style(area, t.status);
+    let mut spans = vec![
+        Span::styled(" cockpit ", t.status_key),
+        Span::styled(format!("{} · {} ", app.workspace, app.sources), t.status),
+    ];
+    if let Some(toast) = app.toasts.last() {
+        let style = match toast.level {
+            Level::Info => t.accent,
+            Level::Warning => t.warning,
+            Level::Error => t.error,
+        };
+        spans.push(Span::styled(format!("│ {} ", toast.text), style));
+    } else {
+        let hints: &[(&str, &str)] = match app.mode {
+            Mode::Filter => &[("enter", "keep"), ("esc", "clear")],
+            Mode::Help => &[("esc", "close")],
+            Mode::Normal => &[("?", "help"), ("/", "filter"), ("tab", "pane"), ("<>", "stage"), ("q", "quit")],
+        };
+        spans.push(Span::styled("│", t.status));
+        for (k, what) in hints {
+            spans.push(Span::styled(format!(" {k}"), t.status_key));
+            spans.push(Span::styled(format!(" {what}"), t.status));
+        }
+    }
+    // The clock only where it does not crowd out the key hints.
+    let clock = if area.width >= 110 { app.now.format(" %a %d %b %H:%M UTC ").to_string() } else { String::new() };
+    let clock_w = clock.chars().count() as u16;
+    buf.set_line(area.x, area.y, &Line::from(spans), area.width.saturating_sub(clock_w));
+    if clock_w > 0 {
+        buf.set_string(area.right() - clock_w, area.y, clock, t.status);
+    }
+}

@@ -1,0 +1,78 @@
+//! Entering and leaving the terminal's TUI mode. The guard restores the
+//! terminal on every path: normal exit, `?` error return, and panic.
+
+use std::io::{self, Stdout, Write};
+use std::sync::Once;
+
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::cursor::Show;
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::Terminal;
+
+/// The terminal type the cockpit draws on.
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Puts the terminal back: main screen, cooked mode, cursor shown.
+/// Safe to call more than once.
+pub fn restore() {
+    let _ = disable_raw_mode();
+    let mut out = io::stdout();
+    let _ = execute!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
+    let _ = out.flush();
+}
+
+static HOOK: Once = Once::new();
+
+/// Chains a panic hook that restores the terminal before the default
+/// report, so a panic message lands on a usable screen.
+fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // Background threads report their panics as messages; only a
+            // panic on the UI thread ends the session.
+            if std::thread::current().name() == Some("main") {
+                restore();
+            }
+            tracing::error!(%info, "panic");
+            previous(info);
+        }));
+    });
+}
+
+/// Holds the terminal in TUI mode until dropped.
+pub struct Guard {
+    /// The ratatui terminal.
+    pub terminal: Term,
+}
+
+impl Guard {
+    /// Enters raw mode and the alternate screen.
+    pub fn enter() -> io::Result<Guard> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        if let Err(e) = execute!(out, EnterAlternateScreen, EnableBracketedPaste) {
+            restore();
+            return Err(e);
+        }
+        let mut terminal = match Terminal::new(CrosstermBackend::new(out)) {
+            Ok(t) => t,
+            Err(e) => {
+                restore();
+                return Err(e);
+            }
+        };
+        terminal.hide_cursor()?;
+        terminal.clear()?;
+        Ok(Guard { terminal })
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}

@@ -1,0 +1,46 @@
+//! Shared fixtures: a demo workspace in a temp dir at a fixed moment.
+
+#![allow(dead_code)]
+
+use chrono::{DateTime, TimeZone, Utc};
+use cockpit::demo::{self, DemoSpec};
+use cockpit::domain::Bands;
+use cockpit::store::Store;
+use cockpit::tui::app::App;
+use cockpit::tui::keymap::Keymap;
+use cockpit::tui::theme::Theme;
+use cockpit::tui::{first_app, Session};
+
+/// The moment every fixture is generated and viewed at.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 9, 30, 0).unwrap()
+}
+
+/// A fresh demo workspace of `accounts` accounts.
+pub fn demo_store(accounts: u64) -> (tempfile::TempDir, Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("ws")).unwrap();
+    demo::generate(&store, &DemoSpec { accounts, seed: demo::DEFAULT_SEED, now: now() }).unwrap();
+    (tmp, store)
+}
+
+/// The cockpit's first-frame state over a store, in a theme.
+pub fn app(store: Store, theme: Theme) -> App {
+    let session = Session {
+        store,
+        theme,
+        keymap: Keymap::default(),
+        bands: Bands::default(),
+        workspace: "demo".into(),
+        sources: "demo data, offline".into(),
+        warnings: vec![],
+    };
+    first_app(session, now()).unwrap()
+}
+
+/// A named built-in theme.
+pub fn theme(name: &str) -> Theme {
+    let (t, warnings) = Theme::load(name, None);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    t
+}

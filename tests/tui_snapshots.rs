@@ -1,0 +1,121 @@
+//! Snapshots of the whole screen and of each pane on ratatui's TestBackend,
+//! at 80x24 and 160x48, in the dark and high-contrast themes. Text-only
+//! snapshots pin the layout; the styled ones pin the themes.
+
+mod common;
+
+use cockpit::tui::action::Action;
+use cockpit::tui::app::App;
+use cockpit::tui::{panes, view};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+fn screen(app: &App, w: u16, h: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::draw(app, f)).unwrap();
+    term.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let mut line = String::new();
+        for x in 0..buf.area.width {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Text plus a compact map of styles per run of cells, so colour changes show.
+fn styled(buf: &Buffer) -> String {
+    let mut out = text(buf);
+    out.push_str("--- styles (x..x: fg bg modifiers) ---\n");
+    for y in 0..buf.area.height {
+        let mut runs = Vec::new();
+        let mut start = 0;
+        for x in 1..=buf.area.width {
+            let same = x < buf.area.width && {
+                let (a, b) = (&buf[(x, y)], &buf[(start, y)]);
+                (a.fg, a.bg, a.modifier) == (b.fg, b.bg, b.modifier)
+            };
+            if !same {
+                let c = &buf[(start, y)];
+                runs.push(format!("{start}..{}: {:?} {:?} {:?}", x - 1, c.fg, c.bg, c.modifier));
+                start = x;
+            }
+        }
+        out.push_str(&format!("{y}: {}\n", runs.join(" | ")));
+    }
+    out
+}
+
+#[test]
+fn whole_screen_at_both_sizes_and_themes() {
+    for theme in ["dark", "high-contrast"] {
+        let (_tmp, store) = common::demo_store(150);
+        let app = common::app(store, common::theme(theme));
+        for (w, h) in [(80, 24), (160, 48)] {
+            let buf = screen(&app, w, h);
+            insta::assert_snapshot!(format!("screen_{theme}_{w}x{h}"), styled(&buf));
+        }
+    }
+}
+
+#[test]
+fn each_pane_focused() {
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    app.update(Action::Down);
+    app.update(Action::Down);
+    let area = Rect::new(0, 0, 72, 16);
+    let panes: [(&str, Action, fn(&App, Rect, &mut Buffer)); 4] = [
+        ("accounts", Action::FocusAccounts, panes::accounts::render),
+        ("health", Action::FocusHealth, panes::health::render),
+        ("kanban", Action::FocusKanban, panes::kanban::render),
+        ("queue", Action::FocusQueue, panes::queue::render),
+    ];
+    for (name, focus, render) in panes {
+        app.update(focus);
+        let mut buf = Buffer::empty(area);
+        render(&app, area, &mut buf);
+        insta::assert_snapshot!(format!("pane_{name}"), text(&buf));
+    }
+}
+
+#[test]
+fn help_overlay_filter_and_zoom() {
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    app.update(Action::Help);
+    insta::assert_snapshot!("help_overlay", text(&screen(&app, 100, 32)));
+    app.update(Action::Back);
+    app.update(Action::Filter);
+    for c in "energy".chars() {
+        app.on_event(&key(c));
+    }
+    insta::assert_snapshot!("filtered_80x24", text(&screen(&app, 80, 24)));
+    app.on_event(&ratatui::crossterm::event::Event::Key(ratatui::crossterm::event::KeyCode::Enter.into()));
+    app.update(Action::FocusKanban);
+    app.update(Action::Zoom);
+    insta::assert_snapshot!("kanban_zoomed_120x30", text(&screen(&app, 120, 30)));
+}
+
+#[test]
+fn too_small_says_so() {
+    let (_tmp, store) = common::demo_store(20);
+    let app = common::app(store, common::theme("dark"));
+    let t = text(&screen(&app, 60, 20));
+    assert!(t.contains("Terminal too small: 60x20"), "{t}");
+    for (w, h) in [(1, 1), (79, 24), (80, 23), (80, 24), (200, 60)] {
+        screen(&app, w, h); // never panics at any size
+    }
+}
+
+fn key(c: char) -> ratatui::crossterm::event::Event {
+    ratatui::crossterm::event::Event::Key(ratatui::crossterm::event::KeyCode::Char(c).into())
+}
