@@ -73,7 +73,8 @@ fn each_pane_focused() {
     app.update(Action::Down);
     app.update(Action::Down);
     let area = Rect::new(0, 0, 72, 16);
-    let panes: [(&str, Action, fn(&App, Rect, &mut Buffer)); 4] = [
+    type Render = fn(&App, Rect, &mut Buffer);
+    let panes: [(&str, Action, Render); 4] = [
         ("accounts", Action::FocusAccounts, panes::accounts::render),
         ("health", Action::FocusHealth, panes::health::render),
         ("kanban", Action::FocusKanban, panes::kanban::render),

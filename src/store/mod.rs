@@ -170,11 +170,21 @@ impl Store {
     /// Opens (or creates) the workspace in `dir`, checking its schema.
     pub fn open(dir: &Path) -> Result<Store> {
         prepare_dir(dir)?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(64 * 1024 * 1024)
-            .open()
-            .map_err(|e| map_open_error(dir, e))?;
+        // A cockpit that is just exiting (or a handle dropped a moment ago,
+        // whose flusher thread still holds the lock) lets go within moments.
+        let mut attempts = 0;
+        let db = loop {
+            match sled::Config::new().path(dir.join("db")).cache_capacity(64 * 1024 * 1024).open() {
+                Ok(db) => break db,
+                Err(e) => match map_open_error(dir, e) {
+                    StoreError::Locked { .. } if attempts < 20 => {
+                        attempts += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(50));
+                    }
+                    other => return Err(other),
+                },
+            }
+        };
         let tree = db.open_tree("cockpit").map_err(|e| map_open_error(dir, e))?;
         let schema = migrate::run(&tree).map_err(|e| match e {
             StoreError::Db(db) => map_open_error(dir, db),

@@ -5,7 +5,7 @@ use std::io::{self, Stdout, Write};
 use std::sync::Once;
 
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::cursor::Show;
+use ratatui::crossterm::cursor::{Hide, Show};
 use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
@@ -49,25 +49,26 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// Enters raw mode and the alternate screen.
+    /// Enters raw mode and the alternate screen. Any failure on the way
+    /// in restores the terminal before returning the error.
     pub fn enter() -> io::Result<Guard> {
         install_panic_hook();
         enable_raw_mode()?;
-        let mut out = io::stdout();
-        if let Err(e) = execute!(out, EnterAlternateScreen, EnableBracketedPaste) {
-            restore();
-            return Err(e);
-        }
-        let mut terminal = match Terminal::new(CrosstermBackend::new(out)) {
-            Ok(t) => t,
+        let setup = || -> io::Result<Term> {
+            let mut out = io::stdout();
+            execute!(out, EnterAlternateScreen, EnableBracketedPaste, Hide)?;
+            // No clear(): the alternate screen starts blank, and clearing
+            // would ask the terminal for the cursor position, which some
+            // terminals never answer.
+            Terminal::new(CrosstermBackend::new(out))
+        };
+        match setup() {
+            Ok(terminal) => Ok(Guard { terminal }),
             Err(e) => {
                 restore();
-                return Err(e);
+                Err(e)
             }
-        };
-        terminal.hide_cursor()?;
-        terminal.clear()?;
-        Ok(Guard { terminal })
+        }
     }
 }
 

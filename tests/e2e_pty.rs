@@ -1,0 +1,496 @@
+//! End-to-end tests: the real `cockpit` binary in a pseudo-terminal, read back
+//! through a VT100 emulator, driven by key bytes written to the pty master.
+//!
+//! Every test runs in its own temp dir with HOME and the XDG directories
+//! pointing into it, so the user's real config and data are never touched.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, Child, CommandBuilder, ExitStatus, MasterPty, PtySize};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cockpit");
+/// How long to wait for anything to appear on screen.
+const TIMEOUT: Duration = Duration::from_secs(20);
+/// How often to look at the screen while waiting.
+const POLL: Duration = Duration::from_millis(30);
+/// A pause between keys, so that a lone Esc is not read together with the
+/// next key as an Alt chord.
+const KEY_GAP: Duration = Duration::from_millis(60);
+
+const ESC: &[u8] = b"\x1b";
+const TAB: &[u8] = b"\t";
+const SHIFT_TAB: &[u8] = b"\x1b[Z";
+const ENTER: &[u8] = b"\r";
+const CTRL_C: &[u8] = b"\x03";
+
+/// Stage labels as the toast shows them, in column order, with their JSON
+/// keys and the accounts table's short labels.
+const STAGES: [(&str, &str, &str); 9] = [
+    ("Handover", "handover", "Handovr"),
+    ("Delivery", "delivery", "Deliver"),
+    ("Onboarding", "onboarding", "Onboard"),
+    ("Adoption", "adoption", "Adopt"),
+    ("Expansion", "expansion", "Expand"),
+    ("Renewal prep", "renewal_prep", "RenPrep"),
+    ("Renewal signing", "renewal_signing", "RenSign"),
+    ("Renewed", "renewed", "Renewed"),
+    ("Churned", "churned", "Churned"),
+];
+
+/// A temp dir holding a fake home, config and data dirs, and the workspace.
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["home", "config", "data", "cache", "state"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("create sandbox dir");
+        }
+        Sandbox { dir }
+    }
+
+    fn path(&self, sub: &str) -> PathBuf {
+        self.dir.path().join(sub)
+    }
+
+    fn workspace(&self) -> PathBuf {
+        self.path("ws")
+    }
+
+    /// The environment every run of the binary gets.
+    fn env(&self) -> Vec<(&'static str, PathBuf)> {
+        vec![
+            ("HOME", self.path("home")),
+            ("XDG_CONFIG_HOME", self.path("config")),
+            ("XDG_DATA_HOME", self.path("data")),
+            ("XDG_CACHE_HOME", self.path("cache")),
+            ("XDG_STATE_HOME", self.path("state")),
+        ]
+    }
+
+    /// `cockpit --demo --data-dir <ws> ARGS...` with the sandbox environment.
+    fn base_args(&self) -> Vec<String> {
+        vec!["--demo".into(), "--data-dir".into(), self.workspace().display().to_string()]
+    }
+
+    /// Opens the cockpit in a pty of the given size.
+    fn spawn(&self, cols: u16, rows: u16) -> Harness {
+        Harness::spawn(self, &[], cols, rows, true)
+    }
+
+    /// Runs a headless command (no pty) and returns its stdout; asserts success.
+    fn cli(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new(BIN);
+        cmd.args(self.base_args()).args(args).current_dir(self.dir.path());
+        for key in SCRUBBED_ENV {
+            cmd.env_remove(key);
+        }
+        for (k, v) in self.env() {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run cockpit");
+        assert!(
+            out.status.success(),
+            "cockpit {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// `accounts --format json [EXTRA...]`, parsed.
+    fn accounts_json(&self, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["accounts", "--format", "json"];
+        args.extend_from_slice(extra);
+        let text = self.cli(&args);
+        let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{text}"));
+        v["accounts"].as_array().unwrap_or_else(|| panic!("no accounts array in:\n{text}")).clone()
+    }
+}
+
+/// Variables that could point the binary at the real user's files.
+const SCRUBBED_ENV: [&str; 4] = ["COCKPIT_CONFIG", "COCKPIT_DATA_DIR", "NO_COLOR", "RUST_LOG"];
+
+/// The cursor position query (DSR 6); crossterm sends it from `Terminal::clear`.
+const DSR: &[u8] = b"\x1b[6n";
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A running cockpit in a pty, with a VT100 parser fed by a reader thread.
+struct Harness {
+    parser: Arc<Mutex<vt100::Parser>>,
+    master: Box<dyn MasterPty + Send>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
+    child: Box<dyn Child + Send + Sync>,
+    eof: Arc<AtomicBool>,
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Harness {
+    /// Runs `cockpit --demo --data-dir <ws> ARGS` in a `cols`x`rows` pty. With
+    /// `answer_dsr` false the emulated terminal ignores cursor position queries,
+    /// as some terminals do.
+    fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, rows: u16, answer_dsr: bool) -> Harness {
+        let pty = native_pty_system();
+        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("open pty");
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.args(sandbox.base_args());
+        cmd.args(args);
+        cmd.cwd(sandbox.dir.path());
+        for key in SCRUBBED_ENV {
+            cmd.env_remove(key);
+        }
+        for (k, v) in sandbox.env() {
+            cmd.env(k, v);
+        }
+        cmd.env("TERM", "xterm-256color");
+        let child = pair.slave.spawn_command(cmd).expect("spawn cockpit");
+        // Only the child may hold the slave side, or the reader never sees EOF.
+        drop(pair.slave);
+
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let eof = Arc::new(AtomicBool::new(false));
+        let writer = Arc::new(Mutex::new(pair.master.take_writer().expect("pty writer")));
+        let mut reader = pair.master.try_clone_reader().expect("pty reader");
+        let reader = {
+            let (parser, eof, writer) = (Arc::clone(&parser), Arc::clone(&eof), Arc::clone(&writer));
+            thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                // Bytes held back because they may start a cursor position query.
+                let mut pending: Vec<u8> = Vec::new();
+                loop {
+                    let n = match reader.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    pending.extend_from_slice(&buf[..n]);
+                    let mut parser = parser.lock().unwrap();
+                    // Like a real terminal, answer "where is the cursor?" (ESC [ 6 n)
+                    // with the cursor position at that point of the output.
+                    while let Some(i) = find(&pending, DSR) {
+                        parser.process(&pending[..i]);
+                        pending.drain(..i + DSR.len());
+                        if answer_dsr {
+                            let (row, col) = parser.screen().cursor_position();
+                            let reply = format!("\x1b[{};{}R", row + 1, col + 1);
+                            let mut w = writer.lock().unwrap();
+                            let _ = w.write_all(reply.as_bytes()).and_then(|()| w.flush());
+                        }
+                    }
+                    let keep = (1..DSR.len()).rev().find(|&k| pending.ends_with(&DSR[..k])).unwrap_or(0);
+                    parser.process(&pending[..pending.len() - keep]);
+                    pending.drain(..pending.len() - keep);
+                }
+                parser.lock().unwrap().process(&pending);
+                eof.store(true, Ordering::SeqCst);
+            })
+        };
+        Harness { parser, master: pair.master, writer, child, eof, reader: Some(reader) }
+    }
+
+    fn screen_text(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// The screen with its size, for failure messages.
+    fn dump(&self) -> String {
+        let p = self.parser.lock().unwrap();
+        let (rows, cols) = p.screen().size();
+        format!("--- screen {cols}x{rows} ---\n{}\n--- end of screen ---", p.screen().contents())
+    }
+
+    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        self.wait_for_within(what, TIMEOUT, pred)
+    }
+
+    fn wait_for_within(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.screen_text();
+            if pred(&text) {
+                return text;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}\n{}", self.dump());
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    fn wait_for_text(&self, needle: &str) -> String {
+        self.wait_for(&format!("{needle:?}"), |s| s.contains(needle))
+    }
+
+    /// Waits for the four panes and the status line.
+    fn wait_for_panes(&self) -> String {
+        self.wait_for("the four panes", |s| {
+            ["Accounts", "Health", "Lifecycle", "Follow-ups", " cockpit "].iter().all(|t| s.contains(t))
+        })
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        let mut w = self.writer.lock().unwrap();
+        w.write_all(bytes).and_then(|()| w.flush()).expect("write to pty");
+        drop(w);
+        thread::sleep(KEY_GAP);
+    }
+
+    fn resize(&mut self, cols: u16, rows: u16) {
+        self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize pty");
+        self.parser.lock().unwrap().screen_mut().set_size(rows, cols);
+    }
+
+    fn assert_running(&mut self) {
+        match self.child.try_wait().expect("try_wait") {
+            None => {}
+            Some(status) => panic!("cockpit exited unexpectedly with {status:?}\n{}", self.dump()),
+        }
+    }
+
+    /// Waits for the child to exit, then drains the pty until EOF (at most
+    /// ~2 s) so the parser holds everything the app wrote on its way out.
+    fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if start.elapsed() > timeout {
+                let screen = self.dump();
+                let _ = self.child.kill();
+                panic!("cockpit did not exit within {timeout:?}\n{screen}");
+            }
+            thread::sleep(POLL);
+        };
+        let drained = Instant::now();
+        while !self.eof.load(Ordering::SeqCst) && drained.elapsed() < Duration::from_secs(2) {
+            thread::sleep(Duration::from_millis(10));
+        }
+        if self.eof.load(Ordering::SeqCst) {
+            if let Some(r) = self.reader.take() {
+                r.join().expect("reader thread");
+            }
+        }
+        status
+    }
+
+    /// Asserts a clean exit that left the terminal as it found it.
+    fn assert_clean_exit(&mut self) {
+        let status = self.wait_exit(TIMEOUT);
+        let p = self.parser.lock().unwrap();
+        let screen = p.screen();
+        assert!(status.success(), "exit status {status:?} (code {})", status.exit_code());
+        assert_eq!(status.exit_code(), 0);
+        assert!(!screen.alternate_screen(), "still on the alternate screen after exit");
+        assert!(!screen.hide_cursor(), "cursor still hidden after exit");
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Whether the pane numbered `n` titled `title` has the focused (thick) border.
+fn focused(screen: &str, n: u8, title: &str) -> bool {
+    screen.contains(&format!("┏ {n} {title}"))
+}
+
+/// A parsed "Moved NAME: FROM → TO" toast: (name, from index, to index).
+fn parse_moved(screen: &str) -> Option<(String, usize, usize)> {
+    let line = screen.lines().find(|l| l.contains("Moved ") && l.contains(" → "))?;
+    let rest = &line[line.find("Moved ")? + "Moved ".len()..];
+    let (head, tail) = rest.split_once(" → ")?;
+    let (name, from) = head.rsplit_once(": ")?;
+    let from = STAGES.iter().position(|(label, _, _)| *label == from)?;
+    // The longest label that starts the tail ("Renewal prep" before "Renewal").
+    let to = (0..STAGES.len()).filter(|&i| tail.starts_with(STAGES[i].0)).max_by_key(|&i| STAGES[i].0.len())?;
+    Some((name.to_string(), from, to))
+}
+
+/// Accounts table rows (the text from the name to the pane's right border)
+/// for accounts called exactly `name` (not "NAME 12").
+fn table_rows_for<'a>(screen: &'a str, name: &str) -> Vec<&'a str> {
+    screen
+        .lines()
+        .flat_map(|l| l.match_indices(name).map(move |(i, _)| &l[i..]))
+        .map(|row| row.split(['│', '┃']).next().unwrap_or(row))
+        .filter(|row| {
+            let rest = &row[name.len()..];
+            (rest.is_empty() || rest.starts_with(' ')) && !rest.trim_start().starts_with(|c: char| c.is_ascii_digit())
+        })
+        .collect()
+}
+
+fn stage_of(accounts: &[Value], id: u64) -> Option<&str> {
+    accounts.iter().find(|a| a["id"].as_u64() == Some(id)).and_then(|a| a["stage"].as_str())
+}
+
+#[test]
+fn navigate_move_quit_and_persist() {
+    let sb = Sandbox::new();
+    // Creates the demo workspace headlessly, as a baseline to compare with.
+    let before = sb.accounts_json(&[]);
+    assert_eq!(before.len(), 150, "the demo has 150 accounts");
+    let mut h = sb.spawn(160, 48);
+    let screen = h.wait_for_panes();
+    assert!(screen.contains("demo"), "status line should say demo\n{screen}");
+    assert!(screen.contains("? help") && screen.contains("q quit"), "key hints missing\n{screen}");
+    assert!(focused(&screen, 1, "Accounts"), "accounts pane should start focused\n{screen}");
+
+    for _ in 0..3 {
+        h.send(b"j");
+    }
+    h.send(TAB);
+    h.wait_for("health pane focused after Tab", |s| focused(s, 2, "Health"));
+    h.send(SHIFT_TAB);
+    h.wait_for("accounts pane focused after Shift-Tab", |s| focused(s, 1, "Accounts"));
+
+    h.send(b"?");
+    h.wait_for("help overlay", |s| s.contains(" Keys ") && s.contains("move account to next stage"));
+    h.send(ESC);
+    h.wait_for("help overlay closed", |s| !s.contains(" Keys ") && s.contains("Accounts"));
+    thread::sleep(Duration::from_millis(200));
+    h.assert_running();
+
+    h.send(b"3");
+    h.wait_for("kanban focused after 3", |s| focused(s, 3, "Lifecycle"));
+    h.send(b">");
+    let screen = h.wait_for("a move toast or the last-column warning", |s| {
+        parse_moved(s).is_some() || s.contains("is already in the")
+    });
+    let (name, from, to) = match parse_moved(&screen) {
+        Some(m) => m,
+        None => {
+            // The selected account was in the last column: move it back instead.
+            h.send(b"<");
+            let screen = h.wait_for("a move toast after <", |s| parse_moved(s).is_some());
+            parse_moved(&screen).expect("parsed toast")
+        }
+    };
+    eprintln!("moved {name:?}: {} → {}", STAGES[from].0, STAGES[to].0);
+    assert_eq!(from.abs_diff(to), 1, "a move goes one column: {} → {}", STAGES[from].0, STAGES[to].0);
+
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+
+    // The move is in the workspace: the headless command sees it, and it is
+    // the only change.
+    let matches = sb.accounts_json(&["--filter", &name]);
+    assert!(
+        matches.iter().any(|a| a["name"] == name.as_str() && a["stage"] == STAGES[to].1),
+        "--filter {name:?} shows no {name:?} in stage {:?}: {matches:?}",
+        STAGES[to].1
+    );
+    assert!(matches.len() < before.len(), "--filter {name:?} did not narrow the list");
+    let after = sb.accounts_json(&[]);
+    assert_eq!(after.len(), 150, "the demo has 150 accounts");
+    let changed: Vec<&Value> =
+        after.iter().filter(|a| stage_of(&before, a["id"].as_u64().expect("id")) != a["stage"].as_str()).collect();
+    assert_eq!(changed.len(), 1, "exactly one account changed stage: {changed:?}");
+    let id = changed[0]["id"].as_u64().expect("id");
+    assert_eq!(changed[0]["name"], name.as_str());
+    assert_eq!(stage_of(&before, id), Some(STAGES[from].1));
+    assert_eq!(stage_of(&after, id), Some(STAGES[to].1));
+
+    // A fresh cockpit shows the account in its new stage.
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    h.send(b"/");
+    for c in name.bytes() {
+        h.send(&[c]);
+    }
+    h.send(ENTER);
+    let short = STAGES[to].2;
+    h.wait_for(&format!("a table row for {name:?} in stage {short}"), |s| {
+        table_rows_for(s, &name).iter().any(|row| row.split_whitespace().any(|w| w == short))
+    });
+    h.send(CTRL_C);
+    h.assert_clean_exit();
+}
+
+#[test]
+fn esc_never_quits_and_ctrl_c_does() {
+    let sb = Sandbox::new();
+    let mut h = sb.spawn(80, 24);
+    h.wait_for_panes();
+    for _ in 0..3 {
+        h.send(ESC);
+        thread::sleep(Duration::from_millis(40));
+    }
+    thread::sleep(Duration::from_millis(300));
+    h.assert_running();
+    let screen = h.screen_text();
+    assert!(screen.contains("Accounts"), "panes gone after Esc\n{}", h.dump());
+    assert!(h.parser.lock().unwrap().screen().alternate_screen(), "left the alternate screen on Esc");
+
+    h.send(CTRL_C);
+    h.assert_clean_exit();
+}
+
+#[test]
+fn resize_small_and_back() {
+    let sb = Sandbox::new();
+    let mut h = sb.spawn(100, 30);
+    h.wait_for_panes();
+
+    h.resize(60, 20);
+    h.wait_for_text("Terminal too small");
+    thread::sleep(Duration::from_millis(100));
+    h.assert_running();
+
+    h.resize(80, 24);
+    h.wait_for("panes redrawn at 80x24", |s| !s.contains("Terminal too small") && s.contains("Accounts"));
+    h.wait_for_panes();
+
+    h.send(b"q");
+    h.assert_clean_exit();
+}
+
+#[test]
+fn toast_and_table_parsing() {
+    let screen = " cockpit Demo · demo data │ Moved Northwind Labs: Renewal prep → Renewal signing   Mon 01 Jan";
+    assert_eq!(parse_moved(screen), Some(("Northwind Labs".into(), 5, 6)));
+    let screen = "│ Moved A: B → C │";
+    assert_eq!(parse_moved(screen), None);
+    let screen = "┃Northwind Labs  SMB $12k  71↑ Expand   40d   2   3d┃┌ 2 Health · Northwind Labs ───┐\n\
+                  ┃Northwind Labs 12  SMB $1k  50↑ Adopt   4d   2   3d┃";
+    let rows = table_rows_for(screen, "Northwind Labs");
+    assert_eq!(rows.len(), 2, "the table row and the health title, not \"Labs 12\": {rows:?}");
+    assert!(rows[0].split_whitespace().any(|w| w == "Expand"));
+}
+
+/// A terminal that never answers the cursor position query makes startup fail;
+/// the app must still leave the terminal as it found it.
+/// Some terminals never answer a cursor-position query; start-up must not
+/// depend on one (it once did, and left the terminal in raw mode).
+#[test]
+fn starts_without_a_cursor_position_reply() {
+    let sb = Sandbox::new();
+    let mut h = Harness::spawn(&sb, &[], 80, 24, false);
+    h.wait_for_panes();
+    h.send(b"q");
+    let status = h.wait_exit(Duration::from_secs(10));
+    assert!(status.success(), "{status:?}");
+    let screen = h.parser.lock().unwrap().screen().clone();
+    assert!(!screen.alternate_screen(), "left on the alternate screen");
+    assert!(!screen.hide_cursor(), "cursor left hidden");
+    assert!(!screen.bracketed_paste(), "bracketed paste left on");
+}
