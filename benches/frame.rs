@@ -87,8 +87,9 @@ fn full_load(dir: &Path, runs: usize, label: &str) {
     let mut samples = Vec::new();
     for _ in 0..runs {
         let t0 = Instant::now();
-        let book = Book::load(&store).unwrap();
-        let queue = cockpit::queue::load(&store, Utc::now(), usize::MAX).unwrap();
+        let mut book = Book::load(&store).unwrap();
+        let queue = cockpit::queue::load_with(&store, Utc::now(), usize::MAX, Some(&book)).unwrap();
+        book.precompute_orders();
         samples.push(t0.elapsed());
         assert!(book.total() > 0 && !queue.is_empty());
     }
@@ -99,8 +100,9 @@ fn full_load(dir: &Path, runs: usize, label: &str) {
 fn keystrokes(dir: &Path, label: &str) {
     let store = Store::open(dir).unwrap();
     let mut app = first_app(session(store.clone()), Utc::now()).unwrap();
-    let book = Book::load(&store).unwrap();
-    let queue = cockpit::queue::load(&store, Utc::now(), usize::MAX).unwrap();
+    let mut book = Book::load(&store).unwrap();
+    let queue = cockpit::queue::load_with(&store, Utc::now(), usize::MAX, Some(&book)).unwrap();
+    book.precompute_orders();
     app.on_msg(Msg::Loaded(Box::new(book), queue));
     let mut term = Terminal::new(TestBackend::new(W, H)).unwrap();
     draw(&mut term, &app);

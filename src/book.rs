@@ -13,7 +13,7 @@ use crate::store::{StageTotals, Store, StoreError};
 pub const FIRST_CARDS: usize = 60;
 
 /// A column the accounts table can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
     /// Lowest health first; accounts without a score, then churned ones, last.
     Health,
@@ -115,6 +115,8 @@ pub struct Book {
     sort: SortKey,
     reverse: bool,
     sorted: Vec<u32>,
+    /// Forward orders already computed, per key: switching sort is a copy.
+    orders: HashMap<SortKey, Vec<u32>>,
     filter: String,
     view: Vec<u32>,
     columns: [Vec<u32>; 9],
@@ -161,6 +163,7 @@ impl Book {
             sort: SortKey::Health,
             reverse: false,
             sorted: Vec::new(),
+            orders: HashMap::new(),
             filter: String::new(),
             view: Vec::new(),
             columns: Default::default(),
@@ -293,13 +296,34 @@ impl Book {
         self.view = if needle.is_empty() {
             source
         } else {
-            source.into_iter().filter(|&r| self.haystack[r as usize].contains(&needle)).collect()
+            // One searcher for the whole scan: building one per row costs more than the search.
+            let finder = memchr::memmem::Finder::new(needle.as_bytes());
+            source.into_iter().filter(|&r| finder.find(self.haystack[r as usize].as_bytes()).is_some()).collect()
         };
     }
 
+    /// Computes every sort order up front (off the UI thread), so a sort
+    /// keystroke never sorts the whole book.
+    pub fn precompute_orders(&mut self) {
+        for key in SortKey::ALL {
+            self.forward_order(key);
+        }
+    }
+
+    fn forward_order(&mut self, key: SortKey) -> &Vec<u32> {
+        let (rows, hay) = (&self.rows, &self.haystack);
+        self.orders.entry(key).or_insert_with(|| {
+            let mut v: Vec<u32> = (0..rows.len() as u32).collect();
+            v.sort_unstable_by(|&a, &b| order(rows, hay, key, false, a, b));
+            v
+        })
+    }
+
     fn resort(&mut self) {
-        let mut sorted: Vec<u32> = (0..self.rows.len() as u32).collect();
-        sorted.sort_unstable_by(|&a, &b| order(&self.rows, &self.haystack, self.sort, self.reverse, a, b));
+        let mut sorted = self.forward_order(self.sort).clone();
+        if self.reverse {
+            sorted.reverse();
+        }
         self.sorted = sorted;
         let f = self.filter.clone();
         self.filter.clear();
@@ -340,6 +364,11 @@ impl Book {
         let (sort, reverse) = (self.sort, self.reverse);
         let cmp = |a: u32, b: u32| order(rows, hay, sort, reverse, a, b);
         Book::insert_sorted(&mut self.sorted, r, cmp);
+        for (key, list) in self.orders.iter_mut() {
+            list.retain(|&x| x != r);
+            let key = *key;
+            Book::insert_sorted(list, r, |a, b| order(rows, hay, key, false, a, b));
+        }
         let needle = self.filter.to_lowercase();
         if needle.is_empty() || self.haystack[r as usize].contains(&needle) {
             Book::insert_sorted(&mut self.view, r, cmp);
@@ -427,6 +456,7 @@ mod tests {
     #[test]
     fn kanban_columns_and_updates() {
         let mut b = book();
+        b.precompute_orders();
         assert_eq!(b.column_len(Stage::Adoption), 2);
         assert_eq!(b.column_row(Stage::Adoption, 0).unwrap().id, AccountId(2));
         assert_eq!(b.column_position(AccountId(1)), Some((Stage::Adoption, 1)));
@@ -440,5 +470,8 @@ mod tests {
         assert_eq!(ids(&b), vec![2, 4, 1, 3], "table order kept");
         b.set_filter("expansion");
         assert_eq!(ids(&b), vec![2]);
+        b.set_filter("");
+        b.set_sort(SortKey::Stage, false);
+        assert_eq!(ids(&b), vec![3, 1, 2, 4], "cached orders follow the update");
     }
 }

@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 
 use chrono::{DateTime, Utc};
 
+use crate::book::Book;
 use crate::domain::followup::end_of_day;
 use crate::domain::text::sanitize;
 use crate::domain::{FollowUp, Priority};
@@ -32,13 +33,27 @@ pub fn rank(items: &mut [QueueItem]) {
 
 /// Loads the items actionable at `now` (at most `limit`), ranked.
 pub fn load(store: &Store, now: DateTime<Utc>, limit: usize) -> Result<Vec<QueueItem>, StoreError> {
+    load_with(store, now, limit, None)
+}
+
+/// As `load`, taking account context from a loaded book instead of the
+/// store when one is given (no read per item).
+pub fn load_with(
+    store: &Store,
+    now: DateTime<Utc>,
+    limit: usize,
+    book: Option<&Book>,
+) -> Result<Vec<QueueItem>, StoreError> {
     let mut items = Vec::new();
     for f in store.follow_ups_before(end_of_day(now)) {
         let f = f?;
         if !f.is_actionable(now) {
             continue;
         }
-        let row = store.row(f.account_id)?;
+        let row = match book.and_then(|b| b.row(f.account_id)) {
+            Some(r) => Some(r.clone()),
+            None => store.row(f.account_id)?,
+        };
         items.push(QueueItem {
             account: row
                 .as_ref()

@@ -73,8 +73,9 @@ fn load_in_background(store: Store, now: DateTime<Utc>, tx: mpsc::UnboundedSende
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let book = Book::load(&store)?;
-            let queue = crate::queue::load(&store, now, usize::MAX)?;
+            let mut book = Book::load(&store)?;
+            let queue = crate::queue::load_with(&store, now, usize::MAX, Some(&book))?;
+            book.precompute_orders();
             Ok::<_, StoreError>((book, queue))
         }));
         let msg = match result {
