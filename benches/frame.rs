@@ -55,6 +55,7 @@ fn session(store: Store) -> Session {
         workspace: "bench".into(),
         sources: "demo data".into(),
         warnings: vec![],
+        author: "tester".into(),
     }
 }
 

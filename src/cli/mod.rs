@@ -206,7 +206,8 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
     warnings.extend(theme_warnings);
     warnings.extend(key_warnings);
     let (workspace, sources) = label(&store);
-    let session = Session { store, theme, keymap, bands: loaded.config.bands, workspace, sources, warnings };
+    let author = loaded.config.author.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "me".into());
+    let session = Session { store, theme, keymap, bands: loaded.config.bands, workspace, sources, warnings, author };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -12,8 +12,10 @@ type Step = fn(&sled::Tree) -> Result<(), StoreError>;
 const STEPS: &[(u32, Step)] = &[];
 
 /// Reads the schema version, initialises a new store, refuses a newer one,
-/// and runs the steps that bring an older one up to date.
-pub fn run(tree: &sled::Tree) -> Result<u32, StoreError> {
+/// and runs the steps that bring an older one up to date. `existing` says
+/// the database was already on disk: then a missing version means sled
+/// could not read the data back, and starting afresh would hide the loss.
+pub fn run(tree: &sled::Tree, existing: bool) -> Result<u32, StoreError> {
     let found = match tree.get(keys::SCHEMA)? {
         Some(v) => {
             let bytes: [u8; 4] = v.as_ref().try_into().map_err(|_| StoreError::Decode {
@@ -21,6 +23,12 @@ pub fn run(tree: &sled::Tree) -> Result<u32, StoreError> {
                 detail: format!("{} bytes, expected 4", v.len()),
             })?;
             u32::from_be_bytes(bytes)
+        }
+        None if existing => {
+            return Err(StoreError::Corrupt {
+                path: Default::default(),
+                detail: "its records could not be read back".into(),
+            })
         }
         None => {
             tree.insert(keys::SCHEMA, &CURRENT.to_be_bytes())?;

@@ -39,7 +39,7 @@ pub enum StoreError {
     },
     /// sled found damaged data.
     #[error(
-        "the workspace at {path} is damaged ({detail}); move it aside and run `cockpit sync` (or `cockpit --demo`) to rebuild it"
+        "the workspace at {path} is damaged ({detail}); nothing was changed: move the directory aside (keep it for recovery) and open a fresh workspace"
     )]
     Corrupt {
         /// Workspace directory.
@@ -170,6 +170,7 @@ impl Store {
     /// Opens (or creates) the workspace in `dir`, checking its schema.
     pub fn open(dir: &Path) -> Result<Store> {
         prepare_dir(dir)?;
+        let existing = dir.join("db").join("db").exists();
         // A cockpit that is just exiting (or a handle dropped a moment ago,
         // whose flusher thread still holds the lock) lets go within moments.
         let mut attempts = 0;
@@ -186,8 +187,9 @@ impl Store {
             }
         };
         let tree = db.open_tree("cockpit").map_err(|e| map_open_error(dir, e))?;
-        let schema = migrate::run(&tree).map_err(|e| match e {
+        let schema = migrate::run(&tree, existing).map_err(|e| match e {
             StoreError::Db(db) => map_open_error(dir, db),
+            StoreError::Corrupt { detail, .. } => StoreError::Corrupt { path: dir.to_path_buf(), detail },
             other => other,
         })?;
         Ok(Store { db, tree, path: dir.to_path_buf(), schema })

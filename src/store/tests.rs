@@ -237,3 +237,23 @@ fn follow_ups_come_back_by_due_time() {
     assert_eq!(s.follow_up(2).unwrap().unwrap().due, now() + Duration::days(5));
     assert!(s.follow_up(42).unwrap().is_none());
 }
+
+#[test]
+fn a_damaged_database_is_reported_not_silently_emptied() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(tmp.path()).unwrap();
+        seed(&s);
+        s.flush().unwrap();
+    }
+    // Overwrite the start of sled's data file: its recovery then finds no
+    // records, which must not pass for a new, empty workspace.
+    let file = tmp.path().join("db").join("db");
+    let len = std::fs::metadata(&file).unwrap().len() as usize;
+    std::fs::write(&file, vec![0xA5u8; len]).unwrap();
+    match Store::open(tmp.path()) {
+        Err(StoreError::Corrupt { path, .. }) => assert_eq!(path, tmp.path()),
+        Err(other) => assert!(other.to_string().contains(&tmp.path().display().to_string()), "{other}"),
+        Ok(s) => panic!("opened a damaged workspace as if fine: {} rows", s.rows().count()),
+    }
+}

@@ -45,6 +45,8 @@ pub struct Session {
     pub sources: String,
     /// Problems found while loading config and theme, shown as toasts.
     pub warnings: Vec<String>,
+    /// Name written on timeline entries.
+    pub author: String,
 }
 
 /// Builds the state for the first frame: the first page of the default
@@ -58,6 +60,7 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     app.bands = session.bands;
     app.workspace = session.workspace;
     app.sources = session.sources;
+    app.author = session.author;
     if complete && app.queue.len() < FIRST_QUEUE {
         app.queue_complete = true;
     }

@@ -34,6 +34,7 @@ pub fn app(store: Store, theme: Theme) -> App {
         workspace: "demo".into(),
         sources: "demo data, offline".into(),
         warnings: vec![],
+        author: "tester".into(),
     };
     first_app(session, now()).unwrap()
 }

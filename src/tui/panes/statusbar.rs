@@ -21,6 +21,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Level::Error => t.error,
         };
         spans.push(Span::styled(format!("│ {} ", toast.text), style));
+        if app.toasts.len() > 1 {
+            spans.push(Span::styled(format!("(+{} more, see the log) ", app.toasts.len() - 1), t.status));
+        }
     } else {
         let hints: &[(&str, &str)] = match app.mode {
             Mode::Filter => &[("enter", "keep"), ("esc", "clear")],

@@ -1,0 +1,159 @@
+//! The real binary's headless commands: formats, errors and exit codes.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cockpit::domain::{AccountId, Stage};
+use cockpit::store::{Batch, StageTotals, Store};
+
+fn cockpit(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cockpit"))
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env_remove("COCKPIT_DATA_DIR")
+        .env_remove("COCKPIT_CONFIG")
+        .output()
+        .expect("run cockpit")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn demo_commands_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let ws = ws.to_str().unwrap();
+    let o = cockpit(tmp.path(), &["--demo", "--data-dir", ws, "accounts", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["total"], 150);
+    let accounts = doc["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 150);
+    for key in ["id", "name", "segment", "arr", "mrr", "health", "band", "stage", "renewal_date", "days_to_renewal"] {
+        assert!(accounts[0].get(key).is_some(), "missing {key}");
+    }
+    let healths: Vec<i64> =
+        accounts.iter().filter(|a| a["stage"] != "churned").filter_map(|a| a["health"].as_i64()).collect();
+    assert!(healths.windows(2).all(|w| w[0] <= w[1]), "worst health first");
+
+    let o = cockpit(tmp.path(), &["--demo", "--data-dir", ws, "today", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let items = doc["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert_eq!(items.len() as u64, doc["overdue"].as_u64().unwrap() + doc["due_today"].as_u64().unwrap());
+    assert!(items.iter().all(|i| !i["reason"].as_str().unwrap().is_empty()));
+
+    let o = cockpit(tmp.path(), &["--demo", "--data-dir", ws, "today", "--format", "markdown"]);
+    let md = stdout(&o);
+    assert!(md.starts_with("# Follow-ups for "), "{md}");
+    assert!(md.contains("| Due | Priority | Account | Kind | Reason |"));
+
+    let o = cockpit(tmp.path(), &["--data-dir", ws, "accounts", "--sort", "arr", "--limit", "3"]);
+    assert!(o.status.success());
+    assert_eq!(stdout(&o).lines().count(), 5, "header, rule, three rows");
+
+    let o = cockpit(tmp.path(), &["--data-dir", ws, "accounts", "--sort", "vibes"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--sort vibes: unknown column; use one of health, name, arr"), "{}", stderr(&o));
+}
+
+#[test]
+fn config_check_names_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("bad.toml");
+    std::fs::write(&cfg, "theme = \"dark\"\n[health.bands]\ngreen = 30\nyellow = 50\n[keys]\n\"j\" = \"jump\"\n")
+        .unwrap();
+    let o = cockpit(tmp.path(), &["config", "check", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("{}:2:1: health.bands.yellow (50) must be below", cfg.display())), "{err}");
+    assert!(err.contains(&format!("{}:6:1: [keys] \"jump\" is not an action", cfg.display())), "{err}");
+    assert!(err.contains("error: 2 problems in"), "{err}");
+
+    std::fs::write(&cfg, "theme = \"high-contrast\"\n").unwrap();
+    let o = cockpit(tmp.path(), &["config", "check", "--config", cfg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).ends_with(": ok\n"));
+
+    let o = cockpit(tmp.path(), &["config", "check", "--config", tmp.path().join("nope.toml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot read the config file"));
+}
+
+#[test]
+fn workspace_errors_say_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    // A workspace held open by another process.
+    let store = Store::open(&ws).unwrap();
+    let o = cockpit(tmp.path(), &["--data-dir", ws.to_str().unwrap(), "accounts"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("already open in another running cockpit"), "{}", stderr(&o));
+    // Synced data is never replaced by the demo.
+    store
+        .set_workspace(&cockpit::store::WorkspaceMeta { name: "acme".into(), demo_seed: None, created: common::now() })
+        .unwrap();
+    drop(store);
+    let o = cockpit(tmp.path(), &["--demo", "--data-dir", ws.to_str().unwrap(), "today"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("holds synced data, not the demo"), "{}", stderr(&o));
+    // `demo` never writes into a workspace that has data.
+    let o = cockpit(tmp.path(), &["demo", "--accounts", "5", "--data-dir", ws.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("already holds a workspace"), "{}", stderr(&o));
+    let fresh = tmp.path().join("fresh");
+    let o = cockpit(tmp.path(), &["demo", "--accounts", "25", "--seed", "3", "--data-dir", fresh.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(Store::open(&fresh).unwrap().stage_totals().unwrap().accounts(), 25);
+}
+
+#[test]
+fn hostile_text_never_reaches_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    {
+        let store = Store::open(&ws).unwrap();
+        cockpit::demo::generate(&store, &cockpit::demo::DemoSpec { accounts: 3, seed: 1, now: common::now() }).unwrap();
+        let id = AccountId(1);
+        let mut account = store.account(id).unwrap().unwrap();
+        let old = store.row(id).unwrap().unwrap();
+        account.name = "Evil\u{1b}]0;pwned\u{7} Corp\u{1b}[2J\u{9b}31m".into();
+        account.stage = Stage::Adoption;
+        let mut row = old.clone();
+        row.name = account.name.clone();
+        row.stage = Stage::Adoption;
+        let mut totals: StageTotals = store.stage_totals().unwrap();
+        let mut b = Batch::default();
+        b.put_account(&account);
+        b.put_row(Some(&old), &row, &mut totals);
+        b.put_totals(&totals);
+        store.apply(b).unwrap();
+        store.flush().unwrap();
+    }
+    for format in ["table", "json", "markdown"] {
+        let o = cockpit(tmp.path(), &["--data-dir", ws.to_str().unwrap(), "accounts", "--format", format]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("Evil Corp"), "{out}");
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{9b}') && !out.contains('\u{7}'), "{format}: {out:?}");
+    }
+    // And on screen.
+    let store = Store::open(&ws).unwrap();
+    let app = common::app(store, common::theme("dark"));
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();
+    let cells: String = term.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(cells.contains("Evil Corp"));
+    assert!(!cells.chars().any(|c| c.is_control()), "control characters reached the screen");
+}
