@@ -5,6 +5,7 @@ pub mod book;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod display;
 pub mod domain;
 pub mod logging;
 pub mod paths;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::output::{markdown, table, Align};
+use super::output::{grid, json, Align};
 use super::{CliResult, Format};
 use crate::book::{Book, SortKey};
 use crate::domain::{AccountRow, Bands};
@@ -75,7 +75,7 @@ fn to_json<'a>(r: &'a AccountRow, bands: &Bands, now: DateTime<Utc>) -> AccountJ
 }
 
 /// Prints the accounts.
-pub fn run(store: &Store, q: Query<'_>, format: Format, now: DateTime<Utc>) -> CliResult {
+pub fn run(store: &Store, q: Query<'_>, bands: Bands, format: Format, now: DateTime<Utc>) -> CliResult {
     let key = SortKey::parse(q.sort).ok_or_else(|| {
         let keys: Vec<&str> = SortKey::ALL.iter().map(|k| k.cli()).collect();
         format!("--sort {}: unknown column; use one of {}", q.sort, keys.join(", "))
@@ -87,7 +87,6 @@ pub fn run(store: &Store, q: Query<'_>, format: Format, now: DateTime<Utc>) -> C
     }
     let n = q.limit.unwrap_or(usize::MAX).min(book.view_len());
     let rows: Vec<&AccountRow> = book.view_slice(0, n).collect();
-    let bands = Bands::default();
     let out = match format {
         Format::Json => {
             let items: Vec<AccountJson> = rows.iter().map(|r| to_json(r, &bands, now)).collect();
@@ -96,7 +95,7 @@ pub fn run(store: &Store, q: Query<'_>, format: Format, now: DateTime<Utc>) -> C
                 "total": book.total(),
                 "accounts": items,
             });
-            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n"
+            json(&doc)?
         }
         Format::Table | Format::Markdown => {
             let headers = [
@@ -116,21 +115,17 @@ pub fn run(store: &Store, q: Query<'_>, format: Format, now: DateTime<Utc>) -> C
                     vec![
                         r.name.clone(),
                         r.segment.label().into(),
-                        crate::tui::panes::money(r.arr),
+                        crate::display::money(r.arr),
                         r.health.map(|h| format!("{h} {}", r.band(&bands).map_or("", |b| b.key()))).unwrap_or_default(),
                         r.delta_7d().map(|d| format!("{d:+}")).unwrap_or_default(),
                         r.stage.label().into(),
                         format!("{}d", r.days_to_renewal(now.date_naive())),
                         r.open_tickets.to_string(),
-                        r.last_touch.map(|t| crate::tui::panes::ago(t, now)).unwrap_or_else(|| "never".into()),
+                        r.last_touch.map(|t| crate::display::ago(t, now)).unwrap_or_else(|| "never".into()),
                     ]
                 })
                 .collect();
-            if format == Format::Table {
-                table(&headers, &cells)
-            } else {
-                markdown(&headers, &cells)
-            }
+            grid(format, &headers, &cells)
         }
     };
     print!("{out}");

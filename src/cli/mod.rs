@@ -187,6 +187,7 @@ pub fn run(cli: Cli) -> CliResult {
         Some(Command::Accounts { format, sort, reverse, filter, limit }) => accounts::run(
             &store,
             accounts::Query { sort, reverse: *reverse, filter: filter.as_deref(), limit: *limit },
+            loaded.config.bands,
             *format,
             Utc::now(),
         ),

@@ -2,6 +2,21 @@
 
 use unicode_width::UnicodeWidthStr;
 
+use super::{CliResult, Format};
+
+/// Pretty JSON with a trailing newline.
+pub fn json(doc: &serde_json::Value) -> CliResult<String> {
+    serde_json::to_string_pretty(doc).map(|s| s + "\n").map_err(|e| e.to_string())
+}
+
+/// An aligned table or a Markdown table, as the format asks.
+pub fn grid(format: Format, headers: &[(&str, Align)], rows: &[Vec<String>]) -> String {
+    match format {
+        Format::Markdown => markdown(headers, rows),
+        _ => table(headers, rows),
+    }
+}
+
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::output::{markdown, table, Align};
+use super::output::{grid, json, Align};
 use super::{CliResult, Format};
 use crate::queue::{self, priority_label, QueueItem};
 use crate::store::Store;
@@ -59,7 +59,7 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
                 "due_today": today,
                 "items": list,
             });
-            serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n"
+            json(&doc)?
         }
         Format::Table | Format::Markdown => {
             let headers = [
@@ -74,7 +74,7 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
                 .map(|i| {
                     let f = &i.follow_up;
                     let due = if f.is_overdue(now) {
-                        format!("{} late", crate::tui::panes::ago(f.due, now))
+                        format!("{} late", crate::display::ago(f.due, now))
                     } else {
                         f.due.format("%H:%M").to_string()
                     };
@@ -87,11 +87,10 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
                     ]
                 })
                 .collect();
-            let mut s = if format == Format::Table {
-                table(&headers, &cells)
-            } else {
-                format!("# Follow-ups for {}\n\n", now.format("%A %d %B %Y")) + &markdown(&headers, &cells)
-            };
+            let mut s = grid(format, &headers, &cells);
+            if format == Format::Markdown {
+                s = format!("# Follow-ups for {}\n\n{s}", now.format("%A %d %B %Y"));
+            }
             s.push_str(&format!("\n{overdue} overdue, {today} due later today.\n"));
             s
         }

@@ -8,7 +8,8 @@ pub mod kanban;
 pub mod queue;
 pub mod statusbar;
 
-use chrono::{DateTime, Utc};
+pub use crate::display::{ago, money};
+
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType};
@@ -40,27 +41,6 @@ pub fn band_style(app: &App, band: Option<Band>) -> Style {
         Some(Band::Yellow) => app.theme.band_yellow,
         Some(Band::Red) => app.theme.band_red,
         None => app.theme.band_none,
-    }
-}
-
-/// Money in a few characters: $950, $12k, $1.2M.
-pub fn money(v: u64) -> String {
-    match v {
-        0..=999 => format!("${v}"),
-        1_000..=999_999 => format!("${}k", v / 1000),
-        _ => format!("${:.1}M", v as f64 / 1_000_000.0),
-    }
-}
-
-/// A span of time in a few characters: 5m, 3h, 12d.
-pub fn ago(from: DateTime<Utc>, to: DateTime<Utc>) -> String {
-    let d = to - from;
-    if d.num_days().abs() >= 1 {
-        format!("{}d", d.num_days())
-    } else if d.num_hours().abs() >= 1 {
-        format!("{}h", d.num_hours())
-    } else {
-        format!("{}m", d.num_minutes().max(0))
     }
 }
 
@@ -105,9 +85,6 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(money(950), "$950");
-        assert_eq!(money(12_500), "$12k");
-        assert_eq!(money(1_250_000), "$1.2M");
         assert_eq!(fit("Northwind Logistics", 10), "Northwind…");
         assert_eq!(fit("short", 10), "short");
         assert_eq!(fit("日本語テキスト", 7), "日本語…");
