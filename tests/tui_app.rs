@@ -150,3 +150,30 @@ fn first_frame_order_matches_the_full_book() {
     assert_eq!(app.selected, Some(id));
     assert_eq!(app.book.view_row(app.table_cursor).unwrap().id, id);
 }
+
+#[test]
+fn config_and_theme_warnings_show_in_the_status_line() {
+    let (_tmp, store) = common::demo_store(20);
+    let (theme, mut warnings) = cockpit::tui::theme::Theme::resolve(Some("neon"), None, false);
+    assert_eq!(theme.name, "dark", "an unknown theme falls back to the default");
+    let (keymap, key_warnings) = cockpit::tui::keymap::Keymap::with_overrides([("j", "jump")]);
+    warnings.extend(key_warnings);
+    let session = cockpit::tui::Session {
+        store,
+        theme,
+        keymap,
+        bands: cockpit::domain::Bands::default(),
+        workspace: "demo".into(),
+        sources: "demo data, offline".into(),
+        warnings,
+        author: "tester".into(),
+    };
+    let app = cockpit::tui::first_app(session, common::now()).unwrap();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();
+    let status: String = (0..160).map(|x| term.backend().buffer()[(x, 47)].symbol().to_string()).collect();
+    assert!(status.contains("\"jump\" is not an action"), "{status}");
+    assert!(status.contains("(+1 more, see the log)"), "{status}");
+    // The bad binding was skipped; the default stays.
+    assert_eq!(app.keymap.action(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+}

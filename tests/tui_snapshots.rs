@@ -94,6 +94,10 @@ fn help_overlay_filter_and_zoom() {
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::Help);
     insta::assert_snapshot!("help_overlay", text(&screen(&app, 100, 32)));
+    let small = text(&screen(&app, 80, 24));
+    for a in Action::ALL {
+        assert!(small.contains(a.describe().split(':').next().unwrap()), "{a:?} missing from help at 80x24");
+    }
     app.update(Action::Back);
     app.update(Action::Filter);
     for c in "energy".chars() {

@@ -89,7 +89,7 @@ impl Action {
     pub fn describe(self) -> &'static str {
         match self {
             Action::Quit => "quit",
-            Action::Back => "back: close overlay, clear filter, unzoom",
+            Action::Back => "back: close, clear filter, unzoom",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::Left => "previous kanban column",
@@ -104,14 +104,14 @@ impl Action {
             Action::FocusHealth => "health pane",
             Action::FocusKanban => "lifecycle kanban",
             Action::FocusQueue => "follow-up queue",
-            Action::Filter => "filter accounts (name, segment, stage)",
+            Action::Filter => "filter accounts",
             Action::Help => "this help",
             Action::SortNext => "sort by next column",
             Action::SortReverse => "reverse sort",
             Action::StageNext => "move account to next stage",
-            Action::StagePrev => "move account to previous stage",
+            Action::StagePrev => "move account to prev stage",
             Action::Zoom => "maximise / restore pane",
-            Action::Open => "show item's account in the table",
+            Action::Open => "show item's account",
         }
     }
 

@@ -1,7 +1,8 @@
 //! The `?` overlay: every binding of the active keymap, generated from it.
+//! On a short terminal the list flows into two columns so nothing is cut.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Row, Table, Widget};
 
@@ -10,17 +11,13 @@ use crate::tui::app::App;
 
 /// Draws the help overlay centred over `area`.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let rows: Vec<Row> = Action::ALL
-        .iter()
-        .map(|a| {
-            Row::new(vec![
-                Span::styled(app.keymap.keys_for(*a).join(" "), app.theme.help_key),
-                Span::styled(a.describe(), app.theme.base),
-            ])
-        })
-        .collect();
-    let height = (rows.len() as u16 + 4).min(area.height);
-    let width = 72.min(area.width);
+    let entries: Vec<(String, &str)> =
+        Action::ALL.iter().map(|a| (app.keymap.keys_for(*a).join(" "), a.describe())).collect();
+    let fits_one = entries.len() as u16 + 2 <= area.height;
+    let columns = if fits_one { 1 } else { 2 };
+    let per_column = entries.len().div_ceil(columns);
+    let height = (per_column as u16 + 2).min(area.height);
+    let width = if columns == 1 { 72 } else { 120 }.min(area.width);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     Clear.render(popup, buf);
     let block = Block::bordered()
@@ -32,6 +29,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             " esc or ? closes · in filter: enter keeps, esc clears ",
             app.theme.dim,
         )));
-    let table = Table::new(rows, [Constraint::Length(20), Constraint::Fill(1)]).block(block).column_spacing(2);
-    Widget::render(table, popup, buf);
+    let inner = block.inner(popup);
+    block.render(popup, buf);
+    let key_width = entries.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(8).min(14) as u16;
+    let areas = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+    for (col, chunk) in entries.chunks(per_column).enumerate() {
+        let rows = chunk.iter().map(|(k, d)| {
+            Row::new(vec![Span::styled(k.clone(), app.theme.help_key), Span::styled(*d, app.theme.base)])
+        });
+        Table::new(rows, [Constraint::Length(key_width), Constraint::Fill(1)])
+            .column_spacing(1)
+            .render(areas[col], buf);
+    }
 }

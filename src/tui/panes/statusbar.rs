@@ -20,10 +20,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Level::Warning => t.warning,
             Level::Error => t.error,
         };
-        spans.push(Span::styled(format!("│ {} ", toast.text), style));
+        spans.push(Span::styled("│ ", t.status));
+        // The count goes first so a long message cannot push it off screen.
         if app.toasts.len() > 1 {
             spans.push(Span::styled(format!("(+{} more, see the log) ", app.toasts.len() - 1), t.status));
         }
+        spans.push(Span::styled(format!("{} ", toast.text), style));
     } else {
         let hints: &[(&str, &str)] = match app.mode {
             Mode::Filter => &[("enter", "keep"), ("esc", "clear")],
