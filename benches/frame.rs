@@ -142,6 +142,16 @@ fn keystrokes(dir: &Path, label: &str) {
         samples.push(t0.elapsed());
     }
     stats(&format!("{label}: keystroke filter char / clear"), samples);
+    // The filter scan alone, to see what the keystroke spends on it.
+    let mut book = app.book.clone();
+    let mut samples = Vec::new();
+    for _ in 0..20 {
+        let t0 = Instant::now();
+        book.set_filter("n");
+        samples.push(t0.elapsed());
+        book.set_filter("");
+    }
+    stats(&format!("{label}: filter scan of the whole book"), samples);
 }
 
 fn generate(dir: &Path, accounts: u64) {

@@ -108,7 +108,7 @@ fn column_order(a: &AccountRow, b: &AccountRow) -> Ordering {
 #[derive(Debug, Clone)]
 pub struct Book {
     rows: Vec<AccountRow>,
-    haystack: Vec<String>,
+    haystack: Haystacks,
     pos: HashMap<AccountId, u32>,
     totals: StageTotals,
     complete: bool,
@@ -122,17 +122,44 @@ pub struct Book {
     columns: [Vec<u32>; 9],
 }
 
-/// Lower-case search text; it starts with the name and a NUL so it also
-/// serves as the name sort key without allocating per comparison.
-fn haystack(row: &AccountRow) -> String {
-    format!("{}\0{} {}", row.name, row.segment.label(), row.stage.label()).to_lowercase()
+/// Lower-case search text per row, in one contiguous buffer so a filter
+/// scan reads memory in order. Each text starts with the name and a NUL, so
+/// it also serves as the name sort key without allocating per comparison.
+#[derive(Debug, Clone, Default)]
+struct Haystacks {
+    text: String,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Haystacks {
+    fn build(row: &AccountRow) -> String {
+        format!("{}\0{} {}", row.name, row.segment.label(), row.stage.label()).to_lowercase()
+    }
+
+    fn push(&mut self, row: &AccountRow) {
+        let start = self.text.len() as u32;
+        self.text.push_str(&Haystacks::build(row));
+        self.spans.push((start, self.text.len() as u32));
+    }
+
+    /// Replaces a row's text; the old bytes stay unused until the next load.
+    fn set(&mut self, r: u32, row: &AccountRow) {
+        let start = self.text.len() as u32;
+        self.text.push_str(&Haystacks::build(row));
+        self.spans[r as usize] = (start, self.text.len() as u32);
+    }
+
+    fn get(&self, r: u32) -> &str {
+        let (a, b) = self.spans[r as usize];
+        &self.text[a as usize..b as usize]
+    }
 }
 
 /// Table order of two row indexes under a sort key and direction.
-fn order(rows: &[AccountRow], hay: &[String], sort: SortKey, reverse: bool, a: u32, b: u32) -> Ordering {
+fn order(rows: &[AccountRow], hay: &Haystacks, sort: SortKey, reverse: bool, a: u32, b: u32) -> Ordering {
     let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
     let o = match sort {
-        SortKey::Name => hay[a as usize].cmp(&hay[b as usize]).then(ra.id.cmp(&rb.id)),
+        SortKey::Name => hay.get(a).cmp(hay.get(b)).then(ra.id.cmp(&rb.id)),
         _ => sort.compare(ra, rb),
     };
     if reverse {
@@ -152,7 +179,8 @@ impl Book {
                 r.name = clean;
             }
         }
-        let haystack = rows.iter().map(haystack).collect();
+        let mut haystack = Haystacks::default();
+        rows.iter().for_each(|r| haystack.push(r));
         let pos = rows.iter().enumerate().map(|(i, r)| (r.id, i as u32)).collect();
         let mut book = Book {
             rows,
@@ -298,7 +326,7 @@ impl Book {
         } else {
             // One searcher for the whole scan: building one per row costs more than the search.
             let finder = memchr::memmem::Finder::new(needle.as_bytes());
-            source.into_iter().filter(|&r| finder.find(self.haystack[r as usize].as_bytes()).is_some()).collect()
+            source.into_iter().filter(|&r| finder.find(self.haystack.get(r).as_bytes()).is_some()).collect()
         };
     }
 
@@ -355,7 +383,7 @@ impl Book {
         let new = &self.rows[r as usize];
         self.totals.remove(&old);
         self.totals.add(new);
-        self.haystack[r as usize] = haystack(new);
+        self.haystack.set(r, new);
         let new_stage = new.stage;
         for list in [&mut self.sorted, &mut self.view, &mut self.columns[old.stage.index()]] {
             list.retain(|&x| x != r);
@@ -370,7 +398,7 @@ impl Book {
             Book::insert_sorted(list, r, |a, b| order(rows, hay, key, false, a, b));
         }
         let needle = self.filter.to_lowercase();
-        if needle.is_empty() || self.haystack[r as usize].contains(&needle) {
+        if needle.is_empty() || self.haystack.get(r).contains(&needle) {
             Book::insert_sorted(&mut self.view, r, cmp);
         }
         Book::insert_sorted(&mut self.columns[new_stage.index()], r, |a, b| {

@@ -2,6 +2,7 @@
 //! screen happens here, never in a draw function.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
@@ -94,6 +95,14 @@ pub enum Msg {
     LoadFailed(String),
 }
 
+fn index_queue(queue: &[QueueItem]) -> HashMap<AccountId, usize> {
+    let mut index = HashMap::with_capacity(queue.len());
+    for (i, q) in queue.iter().enumerate() {
+        index.entry(q.follow_up.account_id).or_insert(i);
+    }
+    index
+}
+
 /// The whole UI state.
 pub struct App {
     /// The workspace.
@@ -104,6 +113,11 @@ pub struct App {
     pub queue: Vec<QueueItem>,
     /// Whether the queue holds every actionable item.
     pub queue_complete: bool,
+    /// First queue position per account, so following a selection is O(1).
+    queue_index: HashMap<AccountId, usize>,
+    /// (overdue, due later today), refreshed when the queue or the minute
+    /// changes rather than counted per frame.
+    pub queue_counts: (usize, usize),
     /// Styles.
     pub theme: Theme,
     /// Bindings.
@@ -156,6 +170,8 @@ impl App {
         let mut app = App {
             store,
             book,
+            queue_index: index_queue(&queue),
+            queue_counts: crate::queue::counts(&queue, now),
             queue,
             queue_complete: false,
             theme,
@@ -200,6 +216,9 @@ impl App {
         self.toasts.retain(|toast| toast.until > t);
         let minute_changed = now.timestamp() / 60 != self.now.timestamp() / 60;
         self.now = now;
+        if minute_changed {
+            self.queue_counts = crate::queue::counts(&self.queue, now);
+        }
         before != self.toasts.len() || minute_changed
     }
 
@@ -381,7 +400,7 @@ impl App {
             }
         }
         if from != Pane::Queue {
-            if let Some(i) = self.queue.iter().position(|q| q.follow_up.account_id == id) {
+            if let Some(&i) = self.queue_index.get(&id) {
                 self.queue_cursor = i;
             }
         }
@@ -460,6 +479,8 @@ impl App {
                 book.set_sort(key, rev);
                 book.set_filter(self.book.filter());
                 self.book = book;
+                self.queue_index = index_queue(&queue);
+                self.queue_counts = crate::queue::counts(&queue, self.now);
                 self.queue = queue;
                 self.queue_complete = true;
                 match self.selected {

@@ -10,12 +10,11 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::{ago, fit, pane_block, scroll};
 use crate::domain::Priority;
-use crate::queue::counts;
 use crate::tui::app::{App, Pane};
 
 /// Draws the queue pane.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let (overdue, today) = counts(&app.queue, app.now);
+    let (overdue, today) = app.queue_counts;
     let more = if app.queue_complete { "" } else { "+" };
     let title = format!("Follow-ups · {overdue}{more} overdue · {today} today ");
     let block = pane_block(app, Pane::Queue, 4, title);
