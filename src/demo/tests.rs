@@ -48,6 +48,13 @@ fn covers_every_stage_segment_and_outcome() {
     let live = |a: &&Account| a.stage.is_active() && a.stage != Stage::Renewed;
     assert!(accounts.iter().filter(live).any(|a| (31..=90).contains(&a.days_to_renewal(today))));
     assert!(accounts.iter().filter(live).any(|a| (0..=30).contains(&a.days_to_renewal(today))));
+    for a in &accounts {
+        let contacts = store.contacts(a.id).unwrap();
+        assert!(contacts.len() >= 2, "{} has {} contacts", a.name, contacts.len());
+        assert_eq!(contacts.iter().filter(|c| c.key_person).count(), 1);
+        assert_eq!(a.key_people.len(), 1);
+        assert!(store.nps(a.id).unwrap().iter().all(|n| n.score <= 10));
+    }
     let totals = store.stage_totals().unwrap();
     assert_eq!(totals.accounts(), DEFAULT_ACCOUNTS);
     assert_eq!(totals.arr.iter().sum::<u64>(), accounts.iter().map(|a| a.arr).sum::<u64>());

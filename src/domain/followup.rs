@@ -137,11 +137,6 @@ impl FollowUp {
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.due < now
     }
-
-    /// The identity used to avoid raising the same follow-up twice.
-    pub fn dedupe_key(&self) -> (AccountId, FollowUpKind, Option<u64>) {
-        (self.account_id, self.kind, self.ticket_id)
-    }
 }
 
 /// Midnight (UTC) at the end of `now`'s day.

@@ -1,6 +1,6 @@
 //! Derives the figures an account row shows from the account's records.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::account::{Account, AccountRow};
 use super::activity::Activity;
@@ -41,9 +41,4 @@ pub fn derive_row(
         open_tickets: tickets.iter().filter(|t| t.status.is_open()).count() as u32,
         last_touch: last_touch(tickets, activities),
     }
-}
-
-/// The window of history a row needs, ending `today`.
-pub fn row_window(today: NaiveDate) -> (NaiveDate, NaiveDate) {
-    (today - Duration::days(400), today)
 }
