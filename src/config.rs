@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::domain::Bands;
+use crate::sync::source::{RawSource, Source};
 use crate::tui::keymap::parse_binding;
 use crate::tui::theme::Theme;
 
@@ -23,6 +24,16 @@ struct RawConfig {
     health: RawHealth,
     #[serde(default)]
     keys: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    source: Vec<Spanned<RawSource>>,
+    #[serde(default)]
+    sync: RawSync,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSync {
+    every_minutes: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,7 +43,7 @@ struct RawHealth {
 }
 
 /// The settings in force after validation.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// Theme name (`dark` when unset).
     pub theme: Option<String>,
@@ -44,6 +55,27 @@ pub struct Config {
     pub bands: Bands,
     /// Valid key bindings laid over the defaults.
     pub keys: Vec<(String, String)>,
+    /// Valid sources, in file order.
+    pub sources: Vec<Source>,
+    /// Minutes between background syncs in the cockpit (0 = only on `r`).
+    pub sync_every_minutes: u32,
+}
+
+/// Minutes between background syncs unless configured.
+pub const DEFAULT_SYNC_MINUTES: u32 = 15;
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            theme: None,
+            data_dir: None,
+            author: None,
+            bands: Bands::default(),
+            keys: Vec::new(),
+            sources: Vec::new(),
+            sync_every_minutes: DEFAULT_SYNC_MINUTES,
+        }
+    }
 }
 
 /// A problem in the config file, with where it is.
@@ -111,6 +143,21 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
             Err(e) => issues.push(ConfigIssue::at(text, key.span().start, format!("[keys] {e}; binding skipped"))),
         }
     }
+    for raw_source in raw.source {
+        let at = raw_source.span().start;
+        match raw_source.into_inner().validate() {
+            Ok(src) if config.sources.iter().any(|s| s.name == src.name) => issues.push(ConfigIssue::at(
+                text,
+                at,
+                format!("two sources are named \"{}\"; give each [[source]] its own name = \"...\"", src.name),
+            )),
+            Ok(src) => config.sources.push(src),
+            Err(e) => issues.push(ConfigIssue::at(text, at, format!("{e}; source skipped"))),
+        }
+    }
+    if let Some(every) = raw.sync.every_minutes {
+        config.sync_every_minutes = every.into_inner();
+    }
     (config, issues)
 }
 
@@ -169,6 +216,27 @@ yellow = 40  # scores >= yellow are yellow, below are red
 # key = "action"; "none" unbinds a default. `cockpit` shows every action with `?`.
 # "ctrl-n" = "down"
 # "x" = "none"
+
+[sync]
+every_minutes = 15   # background sync in the cockpit; 0 = only when you press r
+
+# Sources: the secret is never written here, only the NAME of the
+# environment variable that holds it.
+# [[source]]
+# name = "crm"
+# kind = "hubspot"
+# token_env = "HUBSPOT_TOKEN"          # a private app token
+# [source.properties]                  # company properties -> account fields
+# arr = "arr"
+# renewal_date = "renewal_date"
+# stage = "cs_stage"
+#
+# [[source]]
+# name = "support"
+# kind = "zendesk"
+# base_url = "https://yourcompany.zendesk.com"
+# email = "you@yourcompany.com"
+# token_env = "ZENDESK_API_TOKEN"
 "#;
 
 #[cfg(test)]
@@ -234,6 +302,21 @@ mod tests {
         assert!(load(Some(&tmp.path().join("missing.toml")), None, None).unwrap_err().contains("cannot read"));
         let absent = load(None, Some(tmp.path().join("nope.toml")), None).unwrap();
         assert!(absent.path.is_none() && absent.issues.is_empty());
+    }
+
+    #[test]
+    fn sources_are_validated_with_their_line() {
+        let text =
+            "[[source]]\nkind = \"hubspot\"\n\n[[source]]\nkind = \"zendesk\"\n\n[[source]]\nkind = \"hubspot\"\n";
+        let (c, issues) = parse(text, None);
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(issues.len(), 2, "{issues:?}");
+        assert_eq!(issues[0].line, 4);
+        assert!(issues[0].message.contains("base_url is required"));
+        assert_eq!(issues[1].line, 7);
+        assert!(issues[1].message.contains("two sources are named \"hubspot\""));
+        let (_, issues) = parse("[[source]]\nkind = \"salesforce\"\n", None);
+        assert!(issues[0].message.contains("salesforce"), "{issues:?}");
     }
 
     #[test]

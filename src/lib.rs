@@ -11,4 +11,5 @@ pub mod logging;
 pub mod paths;
 pub mod queue;
 pub mod store;
+pub mod sync;
 pub mod tui;

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod output;
+pub mod sync;
 pub mod today;
 
 use std::path::{Path, PathBuf};
@@ -73,6 +74,15 @@ pub enum Command {
         /// At most this many accounts.
         #[arg(long)]
         limit: Option<usize>,
+    },
+    /// Pull accounts from the configured sources into the workspace.
+    Sync {
+        /// Only this source (by name).
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Re-read everything, not only what changed since the last sync.
+        #[arg(long)]
+        full: bool,
     },
     /// Generate a synthetic workspace (for demos and scale work).
     Demo {
@@ -183,6 +193,7 @@ pub fn run(cli: Cli) -> CliResult {
         tracing::warn!("{issue}");
     }
     match &cli.command {
+        Some(Command::Sync { source, full }) => sync::run(&store, &loaded.config, source.clone(), *full),
         Some(Command::Today { format }) => today::run(&store, *format, Utc::now()),
         Some(Command::Accounts { format, sort, reverse, filter, limit }) => accounts::run(
             &store,

@@ -22,6 +22,8 @@
 //! | `v:` account id ts id             | `Activity`                |
 //! | `f:` due-ts id                    | `FollowUp`                |
 //! | `fi` id                           | due-ts of that follow-up  |
+//! | `x:` source NUL external-id       | account id (8 bytes)      |
+//! | `s:` source NUL object            | sync cursor (JSON)        |
 //!
 //! `health` in index keys is the latest score, 255 when there is none, so
 //! accounts without a score sort last.
@@ -61,6 +63,11 @@ pub const ACTIVITY: &[u8] = b"v:";
 pub const FOLLOW_UP: &[u8] = b"f:";
 /// Follow-up id -> due time.
 pub const FOLLOW_UP_ID: &[u8] = b"fi";
+
+/// External id -> account id, per source.
+pub const EXTERNAL: &[u8] = b"x:";
+/// Sync cursors, per source and object.
+pub const CURSOR: &[u8] = b"s:";
 
 /// No score yet: sorts after every real score.
 pub const NO_HEALTH: u8 = 255;
@@ -138,6 +145,16 @@ pub fn activity(id: AccountId, at: DateTime<Utc>, activity: u64) -> Vec<u8> {
 /// Follow-up key (ordered by due time).
 pub fn follow_up(due: DateTime<Utc>, id: u64) -> Vec<u8> {
     key(FOLLOW_UP, &[&ts(due), &id.to_be_bytes()])
+}
+
+/// External-id key: which account a vendor's record maps to.
+pub fn external(source: &str, ext: &str) -> Vec<u8> {
+    key(EXTERNAL, &[source.as_bytes(), &[0], ext.as_bytes()])
+}
+
+/// Cursor key of one source's object type.
+pub fn cursor(source: &str, object: &str) -> Vec<u8> {
+    key(CURSOR, &[source.as_bytes(), &[0], object.as_bytes()])
 }
 
 /// Follow-up lookup key.

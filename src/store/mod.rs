@@ -130,6 +130,31 @@ pub struct Store {
     tree: sled::Tree,
     path: PathBuf,
     schema: u32,
+    /// Serialises read-modify-write batches (rows, indexes, totals) between
+    /// the UI and sync, which share one store in one process.
+    writer: std::sync::Arc<std::sync::Mutex<()>>,
+}
+
+/// What one ingest batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    /// New records.
+    pub added: u64,
+    /// Changed records.
+    pub updated: u64,
+    /// Records that came back identical.
+    pub unchanged: u64,
+    /// Records removed (deleted or archived at the source).
+    pub removed: u64,
+}
+
+impl std::ops::AddAssign for IngestCounts {
+    fn add_assign(&mut self, o: IngestCounts) {
+        self.added += o.added;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.removed += o.removed;
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -192,7 +217,7 @@ impl Store {
             StoreError::Corrupt { detail, .. } => StoreError::Corrupt { path: dir.to_path_buf(), detail },
             other => other,
         })?;
-        Ok(Store { db, tree, path: dir.to_path_buf(), schema })
+        Ok(Store { db, tree, path: dir.to_path_buf(), schema, writer: Default::default() })
     }
 
     /// The workspace directory.
@@ -358,6 +383,7 @@ impl Store {
     /// Moves an account to another lifecycle stage: the account, its row,
     /// the indexes, the totals and a timeline entry change in one batch.
     pub fn set_stage(&self, id: AccountId, stage: Stage, author: &str, now: DateTime<Utc>) -> Result<AccountRow> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut account = self.account(id)?.ok_or(StoreError::NoAccount(id.0))?;
         let old_row = self.row(id)?.ok_or(StoreError::NoAccount(id.0))?;
         let from = account.stage;
@@ -380,6 +406,76 @@ impl Store {
         w.put_activity(&activity);
         self.apply(w)?;
         Ok(row)
+    }
+
+    /// The account a vendor's record maps to, if it was seen before.
+    pub fn external_id(&self, source: &str, ext: &str) -> Result<Option<AccountId>> {
+        Ok(self.tree.get(keys::external(source, ext))?.and_then(|v| keys::trailing_id(&v)))
+    }
+
+    /// A source's stored cursor for one object type.
+    pub fn cursor(&self, source: &str, object: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.tree.get(keys::cursor(source, object))?.map(|v| v.to_vec()))
+    }
+
+    /// Writes one page of a source's accounts, the records it removed and
+    /// its cursor in a single batch: after a crash the cursor never runs
+    /// ahead of (or behind) the records. Accounts carry ids already resolved
+    /// with `external_id` / `next_id`.
+    pub fn ingest_accounts(
+        &self,
+        source: &str,
+        upserts: &[(String, Account)],
+        removals: &[String],
+        cursor: Option<(&str, &[u8])>,
+        today: NaiveDate,
+    ) -> Result<IngestCounts> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut totals = self.stage_totals()?;
+        let mut counts = IngestCounts::default();
+        let mut b = Batch::default();
+        for (ext, account) in upserts {
+            let old = self.account(account.id)?;
+            match &old {
+                None => counts.added += 1,
+                Some(o) if o == account => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some(_) => counts.updated += 1,
+            }
+            let old_row = self.row(account.id)?;
+            let history = self.health_history(account.id, today - Duration::days(40), today)?;
+            let row = crate::domain::rollup::derive_row(
+                account,
+                &history,
+                &self.tickets(account.id)?,
+                &self.activities(account.id)?,
+            );
+            b.put_account(account);
+            b.put_row(old_row.as_ref(), &row, &mut totals);
+            b.insert(keys::external(source, ext), account.id.0.to_be_bytes().to_vec());
+        }
+        for ext in removals {
+            let Some(id) = self.external_id(source, ext)? else { continue };
+            counts.removed += 1;
+            if let Some(old_row) = self.row(id)? {
+                b.remove_row(&old_row, &mut totals);
+            }
+            b.inner.remove(keys::with_id(keys::ACCOUNT, id));
+            b.inner.remove(keys::external(source, ext));
+            for prefix in [keys::TICKET, keys::CONTACT, keys::NPS, keys::ACTIVITY, keys::SNAPSHOT, keys::SERIES] {
+                for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
+                    b.inner.remove(k?);
+                }
+            }
+        }
+        b.put_totals(&totals);
+        if let Some((object, c)) = cursor {
+            b.insert(keys::cursor(source, object), c.to_vec());
+        }
+        self.apply(b)?;
+        Ok(counts)
     }
 
     /// Applies a batch atomically.
@@ -415,6 +511,14 @@ impl Batch {
     /// Stores an account's full record.
     pub fn put_account(&mut self, a: &Account) {
         self.insert(keys::with_id(keys::ACCOUNT, a.id), encode(a));
+    }
+
+    /// Removes a row with its index entries and takes it out of `totals`.
+    pub fn remove_row(&mut self, old: &AccountRow, totals: &mut StageTotals) {
+        self.inner.remove(keys::with_id(keys::ROW, old.id));
+        self.inner.remove(keys::by_health(old.stage == Stage::Churned, old.health, old.id));
+        self.inner.remove(keys::by_stage(old.stage, old.health, old.id));
+        totals.remove(old);
     }
 
     /// Stores an account row, replacing `old`'s index entries and moving it

@@ -1,0 +1,70 @@
+//! `cockpit sync`: a headless sync with a progress line on stderr and a
+//! summary at the end; exits non-zero when a source failed.
+
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::CliResult;
+use crate::config::Config;
+use crate::store::Store;
+use crate::sync::{self, Options, Progress};
+
+/// Runs the sync and prints its summary.
+pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool) -> CliResult {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let last_print = Mutex::new(Instant::now());
+    let progress = |p: Progress| {
+        let mut last = last_print.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed().as_millis() >= 200 {
+            *last = Instant::now();
+            eprint!("\r{}: {} {} ...   ", p.source, p.done, p.object);
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let opts = Options { full, only, policy: None };
+    let reports = runtime.block_on(sync::run(store, &config.sources, &opts, &progress))?;
+    eprint!("\r{:60}\r", "");
+    let mut failed = Vec::new();
+    for r in &reports {
+        let (requests, retries) = r.requests;
+        println!(
+            "{}: {} requests ({} retries) in {:.1} s{}",
+            r.source,
+            requests,
+            retries,
+            r.duration.as_secs_f64(),
+            if r.error.is_some() { " — stopped early" } else { "" }
+        );
+        for o in &r.objects {
+            let c = o.counts;
+            println!(
+                "  {:<10} {} added, {} updated, {} unchanged, {} removed, {} skipped",
+                o.object,
+                c.added,
+                c.updated,
+                c.unchanged,
+                c.removed,
+                o.skipped.len()
+            );
+            for s in o.skipped.iter().take(10) {
+                println!("    skipped {}: {}", s.id, s.reason);
+            }
+            if o.skipped.len() > 10 {
+                println!("    ... and {} more (see the log)", o.skipped.len() - 10);
+            }
+        }
+        if let Some(e) = &r.error {
+            failed.push(e.to_string());
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("\nerror: "))
+    }
+}

@@ -1,0 +1,304 @@
+//! A configured source: which vendor, where, and the name of the
+//! environment variable that holds its secret (never the secret itself).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use reqwest::Url;
+use serde::Deserialize;
+
+/// Which vendor a source speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// HubSpot CRM v3.
+    Hubspot,
+    /// Zendesk Support API v2.
+    Zendesk,
+}
+
+impl Kind {
+    /// Human name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Hubspot => "HubSpot",
+            Kind::Zendesk => "Zendesk",
+        }
+    }
+
+    fn default_url(self) -> Option<&'static str> {
+        match self {
+            Kind::Hubspot => Some("https://api.hubapi.com"),
+            // Every Zendesk account has its own host.
+            Kind::Zendesk => None,
+        }
+    }
+}
+
+/// One `[[source]]` table as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    /// Name used in `--source` and the status line (defaults to the kind).
+    pub name: Option<String>,
+    /// Vendor.
+    pub kind: Kind,
+    /// API host; defaults to the vendor's.
+    pub base_url: Option<String>,
+    /// Environment variable holding the token.
+    pub token_env: Option<String>,
+    /// Zendesk: the agent email the API token belongs to.
+    pub email: Option<String>,
+    /// HubSpot: which company properties carry which account fields.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+/// HubSpot company properties read into account fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyMap {
+    /// ARR (a number).
+    pub arr: String,
+    /// Renewal date (ISO date or epoch milliseconds).
+    pub renewal_date: String,
+    /// Lifecycle stage (a stage key or label).
+    pub stage: String,
+    /// Plan name.
+    pub plan: String,
+    /// Licensed seats.
+    pub seats: String,
+    /// Segment (enterprise / mid_market / smb); derived from ARR when absent.
+    pub segment: String,
+    /// Region.
+    pub region: String,
+    /// Contract start date.
+    pub contract_start: String,
+}
+
+impl Default for PropertyMap {
+    fn default() -> Self {
+        PropertyMap {
+            arr: "arr".into(),
+            renewal_date: "renewal_date".into(),
+            stage: "cs_stage".into(),
+            plan: "plan".into(),
+            seats: "seats".into(),
+            segment: "segment".into(),
+            region: "region".into(),
+            contract_start: "contract_start".into(),
+        }
+    }
+}
+
+impl PropertyMap {
+    /// Every property name to request, the vendor's standard ones included.
+    pub fn requested(&self) -> Vec<String> {
+        let mut v: Vec<String> =
+            ["name", "domain", "industry", "hubspot_owner_id", "createdate", "hs_lastmodifieddate"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        for p in [
+            &self.arr,
+            &self.renewal_date,
+            &self.stage,
+            &self.plan,
+            &self.seats,
+            &self.segment,
+            &self.region,
+            &self.contract_start,
+        ] {
+            if !v.contains(p) {
+                v.push(p.clone());
+            }
+        }
+        v
+    }
+}
+
+/// How a source authenticates; the secret is read from the environment
+/// only when a request is about to be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// Variable holding the token.
+        token_env: String,
+    },
+    /// Zendesk API token: basic auth as `{email}/token`.
+    ZendeskToken {
+        /// Agent email.
+        email: String,
+        /// Variable holding the API token.
+        token_env: String,
+    },
+}
+
+impl Auth {
+    /// The environment variable that holds the secret.
+    pub fn env_name(&self) -> &str {
+        match self {
+            Auth::Bearer { token_env } | Auth::ZendeskToken { token_env, .. } => token_env,
+        }
+    }
+}
+
+/// A validated source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Unique name.
+    pub name: String,
+    /// Vendor.
+    pub kind: Kind,
+    /// API host (https, or http on loopback).
+    pub base_url: Url,
+    /// Credentials.
+    pub auth: Auth,
+    /// HubSpot property mapping.
+    pub properties: PropertyMap,
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(h) => h.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
+}
+
+fn env_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+impl RawSource {
+    /// Checks a source; the message says what to change.
+    pub fn validate(self) -> Result<Source, String> {
+        let name = self.name.clone().unwrap_or_else(|| format!("{:?}", self.kind).to_lowercase());
+        let url_text = match (&self.base_url, self.kind.default_url()) {
+            (Some(u), _) => u.clone(),
+            (None, Some(d)) => d.to_string(),
+            (None, None) => {
+                return Err(format!(
+                    "source \"{name}\": base_url is required for {} (for example \"https://yourcompany.zendesk.com\")",
+                    self.kind.label()
+                ))
+            }
+        };
+        let base_url = Url::parse(&url_text)
+            .map_err(|e| format!("source \"{name}\": base_url \"{url_text}\" is not a URL ({e})"))?;
+        match base_url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&base_url) => {}
+            _ => {
+                return Err(format!(
+                    "source \"{name}\": base_url must start with https:// (plain http is only allowed to localhost)"
+                ))
+            }
+        }
+        let default_env = match self.kind {
+            Kind::Hubspot => "HUBSPOT_TOKEN",
+            Kind::Zendesk => "ZENDESK_API_TOKEN",
+        };
+        let token_env = self.token_env.clone().unwrap_or_else(|| default_env.to_string());
+        if !env_name_ok(&token_env) {
+            // Never echo the value: it may be the secret pasted by mistake.
+            return Err(format!(
+                "source \"{name}\": token_env must be the NAME of an environment variable (like {default_env}), not the token itself; put the token in that variable"
+            ));
+        }
+        let auth = match self.kind {
+            Kind::Hubspot => Auth::Bearer { token_env },
+            Kind::Zendesk => match self.email {
+                Some(email) if email.contains('@') => Auth::ZendeskToken { email, token_env },
+                Some(_) => return Err(format!("source \"{name}\": email must be the agent's email address")),
+                None => Auth::Bearer { token_env },
+            },
+        };
+        let mut properties = PropertyMap::default();
+        for (field, prop) in &self.properties {
+            let slot = match field.as_str() {
+                "arr" => &mut properties.arr,
+                "renewal_date" => &mut properties.renewal_date,
+                "stage" => &mut properties.stage,
+                "plan" => &mut properties.plan,
+                "seats" => &mut properties.seats,
+                "segment" => &mut properties.segment,
+                "region" => &mut properties.region,
+                "contract_start" => &mut properties.contract_start,
+                other => {
+                    return Err(format!(
+                        "source \"{name}\": properties.{other} is not an account field (use arr, renewal_date, stage, plan, seats, segment, region, contract_start)"
+                    ))
+                }
+            };
+            *slot = prop.clone();
+        }
+        if self.kind != Kind::Hubspot && !self.properties.is_empty() {
+            return Err(format!("source \"{name}\": properties apply to HubSpot sources only"));
+        }
+        Ok(Source { name, kind: self.kind, base_url, auth, properties })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(kind: Kind) -> RawSource {
+        RawSource { name: None, kind, base_url: None, token_env: None, email: None, properties: BTreeMap::new() }
+    }
+
+    #[test]
+    fn hubspot_defaults() {
+        let s = raw(Kind::Hubspot).validate().unwrap();
+        assert_eq!(s.name, "hubspot");
+        assert_eq!(s.base_url.as_str(), "https://api.hubapi.com/");
+        assert_eq!(s.auth, Auth::Bearer { token_env: "HUBSPOT_TOKEN".into() });
+        assert!(s.properties.requested().contains(&"arr".to_string()));
+    }
+
+    #[test]
+    fn https_only_unless_loopback() {
+        let with = |url: &str| RawSource { base_url: Some(url.into()), ..raw(Kind::Hubspot) }.validate();
+        assert!(with("http://api.example.com").unwrap_err().contains("must start with https://"));
+        assert!(with("http://127.0.0.1:8080").is_ok());
+        assert!(with("http://localhost:9").is_ok());
+        assert!(with("http://[::1]:9").is_ok());
+        assert!(with("ftp://x").is_err());
+        assert!(with("not a url").unwrap_err().contains("is not a URL"));
+    }
+
+    #[test]
+    fn a_pasted_secret_is_refused_and_not_echoed() {
+        let secret = "pat-na1-1234abcd-ffff";
+        let err = RawSource { token_env: Some(secret.into()), ..raw(Kind::Hubspot) }.validate().unwrap_err();
+        assert!(err.contains("NAME of an environment variable"));
+        assert!(!err.contains(secret));
+    }
+
+    #[test]
+    fn zendesk_needs_a_host_and_takes_an_email() {
+        assert!(raw(Kind::Zendesk).validate().unwrap_err().contains("base_url is required"));
+        let s = RawSource {
+            base_url: Some("https://acme.zendesk.com".into()),
+            email: Some("me@acme.com".into()),
+            ..raw(Kind::Zendesk)
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(s.auth, Auth::ZendeskToken { email: "me@acme.com".into(), token_env: "ZENDESK_API_TOKEN".into() });
+    }
+
+    #[test]
+    fn property_mapping() {
+        let mut props = BTreeMap::new();
+        props.insert("arr".to_string(), "annual_recurring_revenue".to_string());
+        let s = RawSource { properties: props.clone(), ..raw(Kind::Hubspot) }.validate().unwrap();
+        assert_eq!(s.properties.arr, "annual_recurring_revenue");
+        props.insert("colour".to_string(), "x".to_string());
+        assert!(RawSource { properties: props, ..raw(Kind::Hubspot) }.validate().unwrap_err().contains("colour"));
+    }
+}

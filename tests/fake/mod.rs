@@ -1,0 +1,187 @@
+//! A fake HubSpot CRM v3 on 127.0.0.1 that speaks the documented wire
+//! format over an in-memory dataset, with scripted faults.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+/// One company in the fake CRM.
+#[derive(Debug, Clone)]
+pub struct Company {
+    pub id: u64,
+    pub props: BTreeMap<String, String>,
+    pub modified: i64,
+    pub archived: bool,
+}
+
+/// What the next request gets instead of its answer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// A status with headers and a body.
+    Status(u16, Vec<(&'static str, String)>, String),
+    /// Answer only after this long.
+    Delay(Duration),
+    /// 200 with a body that is not JSON.
+    Garbage,
+}
+
+#[derive(Debug, Default)]
+pub struct Crm {
+    pub companies: BTreeMap<u64, Company>,
+    pub faults: VecDeque<Fault>,
+    /// "GET /path?query" or "POST /path {body}" per request.
+    pub log: Vec<String>,
+    pub token: String,
+}
+
+pub type Shared = Arc<Mutex<Crm>>;
+
+impl Crm {
+    pub fn add(&mut self, id: u64, name: &str, arr: u64, modified: i64) {
+        let mut props = BTreeMap::new();
+        props.insert("name".into(), name.into());
+        props.insert("domain".into(), format!("{}.example", name.to_lowercase().replace(' ', "")));
+        props.insert("arr".into(), arr.to_string());
+        props.insert("renewal_date".into(), "2027-06-30".into());
+        props.insert("cs_stage".into(), "adoption".into());
+        props.insert("createdate".into(), "2024-01-15T00:00:00Z".into());
+        self.companies.insert(id, Company { id, props, modified, archived: false });
+    }
+
+    fn record(c: &Company) -> Value {
+        let mut props: serde_json::Map<String, Value> =
+            c.props.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        props.insert("hs_lastmodifieddate".into(), Value::String(c.modified.to_string()));
+        props.insert("hs_object_id".into(), Value::String(c.id.to_string()));
+        json!({
+            "id": c.id.to_string(),
+            "properties": props,
+            "createdAt": "2024-01-15T00:00:00Z",
+            "updatedAt": chrono::DateTime::from_timestamp_millis(c.modified).unwrap().to_rfc3339(),
+            "archived": c.archived,
+        })
+    }
+}
+
+async fn fault(state: &Shared) -> Option<Response> {
+    let f = state.lock().unwrap().faults.pop_front();
+    match f? {
+        Fault::Status(code, headers, body) => {
+            let mut resp = (StatusCode::from_u16(code).unwrap(), body).into_response();
+            for (k, v) in headers {
+                resp.headers_mut().insert(k, v.parse().unwrap());
+            }
+            Some(resp)
+        }
+        Fault::Delay(d) => {
+            tokio::time::sleep(d).await;
+            None
+        }
+        Fault::Garbage => Some((StatusCode::OK, "{\"results\": [ {\"id\": \"1\", \"prop").into_response()),
+    }
+}
+
+fn authorized(state: &Shared, headers: &HeaderMap) -> bool {
+    let want = format!("Bearer {}", state.lock().unwrap().token);
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(want.as_str())
+}
+
+fn unauthorized() -> Response {
+    (StatusCode::UNAUTHORIZED, Json(json!({"status": "error", "category": "INVALID_AUTHENTICATION"}))).into_response()
+}
+
+async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    state.lock().unwrap().log.push(format!("GET list {q:?}"));
+    if let Some(r) = fault(&state).await {
+        return r;
+    }
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    let archived = q.get("archived").map(String::as_str) == Some("true");
+    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10).min(100);
+    let start: usize = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let crm = state.lock().unwrap();
+    let all: Vec<&Company> = crm.companies.values().filter(|c| c.archived == archived).collect();
+    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|c| Crm::record(c)).collect();
+    let mut body = json!({ "results": page });
+    if start + limit < all.len() {
+        body["paging"] = json!({ "next": { "after": (start + limit).to_string(), "link": "?after=" } });
+    }
+    Json(body).into_response()
+}
+
+fn matches(c: &Company, f: &Value) -> bool {
+    let prop = f["propertyName"].as_str().unwrap_or("");
+    let value: i64 = f["value"].as_str().and_then(|v| v.parse().ok()).unwrap_or(i64::MIN);
+    let actual = match prop {
+        "hs_lastmodifieddate" => c.modified,
+        "hs_object_id" => c.id as i64,
+        _ => return false,
+    };
+    match f["operator"].as_str().unwrap_or("") {
+        "EQ" => actual == value,
+        "GT" => actual > value,
+        "GTE" => actual >= value,
+        "LT" => actual < value,
+        _ => false,
+    }
+}
+
+async fn search(State(state): State<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    state.lock().unwrap().log.push(format!("POST search {body}"));
+    if let Some(r) = fault(&state).await {
+        return r;
+    }
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    for required in ["filterGroups", "sorts", "properties", "limit", "after"] {
+        if body.get(required).is_none() {
+            return (StatusCode::BAD_REQUEST, format!("missing {required}")).into_response();
+        }
+    }
+    let crm = state.lock().unwrap();
+    let groups = body["filterGroups"].as_array().cloned().unwrap_or_default();
+    let mut hits: Vec<&Company> = crm
+        .companies
+        .values()
+        .filter(|c| !c.archived)
+        .filter(|c| groups.iter().any(|g| g["filters"].as_array().is_some_and(|fs| fs.iter().all(|f| matches(c, f)))))
+        .collect();
+    match body["sorts"][0]["propertyName"].as_str() {
+        Some("hs_lastmodifieddate") => hits.sort_by_key(|c| (c.modified, u64::MAX - c.id)), // ties in no useful order
+        _ => hits.sort_by_key(|c| c.id),
+    }
+    let limit = body["limit"].as_u64().unwrap_or(10).min(200) as usize;
+    let start: usize = body["after"].as_str().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let page: Vec<Value> = hits.iter().skip(start).take(limit).map(|c| Crm::record(c)).collect();
+    let mut out = json!({ "total": hits.len(), "results": page });
+    if start + limit < hits.len() {
+        out["paging"] = json!({ "next": { "after": (start + limit).to_string() } });
+    }
+    Json(out).into_response()
+}
+
+/// Starts the fake on a free loopback port; returns its base URL.
+pub async fn start(state: Shared) -> String {
+    let app = Router::new()
+        .route("/crm/v3/objects/companies", get(list))
+        .route("/crm/v3/objects/companies/search", post(search))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    format!("http://{addr}")
+}

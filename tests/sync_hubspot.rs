@@ -1,0 +1,254 @@
+//! HubSpot sync against a fake CRM on 127.0.0.1: what ends up in the store
+//! after full and incremental runs, archived records, and every failure.
+
+mod fake;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cockpit::domain::Stage;
+use cockpit::store::Store;
+use cockpit::sync::http::{RetryPolicy, SyncError};
+use cockpit::sync::source::{Kind, RawSource, Source};
+use cockpit::sync::{self, Options, SourceReport};
+use fake::{Crm, Fault, Shared};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+struct Env {
+    crm: Shared,
+    source: Source,
+    _tmp: tempfile::TempDir,
+    store: Store,
+}
+
+/// A fake CRM with `n` companies (ids 1..=n, modified at 1000 * id) and a
+/// fresh workspace; the token lives in a variable of its own.
+async fn env(n: u64) -> Env {
+    let token_env = format!("COCKPIT_TEST_HUBSPOT_{}", NEXT.fetch_add(1, Ordering::SeqCst));
+    std::env::set_var(&token_env, "pat-test-secret");
+    let mut crm = Crm { token: "pat-test-secret".into(), ..Crm::default() };
+    for id in 1..=n {
+        crm.add(id, &format!("Company {id:04}"), 1000 * id, 1_700_000_000_000 + 1000 * id as i64);
+    }
+    let crm: Shared = Arc::new(Mutex::new(crm));
+    let base = fake::start(crm.clone()).await;
+    let source = RawSource {
+        name: Some("crm".into()),
+        kind: Kind::Hubspot,
+        base_url: Some(base),
+        token_env: Some(token_env),
+        email: None,
+        properties: BTreeMap::new(),
+    }
+    .validate()
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("ws")).unwrap();
+    Env { crm, source, _tmp: tmp, store }
+}
+
+fn quick() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 6,
+        base: Duration::from_millis(10),
+        cap: Duration::from_millis(50),
+        timeout: Duration::from_millis(400),
+        max_wait: Duration::from_secs(5),
+    }
+}
+
+async fn sync(e: &Env, full: bool) -> SourceReport {
+    let opts = Options { full, only: None, policy: Some(quick()) };
+    sync::run(&e.store, std::slice::from_ref(&e.source), &opts, &|_| {}).await.unwrap().remove(0)
+}
+
+/// The cache as a comparable list: name -> (arr, stage, renewal).
+fn snapshot(store: &Store) -> Vec<(String, u64, Stage, String)> {
+    let mut v: Vec<_> = store
+        .accounts()
+        .map(|a| {
+            let a = a.unwrap();
+            (a.name, a.arr, a.stage, a.renewal_date.to_string())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn requests(e: &Env, what: &str) -> usize {
+    e.crm.lock().unwrap().log.iter().filter(|l| l.starts_with(what)).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_sync_pages_through_everything() {
+    let e = env(250).await;
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let companies = &r.objects[0];
+    assert_eq!(companies.counts.added, 250);
+    assert!(companies.skipped.is_empty());
+    assert_eq!(requests(&e, "GET list") - 1, 3, "three pages of 100 (plus one archived list)");
+    assert_eq!(e.store.stage_totals().unwrap().accounts(), 250);
+    let a = e.store.account(e.store.external_id("crm", "42").unwrap().unwrap()).unwrap().unwrap();
+    assert_eq!((a.name.as_str(), a.arr, a.stage), ("Company 0042", 42_000, Stage::Adoption));
+    assert_eq!(a.renewal_date.to_string(), "2027-06-30");
+    // The workspace is named, and the table shows the synced accounts.
+    assert!(e.store.workspace().unwrap().unwrap().demo_seed.is_none());
+    assert_eq!(e.store.rows().count(), 250);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_runs_pick_up_only_changes_even_on_one_timestamp() {
+    let e = env(120).await;
+    sync(&e, false).await;
+    let lists_before = requests(&e, "GET list");
+    {
+        let mut crm = e.crm.lock().unwrap();
+        // 150 new companies all modified at the same millisecond: more than a page.
+        let t = 1_800_000_000_000;
+        for id in 1000..1150 {
+            crm.add(id, &format!("Tied {id}"), 5000, t);
+        }
+        let c = crm.companies.get_mut(&7).unwrap();
+        c.props.insert("arr".into(), "99999".into());
+        c.modified = t + 5;
+    }
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let c = r.objects[0].counts;
+    assert_eq!((c.added, c.updated), (150, 1), "{c:?}");
+    assert_eq!(requests(&e, "GET list") - lists_before, 1, "only the archived list, no full re-read");
+    assert_eq!(e.store.stage_totals().unwrap().accounts(), 270);
+    let seven = e.store.external_id("crm", "7").unwrap().unwrap();
+    assert_eq!(e.store.account(seven).unwrap().unwrap().arr, 99_999);
+    // Nothing changed: nothing new, and no loop.
+    let r = sync(&e, false).await;
+    assert_eq!((r.objects[0].counts.added, r.objects[0].counts.updated), (0, 0));
+    assert!(r.requests.0 < 10, "{:?} requests for an idle run", r.requests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn archived_companies_leave_the_cache() {
+    let e = env(30).await;
+    sync(&e, false).await;
+    {
+        let mut crm = e.crm.lock().unwrap();
+        crm.companies.get_mut(&3).unwrap().archived = true;
+        crm.companies.get_mut(&4).unwrap().archived = true;
+    }
+    let r = sync(&e, false).await;
+    assert_eq!(r.objects[0].counts.removed, 2);
+    assert_eq!(e.store.external_id("crm", "3").unwrap(), None);
+    assert_eq!(e.store.stage_totals().unwrap().accounts(), 28);
+    assert_eq!(e.store.rows().count(), 28);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_and_server_errors_are_retried() {
+    let e = env(150).await;
+    {
+        let mut crm = e.crm.lock().unwrap();
+        let hubspot_429 = Fault::Status(
+            429,
+            vec![
+                ("x-hubspot-ratelimit-remaining", "0".into()),
+                ("x-hubspot-ratelimit-interval-milliseconds", "200".into()),
+            ],
+            r#"{"status":"error","errorType":"RATE_LIMIT","policyName":"TEN_SECONDLY_ROLLING"}"#.into(),
+        );
+        crm.faults.push_back(hubspot_429);
+        crm.faults.push_back(Fault::Status(429, vec![], String::new())); // no hint at all
+        crm.faults.push_back(Fault::Status(429, vec![("retry-after", "1".into())], String::new()));
+        crm.faults.push_back(Fault::Status(500, vec![], "oops".into()));
+        crm.faults.push_back(Fault::Status(502, vec![], "bad gateway".into()));
+    }
+    let started = std::time::Instant::now();
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.objects[0].counts.added, 150);
+    assert!(r.requests.1 >= 5, "retries counted: {:?}", r.requests);
+    assert!(started.elapsed() >= Duration::from_millis(1200), "the stated waits were honoured");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_limit_stops_without_storming() {
+    let e = env(10).await;
+    e.crm.lock().unwrap().faults.push_back(Fault::Status(
+        429,
+        vec![],
+        r#"{"status":"error","errorType":"RATE_LIMIT","policyName":"DAILY"}"#.into(),
+    ));
+    let r = sync(&e, false).await;
+    assert!(matches!(r.error, Some(SyncError::RateLimited { .. })), "{:?}", r.error);
+    assert!(r.error.unwrap().to_string().contains("daily API limit"));
+    assert_eq!(r.requests.0, 1, "no retries against a daily limit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeouts_garbage_and_bad_credentials_say_what_happened() {
+    let e = env(10).await;
+    for _ in 0..6 {
+        e.crm.lock().unwrap().faults.push_back(Fault::Delay(Duration::from_millis(900)));
+    }
+    let r = sync(&e, false).await;
+    let err = r.error.expect("timed out").to_string();
+    assert!(err.contains("no answer within 0.4 s") && err.contains("cache stays usable"), "{err}");
+    assert_eq!(e.store.rows().count(), 0);
+
+    e.crm.lock().unwrap().faults.push_back(Fault::Garbage);
+    let r = sync(&e, false).await;
+    let err = r.error.expect("garbage").to_string();
+    assert!(err.contains("is not what HubSpot documents"), "{err}");
+
+    e.crm.lock().unwrap().token = "another-token".into();
+    let r = sync(&e, false).await;
+    let err = r.error.expect("401").to_string();
+    assert!(err.contains("HTTP 401") && err.contains(e.source.auth.env_name()), "{err}");
+    assert!(!err.contains("pat-test-secret"), "the secret never appears in an error");
+
+    e.crm.lock().unwrap().token = "pat-test-secret".into();
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none());
+    assert_eq!(e.store.rows().count(), 10, "a later run recovers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_record_is_skipped_and_reported() {
+    let e = env(20).await;
+    e.crm.lock().unwrap().companies.get_mut(&5).unwrap().props.insert("arr".into(), "lots".into());
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none());
+    let o = &r.objects[0];
+    assert_eq!(o.counts.added, 19);
+    assert_eq!(o.skipped.len(), 1);
+    assert_eq!(o.skipped[0].id, "5");
+    assert!(o.skipped[0].reason.contains("arr = \"lots\" is not a number"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_sync_resumes_to_the_same_cache() {
+    // One clean run, for reference.
+    let clean = env(320).await;
+    sync(&clean, false).await;
+    // The same data, with the server failing hard after two pages.
+    let e = env(320).await;
+    {
+        let mut crm = e.crm.lock().unwrap();
+        crm.faults.push_back(Fault::Delay(Duration::ZERO));
+        crm.faults.push_back(Fault::Delay(Duration::ZERO));
+        for _ in 0..6 {
+            crm.faults.push_back(Fault::Status(503, vec![], "down".into()));
+        }
+    }
+    let r = sync(&e, false).await;
+    assert!(matches!(r.error, Some(SyncError::Server { status: 503, .. })), "{:?}", r.error);
+    assert_eq!(e.store.rows().count(), 200, "two committed pages survive");
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.objects[0].counts.added, 120, "resumed after the last committed page");
+    assert_eq!(snapshot(&e.store), snapshot(&clean.store));
+    assert_eq!(e.store.stage_totals().unwrap(), clean.store.stage_totals().unwrap());
+}
