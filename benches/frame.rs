@@ -53,7 +53,9 @@ fn session(store: Store) -> Session {
         keymap: Keymap::default(),
         bands: Bands::default(),
         workspace: "bench".into(),
-        sources: "demo data".into(),
+        data_label: "demo data".into(),
+        sources: vec![],
+        sync_every: None,
         warnings: vec![],
         author: "tester".into(),
     }

@@ -252,3 +252,57 @@ async fn an_interrupted_sync_resumes_to_the_same_cache() {
     assert_eq!(snapshot(&e.store), snapshot(&clean.store));
     assert_eq!(e.store.stage_totals().unwrap(), clean.store.stage_totals().unwrap());
 }
+
+/// kill -9 of `cockpit sync` in the middle of a run: the next run finishes
+/// the job and the cache equals one clean run's, with nothing duplicated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_sync_then_resume() {
+    let clean = env(900).await;
+    sync(&clean, false).await;
+
+    let e = env(900).await;
+    e.crm.lock().unwrap().latency = Duration::from_millis(150);
+    let dir = e.store.path().to_path_buf();
+    let config = e._tmp.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{}\"\ntoken_env = \"{}\"\n",
+            e.source.base_url.as_str().trim_end_matches('/'),
+            e.source.auth.env_name()
+        ),
+    )
+    .unwrap();
+    drop(e.store); // the binary takes the workspace lock
+    let run = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"));
+        cmd.args(["--data-dir", dir.to_str().unwrap(), "--config", config.to_str().unwrap(), "sync"])
+            .env("HOME", e._tmp.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
+    };
+    let mut child = run().spawn().unwrap();
+    // Let it commit a couple of pages, then kill it without warning.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while e.crm.lock().unwrap().log.len() < 6 {
+        assert!(std::time::Instant::now() < deadline, "the sync never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    {
+        let partial = Store::open(&dir).unwrap().rows().count();
+        assert!(partial > 0 && partial < 900, "killed mid-run: {partial} of 900 committed");
+    }
+    e.crm.lock().unwrap().latency = Duration::ZERO;
+    let out = run().output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("companies"), "{summary}");
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(snapshot(&store), snapshot(&clean.store));
+    assert_eq!(store.stage_totals().unwrap(), clean.store.stage_totals().unwrap());
+    assert_eq!(store.rows().count(), 900);
+}

@@ -164,7 +164,9 @@ fn config_and_theme_warnings_show_in_the_status_line() {
         keymap,
         bands: cockpit::domain::Bands::default(),
         workspace: "demo".into(),
-        sources: "demo data, offline".into(),
+        data_label: "demo data, offline".into(),
+        sources: vec![],
+        sync_every: None,
         warnings,
         author: "tester".into(),
     };
@@ -176,4 +178,45 @@ fn config_and_theme_warnings_show_in_the_status_line() {
     assert!(status.contains("(+1 more, see the log)"), "{status}");
     // The bad binding was skipped; the default stays.
     assert_eq!(app.keymap.action(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+}
+
+#[test]
+fn status_line_shows_sync_progress_freshness_and_offline() {
+    use cockpit::store::SyncStatus;
+    use cockpit::tui::app::SourceView;
+    let (_tmp, store) = common::demo_store(20);
+    let mut app = common::app(store, common::theme("dark"));
+    let status_line = |app: &cockpit::tui::app::App| {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+        term.draw(|f| cockpit::tui::view::draw(app, f)).unwrap();
+        (0..160).map(|x| term.backend().buffer()[(x, 47)].symbol().to_string()).collect::<String>()
+    };
+    assert!(status_line(&app).contains("demo data, offline"));
+    app.update(Action::Sync);
+    assert!(!app.sync_requested, "nothing to sync without sources");
+    assert!(app.toasts.last().unwrap().text.contains("No sources configured"));
+    app.toasts.clear();
+
+    app.sources = vec![
+        SourceView { name: "crm".into(), last: None, running: None },
+        SourceView { name: "desk".into(), last: None, running: None },
+    ];
+    assert!(status_line(&app).contains("crm · never synced"));
+    app.update(Action::Sync);
+    assert!(app.sync_requested);
+    app.syncing = true;
+    app.on_msg(Msg::SyncProgress(cockpit::sync::Progress { source: "crm".into(), object: "companies", done: 300 }));
+    assert!(status_line(&app).contains("crm ⟳ 300"), "{}", status_line(&app));
+    let ok = SyncStatus { at: common::now() - chrono::Duration::minutes(12), ok: true, message: None };
+    let failed = SyncStatus {
+        at: common::now() - chrono::Duration::minutes(3),
+        ok: false,
+        message: Some("desk: cannot reach desk.example (connection failed)".into()),
+    };
+    app.on_msg(Msg::SyncDone(vec![("crm".into(), ok), ("desk".into(), failed)]));
+    assert!(!app.syncing);
+    let line = status_line(&app);
+    assert!(line.contains("crm ✓ synced 12m ago"), "{line}");
+    assert!(line.contains("desk ✗ offline since 3m ago"), "{line}");
+    assert!(line.contains("cannot reach desk.example"), "the failure is a toast: {line}");
 }

@@ -217,9 +217,25 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
     let mut warnings = loaded.issues.clone();
     warnings.extend(theme_warnings);
     warnings.extend(key_warnings);
-    let (workspace, sources) = label(&store);
+    let (workspace, data_label) = label(&store);
+    let is_demo = store.workspace().ok().flatten().is_some_and(|m| m.demo_seed.is_some());
+    // The demo never syncs: it must work with no network at all.
+    let sources = if is_demo { Vec::new() } else { loaded.config.sources.clone() };
+    let every = loaded.config.sync_every_minutes;
+    let sync_every = (every > 0).then(|| std::time::Duration::from_secs(60 * every as u64));
     let author = loaded.config.author.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "me".into());
-    let session = Session { store, theme, keymap, bands: loaded.config.bands, workspace, sources, warnings, author };
+    let session = Session {
+        store,
+        theme,
+        keymap,
+        bands: loaded.config.bands,
+        workspace,
+        data_label,
+        sources,
+        sync_every,
+        warnings,
+        author,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

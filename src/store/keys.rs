@@ -10,6 +10,7 @@
 //! | `m:schema`                        | u32 schema version        |
 //! | `m:workspace`                     | `WorkspaceMeta`           |
 //! | `m:totals`                        | `StageTotals`             |
+//! | `m:sync:` source                  | `SyncStatus`              |
 //! | `a:` id                           | `Account`                 |
 //! | `r:` id                           | `AccountRow` (derived)    |
 //! | `ih` churned health id            | empty: default order      |
@@ -155,6 +156,11 @@ pub fn external(source: &str, ext: &str) -> Vec<u8> {
 /// Cursor key of one source's object type.
 pub fn cursor(source: &str, object: &str) -> Vec<u8> {
     key(CURSOR, &[source.as_bytes(), &[0], object.as_bytes()])
+}
+
+/// Last sync outcome of a source.
+pub fn sync_status(source: &str) -> Vec<u8> {
+    key(b"m:sync:", &[source.as_bytes()])
 }
 
 /// Follow-up lookup key.

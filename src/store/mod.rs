@@ -93,6 +93,17 @@ pub struct WorkspaceMeta {
     pub created: DateTime<Utc>,
 }
 
+/// How a source's last sync went, for the status line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// When it finished.
+    pub at: DateTime<Utc>,
+    /// Whether it ran to the end.
+    pub ok: bool,
+    /// Why it stopped, when it did.
+    pub message: Option<String>,
+}
+
 /// Count and ARR per kanban column.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageTotals {
@@ -406,6 +417,17 @@ impl Store {
         w.put_activity(&activity);
         self.apply(w)?;
         Ok(row)
+    }
+
+    /// How a source's last sync went.
+    pub fn sync_status(&self, source: &str) -> Result<Option<SyncStatus>> {
+        self.get(&keys::sync_status(source), "sync status")
+    }
+
+    /// Records how a source's sync went.
+    pub fn set_sync_status(&self, source: &str, status: &SyncStatus) -> Result<()> {
+        self.tree.insert(keys::sync_status(source), encode(status))?;
+        Ok(())
     }
 
     /// The account a vendor's record maps to, if it was seen before.

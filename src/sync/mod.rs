@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{IngestCounts, Store, WorkspaceMeta};
+use crate::store::{IngestCounts, Store, SyncStatus, WorkspaceMeta};
 use http::{Client, RetryPolicy, SyncError};
 use source::{Kind, Source};
 
@@ -151,6 +151,11 @@ pub async fn run(
         };
         if let Err(e) = &result {
             tracing::warn!(source = %source.name, error = %e, "sync stopped");
+        }
+        let status =
+            SyncStatus { at: Utc::now(), ok: result.is_ok(), message: result.as_ref().err().map(|e| e.to_string()) };
+        if let Err(e) = store.set_sync_status(&source.name, &status) {
+            tracing::warn!(source = %source.name, error = %e, "could not record the sync status");
         }
         SourceReport {
             source: source.name.clone(),

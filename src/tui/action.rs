@@ -54,11 +54,13 @@ pub enum Action {
     Zoom,
     /// Show the selected item's account in the accounts table.
     Open,
+    /// Sync the configured sources now.
+    Sync,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Up,
         Action::Down,
         Action::Left,
@@ -80,6 +82,7 @@ impl Action {
         Action::StageNext,
         Action::StagePrev,
         Action::Zoom,
+        Action::Sync,
         Action::Help,
         Action::Back,
         Action::Quit,
@@ -112,6 +115,7 @@ impl Action {
             Action::StagePrev => "move account to prev stage",
             Action::Zoom => "maximise / restore pane",
             Action::Open => "show item's account",
+            Action::Sync => "sync sources now",
         }
     }
 

@@ -14,7 +14,8 @@ use super::theme::Theme;
 use crate::book::Book;
 use crate::domain::{AccountId, Bands, HealthHistory, HealthSnapshot, Stage};
 use crate::queue::QueueItem;
-use crate::store::Store;
+use crate::store::{Store, SyncStatus};
+use crate::sync::Progress;
 
 /// Days of history the health pane draws.
 pub const HEALTH_DAYS: i64 = 90;
@@ -86,9 +87,24 @@ pub struct HealthView {
     pub snapshot: Option<HealthSnapshot>,
 }
 
+/// One source in the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceView {
+    /// Source name.
+    pub name: String,
+    /// How its last sync went.
+    pub last: Option<SyncStatus>,
+    /// Records handled by the sync running now.
+    pub running: Option<u64>,
+}
+
 /// A message from background work.
 #[derive(Debug)]
 pub enum Msg {
+    /// A running sync handled more records.
+    SyncProgress(Progress),
+    /// The sync finished (each source's outcome).
+    SyncDone(Vec<(String, SyncStatus)>),
     /// The full book and queue finished loading.
     Loaded(Box<Book>, Vec<QueueItem>),
     /// Background loading failed.
@@ -156,8 +172,14 @@ pub struct App {
     pub toasts: Vec<Toast>,
     /// Workspace label for the status line.
     pub workspace: String,
-    /// Source freshness for the status line ("demo data", "offline", ...).
-    pub sources: String,
+    /// Where the data comes from when no source is configured ("demo data, offline").
+    pub data_label: String,
+    /// Configured sources and how their syncs went.
+    pub sources: Vec<SourceView>,
+    /// A sync was asked for (key or timer) and should start.
+    pub sync_requested: bool,
+    /// A sync is running.
+    pub syncing: bool,
     /// Who is at the keyboard (for timeline entries).
     pub author: String,
     /// Set when the user asked to quit.
@@ -193,7 +215,10 @@ impl App {
             health: None,
             toasts: Vec::new(),
             workspace: String::new(),
-            sources: String::new(),
+            data_label: String::new(),
+            sources: Vec::new(),
+            sync_requested: false,
+            syncing: false,
             author: "me".into(),
             should_quit: false,
         };
@@ -316,6 +341,12 @@ impl App {
             Action::StageNext => self.move_stage(Stage::next),
             Action::StagePrev => self.move_stage(Stage::prev),
             Action::Open => self.open(),
+            Action::Sync if self.sources.is_empty() => self.toast(
+                Level::Warning,
+                "No sources configured: add a [[source]] to the config (`cockpit config example`)",
+            ),
+            Action::Sync if self.syncing => self.toast(Level::Info, "A sync is already running"),
+            Action::Sync => self.sync_requested = true,
         }
     }
 
@@ -496,6 +527,27 @@ impl App {
                 }
             }
             Msg::LoadFailed(e) => self.toast(Level::Error, format!("Could not load the whole book: {e}")),
+            Msg::SyncProgress(p) => {
+                if let Some(s) = self.sources.iter_mut().find(|s| s.name == p.source) {
+                    s.running = Some(p.done);
+                }
+            }
+            Msg::SyncDone(results) => {
+                self.syncing = false;
+                for (name, status) in results {
+                    if let Some(s) = self.sources.iter_mut().find(|s| s.name == name) {
+                        if let (false, Some(m)) = (status.ok, &status.message) {
+                            self.toasts.push(Toast {
+                                text: m.clone(),
+                                level: Level::Error,
+                                until: Instant::now() + StdDuration::from_secs(10),
+                            });
+                        }
+                        s.running = None;
+                        s.last = Some(status);
+                    }
+                }
+            }
         }
     }
 }

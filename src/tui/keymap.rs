@@ -41,6 +41,7 @@ pub const DEFAULT_KEYS: &str = r#"
 ">" = "stage_next"
 "<" = "stage_prev"
 "z" = "zoom"
+"r" = "sync"
 "#;
 
 /// A key with its modifiers, normalised (shift folded into the character).

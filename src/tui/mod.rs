@@ -41,8 +41,12 @@ pub struct Session {
     pub bands: Bands,
     /// Workspace label for the status line.
     pub workspace: String,
-    /// Source freshness for the status line.
-    pub sources: String,
+    /// Where the data comes from when no source is configured.
+    pub data_label: String,
+    /// Sources to sync in the background (none for the demo).
+    pub sources: Vec<crate::sync::source::Source>,
+    /// Time between background syncs (`None`: only on `r`).
+    pub sync_every: Option<Duration>,
     /// Problems found while loading config and theme, shown as toasts.
     pub warnings: Vec<String>,
     /// Name written on timeline entries.
@@ -59,7 +63,16 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     app.keymap = session.keymap;
     app.bands = session.bands;
     app.workspace = session.workspace;
-    app.sources = session.sources;
+    app.data_label = session.data_label;
+    app.sources = session
+        .sources
+        .iter()
+        .map(|s| app::SourceView {
+            name: s.name.clone(),
+            last: app.store.sync_status(&s.name).ok().flatten(),
+            running: None,
+        })
+        .collect();
     app.author = session.author;
     if complete && app.queue.len() < FIRST_QUEUE {
         app.queue_complete = true;
@@ -98,11 +111,42 @@ fn load_in_background(store: Store, now: DateTime<Utc>, tx: mpsc::UnboundedSende
     });
 }
 
+/// Syncs every source off the UI thread, reporting progress as messages.
+fn sync_in_background(store: Store, sources: Vec<crate::sync::source::Source>, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let progress_tx = tx.clone();
+        let progress = move |p: crate::sync::Progress| {
+            let _ = progress_tx.send(Msg::SyncProgress(p));
+        };
+        let opts = crate::sync::Options::default();
+        let results = match crate::sync::run(&store, &sources, &opts, &progress).await {
+            Ok(reports) => reports
+                .into_iter()
+                .map(|r| {
+                    let status = crate::store::SyncStatus {
+                        at: Utc::now(),
+                        ok: r.error.is_none(),
+                        message: r.error.map(|e| e.to_string()),
+                    };
+                    (r.source, status)
+                })
+                .collect(),
+            Err(e) => {
+                let status = crate::store::SyncStatus { at: Utc::now(), ok: false, message: Some(e) };
+                sources.iter().map(|s| (s.name.clone(), status.clone())).collect()
+            }
+        };
+        let _ = tx.send(Msg::SyncDone(results));
+    });
+}
+
 /// Runs the cockpit until the user quits. The terminal is restored on
 /// every way out.
 pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
     let now = Utc::now();
     let store = session.store.clone();
+    let sources = session.sources.clone();
+    let sync_every = session.sync_every;
     let mut app = first_app(session, now)?;
     let mut guard = terminal::Guard::enter()?;
 
@@ -119,8 +163,18 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
         }
     })?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // Sync on start, then every `sync_every`.
+    app.sync_requested = !sources.is_empty();
+    let mut next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
     let mut dirty = true;
     while !app.should_quit {
+        if app.sync_requested && !app.syncing {
+            app.sync_requested = false;
+            app.syncing = true;
+            sync_in_background(store.clone(), sources.clone(), msg_tx.clone());
+            next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
+            dirty = true;
+        }
         if dirty {
             guard.terminal.draw(|f| view::draw(&app, f))?;
             dirty = false;
@@ -136,11 +190,19 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             Some(msg) = msg_rx.recv() => {
+                let synced = matches!(msg, Msg::SyncDone(_));
                 app.on_msg(msg);
+                if synced {
+                    // New records: reload the book off the UI thread.
+                    load_in_background(store.clone(), Utc::now(), msg_tx.clone());
+                }
                 dirty = true;
             }
             _ = tick.tick() => {
                 dirty |= app.tick(Utc::now());
+                if next_sync.is_some_and(|t| tokio::time::Instant::now() >= t) {
+                    app.sync_requested = true;
+                }
             }
         }
     }

@@ -32,7 +32,9 @@ pub fn app(store: Store, theme: Theme) -> App {
         keymap: Keymap::default(),
         bands: Bands::default(),
         workspace: "demo".into(),
-        sources: "demo data, offline".into(),
+        data_label: "demo data, offline".into(),
+        sources: vec![],
+        sync_every: None,
         warnings: vec![],
         author: "tester".into(),
     };

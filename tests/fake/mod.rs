@@ -41,6 +41,8 @@ pub struct Crm {
     /// "GET /path?query" or "POST /path {body}" per request.
     pub log: Vec<String>,
     pub token: String,
+    /// Every answer waits this long (to catch a sync mid-run).
+    pub latency: Duration,
 }
 
 pub type Shared = Arc<Mutex<Crm>>;
@@ -73,6 +75,10 @@ impl Crm {
 }
 
 async fn fault(state: &Shared) -> Option<Response> {
+    let latency = state.lock().unwrap().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let f = state.lock().unwrap().faults.pop_front();
     match f? {
         Fault::Status(code, headers, body) => {

@@ -4,16 +4,27 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use crate::display::ago;
 use crate::tui::app::{App, Level, Mode};
 
 /// Draws the status line.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     buf.set_style(area, t.status);
-    let mut spans = vec![
-        Span::styled(" cockpit ", t.status_key),
-        Span::styled(format!("{} · {} ", app.workspace, app.sources), t.status),
-    ];
+    let mut spans =
+        vec![Span::styled(" cockpit ", t.status_key), Span::styled(format!("{} · ", app.workspace), t.status)];
+    if app.sources.is_empty() {
+        spans.push(Span::styled(format!("{} ", app.data_label), t.status));
+    }
+    for s in &app.sources {
+        let (text, style) = match (&s.running, &s.last) {
+            (Some(n), _) => (format!("{} ⟳ {n} ", s.name), t.accent),
+            (None, Some(st)) if st.ok => (format!("{} ✓ synced {} ago ", s.name, ago(st.at, app.now)), t.status),
+            (None, Some(st)) => (format!("{} ✗ offline since {} ago ", s.name, ago(st.at, app.now)), t.warning),
+            (None, None) => (format!("{} · never synced ", s.name), t.dim),
+        };
+        spans.push(Span::styled(text, style));
+    }
     if let Some(toast) = app.toasts.last() {
         let style = match toast.level {
             Level::Info => t.accent,
@@ -30,6 +41,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let hints: &[(&str, &str)] = match app.mode {
             Mode::Filter => &[("enter", "keep"), ("esc", "clear")],
             Mode::Help => &[("esc", "close")],
+            Mode::Normal if !app.sources.is_empty() => {
+                &[("?", "help"), ("/", "filter"), ("<>", "stage"), ("r", "sync"), ("q", "quit")]
+            }
             Mode::Normal => &[("?", "help"), ("/", "filter"), ("tab", "pane"), ("<>", "stage"), ("q", "quit")],
         };
         spans.push(Span::styled("│", t.status));
