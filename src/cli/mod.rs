@@ -83,6 +83,9 @@ pub enum Command {
         /// Re-read everything, not only what changed since the last sync.
         #[arg(long)]
         full: bool,
+        /// List every skipped record and every unmatched or ambiguous organization.
+        #[arg(long)]
+        report: bool,
     },
     /// Generate a synthetic workspace (for demos and scale work).
     Demo {
@@ -193,7 +196,9 @@ pub fn run(cli: Cli) -> CliResult {
         tracing::warn!("{issue}");
     }
     match &cli.command {
-        Some(Command::Sync { source, full }) => sync::run(&store, &loaded.config, source.clone(), *full),
+        Some(Command::Sync { source, full, report }) => {
+            sync::run(&store, &loaded.config, source.clone(), *full, *report)
+        }
         Some(Command::Today { format }) => today::run(&store, *format, Utc::now()),
         Some(Command::Accounts { format, sort, reverse, filter, limit }) => accounts::run(
             &store,

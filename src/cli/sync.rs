@@ -11,7 +11,7 @@ use crate::store::Store;
 use crate::sync::{self, Options, Progress};
 
 /// Runs the sync and prints its summary.
-pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool) -> CliResult {
+pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, report: bool) -> CliResult {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -42,8 +42,10 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool) -> 
         );
         for o in &r.objects {
             let c = o.counts;
+            let unmatched =
+                if o.unmatched.is_empty() { String::new() } else { format!(", {} unmatched", o.unmatched.len()) };
             println!(
-                "  {:<10} {} added, {} updated, {} unchanged, {} removed, {} skipped",
+                "  {:<13} {} added, {} updated, {} unchanged, {} removed, {} skipped{unmatched}",
                 o.object,
                 c.added,
                 c.updated,
@@ -51,11 +53,19 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool) -> 
                 c.removed,
                 o.skipped.len()
             );
-            for s in o.skipped.iter().take(10) {
+            let shown = if report { usize::MAX } else { 10 };
+            for s in o.skipped.iter().take(shown) {
                 println!("    skipped {}: {}", s.id, s.reason);
             }
-            if o.skipped.len() > 10 {
-                println!("    ... and {} more (see the log)", o.skipped.len() - 10);
+            if o.skipped.len() > shown {
+                println!("    ... and {} more (`cockpit sync --report` lists them all)", o.skipped.len() - shown);
+            }
+            if report {
+                for u in &o.unmatched {
+                    println!("    unmatched {}: {}", u.id, u.reason);
+                }
+            } else if !o.unmatched.is_empty() {
+                println!("    (`cockpit sync --report` lists the unmatched ones)");
             }
         }
         if let Some(e) = &r.error {

@@ -440,14 +440,16 @@ impl Store {
         Ok(self.tree.get(keys::cursor(source, object))?.map(|v| v.to_vec()))
     }
 
-    /// Writes one page of a source's accounts, the records it removed and
-    /// its cursor in a single batch: after a crash the cursor never runs
+    /// Writes one page of a source's accounts, links of its records to
+    /// accounts that already exist, the records it removed and its cursor
+    /// in a single batch: after a crash the cursor never runs
     /// ahead of (or behind) the records. Accounts carry ids already resolved
     /// with `external_id` / `next_id`.
     pub fn ingest_accounts(
         &self,
         source: &str,
         upserts: &[(String, Account)],
+        links: &[(String, AccountId)],
         removals: &[String],
         cursor: Option<(&str, &[u8])>,
         today: NaiveDate,
@@ -456,6 +458,9 @@ impl Store {
         let mut totals = self.stage_totals()?;
         let mut counts = IngestCounts::default();
         let mut b = Batch::default();
+        for (ext, id) in links {
+            b.insert(keys::external(source, ext), id.0.to_be_bytes().to_vec());
+        }
         for (ext, account) in upserts {
             let old = self.account(account.id)?;
             match &old {
@@ -490,6 +495,74 @@ impl Store {
                 for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
                     b.inner.remove(k?);
                 }
+            }
+        }
+        b.put_totals(&totals);
+        if let Some((object, c)) = cursor {
+            b.insert(keys::cursor(source, object), c.to_vec());
+        }
+        self.apply(b)?;
+        Ok(counts)
+    }
+
+    /// Writes one page of a source's tickets, the ones it deleted and its
+    /// cursor in one batch, and re-derives the rows of every account they
+    /// touch (open tickets, last touch) in that same batch. Ticket ids are
+    /// the vendor's; `ext` names each ticket for the id map.
+    pub fn ingest_tickets(
+        &self,
+        source: &str,
+        upserts: &[Ticket],
+        deletions: &[u64],
+        cursor: Option<(&str, &[u8])>,
+        today: NaiveDate,
+    ) -> Result<IngestCounts> {
+        use std::collections::BTreeMap;
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut counts = IngestCounts::default();
+        let mut b = Batch::default();
+        // Per touched account: ticket id -> new value (None = gone).
+        let mut changes: BTreeMap<AccountId, BTreeMap<u64, Option<Ticket>>> = BTreeMap::new();
+        let ticket_ext = |id: u64| format!("ticket/{id}");
+        for t in upserts {
+            let before = self.external_id(source, &ticket_ext(t.id))?;
+            let old = match before {
+                Some(acc) => self.get::<Ticket>(&keys::child(keys::TICKET, acc, t.id), "ticket")?,
+                None => None,
+            };
+            match &old {
+                None => counts.added += 1,
+                Some(o) if o == t => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some(_) => counts.updated += 1,
+            }
+            if let Some(prev) = before.filter(|prev| *prev != t.account_id) {
+                b.inner.remove(keys::child(keys::TICKET, prev, t.id));
+                changes.entry(prev).or_default().insert(t.id, None);
+            }
+            b.put_ticket(t);
+            b.insert(keys::external(source, &ticket_ext(t.id)), t.account_id.0.to_be_bytes().to_vec());
+            changes.entry(t.account_id).or_default().insert(t.id, Some(t.clone()));
+        }
+        for id in deletions {
+            let Some(acc) = self.external_id(source, &ticket_ext(*id))? else { continue };
+            counts.removed += 1;
+            b.inner.remove(keys::child(keys::TICKET, acc, *id));
+            b.inner.remove(keys::external(source, &ticket_ext(*id)));
+            changes.entry(acc).or_default().insert(*id, None);
+        }
+        let mut totals = self.stage_totals()?;
+        for (acc, delta) in changes {
+            let (Some(account), Some(old_row)) = (self.account(acc)?, self.row(acc)?) else { continue };
+            let mut tickets: Vec<Ticket> =
+                self.tickets(acc)?.into_iter().filter(|t| !delta.contains_key(&t.id)).collect();
+            tickets.extend(delta.into_values().flatten());
+            let history = self.health_history(acc, today - Duration::days(40), today)?;
+            let row = crate::domain::rollup::derive_row(&account, &history, &tickets, &self.activities(acc)?);
+            if row != old_row {
+                b.put_row(Some(&old_row), &row, &mut totals);
             }
         }
         b.put_totals(&totals);

@@ -4,8 +4,10 @@
 
 pub mod http;
 pub mod hubspot;
+pub mod matching;
 pub mod ratelimit;
 pub mod source;
+pub mod zendesk;
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +35,8 @@ pub struct ObjectReport {
     pub counts: IngestCounts,
     /// Records skipped with their reason.
     pub skipped: Vec<Skipped>,
+    /// Records that matched no account, or several (kept apart, never merged).
+    pub unmatched: Vec<Skipped>,
 }
 
 impl ObjectReport {
@@ -115,9 +119,9 @@ fn prepare(store: &Store, now: DateTime<Utc>) -> Result<(), String> {
 
 /// Syncs the configured sources (concurrently), each until done or until
 /// an error stops it; what was committed stays either way.
-pub async fn run(
-    store: &Store,
-    sources: &[Source],
+pub async fn run<'a>(
+    store: &'a Store,
+    sources: &'a [Source],
     opts: &Options,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Vec<SourceReport>, String> {
@@ -133,7 +137,7 @@ pub async fn run(
     }
     prepare(store, now)?;
     let policy = opts.policy.unwrap_or_default();
-    let runs = chosen.into_iter().map(|source| async move {
+    let one = |source: &'a Source| async move {
         let started = Instant::now();
         let client = client_for(source, policy);
         let mut objects = Vec::new();
@@ -142,12 +146,12 @@ pub async fn run(
                 let sync = hubspot::CompanySync::new(&client, store, now.date_naive(), progress);
                 sync.run(opts.full).await.map(|r| objects.push(r))
             }
-            Kind::Zendesk => Err(SyncError::BadBody {
-                name: source.name.clone(),
-                vendor: "Zendesk",
-                path: String::new(),
-                detail: "Zendesk sync is not available in this version yet".into(),
-            }),
+            Kind::Zendesk => {
+                let crm: Vec<String> =
+                    sources.iter().filter(|s| s.kind == Kind::Hubspot).map(|s| s.name.clone()).collect();
+                let sync = zendesk::DeskSync::new(&client, store, now, &crm, progress);
+                sync.run(opts.full).await.map(|r| objects.extend(r))
+            }
         };
         if let Err(e) = &result {
             tracing::warn!(source = %source.name, error = %e, "sync stopped");
@@ -164,12 +168,13 @@ pub async fn run(
             duration: started.elapsed(),
             error: result.err(),
         }
-    });
+    };
+    // CRM sources first, side by side: support organizations are matched
+    // against the accounts they bring. Then the support desks.
     let mut reports = Vec::new();
-    // Sources are independent: run them side by side.
-    let handles: Vec<_> = runs.collect();
-    for r in join_all(handles).await {
-        reports.push(r);
+    for kind in [Kind::Hubspot, Kind::Zendesk] {
+        let runs: Vec<_> = chosen.iter().filter(|s| s.kind == kind).map(|s| one(s)).collect();
+        reports.extend(join_all(runs).await);
     }
     store.flush().map_err(|e| e.to_string())?;
     Ok(reports)

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod desk;
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,120 @@
+//! A fake Zendesk Support API v2 on 127.0.0.1: organizations with cursor
+//! pagination and the cursor-based incremental ticket export.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+#[derive(Debug, Default)]
+pub struct Desk {
+    pub orgs: BTreeMap<u64, Value>,
+    /// Tickets in export order (oldest change first): (seq, ticket).
+    pub tickets: Vec<(u64, Value)>,
+    pub seq: u64,
+    pub faults: VecDeque<(u16, Vec<(&'static str, String)>)>,
+    pub log: Vec<String>,
+    /// Expected `Authorization` header value.
+    pub auth: String,
+    /// Export page size.
+    pub page: usize,
+    /// Answer every ticket page with the same cursor (a misbehaving server).
+    pub stuck_cursor: bool,
+}
+
+pub type SharedDesk = Arc<Mutex<Desk>>;
+
+impl Desk {
+    pub fn org(&mut self, id: u64, name: &str, domains: &[&str], external_id: Option<&str>) {
+        self.orgs.insert(
+            id,
+            json!({"id": id, "name": name, "domain_names": domains, "external_id": external_id,
+                   "created_at": "2024-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}),
+        );
+    }
+
+    /// Adds or changes a ticket; it moves to the end of the export.
+    pub fn ticket(&mut self, id: u64, org: Option<u64>, status: &str, subject: &str) {
+        self.seq += 1;
+        self.tickets.retain(|(_, t)| t["id"] != id);
+        let t = json!({
+            "id": id, "subject": subject, "status": status, "priority": "normal", "type": "question",
+            "organization_id": org, "requester_id": 500 + id, "tags": [],
+            "created_at": "2026-11-01T10:00:00Z", "updated_at": format!("2026-11-2{}T10:00:00Z", self.seq % 5),
+        });
+        self.tickets.push((self.seq, t));
+    }
+}
+
+fn check(state: &SharedDesk, headers: &HeaderMap, what: String) -> Option<Response> {
+    let mut d = state.lock().unwrap();
+    d.log.push(what);
+    if let Some((code, hs)) = d.faults.pop_front() {
+        let mut r = (StatusCode::from_u16(code).unwrap(), "{\"error\":\"fault\"}").into_response();
+        for (k, v) in hs {
+            r.headers_mut().insert(k, v.parse().unwrap());
+        }
+        return Some(r);
+    }
+    let ok = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(d.auth.as_str());
+    (!ok).then(|| (StatusCode::UNAUTHORIZED, Json(json!({"error": "Couldn't authenticate you"}))).into_response())
+}
+
+async fn orgs(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Some(r) = check(&s, &h, format!("orgs {q:?}")) {
+        return r;
+    }
+    let d = s.lock().unwrap();
+    let size: usize = q.get("page[size]").and_then(|v| v.parse().ok()).unwrap_or(100);
+    let start: usize = q.get("page[after]").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let page: Vec<&Value> = d.orgs.values().skip(start).take(size).collect();
+    let more = start + size < d.orgs.len();
+    Json(json!({
+        "organizations": page,
+        "meta": {"has_more": more, "after_cursor": if more { Some((start + size).to_string()) } else { None }, "before_cursor": null},
+        "links": {"next": null, "prev": null}
+    }))
+    .into_response()
+}
+
+async fn export(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Some(r) = check(&s, &h, format!("export {q:?}")) {
+        return r;
+    }
+    let d = s.lock().unwrap();
+    let after: u64 = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let page: Vec<&(u64, Value)> = d.tickets.iter().filter(|(seq, _)| *seq > after).take(d.page.max(1)).collect();
+    let last = page.last().map_or(after, |(seq, _)| *seq);
+    let end = !d.tickets.iter().any(|(seq, _)| *seq > last);
+    let cursor = if d.stuck_cursor { after.max(1) } else { last };
+    let tickets: Vec<&Value> = page.iter().map(|(_, t)| t).collect();
+    let metrics: Vec<Value> = page
+        .iter()
+        .map(|(_, t)| json!({"ticket_id": t["id"], "requester_updated_at": "2026-11-20T08:00:00Z", "assignee_updated_at": "2026-11-21T08:00:00Z"}))
+        .collect();
+    Json(json!({
+        "tickets": tickets, "metric_sets": metrics,
+        "after_cursor": cursor.to_string(), "before_cursor": null,
+        "after_url": "https://example.zendesk.com/api/v2/incremental/tickets/cursor.json?cursor=do-not-follow",
+        "end_of_stream": end
+    }))
+    .into_response()
+}
+
+pub async fn start(state: SharedDesk) -> String {
+    let app = Router::new()
+        .route("/api/v2/organizations.json", get(orgs))
+        .route("/api/v2/incremental/tickets/cursor.json", get(export))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}

@@ -1,0 +1,191 @@
+//! Zendesk sync against a fake desk (and a fake CRM) on 127.0.0.1:
+//! matching organizations to CRM accounts, the incremental ticket export,
+//! deletions, a repeated cursor and rate limits.
+
+mod fake;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cockpit::domain::TicketStatus;
+use cockpit::store::Store;
+use cockpit::sync::http::RetryPolicy;
+use cockpit::sync::source::{Kind, RawSource, Source};
+use cockpit::sync::{self, Options, SourceReport};
+use fake::desk::{Desk, SharedDesk};
+use fake::{Crm, Shared};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn base64(input: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+struct Env {
+    desk: SharedDesk,
+    crm: Shared,
+    sources: Vec<Source>,
+    _tmp: tempfile::TempDir,
+    store: Store,
+}
+
+async fn env() -> Env {
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let (crm_env, desk_env) = (format!("COCKPIT_TEST_ZD_CRM_{n}"), format!("COCKPIT_TEST_ZD_DESK_{n}"));
+    std::env::set_var(&crm_env, "crm-secret");
+    std::env::set_var(&desk_env, "desk-secret");
+    let mut crm = Crm { token: "crm-secret".into(), ..Crm::default() };
+    crm.add(1, "Acme Inc", 50_000, 1_700_000_000_000);
+    crm.add(2, "Globex", 30_000, 1_700_000_000_001);
+    crm.add(3, "Globex", 20_000, 1_700_000_000_002); // two CRM accounts share a name
+    crm.add(4, "Initech", 10_000, 1_700_000_000_003);
+    crm.companies.get_mut(&4).unwrap().props.insert("domain".into(), "initech.com".into());
+    let crm: Shared = Arc::new(Mutex::new(crm));
+    let crm_url = fake::start(crm.clone()).await;
+
+    let mut desk =
+        Desk { auth: format!("Basic {}", base64(b"agent@acme.com/token:desk-secret")), page: 100, ..Desk::default() };
+    desk.org(10, "ACME, Inc.", &[], Some("1")); // by external id (the HubSpot id)
+    desk.org(11, "Initech Europe", &["initech.com"], None); // by domain
+    desk.org(12, "Globex", &[], None); // ambiguous by name
+    desk.org(13, "Umbrella", &["umbrella.example"], None); // unmatched
+    for id in 1..=150 {
+        let org = [10, 11, 12, 13][id as usize % 4];
+        desk.ticket(id, Some(org), if id % 3 == 0 { "solved" } else { "open" }, &format!("Question {id}"));
+    }
+    desk.ticket(999, None, "open", "No organization");
+    let desk: SharedDesk = Arc::new(Mutex::new(desk));
+    let desk_url = fake::desk::start(desk.clone()).await;
+
+    let raw = |name: &str, kind, url: String, env: &str, email: Option<&str>| RawSource {
+        name: Some(name.into()),
+        kind,
+        base_url: Some(url),
+        token_env: Some(env.into()),
+        email: email.map(str::to_string),
+        properties: BTreeMap::new(),
+    };
+    let sources = vec![
+        raw("crm", Kind::Hubspot, crm_url, &crm_env, None).validate().unwrap(),
+        raw("desk", Kind::Zendesk, desk_url, &desk_env, Some("agent@acme.com")).validate().unwrap(),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("ws")).unwrap();
+    Env { desk, crm, sources, _tmp: tmp, store }
+}
+
+fn quick() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 6,
+        base: Duration::from_millis(10),
+        cap: Duration::from_millis(50),
+        timeout: Duration::from_secs(2),
+        max_wait: Duration::from_secs(5),
+    }
+}
+
+async fn run(e: &Env, only: Option<&str>) -> Vec<SourceReport> {
+    let opts = Options { full: false, only: only.map(str::to_string), policy: Some(quick()) };
+    sync::run(&e.store, &e.sources, &opts, &|_| {}).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_match_crm_accounts_and_tickets_land_on_them() {
+    let e = env().await;
+    run(&e, Some("crm")).await;
+    let r = run(&e, Some("desk")).await.remove(0);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let (orgs, tickets) = (&r.objects[0], &r.objects[1]);
+    assert_eq!(orgs.counts.updated, 2, "two organizations matched CRM accounts");
+    assert_eq!(orgs.counts.added, 2, "the ambiguous and the unmatched one became accounts of their own");
+    assert_eq!(orgs.unmatched.len(), 2);
+    assert!(orgs.unmatched.iter().any(|u| u.id == "12" && u.reason.contains("matches 2 accounts by name")));
+    assert!(orgs.unmatched.iter().any(|u| u.id == "13" && u.reason.contains("matches no CRM account")));
+    assert_eq!(tickets.counts.added, 150);
+    assert_eq!(tickets.skipped.len(), 1, "the ticket without an organization is reported");
+    assert_eq!(tickets.skipped[0].id, "999");
+
+    let acme = e.store.external_id("crm", "1").unwrap().unwrap();
+    assert_eq!(e.store.external_id("desk", "org/10").unwrap(), Some(acme));
+    let initech = e.store.external_id("crm", "4").unwrap().unwrap();
+    assert_eq!(e.store.external_id("desk", "org/11").unwrap(), Some(initech));
+    // Tickets of org 10 (ids with id % 4 == 0) sit on Acme, and its row counts the open ones.
+    let acme_tickets = e.store.tickets(acme).unwrap();
+    assert_eq!(acme_tickets.len(), 37);
+    let open = acme_tickets.iter().filter(|t| t.status.is_open()).count() as u32;
+    let row = e.store.row(acme).unwrap().unwrap();
+    assert_eq!(row.open_tickets, open);
+    assert_eq!(row.last_touch.unwrap().to_rfc3339(), "2026-11-20T08:00:00+00:00", "last customer activity");
+    assert_eq!(e.store.stage_totals().unwrap().accounts(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ticket_export_resumes_and_takes_only_changes() {
+    let e = env().await;
+    run(&e, None).await;
+    let before = e.desk.lock().unwrap().log.iter().filter(|l| l.starts_with("export")).count();
+    {
+        let mut d = e.desk.lock().unwrap();
+        d.ticket(4, Some(10), "solved", "Question 4"); // changed
+        d.ticket(200, Some(11), "new", "A new one"); // added
+        d.ticket(8, Some(10), "deleted", "Question 8"); // deleted
+    }
+    let r = run(&e, Some("desk")).await.remove(0);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let c = r.objects[1].counts;
+    assert_eq!((c.added, c.updated, c.removed), (1, 1, 1), "{c:?}");
+    let exports = e.desk.lock().unwrap().log.iter().filter(|l| l.starts_with("export")).count() - before;
+    assert_eq!(exports, 1, "one page of changes, from the stored cursor");
+    let acme = e.store.external_id("crm", "1").unwrap().unwrap();
+    let tickets = e.store.tickets(acme).unwrap();
+    assert!(tickets.iter().all(|t| t.id != 8), "the deleted ticket left");
+    assert_eq!(tickets.iter().find(|t| t.id == 4).unwrap().status, TicketStatus::Solved);
+    let row = e.store.row(acme).unwrap().unwrap();
+    assert_eq!(row.open_tickets, tickets.iter().filter(|t| t.status.is_open()).count() as u32);
+    // Follow-up requests were built from after_cursor, never after_url.
+    assert!(e.desk.lock().unwrap().log.iter().all(|l| !l.contains("do-not-follow")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_cursor_and_rate_limits_do_not_loop() {
+    let e = env().await;
+    run(&e, Some("crm")).await;
+    {
+        let mut d = e.desk.lock().unwrap();
+        d.page = 40;
+        d.stuck_cursor = true;
+        d.faults.push_back((429, vec![("retry-after", "1".into())]));
+    }
+    let started = std::time::Instant::now();
+    let r = run(&e, Some("desk")).await.remove(0);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
+    let exports = e.desk.lock().unwrap().log.iter().filter(|l| l.starts_with("export")).count();
+    assert!(exports <= 4, "stopped on the repeated cursor after {exports} requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_zendesk_credentials_name_the_variable() {
+    let e = env().await;
+    e.desk.lock().unwrap().auth = "Basic nope".into();
+    let r = run(&e, Some("desk")).await.remove(0);
+    let err = r.error.unwrap().to_string();
+    assert!(err.contains("HTTP 401") && err.contains("COCKPIT_TEST_ZD_DESK_"), "{err}");
+    assert!(!err.contains("desk-secret"));
+    let _ = &e.crm;
+}
