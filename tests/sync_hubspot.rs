@@ -42,6 +42,7 @@ async fn env(n: u64) -> Env {
         token_env: Some(token_env),
         email: None,
         properties: BTreeMap::new(),
+        requests_per_minute: None,
     }
     .validate()
     .unwrap();

@@ -79,6 +79,7 @@ async fn env() -> Env {
         token_env: Some(env.into()),
         email: email.map(str::to_string),
         properties: BTreeMap::new(),
+        requests_per_minute: None,
     };
     let sources = vec![
         raw("crm", Kind::Hubspot, crm_url, &crm_env, None).validate().unwrap(),

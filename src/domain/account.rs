@@ -174,6 +174,20 @@ pub struct AccountRow {
 }
 
 impl AccountRow {
+    /// The same row with the account's own fields refreshed (derived
+    /// figures kept).
+    pub fn with_account(&self, a: &Account) -> AccountRow {
+        AccountRow {
+            id: a.id,
+            name: a.name.clone(),
+            segment: a.segment,
+            arr: a.arr,
+            stage: a.stage,
+            renewal_date: a.renewal_date,
+            ..self.clone()
+        }
+    }
+
     /// Health change over 7 days, when both ends are known.
     pub fn delta_7d(&self) -> Option<i16> {
         Some(self.health? as i16 - self.health_7d_ago? as i16)

@@ -452,7 +452,6 @@ impl Store {
         links: &[(String, AccountId)],
         removals: &[String],
         cursor: Option<(&str, &[u8])>,
-        today: NaiveDate,
     ) -> Result<IngestCounts> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut totals = self.stage_totals()?;
@@ -471,14 +470,13 @@ impl Store {
                 }
                 Some(_) => counts.updated += 1,
             }
-            let old_row = self.row(account.id)?;
-            let history = self.health_history(account.id, today - Duration::days(40), today)?;
-            let row = crate::domain::rollup::derive_row(
-                account,
-                &history,
-                &self.tickets(account.id)?,
-                &self.activities(account.id)?,
-            );
+            let old_row = if old.is_some() { self.row(account.id)? } else { None };
+            // The row's derived figures (health, tickets, touch) do not depend
+            // on the account's own fields: keep them, refresh the rest.
+            let row = match &old_row {
+                Some(r) => r.with_account(account),
+                None => crate::domain::rollup::derive_row(account, &Default::default(), &[], &[]),
+            };
             b.put_account(account);
             b.put_row(old_row.as_ref(), &row, &mut totals);
             b.insert(keys::external(source, ext), account.id.0.to_be_bytes().to_vec());
@@ -515,7 +513,6 @@ impl Store {
         upserts: &[Ticket],
         deletions: &[u64],
         cursor: Option<(&str, &[u8])>,
-        today: NaiveDate,
     ) -> Result<IngestCounts> {
         use std::collections::BTreeMap;
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -543,7 +540,9 @@ impl Store {
                 changes.entry(prev).or_default().insert(t.id, None);
             }
             b.put_ticket(t);
-            b.insert(keys::external(source, &ticket_ext(t.id)), t.account_id.0.to_be_bytes().to_vec());
+            if before != Some(t.account_id) {
+                b.insert(keys::external(source, &ticket_ext(t.id)), t.account_id.0.to_be_bytes().to_vec());
+            }
             changes.entry(t.account_id).or_default().insert(t.id, Some(t.clone()));
         }
         for id in deletions {
@@ -555,12 +554,19 @@ impl Store {
         }
         let mut totals = self.stage_totals()?;
         for (acc, delta) in changes {
-            let (Some(account), Some(old_row)) = (self.account(acc)?, self.row(acc)?) else { continue };
+            let Some(old_row) = self.row(acc)? else { continue };
+            let lost_one = delta.values().any(Option::is_none);
             let mut tickets: Vec<Ticket> =
                 self.tickets(acc)?.into_iter().filter(|t| !delta.contains_key(&t.id)).collect();
             tickets.extend(delta.into_values().flatten());
-            let history = self.health_history(acc, today - Duration::days(40), today)?;
-            let row = crate::domain::rollup::derive_row(&account, &history, &tickets, &self.activities(acc)?);
+            let mut row = old_row.clone();
+            row.open_tickets = tickets.iter().filter(|t| t.status.is_open()).count() as u32;
+            row.last_touch = if lost_one {
+                // A ticket left: the last touch may move back, so recount it all.
+                crate::domain::rollup::last_touch(&tickets, &self.activities(acc)?)
+            } else {
+                row.last_touch.max(tickets.iter().filter_map(|t| t.last_customer_reply).max())
+            };
             if row != old_row {
                 b.put_row(Some(&old_row), &row, &mut totals);
             }
@@ -619,14 +625,20 @@ impl Batch {
     /// Stores an account row, replacing `old`'s index entries and moving it
     /// in `totals` (the caller writes the totals once with `put_totals`).
     pub fn put_row(&mut self, old: Option<&AccountRow>, row: &AccountRow, totals: &mut StageTotals) {
+        // Index keys only move when stage or health do.
+        let same_place = old.is_some_and(|o| (o.stage, o.health) == (row.stage, row.health));
         if let Some(old) = old {
-            self.inner.remove(keys::by_health(old.stage == Stage::Churned, old.health, old.id));
-            self.inner.remove(keys::by_stage(old.stage, old.health, old.id));
+            if !same_place {
+                self.inner.remove(keys::by_health(old.stage == Stage::Churned, old.health, old.id));
+                self.inner.remove(keys::by_stage(old.stage, old.health, old.id));
+            }
             totals.remove(old);
         }
         self.insert(keys::with_id(keys::ROW, row.id), encode(row));
-        self.insert(keys::by_health(row.stage == Stage::Churned, row.health, row.id), Vec::new());
-        self.insert(keys::by_stage(row.stage, row.health, row.id), Vec::new());
+        if !same_place {
+            self.insert(keys::by_health(row.stage == Stage::Churned, row.health, row.id), Vec::new());
+            self.insert(keys::by_stage(row.stage, row.health, row.id), Vec::new());
+        }
         totals.add(row);
     }
 

@@ -269,8 +269,7 @@ impl<'a> CompanySync<'a> {
     fn commit(&self, page: &[Company], cursor: &Cursor, report: &mut ObjectReport) -> Result<(), SyncError> {
         let upserts: Vec<(String, Account)> = page.iter().map(|c| (c.ext_id.clone(), c.account.clone())).collect();
         let bytes = serde_json::to_vec(cursor).expect("cursor serializes");
-        let counts =
-            self.store.ingest_accounts(self.source(), &upserts, &[], &[], Some((COMPANIES, &bytes)), self.today)?;
+        let counts = self.store.ingest_accounts(self.source(), &upserts, &[], &[], Some((COMPANIES, &bytes)))?;
         report.counts += counts;
         (self.progress)(Progress { source: self.source().to_string(), object: COMPANIES, done: report.seen() });
         Ok(())
@@ -354,7 +353,7 @@ impl<'a> CompanySync<'a> {
             let gone: Vec<String> =
                 page.results.iter().filter_map(|r| r.get("id").and_then(Value::as_str)).map(str::to_string).collect();
             if !gone.is_empty() {
-                report.counts += self.store.ingest_accounts(self.source(), &[], &[], &gone, None, self.today)?;
+                report.counts += self.store.ingest_accounts(self.source(), &[], &[], &gone, None)?;
             }
             match page.paging.and_then(|p| p.next) {
                 Some(n) => after = Some(n.after),

@@ -90,6 +90,9 @@ pub struct Options {
 }
 
 fn client_for(source: &Source, policy: RetryPolicy) -> Client {
+    if let Some(n) = source.requests_per_minute {
+        return Client::new(source.clone(), policy, n as usize, Duration::from_secs(60));
+    }
     match source.kind {
         // HubSpot allows 100-190 requests per 10 s per app: stay at the floor.
         Kind::Hubspot => Client::new(source.clone(), policy, 100, Duration::from_secs(10)),

@@ -52,6 +52,9 @@ pub struct RawSource {
     /// HubSpot: which company properties carry which account fields.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// Pace requests at most this many per minute (default: the vendor's
+    /// documented floor); raise it when your plan allows more.
+    pub requests_per_minute: Option<u32>,
 }
 
 /// HubSpot company properties read into account fields.
@@ -156,6 +159,8 @@ pub struct Source {
     pub auth: Auth,
     /// HubSpot property mapping.
     pub properties: PropertyMap,
+    /// Requests per minute, when set in the config.
+    pub requests_per_minute: Option<u32>,
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -239,7 +244,10 @@ impl RawSource {
         if self.kind != Kind::Hubspot && !self.properties.is_empty() {
             return Err(format!("source \"{name}\": properties apply to HubSpot sources only"));
         }
-        Ok(Source { name, kind: self.kind, base_url, auth, properties })
+        if self.requests_per_minute == Some(0) {
+            return Err(format!("source \"{name}\": requests_per_minute must be at least 1"));
+        }
+        Ok(Source { name, kind: self.kind, base_url, auth, properties, requests_per_minute: self.requests_per_minute })
     }
 }
 
@@ -248,7 +256,15 @@ mod tests {
     use super::*;
 
     fn raw(kind: Kind) -> RawSource {
-        RawSource { name: None, kind, base_url: None, token_env: None, email: None, properties: BTreeMap::new() }
+        RawSource {
+            name: None,
+            kind,
+            base_url: None,
+            token_env: None,
+            email: None,
+            properties: BTreeMap::new(),
+            requests_per_minute: None,
+        }
     }
 
     #[test]

@@ -179,7 +179,11 @@ impl<'a> DeskSync<'a> {
 
     async fn organizations(&self) -> Result<ObjectReport, SyncError> {
         let mut report = ObjectReport::new(ORGS);
-        let mut candidates = Candidates::build(&self.store.accounts().collect::<Result<Vec<_>, _>>()?);
+        // Streamed: the index keeps what matching needs, not whole accounts.
+        let mut candidates = Candidates::default();
+        for a in self.store.accounts() {
+            candidates.add(&a?);
+        }
         let mut cursor: OrgCursor =
             self.store.cursor(self.source(), ORGS)?.and_then(|c| serde_json::from_slice(&c).ok()).unwrap_or_default();
         let today = self.now.date_naive();
@@ -236,8 +240,7 @@ impl<'a> DeskSync<'a> {
             let more = page.meta.as_ref().is_some_and(|m| m.has_more);
             cursor = OrgCursor { after: if more { page.meta.and_then(|m| m.after_cursor) } else { None } };
             let bytes = serde_json::to_vec(&cursor).expect("cursor serializes");
-            let counts =
-                self.store.ingest_accounts(self.source(), &creates, &links, &[], Some((ORGS, &bytes)), today)?;
+            let counts = self.store.ingest_accounts(self.source(), &creates, &links, &[], Some((ORGS, &bytes)))?;
             report.counts.added += counts.added;
             (self.progress)(Progress { source: self.source().to_string(), object: ORGS, done: report.seen() });
             if cursor.after.is_none() {
@@ -256,7 +259,6 @@ impl<'a> DeskSync<'a> {
                 .and_then(|c| serde_json::from_slice(&c).ok())
                 .unwrap_or_default(),
         };
-        let today = self.now.date_naive();
         loop {
             // Follow-ups are built from after_cursor, never from after_url.
             let path = match &cursor.cursor {
@@ -269,12 +271,25 @@ impl<'a> DeskSync<'a> {
             let page: TicketPage = self.client.get(&path).await?;
             let mut upserts = Vec::new();
             let mut deletions = Vec::new();
+            let mut org_accounts: std::collections::HashMap<u64, Option<AccountId>> = Default::default();
+            let metrics_by_ticket: std::collections::HashMap<u64, &Value> = page
+                .metric_sets
+                .iter()
+                .filter_map(|m| Some((m.get("ticket_id").and_then(Value::as_u64)?, m)))
+                .collect();
             for rec in &page.tickets {
                 let id = rec.get("id").and_then(Value::as_u64);
-                let metrics = page.metric_sets.iter().find(|m| m.get("ticket_id").and_then(Value::as_u64) == id);
+                let metrics = id.and_then(|i| metrics_by_ticket.get(&i).copied());
                 let org = rec.get("organization_id").and_then(Value::as_u64);
                 let account = match org {
-                    Some(o) => self.store.external_id(self.source(), &format!("org/{o}"))?,
+                    Some(o) => match org_accounts.get(&o) {
+                        Some(hit) => *hit,
+                        None => {
+                            let hit = self.store.external_id(self.source(), &format!("org/{o}"))?;
+                            org_accounts.insert(o, hit);
+                            hit
+                        }
+                    },
                     None => None,
                 };
                 let label = id.map_or("?".to_string(), |i| i.to_string());
@@ -304,8 +319,7 @@ impl<'a> DeskSync<'a> {
                 cursor.cursor = next;
             }
             let bytes = serde_json::to_vec(&cursor).expect("cursor serializes");
-            report.counts +=
-                self.store.ingest_tickets(self.source(), &upserts, &deletions, Some((TICKETS, &bytes)), today)?;
+            report.counts += self.store.ingest_tickets(self.source(), &upserts, &deletions, Some((TICKETS, &bytes)))?;
             (self.progress)(Progress { source: self.source().to_string(), object: TICKETS, done: report.seen() });
             if page.end_of_stream || repeated || page.after_cursor.is_none() {
                 if repeated {

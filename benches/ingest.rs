@@ -1,0 +1,170 @@
+//! Ingest throughput of `cockpit sync` from loopback servers that speak the
+//! HubSpot and Zendesk wire formats: 100,000 companies (and their 100,000
+//! support organizations) and 500,000 tickets by default.
+//!
+//! `cargo bench --bench ingest [-- --companies N --tickets M]`
+//! Runs the real binary as a child process; reports records per second,
+//! requests made and the child's peak memory (VmHWM, sampled).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+#[derive(Clone)]
+struct Data {
+    companies: u64,
+    tickets: u64,
+    requests: Arc<AtomicU64>,
+}
+
+fn company(id: u64) -> Value {
+    json!({
+        "id": id.to_string(),
+        "properties": {
+            "name": format!("Company {id}"), "domain": format!("c{id}.example"),
+            "arr": (1000 + id * 37 % 200_000).to_string(), "renewal_date": "2027-06-30", "cs_stage": "adoption",
+            "createdate": "2024-01-15T00:00:00Z", "hs_lastmodifieddate": (1_700_000_000_000 + id).to_string(),
+            "hs_object_id": id.to_string()
+        },
+        "createdAt": "2024-01-15T00:00:00Z", "updatedAt": "2024-01-15T00:00:00Z", "archived": false
+    })
+}
+
+async fn companies(State(d): State<Data>, Query(q): Query<HashMap<String, String>>) -> Response {
+    d.requests.fetch_add(1, Ordering::Relaxed);
+    if q.get("archived").map(String::as_str) == Some("true") {
+        return Json(json!({"results": []})).into_response();
+    }
+    let start: u64 = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let end = (start + 100).min(d.companies);
+    let results: Vec<Value> = (start + 1..=end).map(company).collect();
+    let mut body = json!({ "results": results });
+    if end < d.companies {
+        body["paging"] = json!({"next": {"after": end.to_string()}});
+    }
+    Json(body).into_response()
+}
+
+async fn search(State(d): State<Data>) -> Response {
+    d.requests.fetch_add(1, Ordering::Relaxed);
+    Json(json!({"total": 0, "results": []})).into_response()
+}
+
+async fn orgs(State(d): State<Data>, Query(q): Query<HashMap<String, String>>) -> Response {
+    d.requests.fetch_add(1, Ordering::Relaxed);
+    let start: u64 = q.get("page[after]").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let end = (start + 100).min(d.companies);
+    let list: Vec<Value> = (start + 1..=end)
+        .map(|id| {
+            json!({"id": 1_000_000 + id, "name": format!("Company {id}"), "external_id": id.to_string(),
+                         "domain_names": [], "created_at": "2024-01-01T00:00:00Z"})
+        })
+        .collect();
+    let more = end < d.companies;
+    Json(json!({"organizations": list, "meta": {"has_more": more, "after_cursor": more.then(|| end.to_string())}}))
+        .into_response()
+}
+
+async fn export(State(d): State<Data>, Query(q): Query<HashMap<String, String>>) -> Response {
+    d.requests.fetch_add(1, Ordering::Relaxed);
+    let start: u64 = q.get("cursor").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let end = (start + 1000).min(d.tickets);
+    let tickets: Vec<Value> = (start + 1..=end)
+        .map(|id| {
+            let status = ["open", "pending", "solved", "closed"][id as usize % 4];
+            json!({"id": id, "subject": format!("Question {id}"), "status": status,
+                   "priority": "normal", "type": "question", "organization_id": 1_000_000 + (id % d.companies) + 1,
+                   "requester_id": id, "tags": [], "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z"})
+        })
+        .collect();
+    let metrics: Vec<Value> = (start + 1..=end)
+        .map(|id| json!({"ticket_id": id, "requester_updated_at": "2026-11-20T08:00:00Z", "assignee_updated_at": "2026-11-21T08:00:00Z"}))
+        .collect();
+    Json(json!({"tickets": tickets, "metric_sets": metrics, "after_cursor": end.to_string(), "end_of_stream": end >= d.tickets}))
+        .into_response()
+}
+
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: u64| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let data =
+        Data { companies: arg("--companies", 100_000), tickets: arg("--tickets", 500_000), requests: Arc::default() };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let addr = rt.block_on(async {
+        let app = Router::new()
+            .route("/crm/v3/objects/companies", get(companies))
+            .route("/crm/v3/objects/companies/search", axum::routing::post(search))
+            .route("/api/v2/organizations.json", get(orgs))
+            .route("/api/v2/incremental/tickets/cursor.json", get(export))
+            .with_state(data.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 10000000\n\n\
+             [[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 10000000\n"
+        ),
+    )
+    .unwrap();
+    let ws = tmp.path().join("ws");
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"))
+        .args(["--data-dir", ws.to_str().unwrap(), "--config", config.to_str().unwrap(), "sync"])
+        .env("BENCH_TOKEN", "bench")
+        .env("HOME", tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = vm_hwm_kb(pid) {
+            peak = peak.max(kb);
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = started.elapsed();
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert!(status.success(), "sync failed:\n{out}");
+    let records = data.companies * 2 + data.tickets;
+    println!("{out}");
+    println!(
+        "ingested {} companies, {} organizations, {} tickets = {records} records in {:.1} s: {:.0} records/s; {} requests; peak RSS {} MB",
+        data.companies,
+        data.companies,
+        data.tickets,
+        elapsed.as_secs_f64(),
+        records as f64 / elapsed.as_secs_f64(),
+        data.requests.load(Ordering::Relaxed),
+        peak / 1024
+    );
+}
