@@ -135,6 +135,7 @@ fn main() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"))
         .args(["--data-dir", ws.to_str().unwrap(), "--config", config.to_str().unwrap(), "sync"])
         .env("BENCH_TOKEN", "bench")
+        .env("MIMALLOC_PURGE_DELAY", std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or("10".into()))
         .env("HOME", tmp.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

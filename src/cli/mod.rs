@@ -149,9 +149,9 @@ fn workspace_dir(g: &Global, loaded: &Loaded) -> CliResult<PathBuf> {
 
 /// Opens the workspace the flags point at; with `--demo`, creates the demo
 /// there first if it is empty.
-fn open_workspace(g: &Global, loaded: &Loaded) -> CliResult<Store> {
+fn open_workspace(g: &Global, loaded: &Loaded, lean: bool) -> CliResult<Store> {
     let dir = workspace_dir(g, loaded)?;
-    let store = Store::open(&dir).map_err(|e| e.to_string())?;
+    let store = if lean { Store::open_lean(&dir) } else { Store::open(&dir) }.map_err(|e| e.to_string())?;
     logging::init(&dir);
     if g.demo {
         match store.workspace().map_err(|e| e.to_string())? {
@@ -191,7 +191,9 @@ pub fn run(cli: Cli) -> CliResult {
         _ => {}
     }
     let loaded = config_loaded(g)?;
-    let store = open_workspace(g, &loaded)?;
+    // A headless sync writes in bulk: a small page cache keeps memory down.
+    let lean = matches!(cli.command, Some(Command::Sync { .. }));
+    let store = open_workspace(g, &loaded, lean)?;
     for issue in &loaded.issues {
         tracing::warn!("{issue}");
     }

@@ -205,13 +205,23 @@ fn map_open_error(path: &Path, e: sled::Error) -> StoreError {
 impl Store {
     /// Opens (or creates) the workspace in `dir`, checking its schema.
     pub fn open(dir: &Path) -> Result<Store> {
+        Store::open_with_cache(dir, 64 * 1024 * 1024)
+    }
+
+    /// Opens with a smaller page cache, for bulk writes (headless sync)
+    /// where reads are few and peak memory matters more.
+    pub fn open_lean(dir: &Path) -> Result<Store> {
+        Store::open_with_cache(dir, 16 * 1024 * 1024)
+    }
+
+    fn open_with_cache(dir: &Path, cache: u64) -> Result<Store> {
         prepare_dir(dir)?;
         let existing = dir.join("db").join("db").exists();
         // A cockpit that is just exiting (or a handle dropped a moment ago,
         // whose flusher thread still holds the lock) lets go within moments.
         let mut attempts = 0;
         let db = loop {
-            match sled::Config::new().path(dir.join("db")).cache_capacity(64 * 1024 * 1024).open() {
+            match sled::Config::new().path(dir.join("db")).cache_capacity(cache).open() {
                 Ok(db) => break db,
                 Err(e) => match map_open_error(dir, e) {
                     StoreError::Locked { .. } if attempts < 20 => {
@@ -514,14 +524,29 @@ impl Store {
         deletions: &[u64],
         cursor: Option<(&str, &[u8])>,
     ) -> Result<IngestCounts> {
-        use std::collections::BTreeMap;
+        use std::collections::{BTreeMap, BTreeSet};
+        /// What a page does to one account's derived figures.
+        #[derive(Default)]
+        struct Effect<'t> {
+            open_delta: i64,
+            newest_reply: Option<DateTime<Utc>>,
+            // A ticket left this account: its last touch must be recounted.
+            lost: bool,
+            touched: BTreeSet<u64>,
+            arrived: Vec<&'t Ticket>,
+        }
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut counts = IngestCounts::default();
         let mut b = Batch::default();
-        // Per touched account: ticket id -> new value (None = gone).
-        let mut changes: BTreeMap<AccountId, BTreeMap<u64, Option<Ticket>>> = BTreeMap::new();
+        let mut effects: BTreeMap<AccountId, Effect> = BTreeMap::new();
         let ticket_ext = |id: u64| format!("ticket/{id}");
+        let open = |t: &Ticket| i64::from(t.status.is_open());
+        // A ticket listed twice in one page counts once, as its last copy.
+        let mut last_copy: BTreeMap<u64, &Ticket> = BTreeMap::new();
         for t in upserts {
+            last_copy.insert(t.id, t);
+        }
+        for t in last_copy.into_values() {
             let before = self.external_id(source, &ticket_ext(t.id))?;
             let old = match before {
                 Some(acc) => self.get::<Ticket>(&keys::child(keys::TICKET, acc, t.id), "ticket")?,
@@ -535,37 +560,52 @@ impl Store {
                 }
                 Some(_) => counts.updated += 1,
             }
-            if let Some(prev) = before.filter(|prev| *prev != t.account_id) {
-                b.inner.remove(keys::child(keys::TICKET, prev, t.id));
-                changes.entry(prev).or_default().insert(t.id, None);
+            if let (Some(prev), Some(o)) = (before, &old) {
+                let e = effects.entry(prev).or_default();
+                e.open_delta -= open(o);
+                e.touched.insert(t.id);
+                if prev != t.account_id {
+                    b.inner.remove(keys::child(keys::TICKET, prev, t.id));
+                    e.lost = true;
+                }
             }
             b.put_ticket(t);
             if before != Some(t.account_id) {
                 b.insert(keys::external(source, &ticket_ext(t.id)), t.account_id.0.to_be_bytes().to_vec());
             }
-            changes.entry(t.account_id).or_default().insert(t.id, Some(t.clone()));
+            let e = effects.entry(t.account_id).or_default();
+            e.open_delta += open(t);
+            e.newest_reply = e.newest_reply.max(t.last_customer_reply);
+            e.touched.insert(t.id);
+            e.arrived.push(t);
         }
         for id in deletions {
             let Some(acc) = self.external_id(source, &ticket_ext(*id))? else { continue };
             counts.removed += 1;
-            b.inner.remove(keys::child(keys::TICKET, acc, *id));
+            let key = keys::child(keys::TICKET, acc, *id);
+            let e = effects.entry(acc).or_default();
+            if let Some(old) = self.get::<Ticket>(&key, "ticket")? {
+                e.open_delta -= open(&old);
+            }
+            e.lost = true;
+            e.touched.insert(*id);
+            b.inner.remove(key);
             b.inner.remove(keys::external(source, &ticket_ext(*id)));
-            changes.entry(acc).or_default().insert(*id, None);
         }
         let mut totals = self.stage_totals()?;
-        for (acc, delta) in changes {
+        for (acc, e) in effects {
             let Some(old_row) = self.row(acc)? else { continue };
-            let lost_one = delta.values().any(Option::is_none);
-            let mut tickets: Vec<Ticket> =
-                self.tickets(acc)?.into_iter().filter(|t| !delta.contains_key(&t.id)).collect();
-            tickets.extend(delta.into_values().flatten());
             let mut row = old_row.clone();
-            row.open_tickets = tickets.iter().filter(|t| t.status.is_open()).count() as u32;
-            row.last_touch = if lost_one {
-                // A ticket left: the last touch may move back, so recount it all.
+            // Counted incrementally: an account with thousands of tickets
+            // costs the same as one with a few.
+            row.open_tickets = (old_row.open_tickets as i64 + e.open_delta).max(0) as u32;
+            row.last_touch = if e.lost {
+                let mut tickets: Vec<Ticket> =
+                    self.tickets(acc)?.into_iter().filter(|t| !e.touched.contains(&t.id)).collect();
+                tickets.extend(e.arrived.iter().map(|t| (*t).clone()));
                 crate::domain::rollup::last_touch(&tickets, &self.activities(acc)?)
             } else {
-                row.last_touch.max(tickets.iter().filter_map(|t| t.last_customer_reply).max())
+                row.last_touch.max(e.newest_reply)
             };
             if row != old_row {
                 b.put_row(Some(&old_row), &row, &mut totals);

@@ -31,9 +31,10 @@ struct Meta {
 
 #[derive(Debug, Deserialize)]
 struct TicketPage {
-    tickets: Vec<Value>,
+    // Each record is parsed on its own so one bad record cannot sink the page.
+    tickets: Vec<Box<serde_json::value::RawValue>>,
     #[serde(default)]
-    metric_sets: Vec<Value>,
+    metric_sets: Vec<Box<serde_json::value::RawValue>>,
     after_cursor: Option<String>,
     end_of_stream: bool,
 }
@@ -54,10 +55,56 @@ fn time(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
 }
 
-/// Maps one exported ticket; `None` status means the ticket was deleted.
-pub fn ticket(rec: &Value, metrics: Option<&Value>, account: AccountId) -> Result<Option<Ticket>, String> {
-    let id = rec.get("id").and_then(Value::as_u64).ok_or("the ticket has no numeric id")?;
-    let status = match rec.get("status").and_then(Value::as_str).ok_or("the ticket has no status")? {
+/// An exported ticket, typed: only the fields Cockpit reads are parsed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ZTicket {
+    id: u64,
+    #[serde(default)]
+    subject: Option<String>,
+    #[serde(default)]
+    raw_subject: Option<String>,
+    status: String,
+    #[serde(default)]
+    priority: Option<String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    organization_id: Option<u64>,
+    #[serde(default)]
+    requester_id: Option<u64>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+    #[serde(default)]
+    satisfaction_rating: Option<ZRating>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ZRating {
+    #[serde(default)]
+    score: Option<String>,
+}
+
+/// A ticket's metric set: when the requester and the assignee last acted.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ZMetrics {
+    ticket_id: u64,
+    #[serde(default)]
+    requester_updated_at: Option<String>,
+    #[serde(default)]
+    assignee_updated_at: Option<String>,
+}
+
+fn parse_time(s: &Option<String>) -> Option<DateTime<Utc>> {
+    s.as_deref().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
+}
+
+/// Maps one exported ticket; `None` means the ticket was deleted.
+pub fn ticket(rec: &ZTicket, metrics: Option<&ZMetrics>, account: AccountId) -> Result<Option<Ticket>, String> {
+    let status = match rec.status.as_str() {
         "new" => TicketStatus::New,
         "open" => TicketStatus::Open,
         "pending" => TicketStatus::Pending,
@@ -67,17 +114,14 @@ pub fn ticket(rec: &Value, metrics: Option<&Value>, account: AccountId) -> Resul
         "deleted" => return Ok(None),
         other => return Err(format!("status \"{other}\" is not a Zendesk status")),
     };
-    let priority = match rec.get("priority").and_then(Value::as_str) {
+    let priority = match rec.priority.as_deref() {
         Some("urgent") => TicketPriority::Urgent,
         Some("high") => TicketPriority::High,
         Some("low") => TicketPriority::Low,
         _ => TicketPriority::Normal,
     };
-    let tags: Vec<&str> =
-        rec.get("tags").and_then(Value::as_array).map_or(vec![], |t| t.iter().filter_map(Value::as_str).collect());
-    let has = |t: &str| tags.contains(&t);
-    let kind = rec.get("type").and_then(Value::as_str).unwrap_or("");
-    let bug = kind == "problem" || has("bug");
+    let has = |t: &str| rec.tags.iter().any(|x| x == t);
+    let bug = rec.kind.as_deref() == Some("problem") || has("bug");
     let team = if bug || has("development") || has("feature_request") {
         Team::Development
     } else if has("sales") || has("pricing") || has("billing") {
@@ -87,29 +131,21 @@ pub fn ticket(rec: &Value, metrics: Option<&Value>, account: AccountId) -> Resul
     } else {
         Team::Unassigned
     };
-    let created_at = time(&rec["created_at"]).ok_or("created_at is missing or not a time")?;
-    let updated_at = time(&rec["updated_at"]).unwrap_or(created_at);
-    let m = |k: &str| metrics.and_then(|m| time(&m[k]));
-    let last_customer_reply = m("requester_updated_at");
-    let last_agent_reply = m("assignee_updated_at");
-    let satisfaction_bad = rec.pointer("/satisfaction_rating/score").and_then(Value::as_str) == Some("bad");
+    let created_at = parse_time(&rec.created_at).ok_or("created_at is missing or not a time")?;
+    let updated_at = parse_time(&rec.updated_at).unwrap_or(created_at);
+    let satisfaction_bad = rec.satisfaction_rating.as_ref().and_then(|r| r.score.as_deref()) == Some("bad");
     Ok(Some(Ticket {
-        id,
+        id: rec.id,
         account_id: account,
-        subject: rec
-            .get("subject")
-            .or(rec.get("raw_subject"))
-            .and_then(Value::as_str)
-            .unwrap_or("(no subject)")
-            .to_string(),
+        subject: rec.subject.clone().or_else(|| rec.raw_subject.clone()).unwrap_or_else(|| "(no subject)".into()),
         status,
         priority,
         team,
-        requester: rec.get("requester_id").and_then(Value::as_u64).map(|r| format!("user {r}")).unwrap_or_default(),
+        requester: rec.requester_id.map(|r| format!("user {r}")).unwrap_or_default(),
         created_at,
         updated_at,
-        last_customer_reply,
-        last_agent_reply,
+        last_customer_reply: metrics.and_then(|m| parse_time(&m.requester_updated_at)),
+        last_agent_reply: metrics.and_then(|m| parse_time(&m.assignee_updated_at)),
         // Zendesk does not say whether the customer opened our reply.
         seen_by_customer: false,
         complex: has("complex"),
@@ -272,16 +308,29 @@ impl<'a> DeskSync<'a> {
             let mut upserts = Vec::new();
             let mut deletions = Vec::new();
             let mut org_accounts: std::collections::HashMap<u64, Option<AccountId>> = Default::default();
-            let metrics_by_ticket: std::collections::HashMap<u64, &Value> = page
+            let metrics_by_ticket: std::collections::HashMap<u64, ZMetrics> = page
                 .metric_sets
                 .iter()
-                .filter_map(|m| Some((m.get("ticket_id").and_then(Value::as_u64)?, m)))
+                .filter_map(|m| serde_json::from_str::<ZMetrics>(m.get()).ok())
+                .map(|m| (m.ticket_id, m))
                 .collect();
-            for rec in &page.tickets {
-                let id = rec.get("id").and_then(Value::as_u64);
-                let metrics = id.and_then(|i| metrics_by_ticket.get(&i).copied());
-                let org = rec.get("organization_id").and_then(Value::as_u64);
-                let account = match org {
+            for raw in &page.tickets {
+                let rec: ZTicket = match serde_json::from_str(raw.get()) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let id = serde_json::from_str::<Value>(raw.get())
+                            .ok()
+                            .and_then(|v| v.get("id").map(|i| i.to_string()))
+                            .unwrap_or_else(|| "?".into());
+                        report.skipped.push(Skipped { id, reason: format!("not a ticket as documented ({e})") });
+                        continue;
+                    }
+                };
+                if rec.status == "deleted" {
+                    deletions.push(rec.id);
+                    continue;
+                }
+                let account = match rec.organization_id {
                     Some(o) => match org_accounts.get(&o) {
                         Some(hit) => *hit,
                         None => {
@@ -292,25 +341,18 @@ impl<'a> DeskSync<'a> {
                     },
                     None => None,
                 };
-                let label = id.map_or("?".to_string(), |i| i.to_string());
-                if rec.get("status").and_then(Value::as_str) == Some("deleted") {
-                    if let Some(i) = id {
-                        deletions.push(i);
-                    }
-                    continue;
-                }
                 let Some(account) = account else {
-                    let reason = match org {
+                    let reason = match rec.organization_id {
                         Some(o) => format!("its organization {o} is not in the cache"),
                         None => "it has no organization".to_string(),
                     };
-                    report.skipped.push(Skipped { id: label, reason });
+                    report.skipped.push(Skipped { id: rec.id.to_string(), reason });
                     continue;
                 };
-                match ticket(rec, metrics, account) {
+                match ticket(&rec, metrics_by_ticket.get(&rec.id), account) {
                     Ok(Some(t)) => upserts.push(t),
                     Ok(None) => {}
-                    Err(reason) => report.skipped.push(Skipped { id: label, reason }),
+                    Err(reason) => report.skipped.push(Skipped { id: rec.id.to_string(), reason }),
                 }
             }
             let next = page.after_cursor.clone();
@@ -344,6 +386,8 @@ mod tests {
             "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-24T10:00:00Z"
         });
         let metrics = json!({"ticket_id": 35436, "requester_updated_at": "2026-11-21T09:00:00Z", "assignee_updated_at": "2026-11-24T10:00:00Z"});
+        let rec: ZTicket = serde_json::from_value(rec).unwrap();
+        let metrics: ZMetrics = serde_json::from_value(metrics).unwrap();
         let t = ticket(&rec, Some(&metrics), AccountId(3)).unwrap().unwrap();
         assert_eq!(
             (t.id, t.status, t.priority, t.team),
@@ -352,8 +396,13 @@ mod tests {
         assert!(t.bug && t.frustrated && t.complex && !t.seen_by_customer);
         assert!(t.awaiting_customer());
         assert_eq!(t.requester, "user 99");
-        assert_eq!(ticket(&json!({"id": 1, "status": "deleted"}), None, AccountId(3)).unwrap(), None);
-        assert!(ticket(&json!({"id": 1, "status": "archived"}), None, AccountId(3)).unwrap_err().contains("archived"));
-        assert!(ticket(&json!({"status": "open"}), None, AccountId(3)).is_err());
+        let z = |v: Value| serde_json::from_value::<ZTicket>(v);
+        assert_eq!(ticket(&z(json!({"id": 1, "status": "deleted"})).unwrap(), None, AccountId(3)).unwrap(), None);
+        let archived = z(json!({"id": 1, "status": "archived", "created_at": "2026-01-01T00:00:00Z"})).unwrap();
+        assert!(ticket(&archived, None, AccountId(3)).unwrap_err().contains("archived"));
+        assert!(z(json!({"status": "open"})).is_err(), "a ticket without an id is not a ticket");
+        assert!(ticket(&z(json!({"id": 2, "status": "open"})).unwrap(), None, AccountId(3))
+            .unwrap_err()
+            .contains("created_at"));
     }
 }
