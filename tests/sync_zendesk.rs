@@ -190,3 +190,30 @@ async fn wrong_zendesk_credentials_name_the_variable() {
     assert!(!err.contains("desk-secret"));
     let _ = &e.crm;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synced_tickets_raise_follow_ups_once() {
+    let e = env().await;
+    {
+        let mut d = e.desk.lock().unwrap();
+        d.tickets.clear();
+        // Pending since our reply on 2026-11-21 (metric sets), customer silent: the 5-day rule.
+        d.ticket(7001, Some(13), "pending", "Where is my export?");
+        d.ticket(7002, Some(13), "solved", "Thanks!");
+    }
+    run(&e, None).await;
+    let items: Vec<_> =
+        e.store.follow_ups_before(chrono::Utc::now() + chrono::Duration::days(1)).map(Result::unwrap).collect();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].ticket_id, Some(7001));
+    assert!(items[0].reason.contains("Where is my export?"), "{}", items[0].reason);
+    // Syncing the same ticket again does not duplicate it.
+    e.desk.lock().unwrap().ticket(7001, Some(13), "pending", "Where is my export?");
+    run(&e, Some("desk")).await;
+    let again = e.store.follow_ups_before(chrono::Utc::now() + chrono::Duration::days(1)).count();
+    assert_eq!(again, 1);
+    // Solved: the condition clears and the item goes.
+    e.desk.lock().unwrap().ticket(7001, Some(13), "solved", "Where is my export?");
+    run(&e, Some("desk")).await;
+    assert_eq!(e.store.follow_ups_before(chrono::Utc::now() + chrono::Duration::days(1)).count(), 0);
+}

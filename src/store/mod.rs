@@ -146,6 +146,15 @@ pub struct Store {
     writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
+/// What the follow-up rules need when tickets arrive.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowUpRules {
+    /// The moment the rules are evaluated at.
+    pub now: DateTime<Utc>,
+    /// ARR at or above which an account is high-value.
+    pub high_value_arr: u64,
+}
+
 /// What one ingest batch did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestCounts {
@@ -523,6 +532,7 @@ impl Store {
         upserts: &[Ticket],
         deletions: &[u64],
         cursor: Option<(&str, &[u8])>,
+        rules: Option<FollowUpRules>,
     ) -> Result<IngestCounts> {
         use std::collections::{BTreeMap, BTreeSet};
         /// What a page does to one account's derived figures.
@@ -543,6 +553,7 @@ impl Store {
         let open = |t: &Ticket| i64::from(t.status.is_open());
         // A ticket listed twice in one page counts once, as its last copy.
         let mut last_copy: BTreeMap<u64, &Ticket> = BTreeMap::new();
+        let mut accounts: BTreeMap<AccountId, Option<Account>> = BTreeMap::new();
         for t in upserts {
             last_copy.insert(t.id, t);
         }
@@ -570,6 +581,19 @@ impl Store {
                 }
             }
             b.put_ticket(t);
+            if let Some(r) = &rules {
+                let account = match accounts.get(&t.account_id) {
+                    Some(a) => a.clone(),
+                    None => {
+                        let a = self.account(t.account_id)?;
+                        accounts.insert(t.account_id, a.clone());
+                        a
+                    }
+                };
+                let draft =
+                    account.and_then(|a| crate::domain::followup::ticket_follow_up(t, &a, r.high_value_arr, r.now));
+                self.put_ticket_follow_up(&mut b, t.id, draft)?;
+            }
             if before != Some(t.account_id) {
                 b.insert(keys::external(source, &ticket_ext(t.id)), t.account_id.0.to_be_bytes().to_vec());
             }
@@ -590,6 +614,9 @@ impl Store {
             e.lost = true;
             e.touched.insert(*id);
             b.inner.remove(key);
+            if rules.is_some() {
+                self.put_ticket_follow_up(&mut b, *id, None)?;
+            }
             b.inner.remove(keys::external(source, &ticket_ext(*id)));
         }
         let mut totals = self.stage_totals()?;
@@ -617,6 +644,32 @@ impl Store {
         }
         self.apply(b)?;
         Ok(counts)
+    }
+
+    /// Sets the one follow-up slot a ticket has. The same situation keeps
+    /// its item and state (a done or snoozed item is not resurrected); a
+    /// new situation replaces it; when the condition clears the slot
+    /// empties, so the item fires again only if the condition returns.
+    fn put_ticket_follow_up(
+        &self,
+        b: &mut Batch,
+        ticket: u64,
+        draft: Option<crate::domain::followup::Draft>,
+    ) -> Result<()> {
+        let id = (1 << 62) | (ticket & ((1 << 62) - 1));
+        let existing = self.follow_up(id)?;
+        let same_kind = matches!((&existing, &draft), (Some(e), Some(d)) if e.kind == d.kind);
+        if same_kind {
+            return Ok(());
+        }
+        if let Some(e) = &existing {
+            b.inner.remove(keys::follow_up(e.due, e.id));
+            b.inner.remove(keys::follow_up_id(e.id));
+        }
+        if let Some(d) = draft {
+            b.put_follow_up(&d.into_follow_up(id), None);
+        }
+        Ok(())
     }
 
     /// Applies a batch atomically.

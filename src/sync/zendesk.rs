@@ -10,7 +10,10 @@ use super::http::{Client, SyncError};
 use super::matching::{Candidates, Match};
 use super::{ObjectReport, Progress, Skipped};
 use crate::domain::{Account, AccountId, Segment, Stage, Team, Ticket, TicketPriority, TicketStatus};
-use crate::store::Store;
+use crate::store::{FollowUpRules, Store};
+
+/// ARR at or above which an account counts as high-value for follow-ups.
+pub const HIGH_VALUE_ARR: u64 = 100_000;
 
 const ORGS: &str = "organizations";
 const TICKETS: &str = "tickets";
@@ -361,7 +364,13 @@ impl<'a> DeskSync<'a> {
                 cursor.cursor = next;
             }
             let bytes = serde_json::to_vec(&cursor).expect("cursor serializes");
-            report.counts += self.store.ingest_tickets(self.source(), &upserts, &deletions, Some((TICKETS, &bytes)))?;
+            report.counts += self.store.ingest_tickets(
+                self.source(),
+                &upserts,
+                &deletions,
+                Some((TICKETS, &bytes)),
+                Some(FollowUpRules { now: self.now, high_value_arr: HIGH_VALUE_ARR }),
+            )?;
             (self.progress)(Progress { source: self.source().to_string(), object: TICKETS, done: report.seen() });
             if page.end_of_stream || repeated || page.after_cursor.is_none() {
                 if repeated {
