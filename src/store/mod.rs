@@ -592,7 +592,7 @@ impl Store {
                 };
                 let draft =
                     account.and_then(|a| crate::domain::followup::ticket_follow_up(t, &a, r.high_value_arr, r.now));
-                self.put_ticket_follow_up(&mut b, t.id, draft)?;
+                self.put_ticket_follow_up(&mut b, t.id, draft, old.is_none())?;
             }
             if before != Some(t.account_id) {
                 b.insert(keys::external(source, &ticket_ext(t.id)), t.account_id.0.to_be_bytes().to_vec());
@@ -615,7 +615,7 @@ impl Store {
             e.touched.insert(*id);
             b.inner.remove(key);
             if rules.is_some() {
-                self.put_ticket_follow_up(&mut b, *id, None)?;
+                self.put_ticket_follow_up(&mut b, *id, None, false)?;
             }
             b.inner.remove(keys::external(source, &ticket_ext(*id)));
         }
@@ -655,9 +655,11 @@ impl Store {
         b: &mut Batch,
         ticket: u64,
         draft: Option<crate::domain::followup::Draft>,
+        new_ticket: bool,
     ) -> Result<()> {
         let id = (1 << 62) | (ticket & ((1 << 62) - 1));
-        let existing = self.follow_up(id)?;
+        // A ticket seen for the first time has no slot yet: skip the reads.
+        let existing = if new_ticket { None } else { self.follow_up(id)? };
         let same_kind = matches!((&existing, &draft), (Some(e), Some(d)) if e.kind == d.kind);
         if same_kind {
             return Ok(());
