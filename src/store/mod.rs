@@ -168,6 +168,22 @@ pub struct IngestCounts {
     pub removed: u64,
 }
 
+impl IngestCounts {
+    /// Counts one incoming record against what was stored; returns whether
+    /// it needs writing (it is new or changed).
+    fn tally<T: PartialEq>(&mut self, old: Option<&T>, new: &T) -> bool {
+        match old {
+            None => self.added += 1,
+            Some(o) if o == new => {
+                self.unchanged += 1;
+                return false;
+            }
+            Some(_) => self.updated += 1,
+        }
+        true
+    }
+}
+
 impl std::ops::AddAssign for IngestCounts {
     fn add_assign(&mut self, o: IngestCounts) {
         self.added += o.added;
@@ -481,13 +497,8 @@ impl Store {
         }
         for (ext, account) in upserts {
             let old = self.account(account.id)?;
-            match &old {
-                None => counts.added += 1,
-                Some(o) if o == account => {
-                    counts.unchanged += 1;
-                    continue;
-                }
-                Some(_) => counts.updated += 1,
+            if !counts.tally(old.as_ref(), account) {
+                continue;
             }
             let old_row = if old.is_some() { self.row(account.id)? } else { None };
             // The row's derived figures (health, tickets, touch) do not depend
@@ -563,13 +574,8 @@ impl Store {
                 Some(acc) => self.get::<Ticket>(&keys::child(keys::TICKET, acc, t.id), "ticket")?,
                 None => None,
             };
-            match &old {
-                None => counts.added += 1,
-                Some(o) if o == t => {
-                    counts.unchanged += 1;
-                    continue;
-                }
-                Some(_) => counts.updated += 1,
+            if !counts.tally(old.as_ref(), t) {
+                continue;
             }
             if let (Some(prev), Some(o)) = (before, &old) {
                 let e = effects.entry(prev).or_default();

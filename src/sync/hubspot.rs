@@ -19,6 +19,8 @@ use crate::store::Store;
 /// Records per page (the API's maximum for lists and search is 100 / 200).
 pub const PAGE: usize = 100;
 const COMPANIES: &str = "companies";
+/// Margin for clock differences between us and the vendor.
+const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
 #[derive(Debug, Deserialize)]
 struct Page {
@@ -41,11 +43,12 @@ struct Next {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "mode")]
 pub enum Cursor {
-    /// A full sync in progress: the next `after`, and the newest change seen.
+    /// A full sync in progress: the next `after`, and where the incremental
+    /// pass will start once it is done.
     Full {
         /// Paging token of the next page (none = first page).
         after: Option<String>,
-        /// Newest `hs_lastmodifieddate` seen so far (epoch ms).
+        /// Epoch ms shortly before the full sync started.
         newest: i64,
     },
     /// Caught up to (`modified`, `id`): next, records modified at exactly
@@ -216,7 +219,9 @@ impl<'a> CompanySync<'a> {
         let cursor = match self.load_cursor()? {
             Some(c @ Cursor::Full { .. }) => c, // resume an interrupted full sync
             Some(c) if !full => c,
-            _ => Cursor::Full { after: None, newest: 0 },
+            // Changes made while the full read runs are picked up by the
+            // incremental pass that follows: it starts from before the start.
+            _ => Cursor::Full { after: None, newest: Utc::now().timestamp_millis() - CLOCK_SKEW_MS },
         };
         let mut cursor = cursor;
         if let Cursor::Full { .. } = cursor {
@@ -285,12 +290,12 @@ impl<'a> CompanySync<'a> {
             }
             let page: Page = self.client.get(&path).await?;
             let companies = self.map_page(&page.results, report)?;
-            let newest = companies.iter().map(|c| c.modified).max().unwrap_or(0).max(*newest);
+            let newest = *newest;
             let next = page.paging.and_then(|p| p.next).map(|n| n.after);
             cursor = match next {
                 Some(after) => Cursor::Full { after: Some(after), newest },
-                // Caught up: later runs look for changes from the newest one
-                // seen, re-reading that instant so nothing at it is missed.
+                // Caught up: later runs look for changes since just before
+                // this full read began, so nothing changed during it is missed.
                 None => Cursor::Since { modified: newest, id: 0 },
             };
             self.commit(&companies, &cursor, report)?;
