@@ -54,14 +54,13 @@ pub fn load_with(
             Some(r) => Some(r.clone()),
             None => store.row(f.account_id)?,
         };
+        // The account left the workspace (deleted at its source): so did its to-dos.
+        let Some(row) = row else { continue };
         items.push(QueueItem {
-            account: row
-                .as_ref()
-                .map(|r| sanitize(&r.name).into_owned())
-                .unwrap_or_else(|| format!("#{}", f.account_id.0)),
+            account: sanitize(&row.name).into_owned(),
             reason: sanitize(&f.reason).into_owned(),
-            health: row.as_ref().and_then(|r| r.health),
-            arr: row.as_ref().map_or(0, |r| r.arr),
+            health: row.health,
+            arr: row.arr,
             follow_up: f,
         });
         if items.len() >= limit {
