@@ -4,6 +4,8 @@
 //! Every test runs in its own temp dir with HOME and the XDG directories
 //! pointing into it, so the user's real config and data are never touched.
 
+mod fake;
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Command;
@@ -47,6 +49,10 @@ const STAGES: [(&str, &str, &str); 9] = [
 /// A temp dir holding a fake home, config and data dirs, and the workspace.
 struct Sandbox {
     dir: tempfile::TempDir,
+    /// Open the user's own workspace (synced) instead of the demo.
+    synced: bool,
+    /// Extra environment (a source's token).
+    extra_env: Vec<(String, String)>,
 }
 
 impl Sandbox {
@@ -55,7 +61,7 @@ impl Sandbox {
         for sub in ["home", "config", "data", "cache", "state"] {
             std::fs::create_dir_all(dir.path().join(sub)).expect("create sandbox dir");
         }
-        Sandbox { dir }
+        Sandbox { dir, synced: false, extra_env: Vec::new() }
     }
 
     fn path(&self, sub: &str) -> PathBuf {
@@ -79,7 +85,11 @@ impl Sandbox {
 
     /// `cockpit --demo --data-dir <ws> ARGS...` with the sandbox environment.
     fn base_args(&self) -> Vec<String> {
-        vec!["--demo".into(), "--data-dir".into(), self.workspace().display().to_string()]
+        let mut args = vec!["--data-dir".into(), self.workspace().display().to_string()];
+        if !self.synced {
+            args.insert(0, "--demo".into());
+        }
+        args
     }
 
     /// Opens the cockpit in a pty of the given size.
@@ -153,6 +163,9 @@ impl Harness {
             cmd.env_remove(key);
         }
         for (k, v) in sandbox.env() {
+            cmd.env(k, v);
+        }
+        for (k, v) in &sandbox.extra_env {
             cmd.env(k, v);
         }
         cmd.env("TERM", "xterm-256color");
@@ -493,4 +506,44 @@ fn starts_without_a_cursor_position_reply() {
     assert!(!screen.alternate_screen(), "left on the alternate screen");
     assert!(!screen.hide_cursor(), "cursor left hidden");
     assert!(!screen.bracketed_paste(), "bracketed paste left on");
+}
+
+/// The cockpit syncs a configured source in the background on start and on
+/// `r`, shows it in the status line, and stays usable when the source fails.
+#[test]
+fn background_sync_fills_the_cockpit_and_survives_an_outage() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut crm = fake::Crm { token: "e2e-secret".into(), ..fake::Crm::default() };
+    for id in 1..=5 {
+        crm.add(id, &format!("Company {id:04}"), 10_000 * id, 1_700_000_000_000 + id as i64);
+    }
+    let crm = std::sync::Arc::new(std::sync::Mutex::new(crm));
+    let url = rt.block_on(fake::start(crm.clone()));
+
+    let mut sb = Sandbox::new();
+    sb.synced = true;
+    sb.extra_env.push(("COCKPIT_E2E_TOKEN".into(), "e2e-secret".into()));
+    let config_dir = sb.path("config").join("cockpit");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "[sync]\nevery_minutes = 0\n\n[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{url}\"\ntoken_env = \"COCKPIT_E2E_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
+    let mut h = sb.spawn(160, 48);
+    h.wait_for("the first sync", |s| s.contains("crm ✓ synced") && s.contains("Company 0005"));
+
+    crm.lock().unwrap().add(6, "Company 0006", 60_000, 1_900_000_000_000);
+    h.send(b"r");
+    h.wait_for_text("Company 0006");
+
+    crm.lock().unwrap().token = "revoked".into();
+    h.send(b"r");
+    let screen = h.wait_for("the offline badge", |s| s.contains("crm ✗ offline"));
+    assert!(screen.contains("Company 0003"), "the cache stays usable:\n{screen}");
+    assert!(!screen.contains("e2e-secret"), "the token never reaches the screen");
+    h.send(b"q");
+    h.assert_clean_exit();
 }
