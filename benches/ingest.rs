@@ -112,6 +112,7 @@ fn main() {
         let app = Router::new()
             .route("/crm/v3/objects/companies", get(companies))
             .route("/crm/v3/objects/companies/search", axum::routing::post(search))
+            .route("/crm/v3/objects/contacts", get(search))
             .route("/api/v2/organizations.json", get(orgs))
             .route("/api/v2/incremental/tickets/cursor.json", get(export))
             .with_state(data.clone());

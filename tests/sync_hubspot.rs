@@ -92,6 +92,7 @@ async fn full_sync_pages_through_everything() {
     assert_eq!(companies.counts.added, 250);
     assert!(companies.skipped.is_empty());
     assert_eq!(requests(&e, "GET list") - 1, 3, "three pages of 100 (plus one archived list)");
+    assert_eq!(r.objects[1].object, "contacts");
     assert_eq!(e.store.stage_totals().unwrap().accounts(), 250);
     let a = e.store.account(e.store.external_id("crm", "42").unwrap().unwrap()).unwrap().unwrap();
     assert_eq!((a.name.as_str(), a.arr, a.stage), ("Company 0042", 42_000, Stage::Adoption));
@@ -306,4 +307,36 @@ async fn kill_9_mid_sync_then_resume() {
     assert_eq!(snapshot(&store), snapshot(&clean.store));
     assert_eq!(store.stage_totals().unwrap(), clean.store.stage_totals().unwrap());
     assert_eq!(store.rows().count(), 900);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_land_on_their_company_and_move_with_it() {
+    let e = env(3).await;
+    {
+        let mut crm = e.crm.lock().unwrap();
+        crm.contacts.insert(501, ("Ann".into(), "Lee".into(), "VP Operations".into(), Some(1)));
+        crm.contacts.insert(502, ("Bo".into(), "Kim".into(), "Analyst".into(), Some(1)));
+        crm.contacts.insert(503, ("Cy".into(), "Ng".into(), "Head of IT".into(), Some(99)));
+        crm.contacts.insert(504, ("Di".into(), "Oz".into(), "".into(), None));
+    }
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let contacts = &r.objects[1];
+    assert_eq!(contacts.counts.added, 2);
+    assert_eq!(contacts.skipped.len(), 2, "{:?}", contacts.skipped);
+    assert!(contacts.skipped.iter().any(|s| s.id == "503" && s.reason.contains("company 99 is not in the cache")));
+    assert!(contacts.skipped.iter().any(|s| s.id == "504" && s.reason.contains("not associated")));
+    let one = e.store.external_id("crm", "1").unwrap().unwrap();
+    let people = e.store.contacts(one).unwrap();
+    assert_eq!(people.len(), 2);
+    let ann = people.iter().find(|c| c.id == 501).unwrap();
+    assert_eq!((ann.name.as_str(), ann.email.as_str()), ("Ann Lee", "ann@example.com"));
+    assert!(ann.key_person, "a VP is a key person");
+    assert!(!people.iter().find(|c| c.id == 502).unwrap().key_person);
+    // Ann moves to company 2: she leaves company 1.
+    e.crm.lock().unwrap().contacts.get_mut(&501).unwrap().3 = Some(2);
+    sync(&e, false).await;
+    let two = e.store.external_id("crm", "2").unwrap().unwrap();
+    assert_eq!(e.store.contacts(one).unwrap().len(), 1);
+    assert_eq!(e.store.contacts(two).unwrap()[0].id, 501);
 }

@@ -652,6 +652,42 @@ impl Store {
         Ok(counts)
     }
 
+    /// Writes one page of a source's contacts with the cursor in one batch.
+    /// A contact that moved to another account leaves the old one.
+    pub fn ingest_contacts(
+        &self,
+        source: &str,
+        contacts: &[Contact],
+        cursor: Option<(&str, &[u8])>,
+    ) -> Result<IngestCounts> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut counts = IngestCounts::default();
+        let mut b = Batch::default();
+        for c in contacts {
+            let ext = format!("contact/{}", c.id);
+            let before = self.external_id(source, &ext)?;
+            let old = match before {
+                Some(acc) => self.get::<Contact>(&keys::child(keys::CONTACT, acc, c.id), "contact")?,
+                None => None,
+            };
+            if !counts.tally(old.as_ref(), c) {
+                continue;
+            }
+            if let Some(prev) = before.filter(|p| *p != c.account_id) {
+                b.inner.remove(keys::child(keys::CONTACT, prev, c.id));
+            }
+            b.put_contact(c);
+            if before != Some(c.account_id) {
+                b.insert(keys::external(source, &ext), c.account_id.0.to_be_bytes().to_vec());
+            }
+        }
+        if let Some((object, cur)) = cursor {
+            b.insert(keys::cursor(source, object), cur.to_vec());
+        }
+        self.apply(b)?;
+        Ok(counts)
+    }
+
     /// Sets the one follow-up slot a ticket has. The same situation keeps
     /// its item and state (a done or snoozed item is not resurrected); a
     /// new situation replaces it; when the condition clears the slot

@@ -13,12 +13,13 @@ use super::http::{Client, SyncError};
 use super::ratelimit::RateLimiter;
 use super::source::PropertyMap;
 use super::{ObjectReport, Progress, Skipped};
-use crate::domain::{Account, AccountId, Segment, Stage};
+use crate::domain::{Account, AccountId, Contact, Segment, Stage};
 use crate::store::Store;
 
 /// Records per page (the API's maximum for lists and search is 100 / 200).
 pub const PAGE: usize = 100;
 const COMPANIES: &str = "companies";
+const CONTACTS: &str = "contacts";
 /// Margin for clock differences between us and the vendor.
 const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
@@ -232,6 +233,77 @@ impl<'a> CompanySync<'a> {
         }
         self.archived(&mut report).await?;
         Ok(report)
+    }
+
+    /// Reads every contact with its company association (a full pass per
+    /// sync, resumable page by page) into the contacts of the accounts.
+    pub async fn contacts(&self) -> Result<ObjectReport, SyncError> {
+        let mut report = ObjectReport::new(CONTACTS);
+        let mut after: Option<String> =
+            self.store.cursor(self.source(), CONTACTS)?.and_then(|c| serde_json::from_slice(&c).ok()).flatten();
+        loop {
+            let mut path = format!(
+                "/crm/v3/objects/contacts?limit={PAGE}&archived=false&associations=companies&properties=firstname,lastname,email,jobtitle"
+            );
+            if let Some(a) = &after {
+                path.push_str(&format!("&after={}", urlencode(a)));
+            }
+            let page: Page = self.client.get(&path).await?;
+            let mut contacts = Vec::with_capacity(page.results.len());
+            for rec in &page.results {
+                match self.contact(rec) {
+                    Ok(c) => contacts.push(c),
+                    Err(reason) => {
+                        let id = rec.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+                        report.skipped.push(Skipped { id, reason });
+                    }
+                }
+            }
+            after = page.paging.and_then(|p| p.next).map(|n| n.after);
+            // The pass restarts from the top next time once it completes.
+            let bytes = serde_json::to_vec(&after).expect("cursor serializes");
+            report.counts += self.store.ingest_contacts(self.source(), &contacts, Some((CONTACTS, &bytes)))?;
+            (self.progress)(Progress { source: self.source().to_string(), object: CONTACTS, done: report.seen() });
+            if after.is_none() {
+                return Ok(report);
+            }
+        }
+    }
+
+    fn contact(&self, rec: &Value) -> Result<Contact, String> {
+        let id: u64 = rec
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|i| i.parse().ok())
+            .ok_or("the contact has no numeric id")?;
+        let company = rec
+            .pointer("/associations/companies/results/0/id")
+            .and_then(Value::as_str)
+            .ok_or("the contact is not associated with a company")?;
+        let account = self
+            .store
+            .external_id(self.source(), company)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("its company {company} is not in the cache"))?;
+        let prop =
+            |k: &str| rec.pointer(&format!("/properties/{k}")).and_then(Value::as_str).unwrap_or("").trim().to_string();
+        let name = format!("{} {}", prop("firstname"), prop("lastname")).trim().to_string();
+        let title = prop("jobtitle");
+        let lower = title.to_lowercase();
+        // Decision makers by title; a CSM can correct it in the CRM.
+        let key_person = ["chief", "ceo", "cfo", "coo", "cto", "vp", "vice president", "head of", "director", "owner"]
+            .iter()
+            .any(|k| {
+                lower.split(|c: char| !c.is_alphanumeric()).any(|w| w == *k) || lower.contains(k) && k.contains(' ')
+            });
+        Ok(Contact {
+            id,
+            account_id: account,
+            name: if name.is_empty() { prop("email") } else { name },
+            email: prop("email"),
+            title,
+            key_person,
+        })
     }
 
     fn properties(&self) -> String {

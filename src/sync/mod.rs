@@ -147,7 +147,13 @@ pub async fn run<'a>(
         let result = match source.kind {
             Kind::Hubspot => {
                 let sync = hubspot::CompanySync::new(&client, store, now.date_naive(), progress);
-                sync.run(opts.full).await.map(|r| objects.push(r))
+                match sync.run(opts.full).await {
+                    Ok(r) => {
+                        objects.push(r);
+                        sync.contacts().await.map(|r| objects.push(r))
+                    }
+                    Err(e) => Err(e),
+                }
             }
             Kind::Zendesk => {
                 let crm: Vec<String> =

@@ -45,6 +45,8 @@ pub struct Crm {
     pub token: String,
     /// Every answer waits this long (to catch a sync mid-run).
     pub latency: Duration,
+    /// Contacts: id -> (first, last, title, company id).
+    pub contacts: BTreeMap<u64, (String, String, String, Option<u64>)>,
 }
 
 pub type Shared = Arc<Mutex<Crm>>;
@@ -128,6 +130,47 @@ async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
     Json(body).into_response()
 }
 
+async fn contacts(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    state.lock().unwrap().log.push(format!("GET contacts {q:?}"));
+    if let Some(r) = fault(&state).await {
+        return r;
+    }
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10).min(100);
+    let start: usize = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let crm = state.lock().unwrap();
+    let page: Vec<Value> = crm
+        .contacts
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|(id, (first, last, title, company))| {
+            let mut rec = json!({
+                "id": id.to_string(),
+                "properties": {"firstname": first, "lastname": last, "jobtitle": title,
+                               "email": format!("{}@example.com", first.to_lowercase())},
+                "archived": false
+            });
+            if let Some(c) = company {
+                rec["associations"] =
+                    json!({"companies": {"results": [{"id": c.to_string(), "type": "contact_to_company"}]}});
+            }
+            rec
+        })
+        .collect();
+    let mut body = json!({ "results": page });
+    if start + limit < crm.contacts.len() {
+        body["paging"] = json!({ "next": { "after": (start + limit).to_string() } });
+    }
+    Json(body).into_response()
+}
+
 fn matches(c: &Company, f: &Value) -> bool {
     let prop = f["propertyName"].as_str().unwrap_or("");
     let value: i64 = f["value"].as_str().and_then(|v| v.parse().ok()).unwrap_or(i64::MIN);
@@ -185,6 +228,7 @@ pub async fn start(state: Shared) -> String {
     let app = Router::new()
         .route("/crm/v3/objects/companies", get(list))
         .route("/crm/v3/objects/companies/search", post(search))
+        .route("/crm/v3/objects/contacts", get(contacts))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
