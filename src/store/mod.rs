@@ -526,9 +526,7 @@ impl Store {
             }
         }
         b.put_totals(&totals);
-        if let Some((object, c)) = cursor {
-            b.insert(keys::cursor(source, object), c.to_vec());
-        }
+        b.put_cursor(source, cursor);
         self.apply(b)?;
         Ok(counts)
     }
@@ -645,9 +643,7 @@ impl Store {
             }
         }
         b.put_totals(&totals);
-        if let Some((object, c)) = cursor {
-            b.insert(keys::cursor(source, object), c.to_vec());
-        }
+        b.put_cursor(source, cursor);
         self.apply(b)?;
         Ok(counts)
     }
@@ -681,9 +677,7 @@ impl Store {
                 b.insert(keys::external(source, &ext), c.account_id.0.to_be_bytes().to_vec());
             }
         }
-        if let Some((object, cur)) = cursor {
-            b.insert(keys::cursor(source, object), cur.to_vec());
-        }
+        b.put_cursor(source, cursor);
         self.apply(b)?;
         Ok(counts)
     }
@@ -777,6 +771,13 @@ impl Batch {
             self.insert(keys::by_stage(row.stage, row.health, row.id), Vec::new());
         }
         totals.add(row);
+    }
+
+    /// Stores a source's cursor for one object type, when there is one.
+    pub fn put_cursor(&mut self, source: &str, cursor: Option<(&str, &[u8])>) {
+        if let Some((object, c)) = cursor {
+            self.insert(keys::cursor(source, object), c.to_vec());
+        }
     }
 
     /// Stores the kanban totals.
