@@ -567,11 +567,7 @@ impl Store {
             last_copy.insert(t.id, t);
         }
         for t in last_copy.into_values() {
-            let before = self.external_id(source, &ticket_ext(t.id))?;
-            let old = match before {
-                Some(acc) => self.get::<Ticket>(&keys::child(keys::TICKET, acc, t.id), "ticket")?,
-                None => None,
-            };
+            let (before, old) = self.stored_child::<Ticket>(source, &ticket_ext(t.id), keys::TICKET, t.id, "ticket")?;
             if !counts.tally(old.as_ref(), t) {
                 continue;
             }
@@ -648,6 +644,20 @@ impl Store {
         Ok(counts)
     }
 
+    /// Where a vendor's child record (ticket, contact) is stored now, and
+    /// its stored value: the account its id maps to, and the record there.
+    fn stored_child<T: serde::de::DeserializeOwned>(
+        &self,
+        source: &str,
+        ext: &str,
+        prefix: &[u8],
+        child: u64,
+        what: &str,
+    ) -> Result<(Option<AccountId>, Option<T>)> {
+        let Some(acc) = self.external_id(source, ext)? else { return Ok((None, None)) };
+        Ok((Some(acc), self.get(&keys::child(prefix, acc, child), what)?))
+    }
+
     /// Writes one page of a source's contacts with the cursor in one batch.
     /// A contact that moved to another account leaves the old one.
     pub fn ingest_contacts(
@@ -661,11 +671,7 @@ impl Store {
         let mut b = Batch::default();
         for c in contacts {
             let ext = format!("contact/{}", c.id);
-            let before = self.external_id(source, &ext)?;
-            let old = match before {
-                Some(acc) => self.get::<Contact>(&keys::child(keys::CONTACT, acc, c.id), "contact")?,
-                None => None,
-            };
+            let (before, old) = self.stored_child::<Contact>(source, &ext, keys::CONTACT, c.id, "contact")?;
             if !counts.tally(old.as_ref(), c) {
                 continue;
             }
