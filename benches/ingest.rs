@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -37,9 +37,14 @@ fn company(id: u64) -> Value {
     })
 }
 
-async fn companies(State(d): State<Data>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn objects(
+    State(d): State<Data>,
+    Path(object): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     d.requests.fetch_add(1, Ordering::Relaxed);
-    if q.get("archived").map(String::as_str) == Some("true") {
+    // Only companies here: the other types answer empty lists.
+    if object != "companies" || q.get("archived").map(String::as_str) == Some("true") {
         return Json(json!({"results": []})).into_response();
     }
     let start: u64 = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
@@ -55,6 +60,11 @@ async fn companies(State(d): State<Data>, Query(q): Query<HashMap<String, String
 async fn search(State(d): State<Data>) -> Response {
     d.requests.fetch_add(1, Ordering::Relaxed);
     Json(json!({"total": 0, "results": []})).into_response()
+}
+
+async fn users(State(d): State<Data>) -> Response {
+    d.requests.fetch_add(1, Ordering::Relaxed);
+    Json(json!({"users": [], "after_cursor": null, "end_of_stream": true})).into_response()
 }
 
 async fn orgs(State(d): State<Data>, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -110,9 +120,9 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let addr = rt.block_on(async {
         let app = Router::new()
-            .route("/crm/v3/objects/companies", get(companies))
-            .route("/crm/v3/objects/companies/search", axum::routing::post(search))
-            .route("/crm/v3/objects/contacts", get(search))
+            .route("/crm/v3/objects/{object}", get(objects))
+            .route("/crm/v3/objects/{object}/search", axum::routing::post(search))
+            .route("/api/v2/incremental/users/cursor.json", get(users))
             .route("/api/v2/organizations.json", get(orgs))
             .route("/api/v2/incremental/tickets/cursor.json", get(export))
             .with_state(data.clone());
@@ -127,7 +137,7 @@ fn main() {
         &config,
         format!(
             "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 10000000\n\n\
-             [[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 10000000\n"
+             [[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 10000000\nexports_per_minute = 10000000\n"
         ),
     )
     .unwrap();

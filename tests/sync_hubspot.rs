@@ -43,6 +43,7 @@ async fn env(n: u64) -> Env {
         email: None,
         properties: BTreeMap::new(),
         requests_per_minute: None,
+        exports_per_minute: None,
     }
     .validate()
     .unwrap();
@@ -91,7 +92,7 @@ async fn full_sync_pages_through_everything() {
     let companies = &r.objects[0];
     assert_eq!(companies.counts.added, 250);
     assert!(companies.skipped.is_empty());
-    assert_eq!(requests(&e, "GET list") - 1, 3, "three pages of 100 (plus one archived list)");
+    assert_eq!(requests(&e, "GET companies") - 1, 3, "three pages of 100 (plus one archived list)");
     assert_eq!(r.objects[1].object, "contacts");
     assert_eq!(e.store.stage_totals().unwrap().accounts(), 250);
     let a = e.store.account(e.store.external_id("crm", "42").unwrap().unwrap()).unwrap().unwrap();
@@ -106,7 +107,7 @@ async fn full_sync_pages_through_everything() {
 async fn incremental_runs_pick_up_only_changes_even_on_one_timestamp() {
     let e = env(120).await;
     sync(&e, false).await;
-    let lists_before = requests(&e, "GET list");
+    let lists_before = requests(&e, "GET companies");
     {
         let mut crm = e.crm.lock().unwrap();
         // 150 new companies all modified at the same millisecond: more than a page.
@@ -122,14 +123,18 @@ async fn incremental_runs_pick_up_only_changes_even_on_one_timestamp() {
     assert!(r.error.is_none(), "{:?}", r.error);
     let c = r.objects[0].counts;
     assert_eq!((c.added, c.updated), (150, 1), "{c:?}");
-    assert_eq!(requests(&e, "GET list") - lists_before, 1, "only the archived list, no full re-read");
+    assert_eq!(requests(&e, "GET companies") - lists_before, 1, "only the archived list, no full re-read");
     assert_eq!(e.store.stage_totals().unwrap().accounts(), 270);
     let seven = e.store.external_id("crm", "7").unwrap().unwrap();
     assert_eq!(e.store.account(seven).unwrap().unwrap().arr, 99_999);
     // Nothing changed: nothing new, and no loop.
     let r = sync(&e, false).await;
     assert_eq!((r.objects[0].counts.added, r.objects[0].counts.updated), (0, 0));
-    assert!(r.requests.0 < 10, "{:?} requests for an idle run", r.requests);
+    assert!(
+        r.requests.0 <= 3 * 8,
+        "{:?} requests for an idle run: at most two searches and an archived list per type",
+        r.requests
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,10 +319,15 @@ async fn contacts_land_on_their_company_and_move_with_it() {
     let e = env(3).await;
     {
         let mut crm = e.crm.lock().unwrap();
-        crm.contacts.insert(501, ("Ann".into(), "Lee".into(), "VP Operations".into(), Some(1)));
-        crm.contacts.insert(502, ("Bo".into(), "Kim".into(), "Analyst".into(), Some(1)));
-        crm.contacts.insert(503, ("Cy".into(), "Ng".into(), "Head of IT".into(), Some(99)));
-        crm.contacts.insert(504, ("Di".into(), "Oz".into(), "".into(), None));
+        let person = |first: &'static str, last: &'static str, title: &'static str| {
+            [("firstname", first), ("lastname", last), ("jobtitle", title), ("email", "")]
+        };
+        let mut ann = person("Ann", "Lee", "VP Operations");
+        ann[3].1 = "ann@example.com";
+        crm.put("contacts", 501, &ann, 1_700_000_000_000, Some(1));
+        crm.put("contacts", 502, &person("Bo", "Kim", "Analyst"), 1_700_000_000_000, Some(1));
+        crm.put("contacts", 503, &person("Cy", "Ng", "Head of IT"), 1_700_000_000_000, Some(99));
+        crm.put("contacts", 504, &person("Di", "Oz", ""), 1_700_000_000_000, None);
     }
     let r = sync(&e, false).await;
     assert!(r.error.is_none(), "{:?}", r.error);
@@ -334,9 +344,124 @@ async fn contacts_land_on_their_company_and_move_with_it() {
     assert!(ann.key_person, "a VP is a key person");
     assert!(!people.iter().find(|c| c.id == 502).unwrap().key_person);
     // Ann moves to company 2: she leaves company 1.
-    e.crm.lock().unwrap().contacts.get_mut(&501).unwrap().3 = Some(2);
-    sync(&e, false).await;
+    {
+        let mut crm = e.crm.lock().unwrap();
+        let ann = crm.get_mut("contacts", 501);
+        ann.company = Some(2);
+        ann.modified = chrono::Utc::now().timestamp_millis();
+    }
+    let r = sync(&e, false).await;
+    assert_eq!(r.objects[1].counts.updated, 1, "only Ann changed: {:?}", r.objects[1]);
+    assert!(e.crm.lock().unwrap().log.iter().any(|l| l.starts_with("POST associations contacts")));
     let two = e.store.external_id("crm", "2").unwrap().unwrap();
     assert_eq!(e.store.contacts(one).unwrap().len(), 1);
     assert_eq!(e.store.contacts(two).unwrap()[0].id, 501);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deals_and_engagements_fill_outcomes_and_the_timeline() {
+    use cockpit::domain::{ActivityKind, DealKind, DealState, OutcomeKind};
+    let e = env(3).await;
+    let t0 = 1_700_000_000_000;
+    {
+        let mut crm = e.crm.lock().unwrap();
+        crm.put(
+            "deals",
+            70,
+            &[
+                ("dealname", "Company 0001 renewal FY27"),
+                ("amount", "1000"),
+                ("closedate", "2026-06-30"),
+                ("hs_is_closed", "true"),
+                ("hs_is_closed_won", "true"),
+            ],
+            t0,
+            Some(1),
+        );
+        crm.put(
+            "deals",
+            71,
+            &[("dealname", "Company 0002 +20 seats"), ("dealtype", "existingbusiness"), ("amount", "oops")],
+            t0,
+            Some(2),
+        );
+        crm.put(
+            "notes",
+            80,
+            &[("hs_timestamp", "2026-11-02T09:00:00Z"), ("hs_note_body", "<p>QBR notes</p>")],
+            t0,
+            Some(1),
+        );
+        crm.put(
+            "calls",
+            81,
+            &[("hs_timestamp", "2026-11-10T15:00:00Z"), ("hs_call_title", "Renewal call")],
+            t0,
+            Some(1),
+        );
+        crm.put(
+            "emails",
+            82,
+            &[("hs_timestamp", "2026-11-12T15:00:00Z"), ("hs_email_direction", "EMAIL")],
+            t0,
+            Some(1),
+        );
+        crm.put(
+            "meetings",
+            83,
+            &[("hs_timestamp", "2026-11-05T15:00:00Z"), ("hs_meeting_title", "Kick-off")],
+            t0,
+            Some(3),
+        );
+        crm.forbidden.push("tasks");
+    }
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none(), "a type without scope does not stop the sync: {:?}", r.error);
+    let names: Vec<&str> = r.objects.iter().map(|o| o.object).collect();
+    assert_eq!(names, ["companies", "contacts", "deals", "notes", "calls", "meetings", "tasks", "emails"]);
+    let tasks = r.objects.iter().find(|o| o.object == "tasks").unwrap();
+    assert!(tasks.notes[0].contains("crm.objects.tasks.read"), "{:?}", tasks.notes);
+    let deals = r.objects.iter().find(|o| o.object == "deals").unwrap();
+    assert_eq!((deals.counts.added, deals.skipped.len()), (1, 1));
+    assert!(deals.skipped[0].reason.contains("amount = \"oops\""));
+
+    let one = e.store.external_id("crm", "1").unwrap().unwrap();
+    let d = &e.store.deals(one).unwrap()[0];
+    assert_eq!((d.kind, d.state, d.amount), (DealKind::Renewal, DealState::Won, 1000));
+    let outcome = e.store.account(one).unwrap().unwrap().outcome.unwrap();
+    assert_eq!((outcome.kind, outcome.on.to_string().as_str()), (OutcomeKind::Renewed, "2026-06-30"));
+    let timeline = e.store.activities(one).unwrap();
+    let kinds: Vec<ActivityKind> = timeline.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, [ActivityKind::Note, ActivityKind::Call, ActivityKind::EmailSent], "oldest first");
+    assert_eq!(timeline[0].summary, "QBR notes");
+    // The call is the last two-way touch: a sent email is not.
+    let row = e.store.row(one).unwrap().unwrap();
+    assert_eq!(row.last_touch.unwrap().to_rfc3339(), "2026-11-10T15:00:00+00:00");
+
+    // Incremental: the call is rescheduled and the note archived; the
+    // renewal is lost after all.
+    {
+        let mut crm = e.crm.lock().unwrap();
+        let later = chrono::Utc::now().timestamp_millis();
+        let call = crm.get_mut("calls", 81);
+        call.props.insert("hs_timestamp".into(), "2026-11-20T15:00:00Z".into());
+        call.modified = later;
+        crm.get_mut("notes", 80).archived = true;
+        let deal = crm.get_mut("deals", 70);
+        deal.props.insert("hs_is_closed_won".into(), "false".into());
+        deal.props.insert("closedate".into(), "2026-07-01".into());
+        deal.modified = later;
+        crm.forbidden.clear();
+    }
+    let r = sync(&e, false).await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let calls = r.objects.iter().find(|o| o.object == "calls").unwrap();
+    assert_eq!((calls.counts.added, calls.counts.updated), (0, 1), "{calls:?}");
+    assert_eq!(r.objects.iter().find(|o| o.object == "notes").unwrap().counts.removed, 1);
+    let timeline = e.store.activities(one).unwrap();
+    assert_eq!(timeline.len(), 2, "the note left, the moved call is stored once: {timeline:?}");
+    assert_eq!(e.store.row(one).unwrap().unwrap().last_touch.unwrap().to_rfc3339(), "2026-11-20T15:00:00+00:00");
+    assert_eq!(e.store.account(one).unwrap().unwrap().outcome.unwrap().kind, OutcomeKind::Churned);
+    let three = e.store.external_id("crm", "3").unwrap().unwrap();
+    assert_eq!(e.store.activities(three).unwrap()[0].kind, ActivityKind::Meeting);
 }

@@ -80,6 +80,7 @@ async fn env() -> Env {
         email: email.map(str::to_string),
         properties: BTreeMap::new(),
         requests_per_minute: None,
+        exports_per_minute: None,
     };
     let sources = vec![
         raw("crm", Kind::Hubspot, crm_url, &crm_env, None).validate().unwrap(),
@@ -111,7 +112,7 @@ async fn organizations_match_crm_accounts_and_tickets_land_on_them() {
     run(&e, Some("crm")).await;
     let r = run(&e, Some("desk")).await.remove(0);
     assert!(r.error.is_none(), "{:?}", r.error);
-    let (orgs, tickets) = (&r.objects[0], &r.objects[1]);
+    let (orgs, tickets) = (&r.objects[0], &r.objects[2]);
     assert_eq!(orgs.counts.updated, 2, "two organizations matched CRM accounts");
     assert_eq!(orgs.counts.added, 2, "the ambiguous and the unmatched one became accounts of their own");
     assert_eq!(orgs.unmatched.len(), 2);
@@ -148,7 +149,7 @@ async fn the_ticket_export_resumes_and_takes_only_changes() {
     }
     let r = run(&e, Some("desk")).await.remove(0);
     assert!(r.error.is_none(), "{:?}", r.error);
-    let c = r.objects[1].counts;
+    let c = r.objects[2].counts;
     assert_eq!((c.added, c.updated, c.removed), (1, 1, 1), "{c:?}");
     let exports = e.desk.lock().unwrap().log.iter().filter(|l| l.starts_with("export")).count() - before;
     assert_eq!(exports, 1, "one page of changes, from the stored cursor");
@@ -216,4 +217,48 @@ async fn synced_tickets_raise_follow_ups_once() {
     e.desk.lock().unwrap().ticket(7001, Some(13), "solved", "Where is my export?");
     run(&e, Some("desk")).await;
     assert_eq!(e.store.follow_ups_before(chrono::Utc::now() + chrono::Duration::days(1)).count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_users_become_contacts_once_and_leave_when_deactivated() {
+    let e = env().await;
+    {
+        let mut crm = e.crm.lock().unwrap();
+        crm.put(
+            "contacts",
+            700,
+            &[("firstname", "Ann"), ("lastname", "Lee"), ("email", "ann@acme.com"), ("jobtitle", "CFO")],
+            1_700_000_000_000,
+            Some(1),
+        );
+        let mut desk = e.desk.lock().unwrap();
+        desk.user(21, "Bob Roe", "bob@acme.com", "end-user", Some(10), true);
+        desk.user(22, "Ann Lee", "ANN@acme.com", "end-user", Some(10), true); // known from the CRM
+        desk.user(23, "Agent Smith", "smith@vendor.com", "agent", Some(10), true); // staff, not a contact
+        desk.user(24, "Walk-in", "walk@in.com", "end-user", None, true);
+        desk.user(25, "Zed", "zed@nowhere.com", "end-user", Some(77), true);
+    }
+    run(&e, Some("crm")).await;
+    let r = run(&e, Some("desk")).await.remove(0);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let users = &r.objects[1];
+    assert_eq!(users.object, "users");
+    assert_eq!((users.counts.added, users.counts.unchanged), (1, 1), "{users:?}");
+    assert_eq!(users.skipped.len(), 1);
+    assert!(users.skipped[0].reason.contains("organization 77 is not in the cache"));
+    assert!(users.notes[0].starts_with("1 end users belong to no organization"), "{:?}", users.notes);
+    let acme = e.store.external_id("crm", "1").unwrap().unwrap();
+    let mut people: Vec<String> = e.store.contacts(acme).unwrap().into_iter().map(|c| c.name).collect();
+    people.sort();
+    assert_eq!(people, ["Ann Lee", "Bob Roe"]);
+
+    // Bob is deactivated: the next (incremental) run takes only him, and he leaves.
+    let exports_before = e.desk.lock().unwrap().log.iter().filter(|l| l.starts_with("users")).count();
+    e.desk.lock().unwrap().user(21, "Bob Roe", "bob@acme.com", "end-user", Some(10), false);
+    let r = run(&e, Some("desk")).await.remove(0);
+    assert_eq!(r.objects[1].counts.removed, 1);
+    let log = e.desk.lock().unwrap().log.clone();
+    let resumed = log.iter().filter(|l| l.starts_with("users")).skip(exports_before).all(|l| l.contains("cursor"));
+    assert!(resumed, "the users export resumes from its cursor: {log:?}");
+    assert_eq!(e.store.contacts(acme).unwrap().len(), 1);
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::CliResult;
 use crate::config::Config;
+use crate::domain::text::sanitize;
 use crate::store::Store;
 use crate::sync::{self, Options, Progress};
 
@@ -53,16 +54,20 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
                 c.removed,
                 o.skipped.len()
             );
+            for n in &o.notes {
+                println!("    {n}");
+            }
             let shown = if report { usize::MAX } else { 10 };
+            // Ids and reasons quote the vendor's text: never let it drive the terminal.
             for s in o.skipped.iter().take(shown) {
-                println!("    skipped {}: {}", s.id, s.reason);
+                println!("    skipped {}: {}", sanitize(&s.id), sanitize(&s.reason));
             }
             if o.skipped.len() > shown {
                 println!("    ... and {} more (`cockpit sync --report` lists them all)", o.skipped.len() - shown);
             }
             if report {
                 for u in &o.unmatched {
-                    println!("    unmatched {}: {}", u.id, u.reason);
+                    println!("    unmatched {}: {}", sanitize(&u.id), sanitize(&u.reason));
                 }
             } else if !o.unmatched.is_empty() {
                 println!("    (`cockpit sync --report` lists the unmatched ones)");

@@ -9,7 +9,7 @@ pub mod rng;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
-use crate::domain::followup::{lifecycle_follow_ups, ticket_follow_up};
+use crate::domain::followup::{is_high_value, lifecycle_follow_ups, ticket_follow_up};
 use crate::domain::health::{combine, score_signals, Signals, MODEL_VERSION};
 use crate::domain::rollup::derive_row;
 use crate::domain::{
@@ -95,7 +95,8 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
         let mut drafts = Vec::new();
         if g.account.stage.is_active() {
             drafts = lifecycle_follow_ups(&g.account, spec.now);
-            drafts.extend(g.tickets.iter().filter_map(|t| ticket_follow_up(t, &g.account, HIGH_VALUE_ARR, spec.now)));
+            let high = is_high_value(g.account.segment, g.account.arr, HIGH_VALUE_ARR);
+            drafts.extend(g.tickets.iter().filter_map(|t| ticket_follow_up(t, high, spec.now)));
         }
         for d in drafts {
             n += 1;

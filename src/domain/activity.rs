@@ -15,10 +15,14 @@ pub enum ActivityKind {
     Call,
     /// A meeting.
     Meeting,
-    /// An email exchange.
+    /// An email from the customer.
     Email,
     /// The account moved on the lifecycle board.
     StageChange,
+    /// A task logged in the CRM (a to-do, not a touch).
+    Task,
+    /// An email we sent (a touch only once the customer answers).
+    EmailSent,
 }
 
 impl ActivityKind {

@@ -182,8 +182,8 @@ impl Draft {
 }
 
 /// Whether an account is high-value: enterprise, or ARR at or above the line.
-pub fn is_high_value(account: &Account, arr_line: u64) -> bool {
-    account.segment == Segment::Enterprise || account.arr >= arr_line
+pub fn is_high_value(segment: Segment, arr: u64, arr_line: u64) -> bool {
+    segment == Segment::Enterprise || arr >= arr_line
 }
 
 fn hours_word(d: Duration) -> String {
@@ -195,9 +195,9 @@ fn hours_word(d: Duration) -> String {
     }
 }
 
-/// The follow-up a ticket calls for at `now`, if any.
-pub fn ticket_follow_up(ticket: &Ticket, account: &Account, arr_line: u64, now: DateTime<Utc>) -> Option<Draft> {
-    let high = is_high_value(account, arr_line);
+/// The follow-up a ticket calls for at `now`, if any; `high` says whether
+/// its account is high-value (see `is_high_value`).
+pub fn ticket_follow_up(ticket: &Ticket, high: bool, now: DateTime<Utc>) -> Option<Draft> {
     let (call, due) = ticket.call(high, now)?;
     let subject = sanitize(&ticket.subject);
     let silent = ticket.last_agent_reply.map(|t| hours_word(now - t)).unwrap_or_default();
@@ -228,7 +228,7 @@ pub fn ticket_follow_up(ticket: &Ticket, account: &Account, arr_line: u64, now: 
             Priority::High,
         ),
     };
-    Some(Draft { account_id: account.id, ticket_id: Some(ticket.id), kind, reason, due, priority })
+    Some(Draft { account_id: ticket.account_id, ticket_id: Some(ticket.id), kind, reason, due, priority })
 }
 
 /// Days after signature by which the kick-offs must be held.
@@ -353,7 +353,7 @@ mod tests {
             escalated: false,
             follow_ups_sent: 0,
         };
-        let d = ticket_follow_up(&t, &a, 100_000, now()).unwrap();
+        let d = ticket_follow_up(&t, is_high_value(a.segment, a.arr, 100_000), now()).unwrap();
         assert_eq!(d.kind, FollowUpKind::TicketNoReply);
         assert_eq!(d.reason, "No reply for 3 days to our answer on \"Export fails\": follow up with a question");
         assert_eq!(d.due, now() - Duration::days(1));

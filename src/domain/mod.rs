@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod deal;
 pub mod followup;
 pub mod health;
 pub mod lifecycle;
@@ -12,6 +13,7 @@ pub mod ticket;
 
 pub use account::{Account, AccountId, AccountRow, Contact, KeyPerson, Outcome, OutcomeKind, Segment};
 pub use activity::{Activity, ActivityKind};
+pub use deal::{Deal, DealKind, DealState};
 pub use followup::{FollowUp, FollowUpKind, FollowUpState, Priority};
 pub use health::{Band, Bands, Factor, HealthHistory, HealthSnapshot, Measure, Trend};
 pub use lifecycle::{Phase, Stage};

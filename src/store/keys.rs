@@ -21,9 +21,11 @@
 //! | `c:` account id contact id        | `Contact`                 |
 //! | `n:` account id day id            | `NpsResponse`             |
 //! | `v:` account id ts id             | `Activity`                |
+//! | `d:` account id deal id           | `Deal`                    |
 //! | `f:` due-ts id                    | `FollowUp`                |
 //! | `fi` id                           | due-ts of that follow-up  |
-//! | `x:` source NUL external-id       | account id (8 bytes)      |
+//! | `x:` source NUL external-id       | account id (8 bytes), or  |
+//! |                                   | a child record's full key |
 //! | `s:` source NUL object            | sync cursor (JSON)        |
 //!
 //! `health` in index keys is the latest score, 255 when there is none, so
@@ -60,6 +62,8 @@ pub const CONTACT: &[u8] = b"c:";
 pub const NPS: &[u8] = b"n:";
 /// Activities by account and time.
 pub const ACTIVITY: &[u8] = b"v:";
+/// Deals by account.
+pub const DEAL: &[u8] = b"d:";
 /// Follow-ups by due time.
 pub const FOLLOW_UP: &[u8] = b"f:";
 /// Follow-up id -> due time.

@@ -1,5 +1,6 @@
 //! The sled store: the only module that touches the database.
 
+mod children;
 pub mod codec;
 pub mod keys;
 pub mod migrate;
@@ -16,6 +17,7 @@ use crate::domain::{
 };
 use codec::{decode, encode};
 
+pub use children::Child;
 pub use series::YearSeries;
 
 /// What can go wrong with a workspace, worded for the person at the keyboard.
@@ -519,7 +521,9 @@ impl Store {
             }
             b.inner.remove(keys::with_id(keys::ACCOUNT, id));
             b.inner.remove(keys::external(source, ext));
-            for prefix in [keys::TICKET, keys::CONTACT, keys::NPS, keys::ACTIVITY, keys::SNAPSHOT, keys::SERIES] {
+            for prefix in
+                [keys::TICKET, keys::CONTACT, keys::NPS, keys::ACTIVITY, keys::DEAL, keys::SNAPSHOT, keys::SERIES]
+            {
                 for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
                     b.inner.remove(k?);
                 }
@@ -562,7 +566,9 @@ impl Store {
         let open = |t: &Ticket| i64::from(t.status.is_open());
         // A ticket listed twice in one page counts once, as its last copy.
         let mut last_copy: BTreeMap<u64, &Ticket> = BTreeMap::new();
-        let mut accounts: BTreeMap<AccountId, Option<Account>> = BTreeMap::new();
+        // Each account's row is read once per page: for the high-value test
+        // here and for the derived figures below.
+        let mut rows: BTreeMap<AccountId, Option<AccountRow>> = BTreeMap::new();
         for t in upserts {
             last_copy.insert(t.id, t);
         }
@@ -582,16 +588,14 @@ impl Store {
             }
             b.put_ticket(t);
             if let Some(r) = &rules {
-                let account = match accounts.get(&t.account_id) {
-                    Some(a) => a.clone(),
-                    None => {
-                        let a = self.account(t.account_id)?;
-                        accounts.insert(t.account_id, a.clone());
-                        a
-                    }
+                let row = match rows.entry(t.account_id) {
+                    std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(v) => v.insert(self.row(t.account_id)?),
                 };
-                let draft =
-                    account.and_then(|a| crate::domain::followup::ticket_follow_up(t, &a, r.high_value_arr, r.now));
+                let draft = row.as_ref().and_then(|row| {
+                    let high = crate::domain::followup::is_high_value(row.segment, row.arr, r.high_value_arr);
+                    crate::domain::followup::ticket_follow_up(t, high, r.now)
+                });
                 self.put_ticket_follow_up(&mut b, t.id, draft, old.is_none())?;
             }
             if before != Some(t.account_id) {
@@ -621,7 +625,13 @@ impl Store {
         }
         let mut totals = self.stage_totals()?;
         for (acc, e) in effects {
-            let Some(old_row) = self.row(acc)? else { continue };
+            let cached = rows.remove(&acc);
+            let Some(old_row) = (match cached {
+                Some(row) => row,
+                None => self.row(acc)?,
+            }) else {
+                continue;
+            };
             let mut row = old_row.clone();
             // Counted incrementally: an account with thousands of tickets
             // costs the same as one with a few.
@@ -656,36 +666,6 @@ impl Store {
     ) -> Result<(Option<AccountId>, Option<T>)> {
         let Some(acc) = self.external_id(source, ext)? else { return Ok((None, None)) };
         Ok((Some(acc), self.get(&keys::child(prefix, acc, child), what)?))
-    }
-
-    /// Writes one page of a source's contacts with the cursor in one batch.
-    /// A contact that moved to another account leaves the old one.
-    pub fn ingest_contacts(
-        &self,
-        source: &str,
-        contacts: &[Contact],
-        cursor: Option<(&str, &[u8])>,
-    ) -> Result<IngestCounts> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut counts = IngestCounts::default();
-        let mut b = Batch::default();
-        for c in contacts {
-            let ext = format!("contact/{}", c.id);
-            let (before, old) = self.stored_child::<Contact>(source, &ext, keys::CONTACT, c.id, "contact")?;
-            if !counts.tally(old.as_ref(), c) {
-                continue;
-            }
-            if let Some(prev) = before.filter(|p| *p != c.account_id) {
-                b.inner.remove(keys::child(keys::CONTACT, prev, c.id));
-            }
-            b.put_contact(c);
-            if before != Some(c.account_id) {
-                b.insert(keys::external(source, &ext), c.account_id.0.to_be_bytes().to_vec());
-            }
-        }
-        b.put_cursor(source, cursor);
-        self.apply(b)?;
-        Ok(counts)
     }
 
     /// Sets the one follow-up slot a ticket has. The same situation keeps

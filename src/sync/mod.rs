@@ -37,6 +37,8 @@ pub struct ObjectReport {
     pub skipped: Vec<Skipped>,
     /// Records that matched no account, or several (kept apart, never merged).
     pub unmatched: Vec<Skipped>,
+    /// Anything else the CSM should know (a type that could not be read).
+    pub notes: Vec<String>,
 }
 
 impl ObjectReport {
@@ -96,8 +98,9 @@ fn client_for(source: &Source, policy: RetryPolicy) -> Client {
     match source.kind {
         // HubSpot allows 100-190 requests per 10 s per app: stay at the floor.
         Kind::Hubspot => Client::new(source.clone(), policy, 100, Duration::from_secs(10)),
-        // Zendesk's incremental exports allow about 10 a minute.
-        Kind::Zendesk => Client::new(source.clone(), policy, 10, Duration::from_secs(60)),
+        // Zendesk's lowest plan allows 200 a minute (the incremental
+        // exports have a limit of their own, kept by the desk sync).
+        Kind::Zendesk => Client::new(source.clone(), policy, 200, Duration::from_secs(60)),
     }
 }
 
@@ -146,20 +149,14 @@ pub async fn run<'a>(
         let mut objects = Vec::new();
         let result = match source.kind {
             Kind::Hubspot => {
-                let sync = hubspot::CompanySync::new(&client, store, now.date_naive(), progress);
-                match sync.run(opts.full).await {
-                    Ok(r) => {
-                        objects.push(r);
-                        sync.contacts().await.map(|r| objects.push(r))
-                    }
-                    Err(e) => Err(e),
-                }
+                let sync = hubspot::HubspotSync::new(&client, store, now.date_naive(), progress);
+                sync.run(opts.full, &mut objects).await
             }
             Kind::Zendesk => {
                 let crm: Vec<String> =
                     sources.iter().filter(|s| s.kind == Kind::Hubspot).map(|s| s.name.clone()).collect();
                 let sync = zendesk::DeskSync::new(&client, store, now, &crm, progress);
-                sync.run(opts.full).await.map(|r| objects.extend(r))
+                sync.run(opts.full, &mut objects).await
             }
         };
         if let Err(e) = &result {
@@ -187,6 +184,27 @@ pub async fn run<'a>(
     }
     store.flush().map_err(|e| e.to_string())?;
     Ok(reports)
+}
+
+/// Lands one page while the next is on its way: the request for page N+1
+/// runs (and its body is parsed) on another worker while page N is
+/// written, so reading and writing overlap.
+async fn overlap<T, F>(next: Option<F>, land: impl FnOnce() -> Result<(), SyncError>) -> Result<Option<T>, SyncError>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = Result<T, SyncError>> + Send + 'static,
+{
+    let Some(fetch) = next else { return land().map(|()| None) };
+    let handle = tokio::spawn(fetch);
+    if let Err(e) = land() {
+        handle.abort();
+        return Err(e);
+    }
+    match handle.await {
+        Ok(fetched) => fetched.map(Some),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => unreachable!("the fetch is only aborted after a failed write: {e}"),
+    }
 }
 
 /// Polls futures together (a tiny `join_all`, to avoid a crate for it).

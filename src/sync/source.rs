@@ -55,6 +55,9 @@ pub struct RawSource {
     /// Pace requests at most this many per minute (default: the vendor's
     /// documented floor); raise it when your plan allows more.
     pub requests_per_minute: Option<u32>,
+    /// Zendesk: incremental export requests per minute (default 10, the
+    /// documented limit; 30 with the high-volume add-on).
+    pub exports_per_minute: Option<u32>,
 }
 
 /// HubSpot company properties read into account fields.
@@ -161,6 +164,8 @@ pub struct Source {
     pub properties: PropertyMap,
     /// Requests per minute, when set in the config.
     pub requests_per_minute: Option<u32>,
+    /// Zendesk incremental export requests per minute.
+    pub exports_per_minute: u32,
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -247,7 +252,22 @@ impl RawSource {
         if self.requests_per_minute == Some(0) {
             return Err(format!("source \"{name}\": requests_per_minute must be at least 1"));
         }
-        Ok(Source { name, kind: self.kind, base_url, auth, properties, requests_per_minute: self.requests_per_minute })
+        let exports_per_minute = match (self.kind, self.exports_per_minute) {
+            (_, Some(0)) => return Err(format!("source \"{name}\": exports_per_minute must be at least 1")),
+            (Kind::Hubspot, Some(_)) => {
+                return Err(format!("source \"{name}\": exports_per_minute applies to Zendesk sources only"))
+            }
+            (_, n) => n.unwrap_or(10),
+        };
+        Ok(Source {
+            name,
+            kind: self.kind,
+            base_url,
+            auth,
+            properties,
+            requests_per_minute: self.requests_per_minute,
+            exports_per_minute,
+        })
     }
 }
 
@@ -264,6 +284,7 @@ mod tests {
             email: None,
             properties: BTreeMap::new(),
             requests_per_minute: None,
+            exports_per_minute: None,
         }
     }
 

@@ -27,6 +27,8 @@ pub struct Desk {
     pub page: usize,
     /// Answer every ticket page with the same cursor (a misbehaving server).
     pub stuck_cursor: bool,
+    /// Users in export order: (seq, user).
+    pub users: Vec<(u64, Value)>,
 }
 
 pub type SharedDesk = Arc<Mutex<Desk>>;
@@ -38,6 +40,15 @@ impl Desk {
             json!({"id": id, "name": name, "domain_names": domains, "external_id": external_id,
                    "created_at": "2024-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}),
         );
+    }
+
+    /// Adds or changes a user; it moves to the end of the users export.
+    pub fn user(&mut self, id: u64, name: &str, email: &str, role: &str, org: Option<u64>, active: bool) {
+        self.seq += 1;
+        self.users.retain(|(_, u)| u["id"] != id);
+        let u = json!({"id": id, "name": name, "email": email, "role": role, "organization_id": org,
+                       "active": active, "details": "", "updated_at": "2026-11-20T10:00:00Z"});
+        self.users.push((self.seq, u));
     }
 
     /// Adds or changes a ticket; it moves to the end of the export.
@@ -108,10 +119,25 @@ async fn export(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashM
     .into_response()
 }
 
+async fn users(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Some(r) = check(&s, &h, format!("users {q:?}")) {
+        return r;
+    }
+    let d = s.lock().unwrap();
+    let after: u64 = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+    let page: Vec<&(u64, Value)> = d.users.iter().filter(|(seq, _)| *seq > after).take(d.page.max(1)).collect();
+    let last = page.last().map_or(after, |(seq, _)| *seq);
+    let end = !d.users.iter().any(|(seq, _)| *seq > last);
+    let users: Vec<&Value> = page.iter().map(|(_, u)| u).collect();
+    Json(json!({"users": users, "after_cursor": last.to_string(), "before_cursor": null, "end_of_stream": end}))
+        .into_response()
+}
+
 pub async fn start(state: SharedDesk) -> String {
     let app = Router::new()
         .route("/api/v2/organizations.json", get(orgs))
         .route("/api/v2/incremental/tickets/cursor.json", get(export))
+        .route("/api/v2/incremental/users/cursor.json", get(users))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

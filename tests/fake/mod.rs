@@ -9,21 +9,26 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-/// One company in the fake CRM.
+/// One record in the fake CRM (a company, contact, deal, note, ...).
 #[derive(Debug, Clone)]
 pub struct Company {
     pub id: u64,
     pub props: BTreeMap<String, String>,
     pub modified: i64,
     pub archived: bool,
+    /// The associated company, for types other than companies.
+    pub company: Option<u64>,
 }
+
+/// Any record: companies are records too.
+pub type Record = Company;
 
 /// What the next request gets instead of its answer.
 #[derive(Debug, Clone)]
@@ -45,8 +50,10 @@ pub struct Crm {
     pub token: String,
     /// Every answer waits this long (to catch a sync mid-run).
     pub latency: Duration,
-    /// Contacts: id -> (first, last, title, company id).
-    pub contacts: BTreeMap<u64, (String, String, String, Option<u64>)>,
+    /// Object types the token has no scope for (answered 403).
+    pub forbidden: Vec<&'static str>,
+    /// Every other object type by name ("contacts", "deals", "notes"...).
+    pub objects: BTreeMap<String, BTreeMap<u64, Record>>,
 }
 
 pub type Shared = Arc<Mutex<Crm>>;
@@ -60,21 +67,51 @@ impl Crm {
         props.insert("renewal_date".into(), "2027-06-30".into());
         props.insert("cs_stage".into(), "adoption".into());
         props.insert("createdate".into(), "2024-01-15T00:00:00Z".into());
-        self.companies.insert(id, Company { id, props, modified, archived: false });
+        self.companies.insert(id, Company { id, props, modified, archived: false, company: None });
     }
 
-    fn record(c: &Company) -> Value {
+    /// Adds (or replaces) a record of another type, associated with `company`.
+    pub fn put(&mut self, object: &str, id: u64, props: &[(&str, &str)], modified: i64, company: Option<u64>) {
+        let props = props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.objects
+            .entry(object.to_string())
+            .or_default()
+            .insert(id, Record { id, props, modified, archived: false, company });
+    }
+
+    /// A record of another type, to change it.
+    pub fn get_mut(&mut self, object: &str, id: u64) -> &mut Record {
+        self.objects.get_mut(object).and_then(|t| t.get_mut(&id)).expect("record exists")
+    }
+
+    fn table(&self, object: &str) -> Vec<&Record> {
+        match object {
+            "companies" => self.companies.values().collect(),
+            o => self.objects.get(o).map(|t| t.values().collect()).unwrap_or_default(),
+        }
+    }
+
+    fn record(object: &str, c: &Record, associations: bool) -> Value {
         let mut props: serde_json::Map<String, Value> =
             c.props.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-        props.insert("hs_lastmodifieddate".into(), Value::String(c.modified.to_string()));
+        let modified = if object == "contacts" { "lastmodifieddate" } else { "hs_lastmodifieddate" };
+        props.insert(modified.into(), Value::String(c.modified.to_string()));
         props.insert("hs_object_id".into(), Value::String(c.id.to_string()));
-        json!({
+        let mut rec = json!({
             "id": c.id.to_string(),
             "properties": props,
             "createdAt": "2024-01-15T00:00:00Z",
             "updatedAt": chrono::DateTime::from_timestamp_millis(c.modified).unwrap().to_rfc3339(),
             "archived": c.archived,
-        })
+        });
+        if let (true, Some(company)) = (associations, c.company) {
+            let kind = format!("{}_to_company", object.trim_end_matches('s'));
+            rec["associations"] = json!({"companies": {"results": [
+                {"id": company.to_string(), "type": kind},
+                {"id": company.to_string(), "type": format!("{kind}_unlabeled")},
+            ]}});
+        }
+        rec
     }
 }
 
@@ -109,64 +146,32 @@ fn unauthorized() -> Response {
     (StatusCode::UNAUTHORIZED, Json(json!({"status": "error", "category": "INVALID_AUTHENTICATION"}))).into_response()
 }
 
-async fn list(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    state.lock().unwrap().log.push(format!("GET list {q:?}"));
-    if let Some(r) = fault(&state).await {
-        return r;
-    }
-    if !authorized(&state, &headers) {
-        return unauthorized();
-    }
-    let archived = q.get("archived").map(String::as_str) == Some("true");
-    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10).min(100);
-    let start: usize = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
-    let crm = state.lock().unwrap();
-    let all: Vec<&Company> = crm.companies.values().filter(|c| c.archived == archived).collect();
-    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|c| Crm::record(c)).collect();
-    let mut body = json!({ "results": page });
-    if start + limit < all.len() {
-        body["paging"] = json!({ "next": { "after": (start + limit).to_string(), "link": "?after=" } });
-    }
-    Json(body).into_response()
-}
-
-async fn contacts(
+async fn list(
     State(state): State<Shared>,
+    Path(object): Path<String>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    state.lock().unwrap().log.push(format!("GET contacts {q:?}"));
+    state.lock().unwrap().log.push(format!("GET {object} {q:?}"));
     if let Some(r) = fault(&state).await {
         return r;
     }
     if !authorized(&state, &headers) {
         return unauthorized();
     }
+    if state.lock().unwrap().forbidden.contains(&object.as_str()) {
+        return (StatusCode::FORBIDDEN, Json(json!({"status": "error", "category": "MISSING_SCOPES"}))).into_response();
+    }
+    let archived = q.get("archived").map(String::as_str) == Some("true");
+    let associations = q.get("associations").is_some_and(|a| a == "companies");
     let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10).min(100);
     let start: usize = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
     let crm = state.lock().unwrap();
-    let page: Vec<Value> = crm
-        .contacts
-        .iter()
-        .skip(start)
-        .take(limit)
-        .map(|(id, (first, last, title, company))| {
-            let mut rec = json!({
-                "id": id.to_string(),
-                "properties": {"firstname": first, "lastname": last, "jobtitle": title,
-                               "email": format!("{}@example.com", first.to_lowercase())},
-                "archived": false
-            });
-            if let Some(c) = company {
-                rec["associations"] =
-                    json!({"companies": {"results": [{"id": c.to_string(), "type": "contact_to_company"}]}});
-            }
-            rec
-        })
-        .collect();
+    let all: Vec<&Record> = crm.table(&object).into_iter().filter(|c| c.archived == archived).collect();
+    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|c| Crm::record(&object, c, associations)).collect();
     let mut body = json!({ "results": page });
-    if start + limit < crm.contacts.len() {
-        body["paging"] = json!({ "next": { "after": (start + limit).to_string() } });
+    if start + limit < all.len() {
+        body["paging"] = json!({ "next": { "after": (start + limit).to_string(), "link": "?after=" } });
     }
     Json(body).into_response()
 }
@@ -175,7 +180,7 @@ fn matches(c: &Company, f: &Value) -> bool {
     let prop = f["propertyName"].as_str().unwrap_or("");
     let value: i64 = f["value"].as_str().and_then(|v| v.parse().ok()).unwrap_or(i64::MIN);
     let actual = match prop {
-        "hs_lastmodifieddate" => c.modified,
+        "hs_lastmodifieddate" | "lastmodifieddate" => c.modified,
         "hs_object_id" => c.id as i64,
         _ => return false,
     };
@@ -188,8 +193,13 @@ fn matches(c: &Company, f: &Value) -> bool {
     }
 }
 
-async fn search(State(state): State<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    state.lock().unwrap().log.push(format!("POST search {body}"));
+async fn search(
+    State(state): State<Shared>,
+    Path(object): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    state.lock().unwrap().log.push(format!("POST search {object} {body}"));
     if let Some(r) = fault(&state).await {
         return r;
     }
@@ -203,19 +213,19 @@ async fn search(State(state): State<Shared>, headers: HeaderMap, Json(body): Jso
     }
     let crm = state.lock().unwrap();
     let groups = body["filterGroups"].as_array().cloned().unwrap_or_default();
-    let mut hits: Vec<&Company> = crm
-        .companies
-        .values()
+    let mut hits: Vec<&Record> = crm
+        .table(&object)
+        .into_iter()
         .filter(|c| !c.archived)
         .filter(|c| groups.iter().any(|g| g["filters"].as_array().is_some_and(|fs| fs.iter().all(|f| matches(c, f)))))
         .collect();
     match body["sorts"][0]["propertyName"].as_str() {
-        Some("hs_lastmodifieddate") => hits.sort_by_key(|c| (c.modified, u64::MAX - c.id)), // ties in no useful order
+        Some("hs_lastmodifieddate" | "lastmodifieddate") => hits.sort_by_key(|c| (c.modified, u64::MAX - c.id)), // ties in no useful order
         _ => hits.sort_by_key(|c| c.id),
     }
     let limit = body["limit"].as_u64().unwrap_or(10).min(200) as usize;
     let start: usize = body["after"].as_str().and_then(|a| a.parse().ok()).unwrap_or(0);
-    let page: Vec<Value> = hits.iter().skip(start).take(limit).map(|c| Crm::record(c)).collect();
+    let page: Vec<Value> = hits.iter().skip(start).take(limit).map(|c| Crm::record(&object, c, false)).collect();
     let mut out = json!({ "total": hits.len(), "results": page });
     if start + limit < hits.len() {
         out["paging"] = json!({ "next": { "after": (start + limit).to_string() } });
@@ -223,12 +233,45 @@ async fn search(State(state): State<Shared>, headers: HeaderMap, Json(body): Jso
     Json(out).into_response()
 }
 
+/// The v4 batch association read: each input's associated companies.
+async fn associations(
+    State(state): State<Shared>,
+    Path(object): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    state.lock().unwrap().log.push(format!("POST associations {object} {body}"));
+    if let Some(r) = fault(&state).await {
+        return r;
+    }
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    let crm = state.lock().unwrap();
+    let table = crm.table(&object);
+    let results: Vec<Value> = body["inputs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| i["id"].as_str()?.parse::<u64>().ok())
+        .filter_map(|id| table.iter().find(|r| r.id == id))
+        .filter_map(|r| {
+            let company = r.company?;
+            Some(json!({"from": {"id": r.id.to_string()}, "to": [
+                {"toObjectId": company, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"}]}
+            ]}))
+        })
+        .collect();
+    Json(json!({"status": "COMPLETE", "results": results})).into_response()
+}
+
 /// Starts the fake on a free loopback port; returns its base URL.
 pub async fn start(state: Shared) -> String {
     let app = Router::new()
-        .route("/crm/v3/objects/companies", get(list))
-        .route("/crm/v3/objects/companies/search", post(search))
-        .route("/crm/v3/objects/contacts", get(contacts))
+        .route("/crm/v3/objects/{object}", get(list))
+        .route("/crm/v3/objects/{object}/search", post(search))
+        .route("/crm/v4/associations/{object}/companies/batch/read", post(associations))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

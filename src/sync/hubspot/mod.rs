@@ -1,0 +1,568 @@
+//! HubSpot CRM v3. Companies become accounts; contacts, deals and the
+//! engagements (notes, calls, meetings, tasks, emails) land on the account
+//! of their associated company. Every object type syncs the same way: the
+//! first pass pages the list endpoint with `after`; later passes search on
+//! the last-modified date, tie-broken on `hs_object_id` so any number of
+//! records sharing one timestamp can never loop or be skipped; archived
+//! records leave the cache.
+
+mod company;
+mod records;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::http::{Client, SyncError};
+use super::ratelimit::RateLimiter;
+use super::{ObjectReport, Progress, Skipped};
+use crate::domain::{Account, AccountId, Activity, Deal};
+use crate::store::{Child, IngestCounts, Store};
+pub use company::{company, parse_segment, parse_stage, Company};
+pub use records::{activity, activity_id, contact, deal, plain_text};
+
+/// Records per page (the API's maximum for lists and search is 100 / 200).
+pub const PAGE: usize = 100;
+/// Margin for clock differences between us and the vendor.
+const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    results: Vec<Value>,
+    #[serde(default)]
+    paging: Option<Paging>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Paging {
+    next: Option<Next>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Next {
+    after: String,
+}
+
+/// Where the companies sync stands; stored with every page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "mode")]
+pub enum Cursor {
+    /// A full sync in progress: the next `after`, and where the incremental
+    /// pass will start once it is done.
+    Full {
+        /// Paging token of the next page (none = first page).
+        after: Option<String>,
+        /// Epoch ms shortly before the full sync started.
+        newest: i64,
+    },
+    /// Caught up to (`modified`, `id`): next, records modified at exactly
+    /// `modified` with a larger id, then anything modified later.
+    Since {
+        /// Epoch ms.
+        modified: i64,
+        /// Object id.
+        id: u64,
+    },
+}
+
+/// Parses a HubSpot property date: ISO date, ISO date-time or epoch ms.
+pub fn parse_date(v: &str) -> Option<DateTime<Utc>> {
+    let v = v.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if v.chars().all(|c| c.is_ascii_digit()) {
+        return DateTime::from_timestamp_millis(v.parse().ok()?);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(v, "%Y-%m-%d").ok().map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+}
+
+/// The HubSpot object types Cockpit reads, in the order a sync reads them:
+/// companies first, since everything else hangs off a company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// Companies: the accounts.
+    Companies,
+    /// Contacts: the people at a customer.
+    Contacts,
+    /// Deals: renewals and expansions.
+    Deals,
+    /// Notes on the timeline.
+    Notes,
+    /// Calls on the timeline.
+    Calls,
+    /// Meetings on the timeline.
+    Meetings,
+    /// Tasks on the timeline.
+    Tasks,
+    /// Emails on the timeline.
+    Emails,
+}
+
+impl Object {
+    /// Every type, in sync order.
+    pub const ALL: [Object; 8] = [
+        Object::Companies,
+        Object::Contacts,
+        Object::Deals,
+        Object::Notes,
+        Object::Calls,
+        Object::Meetings,
+        Object::Tasks,
+        Object::Emails,
+    ];
+
+    /// The API's name, used in paths, reports and cursor keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Object::Companies => "companies",
+            Object::Contacts => "contacts",
+            Object::Deals => "deals",
+            Object::Notes => "notes",
+            Object::Calls => "calls",
+            Object::Meetings => "meetings",
+            Object::Tasks => "tasks",
+            Object::Emails => "emails",
+        }
+    }
+
+    /// The last-modified property searches filter on (contacts predate the
+    /// `hs_` prefix).
+    fn modified_property(self) -> &'static str {
+        match self {
+            Object::Contacts => "lastmodifieddate",
+            _ => "hs_lastmodifieddate",
+        }
+    }
+
+    fn properties(self, client: &Client) -> Vec<String> {
+        let fixed: &[&str] = match self {
+            Object::Companies => return client.source().properties.requested(),
+            Object::Contacts => &["firstname", "lastname", "email", "jobtitle"],
+            Object::Deals => &[
+                "dealname",
+                "amount",
+                "closedate",
+                "dealstage",
+                "dealtype",
+                "pipeline",
+                "hs_is_closed",
+                "hs_is_closed_won",
+            ],
+            Object::Notes => &["hs_timestamp", "hs_note_body", "hubspot_owner_id"],
+            Object::Calls => &["hs_timestamp", "hs_call_title", "hs_call_body", "hubspot_owner_id"],
+            Object::Meetings => {
+                &["hs_timestamp", "hs_meeting_title", "hs_meeting_body", "hs_meeting_start_time", "hubspot_owner_id"]
+            }
+            Object::Tasks => &["hs_timestamp", "hs_task_subject", "hs_task_body", "hs_task_status", "hubspot_owner_id"],
+            Object::Emails => &["hs_timestamp", "hs_email_subject", "hs_email_direction", "hubspot_owner_id"],
+        };
+        fixed.iter().map(|s| s.to_string()).chain([self.modified_property().to_string()]).collect()
+    }
+
+    fn associated(self) -> bool {
+        self != Object::Companies
+    }
+}
+
+/// A record's (last-modified epoch ms, numeric id), when it has both.
+fn stamp(object: Object, rec: &Value) -> Option<(i64, u64)> {
+    let id = rec.get("id")?.as_str()?.parse().ok()?;
+    let modified = rec
+        .pointer(&format!("/properties/{}", object.modified_property()))
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| rec.get("updatedAt").and_then(Value::as_str))
+        .and_then(parse_date)?;
+    Some((modified.timestamp_millis(), id))
+}
+
+/// An answer of the v4 batch association read.
+#[derive(Debug, Deserialize)]
+struct AssociationPage {
+    #[serde(default)]
+    results: Vec<Association>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Association {
+    from: AssociationFrom,
+    #[serde(default)]
+    to: Vec<AssociationTo>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AssociationFrom {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct AssociationTo {
+    #[serde(rename = "toObjectId")]
+    to_object_id: u64,
+}
+
+/// Syncs a HubSpot source into the store.
+pub struct HubspotSync<'a> {
+    /// The source's client.
+    pub client: &'a Client,
+    /// The workspace.
+    pub store: &'a Store,
+    /// Today, for derived dates.
+    pub today: NaiveDate,
+    /// Progress reports.
+    pub progress: &'a (dyn Fn(Progress) + Send + Sync),
+    /// Search calls are limited separately (a few per second).
+    pub search_limit: RateLimiter,
+}
+
+impl<'a> HubspotSync<'a> {
+    /// A sync with HubSpot's search limit (4 per second).
+    pub fn new(
+        client: &'a Client,
+        store: &'a Store,
+        today: NaiveDate,
+        progress: &'a (dyn Fn(Progress) + Send + Sync),
+    ) -> Self {
+        HubspotSync { client, store, today, progress, search_limit: RateLimiter::new(4, Duration::from_secs(1)) }
+    }
+
+    fn source(&self) -> &str {
+        &self.client.source().name
+    }
+
+    /// Syncs every object type in order, adding a report per type to
+    /// `reports`. A type the token has no scope for (403) is noted and
+    /// passed over; any other error stops the run (what was committed stays).
+    pub async fn run(&self, full: bool, reports: &mut Vec<ObjectReport>) -> Result<(), SyncError> {
+        for object in Object::ALL {
+            let mut report = ObjectReport::new(object.name());
+            let result = self.object(object, full, &mut report).await;
+            match result {
+                Err(SyncError::Unauthorized { status: 403, .. }) if object.associated() => {
+                    report.notes.push(format!(
+                        "not read: the token may not read {} (HTTP 403); add the scope crm.objects.{}.read to the private app",
+                        object.name(),
+                        object.name()
+                    ));
+                    reports.push(report);
+                }
+                Err(e) => {
+                    reports.push(report);
+                    return Err(e);
+                }
+                Ok(()) => reports.push(report),
+            }
+        }
+        Ok(())
+    }
+
+    fn load_cursor(&self, object: Object) -> Result<Option<Cursor>, SyncError> {
+        Ok(self.store.cursor(self.source(), object.name())?.and_then(|c| serde_json::from_slice(&c).ok()))
+    }
+
+    /// Runs a full pass (when asked, or when there is no cursor yet), then
+    /// an incremental one, then removes archived records.
+    async fn object(&self, object: Object, full: bool, report: &mut ObjectReport) -> Result<(), SyncError> {
+        let mut cursor = match self.load_cursor(object)? {
+            Some(c @ Cursor::Full { .. }) => c, // resume an interrupted full pass
+            Some(c) if !full => c,
+            // Changes made while the full read runs are picked up by the
+            // incremental pass that follows: it starts from before the start.
+            _ => Cursor::Full { after: None, newest: Utc::now().timestamp_millis() - CLOCK_SKEW_MS },
+        };
+        if let Cursor::Full { .. } = cursor {
+            cursor = self.full(object, cursor, report).await?;
+        }
+        if let Cursor::Since { modified, id } = cursor {
+            self.incremental(object, modified, id, report).await?;
+        }
+        self.archived(object, report).await
+    }
+
+    fn list_path(&self, object: Object, properties: &str, archived: bool, after: Option<&str>) -> String {
+        let mut path =
+            format!("/crm/v3/objects/{}?limit={PAGE}&archived={archived}&properties={properties}", object.name());
+        if object.associated() && !archived {
+            path.push_str("&associations=companies");
+        }
+        if let Some(a) = after {
+            path.push_str(&format!("&after={}", urlencode(a)));
+        }
+        path
+    }
+
+    async fn full(&self, object: Object, cursor: Cursor, report: &mut ObjectReport) -> Result<Cursor, SyncError> {
+        let Cursor::Full { after, newest } = cursor else { return Ok(cursor) };
+        let props = object.properties(self.client).join(",");
+        let fetch = |after: Option<String>| {
+            let path = self.list_path(object, &props, false, after.as_deref());
+            let client = self.client.clone();
+            async move { client.get::<Page>(&path).await }
+        };
+        let mut page = fetch(after).await?;
+        loop {
+            let next = page.paging.take().and_then(|p| p.next).map(|n| n.after);
+            let cursor = match &next {
+                Some(after) => Cursor::Full { after: Some(after.clone()), newest },
+                // Caught up: later runs look for changes since just before
+                // this full read began, so nothing changed during it is missed.
+                None => Cursor::Since { modified: newest, id: 0 },
+            };
+            let following = next.map(|a| fetch(Some(a)));
+            match super::overlap(following, || self.land(object, &page.results, &[], Some(&cursor), report)).await? {
+                Some(p) => page = p,
+                None => return Ok(cursor),
+            }
+        }
+    }
+
+    /// One search page (the first: paging is by the filters, never by
+    /// `after`, so a page can never be skipped), with each record's
+    /// company association filled in for the types that have one.
+    async fn search(&self, object: Object, filters: Value, sort: &str) -> Result<Vec<Value>, SyncError> {
+        self.search_limit.acquire().await;
+        let body = json!({
+            "filterGroups": [{ "filters": filters }],
+            "sorts": [{ "propertyName": sort, "direction": "ASCENDING" }],
+            "properties": object.properties(self.client),
+            "limit": PAGE,
+            "after": "0",
+        });
+        let page: Page = self.client.post(&format!("/crm/v3/objects/{}/search", object.name()), &body).await?;
+        let mut records = page.results;
+        if object.associated() && !records.is_empty() {
+            self.associate(object, &mut records).await?;
+        }
+        Ok(records)
+    }
+
+    /// Search results carry no associations: read them in one batch.
+    async fn associate(&self, object: Object, records: &mut [Value]) -> Result<(), SyncError> {
+        let inputs: Vec<Value> =
+            records.iter().filter_map(|r| r.get("id").cloned()).map(|id| json!({ "id": id })).collect();
+        let path = format!("/crm/v4/associations/{}/companies/batch/read", object.name());
+        let page: AssociationPage = self.client.post(&path, &json!({ "inputs": inputs })).await?;
+        let companies: HashMap<String, u64> =
+            page.results.into_iter().filter_map(|a| Some((a.from.id, a.to.first()?.to_object_id))).collect();
+        for rec in records.iter_mut() {
+            let company = rec.get("id").and_then(Value::as_str).and_then(|id| companies.get(id));
+            if let (Some(company), Some(obj)) = (company, rec.as_object_mut()) {
+                obj.insert(
+                    "associations".into(),
+                    json!({ "companies": { "results": [{ "id": company.to_string() }] } }),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    async fn incremental(
+        &self,
+        object: Object,
+        mut modified: i64,
+        mut id: u64,
+        report: &mut ObjectReport,
+    ) -> Result<(), SyncError> {
+        let prop = object.modified_property();
+        loop {
+            // Everything at exactly `modified`, in id order, past `id`.
+            loop {
+                let filters = json!([
+                    { "propertyName": prop, "operator": "EQ", "value": modified.to_string() },
+                    { "propertyName": "hs_object_id", "operator": "GT", "value": id.to_string() },
+                ]);
+                let page = self.search(object, filters, "hs_object_id").await?;
+                let Some(last) = page.iter().filter_map(|r| stamp(object, r)).map(|(_, i)| i).max() else { break };
+                id = last;
+                self.land(object, &page, &[], Some(&Cursor::Since { modified, id }), report)?;
+                if page.len() < PAGE {
+                    break;
+                }
+            }
+            // Then the next instant with changes.
+            let filters = json!([{ "propertyName": prop, "operator": "GT", "value": modified.to_string() }]);
+            let page = self.search(object, filters, prop).await?;
+            let Some(newest) = page.iter().filter_map(|r| stamp(object, r)).map(|(m, _)| m).max() else {
+                return Ok(());
+            };
+            // Records at `newest` may continue on a later page: re-read that
+            // instant by id (the loop above) rather than trust this page.
+            let settled: Vec<Value> =
+                page.into_iter().filter(|r| stamp(object, r).is_none_or(|(m, _)| m < newest)).collect();
+            modified = newest;
+            id = 0;
+            self.land(object, &settled, &[], Some(&Cursor::Since { modified, id }), report)?;
+        }
+    }
+
+    async fn archived(&self, object: Object, report: &mut ObjectReport) -> Result<(), SyncError> {
+        let mut after: Option<String> = None;
+        loop {
+            let page: Page = self.client.get(&self.list_path(object, "hs_object_id", true, after.as_deref())).await?;
+            let gone: Vec<String> =
+                page.results.iter().filter_map(|r| r.get("id").and_then(Value::as_str)).map(str::to_string).collect();
+            if !gone.is_empty() {
+                self.land(object, &[], &gone, None, report)?;
+            }
+            match page.paging.and_then(|p| p.next) {
+                Some(n) => after = Some(n.after),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Maps a page and commits it with the removals and the cursor in one
+    /// batch; a record that cannot be used is skipped and reported.
+    fn land(
+        &self,
+        object: Object,
+        records: &[Value],
+        removed: &[String],
+        cursor: Option<&Cursor>,
+        report: &mut ObjectReport,
+    ) -> Result<(), SyncError> {
+        let bytes = cursor.map(|c| serde_json::to_vec(c).expect("cursor serializes"));
+        let cursor = bytes.as_deref().map(|b| (object.name(), b));
+        let source = self.source();
+        let counts = match object {
+            Object::Companies => {
+                let companies = self.companies(records, report)?;
+                let upserts: Vec<(String, Account)> = companies.into_iter().map(|c| (c.ext_id, c.account)).collect();
+                self.store.ingest_accounts(source, &upserts, &[], removed, cursor)?
+            }
+            Object::Contacts => {
+                let ids = numeric(removed, Ok);
+                self.children(records, ids, cursor, report, contact)?
+            }
+            Object::Deals => {
+                let ids = numeric(removed, Ok);
+                self.children::<Deal>(records, ids, cursor, report, deal)?
+            }
+            _ => {
+                let ids = numeric(removed, |ext| activity_id(object, ext));
+                self.children::<Activity>(records, ids, cursor, report, |r, acc| activity(object, r, acc))?
+            }
+        };
+        report.counts += counts;
+        (self.progress)(Progress { source: source.to_string(), object: object.name(), done: report.seen() });
+        Ok(())
+    }
+
+    /// Maps and stores one page of a child type.
+    fn children<T: Child>(
+        &self,
+        records: &[Value],
+        removed: Vec<u64>,
+        cursor: Option<(&str, &[u8])>,
+        report: &mut ObjectReport,
+        map: impl Fn(&Value, AccountId) -> Result<T, String>,
+    ) -> Result<IngestCounts, SyncError> {
+        let mut out = Vec::with_capacity(records.len());
+        for rec in records {
+            match self.account_of(rec).and_then(|acc| map(rec, acc)) {
+                Ok(r) => out.push(r),
+                Err(reason) => {
+                    let id = rec.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+                    tracing::debug!(source = self.source(), %id, %reason, "record skipped");
+                    report.skipped.push(Skipped { id, reason });
+                }
+            }
+        }
+        Ok(self.store.ingest_children(self.source(), &out, &removed, cursor)?)
+    }
+
+    fn account_of(&self, rec: &Value) -> Result<AccountId, String> {
+        let company = records::company_of(rec).ok_or("it is not associated with a company")?;
+        self.store
+            .external_id(self.source(), company)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("its company {company} is not in the cache"))
+    }
+
+    /// Maps a page of companies, resolving ids.
+    fn companies(&self, records: &[Value], report: &mut ObjectReport) -> Result<Vec<Company>, SyncError> {
+        let mut out: Vec<Company> = Vec::with_capacity(records.len());
+        let map = &self.client.source().properties;
+        for rec in records {
+            let ext = rec.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+            let existing_id = self.store.external_id(self.source(), &ext)?;
+            let existing = match existing_id {
+                Some(id) => self.store.account(id)?,
+                None => None,
+            };
+            match company(rec, map, existing.as_ref(), self.today) {
+                // The same record twice in one page: keep the later copy, one id.
+                Ok(c) if out.iter().any(|o| o.ext_id == c.ext_id) => {
+                    let at = out.iter().position(|o| o.ext_id == c.ext_id).expect("present");
+                    let id = out[at].account.id;
+                    out[at] = Company { account: Account { id, ..c.account }, ..c };
+                }
+                Ok(mut c) => {
+                    if existing.is_none() {
+                        c.account.id = AccountId(self.store.next_id()? + 1);
+                    }
+                    out.push(c);
+                }
+                Err(reason) => {
+                    tracing::warn!(source = self.source(), id = %ext, %reason, "company skipped");
+                    report.skipped.push(Skipped { id: ext, reason });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Vendor ids as workspace ids (ids that do not parse are passed over).
+fn numeric(ext: &[String], local: impl Fn(u64) -> Result<u64, String>) -> Vec<u64> {
+    ext.iter().filter_map(|e| e.parse().ok()).filter_map(|e| local(e).ok()).collect()
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_every_documented_shape() {
+        let d = |s: &str| parse_date(s).map(|t| t.to_rfc3339());
+        assert_eq!(d("2026-03-01").unwrap(), "2026-03-01T00:00:00+00:00");
+        assert_eq!(d("2026-03-01T12:30:00.123Z").unwrap(), "2026-03-01T12:30:00.123+00:00");
+        assert_eq!(d("1767225600000").unwrap(), "2026-01-01T00:00:00+00:00");
+        assert_eq!(d(""), None);
+        assert_eq!(d("soon"), None);
+    }
+
+    #[test]
+    fn cursor_round_trips_as_json() {
+        let c = Cursor::Since { modified: 5, id: 7 };
+        assert_eq!(serde_json::to_string(&c).unwrap(), r#"{"mode":"since","modified":5,"id":7}"#);
+        let back: Cursor = serde_json::from_str(r#"{"mode":"full","after":"abc","newest":3}"#).unwrap();
+        assert_eq!(back, Cursor::Full { after: Some("abc".into()), newest: 3 });
+    }
+
+    #[test]
+    fn stamps_read_the_right_modified_property() {
+        let c = json!({"id": "4", "properties": {"lastmodifieddate": "1767225600000"}});
+        assert_eq!(stamp(Object::Contacts, &c), Some((1_767_225_600_000, 4)));
+        let n = json!({"id": "4", "properties": {}, "updatedAt": "2026-01-01T00:00:00Z"});
+        assert_eq!(stamp(Object::Notes, &n), Some((1_767_225_600_000, 4)));
+        assert_eq!(stamp(Object::Notes, &json!({"id": "x"})), None);
+    }
+}
