@@ -213,10 +213,21 @@ async fn synced_tickets_raise_follow_ups_once() {
     run(&e, Some("desk")).await;
     let again = e.store.follow_ups_before(chrono::Utc::now() + chrono::Duration::days(1)).count();
     assert_eq!(again, 1);
+    let slot = e.store.ticket_follow_up("desk", 7001).unwrap().expect("found through the ticket");
+    assert_eq!(slot.id, items[0].id);
     // Solved: the condition clears and the item goes.
     e.desk.lock().unwrap().ticket(7001, Some(13), "solved", "Where is my export?");
     run(&e, Some("desk")).await;
     assert_eq!(e.store.follow_ups_before(chrono::Utc::now() + chrono::Duration::days(1)).count(), 0);
+    assert!(e.store.ticket_follow_up("desk", 7001).unwrap().is_none());
+    // Back to pending, then deleted: the item comes back, then leaves with the ticket.
+    e.desk.lock().unwrap().ticket(7001, Some(13), "pending", "Where is my export?");
+    run(&e, Some("desk")).await;
+    assert_eq!(e.store.follow_ups_before(chrono::Utc::now() + chrono::Duration::days(1)).count(), 1);
+    e.desk.lock().unwrap().ticket(7001, Some(13), "deleted", "Where is my export?");
+    run(&e, Some("desk")).await;
+    assert_eq!(e.store.follow_ups_before(chrono::Utc::now() + chrono::Duration::days(1)).count(), 0);
+    assert!(e.store.ticket_follow_up("desk", 7001).unwrap().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

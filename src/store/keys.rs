@@ -26,6 +26,8 @@
 //! | `fi` id                           | due-ts of that follow-up  |
 //! | `x:` source NUL external-id       | account id (8 bytes), or  |
 //! |                                   | a child record's full key |
+//! | `x:` source NUL `ticket/`id       | `ticket_slot`: account id |
+//! |                                   | + its follow-up's due     |
 //! | `s:` source NUL object            | sync cursor (JSON)        |
 //!
 //! `health` in index keys is the latest score, 255 when there is none, so
@@ -167,6 +169,39 @@ pub fn sync_status(source: &str) -> Vec<u8> {
     key(b"m:sync:", &[source.as_bytes()])
 }
 
+/// Follow-up key from a stored due time (as written by `ts`).
+pub fn follow_up_at(due: [u8; 8], id: u64) -> Vec<u8> {
+    key(FOLLOW_UP, &[&due, &id.to_be_bytes()])
+}
+
+/// Where a synced ticket lives: its account id, then 1 and the due time
+/// (`ts`) of its follow-up when it has one, else 0. The follow-up is found
+/// from here without an `fi` entry. Values of 8 bytes (schema 1) hold the
+/// account id only; their follow-ups have `fi` entries.
+pub fn ticket_slot(account: AccountId, due: Option<[u8; 8]>) -> Vec<u8> {
+    let mut v = Vec::with_capacity(17);
+    v.extend_from_slice(&account.0.to_be_bytes());
+    match due {
+        Some(d) => {
+            v.push(1);
+            v.extend_from_slice(&d);
+        }
+        None => v.push(0),
+    }
+    v
+}
+
+/// Reads a `ticket_slot` value: (account, follow-up due, written by schema 1).
+pub fn read_ticket_slot(v: &[u8]) -> Option<(AccountId, Option<[u8; 8]>, bool)> {
+    let account = AccountId(u64::from_be_bytes(v.get(..8)?.try_into().ok()?));
+    match v.get(8) {
+        None => Some((account, None, true)),
+        Some(0) => Some((account, None, false)),
+        Some(1) => Some((account, Some(v.get(9..17)?.try_into().ok()?), false)),
+        Some(_) => None,
+    }
+}
+
 /// Follow-up lookup key.
 pub fn follow_up_id(id: u64) -> Vec<u8> {
     key(FOLLOW_UP_ID, &[&id.to_be_bytes()])
@@ -189,5 +224,11 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
         assert!(day(d) < day(d.succ_opt().unwrap()));
         assert_eq!(trailing_id(&by_stage(Stage::Expansion, Some(3), AccountId(42))), Some(AccountId(42)));
+        let due = ts(b);
+        assert_eq!(read_ticket_slot(&ticket_slot(AccountId(7), Some(due))), Some((AccountId(7), Some(due), false)));
+        assert_eq!(read_ticket_slot(&ticket_slot(AccountId(7), None)), Some((AccountId(7), None, false)));
+        assert_eq!(read_ticket_slot(&7u64.to_be_bytes()), Some((AccountId(7), None, true)), "schema 1");
+        assert_eq!(read_ticket_slot(&[1, 2, 3]), None);
+        assert_eq!(follow_up_at(due, 3), follow_up(b, 3));
     }
 }

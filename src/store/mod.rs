@@ -148,6 +148,18 @@ pub struct Store {
     writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
+/// Where a synced ticket lives (see `keys::ticket_slot`).
+struct TicketSlot {
+    account: AccountId,
+    due: Option<[u8; 8]>,
+    legacy: bool,
+}
+
+/// The id of a ticket's one follow-up slot.
+pub fn ticket_follow_up_id(ticket: u64) -> u64 {
+    (1 << 62) | (ticket & ((1 << 62) - 1))
+}
+
 /// What the follow-up rules need when tickets arrive.
 #[derive(Debug, Clone, Copy)]
 pub struct FollowUpRules {
@@ -419,7 +431,9 @@ impl Store {
         self.tree.range(keys::FOLLOW_UP.to_vec()..end).map(|kv| decode(&kv?.1, "follow-up"))
     }
 
-    /// One follow-up by id.
+    /// One follow-up by id, through the `fi` index. A synced ticket's
+    /// follow-up is filed through the ticket's slot instead: see
+    /// `ticket_follow_up`.
     pub fn follow_up(&self, id: u64) -> Result<Option<FollowUp>> {
         let Some(due) = self.tree.get(keys::follow_up_id(id))? else { return Ok(None) };
         let mut k = keys::FOLLOW_UP.to_vec();
@@ -573,7 +587,12 @@ impl Store {
             last_copy.insert(t.id, t);
         }
         for t in last_copy.into_values() {
-            let (before, old) = self.stored_child::<Ticket>(source, &ticket_ext(t.id), keys::TICKET, t.id, "ticket")?;
+            let slot = self.ticket_slot(source, t.id)?;
+            let before = slot.as_ref().map(|s| s.account);
+            let old: Option<Ticket> = match before {
+                Some(acc) => self.get(&keys::child(keys::TICKET, acc, t.id), "ticket")?,
+                None => None,
+            };
             if !counts.tally(old.as_ref(), t) {
                 continue;
             }
@@ -587,6 +606,7 @@ impl Store {
                 }
             }
             b.put_ticket(t);
+            let mut due = slot.as_ref().and_then(|s| s.due);
             if let Some(r) = &rules {
                 let row = match rows.entry(t.account_id) {
                     std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
@@ -596,10 +616,19 @@ impl Store {
                     let high = crate::domain::followup::is_high_value(row.segment, row.arr, r.high_value_arr);
                     crate::domain::followup::ticket_follow_up(t, high, r.now)
                 });
-                self.put_ticket_follow_up(&mut b, t.id, draft, old.is_none())?;
+                due = self.put_ticket_follow_up(&mut b, t.id, draft, slot.as_ref())?;
             }
-            if before != Some(t.account_id) {
-                b.insert(keys::external(source, &ticket_ext(t.id)), t.account_id.0.to_be_bytes().to_vec());
+            let slot_value = match &slot {
+                // Without rules a schema-1 slot keeps its form: its
+                // follow-up is still found through `fi`.
+                Some(s) if s.legacy && rules.is_none() => {
+                    (s.account != t.account_id).then(|| t.account_id.0.to_be_bytes().to_vec())
+                }
+                Some(s) if !s.legacy && s.account == t.account_id && s.due == due => None,
+                _ => Some(keys::ticket_slot(t.account_id, due)),
+            };
+            if let Some(v) = slot_value {
+                b.insert(keys::external(source, &ticket_ext(t.id)), v);
             }
             let e = effects.entry(t.account_id).or_default();
             e.open_delta += open(t);
@@ -608,7 +637,8 @@ impl Store {
             e.arrived.push(t);
         }
         for id in deletions {
-            let Some(acc) = self.external_id(source, &ticket_ext(*id))? else { continue };
+            let Some(slot) = self.ticket_slot(source, *id)? else { continue };
+            let acc = slot.account;
             counts.removed += 1;
             let key = keys::child(keys::TICKET, acc, *id);
             let e = effects.entry(acc).or_default();
@@ -618,9 +648,8 @@ impl Store {
             e.lost = true;
             e.touched.insert(*id);
             b.inner.remove(key);
-            if rules.is_some() {
-                self.put_ticket_follow_up(&mut b, *id, None, false)?;
-            }
+            // The follow-up goes with the ticket, rules or not.
+            self.put_ticket_follow_up(&mut b, *id, None, Some(&slot))?;
             b.inner.remove(keys::external(source, &ticket_ext(*id)));
         }
         let mut totals = self.stage_totals()?;
@@ -654,46 +683,63 @@ impl Store {
         Ok(counts)
     }
 
-    /// Where a vendor's child record (ticket, contact) is stored now, and
-    /// its stored value: the account its id maps to, and the record there.
-    fn stored_child<T: serde::de::DeserializeOwned>(
-        &self,
-        source: &str,
-        ext: &str,
-        prefix: &[u8],
-        child: u64,
-        what: &str,
-    ) -> Result<(Option<AccountId>, Option<T>)> {
-        let Some(acc) = self.external_id(source, ext)? else { return Ok((None, None)) };
-        Ok((Some(acc), self.get(&keys::child(prefix, acc, child), what)?))
+    /// The follow-up of a source's ticket, if it has one.
+    pub fn ticket_follow_up(&self, source: &str, ticket: u64) -> Result<Option<FollowUp>> {
+        let id = ticket_follow_up_id(ticket);
+        match self.ticket_slot(source, ticket)? {
+            Some(s) if s.legacy => self.follow_up(id),
+            Some(TicketSlot { due: Some(due), .. }) => self.get(&keys::follow_up_at(due, id), "follow-up"),
+            _ => Ok(None),
+        }
     }
 
-    /// Sets the one follow-up slot a ticket has. The same situation keeps
-    /// its item and state (a done or snoozed item is not resurrected); a
-    /// new situation replaces it; when the condition clears the slot
-    /// empties, so the item fires again only if the condition returns.
+    /// Where a source's ticket lives and the due time of its follow-up.
+    fn ticket_slot(&self, source: &str, ticket: u64) -> Result<Option<TicketSlot>> {
+        let Some(v) = self.tree.get(keys::external(source, &format!("ticket/{ticket}")))? else { return Ok(None) };
+        let (account, due, legacy) = keys::read_ticket_slot(&v).ok_or_else(|| StoreError::Decode {
+            what: "ticket location".into(),
+            detail: format!("{} bytes that are not a ticket slot", v.len()),
+        })?;
+        Ok(Some(TicketSlot { account, due, legacy }))
+    }
+
+    /// Sets the one follow-up slot a ticket has and returns the due time it
+    /// is filed under. The same situation keeps its item and state (a done
+    /// or snoozed item is not resurrected); a new situation replaces it;
+    /// when the condition clears the slot empties, so the item fires again
+    /// only if the condition returns. The ticket's slot (its `x:` entry)
+    /// records the due time, so no `fi` entry is written.
     fn put_ticket_follow_up(
         &self,
         b: &mut Batch,
         ticket: u64,
         draft: Option<crate::domain::followup::Draft>,
-        new_ticket: bool,
-    ) -> Result<()> {
-        let id = (1 << 62) | (ticket & ((1 << 62) - 1));
-        // A ticket seen for the first time has no slot yet: skip the reads.
-        let existing = if new_ticket { None } else { self.follow_up(id)? };
-        let same_kind = matches!((&existing, &draft), (Some(e), Some(d)) if e.kind == d.kind);
-        if same_kind {
-            return Ok(());
+        slot: Option<&TicketSlot>,
+    ) -> Result<Option<[u8; 8]>> {
+        let id = ticket_follow_up_id(ticket);
+        // A ticket seen for the first time has no follow-up yet: no reads.
+        let existing: Option<FollowUp> = match slot {
+            None => None,
+            Some(s) if s.legacy => self.follow_up(id)?,
+            Some(TicketSlot { due: Some(due), .. }) => self.get(&keys::follow_up_at(*due, id), "follow-up")?,
+            Some(_) => None,
+        };
+        if let (Some(e), Some(d)) = (&existing, &draft) {
+            if e.kind == d.kind {
+                return Ok(Some(keys::ts(e.due)));
+            }
         }
         if let Some(e) = &existing {
             b.inner.remove(keys::follow_up(e.due, e.id));
-            b.inner.remove(keys::follow_up_id(e.id));
+            if slot.is_some_and(|s| s.legacy) {
+                b.inner.remove(keys::follow_up_id(e.id));
+            }
         }
-        if let Some(d) = draft {
-            b.put_follow_up(&d.into_follow_up(id), None);
-        }
-        Ok(())
+        Ok(draft.map(|d| {
+            let f = d.into_follow_up(id);
+            b.insert(keys::follow_up(f.due, f.id), encode(&f));
+            keys::ts(f.due)
+        }))
     }
 
     /// Applies a batch atomically.

@@ -257,3 +257,59 @@ fn a_damaged_database_is_reported_not_silently_emptied() {
         Ok(s) => panic!("opened a damaged workspace as if fine: {} rows", s.rows().count()),
     }
 }
+
+fn ticket(id: u64, account: AccountId, frustrated: bool) -> Ticket {
+    Ticket {
+        id,
+        account_id: account,
+        subject: "Export fails".into(),
+        status: crate::domain::TicketStatus::Open,
+        priority: crate::domain::TicketPriority::Normal,
+        team: crate::domain::Team::Unassigned,
+        requester: "user 1".into(),
+        created_at: now() - Duration::days(6),
+        updated_at: now() - Duration::days(3),
+        last_customer_reply: Some(now() - Duration::days(6)),
+        last_agent_reply: Some(now() - Duration::days(3)),
+        seen_by_customer: false,
+        complex: false,
+        frustrated,
+        bug: false,
+        escalated: false,
+        follow_ups_sent: 0,
+    }
+}
+
+#[test]
+fn a_schema_1_ticket_slot_still_finds_its_follow_up_and_is_upgraded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ws")).unwrap();
+    seed(&store);
+    let rules = Some(FollowUpRules { now: now(), high_value_arr: 100_000 });
+    // As schema 1 wrote it: the slot holds the account only, the follow-up has an `fi` entry.
+    let old = crate::domain::followup::ticket_follow_up(&ticket(5, AccountId(1), false), false, now()).unwrap();
+    let mut b = Batch::default();
+    b.put_ticket(&ticket(5, AccountId(1), false));
+    b.insert(keys::external("desk", "ticket/5"), 1u64.to_be_bytes().to_vec());
+    b.put_follow_up(&old.into_follow_up(ticket_follow_up_id(5)), None);
+    store.apply(b).unwrap();
+    assert!(store.ticket_follow_up("desk", 5).unwrap().is_some(), "found through fi");
+
+    // The customer turns frustrated: the item is replaced, the old one and its fi entry go.
+    store.ingest_tickets("desk", &[ticket(5, AccountId(1), true)], &[], None, rules).unwrap();
+    let items: Vec<FollowUp> = store.follow_ups_before(now() + Duration::days(30)).map(Result::unwrap).collect();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].kind, crate::domain::FollowUpKind::EscalateManager);
+    assert!(store.tree.get(keys::follow_up_id(ticket_follow_up_id(5))).unwrap().is_none());
+    let slot = store.tree.get(keys::external("desk", "ticket/5")).unwrap().unwrap();
+    assert_eq!(keys::read_ticket_slot(&slot), Some((AccountId(1), Some(keys::ts(items[0].due)), false)));
+    assert_eq!(store.ticket_follow_up("desk", 5).unwrap().unwrap().id, items[0].id);
+
+    // A new ticket files its follow-up through its slot alone; deleting it takes both.
+    store.ingest_tickets("desk", &[ticket(6, AccountId(2), false)], &[], None, rules).unwrap();
+    assert!(store.tree.get(keys::follow_up_id(ticket_follow_up_id(6))).unwrap().is_none());
+    assert!(store.ticket_follow_up("desk", 6).unwrap().is_some());
+    store.ingest_tickets("desk", &[], &[5, 6], None, rules).unwrap();
+    assert_eq!(store.follow_ups_before(now() + Duration::days(30)).count(), 0);
+    assert_eq!(store.row(AccountId(1)).unwrap().unwrap().open_tickets, 0);
+}
