@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::domain::health_model::Model;
+
 use crate::domain::Bands;
 use crate::sync::source::{RawSource, Source};
 use crate::tui::keymap::parse_binding;
@@ -40,6 +42,18 @@ struct RawSync {
 #[serde(deny_unknown_fields)]
 struct RawHealth {
     bands: Option<Spanned<Bands>>,
+    model: Option<Spanned<PathBuf>>,
+}
+
+/// Where the config points for a health model file, and where it says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFile {
+    /// The path as written (relative paths are from the config's folder).
+    pub path: PathBuf,
+    /// Line of the setting.
+    pub line: usize,
+    /// Column of the setting.
+    pub column: usize,
 }
 
 /// The settings in force after validation.
@@ -53,6 +67,10 @@ pub struct Config {
     pub author: Option<String>,
     /// Health band thresholds.
     pub bands: Bands,
+    /// The health model in force.
+    pub health_model: Model,
+    /// The model file the config names, if it names one.
+    pub model_file: Option<ModelFile>,
     /// Valid key bindings laid over the defaults.
     pub keys: Vec<(String, String)>,
     /// Valid sources, in file order.
@@ -71,6 +89,8 @@ impl Default for Config {
             data_dir: None,
             author: None,
             bands: Bands::default(),
+            health_model: Model::builtin(),
+            model_file: None,
             keys: Vec::new(),
             sources: Vec::new(),
             sync_every_minutes: DEFAULT_SYNC_MINUTES,
@@ -133,6 +153,10 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
             Err(e) => issues.push(ConfigIssue::at(text, bands.span().start, format!("{e}; using 70 / 40"))),
         }
     }
+    if let Some(model) = raw.health.model {
+        let (line, column) = line_col(text, model.span().start);
+        config.model_file = Some(ModelFile { path: model.into_inner(), line, column });
+    }
     for (key, action) in raw.keys {
         if action.get_ref() == "none" {
             config.keys.push((key.into_inner(), action.into_inner()));
@@ -190,9 +214,66 @@ pub fn load(
             path.display()
         )
     })?;
-    let (config, issues) = parse(&text, themes_dir);
-    let issues = issues.iter().map(|i| format!("{}:{}:{}: {}", path.display(), i.line, i.column, i.message)).collect();
+    let (mut config, issues) = parse(&text, themes_dir);
+    let mut issues: Vec<String> =
+        issues.iter().map(|i| format!("{}:{}:{}: {}", path.display(), i.line, i.column, i.message)).collect();
+    if let Some(file) = config.model_file.clone() {
+        let (model, model_issues) = load_model(&path, &file);
+        config.health_model = model;
+        issues.extend(model_issues);
+    }
     Ok(Loaded { config, path: Some(path), issues })
+}
+
+/// Where the last model that passed its checks is kept, beside the config.
+fn last_good_path(config: &Path) -> PathBuf {
+    config.with_file_name(".health-model.last-good.toml")
+}
+
+/// Reads the health model file the config names. A model with a mistake
+/// is rejected whole, with the line of each mistake; the cockpit then runs
+/// on the last model that passed (kept beside the config), else the
+/// built-in one.
+pub fn load_model(config_path: &Path, file: &ModelFile) -> (Model, Vec<String>) {
+    let path = match file.path.is_absolute() {
+        true => file.path.clone(),
+        false => config_path.parent().unwrap_or(Path::new(".")).join(&file.path),
+    };
+    let fallback = || -> (Model, String) {
+        match std::fs::read_to_string(last_good_path(config_path)).ok().and_then(|t| Model::parse(&t).ok()) {
+            Some(m) => {
+                let what = format!("using the last good model (version {})", m.version);
+                (m, what)
+            }
+            None => (Model::builtin(), "using the built-in model".to_string()),
+        }
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            let (model, using) = fallback();
+            let at = format!("{}:{}:{}", config_path.display(), file.line, file.column);
+            return (model, vec![format!("{at}: cannot read the health model {}: {e}; {using}", path.display())]);
+        }
+    };
+    match Model::parse(&text) {
+        Ok(model) => {
+            // Best effort: a read-only config folder only loses the fallback.
+            let _ = std::fs::write(last_good_path(config_path), &text);
+            (model, Vec::new())
+        }
+        Err(found) => {
+            let (model, using) = fallback();
+            let issues = found
+                .iter()
+                .map(|i| {
+                    let (line, column) = line_col(&text, i.offset);
+                    format!("{}:{line}:{column}: {}; the model is not used, {using}", path.display(), i.message)
+                })
+                .collect();
+            (model, issues)
+        }
+    }
 }
 
 /// An example config, printed by `cockpit config example`.
@@ -207,6 +288,11 @@ theme = "dark"
 
 # Default workspace directory (--data-dir and COCKPIT_DATA_DIR override it).
 # data_dir = "/home/me/cockpit-workspace"
+
+[health]
+# Your own health model, next to this file (`cockpit health model` prints
+# the built-in one to start from; `cockpit config check` validates it).
+# model = "health.toml"
 
 [health.bands]
 green = 70   # scores >= green are green

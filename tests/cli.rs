@@ -157,3 +157,35 @@ fn hostile_text_never_reaches_the_terminal() {
     assert!(cells.contains("Evil Corp"));
     assert!(!cells.chars().any(|c| c.is_control()), "control characters reached the screen");
 }
+
+#[test]
+fn a_health_model_file_is_checked_and_a_bad_one_falls_back_to_the_last_good() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = stdout(&cockpit(tmp.path(), &["health", "model"]));
+    assert!(model.contains("[[measure]]") && model.contains("version = 2"));
+    let cfg = tmp.path().join("config.toml");
+    std::fs::write(&cfg, "[health]\nmodel = \"health.toml\"\n").unwrap();
+    let health = tmp.path().join("health.toml");
+    std::fs::write(&health, model.replace("version = 2", "version = 7")).unwrap();
+    let check = |tmp: &Path| cockpit(tmp, &["config", "check", "--config", cfg.to_str().unwrap()]);
+    let o = check(tmp.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("health model health.toml: ok (default version 7)"), "{}", stdout(&o));
+
+    // Weights that do not parse, and ranges that overlap: rejected with their lines.
+    let broken = model
+        .replace("weight = 30\n", "weight = \"heavy\"\n")
+        .replace("{ from = 3, to = 7, score = 70 }", "{ from = 2, to = 7, score = 70 }");
+    std::fs::write(&health, &broken).unwrap();
+    let o = check(tmp.path());
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let line = broken.lines().position(|l| l.contains("\"heavy\"")).unwrap() + 1;
+    assert!(err.contains(&format!("{}:{line}:", health.display())), "{err}");
+    assert!(err.contains("using the last good model (version 7)"), "{err}");
+    std::fs::write(&health, model.replace("{ from = 3, to = 7, score = 70 }", "{ from = 2, to = 7, score = 70 }"))
+        .unwrap();
+    let err = stderr(&check(tmp.path()));
+    let line = model.lines().position(|l| l.contains("{ from = 3, to = 7, score = 70 }")).unwrap() + 1;
+    assert!(err.contains(&format!("{}:{line}:", health.display())) && err.contains("ranges overlap"), "{err}");
+}

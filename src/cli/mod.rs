@@ -96,12 +96,26 @@ pub enum Command {
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
     },
+    /// Work with the health model.
+    Health {
+        /// What to do.
+        #[command(subcommand)]
+        action: HealthCommand,
+    },
     /// Check or show the config.
     Config {
         /// What to do with it.
         #[command(subcommand)]
         action: ConfigCommand,
     },
+}
+
+/// `cockpit health ...`
+#[derive(Debug, Subcommand)]
+pub enum HealthCommand {
+    /// Print the built-in health model, to copy and edit
+    /// (`cockpit health model > ~/.config/cockpit/health.toml`).
+    Model,
 }
 
 /// `cockpit config ...`
@@ -187,6 +201,10 @@ pub fn run(cli: Cli) -> CliResult {
     let g = &cli.global;
     match &cli.command {
         Some(Command::Config { action }) => return config_command(g, action),
+        Some(Command::Health { action: HealthCommand::Model }) => {
+            print!("{}", crate::domain::health_model::DEFAULT_MODEL);
+            return Ok(());
+        }
         Some(Command::Demo { accounts, seed }) => return demo_command(g, *accounts, *seed),
         _ => {}
     }
@@ -210,7 +228,7 @@ pub fn run(cli: Cli) -> CliResult {
             Utc::now(),
         ),
         None => open_cockpit(g, loaded, store),
-        Some(Command::Config { .. }) | Some(Command::Demo { .. }) => Ok(()),
+        Some(Command::Config { .. }) | Some(Command::Demo { .. }) | Some(Command::Health { .. }) => Ok(()),
     }
 }
 
@@ -279,6 +297,10 @@ fn config_command(g: &Global, action: &ConfigCommand) -> CliResult {
             }
             if loaded.issues.is_empty() {
                 println!("{}: ok", path.display());
+                if let Some(file) = &loaded.config.model_file {
+                    let m = &loaded.config.health_model;
+                    println!("health model {}: ok ({} version {})", file.path.display(), m.name, m.version);
+                }
                 Ok(())
             } else {
                 for issue in &loaded.issues {

@@ -10,7 +10,8 @@ pub mod rng;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::domain::followup::{is_high_value, lifecycle_follow_ups, ticket_follow_up};
-use crate::domain::health::{combine, score_signals, Signals, MODEL_VERSION};
+use crate::domain::health::Measure;
+use crate::domain::health_model::{Inputs, Model};
 use crate::domain::rollup::derive_row;
 use crate::domain::{
     Account, AccountId, Activity, ActivityKind, Contact, HealthHistory, HealthSnapshot, KeyPerson, NpsResponse,
@@ -289,19 +290,30 @@ fn account(spec: &DemoSpec, id: u64) -> GenAccount {
 
     // Today's signals from the records above, scored by the health model.
     let escalated = tickets.iter().filter(|t| t.status.is_open() && t.escalated).count() as u32;
-    let signals = Signals {
-        usage_ratio: (1.15 - 0.9 * risk + 0.2 * (rng.f32() - 0.5)).max(0.0),
-        seat_utilisation: (0.95 - 0.7 * risk + 0.2 * (rng.f32() - 0.5)).clamp(0.0, 1.2),
-        days_since_contact: last_touch_days as u32,
-        open_tickets: tickets.iter().filter(|t| t.status.is_open()).count() as u32,
-        escalated_tickets: escalated,
-        nps: nps.last().map(|n| n.score),
-        days_past_due: if risk > 0.7 && rng.chance(0.4) { rng.range(10, 60) as u32 } else { 0 },
+    let mut inputs = Inputs::default();
+    inputs.set(Measure::Usage, (1.15 - 0.9 * risk + 0.2 * (rng.f32() - 0.5)).max(0.0) as f64);
+    inputs.set(Measure::Seats, (0.95 - 0.7 * risk + 0.2 * (rng.f32() - 0.5)).clamp(0.0, 1.2) as f64);
+    inputs.set(Measure::Engagement, last_touch_days as f64);
+    let open = tickets.iter().filter(|t| t.status.is_open()).count() as u32;
+    inputs.set(Measure::Support, (open + 2 * escalated) as f64);
+    if let Some(n) = nps.last() {
+        inputs.set(Measure::Satisfaction, n.score as f64);
+    }
+    let past_due = if risk > 0.7 && rng.chance(0.4) { rng.range(10, 60) as u32 } else { 0 };
+    inputs.set(Measure::Billing, past_due as f64);
+    if matches!(stage, Stage::Handover | Stage::Delivery | Stage::Onboarding) {
+        inputs.set(Measure::Onboarding, (0.95 - 0.7 * risk + 0.2 * (rng.f32() - 0.5)).clamp(0.0, 1.0) as f64);
+    }
+    let model = Model::builtin_ref();
+    let scored = model.score(&inputs, stage, segment);
+    let final_score = scored.score.unwrap_or(50);
+    let snapshot = HealthSnapshot {
+        account_id: aid,
+        date: end,
+        score: final_score,
+        factors: scored.factors,
+        model_version: model.version,
     };
-    let factors = score_signals(&signals);
-    let final_score = combine(&factors).unwrap_or(50);
-    let snapshot =
-        HealthSnapshot { account_id: aid, date: end, score: final_score, factors, model_version: MODEL_VERSION };
 
     // A year of daily history ending on today's score: a slow wave, noise,
     // and for risky accounts a drop some weeks before the end.

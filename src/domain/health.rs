@@ -1,7 +1,7 @@
 //! Health: one 0-100 score per account per day, explained by its factors.
 //!
-//! This is the built-in model (v1); a configurable model replaces the
-//! weights later without changing the types the store and views use.
+//! The measures, factors, bands and trends every view shares; how inputs
+//! become factors is the health model (`health_model`), which is data.
 
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::account::AccountId;
 
 /// A measured signal that feeds health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// Product usage against the account's own baseline.
@@ -24,18 +24,67 @@ pub enum Measure {
     Satisfaction,
     /// Payments on time.
     Billing,
+    /// Age of the oldest open ticket.
+    TicketAge,
+    /// Change between the last two NPS answers.
+    NpsTrend,
+    /// Share of the onboarding plan completed.
+    Onboarding,
+    /// The CSM's own read of the account.
+    Sentiment,
 }
 
 impl Measure {
     /// Every measure in display order.
-    pub const ALL: [Measure; 6] = [
+    pub const ALL: [Measure; 10] = [
         Measure::Usage,
         Measure::Seats,
         Measure::Engagement,
         Measure::Support,
+        Measure::TicketAge,
         Measure::Satisfaction,
+        Measure::NpsTrend,
         Measure::Billing,
+        Measure::Onboarding,
+        Measure::Sentiment,
     ];
+
+    /// The input's name in a health model file.
+    pub fn key(self) -> &'static str {
+        match self {
+            Measure::Usage => "usage_trend",
+            Measure::Seats => "seat_utilisation",
+            Measure::Engagement => "days_since_contact",
+            Measure::Support => "support_load",
+            Measure::Satisfaction => "nps",
+            Measure::Billing => "days_past_due",
+            Measure::TicketAge => "oldest_ticket_days",
+            Measure::NpsTrend => "nps_trend",
+            Measure::Onboarding => "onboarding_completion",
+            Measure::Sentiment => "csm_sentiment",
+        }
+    }
+
+    /// The measure reading a named input.
+    pub fn from_key(key: &str) -> Option<Measure> {
+        Measure::ALL.into_iter().find(|m| m.key() == key)
+    }
+
+    /// What the input is, for messages and the model reference.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Measure::Usage => "usage against the account's own 90-day baseline (1.0 = normal)",
+            Measure::Seats => "active users / licensed seats",
+            Measure::Engagement => "days since the last two-way contact",
+            Measure::Support => "open tickets + 2 x escalated ones",
+            Measure::Satisfaction => "latest NPS answer (0-10)",
+            Measure::Billing => "days the oldest invoice is past due",
+            Measure::TicketAge => "days the oldest open ticket has been open",
+            Measure::NpsTrend => "latest NPS answer minus the one before",
+            Measure::Onboarding => "share of the onboarding plan completed (0-1)",
+            Measure::Sentiment => "the CSM's sentiment: 1 (worried) to 5 (confident)",
+        }
+    }
 
     /// Human label.
     pub fn label(self) -> &'static str {
@@ -46,18 +95,10 @@ impl Measure {
             Measure::Support => "support",
             Measure::Satisfaction => "NPS",
             Measure::Billing => "billing",
-        }
-    }
-
-    /// Default weight in the built-in model.
-    pub fn default_weight(self) -> u8 {
-        match self {
-            Measure::Usage => 30,
-            Measure::Seats => 15,
-            Measure::Engagement => 20,
-            Measure::Support => 15,
-            Measure::Satisfaction => 10,
-            Measure::Billing => 10,
+            Measure::TicketAge => "ticket age",
+            Measure::NpsTrend => "NPS trend",
+            Measure::Onboarding => "onboarding",
+            Measure::Sentiment => "sentiment",
         }
     }
 }
@@ -87,9 +128,6 @@ pub struct HealthSnapshot {
     /// Version of the model that produced it.
     pub model_version: u16,
 }
-
-/// Version of the built-in model.
-pub const MODEL_VERSION: u16 = 1;
 
 /// Weighted average of factor scores, rounded; `None` when no weight is set.
 pub fn combine(factors: &[Factor]) -> Option<u8> {
@@ -121,48 +159,6 @@ impl HealthSnapshot {
         v.sort_by(|a, b| b.2.total_cmp(&a.2));
         v
     }
-}
-
-/// Raw signals for one account on one day, before scoring.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Signals {
-    /// Usage relative to the account's own baseline (1.0 = normal).
-    pub usage_ratio: f32,
-    /// Active users / licensed seats.
-    pub seat_utilisation: f32,
-    /// Days since the last two-way contact.
-    pub days_since_contact: u32,
-    /// Open tickets.
-    pub open_tickets: u32,
-    /// Escalated tickets among them.
-    pub escalated_tickets: u32,
-    /// Latest NPS answer, if any.
-    pub nps: Option<u8>,
-    /// Days the oldest invoice is past due (0 = paid up).
-    pub days_past_due: u32,
-}
-
-fn lerp_score(value: f32, zero_at: f32, full_at: f32) -> u8 {
-    let t = ((value - zero_at) / (full_at - zero_at)).clamp(0.0, 1.0);
-    (t * 100.0).round() as u8
-}
-
-/// Scores raw signals with the built-in model. A missing NPS leaves its
-/// measure out, so its weight is spread over the others.
-pub fn score_signals(s: &Signals) -> Vec<Factor> {
-    let mut out = Vec::with_capacity(6);
-    let mut push = |measure: Measure, score: u8| out.push(Factor { measure, score, weight: measure.default_weight() });
-    // A drop to 40 % of the baseline is a zero; at or above baseline is full.
-    push(Measure::Usage, lerp_score(s.usage_ratio, 0.4, 1.0));
-    push(Measure::Seats, lerp_score(s.seat_utilisation, 0.2, 0.8));
-    push(Measure::Engagement, lerp_score(s.days_since_contact as f32, 60.0, 7.0));
-    let load = s.open_tickets as f32 + 2.0 * s.escalated_tickets as f32;
-    push(Measure::Support, lerp_score(load, 8.0, 0.0));
-    if let Some(n) = s.nps {
-        push(Measure::Satisfaction, lerp_score(n as f32, 3.0, 9.0));
-    }
-    push(Measure::Billing, lerp_score(s.days_past_due as f32, 45.0, 0.0));
-    out
 }
 
 /// Colour band of a score.
@@ -330,41 +326,13 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             score: 60,
             factors: vec![f(Measure::Usage, 50, 30), f(Measure::Engagement, 0, 20), f(Measure::Billing, 100, 10)],
-            model_version: MODEL_VERSION,
+            model_version: 2,
         };
         let d = s.drags();
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].0, Measure::Engagement);
         assert!((d[0].2 - 33.33).abs() < 0.1);
         assert_eq!(d[1].0, Measure::Usage);
-    }
-
-    #[test]
-    fn signals_score_within_bounds_and_missing_nps_redistributes() {
-        let good = Signals {
-            usage_ratio: 1.2,
-            seat_utilisation: 0.9,
-            days_since_contact: 3,
-            open_tickets: 0,
-            escalated_tickets: 0,
-            nps: None,
-            days_past_due: 0,
-        };
-        let fs = score_signals(&good);
-        assert_eq!(fs.len(), 5, "missing NPS is left out");
-        assert_eq!(combine(&fs), Some(100));
-        let bad = Signals {
-            usage_ratio: 0.1,
-            seat_utilisation: 0.05,
-            days_since_contact: 200,
-            open_tickets: 10,
-            escalated_tickets: 3,
-            nps: Some(0),
-            days_past_due: 90,
-        };
-        assert_eq!(combine(&score_signals(&bad)), Some(0));
-        let mid = Signals { usage_ratio: 0.7, ..good };
-        assert_eq!(score_signals(&mid)[0].score, 50);
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod deal;
 pub mod followup;
 pub mod health;
+pub mod health_model;
 pub mod lifecycle;
 pub mod nps;
 pub mod rollup;
