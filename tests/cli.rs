@@ -189,3 +189,38 @@ fn a_health_model_file_is_checked_and_a_bad_one_falls_back_to_the_last_good() {
     let line = model.lines().position(|l| l.contains("{ from = 3, to = 7, score = 70 }")).unwrap() + 1;
     assert!(err.contains(&format!("{}:{line}:", health.display())) && err.contains("ranges overlap"), "{err}");
 }
+
+#[test]
+fn metrics_on_the_demo_add_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o =
+        cockpit(tmp.path(), &["--demo", "metrics", "--from", "2025-11-27", "--to", "2026-11-26", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["days"], 365);
+    let c = &v["customers"];
+    let (start, churned) = (c["at_start"].as_f64().unwrap(), c["churned"].as_f64().unwrap());
+    assert!(start > 0.0 && churned > 0.0, "the demo has a year of churn: {v}");
+    let simple = v["logo_churn_simple_pct"].as_f64().unwrap();
+    assert!((simple - 100.0 * churned / start).abs() < 1e-9);
+    assert!((v["renewal_rate_pct"].as_f64().unwrap() - (100.0 - simple)).abs() < 1e-9);
+    let nps = &v["nps"];
+    let answers = nps["answers"].as_u64().unwrap();
+    assert_eq!(answers, ["promoters", "passives", "detractors"].iter().map(|k| nps[k].as_u64().unwrap()).sum::<u64>());
+    let h = &v["health"];
+    let by_segment: u64 = h["by_segment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| ["green", "yellow", "red"].iter().map(|k| s[k].as_u64().unwrap()).sum::<u64>())
+        .sum();
+    assert_eq!(by_segment, ["green", "yellow", "red"].iter().map(|k| h[k].as_u64().unwrap()).sum::<u64>());
+    let r = &v["arr_up_for_renewal"];
+    assert!(r["30d"].as_u64() <= r["60d"].as_u64() && r["60d"].as_u64() <= r["90d"].as_u64());
+
+    let o = cockpit(tmp.path(), &["--demo", "metrics", "--from", "2026-02-01", "--to", "2026-01-01"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is after --to"), "{}", stderr(&o));
+    let o = cockpit(tmp.path(), &["--demo", "metrics", "--format", "markdown"]);
+    assert!(stdout(&o).contains("| logo churn |"), "{}", stdout(&o));
+}

@@ -2,6 +2,7 @@
 //! book and queue code as the cockpit.
 
 pub mod accounts;
+pub mod metrics;
 pub mod output;
 pub mod sync;
 pub mod today;
@@ -95,6 +96,19 @@ pub enum Command {
         /// Random seed (the same seed gives the same book).
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
+    },
+    /// Churn, retention, renewal rate, NPS, health by band and segment, and
+    /// ARR up for renewal, each with how it was counted.
+    Metrics {
+        /// First day of the period (default: 29 days before --to).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<chrono::NaiveDate>,
+        /// Last day of the period (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: Option<chrono::NaiveDate>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Work with the health model.
     Health {
@@ -220,6 +234,9 @@ pub fn run(cli: Cli) -> CliResult {
             sync::run(&store, &loaded.config, source.clone(), *full, *report)
         }
         Some(Command::Today { format }) => today::run(&store, *format, Utc::now()),
+        Some(Command::Metrics { from, to, format }) => {
+            metrics::run(&store, loaded.config.bands, *from, *to, *format, Utc::now().date_naive())
+        }
         Some(Command::Accounts { format, sort, reverse, filter, limit }) => accounts::run(
             &store,
             accounts::Query { sort, reverse: *reverse, filter: filter.as_deref(), limit: *limit },

@@ -7,6 +7,7 @@ pub mod followup;
 pub mod health;
 pub mod health_model;
 pub mod lifecycle;
+pub mod metrics;
 pub mod nps;
 pub mod rollup;
 pub mod text;

@@ -391,6 +391,16 @@ impl Store {
         self.scan(&keys::with_id(keys::NPS, id), "NPS answer").collect()
     }
 
+    /// Every NPS answer in the workspace, by account.
+    pub fn all_nps(&self) -> impl Iterator<Item = Result<NpsResponse>> + '_ {
+        self.scan(keys::NPS, "NPS answer")
+    }
+
+    /// Every deal in the workspace, by account.
+    pub fn all_deals(&self) -> impl Iterator<Item = Result<crate::domain::Deal>> + '_ {
+        self.scan(keys::DEAL, "deal")
+    }
+
     /// One account's timeline, oldest first.
     pub fn activities(&self, id: AccountId) -> Result<Vec<Activity>> {
         self.scan(&keys::with_id(keys::ACTIVITY, id), "activity").collect()
