@@ -26,8 +26,9 @@ pub enum Scoring {
         /// Input value scoring 100.
         full_at: f64,
     },
-    /// Half-open ranges `[from, to)` in ascending order that touch and
-    /// cover every value; the first may start at -inf, the last end at +inf.
+    /// Half-open ranges `[from, to)` in ascending order that touch; the
+    /// first may start at -inf and the last end at +inf, and values beyond
+    /// a bounded first or last range take its score.
     Ranges(Vec<Range>),
 }
 
@@ -52,10 +53,15 @@ impl Scoring {
                 let t = ((v - z) / (f - z)).clamp(0.0, 1.0);
                 (t * 100.0).round() as u8
             }
-            Scoring::Ranges(ranges) => ranges
-                .iter()
-                .find(|r| r.from.is_none_or(|f| value >= f) && r.to.is_none_or(|t| value < t))
-                .map_or(0, |r| r.score),
+            // Values outside the first and last range take their score.
+            Scoring::Ranges(ranges) => match ranges.first() {
+                Some(first) if first.from.is_some_and(|f| value < f) => first.score,
+                _ => ranges
+                    .iter()
+                    .find(|r| r.from.is_none_or(|f| value >= f) && r.to.is_none_or(|t| value < t))
+                    .or(ranges.last())
+                    .map_or(0, |r| r.score),
+            },
         }
     }
 }
@@ -475,6 +481,11 @@ mod tests {
         let age = &m.measures.iter().find(|x| x.measure == Measure::TicketAge).unwrap().scoring;
         assert_eq!((age.score(-1.0), age.score(2.99), age.score(3.0), age.score(7.0)), (100, 100, 70, 40));
         assert_eq!((age.score(13.99), age.score(14.0), age.score(1e9)), (40, 0, 0));
+        let bounded = Scoring::Ranges(vec![
+            Range { from: Some(1.0), to: Some(3.0), score: 10 },
+            Range { from: Some(3.0), to: Some(5.0), score: 90 },
+        ]);
+        assert_eq!((bounded.score(0.0), bounded.score(2.0), bounded.score(4.0), bounded.score(9.0)), (10, 10, 90, 90));
     }
 
     #[test]
