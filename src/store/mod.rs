@@ -155,6 +155,11 @@ struct TicketSlot {
     legacy: bool,
 }
 
+/// A ticket's name in a source's id map.
+fn ticket_ext(ticket: u64) -> String {
+    format!("ticket/{ticket}")
+}
+
 /// The id of a ticket's one follow-up slot.
 pub fn ticket_follow_up_id(ticket: u64) -> u64 {
     (1 << 62) | (ticket & ((1 << 62) - 1))
@@ -586,7 +591,6 @@ impl Store {
         let mut counts = IngestCounts::default();
         let mut b = Batch::default();
         let mut effects: BTreeMap<AccountId, Effect> = BTreeMap::new();
-        let ticket_ext = |id: u64| format!("ticket/{id}");
         let open = |t: &Ticket| i64::from(t.status.is_open());
         // A ticket listed twice in one page counts once, as its last copy.
         let mut last_copy: BTreeMap<u64, &Ticket> = BTreeMap::new();
@@ -705,7 +709,7 @@ impl Store {
 
     /// Where a source's ticket lives and the due time of its follow-up.
     fn ticket_slot(&self, source: &str, ticket: u64) -> Result<Option<TicketSlot>> {
-        let Some(v) = self.tree.get(keys::external(source, &format!("ticket/{ticket}")))? else { return Ok(None) };
+        let Some(v) = self.tree.get(keys::external(source, &ticket_ext(ticket)))? else { return Ok(None) };
         let (account, due, legacy) = keys::read_ticket_slot(&v).ok_or_else(|| StoreError::Decode {
             what: "ticket location".into(),
             detail: format!("{} bytes that are not a ticket slot", v.len()),

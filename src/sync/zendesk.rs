@@ -457,15 +457,7 @@ impl<'a> DeskSync<'a> {
             .map(|m| (m.ticket_id, m))
             .collect();
         for raw in &page.tickets {
-            let rec: ZTicket = match serde_json::from_str(raw.get()) {
-                Ok(r) => r,
-                Err(e) => {
-                    report
-                        .skipped
-                        .push(Skipped { id: raw_id(raw), reason: format!("not a ticket as documented ({e})") });
-                    continue;
-                }
-            };
+            let Some(rec) = parse_record::<ZTicket>(raw, "ticket", report) else { continue };
             if rec.status == "deleted" {
                 deletions.push(rec.id);
                 continue;
@@ -527,15 +519,7 @@ impl<'a> DeskSync<'a> {
             let mut contacts: Vec<Contact> = Vec::new();
             let mut removed = Vec::new();
             for raw in &page.users {
-                let user: ZUser = match serde_json::from_str(raw.get()) {
-                    Ok(u) => u,
-                    Err(e) => {
-                        report
-                            .skipped
-                            .push(Skipped { id: raw_id(raw), reason: format!("not a user as documented ({e})") });
-                        continue;
-                    }
-                };
+                let Some(user) = parse_record::<ZUser>(raw, "user", report) else { continue };
                 let id = user_contact_id(user.id);
                 if !user.active {
                     removed.push(id);
@@ -581,12 +565,20 @@ pub fn user_contact_id(user: u64) -> u64 {
     (1 << 60) | (user & ((1 << 60) - 1))
 }
 
-/// The `id` of a record that did not parse, for the report.
-fn raw_id(raw: &RawValue) -> String {
-    serde_json::from_str::<Value>(raw.get())
-        .ok()
-        .and_then(|v| v.get("id").map(|i| i.to_string()))
-        .unwrap_or_else(|| "?".into())
+/// Parses one exported record on its own; one that is not what Zendesk
+/// documents is skipped and reported by its `id`, and the page goes on.
+fn parse_record<T: DeserializeOwned>(raw: &RawValue, what: &str, report: &mut ObjectReport) -> Option<T> {
+    match serde_json::from_str(raw.get()) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let id = serde_json::from_str::<Value>(raw.get())
+                .ok()
+                .and_then(|v| v.get("id").map(|i| i.to_string()))
+                .unwrap_or_else(|| "?".into());
+            report.skipped.push(Skipped { id, reason: format!("not a {what} as documented ({e})") });
+            None
+        }
+    }
 }
 
 #[cfg(test)]
