@@ -58,6 +58,8 @@ fn session(store: Store) -> Session {
         sync_every: None,
         warnings: vec![],
         author: "tester".into(),
+        health_model: cockpit::domain::health_model::Model::builtin(),
+        flags: Default::default(),
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::domain::flags::FlagRules;
 use crate::domain::health_model::Model;
 
 use crate::domain::Bands;
@@ -43,6 +44,7 @@ struct RawSync {
 struct RawHealth {
     bands: Option<Spanned<Bands>>,
     model: Option<Spanned<PathBuf>>,
+    flags: Option<Spanned<FlagRules>>,
 }
 
 /// Where the config points for a health model file, and where it says so.
@@ -71,6 +73,8 @@ pub struct Config {
     pub health_model: Model,
     /// The model file the config names, if it names one.
     pub model_file: Option<ModelFile>,
+    /// Churn-risk flag thresholds.
+    pub flags: FlagRules,
     /// Valid key bindings laid over the defaults.
     pub keys: Vec<(String, String)>,
     /// Valid sources, in file order.
@@ -91,6 +95,7 @@ impl Default for Config {
             bands: Bands::default(),
             health_model: Model::builtin(),
             model_file: None,
+            flags: FlagRules::default(),
             keys: Vec::new(),
             sources: Vec::new(),
             sync_every_minutes: DEFAULT_SYNC_MINUTES,
@@ -152,6 +157,9 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
             Ok(()) => config.bands = *bands.get_ref(),
             Err(e) => issues.push(ConfigIssue::at(text, bands.span().start, format!("{e}; using 70 / 40"))),
         }
+    }
+    if let Some(flags) = raw.health.flags {
+        config.flags = flags.into_inner();
     }
     if let Some(model) = raw.health.model {
         let (line, column) = line_col(text, model.span().start);
@@ -297,6 +305,17 @@ theme = "dark"
 [health.bands]
 green = 70   # scores >= green are green
 yellow = 40  # scores >= yellow are yellow, below are red
+
+# Churn-risk flags: each raises one follow-up when it starts to hold, and
+# again only after it has cleared and come back.
+[health.flags]
+usage_drop_below = 0.7   # usage under 70% of the account's own baseline
+silence_days = 30        # no two-way contact for this many days
+ticket_load = 6          # open tickets + 2 x escalated
+detractor_max = 6        # latest NPS answer at or below this
+past_due_days = 15       # an invoice this many days past due
+score_drop_points = 15   # health fell more than this in 7 days
+overage_above = 1.0      # active users / seats above this: paying overages
 
 [keys]
 # key = "action"; "none" unbinds a default. `cockpit` shows every action with `?`.

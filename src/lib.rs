@@ -10,6 +10,7 @@ pub mod domain;
 pub mod logging;
 pub mod paths;
 pub mod queue;
+pub mod report;
 pub mod store;
 pub mod sync;
 pub mod tui;

@@ -224,3 +224,60 @@ fn metrics_on_the_demo_add_up() {
     let o = cockpit(tmp.path(), &["--demo", "metrics", "--format", "markdown"]);
     assert!(stdout(&o).contains("| logo churn |"), "{}", stdout(&o));
 }
+
+#[test]
+fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--demo", "health", "backtest", "--format", "json"];
+        all.extend_from_slice(args);
+        let o = cockpit(tmp.path(), &all);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let doc = run(&[]);
+    assert_eq!(doc["horizon_days"], 90);
+    assert_eq!(doc["version"], 2);
+    let all = &doc["groups"][0];
+    assert_eq!(all["segment"], "all");
+    let f = &all["figures"];
+    assert!(f["churned"].as_u64().unwrap() >= 8 && f["renewed"].as_u64().unwrap() >= 8, "{f}");
+    let auc = f["auc"].as_f64().unwrap();
+    assert!(auc >= 0.75, "the built-in model predicts churn on the demo: AUC {auc}");
+    assert!(auc < 0.99, "the demo is not rigged to be perfect: AUC {auc}");
+    let shuffled = &doc["shuffled"];
+    assert!((shuffled["mean_auc"].as_f64().unwrap() - 0.5).abs() < 0.05, "{shuffled}");
+    assert!(shuffled["p_value"].as_f64().unwrap() < 0.05, "{shuffled}");
+    assert!(doc["groups"].as_array().unwrap().len() >= 3, "per segment too");
+
+    // A model with every line turned around, replayed on the same stored
+    // inputs, predicts churn backwards.
+    let inverted = cockpit::domain::health_model::DEFAULT_MODEL
+        .lines()
+        .map(|l| match (l.find("zero_at = "), l.find(", full_at = ")) {
+            (Some(a), Some(b)) => {
+                let zero = &l[a + 10..b];
+                let full = l[b + 12..].trim_end_matches(" }").trim_end_matches('}').trim();
+                format!("{}zero_at = {full}, full_at = {zero} }}", &l[..a])
+            }
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("version = 2", "version = 99");
+    let path = tmp.path().join("inverted.toml");
+    std::fs::write(&path, inverted).unwrap();
+    let doc = run(&["--model", path.to_str().unwrap()]);
+    assert_eq!(doc["replayed"], true);
+    assert_eq!(doc["version"], 99);
+    let auc = doc["groups"][0]["figures"]["auc"].as_f64().unwrap();
+    assert!(auc < 0.4, "an inverted model scores churners high: AUC {auc}");
+
+    let o = cockpit(tmp.path(), &["--demo", "health", "backtest"]);
+    let text = stdout(&o);
+    assert!(text.contains("Health backtest: model default v2, horizon 90 days"), "{text}");
+    assert!(text.contains("better than chance"), "{text}");
+    let o = cockpit(tmp.path(), &["--demo", "health", "backtest", "--horizon", "soon"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("for example 90d"), "{}", stderr(&o));
+}

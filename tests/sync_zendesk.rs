@@ -273,3 +273,34 @@ async fn end_users_become_contacts_once_and_leave_when_deactivated() {
     assert!(resumed, "the users export resumes from its cursor: {log:?}");
     assert_eq!(e.store.contacts(acme).unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn synced_accounts_get_a_daily_score_explained_by_their_records() {
+    use cockpit::domain::flags::FlagRules;
+    use cockpit::domain::health_model::Model;
+    use cockpit::domain::{Bands, Measure};
+    use cockpit::store::HealthRules;
+    let e = env().await;
+    run(&e, Some("crm")).await;
+    run(&e, Some("desk")).await;
+    let acme = e.store.external_id("crm", "1").unwrap().unwrap();
+    assert_eq!(e.store.row(acme).unwrap().unwrap().health, None, "no score before the daily pass");
+
+    let (model, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+    let now = chrono::Utc::now();
+    let r = e.store.daily_health(HealthRules { model: &model, flags: &flags, bands: &bands }, now).unwrap();
+    assert_eq!(r.scored, 6);
+    let row = e.store.row(acme).unwrap().unwrap();
+    let day = e.store.day_signals(acme, now.date_naive()).unwrap().expect("today's inputs kept");
+    let open = e.store.tickets(acme).unwrap().iter().filter(|t| t.status.is_open()).count() as f64;
+    assert!(day.get(Measure::Support).unwrap() >= open, "open tickets count in the support load");
+    assert!(day.get(Measure::Engagement).is_some(), "the last customer reply dates the contact");
+    assert_eq!(day.get(Measure::Usage), None, "no product usage from a CRM and a desk: left out, said so");
+    let e2 = e.store.explain(acme, &model, now.date_naive()).unwrap().unwrap();
+    assert_eq!(e2.scored.score, row.health);
+    assert!(e2.scored.missing.contains(&Measure::Usage));
+    // The same day twice changes nothing and raises nothing new.
+    let again = e.store.daily_health(HealthRules { model: &model, flags: &flags, bands: &bands }, now).unwrap();
+    assert_eq!(again.raised, 0);
+    assert_eq!(e.store.row(acme).unwrap().unwrap(), row);
+}

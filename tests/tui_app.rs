@@ -169,6 +169,8 @@ fn config_and_theme_warnings_show_in_the_status_line() {
         sync_every: None,
         warnings,
         author: "tester".into(),
+        health_model: cockpit::domain::health_model::Model::builtin(),
+        flags: Default::default(),
     };
     let app = cockpit::tui::first_app(session, common::now()).unwrap();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
@@ -219,4 +221,119 @@ fn status_line_shows_sync_progress_freshness_and_offline() {
     assert!(line.contains("crm ✓ synced 12m ago"), "{line}");
     assert!(line.contains("desk ✗ offline since 3m ago"), "{line}");
     assert!(line.contains("cannot reach desk.example"), "the failure is a toast: {line}");
+}
+
+#[test]
+fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
+    use cockpit::tui::metrics::MetricsState;
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    let screen = |app: &cockpit::tui::app::App| {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 32)).unwrap();
+        term.draw(|f| cockpit::tui::view::draw(app, f)).unwrap();
+        let buf = term.backend().buffer().clone();
+        (0..32)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>() + "\n")
+            .collect::<String>()
+    };
+    app.update(Action::Metrics);
+    assert_eq!(app.mode, Mode::Metrics);
+    assert!(matches!(app.metrics.state, MetricsState::Computing));
+    assert!(screen(&app).contains("computing…"));
+
+    // What the event loop does: hand the job to a thread, then apply its message.
+    let job = app.metrics.pending.take().expect("opening the overlay asks for the figures");
+    let (from, to, seq) = (job.from, job.to, job.seq);
+    assert_eq!((from, to), (common::now().date_naive() - chrono::Duration::days(29), common::now().date_naive()));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    cockpit::tui::metrics::spawn(app.store.clone(), job, tx);
+    app.on_msg(rx.blocking_recv().expect("the job answers"));
+    let MetricsState::Ready(view) = &app.metrics.state else { panic!("no figures: {:?}", app.metrics.state) };
+    let direct = cockpit::report::metrics::compute(&app.store, app.bands, from, to, to).unwrap();
+    assert_eq!(view.report, direct, "the overlay shows what `cockpit metrics` computes");
+    assert!(view.backtest_lines.iter().any(|l| l.contains("ROC AUC")), "{:?}", view.backtest_lines);
+    assert!(view.backtest_lines.iter().any(|l| l.contains("better than chance")), "{:?}", view.backtest_lines);
+    let model = cockpit::domain::health_model::Model::builtin();
+    assert_eq!(app.model_label, format!("{} v{}", model.name, model.version));
+    let text = screen(&app);
+    for want in ["Net revenue retention", "Logo churn, customer-days", "NPS", "Within 90 days", "ROC AUC"] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    assert!(text.contains(&format!("model {}", app.model_label)), "{text}");
+
+    app.update(Action::Back);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!screen(&app).contains("Net revenue retention"));
+
+    // Reopening recomputes; an answer to an older opening is dropped.
+    let stale = view_of(&app);
+    app.update(Action::Metrics);
+    assert!(matches!(app.metrics.state, MetricsState::Computing));
+    app.on_msg(Msg::Metrics(seq, Ok(stale)));
+    assert!(matches!(app.metrics.state, MetricsState::Computing), "a stale answer must not show");
+    let job = app.metrics.pending.take().unwrap();
+    app.on_msg(Msg::Metrics(job.seq, Err("Could not compute the metrics: disk full".into())));
+    assert!(screen(&app).contains("Could not compute the metrics: disk full"));
+    // q and m close the overlay too; q does not quit from it.
+    app.update(Action::Quit);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.should_quit);
+    app.update(Action::Metrics);
+    app.on_event(&key(KeyCode::Char('m')));
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+fn view_of(app: &cockpit::tui::app::App) -> Box<cockpit::tui::metrics::MetricsView> {
+    match &app.metrics.state {
+        cockpit::tui::metrics::MetricsState::Ready(v) => v.clone(),
+        other => panic!("no figures: {other:?}"),
+    }
+}
+
+/// The whole screen as text at 100x40.
+fn screen(app: &cockpit::tui::app::App) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 40)).unwrap();
+    term.draw(|f| cockpit::tui::view::draw(app, f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..40).map(|y| (0..100).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>() + "\n").collect()
+}
+
+#[test]
+fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    let id = app.selected.unwrap();
+    let before = app.book.row(id).unwrap().health;
+    let view = app.health.as_ref().expect("health of the selection");
+    let e = view.explanation.as_ref().expect("the demo keeps each day's inputs");
+    let points: f32 = e.contributions.iter().map(|c| c.points).sum();
+    assert!((points - before.unwrap() as f32).abs() <= 1.0, "factors add up to the score: {points} vs {before:?}");
+    assert!(e.then.is_some(), "a week-old day to compare with");
+
+    app.update(Action::Detail);
+    assert_eq!(app.mode, Mode::Detail);
+    let text = screen(&app);
+    for want in ["Why: the factors on", "model default v2", "What moved since last week", "points", "Your sentiment"] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    app.update(Action::Back);
+    assert_eq!(app.mode, Mode::Normal);
+
+    // f then 1: the worried CSM's read lands and the score drops now.
+    app.on_event(&key(KeyCode::Char('f')));
+    assert_eq!(app.mode, Mode::Sentiment);
+    app.on_event(&key(KeyCode::Char('1')));
+    assert_eq!(app.mode, Mode::Normal);
+    let after = app.book.row(id).unwrap().health;
+    assert!(after < before, "{after:?} vs {before:?}");
+    assert!(app.toasts.last().unwrap().text.contains("Sentiment 1/5 recorded"), "{:?}", app.toasts.last());
+    let view = app.health.as_ref().unwrap();
+    assert_eq!(view.sentiment.as_ref().map(|s| (s.value, s.by.as_str())), Some((1, "tester")));
+    assert_eq!(app.store.row(id).unwrap().unwrap().health, after, "stored, not only shown");
+
+    // Any other key leaves the sentiment alone.
+    app.on_event(&key(KeyCode::Char('f')));
+    app.on_event(&key(KeyCode::Char('x')));
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.book.row(id).unwrap().health, after);
 }

@@ -111,6 +111,21 @@ fn help_overlay_filter_and_zoom() {
 }
 
 #[test]
+fn metrics_overlay() {
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    app.update(Action::Metrics);
+    // Computed here rather than on a thread: the figures, not the timing, are pinned.
+    let job = app.metrics.pending.take().unwrap();
+    app.on_msg(job.run(&app.store));
+    insta::assert_snapshot!("metrics_overlay", text(&screen(&app, 100, 32)));
+    let small = text(&screen(&app, 80, 24));
+    for want in ["Net revenue retention", "Within 90 days", "ROC AUC"] {
+        assert!(small.contains(want), "{want} missing at 80x24:\n{small}");
+    }
+}
+
+#[test]
 fn too_small_says_so() {
     let (_tmp, store) = common::demo_store(20);
     let app = common::app(store, common::theme("dark"));

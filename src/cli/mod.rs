@@ -2,6 +2,7 @@
 //! book and queue code as the cockpit.
 
 pub mod accounts;
+pub mod health;
 pub mod metrics;
 pub mod output;
 pub mod sync;
@@ -14,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Loaded};
 use crate::demo::{self, DemoSpec};
-use crate::store::Store;
+use crate::store::{HealthRules, Store};
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
 use crate::tui::Session;
@@ -130,6 +131,22 @@ pub enum HealthCommand {
     /// Print the built-in health model, to copy and edit
     /// (`cockpit health model > ~/.config/cockpit/health.toml`).
     Model,
+    /// How well past scores predicted churn: ROC AUC, red band precision
+    /// and recall, top-decile lift, overall and per segment.
+    Backtest {
+        /// Days (or weeks) between a score and the outcome it should predict.
+        #[arg(long, default_value = "90d", value_name = "90d|12w")]
+        horizon: String,
+        /// Replay another model file on the stored inputs instead of the
+        /// stored scores (try a model before switching to it).
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Rescore the whole history with the model in force, then score today.
+    Recompute,
 }
 
 /// `cockpit config ...`
@@ -226,12 +243,31 @@ pub fn run(cli: Cli) -> CliResult {
     // A headless sync writes in bulk: a small page cache keeps memory down.
     let lean = matches!(cli.command, Some(Command::Sync { .. }));
     let store = open_workspace(g, &loaded, lean)?;
+    let now = Utc::now();
+    let c = &loaded.config;
+    let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
+    let headless_report = cli.command.is_some()
+        && !lean
+        && !matches!(cli.command, Some(Command::Health { action: HealthCommand::Recompute }));
+    if headless_report {
+        // Figures shown must come from today's pass under the model in force
+        // (the cockpit runs it in the background instead).
+        store.upkeep(rules, now).map_err(|e| e.to_string())?;
+    }
     for issue in &loaded.issues {
         tracing::warn!("{issue}");
     }
     match &cli.command {
         Some(Command::Sync { source, full, report }) => {
-            sync::run(&store, &loaded.config, source.clone(), *full, *report)
+            let result = sync::run(&store, &loaded.config, source.clone(), *full, *report);
+            // New records change today's inputs: score them, even after a
+            // partial sync (what landed is real).
+            let daily = store.daily_health(rules, now);
+            match daily {
+                Ok(d) => tracing::info!(scored = d.scored, raised = d.raised, cleared = d.cleared, "daily health pass"),
+                Err(e) => tracing::warn!("daily health pass failed: {e}"),
+            }
+            result
         }
         Some(Command::Today { format }) => today::run(&store, *format, Utc::now()),
         Some(Command::Metrics { from, to, format }) => {
@@ -245,6 +281,10 @@ pub fn run(cli: Cli) -> CliResult {
             Utc::now(),
         ),
         None => open_cockpit(g, loaded, store),
+        Some(Command::Health { action: HealthCommand::Backtest { horizon, model, format } }) => {
+            health::backtest(&store, &loaded.config, horizon, model.as_deref(), *format)
+        }
+        Some(Command::Health { action: HealthCommand::Recompute }) => health::recompute(&store, &loaded.config, now),
         Some(Command::Config { .. }) | Some(Command::Demo { .. }) | Some(Command::Health { .. }) => Ok(()),
     }
 }
@@ -277,6 +317,8 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
         sync_every,
         warnings,
         author,
+        health_model: loaded.config.health_model,
+        flags: loaded.config.flags,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

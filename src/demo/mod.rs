@@ -9,15 +9,19 @@ pub mod rng;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
+use crate::domain::flags::{self, Check, FlagRules};
 use crate::domain::followup::{is_high_value, lifecycle_follow_ups, ticket_follow_up};
 use crate::domain::health::Measure;
 use crate::domain::health_model::{Inputs, Model};
+use crate::domain::health_table::ScoreTable;
 use crate::domain::rollup::derive_row;
+use crate::domain::signals::{inputs_at, stage_on, DaySignals, ManualSignals, Records, Sentiment, SENTIMENT_DAYS};
 use crate::domain::{
-    Account, AccountId, Activity, ActivityKind, Contact, HealthHistory, HealthSnapshot, KeyPerson, NpsResponse,
-    Outcome, OutcomeKind, Segment, Stage, Team, Ticket, TicketPriority, TicketStatus,
+    Account, AccountId, Activity, ActivityKind, Bands, Contact, HealthHistory, KeyPerson, NpsResponse, Outcome,
+    OutcomeKind, Segment, Stage, Team, Ticket, TicketPriority, TicketStatus,
 };
-use crate::store::{Batch, StageTotals, Store, StoreError, WorkspaceMeta, YearSeries};
+use crate::store::pages::{page_of, PageCache};
+use crate::store::{Batch, StageTotals, Store, StoreError, WorkspaceMeta, YearInputs, YearSeries};
 use rng::Rng;
 
 /// Accounts in the default demo.
@@ -67,8 +71,13 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
     let mut totals = StageTotals::default();
     let mut out = Generated::default();
     let mut batch = Batch::default();
+    let model = Model::builtin_ref();
+    let table = ScoreTable::new(model);
+    let (rules, bands) = (FlagRules::default(), Bands::default());
+    let mut pages = PageCache::default();
+    let mut page = None;
     for id in 1..=spec.accounts {
-        let g = account(spec, id);
+        let g = account(spec, id, &table);
         out.accounts += 1;
         out.tickets += g.tickets.len() as u64;
         batch.put_account(&g.account);
@@ -84,11 +93,16 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
         for a in &g.activities {
             batch.put_activity(a);
         }
-        for (year, s) in &g.series {
-            batch.put_series(g.account.id, *year, s);
+        if page.is_some_and(|p| p != page_of(g.account.id)) {
+            pages.flush_into(&mut batch);
         }
-        batch.put_snapshot(&g.snapshot);
-        let row = derive_row(&g.account, &g.history, &g.tickets, &g.activities);
+        page = Some(page_of(g.account.id));
+        for (year, s, inputs) in g.history.series {
+            *pages.series(store, g.account.id, year)? = s;
+            *pages.inputs(store, g.account.id, year)? = inputs;
+        }
+        batch.put_manual_signals(g.account.id, &g.manual);
+        let row = derive_row(&g.account, &g.history_view, &g.tickets, &g.activities);
         batch.put_row(None, &row, &mut totals);
         // Follow-ups from the same rules the cockpit applies; a churned
         // account needs none.
@@ -103,12 +117,33 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
             n += 1;
             batch.put_follow_up(&d.into_follow_up(child_id(id, 0x8000 + n)), None);
         }
+        if g.account.stage.is_active() {
+            let today = spec.now.date_naive();
+            let check = Check {
+                inputs: &g.today_inputs,
+                frustrated: g.tickets.iter().any(|t| t.status.is_open() && t.frustrated),
+                score: g.history_view.at(today),
+                week_ago: g.history_view.at(today - Duration::days(7)),
+                bands: &bands,
+            };
+            for (flag, reason) in flags::raised(&rules, &check) {
+                n += 1;
+                let f = flags::draft(flag, &reason, g.account.id, spec.now).into_follow_up(child_id(id, 0x9000 + n));
+                batch.put_flag(g.account.id, flag, f.id);
+                batch.put_follow_up(&f, None);
+            }
+        }
         out.follow_ups += n;
         if batch.len() > 20_000 {
+            // Pages are written whole: a page cut short here is read back
+            // and finished by the next accounts.
+            pages.flush_into(&mut batch);
             store.apply(std::mem::take(&mut batch))?;
         }
     }
+    pages.flush_into(&mut batch);
     batch.put_totals(&totals);
+    batch.put_health_marks(model, spec.now.date_naive());
     store.apply(batch)?;
     // The description goes last: its presence marks a complete workspace.
     store.set_workspace(&WorkspaceMeta {
@@ -130,9 +165,10 @@ struct GenAccount {
     contacts: Vec<Contact>,
     nps: Vec<NpsResponse>,
     activities: Vec<Activity>,
-    series: Vec<(i32, YearSeries)>,
-    history: HealthHistory,
-    snapshot: HealthSnapshot,
+    manual: ManualSignals,
+    history: History,
+    history_view: HealthHistory,
+    today_inputs: Inputs,
 }
 
 fn person(rng: &mut Rng) -> (String, String) {
@@ -141,7 +177,7 @@ fn person(rng: &mut Rng) -> (String, String) {
     (format!("{first} {last}"), format!("{}.{}", first.to_lowercase(), last.to_lowercase()))
 }
 
-fn account(spec: &DemoSpec, id: u64) -> GenAccount {
+fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
     let mut rng = Rng::new(spec.seed, id);
     let now = spec.now;
     let today = now.date_naive();
@@ -190,8 +226,13 @@ fn account(spec: &DemoSpec, id: u64) -> GenAccount {
         renewal_date += Duration::days(365);
     }
     let days_to_renewal = (renewal_date - today).num_days();
+    // Mostly, health foretells the outcome; some churns come out of the
+    // blue (an acquisition, a budget cut) and some renew despite the signs,
+    // so a backtest has honest misses to find.
     let risk: f32 = match fate {
+        Fate::Churned(_) if rng.chance(0.2) => 0.1 + 0.35 * rng.f32(),
         Fate::Churned(_) => 0.65 + 0.35 * rng.f32(),
+        Fate::Renewed(_) if rng.chance(0.25) => 0.35 + 0.4 * rng.f32(),
         Fate::Renewed(_) => 0.3 * rng.f32(),
         Fate::Active if rng.chance(0.28) => 0.5 + 0.45 * rng.f32(),
         Fate::Active => 0.4 * rng.f32(),
@@ -269,12 +310,6 @@ fn account(spec: &DemoSpec, id: u64) -> GenAccount {
     activities.sort_by_key(|a| a.at);
 
     let mut tickets = tickets(&mut rng, aid, id, risk, end_now, &contacts);
-    if let Fate::Churned(_) = fate {
-        // Support closed everything out when the customer left.
-        for t in &mut tickets {
-            t.status = TicketStatus::Closed;
-        }
-    }
 
     // NPS answers, worse for riskier accounts.
     let mut nps = Vec::new();
@@ -287,64 +322,6 @@ fn account(spec: &DemoSpec, id: u64) -> GenAccount {
         nps.push(NpsResponse { id: child_id(id, 0x3000 + n), account_id: aid, on, score, comment: String::new() });
     }
     nps.sort_by_key(|n| n.on);
-
-    // Today's signals from the records above, scored by the health model.
-    let escalated = tickets.iter().filter(|t| t.status.is_open() && t.escalated).count() as u32;
-    let mut inputs = Inputs::default();
-    inputs.set(Measure::Usage, (1.15 - 0.9 * risk + 0.2 * (rng.f32() - 0.5)).max(0.0) as f64);
-    inputs.set(Measure::Seats, (0.95 - 0.7 * risk + 0.2 * (rng.f32() - 0.5)).clamp(0.0, 1.2) as f64);
-    inputs.set(Measure::Engagement, last_touch_days as f64);
-    let open = tickets.iter().filter(|t| t.status.is_open()).count() as u32;
-    inputs.set(Measure::Support, (open + 2 * escalated) as f64);
-    if let Some(n) = nps.last() {
-        inputs.set(Measure::Satisfaction, n.score as f64);
-    }
-    let past_due = if risk > 0.7 && rng.chance(0.4) { rng.range(10, 60) as u32 } else { 0 };
-    inputs.set(Measure::Billing, past_due as f64);
-    if matches!(stage, Stage::Handover | Stage::Delivery | Stage::Onboarding) {
-        inputs.set(Measure::Onboarding, (0.95 - 0.7 * risk + 0.2 * (rng.f32() - 0.5)).clamp(0.0, 1.0) as f64);
-    }
-    let model = Model::builtin_ref();
-    let scored = model.score(&inputs, stage, segment);
-    let final_score = scored.score.unwrap_or(50);
-    let snapshot = HealthSnapshot {
-        account_id: aid,
-        date: end,
-        score: final_score,
-        factors: scored.factors,
-        model_version: model.version,
-    };
-
-    // A year of daily history ending on today's score: a slow wave, noise,
-    // and for risky accounts a drop some weeks before the end.
-    let start = (end - Duration::days(HISTORY_DAYS - 1)).max(contract_start);
-    let phase = rng.f32() * std::f32::consts::TAU;
-    let drop_at = rng.range(10, 70);
-    let drop_size = if risk > 0.5 { 30.0 * risk } else { 0.0 };
-    let curve = |days_before_end: i64, noise: f32| -> f32 {
-        let t = days_before_end as f32;
-        let wave = 5.0 * (t / 40.0 + phase).sin();
-        let drop = if days_before_end < drop_at { 0.0 } else { drop_size };
-        wave + drop + noise
-    };
-    let total_days = (end - start).num_days().max(0);
-    let end_curve = curve(0, 0.0);
-    let mut series: Vec<(i32, YearSeries)> = Vec::new();
-    let mut scores = Vec::with_capacity(total_days as usize + 1);
-    for i in 0..=total_days {
-        let d = start + Duration::days(i);
-        let before = total_days - i;
-        let noise = if before == 0 { 0.0 } else { 3.0 * (rng.f32() - 0.5) };
-        let v = (final_score as f32 + curve(before, noise) - end_curve).round().clamp(0.0, 100.0) as u8;
-        if series.last().map(|(y, _)| *y) != Some(d.year()) {
-            series.push((d.year(), YearSeries::new(d.year())));
-        }
-        if let Some((_, s)) = series.last_mut() {
-            s.set(d, v);
-        }
-        scores.push(Some(v));
-    }
-    let history = HealthHistory { start: Some(start), scores };
 
     let account = Account {
         id: aid,
@@ -363,7 +340,172 @@ fn account(spec: &DemoSpec, id: u64) -> GenAccount {
         key_people,
         outcome,
     };
-    GenAccount { account, tickets, contacts, nps, activities, series, history, snapshot }
+
+    // What the records cannot say: usage, billing, the CSM's read.
+    let seat_use = (0.95 - 0.7 * risk + 0.3 * (rng.f32() - 0.5)).clamp(0.05, 1.25);
+    let past_due = if risk > 0.6 && rng.chance(0.5) { rng.range(10, 60) as u32 } else { 0 };
+    let early = matches!(stage, Stage::Handover | Stage::Delivery | Stage::Onboarding);
+    let manual = ManualSignals {
+        usage_trend: Some((1.15 - 0.9 * risk + 0.2 * (rng.f32() - 0.5)).max(0.0)),
+        active_users: Some((seats as f32 * seat_use).round() as u32),
+        days_past_due: Some(past_due),
+        onboarding: early.then(|| (0.95 - 0.7 * risk + 0.2 * (rng.f32() - 0.5)).clamp(0.0, 1.0)),
+        sentiment: rng.chance(0.4).then(|| Sentiment {
+            value: match risk {
+                r if r > 0.6 => 2,
+                r if r > 0.35 => 3,
+                _ => 4 + u8::from(rng.chance(0.5)),
+            },
+            at: end_now - Duration::days(rng.range(0, 60)),
+            by: account.owner.clone(),
+        }),
+    };
+    let records =
+        Records { account: &account, tickets: &tickets, activities: &activities, nps: &nps, manual: Some(&manual) };
+    let today_inputs = inputs_at(&records, end_now);
+    if let Fate::Churned(_) = fate {
+        // Support closed everything out once the customer had left (after
+        // the last day scored above, which saw the tickets still open).
+        for t in &mut tickets {
+            t.status = TicketStatus::Closed;
+        }
+    }
+
+    // A year of daily inputs ending on today's: risky accounts were
+    // healthier before a drop some weeks back (churned ones often months
+    // back, so a 90-day backtest has something to find), with a slow wave
+    // and noise on top. Each day is scored by the model like any other.
+    let first_day = match fate {
+        Fate::Active => today - Duration::days(tenure),
+        _ => contract_start - Duration::days(730),
+    };
+    let start = (end - Duration::days(HISTORY_DAYS - 1)).max(first_day);
+    let phase = rng.f32() * std::f32::consts::TAU;
+    let drop_at = match fate {
+        Fate::Churned(_) => rng.range(20, 160),
+        _ => rng.range(10, 70),
+    };
+    let base = if risk > 0.5 { (risk - 0.25 - 0.3 * rng.f32()).max(0.05) } else { risk };
+    let settled = if stage == Stage::Expansion { Stage::Expansion } else { Stage::Adoption };
+    let total_days = (end - start).num_days().max(0);
+    let mut touches: Vec<DateTime<Utc>> = tickets
+        .iter()
+        .filter_map(|t| t.last_customer_reply)
+        .chain(activities.iter().filter(|a| a.kind.is_two_way()).map(|a| a.at))
+        .collect();
+    touches.sort();
+    let mut history = History::default();
+    let mut scores = Vec::with_capacity(total_days as usize + 1);
+    for i in 0..=total_days {
+        let d = start + Duration::days(i);
+        let before = total_days - i;
+        let day = if before == 0 {
+            DaySignals::new(&today_inputs, stage)
+        } else {
+            let r = if before < drop_at { risk } else { base } + 0.06 * (before as f32 / 40.0 + phase).sin();
+            let mut inputs = past_inputs(&mut rng, &today_inputs, r, r - risk, before, &nps, d, &manual, past_due);
+            // A real touch on record caps the made-up silence before it.
+            let day_end = (d + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap().and_utc();
+            if let Some(last) = touches.iter().rev().find(|t| **t < day_end) {
+                let real = (day_end - *last).num_days() as f64;
+                let made_up = inputs.get(Measure::Engagement).unwrap_or(real);
+                inputs.set(Measure::Engagement, made_up.min(real));
+            }
+            let mut cycle = contract_start;
+            while cycle > d {
+                cycle -= Duration::days(365);
+            }
+            let day_stage = stage_on(first_day, cycle + Duration::days(365), d, settled);
+            DaySignals::new(&inputs, day_stage)
+        };
+        let score = table.score(&day, stage, segment);
+        history.record(d, &day, score, table.version);
+        scores.push(score);
+    }
+    let history_view = HealthHistory { start: Some(start), scores };
+
+    GenAccount { account, tickets, contacts, nps, activities, manual, history, history_view, today_inputs }
+}
+
+/// One account's generated history, by year.
+#[derive(Default)]
+struct History {
+    series: Vec<(i32, YearSeries, YearInputs)>,
+}
+
+impl History {
+    fn record(&mut self, d: NaiveDate, day: &DaySignals, score: Option<u8>, version: u16) {
+        if self.series.last().map(|(y, _, _)| *y) != Some(d.year()) {
+            self.series.push((d.year(), YearSeries::new(), YearInputs::default()));
+        }
+        if let Some((_, s, i)) = self.series.last_mut() {
+            s.set(d, score);
+            s.set_model_version(version);
+            i.set(d, day);
+        }
+    }
+}
+
+/// A past day's inputs: today's, moved by how much riskier (`shift` > 0)
+/// or healthier the account was then, with day-to-day noise. NPS comes
+/// from the answers given by then; billing counts down to when the
+/// invoice fell due.
+#[allow(clippy::too_many_arguments)]
+fn past_inputs(
+    rng: &mut Rng,
+    today: &Inputs,
+    risk_then: f32,
+    shift: f32,
+    before: i64,
+    nps: &[NpsResponse],
+    d: NaiveDate,
+    manual: &ManualSignals,
+    past_due: u32,
+) -> Inputs {
+    let mut i = Inputs::default();
+    let noise = |rng: &mut Rng, size: f32| (size * (rng.f32() - 0.5)) as f64;
+    let shift = shift as f64;
+    if let Some(u) = today.get(Measure::Usage) {
+        i.set(Measure::Usage, (u - 0.9 * shift + noise(rng, 0.1)).max(0.0));
+    }
+    if let Some(s) = today.get(Measure::Seats) {
+        i.set(Measure::Seats, (s - 0.6 * shift + noise(rng, 0.05)).clamp(0.0, 1.3));
+    }
+    if let Some(e) = today.get(Measure::Engagement) {
+        // The silence running today reaches back; before it, contact came
+        // every 1-7 weeks depending on how the account was doing.
+        let k = before - e as i64;
+        let v = if k < 0 {
+            (e as i64 - before) as f64
+        } else {
+            let period = (7.0 + 45.0 * risk_then.clamp(0.0, 1.0)).round() as i64;
+            ((period - k % period) % period) as f64
+        };
+        i.set(Measure::Engagement, v);
+    }
+    for (m, scale) in [(Measure::Support, 6.0), (Measure::TicketAge, 15.0)] {
+        if let Some(v) = today.get(m) {
+            i.set(m, (v + scale * shift + noise(rng, 2.0)).round().max(0.0));
+        }
+    }
+    let answered: Vec<u8> = nps.iter().filter(|n| n.on <= d).map(|n| n.score).collect();
+    if let Some(last) = answered.last() {
+        i.set(Measure::Satisfaction, *last as f64);
+    }
+    if let [.., a, b] = answered.as_slice() {
+        i.set(Measure::NpsTrend, *b as f64 - *a as f64);
+    }
+    i.set(Measure::Billing, (past_due as i64 - before).max(0) as f64);
+    if let Some(o) = today.get(Measure::Onboarding) {
+        i.set(Measure::Onboarding, (o - before as f64 / 60.0).max(0.0));
+    }
+    if let Some(s) = &manual.sentiment {
+        let age = (d - s.at.date_naive()).num_days();
+        if (0..=SENTIMENT_DAYS).contains(&age) {
+            i.set(Measure::Sentiment, s.value as f64);
+        }
+    }
+    i
 }
 
 /// Tickets in every state; open ones placed so the 24 h / 48 h / 5-day rules trip.

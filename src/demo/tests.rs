@@ -61,21 +61,21 @@ fn covers_every_stage_segment_and_outcome() {
 }
 
 #[test]
-fn a_year_of_history_that_ends_on_the_snapshot() {
+fn a_year_of_history_scored_from_kept_inputs() {
     let (_t, store, _) = demo();
     let today = now().date_naive();
+    let model = Model::builtin_ref();
     let mut full_year = 0;
     let mut dropped = 0;
     for row in store.rows().map(Result::unwrap) {
-        let snap = store.latest_snapshot(row.id).unwrap().unwrap();
-        assert_eq!(row.health, Some(snap.score), "row health is the latest snapshot");
         let h = store.health_history(row.id, today - Duration::days(364), today).unwrap();
-        let known = h.scores.iter().flatten().count();
-        if known == 365 {
+        let (last_day, last) = h.latest().expect("every account has history");
+        assert_eq!(row.health, Some(last), "row health is the latest score");
+        let day = store.day_signals(row.id, last_day).unwrap().expect("the day's inputs are kept");
+        let again = model.score(&day.inputs(), day.stage().unwrap(), row.segment).score;
+        assert_eq!(again, Some(last), "the stored score is the model's score of the stored inputs");
+        if h.scores.iter().flatten().count() == 365 {
             full_year += 1;
-        }
-        if snap.date == today {
-            assert_eq!(h.latest(), Some((today, snap.score)), "history ends on the snapshot");
         }
         if row.delta_30d().is_some_and(|d| d <= -10) {
             dropped += 1;
@@ -83,6 +83,21 @@ fn a_year_of_history_that_ends_on_the_snapshot() {
     }
     assert!(full_year > 50, "{full_year} accounts with a full year");
     assert!(dropped > 5, "{dropped} accounts with a visible drop");
+    assert_eq!(store.model_stamp().unwrap().unwrap().version, model.version);
+    assert_eq!(store.ensure_model(model, today).unwrap(), None, "generated under the model in force");
+}
+
+#[test]
+fn the_daily_pass_on_the_day_of_generation_changes_no_score() {
+    let (_t, store, _) = demo();
+    let before: Vec<_> = store.rows().map(Result::unwrap).collect();
+    let (flags, bands) = (FlagRules::default(), Bands::default());
+    let rules = crate::store::HealthRules { model: Model::builtin_ref(), flags: &flags, bands: &bands };
+    let r = store.daily_health(rules, now()).unwrap();
+    assert_eq!(r.raised, 0, "the demo raised its flags already");
+    assert_eq!(r.cleared, 0);
+    let after: Vec<_> = store.rows().map(Result::unwrap).collect();
+    assert_eq!(before, after);
 }
 
 #[test]
@@ -107,6 +122,8 @@ fn tickets_in_every_state_and_every_rule_trips() {
         FollowUpKind::Kickoff,
         FollowUpKind::RenewalPrep,
         FollowUpKind::RenewalSigning,
+        FollowUpKind::HealthRisk,
+        FollowUpKind::Upsell,
     ] {
         assert!(kinds.contains(&k), "no {k:?} follow-up in the demo");
     }

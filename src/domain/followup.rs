@@ -32,6 +32,8 @@ pub enum FollowUpKind {
     HealthRisk,
     /// A proactive check-in, with a reason.
     CheckIn,
+    /// Good news to act on: paying overages, an upgrade would save them money.
+    Upsell,
 }
 
 impl FollowUpKind {
@@ -48,6 +50,7 @@ impl FollowUpKind {
             FollowUpKind::RenewalSigning => "renew 30d",
             FollowUpKind::HealthRisk => "health",
             FollowUpKind::CheckIn => "check-in",
+            FollowUpKind::Upsell => "upsell",
         }
     }
 
@@ -64,6 +67,7 @@ impl FollowUpKind {
             FollowUpKind::RenewalSigning => "renewal_signing",
             FollowUpKind::HealthRisk => "health_risk",
             FollowUpKind::CheckIn => "check_in",
+            FollowUpKind::Upsell => "upsell",
         }
     }
 }

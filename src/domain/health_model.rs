@@ -93,7 +93,8 @@ pub struct Profile {
 }
 
 impl Profile {
-    fn applies(&self, stage: Stage, segment: Segment) -> bool {
+    /// Whether the profile covers an account in this stage and segment.
+    pub fn applies(&self, stage: Stage, segment: Segment) -> bool {
         (self.stages.is_empty() || self.stages.contains(&stage))
             && (self.segments.is_empty() || self.segments.contains(&segment))
     }

@@ -2,14 +2,19 @@
 
 pub mod account;
 pub mod activity;
+pub mod backtest;
 pub mod deal;
+pub mod explain;
+pub mod flags;
 pub mod followup;
 pub mod health;
 pub mod health_model;
+pub mod health_table;
 pub mod lifecycle;
 pub mod metrics;
 pub mod nps;
 pub mod rollup;
+pub mod signals;
 pub mod text;
 pub mod ticket;
 

@@ -15,8 +15,17 @@
 //! | `r:` id                           | `AccountRow` (derived)    |
 //! | `ih` churned health id            | empty: default order      |
 //! | `ik` stage health id              | empty: kanban columns     |
-//! | `h:` id year(u16)                 | 366 score bytes, 255=none |
-//! | `hs` id day                       | `HealthSnapshot`          |
+//! | `m:model`                         | `ModelStamp` of history   |
+//! | `m:daily`                         | day of the last daily pass|
+//! | `h:` id year(u16)                 | 366 score bytes (legacy)  |
+//! | `hp` page(u32) year(u16)          | `Page<YearSeries>`: daily |
+//! |                                   | scores of 64 accounts     |
+//! | `hq` page(u32) year(u16)          | `Page<YearInputs>`: their |
+//! |                                   | daily health inputs       |
+//! | `hs` id day                       | `HealthSnapshot` (legacy) |
+//! | `g:` id                           | `ManualSignals`           |
+//! | `fl` id flag(u8)                  | follow-up id of a raised  |
+//! |                                   | churn-risk flag           |
 //! | `t:` account id ticket id         | `Ticket`                  |
 //! | `c:` account id contact id        | `Contact`                 |
 //! | `n:` account id day id            | `NpsResponse`             |
@@ -44,6 +53,11 @@ pub const WORKSPACE: &[u8] = b"m:workspace";
 /// Kanban totals key.
 pub const TOTALS: &[u8] = b"m:totals";
 
+/// Which model the stored history was scored with.
+pub const MODEL_STAMP: &[u8] = b"m:model";
+/// The day the daily health pass last ran.
+pub const DAILY: &[u8] = b"m:daily";
+
 /// Account records.
 pub const ACCOUNT: &[u8] = b"a:";
 /// Account rows (derived view of an account).
@@ -54,8 +68,16 @@ pub const BY_HEALTH: &[u8] = b"ih";
 pub const BY_STAGE: &[u8] = b"ik";
 /// Compact yearly health series.
 pub const SERIES: &[u8] = b"h:";
-/// Health snapshots with factors.
+/// Daily scores, paged (see `store::pages`).
+pub const SCORE_PAGE: &[u8] = b"hp";
+/// Daily health inputs, paged.
+pub const INPUT_PAGE: &[u8] = b"hq";
+/// Health snapshots with factors (written by early versions).
 pub const SNAPSHOT: &[u8] = b"hs";
+/// Usage, billing and sentiment per account.
+pub const MANUAL: &[u8] = b"g:";
+/// Raised churn-risk flags per account.
+pub const FLAG: &[u8] = b"fl";
 /// Tickets by account.
 pub const TICKET: &[u8] = b"t:";
 /// Contacts by account.
@@ -132,6 +154,28 @@ pub fn trailing_id(k: &[u8]) -> Option<AccountId> {
 /// Yearly series key.
 pub fn series(id: AccountId, year: i32) -> Vec<u8> {
     key(SERIES, &[&id.0.to_be_bytes(), &(year as u16).to_be_bytes()])
+}
+
+/// Flag key.
+pub fn flag(id: AccountId, flag: u8) -> Vec<u8> {
+    key(FLAG, &[&id.0.to_be_bytes(), &[flag]])
+}
+
+/// Score page key.
+pub fn score_page(page: u32, year: i32) -> Vec<u8> {
+    key(SCORE_PAGE, &[&page.to_be_bytes(), &(year as u16).to_be_bytes()])
+}
+
+/// Input page key.
+pub fn input_page(page: u32, year: i32) -> Vec<u8> {
+    key(INPUT_PAGE, &[&page.to_be_bytes(), &(year as u16).to_be_bytes()])
+}
+
+/// The page and year of a page key.
+pub fn split_page(k: &[u8]) -> Option<(u32, i32)> {
+    let page = u32::from_be_bytes(k.get(2..6)?.try_into().ok()?);
+    let year = u16::from_be_bytes(k.get(6..8)?.try_into().ok()?) as i32;
+    Some((page, year))
 }
 
 /// Snapshot key.

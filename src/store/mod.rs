@@ -2,23 +2,26 @@
 
 mod children;
 pub mod codec;
+mod health;
 pub mod keys;
 pub mod migrate;
+pub mod pages;
 mod series;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Account, AccountId, AccountRow, Activity, ActivityKind, Contact, FollowUp, HealthHistory, HealthSnapshot,
-    NpsResponse, Stage, Ticket,
+    Account, AccountId, AccountRow, Activity, ActivityKind, Contact, FollowUp, HealthSnapshot, NpsResponse, Stage,
+    Ticket,
 };
 use codec::{decode, encode};
 
 pub use children::Child;
-pub use series::YearSeries;
+pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeReport};
+pub use series::{YearInputs, YearSeries};
 
 /// What can go wrong with a workspace, worded for the person at the keyboard.
 #[derive(Debug, thiserror::Error)]
@@ -419,27 +422,6 @@ impl Store {
         }
     }
 
-    /// Daily scores of an account from `from` to `to` inclusive.
-    pub fn health_history(&self, id: AccountId, from: NaiveDate, to: NaiveDate) -> Result<HealthHistory> {
-        if to < from {
-            return Ok(HealthHistory { start: Some(from), scores: Vec::new() });
-        }
-        let mut scores = Vec::with_capacity((to - from).num_days() as usize + 1);
-        let mut year_cache: Option<(i32, Option<YearSeries>)> = None;
-        let mut d = from;
-        while d <= to {
-            let y = d.year();
-            if year_cache.as_ref().map(|(cy, _)| *cy) != Some(y) {
-                let s = self.tree.get(keys::series(id, y))?.map(|v| YearSeries::from_bytes(&v));
-                year_cache = Some((y, s));
-            }
-            let score = year_cache.as_ref().and_then(|(_, s)| s.as_ref()).and_then(|s| s.get(d));
-            scores.push(score);
-            d += Duration::days(1);
-        }
-        Ok(HealthHistory { start: Some(from), scores })
-    }
-
     /// Follow-ups due before `before`, earliest first (any state).
     pub fn follow_ups_before(&self, before: DateTime<Utc>) -> impl Iterator<Item = Result<FollowUp>> + '_ {
         let end = keys::follow_up(before, 0);
@@ -542,22 +524,34 @@ impl Store {
             b.put_row(old_row.as_ref(), &row, &mut totals);
             b.insert(keys::external(source, ext), account.id.0.to_be_bytes().to_vec());
         }
+        let mut pages = pages::PageCache::default();
         for ext in removals {
             let Some(id) = self.external_id(source, ext)? else { continue };
             counts.removed += 1;
+            pages.remove(self, id)?;
             if let Some(old_row) = self.row(id)? {
                 b.remove_row(&old_row, &mut totals);
             }
             b.inner.remove(keys::with_id(keys::ACCOUNT, id));
             b.inner.remove(keys::external(source, ext));
-            for prefix in
-                [keys::TICKET, keys::CONTACT, keys::NPS, keys::ACTIVITY, keys::DEAL, keys::SNAPSHOT, keys::SERIES]
-            {
+            let owned = [
+                keys::TICKET,
+                keys::CONTACT,
+                keys::NPS,
+                keys::ACTIVITY,
+                keys::DEAL,
+                keys::SNAPSHOT,
+                keys::SERIES,
+                keys::MANUAL,
+                keys::FLAG,
+            ];
+            for prefix in owned {
                 for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
                     b.inner.remove(k?);
                 }
             }
         }
+        pages.flush_into(&mut b);
         b.put_totals(&totals);
         b.put_cursor(source, cursor);
         self.apply(b)?;
@@ -831,14 +825,16 @@ impl Batch {
         self.insert(keys::TOTALS.to_vec(), encode(totals));
     }
 
-    /// Stores one year of an account's daily scores.
-    pub fn put_series(&mut self, id: AccountId, year: i32, series: &YearSeries) {
-        self.insert(keys::series(id, year), series.as_bytes().to_vec());
+    /// Queues the removal of a key.
+    fn remove(&mut self, k: Vec<u8>) {
+        self.len += 1;
+        self.inner.remove(k);
     }
 
-    /// Stores a health snapshot with its factors.
-    pub fn put_snapshot(&mut self, s: &HealthSnapshot) {
-        self.insert(keys::snapshot(s.account_id, s.date), encode(s));
+    /// Takes a follow-up out (its entry and its id index).
+    pub fn remove_follow_up(&mut self, f: &FollowUp) {
+        self.remove(keys::follow_up(f.due, f.id));
+        self.remove(keys::follow_up_id(f.id));
     }
 
     /// Stores a ticket.

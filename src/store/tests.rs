@@ -1,6 +1,7 @@
 use super::*;
-use crate::domain::{Factor, Measure, Segment};
+use crate::domain::{Measure, Segment};
 use chrono::TimeZone;
+use chrono::{Datelike, Duration, NaiveDate};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
@@ -183,25 +184,156 @@ fn health_history_spans_years() {
     let id = AccountId(1);
     let dec31 = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
     let jan1 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
-    let mut y25 = YearSeries::new(2025);
-    y25.set(dec31, 61);
-    let mut y26 = YearSeries::new(2026);
-    y26.set(jan1, 62);
+    let mut y25 = YearSeries::new();
+    y25.set(dec31, Some(61));
+    let mut y26 = YearSeries::new();
+    y26.set(jan1, Some(62));
+    // 2025 as written before pages; 2026 in a page.
     let mut b = Batch::default();
-    b.put_series(id, 2025, &y25);
-    b.put_series(id, 2026, &y26);
-    b.put_snapshot(&HealthSnapshot {
-        account_id: id,
-        date: jan1,
-        score: 62,
-        factors: vec![Factor { measure: Measure::Usage, score: 62, weight: 1 }],
-        model_version: 1,
-    });
+    b.put_legacy_series(id, 2025, &y25);
+    let mut pages = pages::PageCache::default();
+    *pages.series(&s, id, 2026).unwrap() = y26;
+    pages.flush_into(&mut b);
     s.apply(b).unwrap();
     let h = s.health_history(id, dec31 - Duration::days(1), jan1 + Duration::days(1)).unwrap();
     assert_eq!(h.scores, vec![None, Some(61), Some(62), None]);
-    assert_eq!(s.latest_snapshot(id).unwrap().unwrap().score, 62);
-    assert!(s.latest_snapshot(AccountId(2)).unwrap().is_none());
+}
+
+mod health {
+    use super::*;
+    use crate::domain::flags::FlagRules;
+    use crate::domain::health_model::{Model, DEFAULT_MODEL};
+    use crate::domain::{Activity, ActivityKind, Bands, FollowUpKind, FollowUpState};
+
+    fn rules<'a>(model: &'a Model, flags: &'a FlagRules, bands: &'a Bands) -> HealthRules<'a> {
+        HealthRules { model, flags, bands }
+    }
+
+    fn call(id: u64, account: AccountId, at: DateTime<Utc>) -> Activity {
+        Activity { id, account_id: account, at, kind: ActivityKind::Call, summary: "call".into(), author: "d".into() }
+    }
+
+    fn health_flags(s: &Store) -> Vec<FollowUp> {
+        s.follow_ups_before(now() + Duration::days(400))
+            .map(Result::unwrap)
+            .filter(|f| f.kind == FollowUpKind::HealthRisk)
+            .collect()
+    }
+
+    /// Runs the daily pass on `days` consecutive days with a call `silent`
+    /// days before the first, so silence grows past the 30-day line.
+    #[test]
+    fn daily_pass_scores_each_day_and_raises_a_flag_once_until_it_clears() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        seed(&s);
+        let (model, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+        let id = AccountId(1);
+        let mut b = Batch::default();
+        b.put_activity(&call(1, id, now() - Duration::days(29)));
+        s.apply(b).unwrap();
+
+        let r = s.daily_health(rules(&model, &flags, &bands), now()).unwrap();
+        assert_eq!(r.scored, 3);
+        assert!(health_flags(&s).iter().all(|f| f.account_id != id), "29 days is not silence yet");
+        let first = s.row(id).unwrap().unwrap().health.expect("scored today");
+        let day = s.day_signals(id, now().date_naive()).unwrap().expect("inputs kept");
+        assert_eq!(day.get(Measure::Engagement), Some(29.0));
+
+        let r = s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(1)).unwrap();
+        assert_eq!(r.raised, 1, "silence at 30 days");
+        let raised = health_flags(&s);
+        assert_eq!(raised.len(), 1);
+        assert_eq!(raised[0].reason, "no reply from the customer for 30 days");
+        let row = s.row(id).unwrap().unwrap();
+        assert!(row.health.unwrap() <= first);
+        assert_eq!(s.last_daily().unwrap(), Some(now().date_naive() + Duration::days(1)));
+
+        // Done, and still silent: it does not come back.
+        let mut done = raised[0].clone();
+        done.state = FollowUpState::Done { at: now() + Duration::days(1) };
+        let mut b = Batch::default();
+        b.put_follow_up(&done, None);
+        s.apply(b).unwrap();
+        let r = s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(2)).unwrap();
+        assert_eq!(r.raised, 0);
+        assert_eq!(health_flags(&s).len(), 1);
+
+        // The customer calls: the flag clears; silence again later re-fires.
+        let mut b = Batch::default();
+        b.put_activity(&call(2, id, now() + Duration::days(3)));
+        s.apply(b).unwrap();
+        let r = s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(3)).unwrap();
+        assert_eq!(r.cleared, 1);
+        let r = s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(33)).unwrap();
+        assert_eq!(r.raised, 1, "silence came back");
+        let open: Vec<_> = health_flags(&s).into_iter().filter(|f| f.state == FollowUpState::Open).collect();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].reason, "no reply from the customer for 30 days");
+
+        // Still open the next day: the same item, its reason kept true.
+        s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(34)).unwrap();
+        let open: Vec<_> = health_flags(&s).into_iter().filter(|f| f.state == FollowUpState::Open).collect();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].reason, "no reply from the customer for 31 days");
+    }
+
+    #[test]
+    fn a_model_change_rewrites_the_history_and_records_its_version() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        seed(&s);
+        let (v2, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+        let id = AccountId(1);
+        let mut b = Batch::default();
+        b.put_activity(&call(1, id, now() - Duration::days(20)));
+        s.apply(b).unwrap();
+        for d in 0..10 {
+            s.daily_health(rules(&v2, &flags, &bands), now() + Duration::days(d)).unwrap();
+        }
+        let last = now().date_naive() + Duration::days(9);
+        let before = s.health_history(id, now().date_naive(), last).unwrap();
+        assert_eq!(s.ensure_model(&v2, last).unwrap(), None, "same model: nothing to do");
+
+        let stricter = DEFAULT_MODEL
+            .replace("version = 2", "version = 3")
+            .replace("linear = { zero_at = 60, full_at = 7 }", "linear = { zero_at = 30, full_at = 7 }");
+        let v3 = Model::parse(&stricter).unwrap();
+        let r = s.ensure_model(&v3, last).unwrap().expect("rescored");
+        assert_eq!(r.accounts, 3);
+        assert!(r.rewritten >= 3);
+        let after = s.health_history(id, now().date_naive(), last).unwrap();
+        assert_eq!(after.scores.iter().flatten().count(), 10, "every day rescored, none lost");
+        for (a, b) in after.scores.iter().zip(&before.scores) {
+            assert!(a.unwrap() <= b.unwrap(), "stricter on silence: {a:?} vs {b:?}");
+        }
+        assert!(after.scores != before.scores);
+        assert_eq!(s.year_series(id, last.year()).unwrap().unwrap().model_version(), 3);
+        assert_eq!(s.model_stamp().unwrap().unwrap().version, 3);
+        let row = s.row(id).unwrap().unwrap();
+        assert_eq!(row.health, after.at(last));
+        assert_eq!(row.health_7d_ago, after.at(last - Duration::days(7)));
+        // The same scores as a fresh daily pass under v3 would give.
+        let check = s.day_signals(id, last).unwrap().unwrap();
+        let fresh = v3.score(&check.inputs(), Stage::Adoption, Segment::MidMarket).score;
+        assert_eq!(row.health, fresh);
+    }
+
+    #[test]
+    fn sentiment_set_from_the_cockpit_moves_the_score_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        seed(&s);
+        let (model, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+        let id = AccountId(2);
+        s.daily_health(rules(&model, &flags, &bands), now()).unwrap();
+        let before = s.row(id).unwrap().unwrap().health.unwrap();
+        let row = s.set_sentiment(id, 1, "dana", rules(&model, &flags, &bands), now()).unwrap();
+        assert!(row.health.unwrap() < before, "{:?} vs {before}", row.health);
+        let m = s.manual_signals(id).unwrap().unwrap();
+        assert_eq!(m.sentiment.as_ref().map(|x| (x.value, x.by.as_str())), Some((1, "dana")));
+        assert_eq!(s.day_signals(id, now().date_naive()).unwrap().unwrap().get(Measure::Sentiment), Some(1.0));
+    }
 }
 
 #[test]

@@ -42,6 +42,12 @@ pub enum Action {
     Filter,
     /// Show or hide the help overlay.
     Help,
+    /// Show or hide the portfolio metrics overlay.
+    Metrics,
+    /// Show the selected account's detail: why its score is what it is.
+    Detail,
+    /// Set your sentiment (1-5) on the selected account.
+    Sentiment,
     /// Sort the accounts table by the next column.
     SortNext,
     /// Reverse the sort direction.
@@ -60,7 +66,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 28] = [
         Action::Up,
         Action::Down,
         Action::Left,
@@ -83,6 +89,9 @@ impl Action {
         Action::StagePrev,
         Action::Zoom,
         Action::Sync,
+        Action::Detail,
+        Action::Sentiment,
+        Action::Metrics,
         Action::Help,
         Action::Back,
         Action::Quit,
@@ -109,6 +118,9 @@ impl Action {
             Action::FocusQueue => "follow-up queue",
             Action::Filter => "filter accounts",
             Action::Help => "this help",
+            Action::Metrics => "portfolio metrics",
+            Action::Detail => "account detail: why this score",
+            Action::Sentiment => "set your sentiment (1-5)",
             Action::SortNext => "sort by next column",
             Action::SortReverse => "reverse sort",
             Action::StageNext => "move account to next stage",

@@ -10,9 +10,11 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModif
 
 use super::action::Action;
 use super::keymap::Keymap;
+use super::metrics::{Metrics, MetricsView};
 use super::theme::Theme;
 use crate::book::Book;
-use crate::domain::{AccountId, Bands, HealthHistory, HealthSnapshot, Stage};
+use crate::domain::explain::Explanation;
+use crate::domain::{AccountId, Bands, HealthHistory, Stage};
 use crate::queue::QueueItem;
 use crate::store::{Store, SyncStatus};
 use crate::sync::Progress;
@@ -52,6 +54,12 @@ pub enum Mode {
     Filter,
     /// The help overlay is open.
     Help,
+    /// The account detail overlay is open.
+    Detail,
+    /// The next digit (1-5) sets the CSM's sentiment on the selected account.
+    Sentiment,
+    /// The metrics overlay is open.
+    Metrics,
 }
 
 /// How loud a toast is.
@@ -81,10 +89,12 @@ pub struct Toast {
 pub struct HealthView {
     /// Whose.
     pub id: AccountId,
-    /// Daily scores ending at the latest snapshot.
+    /// Daily scores ending at the latest scored day.
     pub history: HealthHistory,
-    /// The latest snapshot with its factors.
-    pub snapshot: Option<HealthSnapshot>,
+    /// Why the latest score is what it is, and what moved it in a week.
+    pub explanation: Option<Explanation>,
+    /// The CSM's sentiment on the account, when set.
+    pub sentiment: Option<crate::domain::signals::Sentiment>,
 }
 
 /// One source in the status line.
@@ -109,6 +119,8 @@ pub enum Msg {
     Loaded(Box<Book>, Vec<QueueItem>),
     /// Background loading failed.
     LoadFailed(String),
+    /// The metrics job of that request finished (or failed, for the CSM).
+    Metrics(u64, Result<Box<MetricsView>, String>),
 }
 
 fn index_queue(queue: &[QueueItem]) -> HashMap<AccountId, usize> {
@@ -182,8 +194,14 @@ pub struct App {
     pub syncing: bool,
     /// Who is at the keyboard (for timeline entries).
     pub author: String,
+    /// The metrics overlay's figures and its pending job.
+    pub metrics: Metrics,
+    /// The health model in force, e.g. "default v2".
+    pub model_label: String,
     /// Set when the user asked to quit.
     pub should_quit: bool,
+    /// The health model, flags and bands, for explanations and sentiment.
+    pub health_setup: Option<std::sync::Arc<super::HealthSetup>>,
 }
 
 impl App {
@@ -218,8 +236,11 @@ impl App {
             data_label: String::new(),
             sources: Vec::new(),
             sync_requested: false,
+            health_setup: None,
             syncing: false,
             author: "me".into(),
+            metrics: Metrics::default(),
+            model_label: String::new(),
             should_quit: false,
         };
         if let Some(id) = app.book.view_row(0).map(|r| r.id) {
@@ -264,12 +285,51 @@ impl App {
         if self.mode == Mode::Filter {
             return self.on_filter_key(k);
         }
+        if self.mode == Mode::Sentiment {
+            return self.on_sentiment_key(k);
+        }
         match self.keymap.action(k) {
             Some(a) => {
                 self.update(a);
                 true
             }
             None => false,
+        }
+    }
+
+    fn on_sentiment_key(&mut self, k: &KeyEvent) -> bool {
+        self.mode = Mode::Normal;
+        let value = match k.code {
+            KeyCode::Char(c @ '1'..='5') => c as u8 - b'0',
+            _ => {
+                self.toast(Level::Info, "Sentiment left as it was");
+                return true;
+            }
+        };
+        self.set_sentiment(value);
+        true
+    }
+
+    /// Records the CSM's sentiment on the selected account; the score and
+    /// its explanation move at once.
+    fn set_sentiment(&mut self, value: u8) {
+        let (Some(id), Some(setup)) = (self.selected, self.health_setup.clone()) else {
+            self.toast(Level::Warning, "Select an account first");
+            return;
+        };
+        match self.store.set_sentiment(id, value, &self.author, setup.rules(), self.now) {
+            Ok(row) => {
+                let text = format!(
+                    "Sentiment {value}/5 recorded for {}; health {}",
+                    crate::domain::text::sanitize(&row.name),
+                    row.health.map_or("—".into(), |h| h.to_string())
+                );
+                self.book.update_row(row);
+                self.health = None;
+                self.select_from(id, Pane::Health);
+                self.toast(Level::Info, text);
+            }
+            Err(e) => self.toast(Level::Error, format!("Could not record the sentiment: {e}")),
         }
     }
 
@@ -305,14 +365,35 @@ impl App {
             self.mode = Mode::Normal;
             return;
         }
+        if self.mode == Mode::Detail {
+            // Any key closes the detail, like help; the detail key reopens nothing.
+            self.mode = Mode::Normal;
+            if !matches!(action, Action::Back | Action::Detail | Action::Quit) {
+                self.update(action);
+            }
+            return;
+        }
+        if self.mode == Mode::Metrics {
+            // Every key closes the metrics overlay; q too, so it never quits from here.
+            self.mode = Mode::Normal;
+            return;
+        }
         match action {
             Action::Quit => self.should_quit = true,
             Action::Back => self.back(),
             Action::Help => self.mode = if self.mode == Mode::Help { Mode::Normal } else { Mode::Help },
+            Action::Metrics => {
+                // Recomputed on every opening: the book may have changed since.
+                self.mode = Mode::Metrics;
+                self.metrics.request(self.now, self.bands, self.health_setup.clone());
+            }
             Action::Filter => {
                 self.focus = Pane::Accounts;
                 self.mode = Mode::Filter;
             }
+            Action::Detail if self.selected.is_some() => self.mode = Mode::Detail,
+            Action::Sentiment if self.selected.is_some() => self.mode = Mode::Sentiment,
+            Action::Detail | Action::Sentiment => self.toast(Level::Info, "Select an account first"),
             Action::FocusNext => self.focus = self.focus.step(1),
             Action::FocusPrev => self.focus = self.focus.step(-1),
             Action::FocusAccounts => self.focus = Pane::Accounts,
@@ -442,16 +523,29 @@ impl App {
         if self.health.as_ref().is_some_and(|h| h.id == id) {
             return;
         }
-        let snapshot = match self.store.latest_snapshot(id) {
-            Ok(s) => s,
+        let builtin;
+        let model = match &self.health_setup {
+            Some(setup) => &setup.model,
+            None => {
+                builtin = crate::domain::health_model::Model::builtin_ref();
+                builtin
+            }
+        };
+        let explanation = match self.store.explain(id, model, self.now.date_naive()) {
+            Ok(e) => e,
             Err(e) => {
                 self.toast(Level::Error, format!("Could not read health: {e}"));
                 None
             }
         };
-        let end = snapshot.as_ref().map(|s| s.date).unwrap_or_else(|| self.now.date_naive());
+        let end = match self.store.health_history(id, self.now.date_naive() - Duration::days(29), self.now.date_naive())
+        {
+            Ok(h) => h.latest().map(|(d, _)| d).unwrap_or_else(|| self.now.date_naive()),
+            Err(_) => self.now.date_naive(),
+        };
         let history = self.store.health_history(id, end - Duration::days(HEALTH_DAYS - 1), end).unwrap_or_default();
-        self.health = Some(HealthView { id, history, snapshot });
+        let sentiment = self.store.manual_signals(id).ok().flatten().and_then(|m| m.sentiment);
+        self.health = Some(HealthView { id, history, explanation, sentiment });
     }
 
     /// Re-finds cursors after the table order changed.
@@ -505,6 +599,8 @@ impl App {
     pub fn on_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Loaded(book, queue) => {
+                // Scores may have moved (a daily pass ran): reread health.
+                self.health = None;
                 let mut book = *book;
                 let (key, rev) = self.book.sort();
                 book.set_sort(key, rev);
@@ -527,6 +623,7 @@ impl App {
                 }
             }
             Msg::LoadFailed(e) => self.toast(Level::Error, format!("Could not load the whole book: {e}")),
+            Msg::Metrics(seq, result) => self.metrics.deliver(seq, result),
             Msg::SyncProgress(p) => {
                 if let Some(s) = self.sources.iter_mut().find(|s| s.name == p.source) {
                     s.running = Some(p.done);

@@ -5,12 +5,14 @@
 pub mod action;
 pub mod app;
 pub mod keymap;
+pub mod metrics;
 pub mod panes;
 pub mod terminal;
 pub mod theme;
 pub mod view;
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -19,7 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::book::Book;
 use crate::domain::Bands;
-use crate::store::{Store, StoreError};
+use crate::store::{HealthRules, Store, StoreError};
 use app::{App, Level, Msg};
 use keymap::Keymap;
 use theme::Theme;
@@ -51,6 +53,10 @@ pub struct Session {
     pub warnings: Vec<String>,
     /// Name written on timeline entries.
     pub author: String,
+    /// The health model in force (its name and version label the metrics).
+    pub health_model: crate::domain::health_model::Model,
+    /// Churn-risk flag thresholds.
+    pub flags: crate::domain::flags::FlagRules,
 }
 
 /// Builds the state for the first frame: the first page of the default
@@ -74,6 +80,9 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         })
         .collect();
     app.author = session.author;
+    app.model_label = format!("{} v{}", session.health_model.name, session.health_model.version);
+    app.health_setup =
+        Some(Arc::new(HealthSetup { model: session.health_model, flags: session.flags, bands: session.bands }));
     if complete && app.queue.len() < FIRST_QUEUE {
         app.queue_complete = true;
     }
@@ -84,10 +93,55 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     Ok(app)
 }
 
-/// Loads the whole book and queue off the UI thread.
-fn load_in_background(store: Store, now: DateTime<Utc>, tx: mpsc::UnboundedSender<Msg>) {
+/// What the cockpit's health work runs with.
+pub struct HealthSetup {
+    /// The model in force.
+    pub model: crate::domain::health_model::Model,
+    /// Flag thresholds.
+    pub flags: crate::domain::flags::FlagRules,
+    /// Band thresholds.
+    pub bands: Bands,
+}
+
+impl HealthSetup {
+    /// The rules in the store's terms.
+    pub fn rules(&self) -> HealthRules<'_> {
+        HealthRules { model: &self.model, flags: &self.flags, bands: &self.bands }
+    }
+}
+
+/// Health work to run before a load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HealthPass {
+    /// Rescore after a model change and run today's pass if it has not run.
+    Upkeep,
+    /// Run today's pass again (new records arrived).
+    Daily,
+}
+
+/// Runs the health pass, then loads the whole book and queue, off the UI
+/// thread. With `must_load` false, nothing is sent when the pass changed
+/// nothing (the first page already showed everything).
+fn load_in_background(
+    store: Store,
+    now: DateTime<Utc>,
+    tx: mpsc::UnboundedSender<Msg>,
+    health: (Arc<HealthSetup>, HealthPass),
+    must_load: bool,
+) {
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
+        let (setup, pass) = health;
+        let changed = match pass {
+            HealthPass::Upkeep => store.upkeep(setup.rules(), now),
+            HealthPass::Daily => store.daily_health(setup.rules(), now).map(|_| true),
+        };
+        match changed {
+            Ok(false) if !must_load => return,
+            Ok(_) => {}
+            // Scores stay as they were; the book still loads.
+            Err(e) => tracing::warn!("health pass failed: {e}"),
+        }
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let mut book = Book::load(&store)?;
             let queue = crate::queue::load_with(&store, now, usize::MAX, Some(&book))?;
@@ -148,12 +202,12 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
     let sources = session.sources.clone();
     let sync_every = session.sync_every;
     let mut app = first_app(session, now)?;
+    let setup = app.health_setup.clone().expect("first_app sets the health setup");
     let mut guard = terminal::Guard::enter()?;
 
     let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
-    if !(app.book.is_complete() && app.queue_complete) {
-        load_in_background(store.clone(), now, msg_tx.clone());
-    }
+    let must_load = !(app.book.is_complete() && app.queue_complete);
+    load_in_background(store.clone(), now, msg_tx.clone(), (setup.clone(), HealthPass::Upkeep), must_load);
     let (in_tx, mut in_rx) = mpsc::unbounded_channel();
     std::thread::Builder::new().name("input".into()).spawn(move || {
         while let Ok(ev) = event::read() {
@@ -175,6 +229,9 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
             next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
             dirty = true;
         }
+        if let Some(job) = app.metrics.pending.take() {
+            metrics::spawn(store.clone(), job, msg_tx.clone());
+        }
         if dirty {
             guard.terminal.draw(|f| view::draw(&app, f))?;
             dirty = false;
@@ -194,7 +251,7 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
                 app.on_msg(msg);
                 if synced {
                     // New records: reload the book off the UI thread.
-                    load_in_background(store.clone(), Utc::now(), msg_tx.clone());
+                    load_in_background(store.clone(), Utc::now(), msg_tx.clone(), (setup.clone(), HealthPass::Daily), true);
                 }
                 dirty = true;
             }

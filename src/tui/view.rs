@@ -80,6 +80,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if app.mode == Mode::Help {
         panes::help::render(app, area, buf);
     }
+    if app.mode == Mode::Metrics {
+        panes::metrics::render(app, area, buf);
+    }
+    if app.mode == Mode::Detail {
+        panes::detail::render(app, area, buf);
+    }
 }
 
 fn draw_pane(app: &App, pane: Pane, area: Rect, buf: &mut Buffer) {

@@ -37,6 +37,8 @@ pub fn app(store: Store, theme: Theme) -> App {
         sync_every: None,
         warnings: vec![],
         author: "tester".into(),
+        health_model: cockpit::domain::health_model::Model::builtin(),
+        flags: Default::default(),
     };
     first_app(session, now()).unwrap()
 }

@@ -8,6 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::{band_style, fit, pane_block};
+use crate::domain::explain::{Contribution, Explanation};
+use crate::domain::signals::describe;
+use crate::domain::text::sanitize;
 use crate::domain::{Band, Trend};
 use crate::tui::app::{App, Pane, HEALTH_DAYS};
 
@@ -50,26 +53,103 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Span::styled(signed(row.delta_30d()), app.theme.accent),
     ]);
     buf.set_line(inner.x, inner.y, &head, inner.width);
-
-    // What pulls the score down, worst first.
-    let drags = view.snapshot.as_ref().map(|s| s.drags()).unwrap_or_default();
-    let mut why = vec![Span::styled("Pulling down: ", app.theme.dim)];
-    if drags.is_empty() {
-        why.push(Span::styled("nothing — every measure is healthy", app.theme.dim));
-    }
-    for (i, (measure, score, lost)) in drags.iter().take(4).enumerate() {
-        if i > 0 {
-            why.push(Span::raw(", "));
-        }
-        let style = band_style(app, Some(app.bands.band(*score)));
-        why.push(Span::styled(format!("{} −{:.0}", measure.label(), lost), style));
-    }
-    let why_height = if inner.height >= 8 { 2 } else { 1 };
+    let explanation = view.explanation.as_ref();
+    // Zoomed (or a tall pane): the full breakdown under a shorter chart.
+    let table_rows = explanation.map_or(0, |e| e.contributions.len() as u16 + 2);
+    let detailed = inner.height >= 12 + table_rows;
+    let why_height = if detailed {
+        table_rows + 2
+    } else if inner.height >= 8 {
+        3
+    } else {
+        2
+    };
+    let why_height = why_height.min(inner.height.saturating_sub(2));
     let why_area = Rect { y: inner.bottom() - why_height, height: why_height, ..inner };
-    Paragraph::new(Line::from(why)).wrap(Wrap { trim: true }).render(why_area, buf);
+    match explanation {
+        // A table reads best cut at the edge, not wrapped.
+        Some(e) if detailed => Paragraph::new(breakdown(app, e, inner.width as usize)).render(why_area, buf),
+        Some(e) => Paragraph::new(summary(app, e)).wrap(Wrap { trim: true }).render(why_area, buf),
+        None => Paragraph::new(Line::from(Span::styled(
+            "No inputs recorded yet: scores start with the next daily pass",
+            app.theme.dim,
+        )))
+        .wrap(Wrap { trim: true })
+        .render(why_area, buf),
+    }
 
     let chart = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1 + why_height), ..inner };
     sparkline(app, view.history.scores.as_slice(), chart, buf);
+}
+
+/// What moved since last week; `cut` keeps it to one row of that width.
+fn moved_line<'a>(app: &App, e: &'a Explanation, cut: Option<usize>) -> Line<'a> {
+    let mut spans = vec![Span::styled("Since last week: ", app.theme.dim)];
+    match (e.then, e.movers.first()) {
+        (None, _) => spans.push(Span::styled("no inputs kept from a week before", app.theme.dim)),
+        (Some(_), None) => spans.push(Span::styled("nothing moved by a point or more", app.theme.dim)),
+        (Some(_), Some(_)) => {
+            for (i, m) in e.movers.iter().take(2).enumerate() {
+                if i > 0 {
+                    spans.push(Span::raw("; "));
+                }
+                let style = if m.points < 0.0 { app.theme.band_red } else { app.theme.band_green };
+                let text = m.text();
+                spans.push(Span::styled(cut.map_or(text.clone(), |w| fit(&text, w.saturating_sub(17))), style));
+                if cut.is_some() {
+                    break;
+                }
+            }
+        }
+    }
+    Line::from(spans)
+}
+
+/// Two lines: what moved since last week, and what pulls the score down.
+fn summary<'a>(app: &App, e: &'a Explanation) -> Vec<Line<'a>> {
+    let mut why = vec![Span::styled("Pulling down: ", app.theme.dim)];
+    let drags: Vec<&Contribution> = e.contributions.iter().filter(|c| c.lost >= 1.0).collect();
+    if drags.is_empty() {
+        why.push(Span::styled("nothing — every measure is healthy", app.theme.dim));
+    }
+    for (i, c) in drags.iter().take(4).enumerate() {
+        if i > 0 {
+            why.push(Span::raw(", "));
+        }
+        let style = band_style(app, Some(app.bands.band(c.score)));
+        why.push(Span::styled(format!("{} −{:.0}", c.measure.label(), c.lost), style));
+    }
+    vec![moved_line(app, e, None), Line::from(why)]
+}
+
+/// Every factor: its input in words, its score, weight and points.
+fn breakdown<'a>(app: &App, e: &'a Explanation, width: usize) -> Vec<Line<'a>> {
+    let mut lines = vec![moved_line(app, e, Some(width))];
+    lines.push(Line::from(Span::styled(
+        format!("{:<11} {:>5} {:>6} {:>6}  input", "factor", "score", "weight", "points"),
+        app.theme.dim.add_modifier(Modifier::BOLD),
+    )));
+    for c in &e.contributions {
+        let style = band_style(app, Some(app.bands.band(c.score)));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<11} {:>5}", c.measure.label(), c.score), style),
+            Span::raw(format!(" {:>6} {:>6.1}  ", c.weight, c.points)),
+            Span::styled(
+                fit(&sanitize(&describe(c.measure, e.inputs.get(c.measure))), width.saturating_sub(34)),
+                app.theme.dim,
+            ),
+        ]));
+    }
+    let missing: Vec<&str> = e.scored.missing.iter().map(|m| m.label()).collect();
+    let mut foot = format!("model {}", e.model);
+    if let Some(p) = &e.scored.profile {
+        foot.push_str(&format!(" · profile {p}"));
+    }
+    if !missing.is_empty() {
+        foot.push_str(&format!(" · not known (weight spread over the rest): {}", missing.join(", ")));
+    }
+    lines.push(Line::from(Span::styled(foot, app.theme.dim)));
+    lines
 }
 
 /// Bars coloured by band, dotted rows at the band thresholds, a gutter

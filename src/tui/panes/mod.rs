@@ -2,9 +2,11 @@
 //! (scroll offsets live in `Cell`s so a draw can keep the cursor in view).
 
 pub mod accounts;
+pub mod detail;
 pub mod health;
 pub mod help;
 pub mod kanban;
+pub mod metrics;
 pub mod queue;
 pub mod statusbar;
 

@@ -40,7 +40,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         let hints: &[(&str, &str)] = match app.mode {
             Mode::Filter => &[("enter", "keep"), ("esc", "clear")],
-            Mode::Help => &[("esc", "close")],
+            Mode::Help | Mode::Metrics | Mode::Detail => &[("esc", "close")],
+            Mode::Sentiment => &[("1", "worried"), ("3", "neutral"), ("5", "confident"), ("esc", "cancel")],
             Mode::Normal if !app.sources.is_empty() => {
                 &[("?", "help"), ("/", "filter"), ("<>", "stage"), ("r", "sync"), ("q", "quit")]
             }

@@ -1,0 +1,135 @@
+//! `cockpit health backtest` and `cockpit health recompute`.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::output::{grid, json, Align};
+use super::{CliResult, Format};
+use crate::config::Config;
+use crate::domain::health_model::Model;
+use crate::report::backtest::{self, dec, pct, BacktestReport};
+use crate::store::{HealthRules, Store};
+
+fn replay_model(path: &Path) -> CliResult<Model> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the health model {}: {e}; check the path", path.display()))?;
+    Model::parse(&text).map_err(|issues| {
+        let first = &issues[0];
+        let line = text[..first.offset.min(text.len())].lines().count().max(1);
+        format!(
+            "{}:{line}: {}; fix it (cockpit config check shows every mistake) and run the backtest again",
+            path.display(),
+            first.message
+        )
+    })
+}
+
+/// Prints the backtest of the model in force, or of `replay` on the stored inputs.
+pub fn backtest(store: &Store, config: &Config, horizon: &str, replay: Option<&Path>, format: Format) -> CliResult {
+    let days = backtest::parse_horizon(horizon)?;
+    let replay = replay.map(replay_model).transpose()?;
+    let r = backtest::compute(store, &config.health_model, config.bands, days, replay.as_ref())?;
+    print!("{}", render(&r, format)?);
+    Ok(())
+}
+
+fn render(r: &BacktestReport, format: Format) -> CliResult<String> {
+    if format == Format::Json {
+        let groups: Vec<_> =
+            r.groups.iter().map(|(s, f)| json!({ "segment": s.map_or("all", |s| s.key()), "figures": f })).collect();
+        return json(&json!({
+            "model": r.model,
+            "version": r.version,
+            "replayed": r.replayed,
+            "horizon_days": r.horizon_days,
+            "outcomes": r.outcomes,
+            "unscored": r.unscored,
+            "red_below": r.red_below,
+            "groups": groups,
+            "shuffled": r.shuffled,
+        }));
+    }
+    let md = format == Format::Markdown;
+    let mut out = String::new();
+    let title = format!(
+        "Health backtest: model {} v{}{}, horizon {} days",
+        r.model,
+        r.version,
+        if r.replayed { " replayed on the stored inputs" } else { "" },
+        r.horizon_days
+    );
+    out.push_str(&if md { format!("## {title}\n\n") } else { format!("{title}\n\n") });
+    out.push_str(&format!(
+        "Each churn and renewal is set against the score the account had {} days before it.\n\
+         {} outcomes found; {} had no score that far back and are left out.\n\n",
+        r.horizon_days, r.outcomes, r.unscored
+    ));
+    let headers = [
+        ("segment", Align::Left),
+        ("scored", Align::Right),
+        ("churned", Align::Right),
+        ("renewed", Align::Right),
+        ("ROC AUC", Align::Right),
+        ("red", Align::Right),
+        ("red precision", Align::Right),
+        ("red recall", Align::Right),
+        ("top-decile lift", Align::Right),
+    ];
+    let rows: Vec<Vec<String>> = r
+        .groups
+        .iter()
+        .map(|(s, f)| {
+            vec![
+                s.map_or("all".into(), |s| s.key().to_string()),
+                f.samples.to_string(),
+                f.churned.to_string(),
+                f.renewed.to_string(),
+                dec(f.auc),
+                f.red_count.to_string(),
+                pct(f.red_precision),
+                pct(f.red_recall),
+                f.top_decile_lift.map_or("n/a".into(), |l| format!("{l:.1}x")),
+            ]
+        })
+        .collect();
+    out.push_str(&grid(format, &headers, &rows));
+    out.push('\n');
+    let bullet = if md { "- " } else { "  " };
+    out.push_str(&format!("{}\n\n", r.verdict()));
+    for line in [
+        "ROC AUC: the chance a churned account scored lower than a renewed one (0.5 = a coin toss, 1 = perfect)."
+            .to_string(),
+        format!(
+            "red precision: of the accounts in the red band (below {}), the share that churned; red recall: of those that churned, the share that were red.",
+            r.red_below
+        ),
+        "top-decile lift: churn among the riskiest 10% of scores, as a multiple of churn overall.".to_string(),
+    ] {
+        out.push_str(&format!("{bullet}{line}\n"));
+    }
+    Ok(out)
+}
+
+/// Rescores the history with the model in force and runs today's pass.
+pub fn recompute(store: &Store, config: &Config, now: DateTime<Utc>) -> CliResult {
+    let started = std::time::Instant::now();
+    let r = store.recompute_health(&config.health_model, now.date_naive()).map_err(|e| e.to_string())?;
+    let rules = HealthRules { model: &config.health_model, flags: &config.flags, bands: &config.bands };
+    let d = store.daily_health(rules, now).map_err(|e| e.to_string())?;
+    println!(
+        "health rescored with model {} v{}: {} accounts, {} account-years rewritten, {} rows changed; \
+         today: {} accounts scored, {} flags raised, {} cleared ({:.1} s)",
+        config.health_model.name,
+        config.health_model.version,
+        r.accounts,
+        r.rewritten,
+        r.rows_changed,
+        d.scored,
+        d.raised,
+        d.cleared,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

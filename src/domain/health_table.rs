@@ -1,0 +1,119 @@
+//! The health model compiled to lookup tables over the one-byte inputs of
+//! `DaySignals`: rescoring a year of history for 100,000 accounts is then
+//! a few table reads per day instead of parsing floats and maps.
+//!
+//! It gives exactly `Model::score` on the same (dequantized) inputs; a
+//! property test holds it to that.
+
+use super::account::Segment;
+use super::health::Measure;
+use super::health_model::Model;
+use super::lifecycle::Stage;
+use super::signals::{dequantize, DaySignals, UNKNOWN};
+
+const MEASURES: usize = Measure::ALL.len();
+
+/// A model ready to score packed days.
+#[derive(Debug, Clone)]
+pub struct ScoreTable {
+    /// The model's version.
+    pub version: u16,
+    /// Per measure: the score of every byte value (`UNKNOWN` unused).
+    tables: [[u8; 256]; MEASURES],
+    /// Weight sets: the model's own first, then one per profile.
+    weights: Vec<[u8; MEASURES]>,
+    /// Which weight set applies per stage and segment.
+    pick: [[u8; 3]; 9],
+}
+
+fn segment_index(s: Segment) -> usize {
+    Segment::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+impl ScoreTable {
+    /// Compiles a model.
+    pub fn new(model: &Model) -> ScoreTable {
+        let mut tables = [[0u8; 256]; MEASURES];
+        let mut base = [0u8; MEASURES];
+        for spec in &model.measures {
+            let i = Measure::ALL.iter().position(|m| *m == spec.measure).expect("listed");
+            base[i] = spec.weight;
+            for q in 0..UNKNOWN {
+                if let Some(v) = dequantize(spec.measure, q) {
+                    tables[i][q as usize] = spec.scoring.score(v);
+                }
+            }
+        }
+        let mut weights = vec![base];
+        for p in &model.profiles {
+            let mut w = base;
+            for (m, pw) in &p.weights {
+                let i = Measure::ALL.iter().position(|x| x == m).expect("listed");
+                // A profile only re-weighs measures the model has.
+                if model.measures.iter().any(|s| s.measure == *m) {
+                    w[i] = *pw;
+                }
+            }
+            weights.push(w);
+        }
+        let mut pick = [[0u8; 3]; 9];
+        for stage in Stage::ALL {
+            for segment in Segment::ALL {
+                let first = model.profiles.iter().position(|p| p.applies(stage, segment));
+                pick[stage.index()][segment_index(segment)] = first.map_or(0, |i| i as u8 + 1);
+            }
+        }
+        ScoreTable { version: model.version, tables, weights, pick }
+    }
+
+    /// The day's overall score; `None` when no weighted input was known.
+    /// `stage` is used when the day did not record one.
+    pub fn score(&self, day: &DaySignals, stage: Stage, segment: Segment) -> Option<u8> {
+        let stage = day.stage().unwrap_or(stage);
+        let w = &self.weights[self.pick[stage.index()][segment_index(segment)] as usize];
+        let (mut sum, mut total) = (0u32, 0u32);
+        for ((q, w), table) in day.0.iter().zip(w).zip(&self.tables) {
+            if *q != UNKNOWN && *w != 0 {
+                sum += *w as u32 * table[*q as usize] as u32;
+                total += *w as u32;
+            }
+        }
+        // The same rounding as `health::combine`.
+        (total > 0).then(|| ((sum + total / 2) / total) as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::health_model::Inputs;
+    use proptest::prelude::*;
+
+    #[test]
+    fn an_empty_day_has_no_score() {
+        let t = ScoreTable::new(Model::builtin_ref());
+        assert_eq!(t.score(&DaySignals::default(), Stage::Adoption, Segment::Smb), None);
+        assert_eq!(t.version, Model::builtin_ref().version);
+    }
+
+    proptest! {
+        #[test]
+        fn tables_score_exactly_like_the_model(
+            bytes in proptest::collection::vec(prop_oneof![Just(UNKNOWN), 0u8..=254], MEASURES),
+            stage in 0usize..9,
+            segment in 0usize..3,
+        ) {
+            let mut day = DaySignals::default();
+            for (i, b) in bytes.iter().enumerate() {
+                day.0[i] = *b;
+            }
+            let stage = Stage::ALL[stage];
+            day.0[MEASURES] = stage.index() as u8;
+            let segment = Segment::ALL[segment];
+            let model = Model::builtin_ref();
+            let inputs: Inputs = day.inputs();
+            let slow = model.score(&inputs, stage, segment).score;
+            prop_assert_eq!(ScoreTable::new(model).score(&day, Stage::Adoption, segment), slow);
+        }
+    }
+}

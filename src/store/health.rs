@@ -1,0 +1,559 @@
+//! Daily health in the store: each day's inputs and score per account, the
+//! history rescored when the model changes, and churn-risk flags turned
+//! into follow-ups once per occurrence.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::codec::{decode, encode};
+use super::pages::{input_entries, page_of, Page, PageCache, PAGE};
+use super::series::YearInputs;
+use super::{keys, Batch, Result, Store, YearSeries};
+use crate::domain::backtest::Sample;
+use crate::domain::explain::{explain, Explanation};
+use crate::domain::flags::{self, Check, Flag, FlagRules, Step};
+use crate::domain::health_model::Model;
+use crate::domain::health_table::ScoreTable;
+use crate::domain::signals::{inputs_at, DaySignals, ManualSignals, Records, Sentiment};
+use crate::domain::{AccountId, AccountRow, Bands, FollowUpState, HealthHistory, Outcome, OutcomeKind};
+
+/// Which model the stored history was scored with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelStamp {
+    /// The model's version.
+    pub version: u16,
+    /// The model's name.
+    pub name: String,
+    /// A hash of everything that scores, so an edit without a version bump
+    /// is noticed too.
+    pub fingerprint: u64,
+}
+
+impl ModelStamp {
+    /// The stamp of a model.
+    pub fn of(model: &Model) -> ModelStamp {
+        // FNV-1a over the parsed model: stable for a given binary and model.
+        let text = format!("{model:?}");
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in text.bytes() {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+        ModelStamp { version: model.version, name: model.name.clone(), fingerprint: h }
+    }
+}
+
+/// What a rescore of the history did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecomputeReport {
+    /// Accounts with history.
+    pub accounts: u64,
+    /// Account-years read.
+    pub years: u64,
+    /// Account-years whose scores or version changed.
+    pub rewritten: u64,
+    /// Rows whose score, 7-day or 30-day figure changed.
+    pub rows_changed: u64,
+}
+
+/// What a daily pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DailyReport {
+    /// Live accounts scored for the day.
+    pub scored: u64,
+    /// Flags that started to hold (a follow-up each).
+    pub raised: u64,
+    /// Flags that cleared.
+    pub cleared: u64,
+}
+
+/// What a backtest replays.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BacktestData {
+    /// One per outcome that had a score `horizon` days before.
+    pub samples: Vec<Sample>,
+    /// Churns and renewals found.
+    pub outcomes: usize,
+    /// Outcomes left out: no score that far back.
+    pub unscored: usize,
+}
+
+/// Everything a daily pass needs besides the store.
+#[derive(Debug, Clone, Copy)]
+pub struct HealthRules<'a> {
+    /// The model in force.
+    pub model: &'a Model,
+    /// Flag thresholds.
+    pub flags: &'a FlagRules,
+    /// Band thresholds.
+    pub bands: &'a Bands,
+}
+
+/// A row's health figures: latest, 7 and 30 days before it.
+type HealthFields = (Option<u8>, Option<u8>, Option<u8>);
+
+/// An account's years of history, by year.
+type Years = BTreeMap<i32, YearSeries>;
+
+fn score_on(years: &Years, d: NaiveDate) -> Option<u8> {
+    years.get(&d.year())?.get(d)
+}
+
+/// The row's health figures: the latest score up to `today`, and the
+/// scores 7 and 30 days before it.
+fn health_fields(years: &Years, today: NaiveDate) -> HealthFields {
+    let latest = years.iter().rev().find_map(|(y, s)| s.latest(*y, today));
+    match latest {
+        Some((d, s)) => (Some(s), score_on(years, d - Duration::days(7)), score_on(years, d - Duration::days(30))),
+        None => (None, None, None),
+    }
+}
+
+/// `health_fields` of one account read from whole pages.
+fn health_fields_in(pages: &BTreeMap<i32, Page<YearSeries>>, id: AccountId, today: NaiveDate) -> HealthFields {
+    let at = |d: NaiveDate| pages.get(&d.year())?.get(id)?.get(d);
+    let latest = pages.iter().rev().find_map(|(y, p)| p.get(id)?.latest(*y, today));
+    match latest {
+        Some((d, s)) => (Some(s), at(d - Duration::days(7)), at(d - Duration::days(30))),
+        None => (None, None, None),
+    }
+}
+
+fn with_health(row: &AccountRow, (health, w, m): HealthFields) -> AccountRow {
+    AccountRow { health, health_7d_ago: w, health_30d_ago: m, ..row.clone() }
+}
+
+impl Store {
+    /// Which model the history was last scored with.
+    pub fn model_stamp(&self) -> Result<Option<ModelStamp>> {
+        self.get(keys::MODEL_STAMP, "model stamp")
+    }
+
+    /// Usage, billing and sentiment of an account.
+    pub fn manual_signals(&self, id: AccountId) -> Result<Option<ManualSignals>> {
+        self.get(&keys::with_id(keys::MANUAL, id), "usage and sentiment")
+    }
+
+    /// One account-year of daily scores (from its page, else from a
+    /// series written before pages).
+    pub fn year_series(&self, id: AccountId, year: i32) -> Result<Option<YearSeries>> {
+        if let Some(s) = self.score_page(page_of(id), year)?.get(id) {
+            return Ok(Some(s.clone()));
+        }
+        Ok(self.tree.get(keys::series(id, year))?.map(|v| YearSeries::from_bytes(&v)))
+    }
+
+    /// One account-year of daily health inputs.
+    pub fn year_inputs(&self, id: AccountId, year: i32) -> Result<Option<YearInputs>> {
+        Ok(self.input_page(page_of(id), year)?.get(id).cloned())
+    }
+
+    /// The inputs recorded for an account on a day.
+    pub fn day_signals(&self, id: AccountId, d: NaiveDate) -> Result<Option<DaySignals>> {
+        Ok(self.year_inputs(id, d.year())?.and_then(|s| s.get(d)))
+    }
+
+    /// Rescores the whole history with `model` when it is not the model
+    /// the history was scored with; returns what it did, if it ran.
+    pub fn ensure_model(&self, model: &Model, today: NaiveDate) -> Result<Option<RecomputeReport>> {
+        if self.model_stamp()? == Some(ModelStamp::of(model)) {
+            return Ok(None);
+        }
+        self.recompute_health(model, today).map(Some)
+    }
+
+    /// Rescores every day that kept its inputs with `model`, refreshes the
+    /// rows, and records the model. A crash part-way leaves the old stamp,
+    /// so the next start finishes the job.
+    pub fn recompute_health(&self, model: &Model, today: NaiveDate) -> Result<RecomputeReport> {
+        let table = ScoreTable::new(model);
+        // Two halves of the pages on two threads: the work is reading,
+        // scoring and writing pages, which sled lets run side by side.
+        let last = self.tree.scan_prefix(keys::INPUT_PAGE).keys().next_back().transpose()?;
+        let pages = last.and_then(|k| keys::split_page(&k)).map_or(0, |(p, _)| p + 1);
+        let mid = pages / 2;
+        let (a, b) = std::thread::scope(|scope| {
+            let low = scope.spawn(|| self.recompute_range(0, mid, &table, today));
+            let high = self.recompute_range(mid, pages, &table, today);
+            (
+                low.join().unwrap_or_else(|_| {
+                    Err(super::StoreError::Decode {
+                        what: "health history".into(),
+                        detail: "a rescoring thread stopped".into(),
+                    })
+                }),
+                high,
+            )
+        });
+        let (a, b) = (a?, b?);
+        let report = RecomputeReport {
+            accounts: a.accounts + b.accounts,
+            years: a.years + b.years,
+            rewritten: a.rewritten + b.rewritten,
+            rows_changed: a.rows_changed + b.rows_changed,
+        };
+        let mut batch = Batch::default();
+        batch.insert(keys::MODEL_STAMP.to_vec(), encode(&ModelStamp::of(model)));
+        self.apply(batch)?;
+        Ok(report)
+    }
+
+    /// Rescores the pages numbered `from..to`. Rows change only in their
+    /// health figures, so the stage totals stay as they are.
+    fn recompute_range(&self, from: u32, to: u32, table: &ScoreTable, today: NaiveDate) -> Result<RecomputeReport> {
+        let mut report = RecomputeReport::default();
+        let mut batch = Batch::default();
+        let mut totals = self.stage_totals()?;
+        let range = keys::input_page(from, 0)..keys::input_page(to, 0);
+        // Input pages come in (page, year) order: gather a page's years,
+        // then rescore its accounts in id order.
+        let mut pending: Option<(u32, Vec<(i32, sled::IVec)>)> = None;
+        for kv in self.tree.range(range) {
+            let (k, v) = kv?;
+            let Some((page, year)) = keys::split_page(&k) else { continue };
+            match &mut pending {
+                Some((p, years)) if *p == page => years.push((year, v)),
+                _ => {
+                    if let Some((p, years)) = pending.take() {
+                        self.rescore_page(p, years, table, today, &mut batch, &mut totals, &mut report)?;
+                    }
+                    pending = Some((page, vec![(year, v)]));
+                }
+            }
+            if batch.len() > 2_000 {
+                self.apply(std::mem::take(&mut batch))?;
+            }
+        }
+        if let Some((p, years)) = pending.take() {
+            self.rescore_page(p, years, table, today, &mut batch, &mut totals, &mut report)?;
+        }
+        self.apply(batch)?;
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rescore_page(
+        &self,
+        page: u32,
+        inputs: Vec<(i32, sled::IVec)>,
+        table: &ScoreTable,
+        today: NaiveDate,
+        batch: &mut Batch,
+        totals: &mut super::StageTotals,
+        report: &mut RecomputeReport,
+    ) -> Result<()> {
+        // Every year the rows look at, and every year with inputs.
+        let mut years: BTreeMap<i32, Page<YearSeries>> = BTreeMap::new();
+        for y in [(today - Duration::days(31)).year(), today.year()].into_iter().chain(inputs.iter().map(|(y, _)| *y)) {
+            if let std::collections::btree_map::Entry::Vacant(e) = years.entry(y) {
+                e.insert(self.score_page(page, y)?);
+            }
+        }
+        // (account, year, stored inputs), in account order.
+        let mut work: Vec<(u64, i32, &[u8])> =
+            inputs.iter().flat_map(|(y, v)| input_entries(v).map(move |(id, b)| (id, *y, b))).collect();
+        work.sort_by_key(|(id, y, _)| (*id, *y));
+        report.years += work.len() as u64;
+        // The page's rows in one range read rather than one lookup each.
+        let first = AccountId(page as u64 * PAGE);
+        let end = keys::with_id(keys::ROW, AccountId((page as u64 + 1) * PAGE));
+        let mut rows: BTreeMap<u64, AccountRow> = BTreeMap::new();
+        for kv in self.tree.range(keys::with_id(keys::ROW, first)..end) {
+            let (k, v) = kv?;
+            if let Some(id) = keys::trailing_id(&k) {
+                rows.insert(id.0, decode(&v, "account row")?);
+            }
+        }
+        let mut i = 0;
+        while i < work.len() {
+            let id = AccountId(work[i].0);
+            let j = i + work[i..].iter().take_while(|w| w.0 == id.0).count();
+            report.accounts += 1;
+            if let Some(row) = rows.remove(&id.0) {
+                for (_, y, stored) in &work[i..j] {
+                    let series = years.get_mut(y).expect("loaded").entry(id);
+                    if series.rescore_stored(stored, table, row.stage, row.segment) {
+                        report.rewritten += 1;
+                    }
+                }
+                let new = with_health(&row, health_fields_in(&years, id, today));
+                if new != row {
+                    report.rows_changed += 1;
+                    batch.put_row(Some(&row), &new, totals);
+                }
+            }
+            i = j;
+        }
+        for (y, p) in years {
+            if !p.entries.is_empty() {
+                batch.put_page(keys::score_page(page, y), p.to_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    /// The day of the last daily pass.
+    pub fn last_daily(&self) -> Result<Option<NaiveDate>> {
+        self.get(keys::DAILY, "daily pass day")
+    }
+
+    /// Scores every live account for `now`'s day from its records, and
+    /// raises or clears its flags. Safe to run more than once a day: the
+    /// day's slot is overwritten and raised flags are not raised again.
+    pub fn daily_health(&self, rules: HealthRules, now: DateTime<Utc>) -> Result<DailyReport> {
+        // Today's scores go on a history scored by the same model.
+        self.ensure_model(rules.model, now.date_naive())?;
+        let table = ScoreTable::new(rules.model);
+        let mut report = DailyReport::default();
+        let mut batch = Batch::default();
+        let mut totals = self.stage_totals()?;
+        let mut pages = PageCache::default();
+        let mut page = None;
+        for account in self.accounts() {
+            let account = account?;
+            if !account.stage.is_active() {
+                continue;
+            }
+            // Accounts come in id order: a page is done when the next starts.
+            if page.is_some_and(|p| p != page_of(account.id)) {
+                pages.flush_into(&mut batch);
+                if batch.len() > 20_000 {
+                    self.apply(std::mem::take(&mut batch))?;
+                }
+            }
+            page = Some(page_of(account.id));
+            self.score_account(&account.id, &table, rules, now, &mut pages, &mut batch, &mut totals, &mut report)?;
+        }
+        pages.flush_into(&mut batch);
+        batch.put_totals(&totals);
+        batch.insert(keys::DAILY.to_vec(), encode(&now.date_naive()));
+        batch.insert(keys::MODEL_STAMP.to_vec(), encode(&ModelStamp::of(rules.model)));
+        self.apply(batch)?;
+        Ok(report)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn score_account(
+        &self,
+        id: &AccountId,
+        table: &ScoreTable,
+        rules: HealthRules,
+        now: DateTime<Utc>,
+        pages: &mut PageCache,
+        batch: &mut Batch,
+        totals: &mut super::StageTotals,
+        report: &mut DailyReport,
+    ) -> Result<()> {
+        let id = *id;
+        let (Some(account), Some(row)) = (self.account(id)?, self.row(id)?) else { return Ok(()) };
+        let tickets = self.tickets(id)?;
+        let activities = self.activities(id)?;
+        let nps = self.nps(id)?;
+        let manual = self.manual_signals(id)?;
+        let records = Records {
+            account: &account,
+            tickets: &tickets,
+            activities: &activities,
+            nps: &nps,
+            manual: manual.as_ref(),
+        };
+        let inputs = inputs_at(&records, now);
+        let today = now.date_naive();
+        let day = DaySignals::new(&inputs, account.stage);
+        pages.inputs(self, id, today.year())?.set(today, &day);
+        let series = pages.series(self, id, today.year())?;
+        series.set(today, table.score(&day, account.stage, account.segment));
+        series.set_model_version(table.version);
+        let mut years = Years::new();
+        for y in [(today - Duration::days(31)).year(), today.year()] {
+            let kept = match pages.peek_series(self, id, y)? {
+                Some(s) => Some(s.clone()),
+                None => self.tree.get(keys::series(id, y))?.map(|v| YearSeries::from_bytes(&v)),
+            };
+            years.extend(kept.map(|s| (y, s)));
+        }
+        report.scored += 1;
+        let fields = health_fields(&years, today);
+        let new = with_health(&row, fields);
+        if new != row {
+            batch.put_row(Some(&row), &new, totals);
+        }
+
+        let check = Check {
+            inputs: &inputs,
+            frustrated: tickets.iter().any(|t| t.status.is_open() && t.frustrated),
+            score: score_on(&years, today),
+            week_ago: score_on(&years, today - Duration::days(7)),
+            bands: rules.bands,
+        };
+        let holding: Vec<(Flag, String)> = flags::raised(rules.flags, &check);
+        for flag in Flag::ALL {
+            let reason = holding.iter().find(|(f, _)| *f == flag).map(|(_, r)| r.as_str());
+            let key = keys::flag(id, flag.code());
+            let recorded = self.tree.get(&key)?.and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes));
+            match flags::step(reason.is_some(), recorded.is_some()) {
+                Step::Raise => {
+                    let f = flags::draft(flag, reason.unwrap_or_default(), id, now).into_follow_up(self.next_id()?);
+                    batch.put_follow_up(&f, None);
+                    batch.insert(key, f.id.to_be_bytes().to_vec());
+                    report.raised += 1;
+                }
+                Step::Keep => {
+                    // Keep an open item's reason true ("34 days" becomes "35 days").
+                    let Some(mut f) = self.follow_up(recorded.unwrap_or_default())? else { continue };
+                    let reason = reason.unwrap_or_default();
+                    if f.state == FollowUpState::Open && f.reason != reason {
+                        f.reason = reason.to_string();
+                        batch.put_follow_up(&f, None);
+                    }
+                }
+                Step::Clear => {
+                    if let Some(f) = self.follow_up(recorded.unwrap_or_default())? {
+                        if !matches!(f.state, FollowUpState::Done { .. }) {
+                            batch.remove_follow_up(&f);
+                        }
+                    }
+                    batch.remove(key);
+                    report.cleared += 1;
+                }
+                Step::Idle => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// What every start does before showing figures: rescore the history
+    /// if the model changed, and run the daily pass if today's has not run.
+    /// Returns whether anything changed.
+    pub fn upkeep(&self, rules: HealthRules, now: DateTime<Utc>) -> Result<bool> {
+        let rescored = self.ensure_model(rules.model, now.date_naive())?.is_some();
+        if self.last_daily()?.is_some_and(|d| d >= now.date_naive()) {
+            return Ok(rescored);
+        }
+        self.daily_health(rules, now)?;
+        Ok(true)
+    }
+
+    /// Every churn and renewal with the score the account had `horizon`
+    /// days before it: the stored score, or `replay`'s score of the stored
+    /// inputs when another model is being tried.
+    pub fn backtest_samples(&self, horizon: i64, replay: Option<&ScoreTable>) -> Result<BacktestData> {
+        let mut outcomes: BTreeMap<AccountId, Vec<Outcome>> = BTreeMap::new();
+        for deal in self.all_deals() {
+            let deal = deal?;
+            if let Some(o) = deal.outcome() {
+                outcomes.entry(deal.account_id).or_default().push(o);
+            }
+        }
+        let mut data = BacktestData::default();
+        for account in self.accounts() {
+            let account = account?;
+            let mut list = outcomes.remove(&account.id).unwrap_or_default();
+            list.extend(account.outcome);
+            list.sort_by_key(|o| (o.on, o.kind == OutcomeKind::Churned));
+            list.dedup();
+            for o in list {
+                data.outcomes += 1;
+                let at = o.on - Duration::days(horizon);
+                let score = match replay {
+                    Some(table) => {
+                        self.day_signals(account.id, at)?.and_then(|d| table.score(&d, account.stage, account.segment))
+                    }
+                    None => self.year_series(account.id, at.year())?.and_then(|s| s.get(at)),
+                };
+                match score {
+                    Some(score) => data.samples.push(Sample {
+                        score,
+                        churned: o.kind == OutcomeKind::Churned,
+                        segment: account.segment,
+                    }),
+                    None => data.unscored += 1,
+                }
+            }
+        }
+        Ok(data)
+    }
+
+    /// Explains an account's latest scored day up to `today` (looking back
+    /// at most 30 days) against the week before.
+    pub fn explain(&self, id: AccountId, model: &Model, today: NaiveDate) -> Result<Option<Explanation>> {
+        let Some(row) = self.row(id)? else { return Ok(None) };
+        let mut found = None;
+        for back in 0..=30 {
+            let d = today - Duration::days(back);
+            if let Some(day) = self.day_signals(id, d)? {
+                found = Some((d, day));
+                break;
+            }
+        }
+        let Some((day, now)) = found else { return Ok(None) };
+        let week = day - Duration::days(7);
+        let then = self.day_signals(id, week)?.map(|t| (week, t));
+        Ok(Some(explain(model, day, &now, then, row.stage, row.segment)))
+    }
+
+    /// Sets the CSM's sentiment on an account and rescores its day at once.
+    pub fn set_sentiment(
+        &self,
+        id: AccountId,
+        value: u8,
+        by: &str,
+        rules: HealthRules,
+        now: DateTime<Utc>,
+    ) -> Result<AccountRow> {
+        let mut manual = self.manual_signals(id)?.unwrap_or_default();
+        manual.sentiment = Some(Sentiment { value: value.clamp(1, 5), at: now, by: by.to_string() });
+        let mut batch = Batch::default();
+        batch.put_manual_signals(id, &manual);
+        self.apply(batch)?;
+        let mut batch = Batch::default();
+        let mut totals = self.stage_totals()?;
+        let table = ScoreTable::new(rules.model);
+        let mut pages = PageCache::default();
+        self.score_account(&id, &table, rules, now, &mut pages, &mut batch, &mut totals, &mut DailyReport::default())?;
+        pages.flush_into(&mut batch);
+        batch.put_totals(&totals);
+        self.apply(batch)?;
+        self.row(id)?.ok_or(super::StoreError::NoAccount(id.0))
+    }
+
+    /// Daily scores of an account from `from` to `to` inclusive.
+    pub fn health_history(&self, id: AccountId, from: NaiveDate, to: NaiveDate) -> Result<HealthHistory> {
+        if to < from {
+            return Ok(HealthHistory { start: Some(from), scores: Vec::new() });
+        }
+        let mut years = Years::new();
+        for y in from.year()..=to.year() {
+            if let Some(s) = self.year_series(id, y)? {
+                years.insert(y, s);
+            }
+        }
+        let scores = (0..=(to - from).num_days()).map(|i| score_on(&years, from + Duration::days(i))).collect();
+        Ok(HealthHistory { start: Some(from), scores })
+    }
+}
+
+impl Batch {
+    /// Stores an account's usage, billing and sentiment.
+    pub fn put_manual_signals(&mut self, id: AccountId, m: &ManualSignals) {
+        self.insert(keys::with_id(keys::MANUAL, id), encode(m));
+    }
+
+    /// Remembers that a flag raised follow-up `follow_up`.
+    pub fn put_flag(&mut self, id: AccountId, flag: Flag, follow_up: u64) {
+        self.insert(keys::flag(id, flag.code()), follow_up.to_be_bytes().to_vec());
+    }
+
+    /// Marks the history as scored by `model` and the daily pass as run on `day`.
+    pub fn put_health_marks(&mut self, model: &Model, day: NaiveDate) {
+        self.insert(keys::MODEL_STAMP.to_vec(), encode(&ModelStamp::of(model)));
+        self.insert(keys::DAILY.to_vec(), encode(&day));
+    }
+
+    /// Stores an account-year of daily scores the way versions before
+    /// pages did (kept for tests of old workspaces).
+    pub fn put_legacy_series(&mut self, id: AccountId, year: i32, series: &YearSeries) {
+        self.insert(keys::series(id, year), series.to_bytes());
+    }
+}

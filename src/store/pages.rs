@@ -1,0 +1,260 @@
+//! Health history in pages: the daily scores (or inputs) of up to 64
+//! accounts, by id, for one calendar year share one record. sled writes a
+//! few large values far faster than many small ones (100,000 accounts'
+//! scores are ~3,000 records, not ~175,000), which is what lets a model
+//! change rewrite a year of history for a big book in seconds.
+
+use std::collections::BTreeMap;
+
+use super::series::{YearInputs, YearSeries};
+use super::{keys, Batch, Result, Store};
+use crate::domain::AccountId;
+
+/// Accounts per page.
+pub const PAGE: u64 = 64;
+
+/// The page an account's history lives in.
+pub fn page_of(id: AccountId) -> u32 {
+    (id.0 / PAGE) as u32
+}
+
+/// A record kept per account in a page.
+pub trait Entry: Sized + Default {
+    /// Appends the entry's bytes.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Reads one entry from the front; returns it and the bytes used.
+    fn decode(b: &[u8]) -> Option<(Self, usize)>;
+}
+
+impl Entry for YearSeries {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_bytes());
+    }
+
+    fn decode(b: &[u8]) -> Option<(Self, usize)> {
+        let n = YearSeries::BYTES;
+        Some((YearSeries::from_bytes(b.get(..n)?), n))
+    }
+}
+
+impl Entry for YearInputs {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let bytes = self.to_bytes();
+        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        out.extend_from_slice(&bytes);
+    }
+
+    fn decode(b: &[u8]) -> Option<(Self, usize)> {
+        let n = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
+        Some((YearInputs::from_bytes(b.get(4..4 + n)?), 4 + n))
+    }
+}
+
+/// One page: entries sorted by account id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// (account id, entry), ascending.
+    pub entries: Vec<(u64, T)>,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Page { entries: Vec::new() }
+    }
+}
+
+impl<T: Entry> Page<T> {
+    /// Reads stored bytes; a damaged tail is dropped.
+    pub fn from_bytes(mut b: &[u8]) -> Page<T> {
+        let mut entries = Vec::new();
+        while b.len() >= 8 {
+            let id = u64::from_be_bytes(b[..8].try_into().expect("8 bytes"));
+            let Some((e, used)) = T::decode(&b[8..]) else { break };
+            entries.push((id, e));
+            b = &b[8 + used..];
+        }
+        entries.sort_by_key(|(id, _)| *id);
+        Page { entries }
+    }
+
+    /// The stored bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (id, e) in &self.entries {
+            out.extend_from_slice(&id.to_be_bytes());
+            e.encode(&mut out);
+        }
+        out
+    }
+
+    /// One account's entry.
+    pub fn get(&self, id: AccountId) -> Option<&T> {
+        let i = self.entries.binary_search_by_key(&id.0, |(k, _)| *k).ok()?;
+        Some(&self.entries[i].1)
+    }
+
+    /// One account's entry, created empty when missing.
+    pub fn entry(&mut self, id: AccountId) -> &mut T {
+        let i = match self.entries.binary_search_by_key(&id.0, |(k, _)| *k) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (id.0, T::default()));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    /// Drops one account's entry.
+    pub fn remove(&mut self, id: AccountId) {
+        self.entries.retain(|(k, _)| *k != id.0);
+    }
+}
+
+/// The entries of a stored `Page<YearInputs>` as (account id, stored
+/// `YearInputs` bytes), read in place.
+pub fn input_entries(mut b: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    std::iter::from_fn(move || {
+        let id = u64::from_be_bytes(b.get(..8)?.try_into().ok()?);
+        let n = u32::from_be_bytes(b.get(8..12)?.try_into().ok()?) as usize;
+        let body = b.get(12..12 + n)?;
+        b = &b[12 + n..];
+        Some((id, body))
+    })
+}
+
+/// Pages read once, changed in memory and written back in one go: what a
+/// pass over accounts in id order uses so each page is written once.
+#[derive(Default)]
+pub struct PageCache {
+    scores: BTreeMap<(u32, i32), Page<YearSeries>>,
+    inputs: BTreeMap<(u32, i32), Page<YearInputs>>,
+}
+
+impl PageCache {
+    /// An account-year of scores, loaded on first use.
+    pub fn series(&mut self, store: &Store, id: AccountId, year: i32) -> Result<&mut YearSeries> {
+        let key = (page_of(id), year);
+        if let std::collections::btree_map::Entry::Vacant(e) = self.scores.entry(key) {
+            e.insert(store.score_page(key.0, year)?);
+        }
+        Ok(self.scores.get_mut(&key).expect("just loaded").entry(id))
+    }
+
+    /// An account-year of scores if it has one (the page is loaded and
+    /// kept, nothing is created).
+    pub fn peek_series(&mut self, store: &Store, id: AccountId, year: i32) -> Result<Option<&YearSeries>> {
+        let key = (page_of(id), year);
+        if let std::collections::btree_map::Entry::Vacant(e) = self.scores.entry(key) {
+            e.insert(store.score_page(key.0, year)?);
+        }
+        Ok(self.scores.get(&key).expect("just loaded").get(id))
+    }
+
+    /// An account-year of inputs, loaded on first use.
+    pub fn inputs(&mut self, store: &Store, id: AccountId, year: i32) -> Result<&mut YearInputs> {
+        let key = (page_of(id), year);
+        if let std::collections::btree_map::Entry::Vacant(e) = self.inputs.entry(key) {
+            e.insert(store.input_page(key.0, year)?);
+        }
+        Ok(self.inputs.get_mut(&key).expect("just loaded").entry(id))
+    }
+
+    /// Removes an account from every page it is in.
+    pub fn remove(&mut self, store: &Store, id: AccountId) -> Result<()> {
+        for kv in store.tree.scan_prefix(keys::SCORE_PAGE) {
+            let (k, _) = kv?;
+            if let Some((page, year)) = keys::split_page(&k) {
+                if page == page_of(id) {
+                    self.series(store, id, year)?;
+                    self.scores.get_mut(&(page, year)).expect("loaded").remove(id);
+                }
+            }
+        }
+        for kv in store.tree.scan_prefix(keys::INPUT_PAGE) {
+            let (k, _) = kv?;
+            if let Some((page, year)) = keys::split_page(&k) {
+                if page == page_of(id) {
+                    self.inputs(store, id, year)?;
+                    self.inputs.get_mut(&(page, year)).expect("loaded").remove(id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether no page is held.
+    pub fn is_empty(&self) -> bool {
+        self.scores.is_empty() && self.inputs.is_empty()
+    }
+
+    /// Queues every held page for writing and forgets them.
+    pub fn flush_into(&mut self, batch: &mut Batch) {
+        for ((page, year), p) in std::mem::take(&mut self.scores) {
+            batch.put_page(keys::score_page(page, year), p.to_bytes());
+        }
+        for ((page, year), p) in std::mem::take(&mut self.inputs) {
+            batch.put_page(keys::input_page(page, year), p.to_bytes());
+        }
+    }
+}
+
+impl Store {
+    /// One page of scores (empty when none was written).
+    pub fn score_page(&self, page: u32, year: i32) -> Result<Page<YearSeries>> {
+        Ok(self.tree.get(keys::score_page(page, year))?.map(|v| Page::from_bytes(&v)).unwrap_or_default())
+    }
+
+    /// One page of inputs (empty when none was written).
+    pub fn input_page(&self, page: u32, year: i32) -> Result<Page<YearInputs>> {
+        Ok(self.tree.get(keys::input_page(page, year))?.map(|v| Page::from_bytes(&v)).unwrap_or_default())
+    }
+}
+
+impl Batch {
+    /// Writes a page (an empty page is removed).
+    pub fn put_page(&mut self, key: Vec<u8>, bytes: Vec<u8>) {
+        if bytes.is_empty() {
+            self.remove(key);
+        } else {
+            self.insert(key, bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn pages_keep_entries_sorted_and_round_trip() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let mut p: Page<YearSeries> = Page::default();
+        p.entry(AccountId(9)).set(d, Some(40));
+        p.entry(AccountId(3)).set(d, Some(70));
+        p.entry(AccountId(9)).set_model_version(2);
+        assert_eq!(p.entries.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![3, 9]);
+        let back = Page::<YearSeries>::from_bytes(&p.to_bytes());
+        assert_eq!(back, p);
+        assert_eq!(back.get(AccountId(9)).unwrap().get(d), Some(40));
+        assert_eq!(back.get(AccountId(9)).unwrap().model_version(), 2);
+        assert!(back.get(AccountId(4)).is_none());
+
+        let mut i: Page<YearInputs> = Page::default();
+        let mut day = crate::domain::signals::DaySignals::default();
+        day.0[10] = 3;
+        i.entry(AccountId(5)).set(d, &day);
+        i.entry(AccountId(1));
+        let back = Page::<YearInputs>::from_bytes(&i.to_bytes());
+        assert_eq!(back, i);
+        assert_eq!(back.get(AccountId(5)).unwrap().get(d), Some(day));
+        let mut cut = i.to_bytes();
+        cut.truncate(cut.len() - 3);
+        assert_eq!(Page::<YearInputs>::from_bytes(&cut).entries.len(), 1, "a damaged tail is dropped");
+        i.remove(AccountId(5));
+        assert_eq!(i.entries.len(), 1);
+        assert_eq!(page_of(AccountId(63)), 0);
+        assert_eq!(page_of(AccountId(64)), 1);
+    }
+}

@@ -1,0 +1,137 @@
+//! The `i` overlay: one account in full, and why its score is what it is:
+//! every factor with its input in words, its weight and points, what moved
+//! since last week, the inputs that were missing, and the CSM's sentiment.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph, Widget};
+
+use super::{band_style, fit, money};
+use crate::domain::signals::describe;
+use crate::domain::text::sanitize;
+use crate::domain::Band;
+use crate::tui::app::App;
+
+/// Draws the detail of the selected account centred over `area`.
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let row = app.selected.and_then(|id| app.book.row(id));
+    let width = area.width.min(96);
+    let inner_w = width.saturating_sub(4) as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    let title = match row {
+        Some(r) => format!(" {} ", fit(&sanitize(&r.name), inner_w.saturating_sub(4))),
+        None => " Account ".into(),
+    };
+    match (row, app.health.as_ref()) {
+        (Some(r), view) => {
+            let band = r.band(&app.bands);
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("health {} ", r.health.map_or("—".into(), |h| h.to_string())),
+                    band_style(app, band).add_modifier(Modifier::BOLD),
+                ),
+                Span::styled(band.map_or("no score", Band::key), band_style(app, band)),
+                Span::styled(
+                    format!(
+                        "   7d {}  30d {}",
+                        r.delta_7d().map_or("n/a".into(), |d| format!("{d:+}")),
+                        r.delta_30d().map_or("n/a".into(), |d| format!("{d:+}"))
+                    ),
+                    t.accent,
+                ),
+            ]));
+            lines.push(Line::styled(
+                format!(
+                    "{} · {} · ARR {} · renews {} ({} days) · {} open tickets",
+                    r.segment.label(),
+                    r.stage.label(),
+                    money(r.arr),
+                    r.renewal_date,
+                    r.days_to_renewal(app.now.date_naive()),
+                    r.open_tickets
+                ),
+                t.dim,
+            ));
+            lines.push(Line::raw(""));
+            match view.and_then(|v| v.explanation.as_ref()) {
+                Some(e) => {
+                    lines.push(Line::styled(
+                        format!("Why: the factors on {} (model {})", e.day, e.model),
+                        t.title_focused,
+                    ));
+                    lines.push(Line::styled(
+                        format!("{:<11} {:>5} {:>6} {:>6} {:>6}  input", "factor", "score", "weight", "points", "lost"),
+                        t.dim.add_modifier(Modifier::BOLD),
+                    ));
+                    for c in &e.contributions {
+                        let style = band_style(app, Some(app.bands.band(c.score)));
+                        let input = sanitize(&describe(c.measure, e.inputs.get(c.measure))).into_owned();
+                        lines.push(Line::from(vec![
+                            Span::styled(format!("{:<11} {:>5}", c.measure.label(), c.score), style),
+                            Span::raw(format!(" {:>6} {:>6.1} {:>6.1}  ", c.weight, c.points, c.lost)),
+                            Span::styled(fit(&input, inner_w.saturating_sub(42)), t.dim),
+                        ]));
+                    }
+                    if !e.scored.missing.is_empty() {
+                        let names: Vec<&str> = e.scored.missing.iter().map(|m| m.label()).collect();
+                        lines.push(Line::styled(
+                            format!("Not known, weight spread over the rest: {}", names.join(", ")),
+                            t.dim,
+                        ));
+                    }
+                    if let Some(p) = &e.scored.profile {
+                        lines.push(Line::styled(format!("Weighed by the {p} profile"), t.dim));
+                    }
+                    lines.push(Line::raw(""));
+                    lines.push(Line::styled("What moved since last week", t.title_focused));
+                    match e.then {
+                        None => lines.push(Line::styled("no inputs were kept a week before", t.dim)),
+                        Some(_) if e.movers.is_empty() => {
+                            lines.push(Line::styled("nothing moved by a point or more", t.dim))
+                        }
+                        Some(_) => {
+                            for m in &e.movers {
+                                let style = if m.points < 0.0 { t.band_red } else { t.band_green };
+                                lines.push(Line::styled(fit(&m.text(), inner_w), style));
+                            }
+                        }
+                    }
+                }
+                None => {
+                    lines.push(Line::styled("No inputs recorded yet: scores start with the next daily pass", t.dim))
+                }
+            }
+            lines.push(Line::raw(""));
+            let sentiment = view.and_then(|v| v.sentiment.as_ref());
+            lines.push(Line::styled(
+                match sentiment {
+                    Some(s) => format!(
+                        "Your sentiment: {}/5, set by {} on {} · f changes it",
+                        s.value,
+                        sanitize(&s.by),
+                        s.at.format("%Y-%m-%d")
+                    ),
+                    None => "Your sentiment: not set · f sets it (1 worried … 5 confident)".into(),
+                },
+                t.dim,
+            ));
+        }
+        (None, _) => lines.push(Line::styled("Select an account first", t.dim)),
+    }
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+    Clear.render(popup, buf);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(t.border_focused)
+        .style(t.base)
+        .padding(Padding::horizontal(1))
+        .title(Span::styled(title, t.title_focused))
+        .title_bottom(Line::from(Span::styled(" esc or i closes ", t.dim)));
+    let inner = block.inner(popup);
+    block.render(popup, buf);
+    Paragraph::new(lines).render(inner, buf);
+}
