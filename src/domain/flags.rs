@@ -171,7 +171,11 @@ pub fn raised(rules: &FlagRules, c: &Check) -> Vec<(Flag, String)> {
         }
     }
     if get(Measure::Seats).is_some_and(|s| s > rules.overage_above) {
-        out.push((Flag::Overage, format!("{}: an upgrade would save them money", text(Measure::Seats))));
+        let used = get(Measure::Seats).unwrap_or_default() * 100.0;
+        out.push((
+            Flag::Overage,
+            format!("{used:.0}% of seats in use: paying overages, an upgrade would save them money"),
+        ));
     }
     out
 }

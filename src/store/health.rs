@@ -313,6 +313,8 @@ impl Store {
         for account in self.accounts() {
             let account = account?;
             if !account.stage.is_active() {
+                // A customer who left needs no churn warning any more.
+                self.clear_flags(account.id, &mut batch, &mut report)?;
                 continue;
             }
             // Accounts come in id order: a page is done when the next starts.
@@ -323,7 +325,17 @@ impl Store {
                 }
             }
             page = Some(page_of(account.id));
-            self.score_account(&account.id, &table, rules, now, &mut pages, &mut batch, &mut totals, &mut report)?;
+            self.score_account(
+                &account.id,
+                &table,
+                rules,
+                now,
+                None,
+                &mut pages,
+                &mut batch,
+                &mut totals,
+                &mut report,
+            )?;
         }
         pages.flush_into(&mut batch);
         batch.put_totals(&totals);
@@ -340,6 +352,7 @@ impl Store {
         table: &ScoreTable,
         rules: HealthRules,
         now: DateTime<Utc>,
+        manual: Option<ManualSignals>,
         pages: &mut PageCache,
         batch: &mut Batch,
         totals: &mut super::StageTotals,
@@ -350,7 +363,10 @@ impl Store {
         let tickets = self.tickets(id)?;
         let activities = self.activities(id)?;
         let nps = self.nps(id)?;
-        let manual = self.manual_signals(id)?;
+        let manual = match manual {
+            Some(m) => Some(m),
+            None => self.manual_signals(id)?,
+        };
         let records = Records {
             account: &account,
             tickets: &tickets,
@@ -493,6 +509,23 @@ impl Store {
         Ok(Some(explain(model, day, &now, then, row.stage, row.segment)))
     }
 
+    /// Forgets an account's raised flags, taking their follow-ups out of
+    /// the queue unless they were done.
+    fn clear_flags(&self, id: AccountId, batch: &mut Batch, report: &mut DailyReport) -> Result<()> {
+        for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, id)) {
+            let (k, v) = kv?;
+            let recorded = v.as_ref().try_into().ok().map(u64::from_be_bytes);
+            if let Some(f) = recorded.map(|r| self.follow_up(r)).transpose()?.flatten() {
+                if !matches!(f.state, FollowUpState::Done { .. }) {
+                    batch.remove_follow_up(&f);
+                }
+            }
+            batch.remove(k.to_vec());
+            report.cleared += 1;
+        }
+        Ok(())
+    }
+
     /// Sets the CSM's sentiment on an account and rescores its day at once.
     pub fn set_sentiment(
         &self,
@@ -504,14 +537,14 @@ impl Store {
     ) -> Result<AccountRow> {
         let mut manual = self.manual_signals(id)?.unwrap_or_default();
         manual.sentiment = Some(Sentiment { value: value.clamp(1, 5), at: now, by: by.to_string() });
+        // The sentiment and the day it rescores land together.
         let mut batch = Batch::default();
         batch.put_manual_signals(id, &manual);
-        self.apply(batch)?;
-        let mut batch = Batch::default();
         let mut totals = self.stage_totals()?;
         let table = ScoreTable::new(rules.model);
         let mut pages = PageCache::default();
-        self.score_account(&id, &table, rules, now, &mut pages, &mut batch, &mut totals, &mut DailyReport::default())?;
+        let mut report = DailyReport::default();
+        self.score_account(&id, &table, rules, now, Some(manual), &mut pages, &mut batch, &mut totals, &mut report)?;
         pages.flush_into(&mut batch);
         batch.put_totals(&totals);
         self.apply(batch)?;

@@ -19,7 +19,7 @@
 //! | `m:daily`                         | day of the last daily pass|
 //! | `h:` id year(u16)                 | 366 score bytes (legacy)  |
 //! | `hp` page(u32) year(u16)          | `Page<YearSeries>`: daily |
-//! |                                   | scores of 64 accounts     |
+//! |                                   | scores of 16 accounts     |
 //! | `hq` page(u32) year(u16)          | `Page<YearInputs>`: their |
 //! |                                   | daily health inputs       |
 //! | `hs` id day                       | `HealthSnapshot` (legacy) |

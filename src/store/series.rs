@@ -65,9 +65,14 @@ impl YearSeries {
     /// The stored bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(HEADER + DAYS);
-        v.extend_from_slice(&self.version.to_be_bytes());
-        v.extend_from_slice(&self.days);
+        self.write_to(&mut v);
         v
+    }
+
+    /// Appends the stored bytes (pages write many in a row).
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.version.to_be_bytes());
+        out.extend_from_slice(&self.days);
     }
 
     /// The version of the model the scores come from (0 = unversioned).

@@ -320,6 +320,44 @@ mod health {
     }
 
     #[test]
+    fn a_churned_account_loses_its_open_flags() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        seed(&s);
+        let (model, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+        let id = AccountId(2);
+        let mut b = Batch::default();
+        b.put_activity(&call(1, id, now() - Duration::days(40)));
+        s.apply(b).unwrap();
+        s.daily_health(rules(&model, &flags, &bands), now()).unwrap();
+        assert!(health_flags(&s).iter().any(|f| f.account_id == id && f.state == FollowUpState::Open));
+        s.set_stage(id, Stage::Churned, "dana", now()).unwrap();
+        let r = s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(1)).unwrap();
+        assert!(r.cleared >= 1);
+        assert!(health_flags(&s).iter().all(|f| f.account_id != id), "no churn warning for a customer who left");
+    }
+
+    #[test]
+    fn history_kept_before_pages_survives_the_first_daily_pass() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        seed(&s);
+        let (model, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+        let id = AccountId(1);
+        let today = now().date_naive();
+        let mut old = YearSeries::new();
+        old.set(today - Duration::days(7), Some(55));
+        let mut b = Batch::default();
+        b.put_legacy_series(id, today.year(), &old);
+        s.apply(b).unwrap();
+        s.daily_health(rules(&model, &flags, &bands), now()).unwrap();
+        let h = s.health_history(id, today - Duration::days(7), today).unwrap();
+        assert_eq!(h.scores[0], Some(55), "the old day is still there");
+        assert!(h.scores[7].is_some(), "and today is scored");
+        assert_eq!(s.row(id).unwrap().unwrap().health_7d_ago, Some(55));
+    }
+
+    #[test]
     fn sentiment_set_from_the_cockpit_moves_the_score_at_once() {
         let tmp = tempfile::tempdir().unwrap();
         let s = Store::open(tmp.path()).unwrap();
