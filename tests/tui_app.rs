@@ -81,6 +81,14 @@ fn esc_goes_back_and_never_quits() {
     assert_eq!(app.mode, Mode::Help);
     app.update(Action::Back);
     assert_eq!(app.mode, Mode::Normal);
+    // q closes an overlay like any key; it quits only from the panes.
+    for overlay in [Action::Help, Action::Detail] {
+        app.update(overlay);
+        assert_ne!(app.mode, Mode::Normal);
+        app.update(Action::Quit);
+        assert_eq!(app.mode, Mode::Normal);
+        assert!(!app.should_quit, "{overlay:?}");
+    }
     app.update(Action::Zoom);
     app.update(Action::Back);
     assert!(!app.zoom);

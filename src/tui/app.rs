@@ -360,8 +360,9 @@ impl App {
 
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
-        if self.mode == Mode::Help && !matches!(action, Action::Quit | Action::Help | Action::Back) {
-            // Any other key closes help, like less/k9s.
+        if self.mode == Mode::Help {
+            // Any key closes help, like less/k9s; q too, as in every overlay,
+            // so it never quits from here (ctrl-c always does).
             self.mode = Mode::Normal;
             return;
         }
