@@ -345,3 +345,22 @@ fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.book.row(id).unwrap().health, after);
 }
+
+#[test]
+fn edits_wait_while_the_health_pass_rewrites_rows() {
+    use std::sync::atomic::Ordering;
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    app.update(Action::FocusKanban);
+    let id = app.selected.unwrap();
+    let before = app.book.row(id).unwrap().stage;
+    let setup = app.health_setup.clone().unwrap();
+    setup.busy.store(true, Ordering::SeqCst);
+    app.update(Action::StageNext);
+    assert_eq!(app.book.row(id).unwrap().stage, before, "no edit while the pass may overwrite it");
+    assert!(app.toasts.last().unwrap().text.contains("try again in a moment"));
+    assert_eq!(app.store.row(id).unwrap().unwrap().stage, before);
+    setup.busy.store(false, Ordering::SeqCst);
+    app.update(Action::StageNext);
+    assert_eq!(app.book.row(id).unwrap().stage, before.next().unwrap());
+}

@@ -313,6 +313,9 @@ impl App {
     /// Records the CSM's sentiment on the selected account; the score and
     /// its explanation move at once.
     fn set_sentiment(&mut self, value: u8) {
+        if self.health_busy() {
+            return;
+        }
         let (Some(id), Some(setup)) = (self.selected, self.health_setup.clone()) else {
             self.toast(Level::Warning, "Select an account first");
             return;
@@ -562,7 +565,19 @@ impl App {
         }
     }
 
+    /// Whether the background health pass is rewriting rows right now.
+    fn health_busy(&mut self) -> bool {
+        let busy = self.health_setup.as_ref().is_some_and(|h| h.busy.load(std::sync::atomic::Ordering::SeqCst));
+        if busy {
+            self.toast(Level::Info, "Today's health scores are being updated; try again in a moment");
+        }
+        busy
+    }
+
     fn move_stage(&mut self, step: fn(Stage) -> Option<Stage>) {
+        if self.health_busy() {
+            return;
+        }
         let Some(id) = self.selected else { return };
         let Some(row) = self.book.row(id) else { return };
         let (name, from) = (row.name.clone(), row.stage);

@@ -81,8 +81,12 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         .collect();
     app.author = session.author;
     app.model_label = format!("{} v{}", session.health_model.name, session.health_model.version);
-    app.health_setup =
-        Some(Arc::new(HealthSetup { model: session.health_model, flags: session.flags, bands: session.bands }));
+    app.health_setup = Some(Arc::new(HealthSetup {
+        model: session.health_model,
+        flags: session.flags,
+        bands: session.bands,
+        busy: Default::default(),
+    }));
     if complete && app.queue.len() < FIRST_QUEUE {
         app.queue_complete = true;
     }
@@ -101,6 +105,9 @@ pub struct HealthSetup {
     pub flags: crate::domain::flags::FlagRules,
     /// Band thresholds.
     pub bands: Bands,
+    /// Set while a health pass rewrites rows in the background: edits wait,
+    /// so a row the pass read cannot overwrite a change made meanwhile.
+    pub busy: std::sync::atomic::AtomicBool,
 }
 
 impl HealthSetup {
@@ -132,10 +139,12 @@ fn load_in_background(
     tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         let (setup, pass) = health;
+        setup.busy.store(true, std::sync::atomic::Ordering::SeqCst);
         let changed = match pass {
             HealthPass::Upkeep => store.upkeep(setup.rules(), now),
             HealthPass::Daily => store.daily_health(setup.rules(), now).map(|_| true),
         };
+        setup.busy.store(false, std::sync::atomic::Ordering::SeqCst);
         match changed {
             Ok(false) if !must_load => return,
             Ok(_) => {}
