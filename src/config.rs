@@ -317,6 +317,13 @@ past_due_days = 15       # an invoice this many days past due
 score_drop_points = 15   # health fell more than this in 7 days
 overage_above = 1.0      # active users / seats above this: paying overages
 
+# A proactive check-in, with a reason to call, after this many days without
+# two-way contact (accounts in stable use; 0 turns a segment off).
+[health.flags.check_in]
+enterprise = 7
+mid_market = 30
+smb = 90
+
 [keys]
 # key = "action"; "none" unbinds a default. `cockpit` shows every action with `?`.
 # "ctrl-n" = "down"

@@ -9,6 +9,7 @@ pub mod rng;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
+use crate::domain::cadence::Context;
 use crate::domain::flags::{self, Check, FlagRules};
 use crate::domain::followup::{is_high_value, lifecycle_follow_ups, ticket_follow_up};
 use crate::domain::health::Measure;
@@ -125,6 +126,12 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
                 score: g.history_view.at(today),
                 week_ago: g.history_view.at(today - Duration::days(7)),
                 bands: &bands,
+                context: Some(Context {
+                    segment: g.account.segment,
+                    stage: g.account.stage,
+                    days_to_renewal: g.account.days_to_renewal(today),
+                    open_tickets: g.tickets.iter().filter(|t| t.status.is_open()).count() as u32,
+                }),
             };
             for (flag, reason) in flags::raised(&rules, &check) {
                 n += 1;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::account::AccountId;
+use super::cadence::{check_in, Cadence, Context};
 use super::followup::{Draft, FollowUpKind, Priority};
 use super::health::{Band, Bands, Measure};
 use super::health_model::Inputs;
@@ -33,11 +34,13 @@ pub enum Flag {
     ScoreDrop,
     /// More users than seats: paying overages, an upgrade opportunity.
     Overage,
+    /// No two-way contact for the segment's cadence: a proactive check-in.
+    CheckIn,
 }
 
 impl Flag {
     /// Every flag, in code order.
-    pub const ALL: [Flag; 9] = [
+    pub const ALL: [Flag; 10] = [
         Flag::UsageDrop,
         Flag::Silence,
         Flag::TicketSpike,
@@ -47,6 +50,7 @@ impl Flag {
         Flag::RedBand,
         Flag::ScoreDrop,
         Flag::Overage,
+        Flag::CheckIn,
     ];
 
     /// Stable byte in store keys.
@@ -71,6 +75,7 @@ impl Flag {
             Flag::RedBand => "red_band",
             Flag::ScoreDrop => "score_drop",
             Flag::Overage => "overage",
+            Flag::CheckIn => "check_in",
         }
     }
 
@@ -78,6 +83,7 @@ impl Flag {
     pub fn kind(self) -> FollowUpKind {
         match self {
             Flag::Overage => FollowUpKind::Upsell,
+            Flag::CheckIn => FollowUpKind::CheckIn,
             _ => FollowUpKind::HealthRisk,
         }
     }
@@ -108,6 +114,8 @@ pub struct FlagRules {
     pub score_drop_points: u8,
     /// Seat utilisation above which the account pays overages.
     pub overage_above: f64,
+    /// Days without two-way contact before a check-in, per segment.
+    pub check_in: Cadence,
 }
 
 impl Default for FlagRules {
@@ -120,6 +128,7 @@ impl Default for FlagRules {
             past_due_days: 15.0,
             score_drop_points: 15,
             overage_above: 1.0,
+            check_in: Cadence::default(),
         }
     }
 }
@@ -137,6 +146,8 @@ pub struct Check<'a> {
     pub week_ago: Option<u8>,
     /// Band thresholds.
     pub bands: &'a Bands,
+    /// Segment, stage and renewal, for the check-in (none: no check-in).
+    pub context: Option<Context>,
 }
 
 /// The flags whose condition holds, each with its reason in words.
@@ -176,6 +187,9 @@ pub fn raised(rules: &FlagRules, c: &Check) -> Vec<(Flag, String)> {
             Flag::Overage,
             format!("{used:.0}% of seats in use: paying overages, an upgrade would save them money"),
         ));
+    }
+    if let Some(reason) = c.context.and_then(|ctx| check_in(&rules.check_in, c.inputs, &ctx)) {
+        out.push((Flag::CheckIn, reason));
     }
     out
 }
@@ -223,7 +237,7 @@ mod tests {
 
     fn check(inputs: &Inputs, score: Option<u8>, week_ago: Option<u8>) -> Vec<Flag> {
         let bands = Bands::default();
-        let c = Check { inputs, frustrated: false, score, week_ago, bands: &bands };
+        let c = Check { inputs, frustrated: false, score, week_ago, bands: &bands, context: None };
         raised(&FlagRules::default(), &c).into_iter().map(|(f, _)| f).collect()
     }
 
@@ -256,7 +270,8 @@ mod tests {
         let mut i = Inputs::default();
         i.set(Measure::Engagement, 34.0);
         let bands = Bands::default();
-        let c = Check { inputs: &i, frustrated: true, score: Some(44), week_ago: Some(62), bands: &bands };
+        let c =
+            Check { inputs: &i, frustrated: true, score: Some(44), week_ago: Some(62), bands: &bands, context: None };
         let r = raised(&FlagRules::default(), &c);
         assert_eq!(r[0], (Flag::Silence, "no reply from the customer for 34 days".into()));
         assert_eq!(r[1].0, Flag::Frustration);
@@ -264,6 +279,34 @@ mod tests {
         let d = draft(Flag::ScoreDrop, &r[2].1, AccountId(3), Utc::now());
         assert_eq!((d.kind, d.priority), (FollowUpKind::HealthRisk, Priority::High));
         assert_eq!(draft(Flag::Overage, "x", AccountId(3), Utc::now()).kind, FollowUpKind::Upsell);
+    }
+
+    #[test]
+    fn the_check_in_comes_with_the_context_and_its_reason() {
+        use crate::domain::{Segment, Stage};
+        let mut i = Inputs::default();
+        i.set(Measure::Engagement, 8.0);
+        let bands = Bands::default();
+        let context =
+            Context { segment: Segment::Enterprise, stage: Stage::Adoption, days_to_renewal: 40, open_tickets: 0 };
+        let c = Check {
+            inputs: &i,
+            frustrated: false,
+            score: Some(80),
+            week_ago: Some(80),
+            bands: &bands,
+            context: Some(context),
+        };
+        let r = raised(&FlagRules::default(), &c);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].0, Flag::CheckIn);
+        assert_eq!(
+            r[0].1,
+            "Weekly check-in (enterprise): no two-way contact for 8 days; talk about the renewal in 40 days"
+        );
+        let d = draft(Flag::CheckIn, &r[0].1, AccountId(1), Utc::now());
+        assert_eq!((d.kind, d.priority), (FollowUpKind::CheckIn, Priority::Normal));
+        assert!(raised(&FlagRules::default(), &Check { context: None, ..c }).is_empty(), "no context, no check-in");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activity;
 pub mod backtest;
+pub mod cadence;
 pub mod deal;
 pub mod explain;
 pub mod flags;

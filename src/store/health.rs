@@ -12,6 +12,7 @@ use super::pages::{input_entries, page_of, Page, PageCache, PAGE};
 use super::series::YearInputs;
 use super::{keys, Batch, Result, Store, YearSeries};
 use crate::domain::backtest::Sample;
+use crate::domain::cadence::Context;
 use crate::domain::explain::{explain, Explanation};
 use crate::domain::flags::{self, Check, Flag, FlagRules, Step};
 use crate::domain::health_model::Model;
@@ -402,6 +403,12 @@ impl Store {
             score: score_on(&years, today),
             week_ago: score_on(&years, today - Duration::days(7)),
             bands: rules.bands,
+            context: Some(Context {
+                segment: account.segment,
+                stage: account.stage,
+                days_to_renewal: account.days_to_renewal(today),
+                open_tickets: tickets.iter().filter(|t| t.status.is_open()).count() as u32,
+            }),
         };
         let holding: Vec<(Flag, String)> = flags::raised(rules.flags, &check);
         for flag in Flag::ALL {

@@ -241,7 +241,20 @@ mod health {
         assert_eq!(day.get(Measure::Engagement), Some(29.0));
 
         let r = s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(1)).unwrap();
-        assert_eq!(r.raised, 1, "silence at 30 days");
+        assert_eq!(r.raised, 2, "silence at 30 days, and the mid-market monthly check-in");
+        let check_ins: Vec<FollowUp> = s
+            .follow_ups_before(now() + Duration::days(400))
+            .map(Result::unwrap)
+            .filter(|f| f.kind == FollowUpKind::CheckIn)
+            .collect();
+        assert_eq!(check_ins.len(), 1);
+        assert!(
+            check_ins[0]
+                .reason
+                .starts_with("Monthly check-in (mid-market): no two-way contact for 30 days; talk about"),
+            "{}",
+            check_ins[0].reason
+        );
         let raised = health_flags(&s);
         assert_eq!(raised.len(), 1);
         assert_eq!(raised[0].reason, "no reply from the customer for 30 days");
@@ -264,9 +277,9 @@ mod health {
         b.put_activity(&call(2, id, now() + Duration::days(3)));
         s.apply(b).unwrap();
         let r = s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(3)).unwrap();
-        assert_eq!(r.cleared, 1);
+        assert_eq!(r.cleared, 2, "the call clears silence and the check-in");
         let r = s.daily_health(rules(&model, &flags, &bands), now() + Duration::days(33)).unwrap();
-        assert_eq!(r.raised, 1, "silence came back");
+        assert_eq!(r.raised, 2, "silence (and the check-in) came back");
         let open: Vec<_> = health_flags(&s).into_iter().filter(|f| f.state == FollowUpState::Open).collect();
         assert_eq!(open.len(), 1);
         assert_eq!(open[0].reason, "no reply from the customer for 30 days");
