@@ -57,7 +57,19 @@ fn demo_commands_in_every_format() {
     let o = cockpit(tmp.path(), &["--demo", "--data-dir", ws, "today", "--format", "markdown"]);
     let md = stdout(&o);
     assert!(md.starts_with("# Follow-ups for "), "{md}");
-    assert!(md.contains("| Due | Priority | Account | Kind | Reason |"));
+    // The digest: grouped by kind, then account with its context, every item once.
+    assert!(md.contains("## Escalate to the manager ("), "{md}");
+    assert!(md.contains("## Churn risks ("), "{md}");
+    let accounts = md.lines().filter(|l| l.starts_with("### ")).count();
+    assert!(accounts > 20, "{accounts} account headings");
+    assert!(md.lines().filter(|l| l.starts_with("### ")).all(|l| l.contains(" ARR · ")), "{md}");
+    assert_eq!(md.lines().filter(|l| l.starts_with("- **")).count(), items.len(), "every item once");
+    let kinds: u64 = md
+        .lines()
+        .filter(|l| l.starts_with("## "))
+        .map(|l| l.rsplit('(').next().unwrap().trim_end_matches(')').parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(kinds, items.len() as u64, "the counts per kind add up");
 
     let o = cockpit(tmp.path(), &["--data-dir", ws, "accounts", "--sort", "arr", "--limit", "3"]);
     assert!(o.status.success());

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::output::{grid, json, Align};
 use super::{CliResult, Format};
+use crate::domain::FollowUpKind;
 use crate::queue::{self, priority_label, QueueItem};
 use crate::store::Store;
 
@@ -46,6 +47,77 @@ fn to_json(i: &QueueItem, now: DateTime<Utc>) -> ItemJson<'_> {
     }
 }
 
+fn due_text(f: &crate::domain::FollowUp, now: DateTime<Utc>) -> String {
+    if f.is_overdue(now) {
+        format!("{} late", crate::display::ago(f.due, now))
+    } else {
+        f.due.format("%H:%M").to_string()
+    }
+}
+
+/// Markdown-safe text: table pipes and emphasis marks lose their meaning.
+fn md(text: &str) -> String {
+    text.replace('|', "\\|").replace('*', "\\*").replace('_', "\\_")
+}
+
+/// The day's queue as a digest to read offline or paste into a report:
+/// grouped by kind (most urgent kind first), then by account with its
+/// context, each item with its due time and reason.
+fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize, today: usize) -> CliResult<String> {
+    let mut out = format!("# Follow-ups for {}\n\n", now.format("%A %d %B %Y"));
+    let accounts: std::collections::BTreeSet<u64> = items.iter().map(|i| i.follow_up.account_id.0).collect();
+    out.push_str(&format!(
+        "{overdue} overdue, {today} due later today, across {} accounts. Most urgent first.\n",
+        accounts.len()
+    ));
+    // Kinds in the order their most urgent item comes (items are ranked).
+    let mut kinds: Vec<FollowUpKind> = Vec::new();
+    for i in items {
+        if !kinds.contains(&i.follow_up.kind) {
+            kinds.push(i.follow_up.kind);
+        }
+    }
+    let bands = crate::domain::Bands::default();
+    for kind in kinds {
+        let of_kind: Vec<&QueueItem> = items.iter().filter(|i| i.follow_up.kind == kind).collect();
+        out.push_str(&format!("\n## {} ({})\n", kind.title(), of_kind.len()));
+        let mut seen: Vec<u64> = Vec::new();
+        for first in &of_kind {
+            let id = first.follow_up.account_id;
+            if seen.contains(&id.0) {
+                continue;
+            }
+            seen.push(id.0);
+            let row = store.row(id).map_err(|e| e.to_string())?;
+            let mut context = vec![match first.health {
+                Some(h) => format!("health {h} ({})", bands.band(h).key()),
+                None => "no health score yet".into(),
+            }];
+            context.push(format!("{} ARR", crate::display::money(first.arr)));
+            if let Some(r) = &row {
+                context.push(r.stage.label().to_string());
+                let days = r.days_to_renewal(now.date_naive());
+                context.push(if days >= 0 {
+                    format!("renews in {days} days")
+                } else {
+                    format!("renewal {} days ago", -days)
+                });
+            }
+            out.push_str(&format!("\n### {} · {}\n\n", md(&first.account), context.join(" · ")));
+            for i in of_kind.iter().filter(|i| i.follow_up.account_id == id) {
+                let f = &i.follow_up;
+                out.push_str(&format!(
+                    "- **{}** · {} · {}\n",
+                    due_text(f, now),
+                    priority_label(f.priority),
+                    md(&i.reason)
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Prints today's queue.
 pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
     let items = queue::load(store, now, usize::MAX).map_err(|e| e.to_string())?;
@@ -61,7 +133,8 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
             });
             json(&doc)?
         }
-        Format::Table | Format::Markdown => {
+        Format::Markdown => digest(store, &items, now, overdue, today)?,
+        Format::Table => {
             let headers = [
                 ("Due", Align::Right),
                 ("Priority", Align::Left),
@@ -73,13 +146,8 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
                 .iter()
                 .map(|i| {
                     let f = &i.follow_up;
-                    let due = if f.is_overdue(now) {
-                        format!("{} late", crate::display::ago(f.due, now))
-                    } else {
-                        f.due.format("%H:%M").to_string()
-                    };
                     vec![
-                        due,
+                        due_text(f, now),
                         priority_label(f.priority).into(),
                         i.account.clone(),
                         f.kind.label().into(),
@@ -88,9 +156,6 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
                 })
                 .collect();
             let mut s = grid(format, &headers, &cells);
-            if format == Format::Markdown {
-                s = format!("# Follow-ups for {}\n\n{s}", now.format("%A %d %B %Y"));
-            }
             s.push_str(&format!("\n{overdue} overdue, {today} due later today.\n"));
             s
         }

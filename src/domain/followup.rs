@@ -54,6 +54,23 @@ impl FollowUpKind {
         }
     }
 
+    /// Heading for the kind in the daily digest.
+    pub fn title(self) -> &'static str {
+        match self {
+            FollowUpKind::TicketNoReply => "No reply to our answer",
+            FollowUpKind::TicketSeen => "Complex answer seen, unanswered",
+            FollowUpKind::TicketClose => "Silent tickets to close",
+            FollowUpKind::EscalateManager => "Escalate to the manager",
+            FollowUpKind::EscalateEngineering => "Bugs for engineering",
+            FollowUpKind::Kickoff => "Kick-offs",
+            FollowUpKind::RenewalPrep => "Renewal preparation",
+            FollowUpKind::RenewalSigning => "Renewal signing",
+            FollowUpKind::HealthRisk => "Churn risks",
+            FollowUpKind::CheckIn => "Check-ins",
+            FollowUpKind::Upsell => "Upgrade opportunities",
+        }
+    }
+
     /// Stable machine name used in JSON.
     pub fn key(self) -> &'static str {
         match self {
