@@ -6,8 +6,6 @@
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::account::AccountId;
-
 /// A measured signal that feeds health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,21 +112,6 @@ pub struct Factor {
     pub weight: u8,
 }
 
-/// A day's health for one account with its breakdown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HealthSnapshot {
-    /// The account.
-    pub account_id: AccountId,
-    /// The day.
-    pub date: NaiveDate,
-    /// Overall 0-100.
-    pub score: u8,
-    /// Each measure's score and weight.
-    pub factors: Vec<Factor>,
-    /// Version of the model that produced it.
-    pub model_version: u16,
-}
-
 /// Weighted average of factor scores, rounded; `None` when no weight is set.
 pub fn combine(factors: &[Factor]) -> Option<u8> {
     let total: u32 = factors.iter().map(|f| f.weight as u32).sum();
@@ -137,28 +120,6 @@ pub fn combine(factors: &[Factor]) -> Option<u8> {
     }
     let sum: u32 = factors.iter().map(|f| f.weight as u32 * f.score.min(100) as u32).sum();
     Some(((sum + total / 2) / total) as u8)
-}
-
-impl HealthSnapshot {
-    /// The factors that cost the most points, worst first, with the points
-    /// each one costs against a perfect 100 (only those costing >= 1 point).
-    pub fn drags(&self) -> Vec<(Measure, u8, f32)> {
-        let total: u32 = self.factors.iter().map(|f| f.weight as u32).sum();
-        if total == 0 {
-            return Vec::new();
-        }
-        let mut v: Vec<(Measure, u8, f32)> = self
-            .factors
-            .iter()
-            .map(|f| {
-                let lost = f.weight as f32 * (100 - f.score.min(100)) as f32 / total as f32;
-                (f.measure, f.score, lost)
-            })
-            .filter(|(_, _, lost)| *lost >= 1.0)
-            .collect();
-        v.sort_by(|a, b| b.2.total_cmp(&a.2));
-        v
-    }
 }
 
 /// Colour band of a score.
@@ -317,22 +278,6 @@ mod tests {
         assert_eq!(combine(&[f(Measure::Usage, 50, 1), f(Measure::Seats, 100, 1)]), Some(75));
         assert_eq!(combine(&[f(Measure::Usage, 0, 3), f(Measure::Seats, 100, 1)]), Some(25));
         assert_eq!(combine(&[f(Measure::Usage, 33, 1), f(Measure::Seats, 34, 1)]), Some(34));
-    }
-
-    #[test]
-    fn drags_rank_by_points_lost() {
-        let s = HealthSnapshot {
-            account_id: AccountId(1),
-            date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-            score: 60,
-            factors: vec![f(Measure::Usage, 50, 30), f(Measure::Engagement, 0, 20), f(Measure::Billing, 100, 10)],
-            model_version: 2,
-        };
-        let d = s.drags();
-        assert_eq!(d.len(), 2);
-        assert_eq!(d[0].0, Measure::Engagement);
-        assert!((d[0].2 - 33.33).abs() < 0.1);
-        assert_eq!(d[1].0, Measure::Usage);
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub use account::{Account, AccountId, AccountRow, Contact, KeyPerson, Outcome, O
 pub use activity::{Activity, ActivityKind};
 pub use deal::{Deal, DealKind, DealState};
 pub use followup::{FollowUp, FollowUpKind, FollowUpState, Priority};
-pub use health::{Band, Bands, Factor, HealthHistory, HealthSnapshot, Measure, Trend};
+pub use health::{Band, Bands, Factor, HealthHistory, Measure, Trend};
 pub use lifecycle::{Phase, Stage};
 pub use nps::NpsResponse;
 pub use ticket::{Team, Ticket, TicketPriority, TicketStatus};

@@ -79,6 +79,15 @@ pub fn compute(
     })
 }
 
+/// Whether an AUC beats its shuffles (p below 5%) or could be luck.
+fn judged(auc: f64, s: &Shuffled) -> &'static str {
+    if s.p_value < 0.05 && auc > 0.5 {
+        "better than chance"
+    } else {
+        "not distinguishable from chance"
+    }
+}
+
 /// A ratio as a percentage, or "n/a".
 pub fn pct(v: Option<f64>) -> String {
     v.map_or("n/a".into(), |v| format!("{:.0}%", v * 100.0))
@@ -101,8 +110,7 @@ impl BacktestReport {
             return "not enough outcomes to judge: it needs at least one churn and one renewal with a score".into();
         };
         let auc = all.auc.unwrap_or(0.5);
-        let judged =
-            if s.p_value < 0.05 && auc > 0.5 { "better than chance" } else { "not distinguishable from chance" };
+        let judged = judged(auc, &s);
         format!(
             "AUC {auc:.2} vs {:.2} for the same scores shuffled ({} shuffles, 95% of them under {:.2}): {judged} (p = {:.3})",
             s.mean_auc, s.rounds, s.p95_auc, s.p_value
@@ -119,7 +127,7 @@ impl BacktestReport {
                 "ROC AUC {auc:.2} vs {:.2} for shuffled scores (p = {:.3}): {}",
                 s.mean_auc,
                 s.p_value,
-                if s.p_value < 0.05 && auc > 0.5 { "better than chance" } else { "not distinguishable from chance" }
+                judged(auc, &s)
             ),
             _ => self.verdict(),
         };

@@ -102,20 +102,15 @@ fn score_on(years: &Years, d: NaiveDate) -> Option<u8> {
 }
 
 /// The row's health figures: the latest score up to `today`, and the
-/// scores 7 and 30 days before it.
-fn health_fields(years: &Years, today: NaiveDate) -> HealthFields {
-    let latest = years.iter().rev().find_map(|(y, s)| s.latest(*y, today));
-    match latest {
-        Some((d, s)) => (Some(s), score_on(years, d - Duration::days(7)), score_on(years, d - Duration::days(30))),
-        None => (None, None, None),
-    }
-}
-
-/// `health_fields` of one account read from whole pages.
-fn health_fields_in(pages: &BTreeMap<i32, Page<YearSeries>>, id: AccountId, today: NaiveDate) -> HealthFields {
-    let at = |d: NaiveDate| pages.get(&d.year())?.get(id)?.get(d);
-    let latest = pages.iter().rev().find_map(|(y, p)| p.get(id)?.latest(*y, today));
-    match latest {
+/// scores 7 and 30 days before it, from an account's series by year
+/// (`years` lists the years there are).
+fn health_fields<'a>(
+    series: impl Fn(i32) -> Option<&'a YearSeries>,
+    years: impl DoubleEndedIterator<Item = i32>,
+    today: NaiveDate,
+) -> HealthFields {
+    let at = |d: NaiveDate| series(d.year())?.get(d);
+    match years.rev().find_map(|y| series(y)?.latest(y, today)) {
         Some((d, s)) => (Some(s), at(d - Duration::days(7)), at(d - Duration::days(30))),
         None => (None, None, None),
     }
@@ -278,7 +273,7 @@ impl Store {
                         report.rewritten += 1;
                     }
                 }
-                let new = with_health(&row, health_fields_in(&years, id, today));
+                let new = with_health(&row, health_fields(|y| years.get(&y)?.get(id), years.keys().copied(), today));
                 if new != row {
                     report.rows_changed += 1;
                     batch.put_row(Some(&row), &new, totals);
@@ -391,7 +386,7 @@ impl Store {
             years.extend(kept.map(|s| (y, s)));
         }
         report.scored += 1;
-        let fields = health_fields(&years, today);
+        let fields = health_fields(|y| years.get(&y), years.keys().copied(), today);
         let new = with_health(&row, fields);
         if new != row {
             batch.put_row(Some(&row), &new, totals);
@@ -431,15 +426,7 @@ impl Store {
                         batch.put_follow_up(&f, None);
                     }
                 }
-                Step::Clear => {
-                    if let Some(f) = self.follow_up(recorded.unwrap_or_default())? {
-                        if !matches!(f.state, FollowUpState::Done { .. }) {
-                            batch.remove_follow_up(&f);
-                        }
-                    }
-                    batch.remove(key);
-                    report.cleared += 1;
-                }
+                Step::Clear => self.drop_flag(key, recorded, batch, report)?,
                 Step::Idle => {}
             }
         }
@@ -502,17 +489,17 @@ impl Store {
     /// at most 30 days) against the week before.
     pub fn explain(&self, id: AccountId, model: &Model, today: NaiveDate) -> Result<Option<Explanation>> {
         let Some(row) = self.row(id)? else { return Ok(None) };
-        let mut found = None;
-        for back in 0..=30 {
-            let d = today - Duration::days(back);
-            if let Some(day) = self.day_signals(id, d)? {
-                found = Some((d, day));
-                break;
-            }
+        // Read each year's inputs once (a page each), then look by day.
+        let oldest = today - Duration::days(37);
+        let mut kept = BTreeMap::new();
+        for y in oldest.year()..=today.year() {
+            kept.insert(y, self.year_inputs(id, y)?);
         }
+        let on = |d: NaiveDate| kept.get(&d.year())?.as_ref()?.get(d);
+        let found = (0..=30).map(|back| today - Duration::days(back)).find_map(|d| Some((d, on(d)?)));
         let Some((day, now)) = found else { return Ok(None) };
         let week = day - Duration::days(7);
-        let then = self.day_signals(id, week)?.map(|t| (week, t));
+        let then = on(week).map(|t| (week, t));
         Ok(Some(explain(model, day, &now, then, row.stage, row.segment)))
     }
 
@@ -521,15 +508,27 @@ impl Store {
     fn clear_flags(&self, id: AccountId, batch: &mut Batch, report: &mut DailyReport) -> Result<()> {
         for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, id)) {
             let (k, v) = kv?;
-            let recorded = v.as_ref().try_into().ok().map(u64::from_be_bytes);
-            if let Some(f) = recorded.map(|r| self.follow_up(r)).transpose()?.flatten() {
-                if !matches!(f.state, FollowUpState::Done { .. }) {
-                    batch.remove_follow_up(&f);
-                }
-            }
-            batch.remove(k.to_vec());
-            report.cleared += 1;
+            self.drop_flag(k.to_vec(), v.as_ref().try_into().ok().map(u64::from_be_bytes), batch, report)?;
         }
+        Ok(())
+    }
+
+    /// Forgets one raised flag (its key and the follow-up it raised); an
+    /// open or snoozed follow-up leaves the queue, a done one stays.
+    fn drop_flag(
+        &self,
+        key: Vec<u8>,
+        recorded: Option<u64>,
+        batch: &mut Batch,
+        report: &mut DailyReport,
+    ) -> Result<()> {
+        if let Some(f) = recorded.map(|r| self.follow_up(r)).transpose()?.flatten() {
+            if !matches!(f.state, FollowUpState::Done { .. }) {
+                batch.remove_follow_up(&f);
+            }
+        }
+        batch.remove(key);
+        report.cleared += 1;
         Ok(())
     }
 

@@ -22,7 +22,8 @@
 //! |                                   | scores of 16 accounts     |
 //! | `hq` page(u32) year(u16)          | `Page<YearInputs>`: their |
 //! |                                   | daily health inputs       |
-//! | `hs` id day                       | `HealthSnapshot` (legacy) |
+//! | `hs` id day                       | snapshot (legacy, removed |
+//! |                                   | with its account)         |
 //! | `g:` id                           | `ManualSignals`           |
 //! | `fl` id flag(u8)                  | follow-up id of a raised  |
 //! |                                   | churn-risk flag           |

@@ -14,8 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    Account, AccountId, AccountRow, Activity, ActivityKind, Contact, FollowUp, HealthSnapshot, NpsResponse, Stage,
-    Ticket,
+    Account, AccountId, AccountRow, Activity, ActivityKind, Contact, FollowUp, NpsResponse, Stage, Ticket,
 };
 use codec::{decode, encode};
 
@@ -412,14 +411,6 @@ impl Store {
     /// One account's timeline, oldest first.
     pub fn activities(&self, id: AccountId) -> Result<Vec<Activity>> {
         self.scan(&keys::with_id(keys::ACTIVITY, id), "activity").collect()
-    }
-
-    /// The newest health snapshot (with factors) of an account.
-    pub fn latest_snapshot(&self, id: AccountId) -> Result<Option<HealthSnapshot>> {
-        match self.tree.scan_prefix(keys::with_id(keys::SNAPSHOT, id)).next_back() {
-            Some(kv) => Ok(Some(decode(&kv?.1, "health snapshot")?)),
-            None => Ok(None),
-        }
     }
 
     /// Follow-ups due before `before`, earliest first (any state).

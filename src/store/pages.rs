@@ -193,11 +193,6 @@ impl PageCache {
         Ok(())
     }
 
-    /// Whether no page is held.
-    pub fn is_empty(&self) -> bool {
-        self.scores.is_empty() && self.inputs.is_empty()
-    }
-
     /// Queues every held page for writing and forgets them.
     pub fn flush_into(&mut self, batch: &mut Batch) {
         for ((page, year), p) in std::mem::take(&mut self.scores) {

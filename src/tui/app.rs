@@ -542,12 +542,15 @@ impl App {
                 None
             }
         };
-        let end = match self.store.health_history(id, self.now.date_naive() - Duration::days(29), self.now.date_naive())
-        {
-            Ok(h) => h.latest().map(|(d, _)| d).unwrap_or_else(|| self.now.date_naive()),
-            Err(_) => self.now.date_naive(),
-        };
-        let history = self.store.health_history(id, end - Duration::days(HEALTH_DAYS - 1), end).unwrap_or_default();
+        // The 90 days up to today; moved back only when the last score is
+        // older than today but within the month (one read in the usual case).
+        let today = self.now.date_naive();
+        let days = Duration::days(HEALTH_DAYS - 1);
+        let mut history = self.store.health_history(id, today - days, today).unwrap_or_default();
+        let end = history.latest().map(|(d, _)| d).filter(|d| *d >= today - Duration::days(29)).unwrap_or(today);
+        if end != today {
+            history = self.store.health_history(id, end - days, end).unwrap_or_default();
+        }
         let sentiment = self.store.manual_signals(id).ok().flatten().and_then(|m| m.sentiment);
         self.health = Some(HealthView { id, history, explanation, sentiment });
     }

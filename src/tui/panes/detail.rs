@@ -6,9 +6,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph, Widget};
+use ratatui::widgets::{Paragraph, Widget};
 
-use super::{band_style, fit, money};
+use super::{band_style, fit, money, overlay};
 use crate::domain::signals::describe;
 use crate::domain::text::sanitize;
 use crate::domain::Band;
@@ -122,16 +122,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         (None, _) => lines.push(Line::styled("Select an account first", t.dim)),
     }
     let height = (lines.len() as u16 + 2).min(area.height);
-    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    Clear.render(popup, buf);
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(t.border_focused)
-        .style(t.base)
-        .padding(Padding::horizontal(1))
-        .title(Span::styled(title, t.title_focused))
-        .title_bottom(Line::from(Span::styled(" esc or i closes ", t.dim)));
-    let inner = block.inner(popup);
-    block.render(popup, buf);
+    let inner = overlay(app, area, (width, height), 1, &title, " esc or i closes ", buf);
     Paragraph::new(lines).render(inner, buf);
 }

@@ -3,9 +3,10 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Row, Table, Widget};
+use ratatui::text::Span;
+use ratatui::widgets::{Row, Table, Widget};
 
+use super::overlay;
 use crate::tui::action::Action;
 use crate::tui::app::App;
 
@@ -18,19 +19,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let per_column = entries.len().div_ceil(columns);
     let height = (per_column as u16 + 2).min(area.height);
     let width = if columns == 1 { 72 } else { 120 }.min(area.width);
-    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    Clear.render(popup, buf);
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(app.theme.border_focused)
-        .style(app.theme.base)
-        .title(Span::styled(" Keys ", app.theme.title_focused))
-        .title_bottom(Line::from(Span::styled(
-            " esc or ? closes · in filter: enter keeps, esc clears ",
-            app.theme.dim,
-        )));
-    let inner = block.inner(popup);
-    block.render(popup, buf);
+    let footer = " esc or ? closes · in filter: enter keeps, esc clears ";
+    let inner = overlay(app, area, (width, height), 0, " Keys ", footer, buf);
     let key_width = entries.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(8).min(14) as u16;
     let areas = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
     for (col, chunk) in entries.chunks(per_column).enumerate() {

@@ -6,10 +6,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Padding, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Widget, Wrap};
 use unicode_width::UnicodeWidthStr;
 
-use super::{fit, money};
+use super::{fit, money, overlay};
 use crate::domain::{Band, Segment};
 use crate::report::metrics::{pct, BandCounts};
 use crate::tui::app::App;
@@ -52,17 +52,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let inner_w = width.saturating_sub(2 + 2 * PAD).max(1) as usize;
     let rows: usize = body.iter().map(|l| if l.width() > inner_w { l.width().div_ceil(inner_w) + 1 } else { 1 }).sum();
     let height = (rows as u16 + 2).min(area.height);
-    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    Clear.render(popup, buf);
-    let block = Block::bordered()
-        .border_type(BorderType::Double)
-        .border_style(t.border_focused)
-        .style(t.base)
-        .padding(Padding::horizontal(PAD))
-        .title(Span::styled(title, t.title_focused))
-        .title_bottom(Line::from(Span::styled(footer, t.dim)));
-    let inner = block.inner(popup);
-    block.render(popup, buf);
+    let inner = overlay(app, area, (width, height), PAD, &title, footer, buf);
     // Figure lines are already cut to fit; only an error message wraps.
     Paragraph::new(body).wrap(Wrap { trim: false }).render(inner, buf);
 }

@@ -12,9 +12,11 @@ pub mod statusbar;
 
 pub use crate::display::{ago, money};
 
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType};
+use ratatui::widgets::{Block, BorderType, Clear, Padding, Widget};
 use unicode_width::UnicodeWidthChar;
 
 use super::app::{App, Pane};
@@ -34,6 +36,33 @@ pub fn pane_block<'a>(app: &App, pane: Pane, number: u8, title: String) -> Block
         .border_style(border)
         .style(t.base)
         .title(Line::from(vec![Span::styled(format!(" {number} "), title_style), Span::styled(title, title_style)]))
+}
+
+/// Clears a `width` x `height` box centred over `area`, draws the frame
+/// every overlay shares (title on top, how to close it below, `pad` blank
+/// columns inside each side) and returns the space inside.
+pub fn overlay(
+    app: &App,
+    area: Rect,
+    (width, height): (u16, u16),
+    pad: u16,
+    title: &str,
+    footer: &str,
+    buf: &mut Buffer,
+) -> Rect {
+    let t = &app.theme;
+    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+    Clear.render(popup, buf);
+    let block = Block::bordered()
+        .border_type(BorderType::Double)
+        .border_style(t.border_focused)
+        .style(t.base)
+        .padding(Padding::horizontal(pad))
+        .title(Span::styled(title.to_string(), t.title_focused))
+        .title_bottom(Line::from(Span::styled(footer.to_string(), t.dim)));
+    let inner = block.inner(popup);
+    block.render(popup, buf);
+    inner
 }
 
 /// The style of a health band (or of "no score").
