@@ -39,6 +39,11 @@
 //! | `x:` source NUL `ticket/`id       | `ticket_slot`: account id |
 //! |                                   | + its follow-up's due     |
 //! | `s:` source NUL object            | sync cursor (JSON)        |
+//! | `xr` account id source            | the account's external id |
+//! |                                   | at that source            |
+//! | `o:` id                           | `OutboxEntry`             |
+//! | `m:undo`                          | `UndoRecord` of the last  |
+//! |                                   | action                    |
 //!
 //! `health` in index keys is the latest score, 255 when there is none, so
 //! accounts without a score sort last.
@@ -98,6 +103,12 @@ pub const FOLLOW_UP_ID: &[u8] = b"fi";
 pub const EXTERNAL: &[u8] = b"x:";
 /// Sync cursors, per source and object.
 pub const CURSOR: &[u8] = b"s:";
+/// Account id -> its external id, per source (the reverse of `x:`).
+pub const EXTERNAL_OF: &[u8] = b"xr";
+/// Writes waiting for, or having reached, a vendor.
+pub const OUTBOX: &[u8] = b"o:";
+/// How to undo the last action.
+pub const UNDO: &[u8] = b"m:undo";
 
 /// No score yet: sorts after every real score.
 pub const NO_HEALTH: u8 = 255;
@@ -202,6 +213,16 @@ pub fn follow_up(due: DateTime<Utc>, id: u64) -> Vec<u8> {
 /// External-id key: which account a vendor's record maps to.
 pub fn external(source: &str, ext: &str) -> Vec<u8> {
     key(EXTERNAL, &[source.as_bytes(), &[0], ext.as_bytes()])
+}
+
+/// Reverse external-id key: an account's id at a source.
+pub fn external_of(id: AccountId, source: &str) -> Vec<u8> {
+    key(EXTERNAL_OF, &[&id.0.to_be_bytes(), source.as_bytes()])
+}
+
+/// Outbox entry key (ordered by id, so by creation).
+pub fn outbox(id: u64) -> Vec<u8> {
+    key(OUTBOX, &[&id.to_be_bytes()])
 }
 
 /// Cursor key of one source's object type.

@@ -5,6 +5,7 @@ pub mod codec;
 mod health;
 pub mod keys;
 pub mod migrate;
+mod outbox;
 pub mod pages;
 mod series;
 
@@ -20,6 +21,7 @@ use codec::{decode, encode};
 
 pub use children::Child;
 pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeReport};
+pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
 pub use series::{YearInputs, YearSeries};
 
 /// What can go wrong with a workspace, worded for the person at the keyboard.
@@ -78,6 +80,17 @@ pub enum StoreError {
     /// The account does not exist.
     #[error("no account with id {0} in this workspace")]
     NoAccount(u64),
+    /// The outbox has no such entry.
+    #[error("the outbox has no entry {0}; list them with `cockpit outbox`")]
+    NoOutboxEntry(u64),
+    /// The entry is in a state that does not allow the change.
+    #[error("outbox entry {id} cannot be changed: {why}")]
+    OutboxRefused {
+        /// The entry.
+        id: u64,
+        /// Why, for the CSM.
+        why: String,
+    },
     /// Any other database error.
     #[error("workspace database error: {0}")]
     Db(#[from] sled::Error),
@@ -436,6 +449,7 @@ impl Store {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut account = self.account(id)?.ok_or(StoreError::NoAccount(id.0))?;
         let old_row = self.row(id)?.ok_or(StoreError::NoAccount(id.0))?;
+        let before = account.clone();
         let from = account.stage;
         account.stage = stage;
         let mut row = old_row.clone();
@@ -454,6 +468,7 @@ impl Store {
             author: author.to_string(),
         };
         w.put_activity(&activity);
+        Store::undo_stage_move(&mut w, &before, &old_row, &activity);
         self.apply(w)?;
         Ok(row)
     }
@@ -498,6 +513,7 @@ impl Store {
         let mut b = Batch::default();
         for (ext, id) in links {
             b.insert(keys::external(source, ext), id.0.to_be_bytes().to_vec());
+            b.insert(keys::external_of(*id, source), ext.as_bytes().to_vec());
         }
         for (ext, account) in upserts {
             let old = self.account(account.id)?;
@@ -514,6 +530,7 @@ impl Store {
             b.put_account(account);
             b.put_row(old_row.as_ref(), &row, &mut totals);
             b.insert(keys::external(source, ext), account.id.0.to_be_bytes().to_vec());
+            b.insert(keys::external_of(account.id, source), ext.as_bytes().to_vec());
         }
         let mut pages = pages::PageCache::default();
         for ext in removals {
@@ -525,6 +542,7 @@ impl Store {
             }
             b.inner.remove(keys::with_id(keys::ACCOUNT, id));
             b.inner.remove(keys::external(source, ext));
+            b.inner.remove(keys::external_of(id, source));
             let owned = [
                 keys::TICKET,
                 keys::CONTACT,

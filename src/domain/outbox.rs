@@ -1,0 +1,273 @@
+//! The outbox: writes made in the cockpit that must reach the CRM or the
+//! support desk exactly once. Each entry carries an idempotency key that is
+//! also written into the note or comment as a marker, so after an ambiguous
+//! failure the pusher can look for it before sending again (HubSpot has no
+//! idempotency keys, and Zendesk honours them only when creating tickets).
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::account::AccountId;
+use super::ticket::TicketStatus;
+
+/// Which system a write goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum System {
+    /// The CRM (HubSpot).
+    Crm,
+    /// The support desk (Zendesk).
+    Desk,
+}
+
+impl System {
+    /// Name for the CSM.
+    pub fn label(self) -> &'static str {
+        match self {
+            System::Crm => "HubSpot",
+            System::Desk => "Zendesk",
+        }
+    }
+}
+
+/// One write to make at a vendor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Write {
+    /// A note on the account's company (HubSpot note, association 190).
+    Note {
+        /// The note, plain text.
+        body: String,
+        /// When it happened (`hs_timestamp`).
+        at: DateTime<Utc>,
+    },
+    /// A task on the account's company (HubSpot task, association 192).
+    Task {
+        /// The task's subject.
+        subject: String,
+        /// The task's body.
+        body: String,
+        /// When it is due (`hs_timestamp`).
+        due: DateTime<Utc>,
+    },
+    /// A comment and maybe a status change on a ticket (Zendesk `PUT
+    /// /api/v2/tickets/{id}` with `safe_update`).
+    Ticket {
+        /// The vendor's ticket id.
+        ticket: u64,
+        /// The comment. Every ticket write carries one, private when the
+        /// action has nothing to say to the customer, so it can be found.
+        body: String,
+        /// Whether the customer sees the comment.
+        public: bool,
+        /// The new status, if it changes.
+        status: Option<TicketStatus>,
+        /// The ticket's `updated_at` as we last saw it: the desk answers 409
+        /// when the ticket changed since.
+        updated_stamp: DateTime<Utc>,
+    },
+}
+
+impl Write {
+    /// The system the write goes to.
+    pub fn system(&self) -> System {
+        match self {
+            Write::Note { .. } | Write::Task { .. } => System::Crm,
+            Write::Ticket { .. } => System::Desk,
+        }
+    }
+
+    /// What the write is, in a few words ("note", "reply on #123").
+    pub fn describe(&self) -> String {
+        match self {
+            Write::Note { .. } => "note".into(),
+            Write::Task { subject, .. } => format!("task \"{subject}\""),
+            Write::Ticket { ticket, public: true, status: None, .. } => format!("reply on #{ticket}"),
+            Write::Ticket { ticket, public: true, status: Some(s), .. } => format!("reply on #{ticket}, set {s:?}"),
+            Write::Ticket { ticket, public: false, status: None, .. } => format!("internal comment on #{ticket}"),
+            Write::Ticket { ticket, public: false, status: Some(s), .. } => format!("set #{ticket} {s:?}"),
+        }
+        .to_lowercase()
+    }
+
+    /// The text the CSM wrote (note, task or comment body).
+    pub fn body(&self) -> &str {
+        match self {
+            Write::Note { body, .. } | Write::Task { body, .. } | Write::Ticket { body, .. } => body,
+        }
+    }
+
+    /// Replaces the text (an edit from the outbox view).
+    pub fn set_body(&mut self, text: String) {
+        match self {
+            Write::Note { body, .. } | Write::Task { body, .. } | Write::Ticket { body, .. } => *body = text,
+        }
+    }
+}
+
+/// Where an entry stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting for its turn (or for the network).
+    Pending,
+    /// A request left and no answer came back (timeout, reset, crash): the
+    /// write may or may not have landed. Before sending again the pusher
+    /// looks for the marker.
+    Unsure {
+        /// When the request left.
+        since: DateTime<Utc>,
+    },
+    /// Landed at the vendor.
+    Sent {
+        /// When.
+        at: DateTime<Utc>,
+        /// The vendor's id of what was created or changed.
+        remote: String,
+    },
+    /// The vendor refused it, or retries ran out; the CSM decides (retry,
+    /// edit or discard).
+    Failed {
+        /// Why, for the CSM.
+        reason: String,
+    },
+    /// The ticket changed at the desk since we saw it (HTTP 409): nothing
+    /// was overwritten; the CSM decides.
+    Conflict {
+        /// What changed, for the CSM.
+        detail: String,
+    },
+}
+
+impl OutboxState {
+    /// Short label for lists.
+    pub fn label(&self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Unsure { .. } => "checking",
+            OutboxState::Sent { .. } => "sent",
+            OutboxState::Failed { .. } => "failed",
+            OutboxState::Conflict { .. } => "conflict",
+        }
+    }
+
+    /// Whether the pusher works on it without the CSM.
+    pub fn is_pushable(&self) -> bool {
+        matches!(self, OutboxState::Pending | OutboxState::Unsure { .. })
+    }
+
+    /// Whether the CSM has to act on it.
+    pub fn needs_attention(&self) -> bool {
+        matches!(self, OutboxState::Failed { .. } | OutboxState::Conflict { .. })
+    }
+}
+
+/// One write waiting to reach, or having reached, a vendor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Outbox id: increasing, so entries push in the order they were made.
+    pub id: u64,
+    /// Idempotency key, also written into the body as the marker.
+    pub key: String,
+    /// The account.
+    pub account_id: AccountId,
+    /// The action it came from.
+    pub action: u64,
+    /// What to write.
+    pub write: Write,
+    /// Where it stands.
+    pub state: OutboxState,
+    /// Requests made so far.
+    pub attempts: u32,
+    /// Not before this moment (backoff).
+    pub next_attempt: DateTime<Utc>,
+    /// When the CSM made it.
+    pub created: DateTime<Utc>,
+    /// The last transient error, for the outbox view.
+    pub last_error: Option<String>,
+}
+
+impl OutboxEntry {
+    /// A new pending entry; the key derives from the id and the moment so
+    /// it is unique across workspaces too.
+    pub fn new(id: u64, account_id: AccountId, action: u64, write: Write, now: DateTime<Utc>) -> OutboxEntry {
+        OutboxEntry {
+            id,
+            key: idempotency_key(id, now),
+            account_id,
+            action,
+            write,
+            state: OutboxState::Pending,
+            attempts: 0,
+            next_attempt: now,
+            created: now,
+            last_error: None,
+        }
+    }
+
+    /// The marker written into the note or comment.
+    pub fn marker(&self) -> String {
+        marker(&self.key)
+    }
+
+    /// The body as sent: the CSM's text, then the marker on its own line.
+    pub fn body_with_marker(&self) -> String {
+        format!("{}\n\n{}", self.write.body().trim_end(), self.marker())
+    }
+}
+
+/// An idempotency key: `ck-` then the id and the moment in hex.
+pub fn idempotency_key(id: u64, now: DateTime<Utc>) -> String {
+    format!("ck-{:x}-{:x}", now.timestamp_millis(), id)
+}
+
+/// The marker for a key, as it appears in a note or comment.
+pub fn marker(key: &str) -> String {
+    format!("[cockpit ref {key}]")
+}
+
+/// Backoff before attempt `n + 1` after `n` failed ones: 30 s doubling up
+/// to an hour, so a laptop offline for days does not spin.
+pub fn backoff(attempts: u32) -> Duration {
+    let secs = 30i64.saturating_mul(1 << attempts.saturating_sub(1).min(7));
+    Duration::seconds(secs.min(3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn marker_is_in_the_body_once() {
+        let e = OutboxEntry::new(5, AccountId(1), 9, Write::Note { body: "Called Ana.\n".into(), at: now() }, now());
+        let body = e.body_with_marker();
+        assert!(body.starts_with("Called Ana.\n\n[cockpit ref ck-"));
+        assert_eq!(body.matches(&e.key).count(), 1);
+        assert_ne!(e.key, OutboxEntry::new(6, AccountId(1), 9, e.write.clone(), now()).key);
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::seconds(30));
+        assert_eq!(backoff(2), Duration::seconds(60));
+        assert_eq!(backoff(5), Duration::seconds(480));
+        assert_eq!(backoff(40), Duration::seconds(3600));
+    }
+
+    #[test]
+    fn describe_names_the_write() {
+        let w = Write::Ticket {
+            ticket: 42,
+            body: "x".into(),
+            public: false,
+            status: Some(TicketStatus::Solved),
+            updated_stamp: now(),
+        };
+        assert_eq!(w.describe(), "set #42 solved");
+        assert_eq!(w.system(), System::Desk);
+    }
+}
