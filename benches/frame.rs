@@ -60,6 +60,7 @@ fn session(store: Store) -> Session {
         author: "tester".into(),
         health_model: cockpit::domain::health_model::Model::builtin(),
         flags: Default::default(),
+        replies: cockpit::domain::reply::builtin(),
     }
 }
 

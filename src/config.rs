@@ -11,6 +11,7 @@ use toml::Spanned;
 use crate::domain::flags::FlagRules;
 use crate::domain::health_model::Model;
 
+use crate::domain::reply::Template;
 use crate::domain::Bands;
 use crate::sync::source::{RawSource, Source};
 use crate::tui::keymap::parse_binding;
@@ -31,6 +32,9 @@ struct RawConfig {
     source: Vec<Spanned<RawSource>>,
     #[serde(default)]
     sync: RawSync,
+    /// Saved replies: name = text.
+    #[serde(default)]
+    replies: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -81,6 +85,9 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// Minutes between background syncs in the cockpit (0 = only on `r`).
     pub sync_every_minutes: u32,
+    /// Saved replies: the built-in ones, then `[replies]`, then the
+    /// `replies/` folder beside the config (a name given twice: the last wins).
+    pub replies: Vec<Template>,
 }
 
 /// Minutes between background syncs unless configured.
@@ -99,6 +106,7 @@ impl Default for Config {
             keys: Vec::new(),
             sources: Vec::new(),
             sync_every_minutes: DEFAULT_SYNC_MINUTES,
+            replies: crate::domain::reply::builtin(),
         }
     }
 }
@@ -190,6 +198,9 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
     if let Some(every) = raw.sync.every_minutes {
         config.sync_every_minutes = every.into_inner();
     }
+    for (name, text) in raw.replies {
+        add_reply(&mut config.replies, Template { name, text });
+    }
     (config, issues)
 }
 
@@ -225,12 +236,41 @@ pub fn load(
     let (mut config, issues) = parse(&text, themes_dir);
     let mut issues: Vec<String> =
         issues.iter().map(|i| format!("{}:{}:{}: {}", path.display(), i.line, i.column, i.message)).collect();
+    issues.extend(load_replies_dir(&path.with_file_name("replies"), &mut config.replies));
     if let Some(file) = config.model_file.clone() {
         let (model, model_issues) = load_model(&path, &file);
         config.health_model = model;
         issues.extend(model_issues);
     }
     Ok(Loaded { config, path: Some(path), issues })
+}
+
+/// Adds a saved reply, replacing one of the same name.
+fn add_reply(replies: &mut Vec<Template>, t: Template) {
+    match replies.iter_mut().find(|r| r.name == t.name) {
+        Some(r) => *r = t,
+        None => replies.push(t),
+    }
+}
+
+/// Reads `replies/*.txt` and `*.md` beside the config: one saved reply per
+/// file, named by the file's stem. Returns the problems found.
+pub fn load_replies_dir(dir: &Path, replies: &mut Vec<Template>) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("txt" | "md")))
+        .collect();
+    files.sort();
+    let mut issues = Vec::new();
+    for path in files {
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else { continue };
+        match std::fs::read_to_string(&path) {
+            Ok(text) => add_reply(replies, Template { name, text }),
+            Err(e) => issues.push(format!("{}: cannot read this saved reply ({e}); it is skipped", path.display())),
+        }
+    }
+    issues
 }
 
 /// Where the last model that passed its checks is kept, beside the config.

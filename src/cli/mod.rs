@@ -319,6 +319,7 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
         author,
         health_model: loaded.config.health_model,
         flags: loaded.config.flags,
+        replies: loaded.config.replies,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

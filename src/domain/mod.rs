@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod nps;
 pub mod outbox;
+pub mod reply;
 pub mod rollup;
 pub mod signals;
 pub mod text;

@@ -47,7 +47,12 @@ pub struct ActionReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UndoOutcome {
     /// Taken back.
-    Undone(String),
+    Undone {
+        /// The action.
+        label: String,
+        /// The accounts it touched.
+        accounts: Vec<AccountId>,
+    },
     /// Nothing to undo.
     Nothing,
     /// A write already left for a vendor: it cannot be taken back from here.
@@ -270,7 +275,11 @@ impl Store {
         }
         b.remove(keys::UNDO.to_vec());
         self.apply(b)?;
-        Ok(UndoOutcome::Undone(undo.label))
+        let mut accounts: Vec<AccountId> = undo.follow_ups.iter().map(|f| f.account_id).collect();
+        accounts.extend(undo.rows.iter().map(|r| r.id));
+        accounts.sort();
+        accounts.dedup();
+        Ok(UndoOutcome::Undone { label: undo.label, accounts })
     }
 
     /// One outbox entry.

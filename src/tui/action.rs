@@ -62,11 +62,33 @@ pub enum Action {
     Open,
     /// Sync the configured sources now.
     Sync,
+    /// Mark or unmark the queue item for an action on several at once.
+    Mark,
+    /// Mark the item (or the marked ones) done.
+    Done,
+    /// Snooze the item: 1 day, 3 days, a week or until a date, with a reason.
+    Snooze,
+    /// Add a note on the item's account (inline editor).
+    Note,
+    /// Add a note in `$EDITOR`.
+    NoteEditor,
+    /// Reply on the item's ticket with a saved reply.
+    Reply,
+    /// Escalate the item (manager, or engineering for a bug).
+    Escalate,
+    /// Close the item's ticket.
+    CloseTicket,
+    /// Log a call, meeting or email with the customer.
+    Log,
+    /// Take back the last action.
+    Undo,
+    /// Show the outbox: writes waiting for, failed at or conflicting with a vendor.
+    Outbox,
 }
 
 impl Action {
     /// Every action, in help order.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 39] = [
         Action::Up,
         Action::Down,
         Action::Left,
@@ -82,6 +104,17 @@ impl Action {
         Action::FocusKanban,
         Action::FocusQueue,
         Action::Open,
+        Action::Mark,
+        Action::Done,
+        Action::Snooze,
+        Action::Note,
+        Action::NoteEditor,
+        Action::Reply,
+        Action::Escalate,
+        Action::CloseTicket,
+        Action::Log,
+        Action::Undo,
+        Action::Outbox,
         Action::Filter,
         Action::SortNext,
         Action::SortReverse,
@@ -128,6 +161,17 @@ impl Action {
             Action::Zoom => "maximise / restore pane",
             Action::Open => "show item's account",
             Action::Sync => "sync sources now",
+            Action::Mark => "mark item (act on several)",
+            Action::Done => "follow-up done",
+            Action::Snooze => "snooze: 1d / 3d / 1w / date",
+            Action::Note => "add a note (ctrl-s saves)",
+            Action::NoteEditor => "add a note in $EDITOR",
+            Action::Reply => "reply with a saved reply",
+            Action::Escalate => "escalate: manager or eng.",
+            Action::CloseTicket => "close the ticket",
+            Action::Log => "log call / meeting / email",
+            Action::Undo => "undo the last action",
+            Action::Outbox => "outbox: pending, failed, conflicts",
         }
     }
 

@@ -60,6 +60,12 @@ pub enum Mode {
     Sentiment,
     /// The metrics overlay is open.
     Metrics,
+    /// A one-key menu is open (snooze preset, saved reply, kind of touch).
+    Pick,
+    /// The inline editor is open.
+    Compose,
+    /// The outbox overlay is open.
+    Outbox,
 }
 
 /// How loud a toast is.
@@ -202,6 +208,24 @@ pub struct App {
     pub should_quit: bool,
     /// The health model, flags and bands, for explanations and sentiment.
     pub health_setup: Option<std::sync::Arc<super::HealthSetup>>,
+    /// Queue items marked for an action on several (follow-up ids).
+    pub marked: std::collections::BTreeSet<u64>,
+    /// The items the action being composed applies to.
+    pub targets_pending: Vec<crate::domain::FollowUp>,
+    /// The open one-key menu.
+    pub picker: Option<super::compose::Picker>,
+    /// The open inline editor.
+    pub composer: Option<super::compose::Composer>,
+    /// Text to continue in `$EDITOR` (the event loop suspends the screen).
+    pub external_edit: Option<super::followups::ExternalEdit>,
+    /// The outbox overlay.
+    pub outbox_view: super::followups::OutboxView,
+    /// Outbox entries by state, for the status line.
+    pub outbox_counts: crate::store::OutboxCounts,
+    /// Saved replies.
+    pub replies: Vec<crate::domain::reply::Template>,
+    /// A push of the outbox was asked for.
+    pub push_requested: bool,
 }
 
 impl App {
@@ -242,7 +266,17 @@ impl App {
             metrics: Metrics::default(),
             model_label: String::new(),
             should_quit: false,
+            marked: Default::default(),
+            targets_pending: Vec::new(),
+            picker: None,
+            composer: None,
+            external_edit: None,
+            outbox_view: Default::default(),
+            outbox_counts: Default::default(),
+            replies: crate::domain::reply::builtin(),
+            push_requested: false,
         };
+        app.refresh_outbox_counts();
         if let Some(id) = app.book.view_row(0).map(|r| r.id) {
             app.select(id);
         }
@@ -272,6 +306,7 @@ impl App {
     pub fn on_event(&mut self, ev: &Event) -> bool {
         match ev {
             Event::Key(k) if k.kind != KeyEventKind::Release => self.on_key(k),
+            Event::Paste(text) => self.on_paste(text),
             Event::Resize(..) => true,
             _ => false,
         }
@@ -287,6 +322,12 @@ impl App {
         }
         if self.mode == Mode::Sentiment {
             return self.on_sentiment_key(k);
+        }
+        match self.mode {
+            Mode::Pick => return self.on_pick_key(k),
+            Mode::Compose => return self.on_compose_key(k),
+            Mode::Outbox => return self.on_outbox_key(k),
+            _ => {}
         }
         match self.keymap.action(k) {
             Some(a) => {
@@ -432,6 +473,38 @@ impl App {
             ),
             Action::Sync if self.syncing => self.toast(Level::Info, "A sync is already running"),
             Action::Sync => self.sync_requested = true,
+            Action::Mark
+            | Action::Done
+            | Action::Snooze
+            | Action::Note
+            | Action::NoteEditor
+            | Action::Reply
+            | Action::Escalate
+            | Action::CloseTicket
+            | Action::Log
+            | Action::Undo
+            | Action::Outbox => self.follow_up_action(action),
+        }
+    }
+
+    /// Moves the queue cursor and the selection with it.
+    pub(super) fn move_queue_cursor(&mut self, by: isize) {
+        let focus = self.focus;
+        self.focus = Pane::Queue;
+        self.move_cursor(by);
+        self.focus = focus;
+    }
+
+    /// Replaces the queue, keeping the cursor in place.
+    pub(super) fn set_queue(&mut self, queue: Vec<QueueItem>) {
+        self.queue_index = index_queue(&queue);
+        self.queue_counts = crate::queue::counts(&queue, self.now);
+        self.queue = queue;
+        self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
+        if let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id) {
+            if self.focus == Pane::Queue {
+                self.select_from(id, Pane::Queue);
+            }
         }
     }
 
@@ -569,7 +642,7 @@ impl App {
     }
 
     /// Whether the background health pass is rewriting rows right now.
-    fn health_busy(&mut self) -> bool {
+    pub(super) fn health_busy(&mut self) -> bool {
         let busy = self.health_setup.as_ref().is_some_and(|h| h.busy.load(std::sync::atomic::Ordering::SeqCst));
         if busy {
             self.toast(Level::Info, "Today's health scores are being updated; try again in a moment");
@@ -629,6 +702,7 @@ impl App {
                 self.queue_counts = crate::queue::counts(&queue, self.now);
                 self.queue = queue;
                 self.queue_complete = true;
+                self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
                 match self.selected {
                     Some(id) => {
                         self.select_from(id, Pane::Health);

@@ -45,6 +45,17 @@ pub const DEFAULT_KEYS: &str = r#"
 "<" = "stage_prev"
 "z" = "zoom"
 "r" = "sync"
+"space" = "mark"
+"d" = "done"
+"p" = "snooze"
+"n" = "note"
+"N" = "note_editor"
+"R" = "reply"
+"e" = "escalate"
+"c" = "close_ticket"
+"L" = "log"
+"u" = "undo"
+"o" = "outbox"
 "#;
 
 /// A key with its modifiers, normalised (shift folded into the character).

@@ -4,6 +4,9 @@
 
 pub mod action;
 pub mod app;
+pub mod compose;
+pub mod editor;
+pub mod followups;
 pub mod keymap;
 pub mod metrics;
 pub mod panes;
@@ -12,6 +15,7 @@ pub mod theme;
 pub mod view;
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +61,8 @@ pub struct Session {
     pub health_model: crate::domain::health_model::Model,
     /// Churn-risk flag thresholds.
     pub flags: crate::domain::flags::FlagRules,
+    /// Saved replies.
+    pub replies: Vec<crate::domain::reply::Template>,
 }
 
 /// Builds the state for the first frame: the first page of the default
@@ -80,6 +86,7 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         })
         .collect();
     app.author = session.author;
+    app.replies = session.replies;
     app.model_label = format!("{} v{}", session.health_model.name, session.health_model.version);
     app.health_setup = Some(Arc::new(HealthSetup {
         model: session.health_model,
@@ -203,6 +210,29 @@ fn sync_in_background(store: Store, sources: Vec<crate::sync::source::Source>, t
     });
 }
 
+/// Lets the event loop stop the input thread while another program (the
+/// editor) reads the terminal.
+#[derive(Default)]
+struct InputPause {
+    paused: AtomicBool,
+    idle: AtomicBool,
+}
+
+impl InputPause {
+    /// Stops the reader and waits until it is between polls.
+    fn pause(&self) {
+        self.paused.store(true, Ordering::SeqCst);
+        let until = std::time::Instant::now() + Duration::from_millis(500);
+        while !self.idle.load(Ordering::SeqCst) && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn resume(&self) {
+        self.paused.store(false, Ordering::SeqCst);
+    }
+}
+
 /// Runs the cockpit until the user quits. The terminal is restored on
 /// every way out.
 pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
@@ -218,11 +248,24 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
     let must_load = !(app.book.is_complete() && app.queue_complete);
     load_in_background(store.clone(), now, msg_tx.clone(), (setup.clone(), HealthPass::Upkeep), must_load);
     let (in_tx, mut in_rx) = mpsc::unbounded_channel();
-    std::thread::Builder::new().name("input".into()).spawn(move || {
-        while let Ok(ev) = event::read() {
-            if in_tx.send(ev).is_err() {
-                break;
-            }
+    let input = Arc::new(InputPause::default());
+    let reader = input.clone();
+    std::thread::Builder::new().name("input".into()).spawn(move || loop {
+        // While the editor owns the terminal, nothing here may read a key.
+        if reader.paused.load(Ordering::SeqCst) {
+            reader.idle.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
+        reader.idle.store(false, Ordering::SeqCst);
+        match event::poll(Duration::from_millis(50)) {
+            Ok(false) => continue,
+            Ok(true) => {}
+            Err(_) => break,
+        }
+        let Ok(ev) = event::read() else { break };
+        if in_tx.send(ev).is_err() {
+            break;
         }
     })?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -240,6 +283,17 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
         }
         if let Some(job) = app.metrics.pending.take() {
             metrics::spawn(store.clone(), job, msg_tx.clone());
+        }
+        if let Some(edit) = app.external_edit.take() {
+            input.pause();
+            guard.suspend();
+            let result = editor::edit(&edit.text);
+            guard.resume()?;
+            // Keys typed into the editor's last moments are not ours.
+            while in_rx.try_recv().is_ok() {}
+            input.resume();
+            app.on_external_done(edit, result);
+            dirty = true;
         }
         if dirty {
             guard.terminal.draw(|f| view::draw(&app, f))?;

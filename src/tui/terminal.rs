@@ -72,6 +72,23 @@ impl Guard {
     }
 }
 
+impl Guard {
+    /// Hands the terminal to another program (the CSM's editor).
+    pub fn suspend(&mut self) {
+        restore();
+    }
+
+    /// Takes the terminal back after `suspend`; the next draw repaints
+    /// every cell.
+    pub fn resume(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        let mut out = io::stdout();
+        execute!(out, EnterAlternateScreen, EnableBracketedPaste, Hide)?;
+        self.terminal = Terminal::new(CrosstermBackend::new(out))?;
+        Ok(())
+    }
+}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         restore();

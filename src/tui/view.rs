@@ -86,6 +86,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if app.mode == Mode::Detail {
         panes::detail::render(app, area, buf);
     }
+    if app.mode == Mode::Outbox {
+        panes::outbox::render(app, area, buf);
+    }
+    if app.mode == Mode::Pick {
+        panes::compose::render_picker(app, area, buf);
+    }
+    if app.mode == Mode::Compose {
+        panes::compose::render_composer(app, area, buf);
+    }
 }
 
 fn draw_pane(app: &App, pane: Pane, area: Rect, buf: &mut Buffer) {

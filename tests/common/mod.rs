@@ -39,6 +39,7 @@ pub fn app(store: Store, theme: Theme) -> App {
         author: "tester".into(),
         health_model: cockpit::domain::health_model::Model::builtin(),
         flags: Default::default(),
+        replies: cockpit::domain::reply::builtin(),
     };
     first_app(session, now()).unwrap()
 }

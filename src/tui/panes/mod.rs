@@ -2,11 +2,13 @@
 //! (scroll offsets live in `Cell`s so a draw can keep the cursor in view).
 
 pub mod accounts;
+pub mod compose;
 pub mod detail;
 pub mod health;
 pub mod help;
 pub mod kanban;
 pub mod metrics;
+pub mod outbox;
 pub mod queue;
 pub mod statusbar;
 

@@ -16,7 +16,8 @@ use crate::tui::app::{App, Pane};
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let (overdue, today) = app.queue_counts;
     let more = if app.queue_complete { "" } else { "+" };
-    let title = format!("Follow-ups · {overdue}{more} overdue · {today} today ");
+    let marked = if app.marked.is_empty() { String::new() } else { format!("· {} marked ", app.marked.len()) };
+    let title = format!("Follow-ups · {overdue}{more} overdue · {today} today {marked}");
     let block = pane_block(app, Pane::Queue, 4, title);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -44,10 +45,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             (f.due.format("%H:%M").to_string(), app.theme.accent)
         };
-        let mark = match f.priority {
-            Priority::Urgent => "‼",
-            Priority::High => "!",
-            _ => " ",
+        let mark = if app.marked.contains(&f.id) {
+            "●"
+        } else {
+            match f.priority {
+                Priority::Urgent => "‼",
+                Priority::High => "!",
+                _ => " ",
+            }
         };
         let name_w = (w / 4).clamp(8, 22);
         let line = Line::from(vec![

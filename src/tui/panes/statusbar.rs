@@ -25,6 +25,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         spans.push(Span::styled(text, style));
     }
+    let c = app.outbox_counts;
+    if c.pending + c.failed + c.conflict > 0 {
+        let style = if c.failed + c.conflict > 0 { t.warning } else { t.status };
+        let mut text = format!("outbox {}", c.pending);
+        if c.failed + c.conflict > 0 {
+            text.push_str(&format!(" · {} need you (o)", c.failed + c.conflict));
+        }
+        spans.push(Span::styled(format!("{text} "), style));
+    }
     if let Some(toast) = app.toasts.last() {
         let style = match toast.level {
             Level::Info => t.accent,
@@ -42,6 +51,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Mode::Filter => &[("enter", "keep"), ("esc", "clear")],
             Mode::Help | Mode::Metrics | Mode::Detail => &[("esc", "close")],
             Mode::Sentiment => &[("1", "worried"), ("3", "neutral"), ("5", "confident"), ("esc", "cancel")],
+            Mode::Pick => &[("key", "choose"), ("esc", "cancel")],
+            Mode::Compose => &[("ctrl-s", "save"), ("ctrl-e", "$EDITOR"), ("esc", "cancel")],
+            Mode::Outbox => &[("r", "retry"), ("e", "edit"), ("x", "discard"), ("esc", "close")],
+            Mode::Normal if app.focus == crate::tui::app::Pane::Queue => &[
+                ("d", "done"),
+                ("p", "snooze"),
+                ("n", "note"),
+                ("R", "reply"),
+                ("L", "log"),
+                ("u", "undo"),
+                ("?", "more"),
+            ],
             Mode::Normal if !app.sources.is_empty() => {
                 &[("?", "help"), ("/", "filter"), ("<>", "stage"), ("r", "sync"), ("q", "quit")]
             }

@@ -1,0 +1,328 @@
+//! The inline editor for notes, replies and reasons, and the small pickers
+//! that come before it (snooze presets, saved replies, call or meeting).
+//! Pure state: keys in, an outcome out; drawing lives in `panes::compose`.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use unicode_width::UnicodeWidthStr;
+
+use crate::domain::ActivityKind;
+
+/// What the text is for: decides what submitting does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// A note on the account.
+    Note,
+    /// A reply on the item's ticket.
+    Reply,
+    /// An escalation, to engineering when `engineering`, else the manager.
+    Escalate {
+        /// To engineering.
+        engineering: bool,
+    },
+    /// The internal comment closing the ticket.
+    Close,
+    /// The summary of a logged call, meeting or email.
+    Log(ActivityKind),
+    /// The date a snooze ends (one line, `YYYY-MM-DD`).
+    SnoozeDate,
+    /// The reason of a snooze until then (one line, may be empty).
+    SnoozeReason {
+        /// When it comes back.
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// The new text of an outbox entry.
+    OutboxEdit {
+        /// The entry.
+        id: u64,
+    },
+}
+
+impl Purpose {
+    /// Whether Enter submits (one-line prompts) rather than breaking a line.
+    pub fn single_line(&self) -> bool {
+        matches!(self, Purpose::SnoozeDate | Purpose::SnoozeReason { .. })
+    }
+
+    /// Whether an empty text is a valid answer.
+    pub fn may_be_empty(&self) -> bool {
+        matches!(self, Purpose::SnoozeReason { .. })
+    }
+}
+
+/// What a key did to the editor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Still editing.
+    Editing,
+    /// Submitted with this text.
+    Submit(String),
+    /// Cancelled: nothing happens.
+    Cancel,
+    /// Continue in `$EDITOR` with this text.
+    External(String),
+}
+
+/// A small multi-line text editor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composer {
+    /// What the text is for.
+    pub purpose: Purpose,
+    /// The overlay's title ("Note on Acme").
+    pub title: String,
+    /// The text, one entry per line.
+    pub lines: Vec<String>,
+    /// Cursor line.
+    pub row: usize,
+    /// Cursor position in the line, in chars.
+    pub col: usize,
+}
+
+impl Composer {
+    /// An editor over `text`, the cursor at its end.
+    pub fn new(purpose: Purpose, title: impl Into<String>, text: &str) -> Composer {
+        let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        if lines.is_empty() {
+            lines.push(String::new());
+        }
+        let row = lines.len() - 1;
+        let col = lines[row].chars().count();
+        Composer { purpose, title: title.into(), lines, row, col }
+    }
+
+    /// The whole text.
+    pub fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+
+    fn byte_at(line: &str, col: usize) -> usize {
+        line.char_indices().nth(col).map_or(line.len(), |(i, _)| i)
+    }
+
+    /// The cursor's display column (for drawing).
+    pub fn cursor_x(&self) -> usize {
+        let line = &self.lines[self.row];
+        line[..Self::byte_at(line, self.col)].width()
+    }
+
+    /// Applies a key.
+    pub fn on_key(&mut self, k: &KeyEvent) -> Outcome {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
+        match k.code {
+            KeyCode::Esc => return Outcome::Cancel,
+            KeyCode::Char('s') if ctrl => return self.submit(),
+            KeyCode::Enter if alt || ctrl || self.purpose.single_line() => return self.submit(),
+            KeyCode::Char('e') if ctrl => return Outcome::External(self.text()),
+            KeyCode::Enter => {
+                let line = &mut self.lines[self.row];
+                let rest = line.split_off(Self::byte_at(line, self.col));
+                self.lines.insert(self.row + 1, rest);
+                self.row += 1;
+                self.col = 0;
+            }
+            KeyCode::Backspace => {
+                if self.col > 0 {
+                    let line = &mut self.lines[self.row];
+                    let at = Self::byte_at(line, self.col - 1);
+                    line.remove(at);
+                    self.col -= 1;
+                } else if self.row > 0 {
+                    let line = self.lines.remove(self.row);
+                    self.row -= 1;
+                    self.col = self.lines[self.row].chars().count();
+                    self.lines[self.row].push_str(&line);
+                }
+            }
+            KeyCode::Delete => {
+                let len = self.lines[self.row].chars().count();
+                if self.col < len {
+                    let line = &mut self.lines[self.row];
+                    let at = Self::byte_at(line, self.col);
+                    line.remove(at);
+                } else if self.row + 1 < self.lines.len() {
+                    let next = self.lines.remove(self.row + 1);
+                    self.lines[self.row].push_str(&next);
+                }
+            }
+            KeyCode::Left if self.col > 0 => self.col -= 1,
+            KeyCode::Left if self.row > 0 => {
+                self.row -= 1;
+                self.col = self.lines[self.row].chars().count();
+            }
+            KeyCode::Right if self.col < self.lines[self.row].chars().count() => self.col += 1,
+            KeyCode::Right if self.row + 1 < self.lines.len() => {
+                self.row += 1;
+                self.col = 0;
+            }
+            KeyCode::Up if self.row > 0 => {
+                self.row -= 1;
+                self.col = self.col.min(self.lines[self.row].chars().count());
+            }
+            KeyCode::Down if self.row + 1 < self.lines.len() => {
+                self.row += 1;
+                self.col = self.col.min(self.lines[self.row].chars().count());
+            }
+            KeyCode::Home => self.col = 0,
+            KeyCode::End => self.col = self.lines[self.row].chars().count(),
+            KeyCode::Tab => self.insert("    "),
+            KeyCode::Char(c) if !ctrl && !alt => self.insert(c.encode_utf8(&mut [0; 4])),
+            _ => {}
+        }
+        Outcome::Editing
+    }
+
+    /// Inserts text at the cursor (typed or pasted); line breaks split lines.
+    pub fn insert(&mut self, text: &str) {
+        for (i, part) in text.split('\n').enumerate() {
+            if i > 0 {
+                if self.purpose.single_line() {
+                    continue;
+                }
+                let line = &mut self.lines[self.row];
+                let rest = line.split_off(Self::byte_at(line, self.col));
+                self.lines.insert(self.row + 1, rest);
+                self.row += 1;
+                self.col = 0;
+            }
+            let part: String = part.chars().filter(|c| !c.is_control() || *c == '\t').collect();
+            let line = &mut self.lines[self.row];
+            line.insert_str(Self::byte_at(line, self.col), &part);
+            self.col += part.chars().count();
+        }
+    }
+
+    fn submit(&self) -> Outcome {
+        let text = self.text();
+        if text.trim().is_empty() && !self.purpose.may_be_empty() {
+            return Outcome::Cancel;
+        }
+        Outcome::Submit(text)
+    }
+}
+
+/// What a picker chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickFor {
+    /// A snooze preset.
+    Snooze,
+    /// A saved reply.
+    Reply,
+    /// Call, meeting or email.
+    Log,
+}
+
+/// A one-key menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    /// What it chooses.
+    pub purpose: PickFor,
+    /// The overlay's title.
+    pub title: String,
+    /// Key and label of each option.
+    pub options: Vec<(char, String)>,
+}
+
+impl Picker {
+    /// The snooze presets.
+    pub fn snooze() -> Picker {
+        Picker {
+            purpose: PickFor::Snooze,
+            title: "Snooze".into(),
+            options: vec![
+                ('1', "1 day".into()),
+                ('3', "3 days".into()),
+                ('w', "1 week".into()),
+                ('d', "until a date…".into()),
+            ],
+        }
+    }
+
+    /// Call, meeting or email.
+    pub fn log() -> Picker {
+        Picker {
+            purpose: PickFor::Log,
+            title: "Log a touch".into(),
+            options: vec![('c', "call".into()), ('m', "meeting".into()), ('e', "email".into())],
+        }
+    }
+
+    /// The saved replies, keyed 1-9 then a-z.
+    pub fn replies(names: &[String]) -> Picker {
+        let keys = ('1'..='9').chain('a'..='z');
+        Picker {
+            purpose: PickFor::Reply,
+            title: "Reply with".into(),
+            options: keys.zip(names.iter().cloned()).collect(),
+        }
+    }
+
+    /// The index of the option a key picks.
+    pub fn pick(&self, k: &KeyEvent) -> Option<usize> {
+        match k.code {
+            KeyCode::Char(c) => self.options.iter().position(|(key, _)| *key == c),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    fn typed(c: &mut Composer, s: &str) {
+        for ch in s.chars() {
+            let code = if ch == '\n' { KeyCode::Enter } else { KeyCode::Char(ch) };
+            assert_eq!(c.on_key(&key(code)), Outcome::Editing);
+        }
+    }
+
+    #[test]
+    fn types_lines_edits_and_submits() {
+        let mut c = Composer::new(Purpose::Note, "Note", "");
+        typed(&mut c, "Hello\nwrld");
+        for _ in 0..3 {
+            c.on_key(&key(KeyCode::Left));
+        }
+        typed(&mut c, "o");
+        assert_eq!(c.text(), "Hello\nworld");
+        c.on_key(&key(KeyCode::Home));
+        c.on_key(&key(KeyCode::Backspace));
+        assert_eq!(c.text(), "Helloworld");
+        assert_eq!(c.on_key(&ctrl('s')), Outcome::Submit("Helloworld".into()));
+    }
+
+    #[test]
+    fn empty_text_cancels_unless_allowed_and_esc_cancels() {
+        let mut c = Composer::new(Purpose::Note, "Note", "  ");
+        assert_eq!(c.on_key(&ctrl('s')), Outcome::Cancel);
+        let until = chrono::DateTime::UNIX_EPOCH;
+        let mut r = Composer::new(Purpose::SnoozeReason { until }, "Why", "");
+        assert_eq!(r.on_key(&key(KeyCode::Enter)), Outcome::Submit(String::new()));
+        assert_eq!(c.on_key(&key(KeyCode::Esc)), Outcome::Cancel);
+    }
+
+    #[test]
+    fn wide_characters_and_paste() {
+        let mut c = Composer::new(Purpose::Note, "Note", "日本");
+        assert_eq!((c.col, c.cursor_x()), (2, 4));
+        c.insert("a\nb\x1b[31m");
+        assert_eq!(c.lines, vec!["日本a".to_string(), "b[31m".to_string()]);
+        assert_eq!(c.on_key(&ctrl('e')), Outcome::External("日本a\nb[31m".into()));
+    }
+
+    #[test]
+    fn pickers_map_keys() {
+        let p = Picker::replies(&["follow-up".into(), "closing".into()]);
+        assert_eq!(p.pick(&key(KeyCode::Char('2'))), Some(1));
+        assert_eq!(p.pick(&key(KeyCode::Char('3'))), None);
+        assert_eq!(Picker::snooze().pick(&key(KeyCode::Char('w'))), Some(2));
+    }
+}

@@ -1,0 +1,503 @@
+//! One-key actions on the follow-up queue: done, snooze, note, reply,
+//! escalate, close, log a touch, undo, and the outbox view. Each action is
+//! applied to the store at once (with its outbox entries) and the queue on
+//! screen follows.
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, NaiveDate};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use super::app::{App, Level, Mode, Pane};
+use super::compose::{Composer, Outcome, PickFor, Picker, Purpose};
+use crate::domain::followup_action::{EscalateTo, FollowUpAction};
+use crate::domain::outbox::OutboxEntry;
+use crate::domain::reply::{fill, Vars};
+use crate::domain::text::sanitize;
+use crate::domain::{AccountId, ActivityKind, FollowUp, FollowUpKind, Ticket};
+use crate::store::UndoOutcome;
+
+/// A request to continue editing in `$EDITOR`, served by the event loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalEdit {
+    /// What the text is for.
+    pub purpose: Purpose,
+    /// The title of the inline editor, if the CSM comes back to it.
+    pub title: String,
+    /// The text to start from.
+    pub text: String,
+}
+
+/// The outbox overlay's rows and cursor.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxView {
+    /// Entries shown: those needing attention first, then pending, then
+    /// the latest sent.
+    pub entries: Vec<(OutboxEntry, String)>,
+    /// Cursor.
+    pub cursor: usize,
+}
+
+/// Sent entries kept in view below the rest.
+const SENT_SHOWN: usize = 20;
+
+impl App {
+    /// The items an action applies to: the marked ones, else the one under
+    /// the cursor. `None` (with a toast) when the queue is not focused.
+    fn targets(&mut self) -> Option<Vec<FollowUp>> {
+        if self.focus != Pane::Queue {
+            self.toast(Level::Info, "Focus the follow-up queue (4) to act on its items");
+            return None;
+        }
+        let items: Vec<FollowUp> = if self.marked.is_empty() {
+            self.queue.get(self.queue_cursor).map(|q| q.follow_up.clone()).into_iter().collect()
+        } else {
+            self.queue.iter().filter(|q| self.marked.contains(&q.follow_up.id)).map(|q| q.follow_up.clone()).collect()
+        };
+        if items.is_empty() {
+            self.toast(Level::Info, "Nothing due: the queue is empty");
+            return None;
+        }
+        Some(items)
+    }
+
+    fn account_name(&self, id: AccountId) -> String {
+        self.book.row(id).map_or_else(|| format!("account {}", id.0), |r| sanitize(&r.name).into_owned())
+    }
+
+    fn ticket_of(&mut self, f: &FollowUp) -> Option<Ticket> {
+        let id = f.ticket_id?;
+        match self.store.tickets(f.account_id) {
+            Ok(ts) => ts.into_iter().find(|t| t.id == id),
+            Err(e) => {
+                self.toast(Level::Error, format!("Could not read the ticket: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Starts a queue action from its key.
+    pub(super) fn follow_up_action(&mut self, action: super::action::Action) {
+        use super::action::Action as A;
+        if action == A::Undo {
+            return self.undo();
+        }
+        if action == A::Outbox {
+            return self.open_outbox();
+        }
+        if action == A::Mark {
+            return self.toggle_mark();
+        }
+        let Some(items) = self.targets() else { return };
+        let first = items[0].clone();
+        let single = items.len() == 1;
+        let name = self.account_name(first.account_id);
+        let on = if single { name.clone() } else { format!("{} items", items.len()) };
+        match action {
+            A::Done => {
+                self.targets_pending = items;
+                return self.run_action(FollowUpAction::Done);
+            }
+            A::Snooze => self.picker = Some(Picker::snooze()),
+            A::Note => self.composer = Some(Composer::new(Purpose::Note, format!("Note on {on}"), "")),
+            A::NoteEditor => {
+                self.external_edit =
+                    Some(ExternalEdit { purpose: Purpose::Note, title: format!("Note on {on}"), text: String::new() })
+            }
+            A::Reply => {
+                if !single {
+                    self.toast(Level::Info, "A reply goes on one ticket: unmark the others (space)");
+                    return;
+                }
+                if self.ticket_of(&first).is_none() {
+                    self.toast(Level::Info, "This item has no ticket to reply on; add a note (n) or log a call (L)");
+                    return;
+                }
+                let names: Vec<String> = self.replies.iter().map(|t| t.name.clone()).collect();
+                self.picker = Some(Picker::replies(&names));
+            }
+            A::Escalate => {
+                let engineering = first.kind == FollowUpKind::EscalateEngineering;
+                let text = self.escalation_details(&items);
+                let who = if engineering { "engineering" } else { "the manager" };
+                self.composer =
+                    Some(Composer::new(Purpose::Escalate { engineering }, format!("Escalate {on} to {who}"), &text));
+            }
+            A::CloseTicket => {
+                let Some(t) = self.ticket_of(&first) else {
+                    self.toast(Level::Info, "This item has no ticket to close");
+                    return;
+                };
+                let since = t.last_agent_reply.map_or("our last answer".into(), |d| d.format("%Y-%m-%d").to_string());
+                let text = format!("No response from the customer since {since}; closing from Cockpit.");
+                self.composer =
+                    Some(Composer::new(Purpose::Close, format!("Close #{} ({on}): internal comment", t.id), &text));
+            }
+            A::Log => self.picker = Some(Picker::log()),
+            _ => return,
+        }
+        self.targets_pending = items;
+        self.mode = if self.picker.is_some() {
+            Mode::Pick
+        } else if self.composer.is_some() {
+            Mode::Compose
+        } else {
+            Mode::Normal
+        };
+    }
+
+    /// Marks or unmarks the item under the cursor and moves on, as in a
+    /// file manager.
+    fn toggle_mark(&mut self) {
+        if self.focus != Pane::Queue {
+            self.toast(Level::Info, "Focus the follow-up queue (4) to mark its items");
+            return;
+        }
+        let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.id) else { return };
+        if !self.marked.remove(&id) {
+            self.marked.insert(id);
+        }
+        self.move_queue_cursor(1);
+    }
+
+    /// What an escalation says by default: the ticket's facts, gathered.
+    fn escalation_details(&mut self, items: &[FollowUp]) -> String {
+        let mut out = String::new();
+        for f in items {
+            let name = self.account_name(f.account_id);
+            match self.ticket_of(f) {
+                Some(t) => {
+                    out.push_str(&format!(
+                        "{name}: #{} \"{}\"\n  requester {}, opened {}, status {:?}, priority {:?}\n  last customer reply {}, our last reply {}\n",
+                        t.id,
+                        sanitize(&t.subject),
+                        sanitize(&t.requester),
+                        t.created_at.format("%Y-%m-%d"),
+                        t.status,
+                        t.priority,
+                        t.last_customer_reply.map_or("—".into(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+                        t.last_agent_reply.map_or("—".into(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+                    ));
+                }
+                None => out.push_str(&format!("{name}: {}\n", sanitize(&f.reason))),
+            }
+        }
+        out.push_str("\nWhat is needed: ");
+        out
+    }
+
+    /// A key while a picker is open.
+    pub(super) fn on_pick_key(&mut self, k: &KeyEvent) -> bool {
+        let Some(picker) = self.picker.take() else {
+            self.mode = Mode::Normal;
+            return true;
+        };
+        self.mode = Mode::Normal;
+        let Some(i) = picker.pick(k) else {
+            if k.code != KeyCode::Esc && k.code != KeyCode::Char('q') {
+                self.toast(Level::Info, "Nothing chosen");
+            }
+            return true;
+        };
+        let now = self.now;
+        match picker.purpose {
+            PickFor::Snooze => {
+                let until = match picker.options[i].0 {
+                    '1' => Some(now + Duration::days(1)),
+                    '3' => Some(now + Duration::days(3)),
+                    'w' => Some(now + Duration::weeks(1)),
+                    _ => None,
+                };
+                self.composer = Some(match until {
+                    Some(until) => Composer::new(
+                        Purpose::SnoozeReason { until },
+                        format!("Snooze until {}: why? (Enter)", until.format("%a %d %b %H:%M")),
+                        "",
+                    ),
+                    None => Composer::new(Purpose::SnoozeDate, "Snooze until (YYYY-MM-DD, Enter)", ""),
+                });
+            }
+            PickFor::Log => {
+                let kind = [ActivityKind::Call, ActivityKind::Meeting, ActivityKind::Email][i];
+                let what = picker.options[i].1.clone();
+                self.composer = Some(Composer::new(Purpose::Log(kind), format!("Log a {what}: what was said"), ""));
+            }
+            PickFor::Reply => {
+                let Some(first) = self.targets_pending.first().cloned() else { return true };
+                let Some(t) = self.ticket_of(&first) else { return true };
+                let account = self.account_name(first.account_id);
+                let vars = Vars::for_ticket(&t.requester, &sanitize(&t.subject), t.id, &account, &self.author);
+                let text = fill(&self.replies[i].text, &vars);
+                self.composer = Some(Composer::new(
+                    Purpose::Reply,
+                    format!("Reply on #{} to {} (public)", t.id, sanitize(&t.requester)),
+                    &sanitize(&text),
+                ));
+            }
+        }
+        self.mode = Mode::Compose;
+        true
+    }
+
+    /// A key while the inline editor is open.
+    pub(super) fn on_compose_key(&mut self, k: &KeyEvent) -> bool {
+        let Some(c) = self.composer.as_mut() else {
+            self.mode = Mode::Normal;
+            return true;
+        };
+        match c.on_key(k) {
+            Outcome::Editing => {}
+            Outcome::Cancel => {
+                self.composer = None;
+                self.mode = Mode::Normal;
+                self.toast(Level::Info, "Nothing was saved");
+            }
+            Outcome::External(text) => {
+                let c = self.composer.take().expect("checked above");
+                self.mode = Mode::Normal;
+                self.external_edit = Some(ExternalEdit { purpose: c.purpose, title: c.title, text });
+            }
+            Outcome::Submit(text) => {
+                let c = self.composer.take().expect("checked above");
+                self.mode = Mode::Normal;
+                self.submit(c.purpose, text);
+            }
+        }
+        true
+    }
+
+    /// Pasted text goes into the open editor.
+    pub(super) fn on_paste(&mut self, text: &str) -> bool {
+        match self.composer.as_mut() {
+            Some(c) if self.mode == Mode::Compose => {
+                c.insert(&text.replace("\r\n", "\n").replace('\r', "\n"));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The text came back from `$EDITOR` (`None`: the editor failed).
+    pub fn on_external_done(&mut self, edit: ExternalEdit, result: Result<String, String>) {
+        match result {
+            Ok(text) if text.trim().is_empty() && !edit.purpose.may_be_empty() => {
+                self.toast(Level::Info, "The editor left the text empty; nothing was saved")
+            }
+            Ok(text) => self.submit(edit.purpose, text),
+            Err(e) => {
+                self.toast(Level::Error, e);
+                // Back to the inline editor, with the text as it was.
+                self.composer = Some(Composer::new(edit.purpose, edit.title, &edit.text));
+                self.mode = Mode::Compose;
+            }
+        }
+    }
+
+    fn submit(&mut self, purpose: Purpose, text: String) {
+        let to_manager = |engineering| if engineering { EscalateTo::Engineering } else { EscalateTo::Manager };
+        let action = match purpose {
+            Purpose::Note => FollowUpAction::Note { body: text },
+            Purpose::Reply => FollowUpAction::Reply { body: text },
+            Purpose::Escalate { engineering } => FollowUpAction::Escalate { to: to_manager(engineering), body: text },
+            Purpose::Close => FollowUpAction::CloseTicket { body: text },
+            Purpose::Log(kind) => FollowUpAction::Log { kind, summary: text },
+            Purpose::SnoozeReason { until } => FollowUpAction::Snooze { until, reason: text },
+            Purpose::SnoozeDate => {
+                match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                    Ok(d) if d > self.now.date_naive() => {
+                        // Back at the start of the working day.
+                        let until = d.and_hms_opt(8, 0, 0).expect("08:00 exists").and_utc();
+                        self.composer = Some(Composer::new(
+                            Purpose::SnoozeReason { until },
+                            format!("Snooze until {}: why? (Enter)", d.format("%a %d %b")),
+                            "",
+                        ));
+                        self.mode = Mode::Compose;
+                    }
+                    Ok(_) => self.toast(Level::Warning, "That date is not in the future; nothing was snoozed"),
+                    Err(_) => self.toast(
+                        Level::Warning,
+                        format!("\"{}\" is not a date like 2026-12-24; nothing was snoozed", sanitize(text.trim())),
+                    ),
+                }
+                return;
+            }
+            Purpose::OutboxEdit { id } => {
+                match self.store.outbox_edit(id, &text) {
+                    Ok(_) => self.toast(Level::Info, "Outbox entry updated; it goes out at the next push"),
+                    Err(e) => self.toast(Level::Error, e.to_string()),
+                }
+                self.open_outbox();
+                return;
+            }
+        };
+        self.run_action(action);
+    }
+
+    /// Applies an action to the pending targets and updates the screen.
+    fn run_action(&mut self, action: FollowUpAction) {
+        let items = std::mem::take(&mut self.targets_pending);
+        if items.is_empty() || self.health_busy() {
+            return;
+        }
+        match self.store.apply_action(&items, &action, &self.author, self.now) {
+            Ok(report) => {
+                let mut text = match report.applied {
+                    0 => "Nothing changed".to_string(),
+                    1 => format!("{}: {}", capitalise(action.label()), self.account_name(items[0].account_id)),
+                    n => format!("{} on {n} items", capitalise(action.label())),
+                };
+                if report.queued > 0 {
+                    let w = if report.queued == 1 { "write" } else { "writes" };
+                    text.push_str(&format!(" · {} {w} in the outbox", report.queued));
+                }
+                if report.applied > 0 {
+                    text.push_str(" · u undoes");
+                }
+                let level = if report.skipped.is_empty() { Level::Info } else { Level::Warning };
+                if let Some(why) = report.skipped.first() {
+                    text.push_str(&format!(" · skipped {}: {}", report.skipped.len(), sanitize(why)));
+                }
+                self.toast(level, text);
+                let accounts: BTreeSet<AccountId> = items.iter().map(|f| f.account_id).collect();
+                self.after_store_change(accounts);
+            }
+            Err(e) => self.toast(Level::Error, format!("The action was not saved: {e}")),
+        }
+    }
+
+    fn undo(&mut self) {
+        if self.health_busy() {
+            return;
+        }
+        match self.store.undo() {
+            Ok(UndoOutcome::Undone { label, accounts }) => {
+                self.toast(Level::Info, format!("Undone: {label}"));
+                self.after_store_change(accounts.into_iter().collect());
+            }
+            Ok(UndoOutcome::Nothing) => self.toast(Level::Info, "Nothing to undo"),
+            Ok(UndoOutcome::AlreadySent { label, system }) => self.toast(
+                Level::Warning,
+                format!("Cannot undo {label}: it already went to {}; correct it there or add a note", system.label()),
+            ),
+            Err(e) => self.toast(Level::Error, format!("Could not undo: {e}")),
+        }
+    }
+
+    /// Rereads the queue and the rows of `accounts` after a change.
+    fn after_store_change(&mut self, accounts: BTreeSet<AccountId>) {
+        for id in accounts {
+            match self.store.row(id) {
+                Ok(Some(row)) => self.book.update_row(row),
+                Ok(None) => {}
+                Err(e) => self.toast(Level::Error, format!("Could not reread an account: {e}")),
+            }
+        }
+        let limit = if self.queue_complete { usize::MAX } else { super::FIRST_QUEUE };
+        match crate::queue::load_with(&self.store, self.now, limit, Some(&self.book)) {
+            Ok(queue) => self.set_queue(queue),
+            Err(e) => self.toast(Level::Error, format!("Could not reread the queue: {e}")),
+        }
+        self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
+        self.refresh_outbox_counts();
+    }
+
+    /// Rereads the outbox counts for the status line.
+    pub fn refresh_outbox_counts(&mut self) {
+        if let Ok(c) = self.store.outbox_counts() {
+            self.outbox_counts = c;
+        }
+    }
+
+    fn open_outbox(&mut self) {
+        let all = match self.store.outbox() {
+            Ok(all) => all,
+            Err(e) => {
+                self.toast(Level::Error, format!("Could not read the outbox: {e}"));
+                return;
+            }
+        };
+        let rank = |e: &OutboxEntry| {
+            if e.state.needs_attention() {
+                0
+            } else if e.state.is_pushable() {
+                1
+            } else {
+                2
+            }
+        };
+        let mut entries: Vec<OutboxEntry> = all.iter().filter(|e| rank(e) < 2).cloned().collect();
+        entries.sort_by_key(|e| (rank(e), e.id));
+        entries.extend(all.iter().rev().filter(|e| rank(e) == 2).take(SENT_SHOWN).cloned());
+        let cursor = self.outbox_view.cursor.min(entries.len().saturating_sub(1));
+        self.outbox_view = OutboxView {
+            entries: entries
+                .into_iter()
+                .map(|e| {
+                    let name = self.account_name(e.account_id);
+                    (e, name)
+                })
+                .collect(),
+            cursor,
+        };
+        self.refresh_outbox_counts();
+        self.mode = Mode::Outbox;
+    }
+
+    /// A key while the outbox is open: move, retry, edit, discard, close.
+    pub(super) fn on_outbox_key(&mut self, k: &KeyEvent) -> bool {
+        let len = self.outbox_view.entries.len();
+        let id = self.outbox_view.entries.get(self.outbox_view.cursor).map(|(e, _)| e.id);
+        match k.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('o') => self.mode = Mode::Normal,
+            KeyCode::Down | KeyCode::Char('j') => {
+                self.outbox_view.cursor = (self.outbox_view.cursor + 1).min(len.saturating_sub(1))
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.outbox_view.cursor = self.outbox_view.cursor.saturating_sub(1),
+            KeyCode::Char('r') => {
+                let Some(id) = id else { return true };
+                match self.store.outbox_retry(id, self.now, None) {
+                    Ok(_) => {
+                        self.push_requested = true;
+                        self.toast(Level::Info, "It goes out at the next push")
+                    }
+                    Err(e) => self.toast(Level::Warning, e.to_string()),
+                }
+                self.open_outbox();
+            }
+            KeyCode::Char('x') => {
+                let Some(id) = id else { return true };
+                match self.store.outbox_discard(id) {
+                    Ok(_) => self.toast(Level::Info, "Discarded: it will not be sent"),
+                    Err(e) => self.toast(Level::Warning, e.to_string()),
+                }
+                self.open_outbox();
+            }
+            KeyCode::Char('e') => {
+                let Some((entry, _)) = self.outbox_view.entries.get(self.outbox_view.cursor).cloned() else {
+                    return true;
+                };
+                if !(entry.state.is_pushable() || entry.state.needs_attention()) {
+                    self.toast(Level::Info, "It already went out; it cannot be edited");
+                    return true;
+                }
+                self.mode = Mode::Compose;
+                self.composer = Some(Composer::new(
+                    Purpose::OutboxEdit { id: entry.id },
+                    format!("Edit the {}", entry.write.describe()),
+                    entry.write.body(),
+                ));
+            }
+            _ => {}
+        }
+        true
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

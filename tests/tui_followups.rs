@@ -1,0 +1,241 @@
+//! One-key actions on the follow-up queue, on a real demo store: each is
+//! stored with its timeline entry and outbox writes, and undo takes it back.
+
+mod common;
+
+use chrono::Duration;
+use cockpit::domain::outbox::{OutboxState, Write};
+use cockpit::domain::{ActivityKind, FollowUpState, TicketStatus};
+use cockpit::tui::action::Action;
+use cockpit::tui::app::{App, Mode};
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_event(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) });
+    }
+}
+
+fn queue_app() -> (tempfile::TempDir, App) {
+    let (tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    app.update(Action::FocusQueue);
+    assert!(app.queue.len() >= 5, "the demo has a morning queue");
+    app.update(Action::Top);
+    (tmp, app)
+}
+
+fn cursor_item(app: &App) -> cockpit::domain::FollowUp {
+    app.queue[app.queue_cursor].follow_up.clone()
+}
+
+fn stored(app: &App, id: u64) -> cockpit::domain::FollowUp {
+    let f = app.queue.iter().map(|q| &q.follow_up).find(|f| f.id == id).cloned();
+    let due = f.map(|f| f.due).unwrap_or(common::now() + Duration::days(400));
+    app.store.follow_ups_before(due + Duration::days(400)).map(Result::unwrap).find(|f| f.id == id).unwrap()
+}
+
+#[test]
+fn done_leaves_the_queue_is_on_the_timeline_and_undo_brings_it_back() {
+    let (_tmp, mut app) = queue_app();
+    let item = cursor_item(&app);
+    key(&mut app, KeyCode::Char('d'));
+    assert!(!app.queue.iter().any(|q| q.follow_up.id == item.id));
+    assert!(matches!(stored(&app, item.id).state, FollowUpState::Done { .. }));
+    let timeline = app.store.activities(item.account_id).unwrap();
+    let last = timeline.iter().find(|a| a.summary.starts_with("Done: ")).expect("a timeline entry");
+    assert_eq!((last.kind, last.author.as_str()), (ActivityKind::Task, "tester"));
+    assert!(app.toasts.last().unwrap().text.contains("u undoes"));
+
+    key(&mut app, KeyCode::Char('u'));
+    assert!(app.queue.iter().any(|q| q.follow_up.id == item.id));
+    assert_eq!(stored(&app, item.id).state, FollowUpState::Open);
+    assert!(!app.store.activities(item.account_id).unwrap().iter().any(|a| a.summary.starts_with("Done: ")));
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.toasts.last().unwrap().text, "Nothing to undo");
+}
+
+#[test]
+fn snooze_presets_and_dates_with_a_reason() {
+    let (_tmp, mut app) = queue_app();
+    let item = cursor_item(&app);
+    key(&mut app, KeyCode::Char('p'));
+    assert_eq!(app.mode, Mode::Pick);
+    key(&mut app, KeyCode::Char('3'));
+    assert_eq!(app.mode, Mode::Compose);
+    typed(&mut app, "waiting on their IT");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(stored(&app, item.id).state, FollowUpState::Snoozed { until: common::now() + Duration::days(3) });
+    let entry = app.store.activities(item.account_id).unwrap().into_iter().find(|a| a.summary.starts_with("Snoozed"));
+    assert!(entry.unwrap().summary.contains("(waiting on their IT)"));
+
+    // Until a date: a bad date is refused, a good one asks for the reason.
+    let next = cursor_item(&app);
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('d'));
+    typed(&mut app, "next week");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.toasts.last().unwrap().text.contains("is not a date"));
+    assert_eq!(stored(&app, next.id).state, next.state);
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('d'));
+    typed(&mut app, "2026-12-24");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    let until = chrono::NaiveDate::from_ymd_opt(2026, 12, 24).unwrap().and_hms_opt(8, 0, 0).unwrap().and_utc();
+    assert_eq!(stored(&app, next.id).state, FollowUpState::Snoozed { until });
+}
+
+#[test]
+fn a_note_goes_to_the_timeline_and_the_outbox_once_per_account() {
+    let (_tmp, mut app) = queue_app();
+    // Mark two items of one account when the demo has them, else two items.
+    let first = cursor_item(&app);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.marked.len(), 2);
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.mode, Mode::Compose);
+    typed(&mut app, "Spoke to Ana.\nRenewal on track.");
+    ctrl(&mut app, 's');
+    assert_eq!(app.mode, Mode::Normal);
+    let outbox = app.store.outbox().unwrap();
+    let accounts: std::collections::BTreeSet<_> = app.store.outbox().unwrap().iter().map(|e| e.account_id).collect();
+    assert_eq!(outbox.len(), accounts.len(), "one note per account");
+    let e = outbox.iter().find(|e| e.account_id == first.account_id).unwrap();
+    assert_eq!(e.state, OutboxState::Pending);
+    assert!(matches!(&e.write, Write::Note { body, .. } if body == "Spoke to Ana.\nRenewal on track."));
+    assert!(e.body_with_marker().ends_with(&format!("[cockpit ref {}]", e.key)));
+    assert_eq!(app.outbox_counts.pending, outbox.len());
+    // A note does not finish the items; the marks stay for the next action.
+    assert_eq!(stored(&app, first.id).state, FollowUpState::Open);
+    let note = app
+        .store
+        .activities(first.account_id)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.kind == ActivityKind::Note && a.author == "tester");
+    assert_eq!(note.unwrap().summary, "Spoke to Ana.");
+    // Done on both, then one undo takes both back.
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.marked.is_empty());
+    assert!(app.toasts.last().unwrap().text.starts_with("Done on 2 items"));
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(stored(&app, first.id).state, FollowUpState::Open);
+    // The note itself is still pending: undo it too.
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.toasts.last().unwrap().text, "Nothing to undo", "one level of undo");
+}
+
+#[test]
+fn reply_with_a_saved_reply_then_the_outbox_shows_it() {
+    let (_tmp, mut app) = queue_app();
+    let pos = app
+        .queue
+        .iter()
+        .position(|q| {
+            q.follow_up.ticket_id.is_some_and(|t| {
+                app.store.tickets(q.follow_up.account_id).unwrap().iter().any(|x| x.id == t && x.status.is_open())
+            })
+        })
+        .expect("the demo queue has an item on an open ticket");
+    for _ in 0..pos {
+        app.update(Action::Down);
+    }
+    assert_eq!(app.queue_cursor, pos);
+    let item = app.queue[pos].follow_up.clone();
+    let ticket_id = item.ticket_id.unwrap();
+    let ticket = app.store.tickets(item.account_id).unwrap().into_iter().find(|t| t.id == ticket_id).unwrap();
+    key(&mut app, KeyCode::Char('R'));
+    assert_eq!(app.mode, Mode::Pick);
+    key(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.mode, Mode::Compose);
+    let first_name = ticket.requester.split_whitespace().next().unwrap().to_string();
+    let text = app.composer.as_ref().unwrap().text();
+    assert!(text.starts_with(&format!("Hi {first_name},")), "{text}");
+    assert!(text.ends_with("tester"), "signed by the CSM: {text}");
+    ctrl(&mut app, 's');
+    let e = app.store.outbox().unwrap().pop().unwrap();
+    match &e.write {
+        Write::Ticket { ticket: id, public, status, updated_stamp, .. } => {
+            assert_eq!((*id, *public, *status), (ticket_id, true, Some(TicketStatus::Pending)));
+            assert_eq!(*updated_stamp, ticket.updated_at);
+        }
+        other => panic!("{other:?}"),
+    }
+    let local = app.store.tickets(item.account_id).unwrap().into_iter().find(|t| t.id == ticket_id).unwrap();
+    assert_eq!((local.status, local.last_agent_reply), (TicketStatus::Pending, Some(common::now())));
+    assert!(matches!(stored(&app, item.id).state, FollowUpState::Done { .. }));
+
+    key(&mut app, KeyCode::Char('o'));
+    assert_eq!(app.mode, Mode::Outbox);
+    assert_eq!(app.outbox_view.entries.len(), 1);
+    // Edit it, then discard it.
+    key(&mut app, KeyCode::Char('e'));
+    assert_eq!(app.mode, Mode::Compose);
+    typed(&mut app, "\nPS: call me");
+    ctrl(&mut app, 's');
+    assert_eq!(app.mode, Mode::Outbox);
+    assert!(app.store.outbox_entry(e.id).unwrap().unwrap().write.body().ends_with("PS: call me"));
+    key(&mut app, KeyCode::Char('x'));
+    assert!(app.store.outbox().unwrap().is_empty());
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn a_logged_call_is_a_touch_and_undo_refuses_once_a_write_left() {
+    let (_tmp, mut app) = queue_app();
+    let item = cursor_item(&app);
+    key(&mut app, KeyCode::Char('L'));
+    key(&mut app, KeyCode::Char('c'));
+    typed(&mut app, "Budget approved for next year");
+    ctrl(&mut app, 's');
+    assert_eq!(app.store.row(item.account_id).unwrap().unwrap().last_touch, Some(common::now()));
+    assert_eq!(app.book.row(item.account_id).unwrap().last_touch, Some(common::now()));
+    let call = app
+        .store
+        .activities(item.account_id)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.kind == ActivityKind::Call && a.author == "tester");
+    assert_eq!(call.unwrap().summary, "Budget approved for next year");
+    // The pusher claims the note: it may have reached HubSpot, so undo says so.
+    let e = app.store.outbox().unwrap().pop().unwrap();
+    assert!(app.store.outbox_claim(e.id, common::now()).unwrap().is_some());
+    key(&mut app, KeyCode::Char('u'));
+    assert!(app.toasts.last().unwrap().text.contains("already went to HubSpot"));
+    assert!(matches!(stored(&app, item.id).state, FollowUpState::Done { .. }));
+}
+
+#[test]
+fn actions_need_the_queue_focused_and_reply_needs_a_ticket() {
+    let (_tmp, mut app) = queue_app();
+    app.update(Action::FocusAccounts);
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.toasts.last().unwrap().text.contains("Focus the follow-up queue"));
+    app.update(Action::FocusQueue);
+    let pos = app.queue.iter().position(|q| q.follow_up.ticket_id.is_none()).unwrap();
+    for _ in 0..pos {
+        app.update(Action::Down);
+    }
+    assert_eq!(app.queue_cursor, pos);
+    key(&mut app, KeyCode::Char('R'));
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.toasts.last().unwrap().text.contains("no ticket"));
+    // Esc in the editor saves nothing.
+    key(&mut app, KeyCode::Char('n'));
+    typed(&mut app, "draft");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.store.outbox().unwrap().is_empty());
+}
