@@ -547,3 +547,92 @@ fn background_sync_fills_the_cockpit_and_survives_an_outage() {
     h.send(b"q");
     h.assert_clean_exit();
 }
+
+/// The ids of `cockpit today --format json`.
+fn today_ids(sb: &Sandbox) -> Vec<u64> {
+    let text = sb.cli(&["today", "--format", "json"]);
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{text}"));
+    v["items"].as_array().expect("items").iter().map(|i| i["id"].as_u64().expect("id")).collect()
+}
+
+/// A stand-in for the CSM's editor: writes a note into the file it is given.
+fn fake_editor(sb: &mut Sandbox, text: &str) {
+    let script = sb.path("editor.sh");
+    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s' '{text}' > \"$1\"\n")).expect("write editor");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod editor");
+    }
+    for var in ["VISUAL", "EDITOR"] {
+        sb.extra_env.push((var.into(), script.display().to_string()));
+    }
+}
+
+#[test]
+fn clear_five_queue_items_add_a_note_in_the_editor_and_find_it_all_after_a_restart() {
+    let mut sb = Sandbox::new();
+    fake_editor(&mut sb, "Renewal call booked for Tuesday");
+    let before = today_ids(&sb);
+    assert!(before.len() >= 10, "the demo has a morning queue: {}", before.len());
+
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for("queue focused", |s| focused(s, 4, "Follow-ups"));
+    h.send(b"g");
+    // 1: done.
+    h.send(b"d");
+    h.wait_for_text("Done: ");
+    // 2: snoozed a day, no reason.
+    h.send(b"p");
+    h.wait_for_text(" Snooze ");
+    h.send(b"1");
+    h.wait_for_text("why?");
+    h.send(ENTER);
+    h.wait_for_text("Snoozed: ");
+    // 3: a call logged inline.
+    h.send(b"L");
+    h.wait_for_text(" Log a touch ");
+    h.send(b"c");
+    h.wait_for_text("Log a call");
+    for c in b"Budget approved" {
+        h.send(&[*c]);
+    }
+    h.send(b"\x13");
+    h.wait_for_text("Call logged: ");
+    // 4 and 5: marked together, done in one key.
+    h.send(b" ");
+    h.send(b" ");
+    h.wait_for_text("2 marked");
+    h.send(b"d");
+    h.wait_for_text("Done on 2 items");
+    // A note through the editor.
+    h.send(b"N");
+    h.wait_for_text("Note added: ");
+    let screen = h.wait_for_text("outbox 2");
+    assert!(h.parser.lock().unwrap().screen().alternate_screen(), "back on the cockpit's screen\n{screen}");
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+
+    // The queue as left: five items fewer, none added.
+    let after = today_ids(&sb);
+    assert_eq!(after.len(), before.len() - 5, "five items were cleared");
+    assert!(after.iter().all(|id| before.contains(id)));
+
+    // Offline restart: the outbox still holds the call and the note.
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    h.wait_for_text("outbox 2");
+    h.send(b"o");
+    let screen = h.wait_for_text(" Outbox · 2 pending ");
+    assert!(screen.contains("Call logged: Budget"), "{screen}");
+    assert!(screen.contains("Renewal call booked"), "{screen}");
+    // The selected entry's full text shows below the list.
+    h.send(b"j");
+    h.wait_for_text("Renewal call booked for Tuesday");
+    h.send(ESC);
+    h.send(b"q");
+    h.assert_clean_exit();
+}

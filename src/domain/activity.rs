@@ -26,6 +26,19 @@ pub enum ActivityKind {
 }
 
 impl ActivityKind {
+    /// Short label for the timeline.
+    pub fn label(self) -> &'static str {
+        match self {
+            ActivityKind::Note => "note",
+            ActivityKind::Call => "call",
+            ActivityKind::Meeting => "meeting",
+            ActivityKind::Email => "email in",
+            ActivityKind::StageChange => "stage",
+            ActivityKind::Task => "follow-up",
+            ActivityKind::EmailSent => "email out",
+        }
+    }
+
     /// Whether this activity is a two-way contact with the customer.
     pub fn is_two_way(self) -> bool {
         matches!(self, ActivityKind::Call | ActivityKind::Meeting | ActivityKind::Email)

@@ -421,3 +421,7 @@ impl Store {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+#[path = "outbox_tests.rs"]
+mod tests;

@@ -19,6 +19,9 @@ use crate::queue::QueueItem;
 use crate::store::{Store, SyncStatus};
 use crate::sync::Progress;
 
+/// Timeline entries the account detail shows.
+pub const TIMELINE_SHOWN: usize = 6;
+
 /// Days of history the health pane draws.
 pub const HEALTH_DAYS: i64 = 90;
 
@@ -101,6 +104,8 @@ pub struct HealthView {
     pub explanation: Option<Explanation>,
     /// The CSM's sentiment on the account, when set.
     pub sentiment: Option<crate::domain::signals::Sentiment>,
+    /// The latest timeline entries, newest first.
+    pub timeline: Vec<crate::domain::Activity>,
 }
 
 /// One source in the status line.
@@ -495,6 +500,11 @@ impl App {
         self.focus = focus;
     }
 
+    /// Reselects an account without moving the queue cursor.
+    pub(super) fn select_from_queue(&mut self, id: AccountId) {
+        self.select_from(id, Pane::Queue);
+    }
+
     /// Replaces the queue, keeping the cursor in place.
     pub(super) fn set_queue(&mut self, queue: Vec<QueueItem>) {
         self.queue_index = index_queue(&queue);
@@ -625,7 +635,10 @@ impl App {
             history = self.store.health_history(id, end - days, end).unwrap_or_default();
         }
         let sentiment = self.store.manual_signals(id).ok().flatten().and_then(|m| m.sentiment);
-        self.health = Some(HealthView { id, history, explanation, sentiment });
+        let mut timeline = self.store.activities(id).unwrap_or_default();
+        timeline.reverse();
+        timeline.truncate(TIMELINE_SHOWN);
+        self.health = Some(HealthView { id, history, explanation, sentiment, timeline });
     }
 
     /// Re-finds cursors after the table order changed.
@@ -664,6 +677,8 @@ impl App {
         match self.store.set_stage(id, to, &self.author, self.now) {
             Ok(new_row) => {
                 self.book.update_row(new_row);
+                // Reread the detail: the move is on the timeline.
+                self.health = None;
                 self.select_from(id, Pane::Health);
                 self.toast(Level::Info, format!("Moved {name}: {} → {}", from.label(), to.label()));
             }

@@ -386,6 +386,10 @@ impl App {
 
     /// Rereads the queue and the rows of `accounts` after a change.
     fn after_store_change(&mut self, accounts: BTreeSet<AccountId>) {
+        // The detail's timeline and the row may have changed.
+        if self.health.as_ref().is_some_and(|h| accounts.contains(&h.id)) {
+            self.health = None;
+        }
         for id in accounts {
             match self.store.row(id) {
                 Ok(Some(row)) => self.book.update_row(row),
@@ -400,6 +404,9 @@ impl App {
         }
         self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
         self.refresh_outbox_counts();
+        if let Some(id) = self.selected.filter(|_| self.health.is_none()) {
+            self.select_from_queue(id);
+        }
     }
 
     /// Rereads the outbox counts for the status line.

@@ -118,6 +118,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 },
                 t.dim,
             ));
+            if let Some(v) = view.filter(|v| !v.timeline.is_empty()) {
+                lines.push(Line::raw(""));
+                lines.push(Line::styled("Timeline, latest first", t.title_focused));
+                for a in &v.timeline {
+                    let head = format!(
+                        "{} {:<10} {:<10} ",
+                        a.at.format("%Y-%m-%d %H:%M"),
+                        a.kind.label(),
+                        fit(&sanitize(&a.author), 10)
+                    );
+                    let room = inner_w.saturating_sub(head.chars().count());
+                    lines.push(Line::from(vec![
+                        Span::styled(head, t.dim),
+                        Span::styled(fit(&sanitize(&a.summary), room), t.base),
+                    ]));
+                }
+            }
         }
         (None, _) => lines.push(Line::styled("Select an account first", t.dim)),
     }

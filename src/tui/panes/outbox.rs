@@ -69,6 +69,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             },
         };
         let area = Rect { y: inner.bottom() - detail_h, height: detail_h, ..inner };
-        Paragraph::new(sanitize(&why).into_owned()).style(t.base).wrap(Wrap { trim: true }).render(area, buf);
+        let text = vec![
+            Line::styled(sanitize(&why).into_owned(), t.accent),
+            Line::styled(sanitize(e.write.body()).replace('\n', " ⏎ "), t.base),
+        ];
+        Paragraph::new(text).wrap(Wrap { trim: true }).render(area, buf);
     }
 }

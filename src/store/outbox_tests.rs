@@ -1,0 +1,174 @@
+use super::*;
+use crate::domain::followup_action::FollowUpAction;
+use crate::domain::outbox::Write;
+use crate::domain::{FollowUpKind, FollowUpState, Priority, Segment, Stage, Team, TicketPriority, TicketStatus};
+use crate::store::StageTotals;
+use chrono::{Duration, TimeZone};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
+}
+
+fn store_with_a_ticket() -> (tempfile::TempDir, Store, FollowUp) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ws")).unwrap();
+    let today = now().date_naive();
+    let account = Account {
+        id: AccountId(1),
+        name: "Acme".into(),
+        domain: "acme.com".into(),
+        segment: Segment::MidMarket,
+        industry: "Retail".into(),
+        region: "EMEA".into(),
+        owner: "Dana".into(),
+        plan: "Pro".into(),
+        seats: 20,
+        arr: 40_000,
+        contract_start: today - Duration::days(100),
+        renewal_date: today + Duration::days(265),
+        stage: Stage::Adoption,
+        key_people: vec![],
+        outcome: None,
+    };
+    let ticket = Ticket {
+        id: 35436,
+        account_id: AccountId(1),
+        subject: "Export fails".into(),
+        status: TicketStatus::Open,
+        priority: TicketPriority::Normal,
+        team: Team::Unassigned,
+        requester: "Ana Lima".into(),
+        created_at: now() - Duration::days(8),
+        updated_at: now() - Duration::days(6),
+        last_customer_reply: Some(now() - Duration::days(8)),
+        last_agent_reply: Some(now() - Duration::days(6)),
+        seen_by_customer: true,
+        complex: false,
+        frustrated: false,
+        bug: false,
+        escalated: false,
+        follow_ups_sent: 1,
+    };
+    let row = crate::domain::rollup::derive_row(&account, &Default::default(), std::slice::from_ref(&ticket), &[]);
+    assert_eq!(row.open_tickets, 1);
+    let item = FollowUp {
+        id: 9,
+        account_id: AccountId(1),
+        ticket_id: Some(ticket.id),
+        kind: FollowUpKind::TicketClose,
+        reason: "No answer for 6 days to 'Export fails'".into(),
+        due: now() - Duration::hours(2),
+        priority: Priority::Normal,
+        state: FollowUpState::Open,
+    };
+    let mut b = Batch::default();
+    let mut totals = StageTotals::default();
+    b.put_account(&account);
+    b.put_row(None, &row, &mut totals);
+    b.put_totals(&totals);
+    b.put_ticket(&ticket);
+    b.put_follow_up(&item, None);
+    store.apply(b).unwrap();
+    (dir, store, item)
+}
+
+#[test]
+fn closing_a_ticket_lands_in_one_batch_and_undo_restores_everything() {
+    let (_dir, store, item) = store_with_a_ticket();
+    let close = FollowUpAction::CloseTicket { body: "No answer since the 20th; closing.".into() };
+    let report = store.apply_action(std::slice::from_ref(&item), &close, "dana", now()).unwrap();
+    assert_eq!(report, ActionReport { applied: 1, skipped: vec![], queued: 1 });
+    assert_eq!(store.tickets(AccountId(1)).unwrap()[0].status, TicketStatus::Solved);
+    assert_eq!(store.row(AccountId(1)).unwrap().unwrap().open_tickets, 0);
+    assert!(matches!(store.follow_up(9).unwrap().unwrap().state, FollowUpState::Done { .. }));
+    let entries = store.outbox().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(matches!(
+        &entries[0].write,
+        Write::Ticket { ticket: 35436, public: false, status: Some(TicketStatus::Solved), .. }
+    ));
+    assert_eq!(store.outbox_counts().unwrap().pending, 1);
+    assert_eq!(store.last_action().unwrap().as_deref(), Some("ticket closed"));
+
+    // Closing again is refused: the ticket is solved now.
+    let again = store.apply_action(std::slice::from_ref(&item), &close, "dana", now()).unwrap();
+    assert_eq!((again.applied, again.skipped.len()), (0, 1));
+    assert!(again.skipped[0].contains("already solved"), "{:?}", again.skipped);
+
+    match store.undo().unwrap() {
+        UndoOutcome::Undone { label, accounts } => {
+            assert_eq!((label.as_str(), accounts), ("ticket closed", vec![AccountId(1)]))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.tickets(AccountId(1)).unwrap()[0].status, TicketStatus::Open);
+    assert_eq!(store.row(AccountId(1)).unwrap().unwrap().open_tickets, 1);
+    assert_eq!(store.follow_up(9).unwrap().unwrap().state, FollowUpState::Open);
+    assert!(store.outbox().unwrap().is_empty());
+    assert!(!store.activities(AccountId(1)).unwrap().iter().any(|a| a.summary.starts_with("Closed")));
+    assert_eq!(store.undo().unwrap(), UndoOutcome::Nothing);
+}
+
+#[test]
+fn a_stage_move_is_undone_with_its_totals_and_timeline() {
+    let (_dir, store, _) = store_with_a_ticket();
+    store.set_stage(AccountId(1), Stage::Expansion, "dana", now()).unwrap();
+    assert_eq!(store.stage_totals().unwrap().count[Stage::Expansion.index()], 1);
+    assert!(matches!(store.undo().unwrap(), UndoOutcome::Undone { .. }));
+    assert_eq!(store.account(AccountId(1)).unwrap().unwrap().stage, Stage::Adoption);
+    assert_eq!(store.row(AccountId(1)).unwrap().unwrap().stage, Stage::Adoption);
+    let totals = store.stage_totals().unwrap();
+    assert_eq!((totals.count[Stage::Adoption.index()], totals.count[Stage::Expansion.index()]), (1, 0));
+    assert!(store.activities(AccountId(1)).unwrap().is_empty());
+}
+
+#[test]
+fn a_claim_is_on_disk_before_the_request_and_blocks_undo_edit_and_discard() {
+    let (_dir, store, item) = store_with_a_ticket();
+    store.apply_action(&[item], &FollowUpAction::Note { body: "Called Ana".into() }, "dana", now()).unwrap();
+    let id = store.outbox().unwrap()[0].id;
+    let before = store.outbox_claim(id, now()).unwrap().unwrap();
+    assert_eq!(before.state, OutboxState::Pending);
+    let claimed = store.outbox_entry(id).unwrap().unwrap();
+    assert_eq!((claimed.state.clone(), claimed.attempts), (OutboxState::Unsure { since: now() }, 1));
+    // Claimed again (a crash came between): handed out as unsure, to be checked.
+    assert_eq!(store.outbox_claim(id, now()).unwrap().unwrap().state, OutboxState::Unsure { since: now() });
+    assert!(matches!(
+        store.undo().unwrap(),
+        UndoOutcome::AlreadySent { system: crate::domain::outbox::System::Crm, .. }
+    ));
+    assert!(store.outbox_edit(id, "x").is_err());
+    assert!(store.outbox_discard(id).is_err());
+    assert!(store.outbox_retry(id, now(), None).is_err());
+
+    // Backed off: not claimable before its time; failed: retry makes it pending again.
+    let mut e = store.outbox_entry(id).unwrap().unwrap();
+    e.state = OutboxState::Pending;
+    e.next_attempt = now() + Duration::minutes(5);
+    store.outbox_put(&e).unwrap();
+    assert!(store.outbox_claim(id, now()).unwrap().is_none());
+    e.state = OutboxState::Failed { reason: "HTTP 401".into() };
+    store.outbox_put(&e).unwrap();
+    assert!(store.outbox_claim(id, now() + Duration::hours(1)).unwrap().is_none(), "failed waits for the CSM");
+    let retried = store.outbox_retry(id, now(), None).unwrap();
+    assert_eq!((retried.state, retried.attempts, retried.next_attempt), (OutboxState::Pending, 0, now()));
+    assert!(store.outbox_edit(id, "  ").is_err(), "empty text is refused");
+    assert_eq!(store.outbox_edit(id, "Called Ana twice\n").unwrap().write.body(), "Called Ana twice");
+    store.outbox_discard(id).unwrap();
+    assert!(store.outbox().unwrap().is_empty());
+}
+
+#[test]
+fn the_reverse_id_map_finds_the_company_also_in_older_workspaces() {
+    let (_dir, store, _) = store_with_a_ticket();
+    let mut b = Batch::default();
+    b.insert(keys::external("crm", "ticket/4"), AccountId(1).0.to_be_bytes().to_vec());
+    b.insert(keys::external("crm", "777"), AccountId(1).0.to_be_bytes().to_vec());
+    store.apply(b).unwrap();
+    assert_eq!(store.external_of(AccountId(1), "crm").unwrap().as_deref(), Some("777"));
+    assert_eq!(store.external_of(AccountId(2), "crm").unwrap(), None);
+    let mut b = Batch::default();
+    b.insert(keys::external_of(AccountId(1), "crm"), b"778".to_vec());
+    store.apply(b).unwrap();
+    assert_eq!(store.external_of(AccountId(1), "crm").unwrap().as_deref(), Some("778"));
+}
