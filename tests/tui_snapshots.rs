@@ -139,3 +139,37 @@ fn too_small_says_so() {
 fn key(c: char) -> ratatui::crossterm::event::Event {
     ratatui::crossterm::event::Event::Key(ratatui::crossterm::event::KeyCode::Char(c).into())
 }
+
+#[test]
+fn queue_item_detail_reply_editor_and_outbox() {
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let press = |app: &mut App, code: KeyCode, mods: KeyModifiers| {
+        app.on_event(&Event::Key(KeyEvent::new(code, mods)));
+    };
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    app.update(Action::FocusQueue);
+    app.update(Action::Top);
+    let pos = app
+        .queue
+        .iter()
+        .position(|q| {
+            q.follow_up.ticket_id.is_some_and(|t| {
+                app.store.tickets(q.follow_up.account_id).unwrap().iter().any(|x| x.id == t && x.status.is_open())
+            })
+        })
+        .unwrap();
+    for _ in 0..pos {
+        app.update(Action::Down);
+    }
+    app.update(Action::Detail);
+    insta::assert_snapshot!("queue_item_detail", text(&screen(&app, 120, 40)));
+    app.update(Action::Back);
+    press(&mut app, KeyCode::Char('R'), KeyModifiers::NONE);
+    insta::assert_snapshot!("reply_picker", text(&screen(&app, 100, 30)));
+    press(&mut app, KeyCode::Char('1'), KeyModifiers::NONE);
+    insta::assert_snapshot!("reply_editor", text(&screen(&app, 100, 30)));
+    press(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
+    app.update(Action::Outbox);
+    insta::assert_snapshot!("outbox_overlay", text(&screen(&app, 120, 30)));
+}

@@ -231,6 +231,8 @@ pub struct App {
     pub replies: Vec<crate::domain::reply::Template>,
     /// A push of the outbox was asked for.
     pub push_requested: bool,
+    /// The ticket of the queue item the detail shows, read when it opens.
+    pub queue_ticket: Option<crate::domain::Ticket>,
 }
 
 impl App {
@@ -280,6 +282,7 @@ impl App {
             outbox_counts: Default::default(),
             replies: crate::domain::reply::builtin(),
             push_requested: false,
+            queue_ticket: None,
         };
         app.refresh_outbox_counts();
         if let Some(id) = app.book.view_row(0).map(|r| r.id) {
@@ -441,7 +444,10 @@ impl App {
                 self.focus = Pane::Accounts;
                 self.mode = Mode::Filter;
             }
-            Action::Detail if self.selected.is_some() => self.mode = Mode::Detail,
+            Action::Detail if self.selected.is_some() => {
+                self.queue_ticket = self.queue_item_ticket();
+                self.mode = Mode::Detail;
+            }
             Action::Sentiment if self.selected.is_some() => self.mode = Mode::Sentiment,
             Action::Detail | Action::Sentiment => self.toast(Level::Info, "Select an account first"),
             Action::FocusNext => self.focus = self.focus.step(1),

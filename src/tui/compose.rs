@@ -80,7 +80,10 @@ pub struct Composer {
 impl Composer {
     /// An editor over `text`, the cursor at its end.
     pub fn new(purpose: Purpose, title: impl Into<String>, text: &str) -> Composer {
-        let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+        // Text from a vendor or a reply file may hold escape sequences: each
+        // line is made safe to draw (line breaks are kept).
+        let mut lines: Vec<String> =
+            text.split('\n').map(|l| crate::domain::text::sanitize(l.trim_end_matches('\r')).into_owned()).collect();
         if lines.is_empty() {
             lines.push(String::new());
         }
@@ -316,6 +319,12 @@ mod tests {
         c.insert("a\nb\x1b[31m");
         assert_eq!(c.lines, vec!["日本a".to_string(), "b[31m".to_string()]);
         assert_eq!(c.on_key(&ctrl('e')), Outcome::External("日本a\nb[31m".into()));
+    }
+
+    #[test]
+    fn starting_text_keeps_its_lines_and_loses_escapes() {
+        let c = Composer::new(Purpose::Reply, "Reply", "Hi \x1b[2JAna,\r\n\nBest");
+        assert_eq!(c.lines, vec!["Hi Ana,".to_string(), String::new(), "Best".to_string()]);
     }
 
     #[test]

@@ -76,6 +76,15 @@ impl App {
         }
     }
 
+    /// The ticket of the queue item under the cursor, when the queue is focused.
+    pub(super) fn queue_item_ticket(&mut self) -> Option<Ticket> {
+        if self.focus != Pane::Queue {
+            return None;
+        }
+        let f = self.queue.get(self.queue_cursor)?.follow_up.clone();
+        self.ticket_of(&f)
+    }
+
     /// Starts a queue action from its key.
     pub(super) fn follow_up_action(&mut self, action: super::action::Action) {
         use super::action::Action as A;
@@ -231,7 +240,7 @@ impl App {
                 self.composer = Some(Composer::new(
                     Purpose::Reply,
                     format!("Reply on #{} to {} (public)", t.id, sanitize(&t.requester)),
-                    &sanitize(&text),
+                    &text,
                 ));
             }
         }

@@ -5,6 +5,8 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 
+use unicode_width::UnicodeWidthChar;
+
 use super::{fit, overlay};
 use crate::tui::app::App;
 
@@ -19,19 +21,35 @@ pub fn render_composer(app: &App, area: Rect, buf: &mut Buffer) {
     let title = format!(" {} ", fit(&c.title, width.saturating_sub(4) as usize));
     let inner = overlay(app, area, (width, height), 1, &title, footer, buf);
     let rows = inner.height as usize;
-    // Keep the cursor's line in view.
-    let first = c.row.saturating_sub(rows.saturating_sub(1));
-    let w = inner.width as usize;
-    for (i, line) in c.lines.iter().skip(first).take(rows).enumerate() {
-        let y = inner.y + i as u16;
-        // Long lines scroll sideways on the cursor's line only.
-        let shift = if first + i == c.row { c.cursor_x().saturating_sub(w.saturating_sub(1)) } else { 0 };
-        let visible: String = skip_width(line, shift);
-        buf.set_stringn(inner.x, y, visible, w, app.theme.base);
+    let w = (inner.width as usize).max(1);
+    // Soft wrap: each line is cut into rows of the box's width, and the
+    // cursor is found in those rows.
+    let mut visual: Vec<String> = Vec::new();
+    let mut cursor = (0usize, 0usize);
+    for (i, line) in c.lines.iter().enumerate() {
+        let start = visual.len();
+        let mut row = String::new();
+        let mut used = 0;
+        for ch in line.chars() {
+            let cw = ch.width().unwrap_or(0);
+            if used + cw > w {
+                visual.push(std::mem::take(&mut row));
+                used = 0;
+            }
+            row.push(ch);
+            used += cw;
+        }
+        visual.push(row);
+        if i == c.row {
+            let x = c.cursor_x();
+            cursor = (start + x / w, x % w);
+        }
     }
-    let cy = inner.y + (c.row - first) as u16;
-    let shift = c.cursor_x().saturating_sub(w.saturating_sub(1));
-    let cx = inner.x + (c.cursor_x() - shift) as u16;
+    let first = cursor.0.saturating_sub(rows.saturating_sub(1));
+    for (i, text) in visual.iter().skip(first).take(rows).enumerate() {
+        buf.set_stringn(inner.x, inner.y + i as u16, text, w, app.theme.base);
+    }
+    let (cx, cy) = (inner.x + cursor.1 as u16, inner.y + (cursor.0 - first) as u16);
     if cx < inner.right() && cy < inner.bottom() {
         if let Some(cell) = buf.cell_mut((cx, cy)) {
             cell.set_style(app.theme.selected.add_modifier(Modifier::REVERSED));
@@ -40,18 +58,6 @@ pub fn render_composer(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
     }
-}
-
-fn skip_width(line: &str, cols: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    let mut used = 0;
-    line.chars()
-        .skip_while(|ch| {
-            let skip = used < cols;
-            used += ch.width().unwrap_or(0);
-            skip
-        })
-        .collect()
 }
 
 /// Draws the open one-key menu centred over `area`.

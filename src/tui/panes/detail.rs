@@ -8,11 +8,50 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::{band_style, fit, money, overlay};
+use super::{ago, band_style, fit, money, overlay};
 use crate::domain::signals::describe;
 use crate::domain::text::sanitize;
 use crate::domain::Band;
-use crate::tui::app::App;
+use crate::tui::app::{App, Pane};
+
+/// When the detail is opened on a queue item: what it is, when it is due,
+/// its ticket's facts and why it ranks where it does.
+fn follow_up_lines(app: &App, inner_w: usize, lines: &mut Vec<Line<'_>>) {
+    let t = &app.theme;
+    if app.focus != Pane::Queue {
+        return;
+    }
+    let Some(item) = app.queue.get(app.queue_cursor) else { return };
+    let f = &item.follow_up;
+    let due = if f.is_overdue(app.now) {
+        format!("overdue by {}", ago(f.due, app.now))
+    } else {
+        format!("due {}", f.due.format("%H:%M"))
+    };
+    lines.push(Line::styled(
+        format!("Follow-up: {} · {due} · {} priority", f.kind.title(), crate::queue::priority_label(f.priority)),
+        t.title_focused,
+    ));
+    lines.push(Line::styled(fit(&item.reason, inner_w), t.base));
+    if let Some(ticket) = &app.queue_ticket {
+        lines.push(Line::styled(
+            fit(
+                &format!(
+                    "#{} \"{}\" · {} · {:?} · customer last {} · we last {}",
+                    ticket.id,
+                    sanitize(&ticket.subject),
+                    sanitize(&ticket.requester),
+                    ticket.status,
+                    ticket.last_customer_reply.map_or("—".into(), |d| format!("{} ago", ago(d, app.now))),
+                    ticket.last_agent_reply.map_or("—".into(), |d| format!("{} ago", ago(d, app.now))),
+                ),
+                inner_w,
+            ),
+            t.dim,
+        ));
+    }
+    lines.push(Line::raw(""));
+}
 
 /// Draws the detail of the selected account centred over `area`.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -56,6 +95,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 t.dim,
             ));
             lines.push(Line::raw(""));
+            follow_up_lines(app, inner_w, &mut lines);
             match view.and_then(|v| v.explanation.as_ref()) {
                 Some(e) => {
                     lines.push(Line::styled(
