@@ -372,6 +372,14 @@ smb = 90
 [sync]
 every_minutes = 15   # background sync in the cockpit; 0 = only when you press r
 
+# Saved replies for R on a ticket item, beside the built-in follow-up,
+# next-steps and closing ones (the same name replaces one). A `replies/`
+# folder next to this file adds one reply per .txt or .md file, named by
+# the file. Variables: {first_name} {requester} {subject} {ticket}
+# {account} {csm}. The editor opens with the filled text before sending.
+[replies]
+# thanks = "Hi {first_name},\n\nThanks for confirming on \"{subject}\".\n\n{csm}"
+
 # Sources: the secret is never written here, only the NAME of the
 # environment variable that holds it.
 # [[source]]
@@ -394,6 +402,26 @@ every_minutes = 15   # background sync in the cockpit; 0 = only when you press r
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saved_replies_come_from_the_config_and_the_replies_folder() {
+        let (c, issues) = parse("[replies]\nthanks = \"Thanks {first_name}\"\nclosing = \"Bye\"\n", None);
+        assert!(issues.is_empty(), "{issues:?}");
+        let names: Vec<&str> = c.replies.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["follow-up", "next-steps", "closing", "thanks"]);
+        assert_eq!(c.replies[2].text, "Bye", "the same name replaces the built-in one");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "[replies]\nthanks = \"x\"\n").unwrap();
+        std::fs::create_dir(dir.path().join("replies")).unwrap();
+        std::fs::write(dir.path().join("replies/renewal.md"), "Hi {first_name}, about the renewal").unwrap();
+        std::fs::write(dir.path().join("replies/thanks.txt"), "Thanks from the folder").unwrap();
+        std::fs::write(dir.path().join("replies/notes.docx"), "ignored").unwrap();
+        let loaded = load(Some(&dir.path().join("config.toml")), None, None).unwrap();
+        let r = &loaded.config.replies;
+        assert_eq!(r.iter().find(|t| t.name == "thanks").unwrap().text, "Thanks from the folder");
+        assert!(r.iter().any(|t| t.name == "renewal"));
+        assert!(!r.iter().any(|t| t.name == "notes"));
+    }
 
     #[test]
     fn empty_and_example_configs_are_clean() {
