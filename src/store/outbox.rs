@@ -399,6 +399,47 @@ impl Store {
         }
     }
 
+    /// After our write to `ticket` moved its stamp from `old` to `new`: later
+    /// pending writes on that ticket made against `old`, and the local copy
+    /// of the ticket if it still shows `old`, take `new`, since our own
+    /// write is the only change they did not see (reply then close must not
+    /// conflict with itself). Returns how many entries moved.
+    pub fn outbox_rebase(
+        &self,
+        account: AccountId,
+        ticket: u64,
+        old: DateTime<Utc>,
+        new: DateTime<Utc>,
+        after: u64,
+    ) -> Result<usize> {
+        use crate::domain::outbox::Write;
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut b = Batch::default();
+        let mut moved = 0;
+        for e in self.scan::<OutboxEntry>(keys::OUTBOX, "outbox entry") {
+            let mut e = e?;
+            if e.id <= after || e.state != OutboxState::Pending {
+                continue;
+            }
+            if let Write::Ticket { ticket: t, updated_stamp, .. } = &mut e.write {
+                if *t == ticket && *updated_stamp == old {
+                    *updated_stamp = new;
+                    b.insert(keys::outbox(e.id), encode(&e));
+                    moved += 1;
+                }
+            }
+        }
+        let key = keys::child(keys::TICKET, account, ticket);
+        if let Some(mut t) = self.get::<Ticket>(&key, "ticket")? {
+            if t.updated_at == old {
+                t.updated_at = new;
+                b.put_ticket(&t);
+            }
+        }
+        self.apply(b)?;
+        Ok(moved)
+    }
+
     /// The account's id at a source (a HubSpot company id), if it came from
     /// or was matched to that source.
     pub fn external_of(&self, id: AccountId, source: &str) -> Result<Option<String>> {

@@ -331,6 +331,85 @@ impl Client {
     }
 }
 
+/// Why a single request got no answer to act on. Never holds a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum SendFailure {
+    /// Nothing could be sent: the token is missing or the URL is wrong.
+    #[error("{0}")]
+    Setup(SyncError),
+    /// No connection was made, so the request never left.
+    #[error("cannot reach {host} ({detail})")]
+    NotSent {
+        /// Host.
+        host: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The request may have arrived (a timeout, or the connection dropped
+    /// after it left): whether it took effect is unknown.
+    #[error("no answer from {host} ({detail})")]
+    Ambiguous {
+        /// Host.
+        host: String,
+        /// What failed.
+        detail: String,
+    },
+}
+
+/// A vendor's answer to one request, whatever its status.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+impl Client {
+    /// Sends one request once, with the source's auth, through its rate
+    /// limiter, and hands back whatever status came: the caller decides
+    /// (a write must not be repeated blindly, so nothing is retried here).
+    pub async fn send_once(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, SendFailure> {
+        let url = self.url(path_and_query).map_err(SendFailure::Setup)?;
+        let host = url.host_str().unwrap_or("?").to_string();
+        let secret = self.secret().map_err(SendFailure::Setup)?;
+        self.limiter.acquire().await;
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let mut req = self.http.request(method, url);
+        req = match &self.source.auth {
+            Auth::Bearer { .. } => req.header(AUTHORIZATION, format!("Bearer {secret}")),
+            Auth::ZendeskToken { email, .. } => req.basic_auth(format!("{email}/token"), Some(&secret)),
+        };
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let failed = |e: reqwest::Error| {
+            // A connect error means the request never left; anything after
+            // that (a timeout, a reset) leaves its effect unknown.
+            if e.is_connect() {
+                SendFailure::NotSent { host: host.clone(), detail: "connection failed".into() }
+            } else if e.is_timeout() {
+                let detail = format!("no answer within {} s", self.policy.timeout.as_secs_f32());
+                SendFailure::Ambiguous { host: host.clone(), detail }
+            } else {
+                SendFailure::Ambiguous { host: host.clone(), detail: "the connection dropped".into() }
+            }
+        };
+        let resp = req.send().await.map_err(failed)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(failed)?.to_vec();
+        Ok(Answer { status, headers, body })
+    }
+}
+
 /// What a 429 asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wait {

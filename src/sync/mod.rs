@@ -5,6 +5,7 @@
 pub mod http;
 pub mod hubspot;
 pub mod matching;
+pub mod push;
 pub mod ratelimit;
 pub mod source;
 pub mod zendesk;
@@ -91,7 +92,8 @@ pub struct Options {
     pub policy: Option<RetryPolicy>,
 }
 
-fn client_for(source: &Source, policy: RetryPolicy) -> Client {
+/// The client for a source, paced at its configured or documented rate.
+pub(crate) fn client_for(source: &Source, policy: RetryPolicy) -> Client {
     if let Some(n) = source.requests_per_minute {
         return Client::new(source.clone(), policy, n as usize, Duration::from_secs(60));
     }

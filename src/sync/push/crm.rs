@@ -1,0 +1,149 @@
+//! HubSpot's side of the outbox: the note and task create requests, the
+//! marker search, and reading their answers. Pure: no I/O.
+
+use chrono::SecondsFormat;
+use serde_json::{json, Value};
+
+use crate::domain::outbox::{OutboxEntry, Write};
+
+/// Association type of a note to a company (HubSpot-defined).
+pub const NOTE_TO_COMPANY: u32 = 190;
+/// Association type of a task to a company (HubSpot-defined).
+pub const TASK_TO_COMPANY: u32 = 192;
+
+/// The HubSpot object a write creates: its type, body property and
+/// association type to a company.
+fn object(write: &Write) -> Option<(&'static str, &'static str, u32)> {
+    match write {
+        Write::Note { .. } => Some(("notes", "hs_note_body", NOTE_TO_COMPANY)),
+        Write::Task { .. } => Some(("tasks", "hs_task_body", TASK_TO_COMPANY)),
+        Write::Ticket { .. } => None,
+    }
+}
+
+/// The create request (path and JSON body) for a note or task on
+/// `company`, the body ending with the entry's marker.
+pub fn create(entry: &OutboxEntry, company: &str) -> Option<(String, Value)> {
+    let (kind, body_prop, association) = object(&entry.write)?;
+    let mut props = serde_json::Map::new();
+    let at = match &entry.write {
+        Write::Note { at, .. } => *at,
+        Write::Task { due, subject, .. } => {
+            props.insert("hs_task_subject".into(), json!(subject));
+            props.insert("hs_task_status".into(), json!("NOT_STARTED"));
+            *due
+        }
+        Write::Ticket { .. } => return None,
+    };
+    props.insert("hs_timestamp".into(), json!(at.to_rfc3339_opts(SecondsFormat::Millis, true)));
+    props.insert(body_prop.into(), json!(entry.body_with_marker()));
+    let body = json!({
+        "properties": props,
+        "associations": [{
+            "to": {"id": company},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": association}],
+        }],
+    });
+    Some((format!("/crm/v3/objects/{kind}"), body))
+}
+
+/// The search for a note or task carrying the entry's key (after an
+/// answer that never came), asking for the body to confirm the marker.
+pub fn search(entry: &OutboxEntry) -> Option<(String, Value)> {
+    let (kind, body_prop, _) = object(&entry.write)?;
+    let body = json!({
+        "filterGroups": [{"filters": [
+            {"propertyName": body_prop, "operator": "CONTAINS_TOKEN", "value": entry.key},
+        ]}],
+        "properties": [body_prop],
+        "limit": 10,
+    });
+    Some((format!("/crm/v3/objects/{kind}/search"), body))
+}
+
+/// The id of the object a create made (`{"id": "..."}`).
+pub fn created_id(body: &Value) -> Option<String> {
+    match &body["id"] {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The id of a search hit whose body really holds the marker: a token
+/// search may match more loosely than the exact text.
+pub fn found(entry: &OutboxEntry, body: &Value) -> Option<String> {
+    let (_, body_prop, _) = object(&entry.write)?;
+    let marker = entry.marker();
+    body["results"]
+        .as_array()?
+        .iter()
+        .find(|r| r["properties"][body_prop].as_str().is_some_and(|b| b.contains(&marker)))
+        .and_then(created_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AccountId;
+    use chrono::{TimeZone, Utc};
+
+    fn entry(write: Write) -> OutboxEntry {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
+        OutboxEntry::new(7, AccountId(1), 3, write, now)
+    }
+
+    #[test]
+    fn a_note_is_created_on_the_company_with_its_marker() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap();
+        let e = entry(Write::Note { body: "Called Ana.".into(), at });
+        let (path, body) = create(&e, "4242").unwrap();
+        assert_eq!(path, "/crm/v3/objects/notes");
+        assert_eq!(body["properties"]["hs_timestamp"], "2026-11-26T09:00:00.000Z");
+        assert_eq!(body["properties"]["hs_note_body"], format!("Called Ana.\n\n{}", e.marker()));
+        assert_eq!(body["associations"][0]["to"]["id"], "4242");
+        assert_eq!(body["associations"][0]["types"][0]["associationTypeId"], 190);
+        assert_eq!(body["associations"][0]["types"][0]["associationCategory"], "HUBSPOT_DEFINED");
+    }
+
+    #[test]
+    fn a_task_has_a_subject_a_status_and_type_192() {
+        let due = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
+        let e = entry(Write::Task { subject: "Escalation".into(), body: "Steps".into(), due });
+        let (path, body) = create(&e, "1").unwrap();
+        assert_eq!(path, "/crm/v3/objects/tasks");
+        let p = &body["properties"];
+        assert_eq!(
+            (p["hs_task_subject"].as_str(), p["hs_task_status"].as_str()),
+            (Some("Escalation"), Some("NOT_STARTED"))
+        );
+        assert!(p["hs_task_body"].as_str().unwrap().ends_with(&e.marker()));
+        assert_eq!(body["associations"][0]["types"][0]["associationTypeId"], 192);
+        assert!(create(
+            &entry(Write::Ticket { ticket: 1, body: "x".into(), public: false, status: None, updated_stamp: due }),
+            "1"
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn the_search_looks_for_the_key_and_confirms_the_marker() {
+        let e = entry(Write::Note { body: "x".into(), at: Utc::now() });
+        let (path, body) = search(&e).unwrap();
+        assert_eq!(path, "/crm/v3/objects/notes/search");
+        let f = &body["filterGroups"][0]["filters"][0];
+        assert_eq!(
+            (f["propertyName"].as_str(), f["operator"].as_str()),
+            (Some("hs_note_body"), Some("CONTAINS_TOKEN"))
+        );
+        assert_eq!(f["value"], e.key.as_str());
+        let hits = json!({"total": 2, "results": [
+            {"id": "5", "properties": {"hs_note_body": "another note"}},
+            {"id": "9", "properties": {"hs_note_body": format!("x\n\n{}", e.marker())}},
+        ]});
+        assert_eq!(found(&e, &hits), Some("9".into()));
+        assert_eq!(found(&e, &json!({"total": 0, "results": []})), None);
+        assert_eq!(created_id(&json!({"id": "512", "properties": {}})), Some("512".into()));
+        assert_eq!(created_id(&json!({"message": "x"})), None);
+    }
+}

@@ -1,0 +1,500 @@
+//! The pusher against a fake HubSpot and Zendesk on 127.0.0.1: the exact
+//! requests, replays after lost answers and crashes that never write
+//! twice, conflicts, credentials, backoff and the stamp a second write on
+//! the same ticket carries.
+
+mod fake;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use cockpit::domain::followup_action::{EscalateTo, FollowUpAction};
+use cockpit::domain::outbox::{OutboxEntry, OutboxState, Write};
+use cockpit::domain::{
+    Account, AccountId, FollowUp, FollowUpKind, FollowUpState, Priority, Segment, Stage, Team, Ticket, TicketPriority,
+    TicketStatus,
+};
+use cockpit::store::{Batch, Store};
+use cockpit::sync::http::RetryPolicy;
+use cockpit::sync::push::{self, Outcome, PushPolicy, PushReport};
+use cockpit::sync::source::{Kind, RawSource, Source};
+use fake::writes::{Fault, SharedWrites, Writes};
+use serde_json::{json, Value};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+const TICKET: u64 = 35436;
+const ACME: AccountId = AccountId(1);
+const DESK_ONLY: AccountId = AccountId(2);
+
+fn base64(input: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
+}
+
+/// The ticket's `updated_at` as the store and the desk first know it.
+fn seen_stamp() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
+}
+
+struct Env {
+    vendors: SharedWrites,
+    sources: Vec<Source>,
+    crm_env: String,
+    clock: Arc<Mutex<DateTime<Utc>>>,
+    policy: PushPolicy,
+    _tmp: tempfile::TempDir,
+    store: Store,
+}
+
+fn account(id: AccountId, name: &str) -> Account {
+    Account {
+        id,
+        name: name.into(),
+        domain: format!("{}.example", name.to_lowercase()),
+        segment: Segment::MidMarket,
+        industry: "Retail".into(),
+        region: "EMEA".into(),
+        owner: "Dana".into(),
+        plan: "Pro".into(),
+        seats: 20,
+        arr: 40_000,
+        contract_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        renewal_date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+        stage: Stage::Adoption,
+        key_people: vec![],
+        outcome: None,
+    }
+}
+
+fn ticket() -> Ticket {
+    Ticket {
+        id: TICKET,
+        account_id: ACME,
+        subject: "Export fails".into(),
+        status: TicketStatus::Open,
+        priority: TicketPriority::Normal,
+        team: Team::Unassigned,
+        requester: "Ana Lima".into(),
+        created_at: seen_stamp() - chrono::Duration::days(3),
+        updated_at: seen_stamp(),
+        last_customer_reply: Some(seen_stamp() - chrono::Duration::days(2)),
+        last_agent_reply: Some(seen_stamp()),
+        seen_by_customer: false,
+        complex: false,
+        frustrated: false,
+        bug: false,
+        escalated: false,
+        follow_ups_sent: 0,
+    }
+}
+
+fn quick() -> PushPolicy {
+    PushPolicy {
+        http: RetryPolicy {
+            attempts: 2,
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(50),
+            timeout: Duration::from_millis(500),
+            max_wait: Duration::from_secs(1),
+        },
+        max_attempts: 3,
+        batch: 50,
+        settle: chrono::Duration::zero(),
+    }
+}
+
+/// A workspace with Acme (HubSpot company 4242, Zendesk ticket 35436) and
+/// a support-only account, and a fake vendor that knows the ticket.
+async fn env() -> Env {
+    let n = NEXT.fetch_add(1, Ordering::SeqCst);
+    let (crm_env, desk_env) = (format!("COCKPIT_TEST_PUSH_CRM_{n}"), format!("COCKPIT_TEST_PUSH_DESK_{n}"));
+    std::env::set_var(&crm_env, "pat-push-secret");
+    std::env::set_var(&desk_env, "desk-push-secret");
+    let mut w = Writes {
+        bearer: "Bearer pat-push-secret".into(),
+        basic: format!("Basic {}", base64(b"agent@acme.com/token:desk-push-secret")),
+        ..Writes::default()
+    };
+    w.tickets
+        .insert(TICKET, fake::writes::Ticket { status: "open".into(), updated_at: seen_stamp(), comments: vec![] });
+    let vendors: SharedWrites = Arc::new(Mutex::new(w));
+    let url = fake::writes::start(vendors.clone()).await;
+    let raw = |name: &str, kind, env: &str, email: Option<&str>| RawSource {
+        name: Some(name.into()),
+        kind,
+        base_url: Some(url.clone()),
+        token_env: Some(env.into()),
+        email: email.map(str::to_string),
+        properties: BTreeMap::new(),
+        requests_per_minute: None,
+        exports_per_minute: None,
+    };
+    let sources = vec![
+        raw("crm", Kind::Hubspot, &crm_env, None).validate().unwrap(),
+        raw("desk", Kind::Zendesk, &desk_env, Some("agent@acme.com")).validate().unwrap(),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("ws")).unwrap();
+    store.ingest_accounts("crm", &[("4242".into(), account(ACME, "Acme"))], &[], &[], None).unwrap();
+    store.ingest_accounts("desk", &[("org/7".into(), account(DESK_ONLY, "Umbrella"))], &[], &[], None).unwrap();
+    store.ingest_tickets("desk", &[ticket()], &[], None, None).unwrap();
+    Env { vendors, sources, crm_env, clock: Arc::new(Mutex::new(t0())), policy: quick(), _tmp: tmp, store }
+}
+
+impl Env {
+    /// A follow-up on an account (and its ticket), stored in the queue.
+    fn item(&self, id: u64, account: AccountId, ticket: Option<u64>) -> FollowUp {
+        let f = FollowUp {
+            id,
+            account_id: account,
+            ticket_id: ticket,
+            kind: if ticket.is_some() { FollowUpKind::TicketNoReply } else { FollowUpKind::CheckIn },
+            reason: "No reply for 2 days to 'Export fails'".into(),
+            due: t0(),
+            priority: Priority::Normal,
+            state: FollowUpState::Open,
+        };
+        let mut b = Batch::default();
+        b.put_follow_up(&f, None);
+        self.store.apply(b).unwrap();
+        f
+    }
+
+    fn act(&self, item: &FollowUp, action: FollowUpAction) {
+        let r = self.store.apply_action(std::slice::from_ref(item), &action, "tester", t0()).unwrap();
+        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
+    }
+
+    async fn push(&self) -> PushReport {
+        let c = self.clock.clone();
+        let clock = move || *c.lock().unwrap();
+        push::push(&self.store, &self.sources, &clock, &self.policy).await.unwrap()
+    }
+
+    fn later(&self, by: chrono::Duration) {
+        *self.clock.lock().unwrap() += by;
+    }
+
+    fn entries(&self) -> Vec<OutboxEntry> {
+        self.store.outbox().unwrap()
+    }
+
+    fn only(&self) -> OutboxEntry {
+        let mut all = self.entries();
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.remove(0)
+    }
+
+    fn requests(&self, route: &str) -> Vec<fake::writes::Req> {
+        self.vendors.lock().unwrap().requests(route)
+    }
+
+    fn notes(&self) -> usize {
+        self.vendors.lock().unwrap().objects.get("notes").map_or(0, Vec::len)
+    }
+
+    fn comments(&self) -> Vec<Value> {
+        self.vendors.lock().unwrap().tickets[&TICKET].comments.clone()
+    }
+}
+
+fn sent_remote(e: &OutboxEntry) -> &str {
+    match &e.state {
+        OutboxState::Sent { remote, .. } => remote,
+        other => panic!("entry {} is {other:?}, not sent", e.id),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_tasks_and_ticket_writes_go_out_as_documented() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Renewal budget approved.".into() });
+    let bug = e.item(2, ACME, Some(TICKET));
+    e.act(&bug, FollowUpAction::Escalate { to: EscalateTo::Engineering, body: "Steps: export 10k rows".into() });
+    let entries = e.entries();
+    assert_eq!(entries.len(), 3, "a note, then the ticket comment and the task");
+
+    let report = e.push().await;
+    assert_eq!(report.count(|o| matches!(o, Outcome::Sent(_))), 3, "{report:?}");
+
+    let note = &e.requests("POST /crm/v3/objects/notes")[0];
+    assert_eq!(note.auth.as_deref(), Some("Bearer pat-push-secret"));
+    assert_eq!(note.content_type.as_deref(), Some("application/json"));
+    let p = &note.body["properties"];
+    assert_eq!(p["hs_note_body"], format!("Renewal budget approved.\n\n{}", entries[0].marker()));
+    assert_eq!(p["hs_timestamp"], "2026-11-26T09:00:00.000Z");
+    assert_eq!(
+        note.body["associations"],
+        json!([{"to": {"id": "4242"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 190}]}])
+    );
+
+    let put = &e.requests(&format!("PUT /api/v2/tickets/{TICKET}.json"))[0];
+    assert_eq!(put.auth.as_deref().map(|a| a.starts_with("Basic ")), Some(true));
+    assert_eq!(put.content_type.as_deref(), Some("application/json"));
+    let t = &put.body["ticket"];
+    assert_eq!(t["safe_update"], true);
+    assert_eq!(t["updated_stamp"], "2026-11-24T10:00:00Z");
+    assert_eq!(t["comment"]["public"], false, "an escalation is an internal comment");
+    assert!(t.get("status").is_none(), "an escalation leaves the status alone");
+    let body = t["comment"]["body"].as_str().unwrap();
+    assert!(body.starts_with("Escalated to engineering.\n\nSteps: export 10k rows\n\n[cockpit ref ck-"), "{body}");
+    assert!(body.ends_with(&entries[1].marker()));
+
+    let task = &e.requests("POST /crm/v3/objects/tasks")[0];
+    let p = &task.body["properties"];
+    assert_eq!(p["hs_task_subject"], "Bug for engineering: #35436 Export fails");
+    assert_eq!(p["hs_task_status"], "NOT_STARTED");
+    assert!(p["hs_task_body"].as_str().unwrap().ends_with(&entries[2].marker()));
+    assert_eq!(task.body["associations"][0]["types"][0]["associationTypeId"], 192);
+
+    // Each entry records what it made; a fresh entry is sent without a search first.
+    let after = e.entries();
+    assert_eq!(sent_remote(&after[0]), "501");
+    assert_eq!(sent_remote(&after[1]), e.comments()[0]["id"].to_string());
+    assert_eq!(sent_remote(&after[2]), "503");
+    assert!(e.requests("POST /crm/v3/objects/notes/search").is_empty());
+    // Nothing is pushed twice.
+    let again = e.push().await;
+    assert!(again.outcomes.is_empty(), "{again:?}");
+    assert_eq!(e.vendors.lock().unwrap().log.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_whose_answer_was_lost_is_found_by_its_marker_not_made_twice() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Called Ana.".into() });
+    e.vendors.lock().unwrap().fault("POST /crm/v3/objects/notes", Fault::ApplyThenDrop);
+
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Retrying(m) if m.contains("checked at HubSpot")), "{r:?}");
+    let entry = e.only();
+    assert_eq!(entry.state, OutboxState::Unsure { since: t0() });
+    assert_eq!(entry.next_attempt, t0() + chrono::Duration::seconds(30), "backs off");
+    assert_eq!(e.notes(), 1, "the note landed though no answer came");
+
+    assert!(e.push().await.outcomes.is_empty(), "not due yet");
+    e.later(chrono::Duration::minutes(1));
+    let r = e.push().await;
+    assert_eq!(r.outcomes, vec![(entry.id, Outcome::AlreadyThere("501".into()))]);
+    assert_eq!(sent_remote(&e.only()), "501");
+    assert_eq!(e.notes(), 1, "no second note");
+    assert_eq!(e.requests("POST /crm/v3/objects/notes").len(), 1, "exactly one create");
+    let search = &e.requests("POST /crm/v3/objects/notes/search")[0].body;
+    assert_eq!(search["filterGroups"][0]["filters"][0]["value"], entry.key.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_reply_whose_answer_timed_out_is_found_in_the_comments() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, Some(TICKET)), FollowUpAction::Reply { body: "Hi Ana, fixed.".into() });
+    let route = format!("PUT /api/v2/tickets/{TICKET}.json");
+    e.vendors.lock().unwrap().fault(&route, Fault::ApplyThenSleep(Duration::from_millis(1500)));
+
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Retrying(m) if m.contains("no answer within")), "{r:?}");
+    assert!(matches!(e.only().state, OutboxState::Unsure { .. }));
+    e.later(chrono::Duration::minutes(5));
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::AlreadyThere(_)), "{r:?}");
+    assert_eq!(e.requests(&route).len(), 1, "exactly one update");
+    assert_eq!(e.comments().len(), 1, "one comment");
+    assert_eq!(e.requests(&format!("GET /api/v2/tickets/{TICKET}/comments.json")).len(), 1);
+    assert_eq!(sent_remote(&e.only()), e.comments()[0]["id"].to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_crash_between_claim_and_answer_the_marker_is_checked_first() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Landed before the crash.".into() });
+    let landed = e.entries()[0].clone();
+    // The request left and landed, then the cockpit died: Unsure on disk.
+    assert!(e.store.outbox_claim(landed.id, t0()).unwrap().is_some());
+    let props = json!({"hs_note_body": landed.body_with_marker()});
+    e.vendors.lock().unwrap().objects.entry("notes".into()).or_default().push((777, props));
+
+    let r = e.push().await;
+    assert_eq!(r.outcomes[0], (landed.id, Outcome::AlreadyThere("777".into())));
+    assert!(e.requests("POST /crm/v3/objects/notes").is_empty(), "never sent again");
+
+    // One that never left is searched for, then sent once.
+    let e = env().await;
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Lost in the crash.".into() });
+    let lost = e.only();
+    e.store.outbox_claim(lost.id, t0()).unwrap();
+    let log_before = e.vendors.lock().unwrap().log.len();
+    let r = e.push().await;
+    assert_eq!(r.outcomes, vec![(lost.id, Outcome::Sent("501".into()))]);
+    let routes: Vec<String> =
+        e.vendors.lock().unwrap().log[log_before..].iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(routes, ["POST /crm/v3/objects/notes/search", "POST /crm/v3/objects/notes"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_young_unanswered_create_waits_for_the_search_index() {
+    let mut e = env().await;
+    e.policy.settle = chrono::Duration::seconds(60);
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Maybe not indexed yet.".into() });
+    let id = e.only().id;
+    e.store.outbox_claim(id, t0()).unwrap();
+    let r = e.push().await;
+    assert_eq!(r.outcomes, vec![(id, Outcome::Checking)]);
+    assert!(e.requests("POST /crm/v3/objects/notes").is_empty(), "not resent while the index may lag");
+    assert_eq!(e.only().next_attempt, t0() + chrono::Duration::seconds(60));
+    e.later(chrono::Duration::seconds(61));
+    assert_eq!(e.push().await.outcomes, vec![(id, Outcome::Sent("501".into()))]);
+    assert_eq!(e.notes(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_is_surfaced_then_a_retry_with_a_fresh_stamp_lands() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, Some(TICKET)), FollowUpAction::CloseTicket { body: "Fixed in 4.2.".into() });
+    // Someone answered the customer at the desk meanwhile.
+    let changed = {
+        let mut w = e.vendors.lock().unwrap();
+        let at = w.tick();
+        w.tickets.get_mut(&TICKET).unwrap().updated_at = at;
+        at
+    };
+    let r = e.push().await;
+    let Outcome::Conflict(detail) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    assert!(detail.contains("ticket #35436 changed at Zendesk since you last saw it"), "{detail}");
+    assert!(detail.contains("nothing was overwritten"), "{detail}");
+    assert!(detail.contains("cockpit outbox retry"), "{detail}");
+    let entry = e.only();
+    assert!(matches!(entry.state, OutboxState::Conflict { .. }));
+    assert!(e.comments().is_empty(), "nothing was written");
+    assert!(e.push().await.outcomes.is_empty(), "a conflict waits for the CSM");
+
+    let fresh = push::fresh_stamp(&e.sources, &e.policy, TICKET).await.unwrap();
+    assert_eq!(fresh, Some(changed));
+    e.store.outbox_retry(entry.id, t0(), fresh).unwrap();
+    let r = e.push().await;
+    assert!(matches!(r.outcomes[0].1, Outcome::Sent(_)), "{r:?}");
+    let puts = e.requests(&format!("PUT /api/v2/tickets/{TICKET}.json"));
+    assert_eq!(puts.len(), 2);
+    assert_eq!(puts[1].body["ticket"]["updated_stamp"], "2026-11-26T09:00:01Z");
+    assert_eq!(puts[1].body["ticket"]["status"], "solved");
+    assert_eq!(e.vendors.lock().unwrap().tickets[&TICKET].status, "solved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_fail_the_entry_and_name_the_variable() {
+    let e = env().await;
+    e.vendors.lock().unwrap().bearer = "Bearer another-token".into();
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "x".into() });
+    let r = e.push().await;
+    let Outcome::Failed(reason) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    assert!(reason.contains("HubSpot refused the credentials (HTTP 401)"), "{reason}");
+    assert!(reason.contains(&e.crm_env), "names the variable: {reason}");
+    assert!(!reason.contains("pat-push-secret"), "never the secret");
+    let entry = e.only();
+    assert!(matches!(entry.state, OutboxState::Failed { .. }), "kept for the CSM");
+    assert_eq!(entry.write.body(), "x");
+    assert!(e.push().await.outcomes.is_empty(), "not retried on its own");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_back_off_then_give_up_and_nothing_is_lost() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Keep me.".into() });
+    {
+        let mut w = e.vendors.lock().unwrap();
+        for _ in 0..3 {
+            w.fault("POST /crm/v3/objects/notes", Fault::Status(503, json!({"message": "down"})));
+        }
+    }
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Retrying(m) if m.contains("HTTP 503")), "{r:?}");
+    let entry = e.only();
+    assert_eq!((entry.state.clone(), entry.attempts), (OutboxState::Pending, 1));
+    assert_eq!(entry.next_attempt, t0() + chrono::Duration::seconds(30));
+    assert!(entry.last_error.as_deref().unwrap().contains("HTTP 503"));
+
+    assert!(e.push().await.outcomes.is_empty(), "waits for its backoff");
+    e.later(chrono::Duration::seconds(30));
+    assert!(matches!(e.push().await.outcomes[0].1, Outcome::Retrying(_)));
+    assert_eq!(e.only().next_attempt, t0() + chrono::Duration::seconds(90), "the backoff doubles");
+    e.later(chrono::Duration::seconds(60));
+    let r = e.push().await;
+    let Outcome::Failed(reason) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    assert!(reason.contains("gave up after 3 attempts") && reason.contains("HTTP 503"), "{reason}");
+    assert_eq!(e.only().write.body(), "Keep me.", "nothing lost");
+    assert_eq!(e.notes(), 0);
+
+    // The CSM retries once HubSpot is back: one note.
+    e.store.outbox_retry(e.only().id, *e.clock.lock().unwrap(), None).unwrap();
+    assert!(matches!(e.push().await.outcomes[0].1, Outcome::Sent(_)));
+    assert_eq!(e.notes(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_then_close_on_one_ticket_does_not_conflict_with_itself() {
+    let e = env().await;
+    let item = e.item(1, ACME, Some(TICKET));
+    e.act(&item, FollowUpAction::Reply { body: "Here is the fix.".into() });
+    e.act(&item, FollowUpAction::CloseTicket { body: "Solved by the fix.".into() });
+    let r = e.push().await;
+    assert_eq!(r.count(|o| matches!(o, Outcome::Sent(_))), 2, "{r:?}");
+    let puts = e.requests(&format!("PUT /api/v2/tickets/{TICKET}.json"));
+    assert_eq!(puts[0].body["ticket"]["updated_stamp"], "2026-11-24T10:00:00Z");
+    assert_eq!(puts[0].body["ticket"]["status"], "pending");
+    assert_eq!(puts[0].body["ticket"]["comment"]["public"], true);
+    // The second carries the stamp the first one's answer returned.
+    assert_eq!(puts[1].body["ticket"]["updated_stamp"], "2026-11-26T09:00:01Z");
+    assert_eq!(puts[1].body["ticket"]["status"], "solved");
+    assert_eq!(puts[1].body["ticket"]["comment"]["public"], false);
+    // The local ticket follows, so the next action starts from the new stamp.
+    let local = e.store.tickets(ACME).unwrap().into_iter().find(|t| t.id == TICKET).unwrap();
+    assert_eq!(local.updated_at, Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 2).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlinked_accounts_fail_missing_sources_wait_and_offline_retries() {
+    let mut e = env().await;
+    e.act(&e.item(1, DESK_ONLY, None), FollowUpAction::Note { body: "Support-only account.".into() });
+    e.act(&e.item(2, ACME, Some(TICKET)), FollowUpAction::Reply { body: "Hi".into() });
+    e.sources.retain(|s| s.kind == Kind::Hubspot);
+    let r = e.push().await;
+    let Outcome::Failed(reason) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    assert!(reason.contains("not linked to a HubSpot company"), "{reason}");
+    assert!(matches!(&r.outcomes[1].1, Outcome::Waiting(w) if w.contains("no Zendesk source")), "{r:?}");
+    let entries = e.entries();
+    assert_eq!(entries[1].state, OutboxState::Pending, "untouched without a source");
+    assert_eq!(entries[1].attempts, 0);
+
+    // Offline: nothing left, so it is simply pending again.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut offline = e.sources[0].clone();
+    offline.base_url = url.parse().unwrap();
+    offline.kind = Kind::Zendesk;
+    offline.auth = cockpit::sync::source::Auth::Bearer { token_env: e.crm_env.clone() };
+    e.sources = vec![offline];
+    let r = e.push().await;
+    let Outcome::Retrying(m) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    assert!(m.contains("you may be offline"), "{m}");
+    assert_eq!(e.entries()[1].state, OutboxState::Pending, "never sent, so not unsure");
+    assert!(matches!(e.entries()[1].write, Write::Ticket { .. }));
+}
