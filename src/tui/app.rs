@@ -132,6 +132,10 @@ pub enum Msg {
     LoadFailed(String),
     /// The metrics job of that request finished (or failed, for the CSM).
     Metrics(u64, Result<Box<MetricsView>, String>),
+    /// A push of the outbox finished.
+    Pushed(Result<crate::sync::push::PushReport, String>),
+    /// A conflicted entry was set to go out over the ticket's current state.
+    Retried(Result<(), String>),
 }
 
 fn index_queue(queue: &[QueueItem]) -> HashMap<AccountId, usize> {
@@ -233,6 +237,11 @@ pub struct App {
     pub push_requested: bool,
     /// The ticket of the queue item the detail shows, read when it opens.
     pub queue_ticket: Option<crate::domain::Ticket>,
+    /// A push is running.
+    pub pushing: bool,
+    /// A conflicted entry to send again over the ticket's current state
+    /// (the event loop fetches that state).
+    pub retry_conflict: Option<u64>,
 }
 
 impl App {
@@ -283,6 +292,8 @@ impl App {
             replies: crate::domain::reply::builtin(),
             push_requested: false,
             queue_ticket: None,
+            pushing: false,
+            retry_conflict: None,
         };
         app.refresh_outbox_counts();
         if let Some(id) = app.book.view_row(0).map(|r| r.id) {
@@ -738,6 +749,19 @@ impl App {
             }
             Msg::LoadFailed(e) => self.toast(Level::Error, format!("Could not load the whole book: {e}")),
             Msg::Metrics(seq, result) => self.metrics.deliver(seq, result),
+            Msg::Pushed(result) => self.on_pushed(result),
+            Msg::Retried(result) => {
+                match result {
+                    Ok(()) => {
+                        self.push_requested = true;
+                        self.toast(Level::Info, "It goes out at the next push, over the ticket as it is now");
+                    }
+                    Err(e) => self.toast(Level::Error, format!("Could not retry: {e}")),
+                }
+                if self.mode == Mode::Outbox {
+                    self.refresh_outbox_view();
+                }
+            }
             Msg::SyncProgress(p) => {
                 if let Some(s) = self.sources.iter_mut().find(|s| s.name == p.source) {
                     s.running = Some(p.done);

@@ -359,6 +359,7 @@ impl App {
                 if report.queued > 0 {
                     let w = if report.queued == 1 { "write" } else { "writes" };
                     text.push_str(&format!(" · {} {w} in the outbox", report.queued));
+                    self.push_requested = true;
                 }
                 if report.applied > 0 {
                     text.push_str(" · u undoes");
@@ -425,6 +426,32 @@ impl App {
         }
     }
 
+    /// A push finished: new counts, and a word when something needs the CSM.
+    pub(super) fn on_pushed(&mut self, result: Result<crate::sync::push::PushReport, String>) {
+        use crate::sync::push::Outcome;
+        self.pushing = false;
+        self.refresh_outbox_counts();
+        if self.mode == Mode::Outbox {
+            self.refresh_outbox_view();
+        }
+        match result {
+            Ok(report) => {
+                let trouble = report.count(|o| matches!(o, Outcome::Failed(_) | Outcome::Conflict(_)));
+                let landed = report.count(|o| matches!(o, Outcome::Sent(_) | Outcome::AlreadyThere(_)));
+                if let Some(summary) = report.summary().filter(|_| trouble + landed > 0) {
+                    let (level, tail) = if trouble > 0 { (Level::Warning, " · o shows why") } else { (Level::Info, "") };
+                    self.toast(level, format!("Outbox: {summary}{tail}"));
+                }
+            }
+            Err(e) => self.toast(Level::Error, format!("The outbox could not be pushed: {e}")),
+        }
+    }
+
+    /// Rereads the open outbox overlay, keeping its cursor.
+    pub(super) fn refresh_outbox_view(&mut self) {
+        self.open_outbox();
+    }
+
     fn open_outbox(&mut self) {
         let all = match self.store.outbox() {
             Ok(all) => all,
@@ -472,6 +499,16 @@ impl App {
             KeyCode::Up | KeyCode::Char('k') => self.outbox_view.cursor = self.outbox_view.cursor.saturating_sub(1),
             KeyCode::Char('r') => {
                 let Some(id) = id else { return true };
+                let conflict = self.outbox_view.entries.get(self.outbox_view.cursor).is_some_and(|(e, _)| {
+                    matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. })
+                });
+                if conflict && !self.sources.is_empty() {
+                    // Sent again over the ticket as it is now: the event loop
+                    // reads its current stamp first.
+                    self.retry_conflict = Some(id);
+                    self.toast(Level::Info, "Reading the ticket as it is now…");
+                    return true;
+                }
                 match self.store.outbox_retry(id, self.now, None) {
                     Ok(_) => {
                         self.push_requested = true;

@@ -233,6 +233,42 @@ impl InputPause {
     }
 }
 
+/// Pushes the outbox off the UI thread.
+fn push_in_background(store: Store, sources: Vec<crate::sync::source::Source>, tx: mpsc::UnboundedSender<Msg>) {
+    tokio::spawn(async move {
+        let policy = crate::sync::push::PushPolicy::default();
+        let result = crate::sync::push::push(&store, &sources, &Utc::now, &policy).await.map_err(|e| e.to_string());
+        let _ = tx.send(Msg::Pushed(result));
+    });
+}
+
+/// Sets a conflicted entry to go out over the ticket's current state.
+fn retry_in_background(
+    store: Store,
+    sources: Vec<crate::sync::source::Source>,
+    id: u64,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    tokio::spawn(async move {
+        let policy = crate::sync::push::PushPolicy::default();
+        let result = async {
+            let entry = store.outbox_entry(id).map_err(|e| e.to_string())?.ok_or("the entry is gone")?;
+            let stamp = match entry.write {
+                crate::domain::outbox::Write::Ticket { ticket, .. } => {
+                    crate::sync::push::fresh_stamp(&sources, &policy, ticket).await?
+                }
+                _ => None,
+            };
+            store.outbox_retry(id, Utc::now(), stamp).map(|_| ()).map_err(|e| e.to_string())
+        }
+        .await;
+        let _ = tx.send(Msg::Retried(result));
+    });
+}
+
+/// How often the cockpit looks for outbox entries whose backoff is over.
+const PUSH_EVERY: Duration = Duration::from_secs(30);
+
 /// Runs the cockpit until the user quits. The terminal is restored on
 /// every way out.
 pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
@@ -272,6 +308,8 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
     // Sync on start, then every `sync_every`.
     app.sync_requested = !sources.is_empty();
     let mut next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
+    // Pushed on start (what an earlier session left), then every PUSH_EVERY.
+    let mut next_push = (!sources.is_empty()).then(tokio::time::Instant::now);
     let mut dirty = true;
     while !app.should_quit {
         if app.sync_requested && !app.syncing {
@@ -280,6 +318,20 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
             sync_in_background(store.clone(), sources.clone(), msg_tx.clone());
             next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
             dirty = true;
+        }
+        if !sources.is_empty() {
+            if let Some(id) = app.retry_conflict.take() {
+                retry_in_background(store.clone(), sources.clone(), id, msg_tx.clone());
+            }
+            let due = next_push.is_some_and(|t| tokio::time::Instant::now() >= t);
+            if (app.push_requested || due) && !app.pushing && !app.syncing {
+                app.push_requested = false;
+                app.pushing = true;
+                next_push = Some(tokio::time::Instant::now() + PUSH_EVERY);
+                push_in_background(store.clone(), sources.clone(), msg_tx.clone());
+            }
+        } else {
+            app.push_requested = false;
         }
         if let Some(job) = app.metrics.pending.take() {
             metrics::spawn(store.clone(), job, msg_tx.clone());
@@ -313,6 +365,8 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
                 let synced = matches!(msg, Msg::SyncDone(_));
                 app.on_msg(msg);
                 if synced {
+                    // The network is back, or was never gone: push what waits.
+                    app.push_requested = true;
                     // New records: reload the book off the UI thread.
                     load_in_background(store.clone(), Utc::now(), msg_tx.clone(), (setup.clone(), HealthPass::Daily), true);
                 }
