@@ -293,3 +293,59 @@ fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("for example 90d"), "{}", stderr(&o));
 }
+
+#[test]
+fn the_outbox_lists_edits_pushes_and_discards() {
+    use cockpit::domain::followup_action::FollowUpAction;
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let ws_s = ws.to_str().unwrap();
+    assert!(cockpit(tmp.path(), &["--demo", "--data-dir", ws_s, "accounts", "--limit", "1"]).status.success());
+    let id = {
+        let store = Store::open(&ws).unwrap();
+        let far = chrono::Utc::now() + chrono::Duration::days(3650);
+        let item = store.follow_ups_before(far).next().unwrap().unwrap();
+        let action = FollowUpAction::Note { body: "Called Ana.".into() };
+        store.apply_action(&[item], &action, "tester", chrono::Utc::now()).unwrap();
+        store.outbox().unwrap()[0].id
+    };
+    let id_s = id.to_string();
+
+    let o = cockpit(tmp.path(), &["--data-dir", ws_s, "outbox"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("State") && out.contains("pending") && out.contains("note to HubSpot"), "{out}");
+    let o = cockpit(tmp.path(), &["--data-dir", ws_s, "outbox", "list", "--all", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["entries"][0]["id"], id);
+    assert_eq!(doc["entries"][0]["state"], "pending");
+    assert_eq!(doc["counts"]["pending"], 1);
+
+    let edit = |editor: &str| {
+        Command::new(env!("CARGO_BIN_EXE_cockpit"))
+            .args(["--data-dir", ws_s, "outbox", "edit", &id_s])
+            .env("HOME", tmp.path())
+            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
+            .env_remove("VISUAL")
+            .env("EDITOR", editor)
+            .output()
+            .unwrap()
+    };
+    let o = edit("sed -i -e s/Called/Phoned/");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = edit("cp /dev/null");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("the new text is empty; discard the entry instead"), "{}", stderr(&o));
+    assert_eq!(Store::open(&ws).unwrap().outbox_entry(id).unwrap().unwrap().write.body(), "Phoned Ana.");
+
+    // The demo never pushes: the write waits.
+    let o = cockpit(tmp.path(), &["--data-dir", ws_s, "outbox", "push"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("waiting: no HubSpot source is configured"), "{}", stdout(&o));
+
+    let o = cockpit(tmp.path(), &["--data-dir", ws_s, "outbox", "retry", "999"]);
+    assert!(stderr(&o).contains("the outbox has no entry 999"), "{}", stderr(&o));
+    let o = cockpit(tmp.path(), &["--data-dir", ws_s, "outbox", "discard", &id_s]);
+    assert!(stdout(&o).contains("it was never sent"), "{}", stdout(&o));
+    assert!(stdout(&cockpit(tmp.path(), &["--data-dir", ws_s, "outbox"])).starts_with("Nothing waiting"));
+}

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod health;
 pub mod metrics;
+pub mod outbox;
 pub mod output;
 pub mod sync;
 pub mod today;
@@ -88,6 +89,17 @@ pub enum Command {
         /// List every skipped record and every unmatched or ambiguous organization.
         #[arg(long)]
         report: bool,
+    },
+    /// The writes waiting to reach HubSpot or Zendesk: list them (the
+    /// default), push them now, or retry, edit or discard one.
+    #[command(args_conflicts_with_subcommands = true)]
+    Outbox {
+        /// List options (with no subcommand).
+        #[command(flatten)]
+        list: outbox::ListArgs,
+        /// What to do.
+        #[command(subcommand)]
+        action: Option<outbox::OutboxCommand>,
     },
     /// Generate a synthetic workspace (for demos and scale work).
     Demo {
@@ -248,7 +260,10 @@ pub fn run(cli: Cli) -> CliResult {
     let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
     let headless_report = cli.command.is_some()
         && !lean
-        && !matches!(cli.command, Some(Command::Health { action: HealthCommand::Recompute }));
+        && !matches!(
+            cli.command,
+            Some(Command::Health { action: HealthCommand::Recompute }) | Some(Command::Outbox { .. })
+        );
     if headless_report {
         // Figures shown must come from today's pass under the model in force
         // (the cockpit runs it in the background instead).
@@ -280,6 +295,7 @@ pub fn run(cli: Cli) -> CliResult {
             *format,
             Utc::now(),
         ),
+        Some(Command::Outbox { list, action }) => outbox::run(&store, &loaded.config, action.as_ref(), *list),
         None => open_cockpit(g, loaded, store),
         Some(Command::Health { action: HealthCommand::Backtest { horizon, model, format } }) => {
             health::backtest(&store, &loaded.config, horizon, model.as_deref(), *format)

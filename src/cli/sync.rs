@@ -1,5 +1,6 @@
 //! `cockpit sync`: a headless sync with a progress line on stderr and a
-//! summary at the end; exits non-zero when a source failed.
+//! summary at the end, then a push of the outbox; exits non-zero when a
+//! source failed.
 
 use std::io::Write;
 use std::sync::Mutex;
@@ -9,7 +10,9 @@ use super::CliResult;
 use crate::config::Config;
 use crate::domain::text::sanitize;
 use crate::store::Store;
+use crate::sync::push::{self, Outcome, PushPolicy};
 use crate::sync::{self, Options, Progress};
+use chrono::Utc;
 
 /// Runs the sync and prints its summary.
 pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, report: bool) -> CliResult {
@@ -76,6 +79,17 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
         if let Some(e) = &r.error {
             failed.push(e.to_string());
         }
+    }
+    // Writes made while offline go out once the sources answer again.
+    let pushed = runtime.block_on(push::push(store, &config.sources, &Utc::now, &PushPolicy::default()));
+    match pushed {
+        Ok(p) => {
+            if let Some(s) = p.summary() {
+                let attention = p.count(|o| matches!(o, Outcome::Failed(_) | Outcome::Conflict(_))) > 0;
+                println!("outbox: {s}{}", if attention { " (`cockpit outbox` lists them)" } else { "" });
+            }
+        }
+        Err(e) => failed.push(format!("outbox: {e}")),
     }
     if failed.is_empty() {
         Ok(())
