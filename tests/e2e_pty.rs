@@ -636,3 +636,188 @@ fn clear_five_queue_items_add_a_note_in_the_editor_and_find_it_all_after_a_resta
     h.send(b"q");
     h.assert_clean_exit();
 }
+
+/// A synced workspace (three companies from a fake HubSpot) with one
+/// follow-up due on Company 0001, whose HubSpot source then points at
+/// `push_url`; the sandbox's editor writes `note`.
+fn synced_with_an_item(rt: &tokio::runtime::Runtime, note: &str) -> (Sandbox, cockpit::domain::AccountId) {
+    let mut crm = fake::Crm { token: "kill-secret".into(), ..fake::Crm::default() };
+    for id in 1..=3 {
+        crm.add(id, &format!("Company {id:04}"), 10_000 * id, 1_700_000_000_000 + id as i64);
+    }
+    let url = rt.block_on(fake::start(std::sync::Arc::new(std::sync::Mutex::new(crm))));
+    let mut sb = Sandbox::new();
+    sb.synced = true;
+    sb.extra_env.push(("COCKPIT_E2E_TOKEN".into(), "kill-secret".into()));
+    fake_editor(&mut sb, note);
+    point_crm_at(&sb, &url);
+    let mut cmd = Command::new(BIN);
+    cmd.args(sb.base_args()).arg("sync").env("COCKPIT_E2E_TOKEN", "kill-secret");
+    for key in SCRUBBED_ENV {
+        cmd.env_remove(key);
+    }
+    for (k, v) in sb.env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run cockpit sync");
+    assert!(out.status.success(), "sync failed: {}", String::from_utf8_lossy(&out.stderr));
+
+    let store = cockpit::store::Store::open(&sb.workspace()).expect("open the synced workspace");
+    let account = store.external_id("crm", "1").unwrap().expect("Company 0001 is synced");
+    let now = chrono::Utc::now();
+    let item = cockpit::domain::FollowUp {
+        id: 77,
+        account_id: account,
+        ticket_id: None,
+        kind: cockpit::domain::FollowUpKind::CheckIn,
+        reason: "Check in before the quarter closes".into(),
+        due: now - chrono::Duration::hours(1),
+        priority: cockpit::domain::Priority::Urgent,
+        state: cockpit::domain::FollowUpState::Open,
+    };
+    let mut b = cockpit::store::Batch::default();
+    b.put_follow_up(&item, None);
+    store.apply(b).unwrap();
+    store.flush().unwrap();
+    drop(store);
+    (sb, account)
+}
+
+/// Writes the config with the HubSpot source at `url` (no background syncs).
+fn point_crm_at(sb: &Sandbox, url: &str) {
+    let dir = sb.path("config").join("cockpit");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "[sync]\nevery_minutes = 0\n\n[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{url}\"\ntoken_env = \"COCKPIT_E2E_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// The fake that takes notes, with the source's token.
+fn notes_server(rt: &tokio::runtime::Runtime) -> (fake::writes::SharedWrites, String) {
+    let w = fake::writes::Writes { bearer: "Bearer kill-secret".into(), ..fake::writes::Writes::default() };
+    let w = std::sync::Arc::new(std::sync::Mutex::new(w));
+    let url = rt.block_on(fake::writes::start(w.clone()));
+    (w, url)
+}
+
+/// Opens the cockpit, adds a note on the queue's item through the editor,
+/// and returns the running harness.
+fn note_from_the_queue(sb: &Sandbox) -> Harness {
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for_text("Check in before the quarter closes");
+    h.send(b"g");
+    h.send(b"N");
+    h.wait_for_text("Note added: Company 0001");
+    h
+}
+
+fn kill_9(h: &mut Harness) {
+    let pid = h.child.process_id().expect("pid");
+    let status = Command::new("kill").args(["-9", &pid.to_string()]).status().expect("run kill");
+    assert!(status.success());
+    let exit = h.wait_exit(TIMEOUT);
+    assert!(!exit.success(), "killed, not exited");
+}
+
+fn outbox_json(sb: &Sandbox) -> Vec<Value> {
+    let mut cmd = Command::new(BIN);
+    cmd.args(sb.base_args()).args(["outbox", "list", "--all", "--format", "json"]);
+    for key in SCRUBBED_ENV {
+        cmd.env_remove(key);
+    }
+    for (k, v) in sb.env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run cockpit outbox");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("outbox JSON");
+    v["entries"].as_array().cloned().unwrap_or_else(|| panic!("no entries in {v}"))
+}
+
+fn push_now(sb: &Sandbox) -> String {
+    let mut cmd = Command::new(BIN);
+    cmd.args(sb.base_args()).args(["outbox", "push"]);
+    for key in SCRUBBED_ENV {
+        cmd.env_remove(key);
+    }
+    for (k, v) in sb.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in &sb.extra_env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run cockpit outbox push");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn kill_9_between_the_local_note_and_its_push_then_it_lands_once() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (sb, _) = synced_with_an_item(&rt, "Quarter review booked");
+    // HubSpot is unreachable: the note is kept, its push fails and waits.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    point_crm_at(&sb, &dead);
+    let mut h = note_from_the_queue(&sb);
+    h.wait_for_text("outbox 1");
+    kill_9(&mut h);
+    drop(h);
+
+    let entries = outbox_json(&sb);
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["state"], "pending", "{entries:?}");
+
+    // The network is back: one push sends it, once.
+    let (vendor, url) = notes_server(&rt);
+    point_crm_at(&sb, &url);
+    let said = push_now(&sb);
+    assert!(said.contains("1 sent"), "{said}");
+    push_now(&sb);
+    let w = vendor.lock().unwrap();
+    let creates = w.requests("POST /crm/v3/objects/notes");
+    assert_eq!(creates.len(), 1, "exactly one note reached HubSpot");
+    let body = creates[0].body["properties"]["hs_note_body"].as_str().unwrap().to_string();
+    assert!(body.starts_with("Quarter review booked"), "{body}");
+    drop(w);
+    assert_eq!(outbox_json(&sb)[0]["state"], "sent");
+}
+
+#[test]
+fn kill_9_while_the_note_is_in_flight_then_the_marker_stops_a_second_create() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (sb, _) = synced_with_an_item(&rt, "Escalation call done");
+    // HubSpot takes the note but the answer never comes back in time.
+    let (vendor, url) = notes_server(&rt);
+    vendor
+        .lock()
+        .unwrap()
+        .fault("POST /crm/v3/objects/notes", fake::writes::Fault::ApplyThenSleep(Duration::from_secs(120)));
+    point_crm_at(&sb, &url);
+    let mut h = note_from_the_queue(&sb);
+    let start = Instant::now();
+    while vendor.lock().unwrap().requests("POST /crm/v3/objects/notes").is_empty() {
+        assert!(start.elapsed() < TIMEOUT, "the cockpit never pushed\n{}", h.dump());
+        thread::sleep(POLL);
+    }
+    kill_9(&mut h);
+    drop(h);
+    let entries = outbox_json(&sb);
+    assert_eq!(entries[0]["state"], "checking", "left unsure on disk: {entries:?}");
+
+    // After the restart the push looks for its marker first and finds it.
+    let said = push_now(&sb);
+    assert!(said.contains("1 sent"), "{said}");
+    let w = vendor.lock().unwrap();
+    assert_eq!(w.requests("POST /crm/v3/objects/notes").len(), 1, "no second note");
+    assert_eq!(w.requests("POST /crm/v3/objects/notes/search").len(), 1, "the marker was looked for");
+    drop(w);
+    assert_eq!(outbox_json(&sb)[0]["state"], "sent");
+}

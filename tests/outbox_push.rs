@@ -257,7 +257,7 @@ async fn notes_tasks_and_ticket_writes_go_out_as_documented() {
     assert_eq!(t["comment"]["public"], false, "an escalation is an internal comment");
     assert!(t.get("status").is_none(), "an escalation leaves the status alone");
     let body = t["comment"]["body"].as_str().unwrap();
-    assert!(body.starts_with("Escalated to engineering.\n\nSteps: export 10k rows\n\n[cockpit ref ck-"), "{body}");
+    assert!(body.starts_with("Escalated to engineering.\n\nSteps: export 10k rows\n\n[cockpit ref ck"), "{body}");
     assert!(body.ends_with(&entries[1].marker()));
 
     let task = &e.requests("POST /crm/v3/objects/tasks")[0];

@@ -470,6 +470,7 @@ impl Store {
         w.put_activity(&activity);
         Store::undo_stage_move(&mut w, &before, &old_row, &activity);
         self.apply(w)?;
+        self.flush()?;
         Ok(row)
     }
 

@@ -193,6 +193,9 @@ impl Store {
         };
         b.insert(keys::UNDO.to_vec(), encode(&undo));
         self.apply(b)?;
+        // On disk before the CSM moves on: a crash or kill -9 right after
+        // the toast must not lose the action or its outbox entries.
+        self.flush()?;
         Ok(report)
     }
 
@@ -275,6 +278,7 @@ impl Store {
         }
         b.remove(keys::UNDO.to_vec());
         self.apply(b)?;
+        self.flush()?;
         let mut accounts: Vec<AccountId> = undo.follow_ups.iter().map(|f| f.account_id).collect();
         accounts.extend(undo.rows.iter().map(|r| r.id));
         accounts.sort();
@@ -345,6 +349,7 @@ impl Store {
         let mut e = self.outbox_entry(id)?.ok_or(StoreError::NoOutboxEntry(id))?;
         change(&mut e).map_err(|why| StoreError::OutboxRefused { id, why })?;
         self.tree.insert(keys::outbox(id), encode(&e))?;
+        self.flush()?;
         Ok(e)
     }
 
@@ -394,6 +399,7 @@ impl Store {
             }),
             _ => {
                 self.tree.remove(keys::outbox(id))?;
+                self.flush()?;
                 Ok(e)
             }
         }

@@ -439,7 +439,8 @@ impl App {
                 let trouble = report.count(|o| matches!(o, Outcome::Failed(_) | Outcome::Conflict(_)));
                 let landed = report.count(|o| matches!(o, Outcome::Sent(_) | Outcome::AlreadyThere(_)));
                 if let Some(summary) = report.summary().filter(|_| trouble + landed > 0) {
-                    let (level, tail) = if trouble > 0 { (Level::Warning, " · o shows why") } else { (Level::Info, "") };
+                    let (level, tail) =
+                        if trouble > 0 { (Level::Warning, " · o shows why") } else { (Level::Info, "") };
                     self.toast(level, format!("Outbox: {summary}{tail}"));
                 }
             }
@@ -499,9 +500,11 @@ impl App {
             KeyCode::Up | KeyCode::Char('k') => self.outbox_view.cursor = self.outbox_view.cursor.saturating_sub(1),
             KeyCode::Char('r') => {
                 let Some(id) = id else { return true };
-                let conflict = self.outbox_view.entries.get(self.outbox_view.cursor).is_some_and(|(e, _)| {
-                    matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. })
-                });
+                let conflict = self
+                    .outbox_view
+                    .entries
+                    .get(self.outbox_view.cursor)
+                    .is_some_and(|(e, _)| matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. }));
                 if conflict && !self.sources.is_empty() {
                     // Sent again over the ticket as it is now: the event loop
                     // reads its current stamp first.
