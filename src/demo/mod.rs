@@ -11,11 +11,12 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::domain::cadence::Context;
 use crate::domain::flags::{self, Check, FlagRules};
-use crate::domain::followup::{is_high_value, lifecycle_follow_ups, ticket_follow_up};
+use crate::domain::followup::{is_high_value, ticket_follow_up};
 use crate::domain::health::Measure;
 use crate::domain::health_model::{Inputs, Model};
 use crate::domain::health_table::ScoreTable;
-use crate::domain::rollup::derive_row;
+use crate::domain::rollup::{derive_row, last_touch};
+use crate::domain::rules::{holding, Facts, Moves};
 use crate::domain::signals::{inputs_at, stage_on, DaySignals, ManualSignals, Records, Sentiment, SENTIMENT_DAYS};
 use crate::domain::{
     Account, AccountId, Activity, ActivityKind, Bands, Contact, HealthHistory, KeyPerson, NpsResponse, Outcome,
@@ -30,7 +31,10 @@ pub const DEFAULT_ACCOUNTS: u64 = 150;
 /// Seed of the default demo.
 pub const DEFAULT_SEED: u64 = 42;
 /// ARR at or above which an account counts as high-value in the demo.
-pub const HIGH_VALUE_ARR: u64 = 100_000;
+pub const HIGH_VALUE_ARR: u64 = crate::domain::followup::HIGH_VALUE_ARR;
+/// The source the demo's tickets are filed under, as if synced from a
+/// support desk of that name: the daily pass re-evaluates them by it.
+pub const DEMO_SOURCE: &str = "demo";
 /// Days of daily health history.
 pub const HISTORY_DAYS: i64 = 365;
 
@@ -105,18 +109,31 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
         batch.put_manual_signals(g.account.id, &g.manual);
         let row = derive_row(&g.account, &g.history_view, &g.tickets, &g.activities);
         batch.put_row(None, &row, &mut totals);
-        // Follow-ups from the same rules the cockpit applies; a churned
-        // account needs none.
+        // Follow-ups from the same rules, through the same slots, as the
+        // daily pass, so a pass on the day of generation changes nothing; a
+        // churned account needs none.
         let mut n = 0;
-        let mut drafts = Vec::new();
-        if g.account.stage.is_active() {
-            drafts = lifecycle_follow_ups(&g.account, spec.now);
-            let high = is_high_value(g.account.segment, g.account.arr, HIGH_VALUE_ARR);
-            drafts.extend(g.tickets.iter().filter_map(|t| ticket_follow_up(t, high, spec.now)));
+        let live = g.account.stage.is_active();
+        let high = is_high_value(g.account.segment, g.account.arr, HIGH_VALUE_ARR);
+        for t in &g.tickets {
+            let draft = if live { ticket_follow_up(t, high, spec.now) } else { None };
+            n += u64::from(draft.is_some());
+            batch.put_ticket_slot(DEMO_SOURCE, t, draft);
         }
-        for d in drafts {
-            n += 1;
-            batch.put_follow_up(&d.into_follow_up(child_id(id, 0x8000 + n)), None);
+        if live {
+            let facts = Facts {
+                account: &g.account,
+                moves: Moves::from_timeline(&g.activities),
+                last_contact: last_touch(&g.tickets, &g.activities),
+                coverage: g.today_inputs.get(Measure::Onboarding),
+                nps: &g.nps,
+            };
+            for (rule, draft) in holding(&rules.lifecycle, &facts, spec.now) {
+                n += 1;
+                let f = draft.into_follow_up(child_id(id, 0x8000 + n));
+                batch.put_rule(g.account.id, rule, f.id);
+                batch.put_follow_up(&f, None);
+            }
         }
         if g.account.stage.is_active() {
             let today = spec.now.date_naive();
