@@ -364,6 +364,19 @@ enterprise = 7
 mid_market = 30
 smb = 90
 
+# Lifecycle follow-ups, each raised once while its moment holds.
+[health.flags.lifecycle]
+kickoff_days = 3                # hold both kick-offs within this many days of signature
+check_in_hours = 48             # first check-in this many hours into onboarding
+proficiency_days = 30           # proficiency check this many days into onboarding...
+proficiency_coverage = 0.8      # ...or once this share of the onboarding plan is done
+renewal_prep_days = 90          # renewal preparation from this many days before renewal
+renewal_signing_days = 30       # renewal signing from this many days before renewal
+nps_after_onboarding_days = 30  # NPS survey during this many days after onboarding ends
+nps_before_renewal_days = 120   # NPS survey from this many days before renewal until prep
+nps_recent_days = 90            # an NPS answer this recent needs no new survey
+onboarding_ends_day = 60        # onboarding ends this many days after signature, unless the timeline says
+
 [keys]
 # key = "action"; "none" unbinds a default. `cockpit` shows every action with `?`.
 # "ctrl-n" = "down"

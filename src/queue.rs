@@ -1,14 +1,16 @@
-//! Today's follow-up queue: what is due or overdue, most urgent first,
-//! with the account context each item needs to be read on its own.
+//! Today's follow-up queue: what is due or overdue, highest rank first
+//! (see `domain::ranking`), with the account context each item needs to
+//! be read, and its place explained, on its own.
 
 use std::cmp::Reverse;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::book::Book;
 use crate::domain::followup::end_of_day;
+use crate::domain::ranking::{self, Rank, Signals};
 use crate::domain::text::sanitize;
-use crate::domain::{FollowUp, Priority};
+use crate::domain::{Bands, FollowUp, Priority, Segment};
 use crate::store::{Store, StoreError};
 
 /// One line of the queue.
@@ -24,11 +26,46 @@ pub struct QueueItem {
     pub health: Option<u8>,
     /// The account's ARR.
     pub arr: u64,
+    /// The account's renewal date.
+    pub renewal_date: NaiveDate,
+    /// The account's segment.
+    pub segment: Segment,
 }
 
-/// Urgency order: priority first (urgent on top), then the longest overdue.
-pub fn rank(items: &mut [QueueItem]) {
-    items.sort_by_key(|i| (Reverse(i.follow_up.priority), i.follow_up.due, i.follow_up.id));
+impl QueueItem {
+    /// What the ranking looks at.
+    pub fn signals(&self) -> Signals {
+        let f = &self.follow_up;
+        Signals {
+            kind: f.kind,
+            priority: f.priority,
+            due: f.due,
+            health: self.health,
+            arr: self.arr,
+            renewal_date: Some(self.renewal_date),
+        }
+    }
+}
+
+/// The item's score and its parts at `now` (band names from the default bands).
+pub fn score(item: &QueueItem, now: DateTime<Utc>) -> Rank {
+    ranking::rank(&item.signals(), &Bands::default(), now)
+}
+
+/// Why the item sits where it does, one line per part ("overdue by 2 days
+/// (+40)", "health 34, red (+26)", ...) and the total last.
+pub fn explain(item: &QueueItem, now: DateTime<Utc>) -> Vec<String> {
+    score(item, now).lines()
+}
+
+/// Rank order at `now`: highest score first; at an equal score (the
+/// points are whole numbers) the lower health, then the higher ARR, then
+/// the longest overdue, then the oldest item.
+pub fn rank(items: &mut [QueueItem], now: DateTime<Utc>) {
+    items.sort_by_cached_key(|i| {
+        let health = i.health.map_or(u16::MAX, u16::from);
+        (Reverse(score(i, now).score), health, Reverse(i.arr), i.follow_up.due, i.follow_up.id)
+    });
 }
 
 /// Loads the items actionable at `now` (at most `limit`), ranked.
@@ -61,13 +98,15 @@ pub fn load_with(
             reason: sanitize(&f.reason).into_owned(),
             health: row.health,
             arr: row.arr,
+            renewal_date: row.renewal_date,
+            segment: row.segment,
             follow_up: f,
         });
         if items.len() >= limit {
             break;
         }
     }
-    rank(&mut items);
+    rank(&mut items, now);
     Ok(items)
 }
 
@@ -84,5 +123,80 @@ pub fn priority_label(p: Priority) -> &'static str {
         Priority::High => "high",
         Priority::Normal => "normal",
         Priority::Low => "low",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::followup::Draft;
+    use crate::domain::{AccountId, FollowUpKind};
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap()
+    }
+
+    fn item(id: u64, due: DateTime<Utc>, priority: Priority, health: Option<u8>, arr: u64) -> QueueItem {
+        let follow_up = Draft {
+            account_id: AccountId(id),
+            ticket_id: None,
+            kind: FollowUpKind::CheckIn,
+            reason: "r".into(),
+            due,
+            priority,
+        }
+        .into_follow_up(id);
+        QueueItem {
+            follow_up,
+            account: format!("A{id}"),
+            reason: "r".into(),
+            health,
+            arr,
+            renewal_date: now().date_naive() + Duration::days(200),
+            segment: Segment::MidMarket,
+        }
+    }
+
+    fn order(mut items: Vec<QueueItem>) -> Vec<u64> {
+        rank(&mut items, now());
+        items.iter().map(|i| i.follow_up.id).collect()
+    }
+
+    #[test]
+    fn overdue_beats_due_today_and_lower_health_breaks_a_tie() {
+        let p = Priority::Normal;
+        let later_today = now() + Duration::hours(3);
+        let late = now() - Duration::hours(3);
+        assert_eq!(
+            order(vec![item(1, later_today, p, Some(60), 20_000), item(2, late, p, Some(60), 20_000)]),
+            vec![2, 1]
+        );
+        // 34 and 35 score the same points: the lower health still comes first.
+        assert_eq!(order(vec![item(1, late, p, Some(35), 20_000), item(2, late, p, Some(34), 20_000)]), vec![2, 1]);
+        assert_eq!(order(vec![item(1, late, p, Some(50), 20_000), item(2, late, p, Some(50), 90_000)]), vec![2, 1]);
+        assert_eq!(order(vec![item(1, late, p, None, 20_000), item(2, late, p, Some(90), 20_000)]), vec![2, 1]);
+        // An urgent item due today outranks a normal one just overdue.
+        assert_eq!(
+            order(vec![item(1, late, p, Some(60), 20_000), item(2, later_today, Priority::Urgent, Some(60), 20_000)]),
+            vec![2, 1]
+        );
+    }
+
+    #[test]
+    fn the_explanation_names_every_part_and_the_total() {
+        let i = item(1, now() - Duration::days(2), Priority::High, Some(34), 120_000);
+        assert_eq!(
+            explain(&i, now()),
+            vec![
+                "Check-ins, high priority (+25)",
+                "overdue by 2 days (+40)",
+                "health 34, red (+26)",
+                "ARR $120k (+10)",
+                "renews in 200 days (+0)",
+                "score 101",
+            ]
+        );
+        assert_eq!(score(&i, now()).score, 101);
     }
 }

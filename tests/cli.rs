@@ -53,6 +53,10 @@ fn demo_commands_in_every_format() {
     assert!(!items.is_empty());
     assert_eq!(items.len() as u64, doc["overdue"].as_u64().unwrap() + doc["due_today"].as_u64().unwrap());
     assert!(items.iter().all(|i| !i["reason"].as_str().unwrap().is_empty()));
+    let ranks: Vec<i64> = items.iter().map(|i| i["rank"].as_i64().unwrap()).collect();
+    assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "highest rank first: {ranks:?}");
+    let why = items[0]["rank_explained"].as_array().unwrap();
+    assert_eq!(why.last().unwrap().as_str().unwrap(), format!("score {}", ranks[0]));
 
     let o = cockpit(tmp.path(), &["--demo", "--data-dir", ws, "today", "--format", "markdown"]);
     let md = stdout(&o);

@@ -30,10 +30,15 @@ pub struct ItemJson<'a> {
     pub reason: &'a str,
     /// The ticket, for ticket follow-ups.
     pub ticket_id: Option<u64>,
+    /// Rank score: items are listed highest first.
+    pub rank: i32,
+    /// The score's parts in words ("overdue by 2 days (+40)"), total last.
+    pub rank_explained: Vec<String>,
 }
 
 fn to_json(i: &QueueItem, now: DateTime<Utc>) -> ItemJson<'_> {
     let f = &i.follow_up;
+    let rank = queue::score(i, now);
     ItemJson {
         id: f.id,
         account_id: f.account_id.0,
@@ -44,6 +49,8 @@ fn to_json(i: &QueueItem, now: DateTime<Utc>) -> ItemJson<'_> {
         overdue: f.is_overdue(now),
         reason: &i.reason,
         ticket_id: f.ticket_id,
+        rank: rank.score,
+        rank_explained: rank.lines(),
     }
 }
 
@@ -107,9 +114,10 @@ fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize
             for i in of_kind.iter().filter(|i| i.follow_up.account_id == id) {
                 let f = &i.follow_up;
                 out.push_str(&format!(
-                    "- **{}** · {} · {}\n",
+                    "- **{}** · {} · rank {} · {}\n",
                     due_text(f, now),
                     priority_label(f.priority),
+                    queue::score(i, now).score,
                     md(&i.reason)
                 ));
             }

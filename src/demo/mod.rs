@@ -11,11 +11,12 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::domain::cadence::Context;
 use crate::domain::flags::{self, Check, FlagRules};
-use crate::domain::followup::{is_high_value, lifecycle_follow_ups, ticket_follow_up};
+use crate::domain::followup::{is_high_value, ticket_follow_up};
 use crate::domain::health::Measure;
 use crate::domain::health_model::{Inputs, Model};
 use crate::domain::health_table::ScoreTable;
-use crate::domain::rollup::derive_row;
+use crate::domain::rollup::{derive_row, last_touch};
+use crate::domain::rules::{holding, Facts, Moves};
 use crate::domain::signals::{inputs_at, stage_on, DaySignals, ManualSignals, Records, Sentiment, SENTIMENT_DAYS};
 use crate::domain::{
     Account, AccountId, Activity, ActivityKind, Bands, Contact, HealthHistory, KeyPerson, NpsResponse, Outcome,
@@ -30,7 +31,10 @@ pub const DEFAULT_ACCOUNTS: u64 = 150;
 /// Seed of the default demo.
 pub const DEFAULT_SEED: u64 = 42;
 /// ARR at or above which an account counts as high-value in the demo.
-pub const HIGH_VALUE_ARR: u64 = 100_000;
+pub const HIGH_VALUE_ARR: u64 = crate::domain::followup::HIGH_VALUE_ARR;
+/// The source the demo's tickets are filed under, as if synced from a
+/// support desk of that name: the daily pass re-evaluates them by it.
+pub const DEMO_SOURCE: &str = "demo";
 /// Days of daily health history.
 pub const HISTORY_DAYS: i64 = 365;
 
@@ -105,18 +109,31 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
         batch.put_manual_signals(g.account.id, &g.manual);
         let row = derive_row(&g.account, &g.history_view, &g.tickets, &g.activities);
         batch.put_row(None, &row, &mut totals);
-        // Follow-ups from the same rules the cockpit applies; a churned
-        // account needs none.
+        // Follow-ups from the same rules, through the same slots, as the
+        // daily pass, so a pass on the day of generation changes nothing; a
+        // churned account needs none.
         let mut n = 0;
-        let mut drafts = Vec::new();
-        if g.account.stage.is_active() {
-            drafts = lifecycle_follow_ups(&g.account, spec.now);
-            let high = is_high_value(g.account.segment, g.account.arr, HIGH_VALUE_ARR);
-            drafts.extend(g.tickets.iter().filter_map(|t| ticket_follow_up(t, high, spec.now)));
+        let live = g.account.stage.is_active();
+        let high = is_high_value(g.account.segment, g.account.arr, HIGH_VALUE_ARR);
+        for t in &g.tickets {
+            let draft = if live { ticket_follow_up(t, high, spec.now) } else { None };
+            n += u64::from(draft.is_some());
+            batch.put_ticket_slot(DEMO_SOURCE, t, draft);
         }
-        for d in drafts {
-            n += 1;
-            batch.put_follow_up(&d.into_follow_up(child_id(id, 0x8000 + n)), None);
+        if live {
+            let facts = Facts {
+                account: &g.account,
+                moves: Moves::from_timeline(&g.activities),
+                last_contact: last_touch(&g.tickets, &g.activities),
+                coverage: g.today_inputs.get(Measure::Onboarding),
+                nps: &g.nps,
+            };
+            for (rule, draft) in holding(&rules.lifecycle, &facts, spec.now) {
+                n += 1;
+                let f = draft.into_follow_up(child_id(id, 0x8000 + n));
+                batch.put_rule(g.account.id, rule, f.id);
+                batch.put_follow_up(&f, None);
+            }
         }
         if g.account.stage.is_active() {
             let today = spec.now.date_naive();
@@ -516,6 +533,13 @@ fn past_inputs(
 }
 
 /// Tickets in every state; open ones placed so the 24 h / 48 h / 5-day rules trip.
+/// A demo ticket's number: what a desk would show, unique across accounts
+/// (an account has fewer than 8 tickets).
+fn demo_ticket_id(account: u64, n: u64) -> u64 {
+    debug_assert!(n < 8);
+    10_000 + account * 8 + n
+}
+
 fn tickets(rng: &mut Rng, aid: AccountId, id: u64, risk: f32, now: DateTime<Utc>, contacts: &[Contact]) -> Vec<Ticket> {
     let count = rng.range(0, 3) + (risk * 4.0).round() as i64;
     let mut out = Vec::new();
@@ -555,7 +579,8 @@ fn tickets(rng: &mut Rng, aid: AccountId, id: u64, risk: f32, now: DateTime<Utc>
         };
         let frustrated = status.is_open() && rng.chance(0.12 * risk);
         out.push(Ticket {
-            id: child_id(id, 0x4000 + n),
+            // Numbered like a desk's tickets (#10008), unique per account.
+            id: demo_ticket_id(id, n),
             account_id: aid,
             subject: subject.into(),
             status,

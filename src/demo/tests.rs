@@ -91,13 +91,17 @@ fn a_year_of_history_scored_from_kept_inputs() {
 fn the_daily_pass_on_the_day_of_generation_changes_no_score() {
     let (_t, store, _) = demo();
     let before: Vec<_> = store.rows().map(Result::unwrap).collect();
+    let follow_ups =
+        |s: &Store| s.follow_ups_before(now() + Duration::days(800)).map(Result::unwrap).collect::<Vec<_>>();
+    let items = follow_ups(&store);
     let (flags, bands) = (FlagRules::default(), Bands::default());
     let rules = crate::store::HealthRules { model: Model::builtin_ref(), flags: &flags, bands: &bands };
     let r = store.daily_health(rules, now()).unwrap();
-    assert_eq!(r.raised, 0, "the demo raised its flags already");
+    assert_eq!(r.raised, 0, "the demo raised its flags, lifecycle and ticket follow-ups already");
     assert_eq!(r.cleared, 0);
     let after: Vec<_> = store.rows().map(Result::unwrap).collect();
     assert_eq!(before, after);
+    assert_eq!(items, follow_ups(&store), "every follow-up as generated, reasons included");
 }
 
 #[test]
@@ -111,6 +115,8 @@ fn tickets_in_every_state_and_every_rule_trips() {
         }
     }
     assert_eq!(statuses.len(), TicketStatus::ALL.len());
+    // (No onboarding check-in: every demo account in onboarding has had
+    // contact since it began.)
     let kinds: HashSet<FollowUpKind> =
         store.follow_ups_before(now() + Duration::days(400)).map(|f| f.unwrap().kind).collect();
     for k in [
@@ -120,6 +126,8 @@ fn tickets_in_every_state_and_every_rule_trips() {
         FollowUpKind::EscalateManager,
         FollowUpKind::EscalateEngineering,
         FollowUpKind::Kickoff,
+        FollowUpKind::ProficiencyCheck,
+        FollowUpKind::NpsSurvey,
         FollowUpKind::RenewalPrep,
         FollowUpKind::RenewalSigning,
         FollowUpKind::HealthRisk,

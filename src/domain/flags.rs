@@ -11,6 +11,7 @@ use super::cadence::{check_in, Cadence, Context};
 use super::followup::{Draft, FollowUpKind, Priority};
 use super::health::{Band, Bands, Measure};
 use super::health_model::Inputs;
+use super::rules::LifecycleRules;
 use super::signals::describe;
 
 /// A reason an account needs attention.
@@ -116,6 +117,8 @@ pub struct FlagRules {
     pub overage_above: f64,
     /// Days without two-way contact before a check-in, per segment.
     pub check_in: Cadence,
+    /// The lifecycle rules' settings (`[health.flags.lifecycle]`).
+    pub lifecycle: LifecycleRules,
 }
 
 impl Default for FlagRules {
@@ -129,6 +132,7 @@ impl Default for FlagRules {
             score_drop_points: 15,
             overage_above: 1.0,
             check_in: Cadence::default(),
+            lifecycle: LifecycleRules::default(),
         }
     }
 }

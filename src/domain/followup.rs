@@ -1,10 +1,9 @@
 //! Follow-ups: dated to-dos with a reason, and the rules that raise them.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::account::{Account, AccountId, Segment};
-use super::lifecycle::Stage;
+use super::account::{AccountId, Segment};
 use super::text::sanitize;
 use super::ticket::{Ticket, TicketCall};
 
@@ -24,6 +23,12 @@ pub enum FollowUpKind {
     EscalateEngineering,
     /// Handover: internal and external kick-off within 3 days of signature.
     Kickoff,
+    /// Onboarding: a check-in within its first 48 hours.
+    OnboardingCheckIn,
+    /// Onboarding: the proficiency check before it ends.
+    ProficiencyCheck,
+    /// An NPS survey to send (after onboarding, or before renewal).
+    NpsSurvey,
     /// Inside the 90-day renewal window without preparation started.
     RenewalPrep,
     /// Inside the 30-day renewal window without signing under way.
@@ -46,6 +51,9 @@ impl FollowUpKind {
             FollowUpKind::EscalateManager => "escalate",
             FollowUpKind::EscalateEngineering => "bug",
             FollowUpKind::Kickoff => "kick-off",
+            FollowUpKind::OnboardingCheckIn => "48h check-in",
+            FollowUpKind::ProficiencyCheck => "proficiency",
+            FollowUpKind::NpsSurvey => "NPS survey",
             FollowUpKind::RenewalPrep => "renew 90d",
             FollowUpKind::RenewalSigning => "renew 30d",
             FollowUpKind::HealthRisk => "health",
@@ -63,6 +71,9 @@ impl FollowUpKind {
             FollowUpKind::EscalateManager => "Escalate to the manager",
             FollowUpKind::EscalateEngineering => "Bugs for engineering",
             FollowUpKind::Kickoff => "Kick-offs",
+            FollowUpKind::OnboardingCheckIn => "Onboarding check-ins",
+            FollowUpKind::ProficiencyCheck => "Proficiency checks",
+            FollowUpKind::NpsSurvey => "NPS surveys",
             FollowUpKind::RenewalPrep => "Renewal preparation",
             FollowUpKind::RenewalSigning => "Renewal signing",
             FollowUpKind::HealthRisk => "Churn risks",
@@ -80,6 +91,9 @@ impl FollowUpKind {
             FollowUpKind::EscalateManager => "escalate_manager",
             FollowUpKind::EscalateEngineering => "escalate_engineering",
             FollowUpKind::Kickoff => "kickoff",
+            FollowUpKind::OnboardingCheckIn => "onboarding_check_in",
+            FollowUpKind::ProficiencyCheck => "proficiency_check",
+            FollowUpKind::NpsSurvey => "nps_survey",
             FollowUpKind::RenewalPrep => "renewal_prep",
             FollowUpKind::RenewalSigning => "renewal_signing",
             FollowUpKind::HealthRisk => "health_risk",
@@ -165,10 +179,6 @@ pub fn end_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
     (now.date_naive() + Duration::days(1)).and_time(NaiveTime::MIN).and_utc()
 }
 
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(NaiveTime::MIN).and_utc()
-}
-
 /// A follow-up before it gets an id and a state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Draft {
@@ -201,6 +211,10 @@ impl Draft {
         }
     }
 }
+
+/// ARR at or above which an account is high-value (the support rules
+/// allow it more than one follow-up).
+pub const HIGH_VALUE_ARR: u64 = 100_000;
 
 /// Whether an account is high-value: enterprise, or ARR at or above the line.
 pub fn is_high_value(segment: Segment, arr: u64, arr_line: u64) -> bool {
@@ -252,59 +266,11 @@ pub fn ticket_follow_up(ticket: &Ticket, high: bool, now: DateTime<Utc>) -> Opti
     Some(Draft { account_id: ticket.account_id, ticket_id: Some(ticket.id), kind, reason, due, priority })
 }
 
-/// Days after signature by which the kick-offs must be held.
-pub const KICKOFF_DAYS: i64 = 3;
-
-/// The lifecycle follow-ups an account calls for at `now`: kick-offs after
-/// signature, and the 90- and 30-day renewal windows.
-pub fn lifecycle_follow_ups(account: &Account, now: DateTime<Utc>) -> Vec<Draft> {
-    let today = now.date_naive();
-    let mut out = Vec::new();
-    let draft = |kind, reason: String, due, priority| Draft {
-        account_id: account.id,
-        ticket_id: None,
-        kind,
-        reason,
-        due,
-        priority,
-    };
-    if account.stage == Stage::Handover {
-        let due = start_of(account.contract_start + Duration::days(KICKOFF_DAYS));
-        out.push(draft(
-            FollowUpKind::Kickoff,
-            format!(
-                "Signed {}: hold the internal and external kick-off by {}",
-                account.contract_start,
-                (due - Duration::days(1)).date_naive()
-            ),
-            due,
-            Priority::High,
-        ));
-    }
-    let days = account.days_to_renewal(today);
-    let done_or_moving = |s: Stage| matches!(account.stage, Stage::Renewed | Stage::Churned) || account.stage >= s;
-    match Stage::renewal_window(days) {
-        Some(Stage::RenewalSigning) if !done_or_moving(Stage::RenewalSigning) => out.push(draft(
-            FollowUpKind::RenewalSigning,
-            format!("Renews in {days} days ({}): get the contract signed and paid", account.renewal_date),
-            start_of(account.renewal_date - Duration::days(30)),
-            Priority::Urgent,
-        )),
-        Some(Stage::RenewalPrep) if !done_or_moving(Stage::RenewalPrep) => out.push(draft(
-            FollowUpKind::RenewalPrep,
-            format!("Renews in {days} days ({}): confirm the KP's intent and budget", account.renewal_date),
-            start_of(account.renewal_date - Duration::days(90)),
-            Priority::High,
-        )),
-        _ => {}
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ticket::{Team, TicketPriority, TicketStatus};
+    use crate::domain::{Account, Stage};
     use chrono::TimeZone;
 
     fn now() -> DateTime<Utc> {
@@ -330,26 +296,6 @@ mod tests {
             key_people: vec![],
             outcome: None,
         }
-    }
-
-    #[test]
-    fn renewal_windows_raise_the_matching_step() {
-        let kinds = |a: &Account| lifecycle_follow_ups(a, now()).iter().map(|d| d.kind).collect::<Vec<_>>();
-        assert!(kinds(&account(Stage::Adoption, 91)).is_empty());
-        assert_eq!(kinds(&account(Stage::Adoption, 90)), vec![FollowUpKind::RenewalPrep]);
-        assert_eq!(kinds(&account(Stage::Adoption, 30)), vec![FollowUpKind::RenewalSigning]);
-        assert!(kinds(&account(Stage::RenewalPrep, 60)).is_empty(), "prep already under way");
-        assert_eq!(kinds(&account(Stage::RenewalPrep, 20)), vec![FollowUpKind::RenewalSigning]);
-        assert!(kinds(&account(Stage::RenewalSigning, 20)).is_empty());
-        assert!(kinds(&account(Stage::Churned, 20)).is_empty());
-        assert_eq!(kinds(&account(Stage::Handover, 365)), vec![FollowUpKind::Kickoff]);
-    }
-
-    #[test]
-    fn kickoff_is_due_three_days_after_signature() {
-        let a = account(Stage::Handover, 365);
-        let d = &lifecycle_follow_ups(&a, now())[0];
-        assert_eq!(d.due.date_naive(), a.contract_start + Duration::days(3));
     }
 
     #[test]

@@ -15,10 +15,15 @@ use crate::domain::backtest::Sample;
 use crate::domain::cadence::Context;
 use crate::domain::explain::{explain, Explanation};
 use crate::domain::flags::{self, Check, Flag, FlagRules, Step};
+use crate::domain::followup::{is_high_value, ticket_follow_up, Draft, HIGH_VALUE_ARR};
 use crate::domain::health_model::Model;
 use crate::domain::health_table::ScoreTable;
+use crate::domain::rollup::last_touch;
+use crate::domain::rules::{self, Facts, Moves, Rule};
 use crate::domain::signals::{inputs_at, DaySignals, ManualSignals, Records, Sentiment};
-use crate::domain::{AccountId, AccountRow, Bands, FollowUpState, HealthHistory, Outcome, OutcomeKind};
+use crate::domain::{
+    Account, AccountId, AccountRow, Bands, FollowUpState, HealthHistory, Measure, Outcome, OutcomeKind, Ticket,
+};
 
 /// Which model the stored history was scored with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,9 +68,10 @@ pub struct RecomputeReport {
 pub struct DailyReport {
     /// Live accounts scored for the day.
     pub scored: u64,
-    /// Flags that started to hold (a follow-up each).
+    /// Flags and lifecycle rules that started to hold, and ticket rules
+    /// that called for a new follow-up (a follow-up each).
     pub raised: u64,
-    /// Flags that cleared.
+    /// Flags, lifecycle rules and ticket follow-ups that cleared.
     pub cleared: u64,
 }
 
@@ -306,6 +312,7 @@ impl Store {
         let mut totals = self.stage_totals()?;
         let mut pages = PageCache::default();
         let mut page = None;
+        let sources = self.ticket_sources()?;
         for account in self.accounts() {
             let account = account?;
             if !account.stage.is_active() {
@@ -327,6 +334,7 @@ impl Store {
                 rules,
                 now,
                 None,
+                &sources,
                 &mut pages,
                 &mut batch,
                 &mut totals,
@@ -349,6 +357,7 @@ impl Store {
         rules: HealthRules,
         now: DateTime<Utc>,
         manual: Option<ManualSignals>,
+        sources: &[String],
         pages: &mut PageCache,
         batch: &mut Batch,
         totals: &mut super::StageTotals,
@@ -406,31 +415,121 @@ impl Store {
             }),
         };
         let holding: Vec<(Flag, String)> = flags::raised(rules.flags, &check);
+        // Every slot this account has raised, in one read.
+        let mut recorded = [None; 256];
+        for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, id)) {
+            let (k, v) = kv?;
+            if let (Some(code), Ok(f)) = (k.last(), <[u8; 8]>::try_from(v.as_ref())) {
+                recorded[*code as usize] = Some(u64::from_be_bytes(f));
+            }
+        }
         for flag in Flag::ALL {
-            let reason = holding.iter().find(|(f, _)| *f == flag).map(|(_, r)| r.as_str());
-            let key = keys::flag(id, flag.code());
-            let recorded = self.tree.get(&key)?.and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes));
-            match flags::step(reason.is_some(), recorded.is_some()) {
-                Step::Raise => {
-                    let f = flags::draft(flag, reason.unwrap_or_default(), id, now).into_follow_up(self.next_id()?);
+            let draft = holding.iter().find(|(f, _)| *f == flag).map(|(_, r)| flags::draft(flag, r, id, now));
+            self.step_slot(keys::flag(id, flag.code()), recorded[flag.code() as usize], draft, batch, report)?;
+        }
+        let facts = Facts {
+            account: &account,
+            moves: Moves::from_timeline(&activities),
+            last_contact: last_touch(&tickets, &activities),
+            coverage: inputs.get(Measure::Onboarding),
+            nps: &nps,
+        };
+        let mut due = rules::holding(&rules.flags.lifecycle, &facts, now);
+        for rule in Rule::ALL {
+            let draft = due.iter().position(|(r, _)| *r == rule).map(|i| due.swap_remove(i).1);
+            self.step_slot(keys::flag(id, rule.code()), recorded[rule.code() as usize], draft, batch, report)?;
+        }
+        self.recheck_tickets(&account, &tickets, sources, now, batch, report)
+    }
+
+    /// Steps one follow-up slot of an account (a flag's or a lifecycle
+    /// rule's `fl` key, which holds the follow-up id it raised): raises
+    /// `holding`'s follow-up when the condition starts to hold, keeps an
+    /// open item's reason true while it holds (done or snoozed ones are
+    /// left alone), and clears the slot when it stops holding.
+    fn step_slot(
+        &self,
+        key: Vec<u8>,
+        recorded: Option<u64>,
+        holding: Option<Draft>,
+        batch: &mut Batch,
+        report: &mut DailyReport,
+    ) -> Result<()> {
+        match (flags::step(holding.is_some(), recorded.is_some()), holding) {
+            (Step::Raise, Some(draft)) => {
+                let f = draft.into_follow_up(self.next_id()?);
+                batch.put_follow_up(&f, None);
+                batch.insert(key, f.id.to_be_bytes().to_vec());
+                report.raised += 1;
+            }
+            (Step::Keep, Some(draft)) => {
+                // "34 days" becomes "35 days".
+                let Some(mut f) = self.follow_up(recorded.unwrap_or_default())? else { return Ok(()) };
+                if f.state == FollowUpState::Open && f.reason != draft.reason {
+                    f.reason = draft.reason;
                     batch.put_follow_up(&f, None);
-                    batch.insert(key, f.id.to_be_bytes().to_vec());
-                    report.raised += 1;
                 }
-                Step::Keep => {
-                    // Keep an open item's reason true ("34 days" becomes "35 days").
-                    let Some(mut f) = self.follow_up(recorded.unwrap_or_default())? else { continue };
-                    let reason = reason.unwrap_or_default();
-                    if f.state == FollowUpState::Open && f.reason != reason {
-                        f.reason = reason.to_string();
-                        batch.put_follow_up(&f, None);
-                    }
+            }
+            (Step::Clear, _) => self.drop_flag(key, recorded, batch, report)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Re-evaluates the support rules of an account's open tickets at
+    /// `now`, so a ticket that did not change since the last sync still
+    /// gets its follow-up once 24 h, 48 h or 5 days pass. Each ticket keeps
+    /// its one slot (see `put_ticket_follow_up`): the same situation keeps
+    /// its item and state.
+    fn recheck_tickets(
+        &self,
+        account: &Account,
+        tickets: &[Ticket],
+        sources: &[String],
+        now: DateTime<Utc>,
+        batch: &mut Batch,
+        report: &mut DailyReport,
+    ) -> Result<()> {
+        if sources.is_empty() {
+            return Ok(());
+        }
+        let high = is_high_value(account.segment, account.arr, HIGH_VALUE_ARR);
+        for t in tickets.iter().filter(|t| t.status.is_open()) {
+            for source in sources {
+                let Some(slot) = self.ticket_slot(source, t.id)? else { continue };
+                if slot.account != account.id {
+                    continue;
                 }
-                Step::Clear => self.drop_flag(key, recorded, batch, report)?,
-                Step::Idle => {}
+                let due = self.put_ticket_follow_up(batch, t.id, ticket_follow_up(t, high, now), Some(&slot))?;
+                if slot.legacy || slot.due != due {
+                    batch.insert(keys::external(source, &super::ticket_ext(t.id)), keys::ticket_slot(account.id, due));
+                }
+                match (slot.due, due) {
+                    (old, Some(new)) if !slot.legacy && old != Some(new) => report.raised += 1,
+                    (Some(_), None) => report.cleared += 1,
+                    _ => {}
+                }
             }
         }
         Ok(())
+    }
+
+    /// The sources whose id map files tickets, found by skipping from one
+    /// source's `x:` entries to the next (a seek per source, not a scan).
+    fn ticket_sources(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut from = keys::EXTERNAL.to_vec();
+        while let Some(k) = self.tree.range(from..).keys().next().transpose()? {
+            let Some(rest) = k.strip_prefix(keys::EXTERNAL) else { break };
+            let Some(nul) = rest.iter().position(|b| *b == 0) else { break };
+            let source = String::from_utf8_lossy(&rest[..nul]).into_owned();
+            // Tickets are named `ticket/<id>` in the map (see `ticket_ext`).
+            if self.tree.scan_prefix(keys::external(&source, "ticket/")).next().is_some() {
+                out.push(source);
+            }
+            from = [keys::EXTERNAL, &rest[..nul], &[1]].concat();
+        }
+        Ok(out)
     }
 
     /// What every start does before showing figures: rescore the history
@@ -550,7 +649,19 @@ impl Store {
         let table = ScoreTable::new(rules.model);
         let mut pages = PageCache::default();
         let mut report = DailyReport::default();
-        self.score_account(&id, &table, rules, now, Some(manual), &mut pages, &mut batch, &mut totals, &mut report)?;
+        let sources = self.ticket_sources()?;
+        self.score_account(
+            &id,
+            &table,
+            rules,
+            now,
+            Some(manual),
+            &sources,
+            &mut pages,
+            &mut batch,
+            &mut totals,
+            &mut report,
+        )?;
         pages.flush_into(&mut batch);
         batch.put_totals(&totals);
         self.apply(batch)?;
@@ -584,6 +695,22 @@ impl Batch {
         self.insert(keys::flag(id, flag.code()), follow_up.to_be_bytes().to_vec());
     }
 
+    /// Remembers that a lifecycle rule raised follow-up `follow_up`.
+    pub fn put_rule(&mut self, id: AccountId, rule: Rule, follow_up: u64) {
+        self.insert(keys::flag(id, rule.code()), follow_up.to_be_bytes().to_vec());
+    }
+
+    /// Files a ticket in `source`'s id map with the follow-up its rules
+    /// call for, the way a sync does (see `Store::ingest_tickets`).
+    pub fn put_ticket_slot(&mut self, source: &str, ticket: &Ticket, draft: Option<Draft>) {
+        let f = draft.map(|d| d.into_follow_up(super::ticket_follow_up_id(ticket.id)));
+        let due = f.as_ref().map(|f| keys::ts(f.due));
+        self.insert(keys::external(source, &super::ticket_ext(ticket.id)), keys::ticket_slot(ticket.account_id, due));
+        if let Some(f) = f {
+            self.insert(keys::follow_up(f.due, f.id), encode(&f));
+        }
+    }
+
     /// Marks the history as scored by `model` and the daily pass as run on `day`.
     pub fn put_health_marks(&mut self, model: &Model, day: NaiveDate) {
         self.insert(keys::MODEL_STAMP.to_vec(), encode(&ModelStamp::of(model)));
@@ -596,3 +723,7 @@ impl Batch {
         self.insert(keys::series(id, year), series.to_bytes());
     }
 }
+
+#[cfg(test)]
+#[path = "health_tests.rs"]
+mod tests;

@@ -26,7 +26,9 @@
 //! |                                   | with its account)         |
 //! | `g:` id                           | `ManualSignals`           |
 //! | `fl` id flag(u8)                  | follow-up id of a raised  |
-//! |                                   | churn-risk flag           |
+//! |                                   | churn-risk flag (codes    |
+//! |                                   | < 64) or lifecycle rule   |
+//! |                                   | (64 and up)               |
 //! | `t:` account id ticket id         | `Ticket`                  |
 //! | `c:` account id contact id        | `Contact`                 |
 //! | `n:` account id day id            | `NpsResponse`             |
@@ -82,7 +84,7 @@ pub const INPUT_PAGE: &[u8] = b"hq";
 pub const SNAPSHOT: &[u8] = b"hs";
 /// Usage, billing and sentiment per account.
 pub const MANUAL: &[u8] = b"g:";
-/// Raised churn-risk flags per account.
+/// Raised churn-risk flags and lifecycle rules per account.
 pub const FLAG: &[u8] = b"fl";
 /// Tickets by account.
 pub const TICKET: &[u8] = b"t:";
