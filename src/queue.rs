@@ -58,6 +58,11 @@ pub fn explain(item: &QueueItem, now: DateTime<Utc>) -> Vec<String> {
     score(item, now).lines()
 }
 
+/// As `explain`, naming the health band by the workspace's own bands.
+pub fn explain_with(item: &QueueItem, bands: &Bands, now: DateTime<Utc>) -> Vec<String> {
+    ranking::rank(&item.signals(), bands, now).lines()
+}
+
 /// Rank order at `now`: highest score first; at an equal score (the
 /// points are whole numbers) the lower health, then the higher ARR, then
 /// the longest overdue, then the oldest item.

@@ -33,6 +33,19 @@ fn follow_up_lines(app: &App, inner_w: usize, lines: &mut Vec<Line<'_>>) {
         t.title_focused,
     ));
     lines.push(Line::styled(fit(&item.reason, inner_w), t.base));
+    // Why it ranks here: the parts of its score, wrapped between parts.
+    let mut line = String::from("Ranked by:");
+    for part in crate::queue::explain_with(item, &app.bands, app.now) {
+        if line.chars().count() + part.chars().count() + 3 > inner_w && line.len() > 10 {
+            lines.push(Line::styled(std::mem::take(&mut line), t.dim));
+            line.push_str("  ");
+        } else if line.len() > 10 {
+            line.push_str(" ·");
+        }
+        line.push(' ');
+        line.push_str(&part);
+    }
+    lines.push(Line::styled(fit(&line, inner_w), t.dim));
     if let Some(ticket) = &app.queue_ticket {
         lines.push(Line::styled(
             fit(
