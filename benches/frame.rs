@@ -131,6 +131,25 @@ fn keystrokes(dir: &Path, label: &str) {
     run("> / < (stage move, stored)", &[Action::StageNext, Action::StagePrev], 40, &mut app);
     app.update(Action::FocusAccounts);
     run("s (re-sort whole book)", &[Action::SortNext], 14, &mut app);
+    // Working the queue: done, then undo, each stored (and flushed) with
+    // the queue reread and the screen redrawn.
+    app.update(Action::FocusQueue);
+    app.update(Action::Top);
+    let (mut done, mut undo) = (Vec::new(), Vec::new());
+    let mut press = |app: &mut App, c: char, into: &mut Vec<Duration>| {
+        let t0 = Instant::now();
+        app.on_event(&ratatui::crossterm::event::Event::Key(ratatui::crossterm::event::KeyCode::Char(c).into()));
+        draw(&mut term, app);
+        into.push(t0.elapsed());
+    };
+    for _ in 0..20 {
+        press(&mut app, 'd', &mut done);
+        press(&mut app, 'u', &mut undo);
+    }
+    assert!(app.toasts.iter().any(|t| t.text.starts_with("Undone")), "the queue actions ran");
+    stats(&format!("{label}: keystroke d (done: stored, queue updated)"), done);
+    stats(&format!("{label}: keystroke u (undo)"), undo);
+    app.update(Action::FocusAccounts);
     // Filter typing: one character at a time.
     let mut samples = Vec::new();
     for _ in 0..10 {

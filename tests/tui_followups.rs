@@ -47,6 +47,7 @@ fn stored(app: &App, id: u64) -> cockpit::domain::FollowUp {
 fn done_leaves_the_queue_is_on_the_timeline_and_undo_brings_it_back() {
     let (_tmp, mut app) = queue_app();
     let item = cursor_item(&app);
+    let at = app.queue_cursor;
     key(&mut app, KeyCode::Char('d'));
     assert!(!app.queue.iter().any(|q| q.follow_up.id == item.id));
     assert!(matches!(stored(&app, item.id).state, FollowUpState::Done { .. }));
@@ -56,7 +57,7 @@ fn done_leaves_the_queue_is_on_the_timeline_and_undo_brings_it_back() {
     assert!(app.toasts.last().unwrap().text.contains("u undoes"));
 
     key(&mut app, KeyCode::Char('u'));
-    assert!(app.queue.iter().any(|q| q.follow_up.id == item.id));
+    assert_eq!(app.queue.iter().position(|q| q.follow_up.id == item.id), Some(at), "back in its place");
     assert_eq!(stored(&app, item.id).state, FollowUpState::Open);
     assert!(!app.store.activities(item.account_id).unwrap().iter().any(|a| a.summary.starts_with("Done: ")));
     key(&mut app, KeyCode::Char('u'));

@@ -41,6 +41,8 @@ pub struct ActionReport {
     pub skipped: Vec<String>,
     /// Writes queued for the vendors.
     pub queued: usize,
+    /// The items whose state changed, as they are now.
+    pub changed: Vec<FollowUp>,
 }
 
 /// What an undo did.
@@ -52,6 +54,8 @@ pub enum UndoOutcome {
         label: String,
         /// The accounts it touched.
         accounts: Vec<AccountId>,
+        /// The items as they are again.
+        restored: Vec<FollowUp>,
     },
     /// Nothing to undo.
     Nothing,
@@ -129,6 +133,7 @@ impl Store {
                 f.state = state;
                 b.insert(keys::follow_up(f.due, f.id), encode(&f));
                 undo.follow_ups.push(current.clone());
+                report.changed.push(f);
             }
             // Writes about the account go once per account; about a ticket,
             // once per ticket.
@@ -283,7 +288,7 @@ impl Store {
         accounts.extend(undo.rows.iter().map(|r| r.id));
         accounts.sort();
         accounts.dedup();
-        Ok(UndoOutcome::Undone { label: undo.label, accounts })
+        Ok(UndoOutcome::Undone { label: undo.label, accounts, restored: undo.follow_ups })
     }
 
     /// One outbox entry.

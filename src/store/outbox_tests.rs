@@ -77,7 +77,8 @@ fn closing_a_ticket_lands_in_one_batch_and_undo_restores_everything() {
     let (_dir, store, item) = store_with_a_ticket();
     let close = FollowUpAction::CloseTicket { body: "No answer since the 20th; closing.".into() };
     let report = store.apply_action(std::slice::from_ref(&item), &close, "dana", now()).unwrap();
-    assert_eq!(report, ActionReport { applied: 1, skipped: vec![], queued: 1 });
+    assert_eq!((report.applied, report.skipped.len(), report.queued), (1, 0, 1));
+    assert!(matches!(report.changed[0].state, FollowUpState::Done { .. }));
     assert_eq!(store.tickets(AccountId(1)).unwrap()[0].status, TicketStatus::Solved);
     assert_eq!(store.row(AccountId(1)).unwrap().unwrap().open_tickets, 0);
     assert!(matches!(store.follow_up(9).unwrap().unwrap().state, FollowUpState::Done { .. }));
@@ -96,8 +97,9 @@ fn closing_a_ticket_lands_in_one_batch_and_undo_restores_everything() {
     assert!(again.skipped[0].contains("already solved"), "{:?}", again.skipped);
 
     match store.undo().unwrap() {
-        UndoOutcome::Undone { label, accounts } => {
-            assert_eq!((label.as_str(), accounts), ("ticket closed", vec![AccountId(1)]))
+        UndoOutcome::Undone { label, accounts, restored } => {
+            assert_eq!((label.as_str(), accounts), ("ticket closed", vec![AccountId(1)]));
+            assert_eq!(restored, vec![item.clone()]);
         }
         other => panic!("{other:?}"),
     }
