@@ -498,3 +498,34 @@ async fn unlinked_accounts_fail_missing_sources_wait_and_offline_retries() {
     assert_eq!(e.entries()[1].state, OutboxState::Pending, "never sent, so not unsure");
     assert!(matches!(e.entries()[1].write, Write::Ticket { .. }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_move_reaches_the_company_and_holds_against_a_sync_until_then() {
+    let e = env().await;
+    e.store.set_stage(ACME, Stage::Expansion, "tester", t0()).unwrap();
+    // A sync before the push brings HubSpot's old stage: the move holds.
+    let stale = account(ACME, "Acme");
+    assert_ne!(stale.stage, Stage::Expansion);
+    e.store.ingest_accounts("crm", &[("4242".into(), stale.clone())], &[], &[], None).unwrap();
+    assert_eq!(e.store.account(ACME).unwrap().unwrap().stage, Stage::Expansion, "not undone by the sync");
+
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Sent(id) if id == "4242"), "{r:?}");
+    let patch = &e.requests("PATCH /crm/v3/objects/companies/4242")[0];
+    assert_eq!(patch.body, serde_json::json!({"properties": {"cs_stage": "expansion"}}));
+    assert_eq!(patch.auth.as_deref(), Some("Bearer pat-push-secret"));
+    // Once there, HubSpot is the truth again.
+    e.store.ingest_accounts("crm", &[("4242".into(), stale.clone())], &[], &[], None).unwrap();
+    assert_eq!(e.store.account(ACME).unwrap().unwrap().stage, stale.stage);
+
+    // A lost answer is simply sent again: setting a property twice is harmless.
+    e.store.set_stage(ACME, Stage::RenewalPrep, "tester", t0()).unwrap();
+    e.vendors.lock().unwrap().fault("PATCH /crm/v3/objects/companies/4242", fake::writes::Fault::ApplyThenDrop);
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Retrying(_)), "{r:?}");
+    e.later(chrono::Duration::minutes(5));
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Sent(_)), "{r:?}");
+    assert_eq!(e.requests("PATCH /crm/v3/objects/companies/4242").len(), 3);
+    assert!(e.requests("POST /crm/v3/objects/notes/search").is_empty(), "no marker to look for");
+}

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::account::AccountId;
+use super::lifecycle::Stage;
 use super::ticket::TicketStatus;
 
 /// Which system a write goes to.
@@ -65,13 +66,20 @@ pub enum Write {
         /// when the ticket changed since.
         updated_stamp: DateTime<Utc>,
     },
+    /// The account's lifecycle stage on its company (HubSpot `PATCH` of the
+    /// stage property the source maps). Setting a value is idempotent: it
+    /// needs no marker.
+    Stage {
+        /// The stage moved to.
+        stage: Stage,
+    },
 }
 
 impl Write {
     /// The system the write goes to.
     pub fn system(&self) -> System {
         match self {
-            Write::Note { .. } | Write::Task { .. } => System::Crm,
+            Write::Note { .. } | Write::Task { .. } | Write::Stage { .. } => System::Crm,
             Write::Ticket { .. } => System::Desk,
         }
     }
@@ -80,6 +88,7 @@ impl Write {
     pub fn describe(&self) -> String {
         match self {
             Write::Note { .. } => "note".into(),
+            Write::Stage { stage } => format!("stage: {}", stage.label()),
             Write::Task { subject, .. } => format!("task \"{subject}\""),
             Write::Ticket { ticket, public: true, status: None, .. } => format!("reply on #{ticket}"),
             Write::Ticket { ticket, public: true, status: Some(s), .. } => format!("reply on #{ticket}, set {s:?}"),
@@ -89,17 +98,25 @@ impl Write {
         .to_lowercase()
     }
 
-    /// The text the CSM wrote (note, task or comment body).
+    /// The text the CSM wrote (note, task or comment body); a stage move
+    /// has none.
     pub fn body(&self) -> &str {
         match self {
             Write::Note { body, .. } | Write::Task { body, .. } | Write::Ticket { body, .. } => body,
+            Write::Stage { .. } => "",
         }
+    }
+
+    /// Whether it carries text the CSM may edit.
+    pub fn has_body(&self) -> bool {
+        !matches!(self, Write::Stage { .. })
     }
 
     /// Replaces the text (an edit from the outbox view).
     pub fn set_body(&mut self, text: String) {
         match self {
             Write::Note { body, .. } | Write::Task { body, .. } | Write::Ticket { body, .. } => *body = text,
+            Write::Stage { .. } => {}
         }
     }
 }

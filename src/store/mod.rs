@@ -468,7 +468,7 @@ impl Store {
             author: author.to_string(),
         };
         w.put_activity(&activity);
-        Store::undo_stage_move(&mut w, &before, &old_row, &activity);
+        self.stage_move_writes(&mut w, &before, &old_row, &activity, stage)?;
         self.apply(w)?;
         self.flush()?;
         Ok(row)
@@ -512,12 +512,23 @@ impl Store {
         let mut totals = self.stage_totals()?;
         let mut counts = IngestCounts::default();
         let mut b = Batch::default();
+        // A stage moved here and not yet in the CRM stays as moved.
+        let held = if upserts.is_empty() { Default::default() } else { self.stage_moves_in_flight()? };
         for (ext, id) in links {
             b.insert(keys::external(source, ext), id.0.to_be_bytes().to_vec());
             b.insert(keys::external_of(*id, source), ext.as_bytes().to_vec());
         }
         for (ext, account) in upserts {
             let old = self.account(account.id)?;
+            let held_stage = held.contains(&account.id).then(|| old.as_ref().map(|o| o.stage)).flatten();
+            let kept;
+            let account = match held_stage {
+                Some(stage) if stage != account.stage => {
+                    kept = Account { stage, ..account.clone() };
+                    &kept
+                }
+                _ => account,
+            };
             if !counts.tally(old.as_ref(), account) {
                 continue;
             }

@@ -221,16 +221,45 @@ impl Store {
         Ok(())
     }
 
-    /// Records how to undo a stage move (called inside `set_stage`'s batch).
-    pub(super) fn undo_stage_move(b: &mut Batch, account: &Account, row: &AccountRow, activity: &Activity) {
+    /// Queues a stage move for the CRM and records how to undo it (inside
+    /// `set_stage`'s batch).
+    pub(super) fn stage_move_writes(
+        &self,
+        b: &mut Batch,
+        account: &Account,
+        row: &AccountRow,
+        activity: &Activity,
+        stage: crate::domain::Stage,
+    ) -> Result<()> {
+        let write = crate::domain::outbox::Write::Stage { stage };
+        let entry = OutboxEntry::new(self.next_id()?, account.id, activity.id, write, activity.at);
+        b.insert(keys::outbox(entry.id), encode(&entry));
         let undo = UndoRecord {
             label: "stage move".into(),
             activities: vec![(activity.account_id, activity.at, activity.id)],
+            outbox: vec![entry.id],
             rows: vec![row.clone()],
             accounts: vec![account.clone()],
             ..Default::default()
         };
         b.insert(keys::UNDO.to_vec(), encode(&undo));
+        Ok(())
+    }
+
+    /// Accounts whose stage move has not reached the CRM (pending, failed
+    /// or in conflict): a sync keeps their local stage meanwhile, so a move
+    /// made offline is not undone by the next sync.
+    pub fn stage_moves_in_flight(&self) -> Result<BTreeSet<AccountId>> {
+        let mut out = BTreeSet::new();
+        for e in self.scan::<OutboxEntry>(keys::OUTBOX, "outbox entry") {
+            let e = e?;
+            if matches!(e.write, crate::domain::outbox::Write::Stage { .. })
+                && !matches!(e.state, OutboxState::Sent { .. })
+            {
+                out.insert(e.account_id);
+            }
+        }
+        Ok(out)
     }
 
     /// The label of the action `undo` would take back.
@@ -381,6 +410,7 @@ impl Store {
     /// Replaces the text of an entry that has not left yet.
     pub fn outbox_edit(&self, id: u64, body: &str) -> Result<OutboxEntry> {
         self.outbox_change(id, |e| match e.state {
+            _ if !e.write.has_body() => Err("a stage move has no text to edit; move the stage again instead".into()),
             OutboxState::Pending | OutboxState::Failed { .. } | OutboxState::Conflict { .. } => {
                 if body.trim().is_empty() {
                     return Err("the new text is empty; discard the entry instead".into());

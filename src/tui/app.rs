@@ -697,7 +697,9 @@ impl App {
                 // Reread the detail: the move is on the timeline.
                 self.health = None;
                 self.select_from(id, Pane::Health);
-                self.toast(Level::Info, format!("Moved {name}: {} → {}", from.label(), to.label()));
+                self.refresh_outbox_counts();
+                self.push_requested = true;
+                self.toast(Level::Info, format!("Moved {name}: {} → {} · u undoes", from.label(), to.label()));
             }
             Err(e) => self.toast(Level::Error, format!("Could not move {name}: {e}")),
         }

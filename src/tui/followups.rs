@@ -547,6 +547,10 @@ impl App {
                     self.toast(Level::Info, "It already went out; it cannot be edited");
                     return true;
                 }
+                if !entry.write.has_body() {
+                    self.toast(Level::Info, "A stage move has no text to edit; move the stage again instead");
+                    return true;
+                }
                 self.mode = Mode::Compose;
                 self.composer = Some(Composer::new(
                     Purpose::OutboxEdit { id: entry.id },

@@ -183,6 +183,28 @@ async fn create(
     after(fault, resp).await
 }
 
+/// A company's properties set by PATCH (the stage write-back).
+async fn patch_company(
+    State(s): State<SharedWrites>,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    h: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fault = arrive(&s, &method, &uri, &h, &body);
+    if let Some(r) = status(&fault) {
+        return r;
+    }
+    if let Some(r) = denied(&s, &h, true) {
+        return r;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let resp =
+        (StatusCode::OK, Json(json!({"id": id, "properties": v["properties"], "archived": false}))).into_response();
+    after(fault, resp).await
+}
+
 async fn search(
     State(s): State<SharedWrites>,
     Path(object): Path<String>,
@@ -326,6 +348,7 @@ pub async fn start(state: SharedWrites) -> String {
     let app = Router::new()
         .route("/crm/v3/objects/{object}", post(create))
         .route("/crm/v3/objects/{object}/search", post(search))
+        .route("/crm/v3/objects/companies/{id}", axum::routing::patch(patch_company))
         .route("/api/v2/tickets/{file}", get(get_ticket).put(put_ticket))
         .route("/api/v2/tickets/{id}/comments.json", get(comments))
         .with_state(state);

@@ -5,6 +5,7 @@ use chrono::SecondsFormat;
 use serde_json::{json, Value};
 
 use crate::domain::outbox::{OutboxEntry, Write};
+use crate::domain::Stage;
 
 /// Association type of a note to a company (HubSpot-defined).
 pub const NOTE_TO_COMPANY: u32 = 190;
@@ -17,7 +18,7 @@ fn object(write: &Write) -> Option<(&'static str, &'static str, u32)> {
     match write {
         Write::Note { .. } => Some(("notes", "hs_note_body", NOTE_TO_COMPANY)),
         Write::Task { .. } => Some(("tasks", "hs_task_body", TASK_TO_COMPANY)),
-        Write::Ticket { .. } => None,
+        Write::Ticket { .. } | Write::Stage { .. } => None,
     }
 }
 
@@ -33,7 +34,7 @@ pub fn create(entry: &OutboxEntry, company: &str) -> Option<(String, Value)> {
             props.insert("hs_task_status".into(), json!("NOT_STARTED"));
             *due
         }
-        Write::Ticket { .. } => return None,
+        Write::Ticket { .. } | Write::Stage { .. } => return None,
     };
     props.insert("hs_timestamp".into(), json!(at.to_rfc3339_opts(SecondsFormat::Millis, true)));
     props.insert(body_prop.into(), json!(entry.body_with_marker()));
@@ -45,6 +46,12 @@ pub fn create(entry: &OutboxEntry, company: &str) -> Option<(String, Value)> {
         }],
     });
     Some((format!("/crm/v3/objects/{kind}"), body))
+}
+
+/// The update of a company's stage property (`property` from the source's
+/// property map) to the stage's key, as the sync reads it back.
+pub fn stage_update(stage: Stage, company: &str, property: &str) -> (String, Value) {
+    (format!("/crm/v3/objects/companies/{company}"), json!({"properties": {property: stage.key()}}))
 }
 
 /// The search for a note or task carrying the entry's key (after an

@@ -237,7 +237,8 @@ async fn attempt(
         if let OutboxState::Unsure { since } = before.state {
             // HubSpot's search lags its writes: a young create may just
             // not be indexed yet.
-            if before.write.system() == System::Crm && now < since + policy.settle {
+            let created = before.write.system() == System::Crm && before.write.has_body();
+            if created && now < since + policy.settle {
                 return Ok(Step::NotYet(since + policy.settle));
             }
             // Sending again now: a crash during this request must be
@@ -271,6 +272,21 @@ async fn send(store: &Store, client: &Client, e: &OutboxEntry) -> Result<Result<
                 Ok(Step::Sent { remote, found: false, rebase: None })
             }))
         }
+        Write::Stage { stage } => {
+            let source = client.source();
+            let Some(company) = store.external_of(e.account_id, &source.name)? else {
+                return Ok(Err(Problem::Refused(format!(
+                    "this account is not linked to a HubSpot company (source \"{}\"); its stage stays local: discard the entry",
+                    source.name
+                ))));
+            };
+            let (path, body) = crm::stage_update(*stage, &company, &source.properties.stage);
+            Ok(request(client, Method::PATCH, &path, Some(&body)).await.map(|_| Step::Sent {
+                remote: company,
+                found: false,
+                rebase: None,
+            }))
+        }
         Write::Ticket { ticket, updated_stamp, .. } => {
             let (path, body) = desk::update(e).expect("a ticket write");
             Ok(request(client, Method::PUT, &path, Some(&body)).await.map(|answer| {
@@ -290,6 +306,8 @@ async fn check(client: &Client, e: &OutboxEntry) -> Result<Option<(String, Optio
             let answer = request(client, Method::POST, &path, Some(&body)).await?;
             Ok(crm::found(e, &answer).map(|id| (id, None)))
         }
+        // Setting a property twice is harmless: nothing to look for.
+        Write::Stage { .. } => Ok(None),
         Write::Ticket { ticket, .. } => {
             let marker = e.marker();
             let mut after: Option<String> = None;
