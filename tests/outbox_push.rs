@@ -529,3 +529,19 @@ async fn a_stage_move_reaches_the_company_and_holds_against_a_sync_until_then() 
     assert_eq!(e.requests("PATCH /crm/v3/objects/companies/4242").len(), 3);
     assert!(e.requests("POST /crm/v3/objects/notes/search").is_empty(), "no marker to look for");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_landed_note_is_not_shown_twice_after_the_next_sync() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Spoke to Ana.\nRenewal on track.".into() });
+    let r = e.push().await;
+    let Outcome::Sent(remote) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    let notes = |s: &Store| s.activities(ACME).unwrap().into_iter().filter(|a| a.summary == "Spoke to Ana.").count();
+    assert_eq!(notes(&e.store), 1);
+    // The sync brings the note back as HubSpot has it: it replaces ours.
+    let rec = serde_json::json!({"id": remote, "properties": {
+        "hs_timestamp": t0().to_rfc3339(), "hs_note_body": e.only().body_with_marker(), "hubspot_owner_id": "12"}});
+    let synced = cockpit::sync::hubspot::activity(cockpit::sync::hubspot::Object::Notes, &rec, ACME).unwrap();
+    e.store.ingest_children("crm", &[synced], &[], None).unwrap();
+    assert_eq!(notes(&e.store), 1, "{:?}", e.store.activities(ACME).unwrap());
+}

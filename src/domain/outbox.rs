@@ -187,8 +187,10 @@ pub struct OutboxEntry {
     pub key: String,
     /// The account.
     pub account_id: AccountId,
-    /// The action it came from.
-    pub action: u64,
+    /// The timeline entry it came from (made at `created`). Once a note or
+    /// task lands it takes the vendor's id, so the next sync updates that
+    /// entry instead of adding a second one.
+    pub activity: u64,
     /// What to write.
     pub write: Write,
     /// Where it stands.
@@ -206,12 +208,12 @@ pub struct OutboxEntry {
 impl OutboxEntry {
     /// A new pending entry; the key derives from the id and the moment so
     /// it is unique across workspaces too.
-    pub fn new(id: u64, account_id: AccountId, action: u64, write: Write, now: DateTime<Utc>) -> OutboxEntry {
+    pub fn new(id: u64, account_id: AccountId, activity: u64, write: Write, now: DateTime<Utc>) -> OutboxEntry {
         OutboxEntry {
             id,
             key: idempotency_key(id, now),
             account_id,
-            action,
+            activity,
             write,
             state: OutboxState::Pending,
             attempts: 0,

@@ -99,7 +99,6 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ActionReport> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let action_id = self.next_id()?;
         let mut report = ActionReport::default();
         let mut b = Batch::default();
         let mut undo = UndoRecord::default();
@@ -174,7 +173,7 @@ impl Store {
                 self.touch_row(&mut rows, current.account_id, |r| r.last_touch = r.last_touch.max(Some(now)))?;
             }
             for w in p.writes {
-                let entry = OutboxEntry::new(self.next_id()?, current.account_id, action_id, w, now);
+                let entry = OutboxEntry::new(self.next_id()?, current.account_id, activity.id, w, now);
                 b.insert(keys::outbox(entry.id), encode(&entry));
                 undo.outbox.push(entry.id);
                 report.queued += 1;
@@ -318,6 +317,32 @@ impl Store {
         accounts.sort();
         accounts.dedup();
         Ok(UndoOutcome::Undone { label: undo.label, accounts, restored: undo.follow_ups })
+    }
+
+    /// Gives a landed note's or task's timeline entry the id its sync will
+    /// bring (`synced_id`, under `source`), so the synced copy replaces it
+    /// rather than showing twice.
+    pub fn outbox_adopt_activity(&self, e: &OutboxEntry, source: &str, synced_id: u64) -> Result<()> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let old_key = keys::activity(e.account_id, e.created, e.activity);
+        let Some(mut a) = self.get::<Activity>(&old_key, "activity")? else { return Ok(()) };
+        // A logged call goes out as a note: its entry keeps its own id (and
+        // kind), or the synced note would turn the call into a note.
+        let same_kind = match e.write {
+            crate::domain::outbox::Write::Note { .. } => a.kind == crate::domain::ActivityKind::Note,
+            crate::domain::outbox::Write::Task { .. } => a.kind == crate::domain::ActivityKind::Task,
+            _ => false,
+        };
+        if !same_kind {
+            return Ok(());
+        }
+        a.id = synced_id;
+        let key = keys::activity(a.account_id, a.at, a.id);
+        let mut b = Batch::default();
+        b.remove(old_key);
+        b.insert(keys::external(source, &format!("activity/{synced_id}")), key.clone());
+        b.insert(key, encode(&a));
+        self.apply(b)
     }
 
     /// One outbox entry.

@@ -190,9 +190,26 @@ pub async fn push(
         let Some(before) = store.outbox_claim(listed.id, now)? else { continue };
         let step = attempt(store, client, &before, now, policy).await?;
         let outcome = record(store, &before, step, now, policy)?;
+        if let Outcome::Sent(remote) | Outcome::AlreadyThere(remote) = &outcome {
+            adopt_activity(store, client, &before, remote)?;
+        }
         report.outcomes.push((before.id, outcome));
     }
     Ok(report)
+}
+
+/// A landed HubSpot note or task: its timeline entry takes the id the
+/// sync gives that engagement, so the synced copy replaces it.
+fn adopt_activity(store: &Store, client: &Client, e: &OutboxEntry, remote: &str) -> Result<(), StoreError> {
+    let object = match e.write {
+        Write::Note { .. } => crate::sync::hubspot::Object::Notes,
+        Write::Task { .. } => crate::sync::hubspot::Object::Tasks,
+        _ => return Ok(()),
+    };
+    let Some(id) = remote.parse::<u64>().ok().and_then(|r| crate::sync::hubspot::activity_id(object, r).ok()) else {
+        return Ok(());
+    };
+    store.outbox_adopt_activity(e, &client.source().name, id)
 }
 
 /// The ticket's `updated_at` now, at the first Zendesk source: what a
