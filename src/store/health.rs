@@ -665,6 +665,8 @@ impl Store {
         pages.flush_into(&mut batch);
         batch.put_totals(&totals);
         self.apply(batch)?;
+        // A CSM's edit is on disk before the toast says so.
+        self.flush()?;
         self.row(id)?.ok_or(super::StoreError::NoAccount(id.0))
     }
 
