@@ -240,3 +240,21 @@ fn actions_need_the_queue_focused_and_reply_needs_a_ticket() {
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.store.outbox().unwrap().is_empty());
 }
+
+#[test]
+fn a_note_typed_while_the_health_pass_runs_is_kept_until_it_can_be_saved() {
+    use std::sync::atomic::Ordering;
+    let (_tmp, mut app) = queue_app();
+    let setup = app.health_setup.clone().unwrap();
+    key(&mut app, KeyCode::Char('n'));
+    typed(&mut app, "Long note about the renewal");
+    setup.busy.store(true, Ordering::SeqCst);
+    ctrl(&mut app, 's');
+    assert_eq!(app.mode, Mode::Compose, "the editor stays open");
+    assert_eq!(app.composer.as_ref().unwrap().text(), "Long note about the renewal");
+    assert!(app.store.outbox().unwrap().is_empty());
+    setup.busy.store(false, Ordering::SeqCst);
+    ctrl(&mut app, 's');
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.store.outbox().unwrap()[0].write.body(), "Long note about the renewal");
+}

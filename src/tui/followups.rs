@@ -258,6 +258,7 @@ impl App {
             Outcome::Editing => {}
             Outcome::Cancel => {
                 self.composer = None;
+                self.targets_pending.clear();
                 self.mode = Mode::Normal;
                 self.toast(Level::Info, "Nothing was saved");
             }
@@ -266,6 +267,9 @@ impl App {
                 self.mode = Mode::Normal;
                 self.external_edit = Some(ExternalEdit { purpose: c.purpose, title: c.title, text });
             }
+            // The editor stays open with the text while the health pass
+            // rewrites rows: nothing typed is lost.
+            Outcome::Submit(_) if self.health_busy() => {}
             Outcome::Submit(text) => {
                 let c = self.composer.take().expect("checked above");
                 self.mode = Mode::Normal;
@@ -291,6 +295,11 @@ impl App {
         match result {
             Ok(text) if text.trim().is_empty() && !edit.purpose.may_be_empty() => {
                 self.toast(Level::Info, "The editor left the text empty; nothing was saved")
+            }
+            Ok(text) if self.health_busy() => {
+                // Kept in the inline editor until the pass is over.
+                self.composer = Some(Composer::new(edit.purpose, edit.title, &text));
+                self.mode = Mode::Compose;
             }
             Ok(text) => self.submit(edit.purpose, text),
             Err(e) => {
