@@ -224,7 +224,7 @@ fn status_line_shows_sync_progress_freshness_and_offline() {
         ok: false,
         message: Some("desk: cannot reach desk.example (connection failed)".into()),
     };
-    app.on_msg(Msg::SyncDone(vec![("crm".into(), ok), ("desk".into(), failed)]));
+    app.on_msg(Msg::SyncDone(vec![("crm".into(), ok), ("desk".into(), failed)], true));
     assert!(!app.syncing);
     let line = status_line(&app);
     assert!(line.contains("crm ✓ synced 12m ago"), "{line}");

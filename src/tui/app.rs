@@ -124,8 +124,9 @@ pub struct SourceView {
 pub enum Msg {
     /// A running sync handled more records.
     SyncProgress(Progress),
-    /// The sync finished (each source's outcome).
-    SyncDone(Vec<(String, SyncStatus)>),
+    /// The sync finished: each source's outcome, and whether it changed
+    /// any record.
+    SyncDone(Vec<(String, SyncStatus)>, bool),
     /// The full book and queue finished loading.
     Loaded(Box<Book>, Vec<QueueItem>),
     /// Background loading failed.
@@ -769,7 +770,7 @@ impl App {
                     s.running = Some(p.done);
                 }
             }
-            Msg::SyncDone(results) => {
+            Msg::SyncDone(results, _) => {
                 self.syncing = false;
                 for (name, status) in results {
                     if let Some(s) = self.sources.iter_mut().find(|s| s.name == name) {

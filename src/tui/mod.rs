@@ -189,9 +189,14 @@ fn sync_in_background(store: Store, sources: Vec<crate::sync::source::Source>, t
             let _ = progress_tx.send(Msg::SyncProgress(p));
         };
         let opts = crate::sync::Options::default();
+        let mut changed = false;
         let results = match crate::sync::run(&store, &sources, &opts, &progress).await {
             Ok(reports) => reports
                 .into_iter()
+                .inspect(|r| {
+                    // A failed run may still have committed pages: count them.
+                    changed |= r.objects.iter().any(|o| o.counts.added + o.counts.updated + o.counts.removed > 0);
+                })
                 .map(|r| {
                     let status = crate::store::SyncStatus {
                         at: Utc::now(),
@@ -206,7 +211,7 @@ fn sync_in_background(store: Store, sources: Vec<crate::sync::source::Source>, t
                 sources.iter().map(|s| (s.name.clone(), status.clone())).collect()
             }
         };
-        let _ = tx.send(Msg::SyncDone(results));
+        let _ = tx.send(Msg::SyncDone(results, changed));
     });
 }
 
@@ -362,13 +367,16 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             Some(msg) = msg_rx.recv() => {
-                let synced = matches!(msg, Msg::SyncDone(_));
+                let synced = match &msg { Msg::SyncDone(_, changed) => Some(*changed), _ => None };
                 app.on_msg(msg);
-                if synced {
+                if let Some(changed) = synced {
                     // The network is back, or was never gone: push what waits.
                     app.push_requested = true;
-                    // New records: reload the book off the UI thread.
-                    load_in_background(store.clone(), Utc::now(), msg_tx.clone(), (setup.clone(), HealthPass::Daily), true);
+                    // New records: rescore today and reload the book off the
+                    // UI thread. Nothing new: only the day's pass if the day
+                    // turned (edits need not wait for a full pass).
+                    let pass = if changed { HealthPass::Daily } else { HealthPass::Upkeep };
+                    load_in_background(store.clone(), Utc::now(), msg_tx.clone(), (setup.clone(), pass), changed);
                 }
                 dirty = true;
             }
