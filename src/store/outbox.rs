@@ -135,13 +135,15 @@ impl Store {
                 report.changed.push(f);
             }
             // Writes about the account go once per account; about a ticket,
-            // once per ticket.
-            let first_for_target = match current.ticket_id {
-                Some(t) if action.needs_ticket() || matches!(action, FollowUpAction::Escalate { .. }) => {
-                    tickets_written.insert(t)
-                }
-                _ => accounts_written.insert(current.account_id),
-            };
+            // once per ticket. A local change (done, snooze) is logged per item.
+            let shared = !p.writes.is_empty() || p.touch || p.ticket.is_some();
+            let first_for_target = !shared
+                || match current.ticket_id {
+                    Some(t) if action.needs_ticket() || matches!(action, FollowUpAction::Escalate { .. }) => {
+                        tickets_written.insert(t)
+                    }
+                    _ => accounts_written.insert(current.account_id),
+                };
             if !first_for_target {
                 continue;
             }

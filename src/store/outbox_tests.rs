@@ -174,3 +174,31 @@ fn the_reverse_id_map_finds_the_company_also_in_older_workspaces() {
     store.apply(b).unwrap();
     assert_eq!(store.external_of(AccountId(1), "crm").unwrap().as_deref(), Some("778"));
 }
+
+#[test]
+fn done_on_two_items_of_one_account_logs_both_and_a_note_goes_once() {
+    let (_dir, store, first) = store_with_a_ticket();
+    let second = FollowUp {
+        id: 10,
+        ticket_id: None,
+        kind: FollowUpKind::CheckIn,
+        reason: "Quarterly check-in".into(),
+        ..first.clone()
+    };
+    let mut b = Batch::default();
+    b.put_follow_up(&second, None);
+    store.apply(b).unwrap();
+    let both = [first.clone(), second.clone()];
+    let r = store.apply_action(&both, &FollowUpAction::Note { body: "Shared context".into() }, "dana", now()).unwrap();
+    assert_eq!((r.applied, r.queued), (2, 1), "one note for the account");
+    let r = store.apply_action(&both, &FollowUpAction::Done, "dana", now()).unwrap();
+    assert_eq!(r.changed.len(), 2);
+    let done: Vec<String> = store
+        .activities(AccountId(1))
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.summary.starts_with("Done: "))
+        .map(|a| a.summary)
+        .collect();
+    assert_eq!(done.len(), 2, "each item is on the timeline: {done:?}");
+}
