@@ -140,12 +140,7 @@ pub fn counts(items: &[QueueItem], now: DateTime<Utc>) -> (usize, usize) {
 
 /// Short label of a priority.
 pub fn priority_label(p: Priority) -> &'static str {
-    match p {
-        Priority::Urgent => "urgent",
-        Priority::High => "high",
-        Priority::Normal => "normal",
-        Priority::Low => "low",
-    }
+    p.label()
 }
 
 #[cfg(test)]

@@ -30,23 +30,6 @@ const TICKET: u64 = 35436;
 const ACME: AccountId = AccountId(1);
 const DESK_ONLY: AccountId = AccountId(2);
 
-fn base64(input: &[u8]) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
 }
@@ -132,7 +115,7 @@ async fn env() -> Env {
     std::env::set_var(&desk_env, "desk-push-secret");
     let mut w = Writes {
         bearer: "Bearer pat-push-secret".into(),
-        basic: format!("Basic {}", base64(b"agent@acme.com/token:desk-push-secret")),
+        basic: format!("Basic {}", fake::base64(b"agent@acme.com/token:desk-push-secret")),
         ..Writes::default()
     };
     w.tickets

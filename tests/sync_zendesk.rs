@@ -19,23 +19,6 @@ use fake::{Crm, Shared};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
-fn base64(input: &[u8]) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 struct Env {
     desk: SharedDesk,
     crm: Shared,
@@ -58,8 +41,11 @@ async fn env() -> Env {
     let crm: Shared = Arc::new(Mutex::new(crm));
     let crm_url = fake::start(crm.clone()).await;
 
-    let mut desk =
-        Desk { auth: format!("Basic {}", base64(b"agent@acme.com/token:desk-secret")), page: 100, ..Desk::default() };
+    let mut desk = Desk {
+        auth: format!("Basic {}", fake::base64(b"agent@acme.com/token:desk-secret")),
+        page: 100,
+        ..Desk::default()
+    };
     desk.org(10, "ACME, Inc.", &[], Some("1")); // by external id (the HubSpot id)
     desk.org(11, "Initech Europe", &["initech.com"], None); // by domain
     desk.org(12, "Globex", &[], None); // ambiguous by name

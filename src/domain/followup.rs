@@ -117,6 +117,18 @@ pub enum Priority {
     Urgent,
 }
 
+impl Priority {
+    /// Short label ("urgent", "high", ...).
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Urgent => "urgent",
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+}
+
 /// Where a follow-up stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

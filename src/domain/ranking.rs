@@ -153,7 +153,7 @@ pub fn rank(s: &Signals, bands: &Bands, now: DateTime<Utc>) -> Rank {
         Part {
             factor: Factor::Priority,
             points: priority_points(s.priority),
-            text: format!("{}, {} priority", s.kind.title(), priority_word(s.priority)),
+            text: format!("{}, {} priority", s.kind.title(), s.priority.label()),
         },
         urgency(s.due, now),
         health(s.health, bands),
@@ -161,15 +161,6 @@ pub fn rank(s: &Signals, bands: &Bands, now: DateTime<Utc>) -> Rank {
     ];
     parts.extend(s.renewal_date.map(|d| renewal(d, now)));
     Rank { score: parts.iter().map(|p| p.points).sum(), parts }
-}
-
-fn priority_word(p: Priority) -> &'static str {
-    match p {
-        Priority::Urgent => "urgent",
-        Priority::High => "high",
-        Priority::Normal => "normal",
-        Priority::Low => "low",
-    }
 }
 
 #[cfg(test)]
