@@ -67,19 +67,25 @@ async fn users(State(d): State<Data>) -> Response {
     Json(json!({"users": [], "after_cursor": null, "end_of_stream": true})).into_response()
 }
 
+/// The time-based organization export: organization `id` was updated at
+/// second `ORG_EPOCH + id`, 1,000 to a page.
 async fn orgs(State(d): State<Data>, Query(q): Query<HashMap<String, String>>) -> Response {
+    const ORG_EPOCH: i64 = 1_700_000_000;
     d.requests.fetch_add(1, Ordering::Relaxed);
-    let start: u64 = q.get("page[after]").and_then(|a| a.parse().ok()).unwrap_or(0);
-    let end = (start + 100).min(d.companies);
-    let list: Vec<Value> = (start + 1..=end)
+    let start_time: i64 = q.get("start_time").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let first = (start_time - ORG_EPOCH).max(1) as u64;
+    let end = (first + 999).min(d.companies);
+    let list: Vec<Value> = (first..=end)
         .map(|id| {
+            let updated = chrono::DateTime::from_timestamp(ORG_EPOCH + id as i64, 0).unwrap().to_rfc3339();
             json!({"id": 1_000_000 + id, "name": format!("Company {id}"), "external_id": id.to_string(),
-                         "domain_names": [], "created_at": "2024-01-01T00:00:00Z"})
+                   "domain_names": [], "created_at": "2024-01-01T00:00:00Z", "updated_at": updated})
         })
         .collect();
-    let more = end < d.companies;
-    Json(json!({"organizations": list, "meta": {"has_more": more, "after_cursor": more.then(|| end.to_string())}}))
-        .into_response()
+    let end_time = ORG_EPOCH + end as i64;
+    Json(json!({"organizations": list, "count": list.len(), "end_time": end_time, "end_of_stream": end >= d.companies,
+                "next_page": null}))
+    .into_response()
 }
 
 async fn export(State(d): State<Data>, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -123,7 +129,7 @@ fn main() {
             .route("/crm/v3/objects/{object}", get(objects))
             .route("/crm/v3/objects/{object}/search", axum::routing::post(search))
             .route("/api/v2/incremental/users/cursor.json", get(users))
-            .route("/api/v2/organizations.json", get(orgs))
+            .route("/api/v2/incremental/organizations.json", get(orgs))
             .route("/api/v2/incremental/tickets/cursor.json", get(export))
             .with_state(data.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

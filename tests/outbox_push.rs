@@ -140,7 +140,7 @@ async fn env() -> Env {
     let store = Store::open(&tmp.path().join("ws")).unwrap();
     store.ingest_accounts("crm", &[("4242".into(), account(ACME, "Acme"))], &[], &[], None).unwrap();
     store.ingest_accounts("desk", &[("org/7".into(), account(DESK_ONLY, "Umbrella"))], &[], &[], None).unwrap();
-    store.ingest_tickets("desk", &[ticket()], &[], None, None).unwrap();
+    store.ingest_tickets("desk", &[(ticket(), None)], &[], None, None).unwrap();
     Env { vendors, sources, crm_env, clock: Arc::new(Mutex::new(t0())), policy: quick(), _tmp: tmp, store }
 }
 

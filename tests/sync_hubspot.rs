@@ -465,3 +465,43 @@ async fn deals_and_engagements_fill_outcomes_and_the_timeline() {
     let three = e.store.external_id("crm", "3").unwrap().unwrap();
     assert_eq!(e.store.activities(three).unwrap()[0].kind, ActivityKind::Meeting);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_paging_is_bounded_and_the_run_fails_naming_the_object() {
+    let e = env(150).await;
+    e.crm.lock().unwrap().endless_paging = true;
+    let started = std::time::Instant::now();
+    let r = sync(&e, false).await;
+    let err = r.error.expect("paging that never ends is a failure");
+    assert!(matches!(err, SyncError::Runaway { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.starts_with("crm: HubSpot kept paging companies"), "{text}");
+    assert!(text.contains("empty pages in a row"), "{text}");
+    let requests = e.crm.lock().unwrap().log.iter().filter(|l| l.starts_with("GET companies")).count();
+    assert!(requests <= 6, "stopped after {requests} requests");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(snapshot(&e.store).len(), 150, "what was read is kept");
+    assert!(!e.store.sync_status("crm").unwrap().unwrap().ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_search_that_does_not_move_forward_is_bounded() {
+    let e = env(3).await;
+    assert!(sync(&e, false).await.error.is_none());
+    let searches_before = e.crm.lock().unwrap().log.iter().filter(|l| l.starts_with("POST search companies")).count();
+    {
+        // 120 companies at one instant: the search by id must page, and this
+        // server ignores the id filter, handing back the same page forever.
+        let mut c = e.crm.lock().unwrap();
+        for id in 10..130 {
+            c.add(id, &format!("Same {id}"), 1, 1_800_000_000_000);
+        }
+        c.search_ignores_id = true;
+    }
+    let r = sync(&e, false).await;
+    let text = r.error.expect("a search that loops is a failure").to_string();
+    assert!(text.contains("kept paging companies") && text.contains("not after it"), "{text}");
+    let searches =
+        e.crm.lock().unwrap().log.iter().filter(|l| l.starts_with("POST search companies")).count() - searches_before;
+    assert_eq!(searches, 4, "the stored instant, the next one, its first page, and the page that did not move on");
+}

@@ -99,11 +99,22 @@ async fn organizations_match_crm_accounts_and_tickets_land_on_them() {
     let r = run(&e, Some("desk")).await.remove(0);
     assert!(r.error.is_none(), "{:?}", r.error);
     let (orgs, tickets) = (&r.objects[0], &r.objects[2]);
-    assert_eq!(orgs.counts.updated, 2, "two organizations matched CRM accounts");
-    assert_eq!(orgs.counts.added, 2, "the ambiguous and the unmatched one became accounts of their own");
-    assert_eq!(orgs.unmatched.len(), 2);
-    assert!(orgs.unmatched.iter().any(|u| u.id == "12" && u.reason.contains("matches 2 accounts by name")));
+    assert_eq!(orgs.counts.added, 4, "four organizations read");
+    assert_eq!(orgs.ambiguous.len(), 1, "{:?}", orgs.ambiguous);
+    assert!(orgs.ambiguous.iter().any(|u| u.id == "12" && u.reason.contains("matches 2 accounts by name")));
+    assert_eq!(orgs.unmatched.len(), 1);
     assert!(orgs.unmatched.iter().any(|u| u.id == "13" && u.reason.contains("matches no CRM account")));
+    // The ambiguous and the unmatched one are accounts of their own, marked so.
+    for org in ["org/12", "org/13"] {
+        let own = e.store.external_id("desk", org).unwrap().unwrap();
+        assert!(e.store.support_only(own).unwrap().is_some(), "{org}");
+    }
+    assert!(e
+        .store
+        .support_only(e.store.external_id("desk", "org/12").unwrap().unwrap())
+        .unwrap()
+        .unwrap()
+        .is_ambiguous());
     assert_eq!(tickets.counts.added, 150);
     assert_eq!(tickets.skipped.len(), 1, "the ticket without an organization is reported");
     assert_eq!(tickets.skipped[0].id, "999");
@@ -150,7 +161,7 @@ async fn the_ticket_export_resumes_and_takes_only_changes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_repeated_cursor_and_rate_limits_do_not_loop() {
+async fn a_repeated_cursor_stops_the_run_as_a_failure_and_rate_limits_are_honoured() {
     let e = env().await;
     run(&e, Some("crm")).await;
     {
@@ -161,10 +172,47 @@ async fn a_repeated_cursor_and_rate_limits_do_not_loop() {
     }
     let started = std::time::Instant::now();
     let r = run(&e, Some("desk")).await.remove(0);
-    assert!(r.error.is_none(), "{:?}", r.error);
     assert!(started.elapsed() >= Duration::from_secs(1), "Retry-After was honoured");
     let exports = e.desk.lock().unwrap().log.iter().filter(|l| l.starts_with("export")).count();
     assert!(exports <= 4, "stopped on the repeated cursor after {exports} requests");
+    // Stopping early is a failure, said with the source, the object and what to do.
+    let err = r.error.expect("a sync that stopped early is not a success").to_string();
+    assert!(err.starts_with("desk: Zendesk kept paging tickets"), "{err}");
+    assert!(err.contains("the cursor \"1\" came back") && err.contains("cockpit sync"), "{err}");
+    assert_eq!(r.objects[2].counts.added, 40, "the first page is kept");
+    let status = e.store.sync_status("desk").unwrap().unwrap();
+    assert!(!status.ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_export_that_does_not_move_stops_the_run() {
+    let e = env().await;
+    e.desk.lock().unwrap().stuck_orgs = true;
+    let r = run(&e, Some("desk")).await.remove(0);
+    let err = r.error.expect("stopped").to_string();
+    assert!(err.contains("kept paging organizations") && err.contains("end_time stayed"), "{err}");
+    let requests = e.desk.lock().unwrap().log.iter().filter(|l| l.starts_with("orgs")).count();
+    assert_eq!(requests, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_normal_end_of_the_export_is_quiet_and_later_runs_take_only_changes() {
+    let e = env().await;
+    run(&e, None).await;
+    // Nothing changed: each export answers once with the cursor it was given.
+    let r = run(&e, Some("desk")).await.remove(0);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.objects[0].counts.added + r.objects[0].counts.updated, 0);
+    let log = e.desk.lock().unwrap().log.clone();
+    let orgs: Vec<&String> = log.iter().filter(|l| l.starts_with("orgs")).collect();
+    assert_eq!(orgs.len(), 2, "one request a run: {orgs:?}");
+    assert!(!orgs[1].contains("\"start_time\": \"0\""), "the second run starts where the first ended: {orgs:?}");
+    // A renamed organization comes back alone, and its own account takes the name.
+    e.desk.lock().unwrap().org(13, "Umbrella Corp", &["umbrella.example"], None);
+    let r = run(&e, Some("desk")).await.remove(0);
+    assert_eq!(r.objects[0].counts.updated, 1);
+    let own = e.store.external_id("desk", "org/13").unwrap().unwrap();
+    assert_eq!(e.store.account(own).unwrap().unwrap().name, "Umbrella Corp");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,7 +290,7 @@ async fn end_users_become_contacts_once_and_leave_when_deactivated() {
     assert_eq!(users.object, "users");
     assert_eq!((users.counts.added, users.counts.unchanged), (1, 1), "{users:?}");
     assert_eq!(users.skipped.len(), 1);
-    assert!(users.skipped[0].reason.contains("organization 77 is not in the cache"));
+    assert!(users.skipped[0].reason.contains("organization 77 does not exist at Zendesk"), "{:?}", users.skipped);
     assert!(users.notes[0].starts_with("1 end users belong to no organization"), "{:?}", users.notes);
     let acme = e.store.external_id("crm", "1").unwrap().unwrap();
     let mut people: Vec<String> = e.store.contacts(acme).unwrap().into_iter().map(|c| c.name).collect();

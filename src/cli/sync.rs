@@ -46,8 +46,13 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
         );
         for o in &r.objects {
             let c = o.counts;
-            let unmatched =
-                if o.unmatched.is_empty() { String::new() } else { format!(", {} unmatched", o.unmatched.len()) };
+            let mut unmatched = String::new();
+            if !o.ambiguous.is_empty() {
+                unmatched.push_str(&format!(", {} ambiguous", o.ambiguous.len()));
+            }
+            if !o.unmatched.is_empty() {
+                unmatched.push_str(&format!(", {} unmatched", o.unmatched.len()));
+            }
             println!(
                 "  {:<13} {} added, {} updated, {} unchanged, {} removed, {} skipped{unmatched}",
                 o.object,
@@ -69,11 +74,16 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
                 println!("    ... and {} more (`cockpit sync --report` lists them all)", o.skipped.len() - shown);
             }
             if report {
+                for u in &o.ambiguous {
+                    println!("    ambiguous {}: {}", sanitize(&u.id), sanitize(&u.reason));
+                }
                 for u in &o.unmatched {
                     println!("    unmatched {}: {}", sanitize(&u.id), sanitize(&u.reason));
                 }
-            } else if !o.unmatched.is_empty() {
-                println!("    (`cockpit sync --report` lists the unmatched ones)");
+            } else if !o.unmatched.is_empty() || !o.ambiguous.is_empty() {
+                println!(
+                    "    (kept as accounts of their own, never merged; `cockpit sync --report` lists them with why)"
+                );
             }
         }
         if let Some(e) = &r.error {

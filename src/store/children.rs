@@ -115,8 +115,23 @@ impl Store {
         cursor: Option<(&str, &[u8])>,
     ) -> Result<IngestCounts> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut counts = IngestCounts::default();
         let mut b = Batch::default();
+        let counts = self.children_into(&mut b, source, records, removed)?;
+        b.put_cursor(source, cursor);
+        self.apply(b)?;
+        Ok(counts)
+    }
+
+    /// The writes of `ingest_children`, into a batch the caller applies
+    /// (holding the writer lock).
+    pub(super) fn children_into<T: Child>(
+        &self,
+        b: &mut Batch,
+        source: &str,
+        records: &[T],
+        removed: &[u64],
+    ) -> Result<IngestCounts> {
+        let mut counts = IngestCounts::default();
         let mut effects: BTreeMap<AccountId, Effect> = BTreeMap::new();
         for r in records {
             let old_key = self.child_key::<T>(source, r.id())?;
@@ -152,9 +167,7 @@ impl Store {
                 b.inner.remove(keys::external(source, &format!("{}/{id}", T::KIND)));
             }
         }
-        self.apply_effects(&mut b, &effects)?;
-        b.put_cursor(source, cursor);
-        self.apply(b)?;
+        self.apply_effects(b, &effects)?;
         Ok(counts)
     }
 

@@ -502,7 +502,8 @@ impl Store {
                 }
                 let due = self.put_ticket_follow_up(batch, t.id, ticket_follow_up(t, high, now), Some(&slot))?;
                 if slot.legacy || slot.due != due {
-                    batch.insert(keys::external(source, &super::ticket_ext(t.id)), keys::ticket_slot(account.id, due));
+                    let slot = keys::ticket_slot(account.id, due, slot.org);
+                    batch.insert(keys::external(source, &super::ticket_ext(t.id)), slot);
                 }
                 match (slot.due, due) {
                     (old, Some(new)) if !slot.legacy && old != Some(new) => report.raised += 1,
@@ -707,7 +708,10 @@ impl Batch {
     pub fn put_ticket_slot(&mut self, source: &str, ticket: &Ticket, draft: Option<Draft>) {
         let f = draft.map(|d| d.into_follow_up(super::ticket_follow_up_id(ticket.id)));
         let due = f.as_ref().map(|f| keys::ts(f.due));
-        self.insert(keys::external(source, &super::ticket_ext(ticket.id)), keys::ticket_slot(ticket.account_id, due));
+        self.insert(
+            keys::external(source, &super::ticket_ext(ticket.id)),
+            keys::ticket_slot(ticket.account_id, due, None),
+        );
         if let Some(f) = f {
             self.insert(keys::follow_up(f.due, f.id), encode(&f));
         }

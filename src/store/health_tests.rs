@@ -207,7 +207,7 @@ fn an_unchanged_ticket_gets_its_follow_up_when_48_hours_pass() {
     let (_t, s) = store(std::slice::from_ref(&a));
     let ours = now() - Duration::hours(47) - Duration::minutes(59);
     let rules = Some(FollowUpRules { now: now(), high_value_arr: 100_000 });
-    s.ingest_tickets("desk", &[ticket(5, a.id, ours)], &[], None, rules).unwrap();
+    s.ingest_tickets("desk", &[(ticket(5, a.id, ours), None)], &[], None, rules).unwrap();
     assert!(s.ticket_follow_up("desk", 5).unwrap().is_none(), "47 h 59 m: not yet");
     let mut b = Batch::default();
     b.put_activity(&call(1, a.id, now()));
@@ -239,7 +239,7 @@ fn an_unchanged_ticket_gets_its_follow_up_when_48_hours_pass() {
     // Solved at the source: the sync clears it and the pass leaves it so.
     let mut solved = ticket(5, a.id, ours);
     solved.status = TicketStatus::Solved;
-    s.ingest_tickets("desk", &[solved], &[], None, rules).unwrap();
+    s.ingest_tickets("desk", &[(solved, None)], &[], None, rules).unwrap();
     assert!(s.ticket_follow_up("desk", 5).unwrap().is_none());
     assert_eq!(pass(&s, ours + Duration::days(6)).raised, 0);
     assert!(s.ticket_follow_up("desk", 5).unwrap().is_none());
@@ -251,8 +251,8 @@ fn ticket_sources_are_found_by_their_ticket_entries() {
     let (_t, s) = store(std::slice::from_ref(&a));
     let mut b = Batch::default();
     b.insert(keys::external("crm", "42"), a.id.0.to_be_bytes().to_vec());
-    b.insert(keys::external("desk", "ticket/1"), keys::ticket_slot(a.id, None));
-    b.insert(keys::external("zz-desk", "ticket/2"), keys::ticket_slot(a.id, None));
+    b.insert(keys::external("desk", "ticket/1"), keys::ticket_slot(a.id, None, None));
+    b.insert(keys::external("zz-desk", "ticket/2"), keys::ticket_slot(a.id, None, None));
     s.apply(b).unwrap();
     assert_eq!(s.ticket_sources().unwrap(), vec!["desk".to_string(), "zz-desk".to_string()]);
 }

@@ -39,7 +39,18 @@
 //! | `x:` source NUL external-id       | account id (8 bytes), or  |
 //! |                                   | a child record's full key |
 //! | `x:` source NUL `ticket/`id       | `ticket_slot`: account id |
-//! |                                   | + its follow-up's due     |
+//! |                                   | + its follow-up's due +   |
+//! |                                   | its organization          |
+//! | `xo` source NUL org id            | `OrgRecord`: what a       |
+//! |                                   | support organization is   |
+//! |                                   | matched on, and how it is |
+//! | `xu` source NUL user id           | `UserRecord`: a support   |
+//! |                                   | user's name, email, org   |
+//! | `xs` account id                   | `SupportOnly`: the account|
+//! |                                   | is a support organization |
+//! |                                   | of its own (no CRM match) |
+//! | `al` account id                   | account id it was merged  |
+//! |                                   | into (the old id resolves)|
 //! | `s:` source NUL object            | sync cursor (JSON)        |
 //! | `xr` account id source            | the account's external id |
 //! |                                   | at that source            |
@@ -107,6 +118,14 @@ pub const EXTERNAL: &[u8] = b"x:";
 pub const CURSOR: &[u8] = b"s:";
 /// Account id -> its external id, per source (the reverse of `x:`).
 pub const EXTERNAL_OF: &[u8] = b"xr";
+/// Support organizations by source and id: their matching facts.
+pub const ORG: &[u8] = b"xo";
+/// Support users by source and id: name, email, organization.
+pub const USER: &[u8] = b"xu";
+/// Accounts that are a support organization of their own.
+pub const SUPPORT_ONLY: &[u8] = b"xs";
+/// Merged-away account id -> the account it now is.
+pub const ALIAS: &[u8] = b"al";
 /// Writes waiting for, or having reached, a vendor.
 pub const OUTBOX: &[u8] = b"o:";
 /// How to undo the last action.
@@ -242,32 +261,70 @@ pub fn follow_up_at(due: [u8; 8], id: u64) -> Vec<u8> {
     key(FOLLOW_UP, &[&due, &id.to_be_bytes()])
 }
 
-/// Where a synced ticket lives: its account id, then 1 and the due time
-/// (`ts`) of its follow-up when it has one, else 0. The follow-up is found
-/// from here without an `fi` entry. Values of 8 bytes (schema 1) hold the
-/// account id only; their follow-ups have `fi` entries.
-pub fn ticket_slot(account: AccountId, due: Option<[u8; 8]>) -> Vec<u8> {
-    let mut v = Vec::with_capacity(17);
+/// Where a synced ticket lives, as its slot says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotValue {
+    /// The account its record is filed under.
+    pub account: AccountId,
+    /// The due time (`ts`) of its follow-up, when it has one.
+    pub due: Option<[u8; 8]>,
+    /// Written by schema 1: the account id only; its follow-up has an `fi` entry.
+    pub legacy: bool,
+    /// The support organization it belongs to, when known.
+    pub org: Option<u64>,
+}
+
+/// Where a synced ticket lives: its account id, then a tag, the due time
+/// (`ts`) of its follow-up when it has one and its organization when it
+/// has one (tag 0: neither, 1: due, 2: org, 3: due and org). The
+/// follow-up is found from here without an `fi` entry, and the
+/// organization tells which tickets move when an organization is matched
+/// to another account. Values of 8 bytes (schema 1) hold the account id
+/// only; their follow-ups have `fi` entries.
+pub fn ticket_slot(account: AccountId, due: Option<[u8; 8]>, org: Option<u64>) -> Vec<u8> {
+    let mut v = Vec::with_capacity(25);
     v.extend_from_slice(&account.0.to_be_bytes());
-    match due {
-        Some(d) => {
-            v.push(1);
-            v.extend_from_slice(&d);
-        }
-        None => v.push(0),
+    v.push(u8::from(due.is_some()) | (u8::from(org.is_some()) << 1));
+    if let Some(d) = due {
+        v.extend_from_slice(&d);
+    }
+    if let Some(o) = org {
+        v.extend_from_slice(&o.to_be_bytes());
     }
     v
 }
 
-/// Reads a `ticket_slot` value: (account, follow-up due, written by schema 1).
-pub fn read_ticket_slot(v: &[u8]) -> Option<(AccountId, Option<[u8; 8]>, bool)> {
+/// Reads a `ticket_slot` value.
+pub fn read_ticket_slot(v: &[u8]) -> Option<SlotValue> {
     let account = AccountId(u64::from_be_bytes(v.get(..8)?.try_into().ok()?));
-    match v.get(8) {
-        None => Some((account, None, true)),
-        Some(0) => Some((account, None, false)),
-        Some(1) => Some((account, Some(v.get(9..17)?.try_into().ok()?), false)),
-        Some(_) => None,
+    let Some(&tag) = v.get(8) else { return Some(SlotValue { account, due: None, legacy: true, org: None }) };
+    if tag > 3 {
+        return None;
     }
+    let mut at = 9;
+    let mut take = || -> Option<[u8; 8]> {
+        let b: [u8; 8] = v.get(at..at + 8)?.try_into().ok()?;
+        at += 8;
+        Some(b)
+    };
+    let due = if tag & 1 == 1 { Some(take()?) } else { None };
+    let org = if tag & 2 == 2 { Some(u64::from_be_bytes(take()?)) } else { None };
+    (at == v.len()).then_some(SlotValue { account, due, legacy: false, org })
+}
+
+/// A support organization's record key.
+pub fn org(source: &str, org: u64) -> Vec<u8> {
+    key(ORG, &[source.as_bytes(), &[0], &org.to_be_bytes()])
+}
+
+/// Prefix of one source's organization records.
+pub fn orgs_of(source: &str) -> Vec<u8> {
+    key(ORG, &[source.as_bytes(), &[0]])
+}
+
+/// A support user's record key.
+pub fn user(source: &str, user: u64) -> Vec<u8> {
+    key(USER, &[source.as_bytes(), &[0], &user.to_be_bytes()])
 }
 
 /// Follow-up lookup key.
@@ -293,10 +350,20 @@ mod tests {
         assert!(day(d) < day(d.succ_opt().unwrap()));
         assert_eq!(trailing_id(&by_stage(Stage::Expansion, Some(3), AccountId(42))), Some(AccountId(42)));
         let due = ts(b);
-        assert_eq!(read_ticket_slot(&ticket_slot(AccountId(7), Some(due))), Some((AccountId(7), Some(due), false)));
-        assert_eq!(read_ticket_slot(&ticket_slot(AccountId(7), None)), Some((AccountId(7), None, false)));
-        assert_eq!(read_ticket_slot(&7u64.to_be_bytes()), Some((AccountId(7), None, true)), "schema 1");
+        let slot = |due, org| SlotValue { account: AccountId(7), due, legacy: false, org };
+        for (d, o) in [(Some(due), None), (None, None), (None, Some(12)), (Some(due), Some(u64::MAX))] {
+            assert_eq!(read_ticket_slot(&ticket_slot(AccountId(7), d, o)), Some(slot(d, o)));
+        }
+        assert_eq!(
+            read_ticket_slot(&7u64.to_be_bytes()),
+            Some(SlotValue { account: AccountId(7), due: None, legacy: true, org: None }),
+            "schema 1"
+        );
         assert_eq!(read_ticket_slot(&[1, 2, 3]), None);
+        let mut long = ticket_slot(AccountId(7), Some(due), None);
+        long.push(0);
+        assert_eq!(read_ticket_slot(&long), None, "trailing bytes are not a slot");
+        assert_eq!(read_ticket_slot(&[0, 0, 0, 0, 0, 0, 0, 7, 9]), None, "unknown tag");
         assert_eq!(follow_up_at(due, 3), follow_up(b, 3));
     }
 }

@@ -4,7 +4,9 @@ mod children;
 pub mod codec;
 mod health;
 pub mod keys;
+mod merge;
 pub mod migrate;
+mod orgs;
 mod outbox;
 pub mod pages;
 mod series;
@@ -21,6 +23,7 @@ use codec::{decode, encode};
 
 pub use children::Child;
 pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeReport};
+pub use merge::{Relinked, Target};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
 pub use series::{YearInputs, YearSeries};
 
@@ -164,11 +167,7 @@ pub struct Store {
 }
 
 /// Where a synced ticket lives (see `keys::ticket_slot`).
-struct TicketSlot {
-    account: AccountId,
-    due: Option<[u8; 8]>,
-    legacy: bool,
-}
+type TicketSlot = keys::SlotValue;
 
 /// A ticket's name in a source's id map.
 fn ticket_ext(ticket: u64) -> String {
@@ -555,21 +554,29 @@ impl Store {
             b.inner.remove(keys::with_id(keys::ACCOUNT, id));
             b.inner.remove(keys::external(source, ext));
             b.inner.remove(keys::external_of(id, source));
-            let owned = [
-                keys::TICKET,
-                keys::CONTACT,
-                keys::NPS,
-                keys::ACTIVITY,
-                keys::DEAL,
-                keys::SNAPSHOT,
-                keys::SERIES,
-                keys::MANUAL,
-                keys::FLAG,
-            ];
+            // Tickets and support users' contacts belong to the desk's
+            // organization, not to the CRM record: they stay until matching
+            // moves them to the organization's next account.
+            let owned = [keys::NPS, keys::ACTIVITY, keys::DEAL, keys::SNAPSHOT, keys::SERIES, keys::MANUAL];
             for prefix in owned {
                 for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
                     b.inner.remove(k?);
                 }
+            }
+            for c in self.contacts(id)? {
+                if crate::sync::zendesk::user_contact_id(c.id & ((1 << 60) - 1)) != c.id {
+                    b.inner.remove(keys::child(keys::CONTACT, id, c.id));
+                }
+            }
+            // Its raised items leave the queue with it.
+            for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, id)) {
+                let (k, v) = kv?;
+                if let Some(f) = <[u8; 8]>::try_from(v.as_ref()).ok().map(u64::from_be_bytes) {
+                    if let Some(f) = self.follow_up(f)? {
+                        b.remove_follow_up(&f);
+                    }
+                }
+                b.inner.remove(k);
             }
         }
         pages.flush_into(&mut b);
@@ -579,14 +586,15 @@ impl Store {
         Ok(counts)
     }
 
-    /// Writes one page of a source's tickets, the ones it deleted and its
-    /// cursor in one batch, and re-derives the rows of every account they
-    /// touch (open tickets, last touch) in that same batch. Ticket ids are
-    /// the vendor's; `ext` names each ticket for the id map.
+    /// Writes one page of a source's tickets (each with the support
+    /// organization it belongs to, when it has one), the ones it deleted
+    /// and its cursor in one batch, and re-derives the rows of every
+    /// account they touch (open tickets, last touch) in that same batch.
+    /// Ticket ids are the vendor's; `ext` names each ticket for the id map.
     pub fn ingest_tickets(
         &self,
         source: &str,
-        upserts: &[Ticket],
+        upserts: &[(Ticket, Option<u64>)],
         deletions: &[u64],
         cursor: Option<(&str, &[u8])>,
         rules: Option<FollowUpRules>,
@@ -608,14 +616,14 @@ impl Store {
         let mut effects: BTreeMap<AccountId, Effect> = BTreeMap::new();
         let open = |t: &Ticket| i64::from(t.status.is_open());
         // A ticket listed twice in one page counts once, as its last copy.
-        let mut last_copy: BTreeMap<u64, &Ticket> = BTreeMap::new();
+        let mut last_copy: BTreeMap<u64, (&Ticket, Option<u64>)> = BTreeMap::new();
         // Each account's row is read once per page: for the high-value test
         // here and for the derived figures below.
         let mut rows: BTreeMap<AccountId, Option<AccountRow>> = BTreeMap::new();
-        for t in upserts {
-            last_copy.insert(t.id, t);
+        for (t, org) in upserts {
+            last_copy.insert(t.id, (t, *org));
         }
-        for t in last_copy.into_values() {
+        for (t, org) in last_copy.into_values() {
             let slot = self.ticket_slot(source, t.id)?;
             let before = slot.as_ref().map(|s| s.account);
             let old: Option<Ticket> = match before {
@@ -623,6 +631,11 @@ impl Store {
                 None => None,
             };
             if !counts.tally(old.as_ref(), t) {
+                // Unchanged, but a slot written before organizations were
+                // recorded learns its organization.
+                if let Some(s) = slot.filter(|s| !s.legacy && s.org != org && s.account == t.account_id) {
+                    b.insert(keys::external(source, &ticket_ext(t.id)), keys::ticket_slot(s.account, s.due, org));
+                }
                 continue;
             }
             if let (Some(prev), Some(o)) = (before, &old) {
@@ -653,8 +666,8 @@ impl Store {
                 Some(s) if s.legacy && rules.is_none() => {
                     (s.account != t.account_id).then(|| t.account_id.0.to_be_bytes().to_vec())
                 }
-                Some(s) if !s.legacy && s.account == t.account_id && s.due == due => None,
-                _ => Some(keys::ticket_slot(t.account_id, due)),
+                Some(s) if !s.legacy && s.account == t.account_id && s.due == due && s.org == org => None,
+                _ => Some(keys::ticket_slot(t.account_id, due, org)),
             };
             if let Some(v) = slot_value {
                 b.insert(keys::external(source, &ticket_ext(t.id)), v);
@@ -725,11 +738,11 @@ impl Store {
     /// Where a source's ticket lives and the due time of its follow-up.
     fn ticket_slot(&self, source: &str, ticket: u64) -> Result<Option<TicketSlot>> {
         let Some(v) = self.tree.get(keys::external(source, &ticket_ext(ticket)))? else { return Ok(None) };
-        let (account, due, legacy) = keys::read_ticket_slot(&v).ok_or_else(|| StoreError::Decode {
+        let slot = keys::read_ticket_slot(&v).ok_or_else(|| StoreError::Decode {
             what: "ticket location".into(),
             detail: format!("{} bytes that are not a ticket slot", v.len()),
         })?;
-        Ok(Some(TicketSlot { account, due, legacy }))
+        Ok(Some(slot))
     }
 
     /// Sets the one follow-up slot a ticket has and returns the due time it
@@ -755,6 +768,12 @@ impl Store {
         };
         if let (Some(e), Some(d)) = (&existing, &draft) {
             if e.kind == d.kind {
+                // The same situation keeps its item; a ticket that moved to
+                // another account takes its item along.
+                if e.account_id != d.account_id {
+                    let moved = FollowUp { account_id: d.account_id, ..e.clone() };
+                    b.insert(keys::follow_up(moved.due, moved.id), encode(&moved));
+                }
                 return Ok(Some(keys::ts(e.due)));
             }
         }

@@ -3,11 +3,11 @@ use crate::domain::{Measure, Segment};
 use chrono::TimeZone;
 use chrono::{Datelike, Duration, NaiveDate};
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
 }
 
-fn account(id: u64, stage: Stage) -> Account {
+pub(super) fn account(id: u64, stage: Stage) -> Account {
     let today = now().date_naive();
     Account {
         id: AccountId(id),
@@ -28,7 +28,7 @@ fn account(id: u64, stage: Stage) -> Account {
     }
 }
 
-fn row(a: &Account, health: Option<u8>) -> AccountRow {
+pub(super) fn row(a: &Account, health: Option<u8>) -> AccountRow {
     AccountRow {
         id: a.id,
         name: a.name.clone(),
@@ -44,7 +44,7 @@ fn row(a: &Account, health: Option<u8>) -> AccountRow {
     }
 }
 
-fn seed(store: &Store) {
+pub(super) fn seed(store: &Store) {
     let mut b = Batch::default();
     let mut totals = StageTotals::default();
     for (id, stage, health) in
@@ -441,7 +441,7 @@ fn a_damaged_database_is_reported_not_silently_emptied() {
     }
 }
 
-fn ticket(id: u64, account: AccountId, frustrated: bool) -> Ticket {
+pub(super) fn ticket(id: u64, account: AccountId, frustrated: bool) -> Ticket {
     Ticket {
         id,
         account_id: account,
@@ -479,17 +479,18 @@ fn a_schema_1_ticket_slot_still_finds_its_follow_up_and_is_upgraded() {
     assert!(store.ticket_follow_up("desk", 5).unwrap().is_some(), "found through fi");
 
     // The customer turns frustrated: the item is replaced, the old one and its fi entry go.
-    store.ingest_tickets("desk", &[ticket(5, AccountId(1), true)], &[], None, rules).unwrap();
+    store.ingest_tickets("desk", &[(ticket(5, AccountId(1), true), None)], &[], None, rules).unwrap();
     let items: Vec<FollowUp> = store.follow_ups_before(now() + Duration::days(30)).map(Result::unwrap).collect();
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0].kind, crate::domain::FollowUpKind::EscalateManager);
     assert!(store.tree.get(keys::follow_up_id(ticket_follow_up_id(5))).unwrap().is_none());
     let slot = store.tree.get(keys::external("desk", "ticket/5")).unwrap().unwrap();
-    assert_eq!(keys::read_ticket_slot(&slot), Some((AccountId(1), Some(keys::ts(items[0].due)), false)));
+    let expect = keys::SlotValue { account: AccountId(1), due: Some(keys::ts(items[0].due)), legacy: false, org: None };
+    assert_eq!(keys::read_ticket_slot(&slot), Some(expect));
     assert_eq!(store.ticket_follow_up("desk", 5).unwrap().unwrap().id, items[0].id);
 
     // A new ticket files its follow-up through its slot alone; deleting it takes both.
-    store.ingest_tickets("desk", &[ticket(6, AccountId(2), false)], &[], None, rules).unwrap();
+    store.ingest_tickets("desk", &[(ticket(6, AccountId(2), false), None)], &[], None, rules).unwrap();
     assert!(store.tree.get(keys::follow_up_id(ticket_follow_up_id(6))).unwrap().is_none());
     assert!(store.ticket_follow_up("desk", 6).unwrap().is_some());
     store.ingest_tickets("desk", &[], &[5, 6], None, rules).unwrap();

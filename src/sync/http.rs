@@ -79,6 +79,21 @@ pub enum SyncError {
         /// Parser detail.
         detail: String,
     },
+    /// A vendor's paging did not end: a cursor that repeats, empty pages
+    /// that go on, far more pages than records. The run stops there.
+    #[error(
+        "{name}: {vendor} kept paging {object} without reaching the end ({detail}); the sync stopped there and keeps what it read. Run `cockpit sync` again later; if it happens again, {vendor}'s side is misbehaving: tell their support"
+    )]
+    Runaway {
+        /// Source name.
+        name: String,
+        /// Vendor name.
+        vendor: &'static str,
+        /// The object type being read ("companies", "tickets").
+        object: String,
+        /// What went wrong.
+        detail: String,
+    },
     /// The cache could not be written.
     #[error("{0}")]
     Store(#[from] StoreError),
@@ -165,6 +180,16 @@ impl Client {
     /// The source this client talks to.
     pub fn source(&self) -> &Source {
         &self.source
+    }
+
+    /// The error for paging that does not end, on `object`.
+    pub fn runaway(&self, object: &str, detail: impl Into<String>) -> SyncError {
+        SyncError::Runaway {
+            name: self.source.name.clone(),
+            vendor: vendor(&self.source),
+            object: object.to_string(),
+            detail: detail.into(),
+        }
     }
 
     /// Request and retry counts so far.

@@ -1,20 +1,67 @@
-//! Matching a support organization to a CRM account: by external id, else
-//! by email domain, else by normalised name. Two candidates are never
-//! merged silently: the caller lists them.
+//! Matching support organizations to CRM accounts, as a standing
+//! relation: given every organization and every CRM account, each
+//! organization is matched by external id, else by email domain, else by
+//! normalised name, and nothing is merged when the match is not clear (an
+//! organization that fits several accounts, or that shares its domain or
+//! name with another organization). Pure: the same organizations and
+//! accounts give the same answer whatever order they arrived in.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::domain::{Account, AccountId};
 
-/// How an organization matched.
+/// What an organization was matched on, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum How {
+    /// Its external id names the CRM company: an explicit link.
+    ExternalId,
+    /// One of its email domains.
+    Domain,
+    /// Its normalised name.
+    Name,
+}
+
+impl How {
+    /// Words for the CSM.
+    pub fn label(self) -> &'static str {
+        match self {
+            How::ExternalId => "external id",
+            How::Domain => "domain",
+            How::Name => "name",
+        }
+    }
+}
+
+/// Where an organization's records belong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Match {
-    /// One account, and by what.
-    Found(AccountId, &'static str),
-    /// Several accounts fit equally well.
-    Ambiguous(Vec<AccountId>, &'static str),
-    /// Nothing fits.
-    None,
+pub enum Decision {
+    /// On this CRM account.
+    Link(AccountId, How),
+    /// On an account of its own: it matches no CRM account.
+    Unmatched,
+    /// On an account of its own: several accounts fit (`accounts`), or
+    /// other organizations (`rivals`) point at the same account the same way.
+    Ambiguous {
+        /// What it was matched on.
+        how: How,
+        /// The accounts it fits.
+        accounts: Vec<AccountId>,
+        /// Other organizations competing for the same account.
+        rivals: Vec<u64>,
+    },
+}
+
+/// What matching knows of one organization.
+#[derive(Debug, Clone)]
+pub struct OrgFacts<'a> {
+    /// The desk's id.
+    pub id: u64,
+    /// Its name.
+    pub name: &'a str,
+    /// Its email domains.
+    pub domains: &'a [String],
+    /// The CRM account its external id names, if any.
+    pub by_external_id: Option<AccountId>,
 }
 
 /// Company suffixes that do not tell companies apart.
@@ -79,29 +126,71 @@ impl Candidates {
         }
     }
 
-    /// Finds the account for an organization. `by_external_id` is the CRM
-    /// account its external id points at, if any.
-    pub fn find(&self, by_external_id: Option<AccountId>, domains: &[String], name: &str) -> Match {
-        if let Some(id) = by_external_id {
-            return Match::Found(id, "external id");
+    /// The accounts an organization fits at the first level that fits any:
+    /// external id, else domain, else name.
+    fn fits(&self, org: &OrgFacts) -> Option<(How, Vec<AccountId>)> {
+        if let Some(id) = org.by_external_id {
+            return Some((How::ExternalId, vec![id]));
         }
-        let mut hits: Vec<AccountId> = domains
+        let mut hits: Vec<AccountId> = org
+            .domains
             .iter()
             .flat_map(|d| self.by_domain.get(&normalize_domain(d)).cloned().unwrap_or_default())
             .collect();
         hits.sort();
         hits.dedup();
-        match hits.len() {
-            1 => return Match::Found(hits[0], "domain"),
-            n if n > 1 => return Match::Ambiguous(hits, "domain"),
-            _ => {}
+        if !hits.is_empty() {
+            return Some((How::Domain, hits));
         }
-        match self.by_name.get(&normalize_name(name)).map(Vec::as_slice) {
-            Some([one]) => Match::Found(*one, "name"),
-            Some(many) if many.len() > 1 => Match::Ambiguous(many.to_vec(), "name"),
-            _ => Match::None,
+        let mut by_name = self.by_name.get(&normalize_name(org.name)).cloned().unwrap_or_default();
+        by_name.sort();
+        by_name.dedup();
+        (!by_name.is_empty()).then_some((How::Name, by_name))
+    }
+}
+
+/// Decides every organization at once (same order as `orgs`).
+///
+/// An external id is an explicit link and always stands. Otherwise an
+/// organization that fits one account is linked to it only when it is the
+/// only organization fitting that account at the strongest level present
+/// and no organization is linked to it explicitly; every other contender
+/// is ambiguous, and so is an organization that fits several accounts.
+pub fn decide(orgs: &[OrgFacts], candidates: &Candidates) -> Vec<Decision> {
+    let fits: Vec<Option<(How, Vec<AccountId>)>> = orgs.iter().map(|o| candidates.fits(o)).collect();
+    // Who points at each account, and how.
+    let mut claims: BTreeMap<AccountId, Vec<(How, usize)>> = BTreeMap::new();
+    for (i, f) in fits.iter().enumerate() {
+        if let Some((how, accounts)) = f {
+            if let [one] = accounts.as_slice() {
+                claims.entry(*one).or_default().push((*how, i));
+            }
         }
     }
+    fits.into_iter()
+        .enumerate()
+        .map(|(i, f)| match f {
+            None => Decision::Unmatched,
+            Some((how, accounts)) if accounts.len() > 1 => Decision::Ambiguous { how, accounts, rivals: vec![] },
+            Some((how, accounts)) => {
+                let account = accounts[0];
+                if how == How::ExternalId {
+                    return Decision::Link(account, how);
+                }
+                // The strongest way anyone points at this account, and who else does so.
+                let strongest = claims[&account].iter().map(|(c, _)| *c).min().unwrap_or(how);
+                let contenders: Vec<u64> = claims[&account]
+                    .iter()
+                    .filter(|(c, j)| *c == strongest && *j != i)
+                    .map(|(_, j)| orgs[*j].id)
+                    .collect();
+                match (how == strongest, contenders.is_empty()) {
+                    (true, true) => Decision::Link(account, how),
+                    _ => Decision::Ambiguous { how, accounts, rivals: contenders },
+                }
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -138,19 +227,64 @@ mod tests {
         assert_eq!(normalize_domain("https://www.Acme.com/path"), "acme.com");
     }
 
+    fn facts<'a>(id: u64, name: &'a str, domains: &'a [String], ext: Option<u64>) -> OrgFacts<'a> {
+        OrgFacts { id, name, domains, by_external_id: ext.map(AccountId) }
+    }
+
     #[test]
     fn external_id_then_domain_then_name() {
         let accounts =
             [account(1, "Acme Inc", "acme.com"), account(2, "Globex", "globex.com"), account(3, "Globex", "globex.io")];
         let c = Candidates::build(&accounts);
-        assert_eq!(c.find(Some(AccountId(9)), &[], "x"), Match::Found(AccountId(9), "external id"));
-        assert_eq!(c.find(None, &["www.acme.com".into()], "Other"), Match::Found(AccountId(1), "domain"));
-        assert_eq!(c.find(None, &[], "ACME, inc."), Match::Found(AccountId(1), "name"));
-        assert_eq!(c.find(None, &[], "Globex"), Match::Ambiguous(vec![AccountId(2), AccountId(3)], "name"));
-        assert_eq!(
-            c.find(None, &["globex.com".into(), "globex.io".into()], "Globex"),
-            Match::Ambiguous(vec![AccountId(2), AccountId(3)], "domain")
-        );
-        assert_eq!(c.find(None, &["initech.com".into()], "Initech"), Match::None);
+        let (none, acme, both) =
+            (vec![], vec!["www.acme.com".to_string()], vec!["globex.com".into(), "globex.io".into()]);
+        let initech = vec!["initech.com".to_string()];
+        let orgs = [
+            facts(10, "x", &none, Some(9)),
+            facts(11, "Other", &acme, None),
+            facts(12, "Globex", &none, None),
+            facts(13, "Globex", &both, None),
+            facts(14, "Initech", &initech, None),
+        ];
+        let d = decide(&orgs, &c);
+        assert_eq!(d[0], Decision::Link(AccountId(9), How::ExternalId));
+        assert_eq!(d[1], Decision::Link(AccountId(1), How::Domain));
+        let two = vec![AccountId(2), AccountId(3)];
+        assert_eq!(d[2], Decision::Ambiguous { how: How::Name, accounts: two.clone(), rivals: vec![] });
+        assert_eq!(d[3], Decision::Ambiguous { how: How::Domain, accounts: two, rivals: vec![] });
+        assert_eq!(d[4], Decision::Unmatched);
+        let alone = [facts(15, "ACME, inc.", &none, None)];
+        assert_eq!(decide(&alone, &c), vec![Decision::Link(AccountId(1), How::Name)]);
+    }
+
+    #[test]
+    fn two_organizations_claiming_one_domain_are_both_ambiguous() {
+        let accounts = [account(1, "Acme Inc", "acme.com")];
+        let c = Candidates::build(&accounts);
+        let acme = vec!["acme.com".to_string()];
+        let orgs = [facts(10, "Acme US", &acme, None), facts(11, "Acme EU", &acme, None)];
+        let d = decide(&orgs, &c);
+        assert_eq!(d[0], Decision::Ambiguous { how: How::Domain, accounts: vec![AccountId(1)], rivals: vec![11] });
+        assert_eq!(d[1], Decision::Ambiguous { how: How::Domain, accounts: vec![AccountId(1)], rivals: vec![10] });
+        // In either order.
+        let swapped = [orgs[1].clone(), orgs[0].clone()];
+        assert!(decide(&swapped, &c).iter().all(|d| matches!(d, Decision::Ambiguous { .. })));
+    }
+
+    #[test]
+    fn a_stronger_match_wins_and_an_explicit_link_excludes_guesses() {
+        let accounts = [account(1, "Acme Inc", "acme.com")];
+        let c = Candidates::build(&accounts);
+        let (acme, none) = (vec!["acme.com".to_string()], vec![]);
+        // By domain beats by name: the name-only one is kept apart.
+        let orgs = [facts(10, "Acme Support", &acme, None), facts(11, "Acme", &none, None)];
+        let d = decide(&orgs, &c);
+        assert_eq!(d[0], Decision::Link(AccountId(1), How::Domain));
+        assert_eq!(d[1], Decision::Ambiguous { how: How::Name, accounts: vec![AccountId(1)], rivals: vec![10] });
+        // An organization linked by external id keeps the account; a guess at it does not join it.
+        let orgs = [facts(10, "Acme Support", &acme, None), facts(12, "Acme HQ", &none, Some(1))];
+        let d = decide(&orgs, &c);
+        assert_eq!(d[1], Decision::Link(AccountId(1), How::ExternalId));
+        assert_eq!(d[0], Decision::Ambiguous { how: How::Domain, accounts: vec![AccountId(1)], rivals: vec![12] });
     }
 }

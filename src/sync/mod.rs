@@ -5,8 +5,10 @@
 pub mod http;
 pub mod hubspot;
 pub mod matching;
+pub mod paging;
 pub mod push;
 pub mod ratelimit;
+pub mod relink;
 pub mod source;
 pub mod zendesk;
 
@@ -36,8 +38,13 @@ pub struct ObjectReport {
     pub counts: IngestCounts,
     /// Records skipped with their reason.
     pub skipped: Vec<Skipped>,
-    /// Records that matched no account, or several (kept apart, never merged).
+    /// Organizations that match no CRM account (accounts of their own
+    /// until one does): every one the workspace holds, not only this run's.
     pub unmatched: Vec<Skipped>,
+    /// Organizations kept apart because their match is not clear (several
+    /// accounts fit, or another organization claims the same account):
+    /// every one the workspace holds.
+    pub ambiguous: Vec<Skipped>,
     /// Anything else the CSM should know (a type that could not be read).
     pub notes: Vec<String>,
 }
@@ -145,6 +152,9 @@ pub async fn run<'a>(
     }
     prepare(store, now)?;
     let policy = opts.policy.unwrap_or_default();
+    let crm: Vec<String> = sources.iter().filter(|s| s.kind == Kind::Hubspot).map(|s| s.name.clone()).collect();
+    let all: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+    let (crm, all) = (&crm, &all);
     let one = |source: &'a Source| async move {
         let started = Instant::now();
         let client = client_for(source, policy);
@@ -155,9 +165,7 @@ pub async fn run<'a>(
                 sync.run(opts.full, &mut objects).await
             }
             Kind::Zendesk => {
-                let crm: Vec<String> =
-                    sources.iter().filter(|s| s.kind == Kind::Hubspot).map(|s| s.name.clone()).collect();
-                let sync = zendesk::DeskSync::new(&client, store, now, &crm, progress);
+                let sync = zendesk::DeskSync::new(&client, store, now, crm, all, progress);
                 sync.run(opts.full, &mut objects).await
             }
         };
@@ -180,10 +188,20 @@ pub async fn run<'a>(
     // CRM sources first, side by side: support organizations are matched
     // against the accounts they bring. Then the support desks.
     let mut reports = Vec::new();
-    for kind in [Kind::Hubspot, Kind::Zendesk] {
-        let runs: Vec<_> = chosen.iter().filter(|s| s.kind == kind).map(|s| one(s)).collect();
-        reports.extend(join_all(runs).await);
+    let runs: Vec<_> = chosen.iter().filter(|s| s.kind == Kind::Hubspot).map(|s| one(s)).collect();
+    reports.extend(join_all(runs).await);
+    // Accounts the CRM brought or changed may now match organizations a
+    // desk sent earlier: match those again now, for desks not syncing in
+    // this run (the ones that do match again after their organizations).
+    for desk in sources.iter().filter(|s| s.kind == Kind::Zendesk && !chosen.iter().any(|c| c.name == s.name)) {
+        match relink::rematch(store, &desk.name, crm, all, now.date_naive()) {
+            Ok(r) if r.merged + r.linked > 0 => tracing::info!(desk = %desk.name, ?r, "organizations matched again"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(desk = %desk.name, error = %e, "could not match organizations again"),
+        }
     }
+    let runs: Vec<_> = chosen.iter().filter(|s| s.kind == Kind::Zendesk).map(|s| one(s)).collect();
+    reports.extend(join_all(runs).await);
     store.flush().map_err(|e| e.to_string())?;
     Ok(reports)
 }

@@ -1,11 +1,15 @@
-//! Zendesk Support API v2: organizations become (or are matched to)
-//! accounts; tickets come from the cursor-based incremental export, with
-//! their metric sets for the last customer and agent activity.
+//! Zendesk Support API v2: organizations come from the time-based
+//! incremental export and are matched to accounts (or kept as accounts of
+//! their own) by `relink`; users and tickets come from the cursor-based
+//! incremental exports, tickets with their metric sets for the last
+//! customer and agent activity. A ticket or user naming an organization
+//! the cache does not know yet has it fetched first, so nothing is skipped
+//! for arriving before its organization.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -13,10 +17,11 @@ use serde_json::Value;
 
 use super::http::{Client, SyncError};
 use super::hubspot::urlencode;
-use super::matching::{Candidates, Match};
+use super::paging::PageGuard;
 use super::ratelimit::RateLimiter;
+use super::relink::{rematch, Rematch};
 use super::{ObjectReport, Progress, Skipped};
-use crate::domain::{Account, AccountId, Contact, Segment, Stage, Team, Ticket, TicketPriority, TicketStatus};
+use crate::domain::{AccountId, Contact, OrgLink, OrgRecord, Team, Ticket, TicketPriority, TicketStatus, UserRecord};
 use crate::store::{FollowUpRules, Store};
 
 /// ARR at or above which an account counts as high-value for follow-ups.
@@ -26,18 +31,58 @@ const ORGS: &str = "organizations";
 const TICKETS: &str = "tickets";
 const USERS: &str = "users";
 
+/// Organizations per page of the time-based export (its maximum).
+const ORG_PAGE: usize = 1000;
+/// Ids per request of the "show many" endpoints.
+const SHOW_MANY: usize = 100;
+
+/// A page of the time-based organization export.
 #[derive(Debug, Deserialize)]
-struct OrgPage {
-    organizations: Vec<Value>,
+struct OrgExportPage {
+    // Each record is parsed on its own so one bad record cannot sink the page.
+    organizations: Vec<Box<RawValue>>,
     #[serde(default)]
-    meta: Option<Meta>,
+    end_time: Option<i64>,
+    #[serde(default)]
+    end_of_stream: bool,
 }
 
+/// The answer of "show many organizations".
 #[derive(Debug, Deserialize)]
-struct Meta {
+struct OrgList {
+    organizations: Vec<Box<RawValue>>,
+}
+
+/// An organization, typed: only the fields Cockpit reads.
+#[derive(Debug, Clone, Deserialize)]
+struct ZOrg {
+    id: u64,
     #[serde(default)]
-    has_more: bool,
-    after_cursor: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    domain_names: Vec<String>,
+    #[serde(default)]
+    external_id: Option<Value>,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+impl ZOrg {
+    fn record(&self) -> OrgRecord {
+        let external_id = match &self.external_id {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        OrgRecord {
+            id: self.id,
+            name: self.name.clone().unwrap_or_default(),
+            domains: self.domain_names.clone(),
+            external_id,
+            created: parse_time(&self.created_at).map(|t| t.date_naive()),
+            link: OrgLink::Unmatched,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,10 +95,13 @@ struct TicketPage {
     end_of_stream: bool,
 }
 
-/// Where the organizations pass stands (a full pass per sync, resumable).
+/// Where the organization export stands: the next `start_time` (epoch s).
+/// A cursor of the list pass older versions stored does not parse, so the
+/// first run after an upgrade reads every organization once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct OrgCursor {
-    after: Option<String>,
+    start_time: i64,
 }
 
 /// Where an incremental export stands: the export's own cursor.
@@ -66,6 +114,26 @@ struct ExportCursor {
 trait ExportPage {
     fn after_cursor(&self) -> Option<String>;
     fn end_of_stream(&self) -> bool;
+    /// Records on the page.
+    fn len(&self) -> usize;
+    /// The organizations its records name.
+    fn orgs(&self) -> Vec<u64>;
+}
+
+/// Organization ids named by raw records (`organization_id`).
+fn named_orgs(records: &[Box<RawValue>]) -> Vec<u64> {
+    #[derive(Deserialize)]
+    struct Named {
+        #[serde(default)]
+        organization_id: Option<u64>,
+    }
+    let mut ids: Vec<u64> = records
+        .iter()
+        .filter_map(|r| serde_json::from_str::<Named>(r.get()).ok().and_then(|n| n.organization_id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 impl ExportPage for TicketPage {
@@ -74,6 +142,12 @@ impl ExportPage for TicketPage {
     }
     fn end_of_stream(&self) -> bool {
         self.end_of_stream
+    }
+    fn len(&self) -> usize {
+        self.tickets.len()
+    }
+    fn orgs(&self) -> Vec<u64> {
+        named_orgs(&self.tickets)
     }
 }
 
@@ -90,6 +164,12 @@ impl ExportPage for UserPage {
     }
     fn end_of_stream(&self) -> bool {
         self.end_of_stream
+    }
+    fn len(&self) -> usize {
+        self.users.len()
+    }
+    fn orgs(&self) -> Vec<u64> {
+        named_orgs(&self.users)
     }
 }
 
@@ -113,10 +193,6 @@ struct ZUser {
 
 fn yes() -> bool {
     true
-}
-
-fn time(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.with_timezone(&Utc))
 }
 
 /// An exported ticket, typed: only the fields Cockpit reads are parsed.
@@ -220,36 +296,14 @@ pub fn ticket(rec: &ZTicket, metrics: Option<&ZMetrics>, account: AccountId) -> 
     }))
 }
 
-/// An organization turned into an account of its own (when it matches no CRM account).
-fn org_account(rec: &Value, id: AccountId, today: NaiveDate) -> Account {
-    let name = rec.get("name").and_then(Value::as_str).unwrap_or("(unnamed organization)").to_string();
-    let domain = rec.pointer("/domain_names/0").and_then(Value::as_str).unwrap_or("").to_string();
-    let created = time(&rec["created_at"]).map(|t| t.date_naive()).unwrap_or(today);
-    Account {
-        id,
-        name,
-        domain,
-        segment: Segment::Smb,
-        industry: String::new(),
-        region: String::new(),
-        owner: String::new(),
-        plan: String::new(),
-        seats: 0,
-        arr: 0,
-        contract_start: created,
-        renewal_date: created + chrono::Months::new(12),
-        stage: Stage::Adoption,
-        key_people: vec![],
-        outcome: None,
-    }
-}
-
 /// Syncs one Zendesk source.
 pub struct DeskSync<'a> {
     client: &'a Client,
     store: &'a Store,
     now: DateTime<Utc>,
     crm_sources: &'a [String],
+    /// Every configured source (id maps that may point at moved records).
+    all_sources: &'a [String],
     progress: &'a (dyn Fn(Progress) + Send + Sync),
     /// The incremental exports have a limit of their own.
     export_limit: std::sync::Arc<RateLimiter>,
@@ -258,13 +312,15 @@ pub struct DeskSync<'a> {
 }
 
 impl<'a> DeskSync<'a> {
-    /// A sync; `crm_sources` are the CRM sources whose ids an
-    /// organization's `external_id` may carry.
+    /// A sync; `crm_sources` are the CRM sources whose accounts
+    /// organizations are matched to (and whose ids an organization's
+    /// `external_id` may carry), `all_sources` every configured source.
     pub fn new(
         client: &'a Client,
         store: &'a Store,
         now: DateTime<Utc>,
         crm_sources: &'a [String],
+        all_sources: &'a [String],
         progress: &'a (dyn Fn(Progress) + Send + Sync),
     ) -> Self {
         let exports = client.source().exports_per_minute as usize;
@@ -273,6 +329,7 @@ impl<'a> DeskSync<'a> {
             store,
             now,
             crm_sources,
+            all_sources,
             progress,
             export_limit: RateLimiter::new(exports, Duration::from_secs(60)).into(),
             org_accounts: Default::default(),
@@ -288,112 +345,118 @@ impl<'a> DeskSync<'a> {
     /// stops the run (what was committed stays).
     pub async fn run(&self, full: bool, reports: &mut Vec<ObjectReport>) -> Result<(), SyncError> {
         reports.push(ObjectReport::new(ORGS));
-        self.organizations(reports.last_mut().expect("pushed")).await?;
+        self.organizations(full, reports.last_mut().expect("pushed")).await?;
         reports.push(ObjectReport::new(USERS));
         self.users(full, reports.last_mut().expect("pushed")).await?;
         reports.push(ObjectReport::new(TICKETS));
         self.tickets(full, reports.last_mut().expect("pushed")).await
     }
 
-    async fn organizations(&self, report: &mut ObjectReport) -> Result<(), SyncError> {
-        // Streamed: the index keeps what matching needs, not whole accounts.
-        let mut candidates = Candidates::default();
-        for a in self.store.accounts() {
-            candidates.add(&a?);
-        }
-        let mut cursor: OrgCursor =
-            self.store.cursor(self.source(), ORGS)?.and_then(|c| serde_json::from_slice(&c).ok()).unwrap_or_default();
-        let fetch = |after: Option<String>| {
-            let mut path = String::from("/api/v2/organizations.json?page%5Bsize%5D=100");
-            if let Some(a) = after {
-                path.push_str(&format!("&page%5Bafter%5D={}", urlencode(&a)));
-            }
-            let client = self.client.clone();
-            async move { client.get::<OrgPage>(&path).await }
+    /// Reads the organizations changed since the last run (all of them on
+    /// the first run and with `full`), then matches every known
+    /// organization again: new ones, changed ones, and those whose CRM
+    /// account arrived or changed since.
+    async fn organizations(&self, full: bool, report: &mut ObjectReport) -> Result<(), SyncError> {
+        let stored: Option<OrgCursor> = match full {
+            true => None,
+            false => self.store.cursor(self.source(), ORGS)?.and_then(|c| serde_json::from_slice(&c).ok()),
         };
-        let mut page = fetch(cursor.after.clone()).await?;
+        // The export serves nothing from the last minute and refuses a
+        // start inside it: start a little earlier (what comes twice is
+        // recognised as unchanged).
+        let latest = self.now.timestamp() - 61;
+        let mut start = stored.map_or(0, |c| c.start_time).clamp(0, latest.max(0));
+        let mut guard = PageGuard::new(ORG_PAGE);
         loop {
-            let more = page.meta.as_ref().is_some_and(|m| m.has_more);
-            cursor =
-                OrgCursor { after: if more { page.meta.as_ref().and_then(|m| m.after_cursor.clone()) } else { None } };
-            let following = cursor.after.clone().map(|a| fetch(Some(a)));
-            let bytes = serde_json::to_vec(&cursor).expect("cursor serializes");
-            match super::overlap(following, || self.land_orgs(&page, &mut candidates, &bytes, report)).await? {
-                Some(p) => page = p,
-                None => return Ok(()),
+            self.export_limit.acquire().await;
+            let path = format!("/api/v2/incremental/organizations.json?start_time={start}&per_page={ORG_PAGE}");
+            let page: OrgExportPage = self.client.get(&path).await?;
+            let end = page.end_time.unwrap_or(start);
+            let done = page.end_of_stream;
+            if !done && end <= start {
+                let detail = format!("the export's end_time stayed at {start} while it said more was to come");
+                return Err(self.client.runaway(ORGS, detail));
             }
+            let records: Vec<OrgRecord> = page
+                .organizations
+                .iter()
+                .filter_map(|raw| parse_record::<ZOrg>(raw, "organization", report))
+                .map(|o| o.record())
+                .collect();
+            let cursor = serde_json::to_vec(&OrgCursor { start_time: end.max(start) }).expect("cursor serializes");
+            report.counts += self.store.ingest_orgs(self.source(), &records, Some((ORGS, &cursor)))?;
+            (self.progress)(Progress { source: self.source().to_string(), object: ORGS, done: report.seen() });
+            if done {
+                break;
+            }
+            guard.step(Some(&end.to_string()), records.len()).map_err(|d| self.client.runaway(ORGS, d))?;
+            start = end;
         }
+        self.relink(report)
     }
 
-    /// Matches one page of organizations to accounts (or creates theirs)
-    /// and commits it with the cursor.
-    fn land_orgs(
-        &self,
-        page: &OrgPage,
-        candidates: &mut Candidates,
-        cursor: &[u8],
-        report: &mut ObjectReport,
-    ) -> Result<(), SyncError> {
-        let today = self.now.date_naive();
-        let mut creates: Vec<(String, Account)> = Vec::new();
-        let mut links: Vec<(String, AccountId)> = Vec::new();
-        for rec in &page.organizations {
-            let Some(id) = rec.get("id").and_then(Value::as_u64) else {
-                report.skipped.push(Skipped { id: "?".into(), reason: "an organization without a numeric id".into() });
-                continue;
-            };
-            let ext = format!("org/{id}");
-            if self.store.external_id(self.source(), &ext)?.is_some() {
-                report.counts.unchanged += 1;
-                continue;
-            }
-            let name = rec.get("name").and_then(Value::as_str).unwrap_or("");
-            let domains: Vec<String> = rec
-                .get("domain_names")
-                .and_then(Value::as_array)
-                .map_or(vec![], |d| d.iter().filter_map(Value::as_str).map(str::to_string).collect());
-            let by_ext = match rec.get("external_id").and_then(Value::as_str) {
-                Some(x) => self.crm_sources.iter().find_map(|s| self.store.external_id(s, x).ok().flatten()),
-                None => None,
-            };
-            match candidates.find(by_ext, &domains, name) {
-                Match::Found(acc, how) => {
-                    tracing::debug!(org = id, account = acc.0, how, "organization matched");
-                    links.push((ext, acc));
-                    report.counts.updated += 1;
-                }
-                other => {
-                    let why = match other {
-                        Match::Ambiguous(ids, how) => format!(
-                            "\"{name}\" matches {} accounts by {how}; kept as its own account, not merged",
-                            ids.len()
-                        ),
-                        _ => format!("\"{name}\" matches no CRM account; kept as its own account"),
-                    };
-                    report.unmatched.push(Skipped { id: id.to_string(), reason: why });
-                    let account = org_account(rec, AccountId(self.store.next_id()? + 1), today);
-                    candidates.add(&account);
-                    creates.push((ext, account));
-                }
+    /// Matches every organization again and notes what moved.
+    fn relink(&self, report: &mut ObjectReport) -> Result<(), SyncError> {
+        let r = rematch(self.store, self.source(), self.crm_sources, self.all_sources, self.now.date_naive())?;
+        note_rematch(&r, report);
+        report.ambiguous = r.ambiguous;
+        report.unmatched = r.unmatched;
+        self.org_accounts.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        Ok(())
+    }
+
+    /// Fetches organizations the records of a page name but the cache does
+    /// not know yet (created since the organization pass read, or inside
+    /// its last minute), then matches them, so their records can land.
+    async fn ensure_orgs(&self, ids: &[u64], report: &mut ObjectReport) -> Result<(), SyncError> {
+        let mut missing = Vec::new();
+        for id in ids {
+            if self.org_account(*id)?.is_none() {
+                missing.push(*id);
             }
         }
-        let counts = self.store.ingest_accounts(self.source(), &creates, &links, &[], Some((ORGS, cursor)))?;
-        report.counts.added += counts.added;
-        (self.progress)(Progress { source: self.source().to_string(), object: ORGS, done: report.seen() });
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for chunk in missing.chunks(SHOW_MANY) {
+            let ids: Vec<String> = chunk.iter().map(u64::to_string).collect();
+            let path = format!("/api/v2/organizations/show_many.json?ids={}", ids.join(","));
+            let list: OrgList = self.client.get(&path).await?;
+            let mut scratch = ObjectReport::new(ORGS);
+            let records: Vec<OrgRecord> = list
+                .organizations
+                .iter()
+                .filter_map(|raw| parse_record::<ZOrg>(raw, "organization", &mut scratch))
+                .map(|o| o.record())
+                .collect();
+            self.store.ingest_orgs(self.source(), &records, None)?;
+            report.notes.extend(scratch.skipped.into_iter().map(|s| format!("organization {}: {}", s.id, s.reason)));
+        }
+        let r = rematch(self.store, self.source(), self.crm_sources, self.all_sources, self.now.date_naive())?;
+        tracing::info!(
+            source = self.source(),
+            fetched = missing.len(),
+            created = r.created,
+            "organizations fetched for their records"
+        );
+        self.org_accounts.lock().unwrap_or_else(|p| p.into_inner()).clear();
         Ok(())
     }
 
     /// Reads one cursor-based incremental export (`tickets`, `users`) from
     /// its stored cursor (or from the start), page by page; `land` maps
     /// and commits each page with the cursor that follows it. Follow-up
-    /// requests are built from `after_cursor`, never from `after_url`, and
-    /// a cursor that repeats ends the run.
+    /// requests are built from `after_cursor`, never from `after_url`.
+    /// The end is `end_of_stream` (where Zendesk hands back the cursor it
+    /// was given); a cursor that repeats before the end, or empty pages
+    /// that go on, stop the run with an error.
     async fn export<P: DeserializeOwned + ExportPage + Send + 'static>(
         &self,
         object: &str,
         include: &str,
         full: bool,
-        mut land: impl FnMut(P, &[u8]) -> Result<(), SyncError>,
+        report: &mut ObjectReport,
+        mut land: impl FnMut(P, &[u8], &mut ObjectReport) -> Result<(), SyncError>,
     ) -> Result<(), SyncError> {
         let mut cursor: ExportCursor = match full {
             true => ExportCursor::default(),
@@ -414,34 +477,37 @@ impl<'a> DeskSync<'a> {
                 client.get::<P>(&path).await
             }
         };
+        let mut guard = PageGuard::new(1000);
         let mut page = fetch(cursor.cursor.clone()).await?;
         loop {
             let next = page.after_cursor();
-            let repeated = next.is_some() && next == cursor.cursor;
-            let done = page.end_of_stream() || repeated || next.is_none();
+            let done = page.end_of_stream() || next.is_none();
+            if !done {
+                let repeated = next == cursor.cursor;
+                let step = guard.step(next.as_deref(), page.len());
+                if repeated || step.is_err() {
+                    let detail = step.err().unwrap_or_else(|| "it handed back the cursor it was given".into());
+                    return Err(self.client.runaway(object, detail));
+                }
+            }
             if next.is_some() {
                 cursor.cursor = next;
             }
+            // Records naming an organization the cache does not know yet
+            // wait for it, rather than be skipped for good.
+            let orgs = page.orgs();
+            self.ensure_orgs(&orgs, report).await?;
             let bytes = serde_json::to_vec(&cursor).expect("cursor serializes");
             let following = (!done).then(|| fetch(cursor.cursor.clone()));
-            match super::overlap(following, || land(page, &bytes)).await? {
+            match super::overlap(following, || land(page, &bytes, report)).await? {
                 Some(p) => page = p,
-                None => {
-                    if repeated {
-                        tracing::warn!(
-                            source = self.source(),
-                            object,
-                            "the export repeated its cursor; stopping this run"
-                        );
-                    }
-                    return Ok(());
-                }
+                None => return Ok(()),
             }
         }
     }
 
     async fn tickets(&self, full: bool, report: &mut ObjectReport) -> Result<(), SyncError> {
-        self.export(TICKETS, "&include=metric_sets", full, |page: TicketPage, cursor| {
+        self.export(TICKETS, "&include=metric_sets", full, report, |page: TicketPage, cursor, report| {
             self.land_tickets(page, cursor, report)
         })
         .await
@@ -468,14 +534,14 @@ impl<'a> DeskSync<'a> {
             };
             let Some(account) = account else {
                 let reason = match rec.organization_id {
-                    Some(o) => format!("its organization {o} is not in the cache"),
+                    Some(o) => format!("its organization {o} does not exist at Zendesk (deleted?)"),
                     None => "it has no organization".to_string(),
                 };
                 report.skipped.push(Skipped { id: rec.id.to_string(), reason });
                 continue;
             };
             match ticket(&rec, metrics_by_ticket.get(&rec.id), account) {
-                Ok(Some(t)) => upserts.push(t),
+                Ok(Some(t)) => upserts.push((t, rec.organization_id)),
                 Ok(None) => {}
                 Err(reason) => report.skipped.push(Skipped { id: rec.id.to_string(), reason }),
             }
@@ -515,12 +581,20 @@ impl<'a> DeskSync<'a> {
     /// a person the account already knows by email is not added twice.
     async fn users(&self, full: bool, report: &mut ObjectReport) -> Result<(), SyncError> {
         let mut without_org = 0u64;
-        self.export(USERS, "", full, |page: UserPage, cursor| {
+        self.export(USERS, "", full, report, |page: UserPage, cursor, report| {
             let mut contacts: Vec<Contact> = Vec::new();
             let mut removed = Vec::new();
+            let mut records = Vec::new();
             for raw in &page.users {
                 let Some(user) = parse_record::<ZUser>(raw, "user", report) else { continue };
                 let id = user_contact_id(user.id);
+                let email = user.email.clone().unwrap_or_default();
+                // Every user is remembered by name: tickets name their requester by id.
+                let name = user.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_default();
+                records.push((
+                    user.id,
+                    UserRecord { name: name.clone(), email: email.clone(), org: user.organization_id },
+                ));
                 if !user.active {
                     removed.push(id);
                     continue;
@@ -533,22 +607,22 @@ impl<'a> DeskSync<'a> {
                     continue;
                 };
                 let Some(account) = self.org_account(org)? else {
-                    let reason = format!("its organization {org} is not in the cache");
+                    let reason = format!("its organization {org} does not exist at Zendesk (deleted?)");
                     report.skipped.push(Skipped { id: user.id.to_string(), reason });
                     continue;
                 };
-                let email = user.email.unwrap_or_default();
                 let known = !email.is_empty()
                     && self.store.contacts(account)?.iter().any(|c| c.id != id && c.email.eq_ignore_ascii_case(&email));
                 if known {
                     report.counts.unchanged += 1;
                     continue;
                 }
-                let name = user.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| email.clone());
+                let name = if name.is_empty() { email.clone() } else { name };
                 let title = user.details.unwrap_or_default();
                 contacts.push(Contact { id, account_id: account, name, email, title, key_person: false });
             }
-            report.counts += self.store.ingest_children(self.source(), &contacts, &removed, Some((USERS, cursor)))?;
+            report.counts +=
+                self.store.ingest_users(self.source(), &records, &contacts, &removed, Some((USERS, cursor)))?;
             (self.progress)(Progress { source: self.source().to_string(), object: USERS, done: report.seen() });
             Ok(())
         })
@@ -557,6 +631,24 @@ impl<'a> DeskSync<'a> {
             report.notes.push(format!("{without_org} end users belong to no organization and were passed over"));
         }
         Ok(())
+    }
+}
+
+/// Notes on what matching the organizations again moved, for the summary.
+pub fn note_rematch(r: &Rematch, report: &mut ObjectReport) {
+    if r.merged > 0 {
+        report.notes.push(format!(
+            "{} support organization{} merged into the CRM account that now matches (tickets, people, timeline and follow-ups moved)",
+            r.merged,
+            if r.merged == 1 { "" } else { "s" }
+        ));
+    }
+    let relinked = r.linked.saturating_sub(r.merged);
+    if relinked > 0 {
+        report.notes.push(format!("{relinked} organization(s) moved to the CRM account that now matches"));
+    }
+    if r.tickets_moved > 0 {
+        report.notes.push(format!("{} ticket(s) moved with their organization", r.tickets_moved));
     }
 }
 

@@ -1,5 +1,6 @@
-//! A fake Zendesk Support API v2 on 127.0.0.1: organizations with cursor
-//! pagination and the cursor-based incremental ticket export.
+//! A fake Zendesk Support API v2 on 127.0.0.1: the time-based incremental
+//! organization export, "show many" organizations, and the cursor-based
+//! incremental ticket and user exports.
 
 #![allow(dead_code)]
 
@@ -29,16 +30,27 @@ pub struct Desk {
     pub stuck_cursor: bool,
     /// Users in export order: (seq, user).
     pub users: Vec<(u64, Value)>,
+    /// Answer organization export pages with an `end_time` that never
+    /// moves (a misbehaving server).
+    pub stuck_orgs: bool,
+    /// Organizations the export leaves out (changed in its last minute).
+    pub hidden_orgs: Vec<u64>,
 }
+
+/// Epoch seconds of the fake's first change; each change is a second later.
+const EPOCH: i64 = 1_767_225_600; // 2026-01-01T00:00:00Z
 
 pub type SharedDesk = Arc<Mutex<Desk>>;
 
 impl Desk {
+    /// Adds or changes an organization; its `updated_at` moves on.
     pub fn org(&mut self, id: u64, name: &str, domains: &[&str], external_id: Option<&str>) {
+        self.seq += 1;
+        let updated = chrono::DateTime::from_timestamp(EPOCH + self.seq as i64, 0).unwrap().to_rfc3339();
         self.orgs.insert(
             id,
             json!({"id": id, "name": name, "domain_names": domains, "external_id": external_id,
-                   "created_at": "2024-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}),
+                   "created_at": "2024-01-01T00:00:00Z", "updated_at": updated}),
         );
     }
 
@@ -78,21 +90,59 @@ fn check(state: &SharedDesk, headers: &HeaderMap, what: String) -> Option<Respon
     (!ok).then(|| (StatusCode::UNAUTHORIZED, Json(json!({"error": "Couldn't authenticate you"}))).into_response())
 }
 
-async fn orgs(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+fn updated(v: &Value) -> i64 {
+    v["updated_at"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).map_or(0, |t| t.timestamp())
+}
+
+/// The time-based organization export: organizations updated at or after
+/// `start_time`, oldest first, `per_page` at most (more when they share the
+/// last timestamp), with `end_time` the newest time on the page.
+async fn org_export(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
     if let Some(r) = check(&s, &h, format!("orgs {q:?}")) {
         return r;
     }
     let d = s.lock().unwrap();
-    let size: usize = q.get("page[size]").and_then(|v| v.parse().ok()).unwrap_or(100);
-    let start: usize = q.get("page[after]").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let page: Vec<&Value> = d.orgs.values().skip(start).take(size).collect();
-    let more = start + size < d.orgs.len();
+    let Some(start) = q.get("start_time").and_then(|v| v.parse::<i64>().ok()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "InvalidValue", "description": "start_time is required"})),
+        )
+            .into_response();
+    };
+    let per_page: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(1000).min(1000);
+    let mut all: Vec<&Value> = d
+        .orgs
+        .values()
+        .filter(|o| updated(o) >= start && !d.hidden_orgs.contains(&o["id"].as_u64().unwrap()))
+        .collect();
+    all.sort_by_key(|o| (updated(o), o["id"].as_u64()));
+    let mut page: Vec<&Value> = all.iter().take(per_page).copied().collect();
+    if let Some(last) = page.last().map(|o| updated(o)) {
+        // Items sharing the last timestamp all come, past the page size.
+        page.extend(all.iter().skip(per_page).take_while(|o| updated(o) == last).copied());
+    }
+    let end_time = if d.stuck_orgs { start } else { page.last().map_or(start, |o| updated(o)) };
+    let end = page.len() == all.len() && !d.stuck_orgs;
     Json(json!({
-        "organizations": page,
-        "meta": {"has_more": more, "after_cursor": if more { Some((start + size).to_string()) } else { None }, "before_cursor": null},
-        "links": {"next": null, "prev": null}
+        "organizations": page, "count": page.len(), "end_time": end_time, "end_of_stream": end,
+        "next_page": format!("https://example.zendesk.com/api/v2/incremental/organizations.json?start_time={end_time}"),
     }))
     .into_response()
+}
+
+/// Show many organizations: `ids` comma-separated, the ones that exist.
+async fn show_many(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    if let Some(r) = check(&s, &h, format!("show_many {q:?}")) {
+        return r;
+    }
+    let d = s.lock().unwrap();
+    let ids: Vec<u64> = q.get("ids").map(|v| v.split(',').filter_map(|i| i.parse().ok()).collect()).unwrap_or_default();
+    if ids.len() > 100 {
+        return (StatusCode::BAD_REQUEST, "too many ids").into_response();
+    }
+    let found: Vec<&Value> = ids.iter().filter_map(|i| d.orgs.get(i)).collect();
+    Json(json!({"organizations": found, "next_page": null, "previous_page": null, "count": found.len()}))
+        .into_response()
 }
 
 async fn export(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -135,7 +185,8 @@ async fn users(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMa
 
 pub async fn start(state: SharedDesk) -> String {
     let app = Router::new()
-        .route("/api/v2/organizations.json", get(orgs))
+        .route("/api/v2/incremental/organizations.json", get(org_export))
+        .route("/api/v2/organizations/show_many.json", get(show_many))
         .route("/api/v2/incremental/tickets/cursor.json", get(export))
         .route("/api/v2/incremental/users/cursor.json", get(users))
         .with_state(state);

@@ -40,6 +40,8 @@ pub enum Fault {
     Delay(Duration),
     /// 200 with a body that is not JSON.
     Garbage,
+    /// Answer normally (to aim a later fault at a later request).
+    Pass,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +57,11 @@ pub struct Crm {
     pub forbidden: Vec<&'static str>,
     /// Every other object type by name ("contacts", "deals", "notes"...).
     pub objects: BTreeMap<String, BTreeMap<u64, Record>>,
+    /// List pages always point at a next page, past the end too (a
+    /// misbehaving server whose `paging.next.after` keeps moving).
+    pub endless_paging: bool,
+    /// Searches ignore the `hs_object_id` filter (a misbehaving server).
+    pub search_ignores_id: bool,
 }
 
 pub type Shared = Arc<Mutex<Crm>>;
@@ -135,6 +142,7 @@ async fn fault(state: &Shared) -> Option<Response> {
             None
         }
         Fault::Garbage => Some((StatusCode::OK, "{\"results\": [ {\"id\": \"1\", \"prop").into_response()),
+        Fault::Pass => None,
     }
 }
 
@@ -171,7 +179,7 @@ async fn list(
     let all: Vec<&Record> = crm.table(&object).into_iter().filter(|c| c.archived == archived).collect();
     let page: Vec<Value> = all.iter().skip(start).take(limit).map(|c| Crm::record(&object, c, associations)).collect();
     let mut body = json!({ "results": page });
-    if start + limit < all.len() {
+    if start + limit < all.len() || crm.endless_paging {
         body["paging"] = json!({ "next": { "after": (start + limit).to_string(), "link": "?after=" } });
     }
     Json(body).into_response()
@@ -213,7 +221,14 @@ async fn search(
         }
     }
     let crm = state.lock().unwrap();
-    let groups = body["filterGroups"].as_array().cloned().unwrap_or_default();
+    let mut groups = body["filterGroups"].as_array().cloned().unwrap_or_default();
+    if crm.search_ignores_id {
+        for g in &mut groups {
+            if let Some(fs) = g["filters"].as_array_mut() {
+                fs.retain(|f| f["propertyName"] != "hs_object_id");
+            }
+        }
+    }
     let mut hits: Vec<&Record> = crm
         .table(&object)
         .into_iter()

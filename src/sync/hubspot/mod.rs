@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::http::{Client, SyncError};
+use super::paging::PageGuard;
 use super::ratelimit::RateLimiter;
 use super::{ObjectReport, Progress, Skipped};
 use crate::domain::{Account, AccountId, Activity, Deal};
@@ -34,6 +35,9 @@ struct Page {
     results: Vec<Value>,
     #[serde(default)]
     paging: Option<Paging>,
+    /// Search answers say how many records match.
+    #[serde(default)]
+    total: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -307,8 +311,10 @@ impl<'a> HubspotSync<'a> {
             async move { client.get::<Page>(&path).await }
         };
         let mut page = fetch(after).await?;
+        let mut guard = PageGuard::new(PAGE);
         loop {
             let next = page.paging.take().and_then(|p| p.next).map(|n| n.after);
+            guard.step(next.as_deref(), page.results.len()).map_err(|d| self.client.runaway(object.name(), d))?;
             let cursor = match &next {
                 Some(after) => Cursor::Full { after: Some(after.clone()), newest },
                 // Caught up: later runs look for changes since just before
@@ -326,7 +332,7 @@ impl<'a> HubspotSync<'a> {
     /// One search page (the first: paging is by the filters, never by
     /// `after`, so a page can never be skipped), with each record's
     /// company association filled in for the types that have one.
-    async fn search(&self, object: Object, filters: Value, sort: &str) -> Result<Vec<Value>, SyncError> {
+    async fn search(&self, object: Object, filters: Value, sort: &str) -> Result<(Vec<Value>, u64), SyncError> {
         self.search_limit.acquire().await;
         let body = json!({
             "filterGroups": [{ "filters": filters }],
@@ -336,11 +342,12 @@ impl<'a> HubspotSync<'a> {
             "after": "0",
         });
         let page: Page = self.client.post(&format!("/crm/v3/objects/{}/search", object.name()), &body).await?;
+        let total = page.total.unwrap_or(page.results.len() as u64);
         let mut records = page.results;
         if object.associated() && !records.is_empty() {
             self.associate(object, &mut records).await?;
         }
-        Ok(records)
+        Ok((records, total))
     }
 
     /// Search results carry no associations: read them in one batch.
@@ -371,6 +378,10 @@ impl<'a> HubspotSync<'a> {
         report: &mut ObjectReport,
     ) -> Result<(), SyncError> {
         let prop = object.modified_property();
+        // Each search moves the position strictly forward, and the pages
+        // stay within what the vendor's totals allow.
+        let mut guard = PageGuard::new(PAGE);
+        let runaway = |d: String| self.client.runaway(object.name(), d);
         loop {
             // Everything at exactly `modified`, in id order, past `id`.
             loop {
@@ -378,8 +389,15 @@ impl<'a> HubspotSync<'a> {
                     { "propertyName": prop, "operator": "EQ", "value": modified.to_string() },
                     { "propertyName": "hs_object_id", "operator": "GT", "value": id.to_string() },
                 ]);
-                let page = self.search(object, filters, "hs_object_id").await?;
+                let (page, total) = self.search(object, filters, "hs_object_id").await?;
                 let Some(last) = page.iter().filter_map(|r| stamp(object, r)).map(|(_, i)| i).max() else { break };
+                if last <= id {
+                    return Err(runaway(format!(
+                        "a search for records after id {id} at {modified} answered id {last}, which is not after it"
+                    )));
+                }
+                guard.expect_total(total);
+                guard.step(Some(&format!("{modified}/{last}")), page.len()).map_err(runaway)?;
                 id = last;
                 self.land(object, &page, &[], Some(&Cursor::Since { modified, id }), report)?;
                 if page.len() < PAGE {
@@ -388,10 +406,17 @@ impl<'a> HubspotSync<'a> {
             }
             // Then the next instant with changes.
             let filters = json!([{ "propertyName": prop, "operator": "GT", "value": modified.to_string() }]);
-            let page = self.search(object, filters, prop).await?;
+            let (page, total) = self.search(object, filters, prop).await?;
             let Some(newest) = page.iter().filter_map(|r| stamp(object, r)).map(|(m, _)| m).max() else {
                 return Ok(());
             };
+            if newest <= modified {
+                return Err(runaway(format!(
+                    "a search for records modified after {modified} answered one modified at {newest}"
+                )));
+            }
+            guard.expect_total(total);
+            guard.step(Some(&format!("{newest}/0")), page.len()).map_err(runaway)?;
             // Records at `newest` may continue on a later page: re-read that
             // instant by id (the loop above) rather than trust this page.
             let settled: Vec<Value> =
@@ -404,6 +429,7 @@ impl<'a> HubspotSync<'a> {
 
     async fn archived(&self, object: Object, report: &mut ObjectReport) -> Result<(), SyncError> {
         let mut after: Option<String> = None;
+        let mut guard = PageGuard::new(PAGE);
         loop {
             let page: Page = self.client.get(&self.list_path(object, "hs_object_id", true, after.as_deref())).await?;
             let gone: Vec<String> =
@@ -411,8 +437,11 @@ impl<'a> HubspotSync<'a> {
             if !gone.is_empty() {
                 self.land(object, &[], &gone, None, report)?;
             }
-            match page.paging.and_then(|p| p.next) {
-                Some(n) => after = Some(n.after),
+            let next = page.paging.and_then(|p| p.next).map(|n| n.after);
+            let what = format!("archived {}", object.name());
+            guard.step(next.as_deref(), gone.len()).map_err(|d| self.client.runaway(&what, d))?;
+            match next {
+                Some(n) => after = Some(n),
                 None => return Ok(()),
             }
         }

@@ -1,0 +1,209 @@
+//! What the store keeps of support organizations and users: their
+//! records (to match organizations again whenever the CRM's accounts
+//! change, and to greet requesters by name), the accounts that are an
+//! organization of their own, and the ids of accounts merged away.
+
+use std::collections::BTreeMap;
+
+use super::codec::{decode, encode};
+use super::{keys, Batch, IngestCounts, Result, Store};
+use crate::domain::{AccountId, Contact, OrgRecord, SupportOnly, Ticket, UserRecord};
+
+/// Longest chain of merges followed when resolving an old account id.
+const MAX_ALIAS_HOPS: usize = 16;
+
+impl Store {
+    /// A support organization's record.
+    pub fn org_record(&self, source: &str, org: u64) -> Result<Option<OrgRecord>> {
+        self.get(&keys::org(source, org), "organization")
+    }
+
+    /// Every organization a desk source has sent, in id order.
+    pub fn org_records(&self, source: &str) -> impl Iterator<Item = Result<OrgRecord>> + '_ {
+        self.scan(&keys::orgs_of(source), "organization")
+    }
+
+    /// A support user's record.
+    pub fn user_record(&self, source: &str, user: u64) -> Result<Option<UserRecord>> {
+        self.get(&keys::user(source, user), "support user")
+    }
+
+    /// The person who opened a ticket, from the synced users of any desk
+    /// source (the ticket names its requester as `user <id>`).
+    pub fn requester(&self, ticket: &Ticket) -> Result<Option<UserRecord>> {
+        let Some(id) = ticket.requester.strip_prefix("user ").and_then(|n| n.trim().parse::<u64>().ok()) else {
+            return Ok(None);
+        };
+        for source in self.desk_sources()? {
+            if let Some(u) = self.user_record(&source, id)? {
+                return Ok(Some(u));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The sources that have sent organizations or users.
+    pub fn desk_sources(&self) -> Result<Vec<String>> {
+        let mut out: Vec<String> = Vec::new();
+        for prefix in [keys::ORG, keys::USER] {
+            let mut from = prefix.to_vec();
+            // A seek per source, not a scan of every record.
+            while let Some(k) = self.tree.range(from..).keys().next().transpose()? {
+                let Some(rest) = k.strip_prefix(prefix) else { break };
+                let Some(nul) = rest.iter().position(|b| *b == 0) else { break };
+                let source = String::from_utf8_lossy(&rest[..nul]).into_owned();
+                if !out.contains(&source) {
+                    out.push(source);
+                }
+                from = [prefix, &rest[..nul], &[1]].concat();
+            }
+        }
+        Ok(out)
+    }
+
+    /// Why an account is a support organization of its own, if it is one.
+    pub fn support_only(&self, id: AccountId) -> Result<Option<SupportOnly>> {
+        self.get(&keys::with_id(keys::SUPPORT_ONLY, id), "support-only mark")
+    }
+
+    /// Every account that is a support organization of its own.
+    pub fn support_only_accounts(&self) -> Result<BTreeMap<AccountId, SupportOnly>> {
+        let mut out = BTreeMap::new();
+        for kv in self.tree.scan_prefix(keys::SUPPORT_ONLY) {
+            let (k, v) = kv?;
+            if let Some(id) = keys::trailing_id(&k) {
+                out.insert(id, decode(&v, "support-only mark")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The account an id stands for now: itself, or the account it was
+    /// merged into (an id shown or exported before a merge keeps working).
+    pub fn resolve(&self, id: AccountId) -> Result<AccountId> {
+        let mut at = id;
+        for _ in 0..MAX_ALIAS_HOPS {
+            match self.tree.get(keys::with_id(keys::ALIAS, at))?.and_then(|v| keys::trailing_id(&v)) {
+                Some(next) => at = next,
+                None => return Ok(at),
+            }
+        }
+        Ok(at)
+    }
+
+    /// Lands a page of a desk's organizations and its cursor in one batch:
+    /// their records, with what they are matched on. An organization seen
+    /// before keeps its link until matching decides again (`relink_org`).
+    pub fn ingest_orgs(
+        &self,
+        source: &str,
+        records: &[OrgRecord],
+        cursor: Option<(&str, &[u8])>,
+    ) -> Result<IngestCounts> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut counts = IngestCounts::default();
+        let mut b = Batch::default();
+        let mut last: BTreeMap<u64, &OrgRecord> = BTreeMap::new();
+        for r in records {
+            last.insert(r.id, r);
+        }
+        for r in last.into_values() {
+            let old = self.org_record(source, r.id)?;
+            let new = OrgRecord { link: old.as_ref().map_or(r.link.clone(), |o| o.link.clone()), ..r.clone() };
+            if counts.tally(old.as_ref(), &new) {
+                b.insert(keys::org(source, r.id), encode(&new));
+            }
+        }
+        b.put_cursor(source, cursor);
+        self.apply(b)?;
+        Ok(counts)
+    }
+
+    /// Lands a page of a desk's users: each user's record (name, email,
+    /// organization), the contacts end users make on their organization's
+    /// account, the contacts that leave, and the cursor, in one batch.
+    pub fn ingest_users(
+        &self,
+        source: &str,
+        users: &[(u64, UserRecord)],
+        contacts: &[Contact],
+        removed: &[u64],
+        cursor: Option<(&str, &[u8])>,
+    ) -> Result<IngestCounts> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut b = Batch::default();
+        for (id, u) in users {
+            if self.user_record(source, *id)?.as_ref() != Some(u) {
+                b.insert(keys::user(source, *id), encode(u));
+            }
+        }
+        let counts = self.children_into(&mut b, source, contacts, removed)?;
+        b.put_cursor(source, cursor);
+        self.apply(b)?;
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::OrgLink;
+
+    fn org(id: u64, name: &str) -> OrgRecord {
+        OrgRecord {
+            id,
+            name: name.into(),
+            domains: vec![format!("{}.com", name.to_lowercase())],
+            external_id: None,
+            created: None,
+            link: OrgLink::Unmatched,
+        }
+    }
+
+    #[test]
+    fn organizations_keep_their_link_when_their_facts_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        let c = s.ingest_orgs("desk", &[org(1, "Acme"), org(2, "Globex")], Some(("organizations", b"7"))).unwrap();
+        assert_eq!(c.added, 2);
+        let mut b = Batch::default();
+        let linked = OrgRecord { link: OrgLink::Matched { how: "domain".into() }, ..org(1, "Acme") };
+        b.insert(keys::org("desk", 1), encode(&linked));
+        s.apply(b).unwrap();
+        let renamed = OrgRecord { name: "Acme Europe".into(), ..org(1, "Acme") };
+        let c = s.ingest_orgs("desk", &[renamed, org(2, "Globex")], None).unwrap();
+        assert_eq!((c.updated, c.unchanged), (1, 1));
+        let got = s.org_record("desk", 1).unwrap().unwrap();
+        assert_eq!((got.name.as_str(), got.link), ("Acme Europe", OrgLink::Matched { how: "domain".into() }));
+        assert_eq!(s.org_records("desk").count(), 2);
+        assert_eq!(s.cursor("desk", "organizations").unwrap().as_deref(), Some(&b"7"[..]));
+        assert_eq!(s.desk_sources().unwrap(), vec!["desk".to_string()]);
+    }
+
+    #[test]
+    fn requesters_are_found_by_their_user_id() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        let ana = UserRecord { name: "Ana Lima".into(), email: "ana@acme.com".into(), org: Some(1) };
+        s.ingest_users("desk", &[(99, ana.clone())], &[], &[], None).unwrap();
+        let mut t = crate::store::tests::ticket(5, AccountId(1), false);
+        t.requester = "user 99".into();
+        assert_eq!(s.requester(&t).unwrap(), Some(ana));
+        t.requester = "user 98".into();
+        assert_eq!(s.requester(&t).unwrap(), None);
+        t.requester = String::new();
+        assert_eq!(s.requester(&t).unwrap(), None);
+    }
+
+    #[test]
+    fn merged_ids_resolve_to_where_they_went() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        let mut b = Batch::default();
+        b.insert(keys::with_id(keys::ALIAS, AccountId(3)), 5u64.to_be_bytes().to_vec());
+        b.insert(keys::with_id(keys::ALIAS, AccountId(5)), 9u64.to_be_bytes().to_vec());
+        s.apply(b).unwrap();
+        assert_eq!(s.resolve(AccountId(3)).unwrap(), AccountId(9));
+        assert_eq!(s.resolve(AccountId(4)).unwrap(), AccountId(4));
+    }
+}

@@ -1,0 +1,226 @@
+//! Keeps a desk's organizations where matching says they belong: after
+//! every organization pass, and whenever the CRM's accounts change, every
+//! organization the store knows is matched again against the CRM accounts
+//! (`matching::decide`) and the store moves the records of those whose
+//! answer changed (`Store::relink_org`). No network: the organizations'
+//! records are kept in the store.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Months, NaiveDate};
+
+use super::matching::{decide, Candidates, Decision, OrgFacts};
+use super::Skipped;
+use crate::domain::{Account, AccountId, OrgLink, OrgRecord, Segment, Stage};
+use crate::store::{Store, StoreError, Target};
+
+/// What matching the organizations again did, and where they stand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rematch {
+    /// Organizations whose records moved onto a CRM account.
+    pub linked: u64,
+    /// Accounts of their own merged into the CRM account that now matches.
+    pub merged: u64,
+    /// Accounts of their own created.
+    pub created: u64,
+    /// Tickets that moved between accounts.
+    pub tickets_moved: u64,
+    /// Every organization kept apart because its match is not clear.
+    pub ambiguous: Vec<Skipped>,
+    /// Every organization that matches no CRM account.
+    pub unmatched: Vec<Skipped>,
+}
+
+/// The account an organization with no clear CRM match lives on until one
+/// matches. Its renewal date is a placeholder the rules ignore (an account
+/// of its own has no contract: see `SupportOnly`).
+pub fn own_account(rec: &OrgRecord, id: AccountId, today: NaiveDate) -> Account {
+    let created = rec.created.unwrap_or(today);
+    Account {
+        id,
+        name: if rec.name.trim().is_empty() { format!("(organization {})", rec.id) } else { rec.name.clone() },
+        domain: rec.domains.first().cloned().unwrap_or_default(),
+        segment: Segment::Smb,
+        industry: String::new(),
+        region: String::new(),
+        owner: String::new(),
+        plan: String::new(),
+        seats: 0,
+        arr: 0,
+        contract_start: created,
+        renewal_date: created + Months::new(12),
+        stage: Stage::Adoption,
+        key_people: vec![],
+        outcome: None,
+    }
+}
+
+/// Matches every organization of desk `source` again and moves the records
+/// of those whose place changed. `crm_sources` are the CRM sources whose
+/// accounts organizations match (and whose ids an external id names);
+/// `sources` every configured source.
+pub fn rematch(
+    store: &Store,
+    source: &str,
+    crm_sources: &[String],
+    sources: &[String],
+    today: NaiveDate,
+) -> Result<Rematch, StoreError> {
+    let records: Vec<OrgRecord> = store.org_records(source).collect::<Result<_, _>>()?;
+    let mut report = Rematch::default();
+    if records.is_empty() {
+        return Ok(report);
+    }
+    let ext_of = |id: u64| format!("org/{id}");
+    let mut current: Vec<Option<AccountId>> = Vec::with_capacity(records.len());
+    for r in &records {
+        current.push(store.external_id(source, &ext_of(r.id))?);
+    }
+    // Accounts of their own are not candidates: marked ones, and (from
+    // before the mark) those an organization created.
+    let mut own: BTreeSet<AccountId> = store.support_only_accounts()?.into_keys().collect();
+    for (r, c) in records.iter().zip(&current) {
+        if let Some(acc) = c {
+            if !own.contains(acc) && store.is_own_account(*acc, source, r.id, crm_sources)? {
+                own.insert(*acc);
+            }
+        }
+    }
+    let mut candidates = Candidates::default();
+    let mut names: BTreeMap<AccountId, String> = BTreeMap::new();
+    for a in store.accounts() {
+        let a = a?;
+        if !own.contains(&a.id) {
+            candidates.add(&a);
+            names.insert(a.id, a.name.clone());
+        }
+    }
+    let mut explicit = Vec::with_capacity(records.len());
+    for r in &records {
+        let mut hit = None;
+        if let Some(x) =
+            r.external_id.as_deref().map(str::trim).filter(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+        {
+            for crm in crm_sources {
+                if let Some(acc) = store.external_id(crm, x)? {
+                    hit = Some(acc);
+                    break;
+                }
+            }
+        }
+        explicit.push(hit);
+    }
+    let facts: Vec<OrgFacts> = records
+        .iter()
+        .zip(&explicit)
+        .map(|(r, e)| OrgFacts { id: r.id, name: &r.name, domains: &r.domains, by_external_id: *e })
+        .collect();
+    let decisions = decide(&facts, &candidates);
+    let mut sharers: BTreeMap<AccountId, usize> = BTreeMap::new();
+    for acc in current.iter().flatten() {
+        *sharers.entry(*acc).or_default() += 1;
+    }
+    let org_name: BTreeMap<u64, &str> = records.iter().map(|r| (r.id, r.name.as_str())).collect();
+    for ((rec, decision), now_at) in records.iter().zip(&decisions).zip(&current) {
+        let link = link_for(rec, decision, &names, &org_name);
+        match &link {
+            OrgLink::Ambiguous { why } => {
+                report.ambiguous.push(Skipped { id: rec.id.to_string(), reason: why.clone() })
+            }
+            OrgLink::Unmatched => report.unmatched.push(Skipped {
+                id: rec.id.to_string(),
+                reason: format!("\"{}\" matches no CRM account; kept as its own account until one does", rec.name),
+            }),
+            OrgLink::Matched { .. } => {}
+        }
+        let exclusive = now_at.is_some_and(|a| sharers.get(&a).copied().unwrap_or(0) <= 1);
+        let target = match decision {
+            Decision::Link(acc, _) => {
+                if *now_at == Some(*acc) && rec.link == link {
+                    continue;
+                }
+                Target::Account(*acc)
+            }
+            _ => {
+                let is_own = match now_at {
+                    Some(acc) => own.contains(acc) && exclusive,
+                    None => false,
+                };
+                if is_own && rec.link == link && !renamed(store, now_at.expect("own"), rec)? {
+                    continue;
+                }
+                let id = match (is_own, now_at) {
+                    (true, Some(acc)) => *acc,
+                    _ => AccountId(store.next_id()? + 1),
+                };
+                Target::Own(own_account(rec, id, today))
+            }
+        };
+        let linked = matches!(target, Target::Account(_));
+        let updated = OrgRecord { link, ..rec.clone() };
+        let done = store.relink_org(source, &updated, target, exclusive, crm_sources, sources)?;
+        tracing::info!(source, org = rec.id, link = %updated.link.label(), ?done, "organization relinked");
+        if let (Some(from), Some(to)) = (now_at, done.account) {
+            if *from != to {
+                *sharers.entry(*from).or_default() -= 1;
+                *sharers.entry(to).or_default() += 1;
+            }
+        }
+        if let Some(acc) = done.created {
+            own.insert(acc);
+        }
+        report.linked += u64::from(linked && *now_at != done.account);
+        report.merged += u64::from(done.merged.is_some());
+        report.created += u64::from(done.created.is_some());
+        report.tickets_moved += done.tickets as u64;
+    }
+    Ok(report)
+}
+
+/// Whether an account of its own no longer carries its organization's name or domain.
+fn renamed(store: &Store, acc: AccountId, rec: &OrgRecord) -> Result<bool, StoreError> {
+    Ok(match store.account(acc)? {
+        Some(a) => a.name != rec.name || a.domain != rec.domains.first().cloned().unwrap_or_default(),
+        None => true,
+    })
+}
+
+/// The link a decision gives, with its reason in words for the CSM.
+fn link_for(rec: &OrgRecord, d: &Decision, names: &BTreeMap<AccountId, String>, orgs: &BTreeMap<u64, &str>) -> OrgLink {
+    match d {
+        Decision::Link(_, how) => OrgLink::Matched { how: how.label().to_string() },
+        Decision::Unmatched => OrgLink::Unmatched,
+        Decision::Ambiguous { how, accounts, rivals } if rivals.is_empty() => OrgLink::Ambiguous {
+            why: format!(
+                "\"{}\" matches {} accounts by {} ({}); kept as its own account, not merged",
+                rec.name,
+                accounts.len(),
+                how.label(),
+                list(accounts.iter().map(|a| names.get(a).cloned().unwrap_or_else(|| format!("account {}", a.0))))
+            ),
+        },
+        Decision::Ambiguous { how, accounts, rivals } => {
+            let account = accounts.first().and_then(|a| names.get(a)).cloned().unwrap_or_default();
+            let others = list(rivals.iter().map(|r| match orgs.get(r) {
+                Some(n) => format!("{r} (\"{n}\")"),
+                None => r.to_string(),
+            }));
+            OrgLink::Ambiguous {
+                why: format!(
+                    "\"{}\" matches \"{account}\" by {}, and so does organization {others}; kept as its own account, not merged",
+                    rec.name,
+                    how.label()
+                ),
+            }
+        }
+    }
+}
+
+/// "a, b and 3 more".
+fn list(items: impl Iterator<Item = String>) -> String {
+    let all: Vec<String> = items.collect();
+    match all.len() {
+        0..=3 => all.join(", "),
+        n => format!("{} and {} more", all[..3].join(", "), n - 3),
+    }
+}
