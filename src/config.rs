@@ -2,54 +2,29 @@
 //! at the line and column of a mistake. A bad config never stops the
 //! cockpit: the bad parts fall back to defaults and the problems are shown.
 
-use std::collections::BTreeMap;
+mod health;
+mod sources;
+mod table;
+
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use toml::Spanned;
+use toml::de::DeTable;
 
 use crate::domain::flags::FlagRules;
 use crate::domain::health_model::Model;
 
 use crate::domain::reply::Template;
 use crate::domain::Bands;
-use crate::sync::source::{RawSource, Source};
+use crate::sync::source::Source;
 use crate::tui::keymap::parse_binding;
 use crate::tui::theme::Theme;
+use table::{as_text, Report, Table};
 
-/// The config file, as written by the user.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    theme: Option<Spanned<String>>,
-    data_dir: Option<PathBuf>,
-    author: Option<String>,
-    #[serde(default)]
-    health: RawHealth,
-    #[serde(default)]
-    keys: BTreeMap<Spanned<String>, Spanned<String>>,
-    #[serde(default)]
-    source: Vec<Spanned<RawSource>>,
-    #[serde(default)]
-    sync: RawSync,
-    /// Saved replies: name = text.
-    #[serde(default)]
-    replies: BTreeMap<String, String>,
-}
+/// The keys of the top level of the file.
+const TOP_KEYS: &[&str] = &["theme", "data_dir", "author", "health", "keys", "source", "sync", "replies"];
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSync {
-    every_minutes: Option<Spanned<u32>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHealth {
-    bands: Option<Spanned<Bands>>,
-    model: Option<Spanned<PathBuf>>,
-    flags: Option<Spanned<FlagRules>>,
-}
+/// Longest background sync interval: a week, in minutes.
+const MAX_SYNC_MINUTES: i64 = 7 * 24 * 60;
 
 /// Where the config points for a health model file, and where it says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +100,10 @@ pub struct ConfigIssue {
 impl ConfigIssue {
     fn at(text: &str, offset: usize, message: impl Into<String>) -> ConfigIssue {
         let (line, column) = line_col(text, offset);
-        ConfigIssue { line, column, message: message.into() }
+        // Messages quote keys and names from the file: they must not drive
+        // the terminal they are printed on.
+        let message = crate::domain::text::sanitize(&message.into()).into_owned();
+        ConfigIssue { line, column, message }
     }
 }
 
@@ -137,71 +115,97 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Parses config text. Never fails: what cannot be used is reported and
-/// replaced by its default.
+/// Parses config text. Never fails: a value that cannot be used falls back
+/// alone to its default (a source with one is skipped), an unknown key is
+/// ignored, and each is reported where it is written, in file order. Only
+/// text that is not TOML at all falls back to the defaults whole.
 pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>) {
-    let raw: RawConfig = match toml::from_str(text) {
-        Ok(raw) => raw,
+    let doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
         Err(e) => {
             let offset = e.span().map_or(0, |s| s.start);
-            let msg = e.message().trim().to_string();
-            return (
-                Config::default(),
-                vec![ConfigIssue::at(text, offset, format!("{msg}; using the default settings"))],
+            let msg = e.message().trim().trim_end_matches('.').to_string();
+            let message = format!(
+                "{msg}: this is not valid TOML, so none of the file is used (using the default settings, no sources) until it is fixed"
             );
+            return (Config::default(), vec![ConfigIssue::at(text, offset, message)]);
         }
     };
-    let mut issues = Vec::new();
-    let mut config = Config { data_dir: raw.data_dir, author: raw.author, ..Config::default() };
-    if let Some(theme) = raw.theme {
-        let (_, warnings) = Theme::load(theme.get_ref(), themes_dir);
-        match warnings.first() {
-            Some(w) => issues.push(ConfigIssue::at(text, theme.span().start, w.clone())),
-            None => config.theme = Some(theme.into_inner()),
+    let mut report = Report::new(text);
+    let mut config = Config::default();
+    let mut top = Table::new(doc.into_inner(), "at the top level", "", TOP_KEYS);
+    match top.text("theme") {
+        Some(Ok(theme)) => {
+            let (_, warnings) = Theme::load(theme.get_ref(), themes_dir);
+            match warnings.first() {
+                Some(w) => report.at(theme.span().start, w.clone()),
+                None => config.theme = Some(theme.into_inner()),
+            }
+        }
+        Some(Err(bad)) => report.at(bad.at, format!("{}; using the default theme", bad.message)),
+        None => {}
+    }
+    match top.text("data_dir") {
+        Some(Ok(dir)) => config.data_dir = Some(PathBuf::from(dir.into_inner())),
+        Some(Err(bad)) => report.at(bad.at, format!("{}; using the default workspace", bad.message)),
+        None => {}
+    }
+    match top.text("author") {
+        Some(Ok(author)) => config.author = Some(author.into_inner()),
+        Some(Err(bad)) => report.at(bad.at, format!("{}; using your login name", bad.message)),
+        None => {}
+    }
+    if let Some((t, _)) = top.table(&mut report, "health") {
+        health::read(&mut report, t, text, &mut config);
+    }
+    if let Some((t, _)) = top.table(&mut report, "keys") {
+        read_keys(&mut report, Table::new(t, "in [keys]", "keys.", &[]), &mut config.keys);
+    }
+    if let Some((_, value)) = top.take("source") {
+        sources::read(&mut report, value, &mut config.sources);
+    }
+    if let Some((t, _)) = top.table(&mut report, "sync") {
+        let mut sync = Table::new(t, "in [sync]", "sync.", &["every_minutes"]);
+        sync.set_whole(&mut report, "every_minutes", 0..=MAX_SYNC_MINUTES, &mut config.sync_every_minutes);
+        sync.finish(&mut report);
+    }
+    if let Some((t, _)) = top.table(&mut report, "replies") {
+        for (name, value) in Table::new(t, "in [replies]", "replies.", &[]).drain() {
+            let name = name.into_inner().into_owned();
+            match as_text(value) {
+                Ok(text) => add_reply(&mut config.replies, Template { name, text: text.into_inner() }),
+                Err((at, shown)) => {
+                    report.at(at, format!("replies.{name} must be text in quotes, not {shown}; reply skipped"))
+                }
+            }
         }
     }
-    if let Some(bands) = raw.health.bands {
-        match bands.get_ref().validate() {
-            Ok(()) => config.bands = *bands.get_ref(),
-            Err(e) => issues.push(ConfigIssue::at(text, bands.span().start, format!("{e}; using 70 / 40"))),
-        }
-    }
-    if let Some(flags) = raw.health.flags {
-        config.flags = flags.into_inner();
-    }
-    if let Some(model) = raw.health.model {
-        let (line, column) = line_col(text, model.span().start);
-        config.model_file = Some(ModelFile { path: model.into_inner(), line, column });
-    }
-    for (key, action) in raw.keys {
-        if action.get_ref() == "none" {
-            config.keys.push((key.into_inner(), action.into_inner()));
+    top.finish(&mut report);
+    let mut issues = report.issues;
+    issues.sort_by_key(|i| (i.line, i.column));
+    (config, issues)
+}
+
+/// `[keys]`: key = "action" (or "none"), each binding checked alone.
+fn read_keys(report: &mut Report, mut table: Table<'_>, keys: &mut Vec<(String, String)>) {
+    for (key, value) in table.drain() {
+        let (at, key) = (key.span().start, key.into_inner().into_owned());
+        let action = match as_text(value) {
+            Ok(a) => a.into_inner(),
+            Err((at, shown)) => {
+                report.at(at, format!("[keys] \"{key}\" must name an action in quotes, not {shown}; binding skipped"));
+                continue;
+            }
+        };
+        if action == "none" {
+            keys.push((key, action));
             continue;
         }
-        match parse_binding(key.get_ref(), action.get_ref()) {
-            Ok(_) => config.keys.push((key.into_inner(), action.into_inner())),
-            Err(e) => issues.push(ConfigIssue::at(text, key.span().start, format!("[keys] {e}; binding skipped"))),
+        match parse_binding(&key, &action) {
+            Ok(_) => keys.push((key, action)),
+            Err(e) => report.at(at, format!("[keys] {e}; binding skipped")),
         }
     }
-    for raw_source in raw.source {
-        let at = raw_source.span().start;
-        match raw_source.into_inner().validate() {
-            Ok(src) if config.sources.iter().any(|s| s.name == src.name) => issues.push(ConfigIssue::at(
-                text,
-                at,
-                format!("two sources are named \"{}\"; give each [[source]] its own name = \"...\"", src.name),
-            )),
-            Ok(src) => config.sources.push(src),
-            Err(e) => issues.push(ConfigIssue::at(text, at, format!("{e}; source skipped"))),
-        }
-    }
-    if let Some(every) = raw.sync.every_minutes {
-        config.sync_every_minutes = every.into_inner();
-    }
-    for (name, text) in raw.replies {
-        add_reply(&mut config.replies, Template { name, text });
-    }
-    (config, issues)
 }
 
 /// A config read from disk.
@@ -452,14 +456,168 @@ mod tests {
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].line, 3);
         assert_eq!(issues[0].column, 9);
-        assert!(issues[0].message.contains("using the default settings"));
+        assert!(issues[0].message.contains("not valid TOML"), "{}", issues[0].message);
+        assert!(issues[0].message.contains("using the default settings, no sources"), "{}", issues[0].message);
+    }
+
+    /// The (line, column, message) of each issue, for exact comparisons.
+    fn found(issues: &[ConfigIssue]) -> Vec<(usize, usize, &str)> {
+        issues.iter().map(|i| (i.line, i.column, i.message.as_str())).collect()
     }
 
     #[test]
     fn unknown_field_is_named() {
-        let (_, issues) = parse("\n\nthemes = \"dark\"\n", None);
-        assert_eq!(issues[0].line, 3);
-        assert!(issues[0].message.contains("themes"), "{}", issues[0].message);
+        let (c, issues) = parse("\n\nthemes = \"light\"\nauthor = \"Dana\"\n", None);
+        assert_eq!(c.author.as_deref(), Some("Dana"));
+        assert_eq!(c.theme, None);
+        assert_eq!(
+            found(&issues),
+            [(3, 1, "unknown key \"themes\" at the top level; did you mean \"theme\"? (ignored)")]
+        );
+    }
+
+    /// The brief's case: an unknown key, a typo in a source, a wrong type,
+    /// and a valid source, which must still sync.
+    #[test]
+    fn a_typo_and_a_wrong_type_lose_only_themselves() {
+        let text = "colour = \"blue\"\n\
+                    author = \"Dana\"\n\
+                    \n\
+                    [sync]\n\
+                    every_minutes = \"ten\"\n\
+                    \n\
+                    [[source]]\n\
+                    name = \"crm\"\n\
+                    kind = \"hubspot\"\n\
+                    tokn_env = \"CRM_TOKEN\"\n";
+        let (c, issues) = parse(text, None);
+        assert_eq!(c.author.as_deref(), Some("Dana"));
+        assert_eq!(c.sync_every_minutes, DEFAULT_SYNC_MINUTES);
+        assert_eq!(c.sources.len(), 1, "{issues:?}");
+        assert_eq!(c.sources[0].name, "crm");
+        assert_eq!(c.sources[0].auth.env_name(), "HUBSPOT_TOKEN", "the misspelt key is not read");
+        assert_eq!(
+            found(&issues),
+            [
+                (
+                    1,
+                    1,
+                    "unknown key \"colour\" at the top level (ignored); the keys here are theme, data_dir, author, \
+                     health, keys, source, sync, replies"
+                ),
+                (5, 17, "sync.every_minutes must be a whole number from 0 to 10080, not text; using the default (15)"),
+                (10, 1, "unknown key \"tokn_env\" in [[source]] \"crm\"; did you mean \"token_env\"? (ignored)"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_found_at_every_level() {
+        let text = "[health]\n\
+                    modle = \"h.toml\"\n\
+                    [health.bands]\n\
+                    gren = 80\n\
+                    [health.flags]\n\
+                    silence_day = 10\n\
+                    [health.flags.check_in]\n\
+                    enterprize = 3\n\
+                    [health.flags.lifecycle]\n\
+                    kickof_days = 2\n\
+                    [sync]\n\
+                    every_minute = 5\n\
+                    [[source]]\n\
+                    kind = \"hubspot\"\n\
+                    [source.properties]\n\
+                    ar = \"annual_revenue\"\n\
+                    stage = \"lifecycle\"\n\
+                    [healthh]\n";
+        let (c, issues) = parse(text, None);
+        let near: Vec<(usize, &str)> = issues
+            .iter()
+            .map(|i| (i.line, i.message.split("did you mean ").nth(1).unwrap_or("-").trim_end_matches("? (ignored)")))
+            .collect();
+        assert_eq!(
+            near,
+            [
+                (2, "\"model\""),
+                (4, "\"green\""),
+                (6, "\"silence_days\""),
+                (8, "\"enterprise\""),
+                (10, "\"kickoff_days\""),
+                (12, "\"every_minutes\""),
+                (16, "\"arr\""),
+                (18, "\"health\""),
+            ],
+            "{issues:?}"
+        );
+        assert!(issues[6].message.contains("in [source.properties] of [[source]] \"hubspot\""), "{issues:?}");
+        assert_eq!(issues[7].column, 2, "at the table's name in its header");
+        // Everything else in those tables is used.
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(c.sources[0].properties.stage, "lifecycle");
+        assert_eq!(c.sources[0].properties.arr, "arr", "the misspelt field keeps its default");
+    }
+
+    #[test]
+    fn a_bad_value_falls_back_alone() {
+        let text = "[health.bands]\n\
+                    green = \"x\"\n\
+                    yellow = 50\n\
+                    [health.flags]\n\
+                    silence_days = -3\n\
+                    ticket_load = 8\n\
+                    score_drop_points = 300\n\
+                    [health.flags.check_in]\n\
+                    smb = \"often\"\n\
+                    enterprise = 14\n\
+                    [health.flags.lifecycle]\n\
+                    proficiency_coverage = 1.5\n\
+                    kickoff_days = 5\n\
+                    [keys]\n\
+                    \"x\" = 3\n\
+                    \"y\" = \"quit\"\n\
+                    [replies]\n\
+                    a = 1\n\
+                    b = \"Thanks\"\n\
+                    [health]\n\
+                    model = 7\n";
+        let (c, issues) = parse(text, None);
+        assert_eq!(c.bands, Bands { green: 70, yellow: 50 });
+        let d = FlagRules::default();
+        assert_eq!((c.flags.silence_days, c.flags.ticket_load), (d.silence_days, 8.0));
+        assert_eq!(c.flags.score_drop_points, d.score_drop_points);
+        assert_eq!((c.flags.check_in.smb, c.flags.check_in.enterprise), (d.check_in.smb, 14));
+        assert_eq!(c.flags.lifecycle.proficiency_coverage, d.lifecycle.proficiency_coverage);
+        assert_eq!(c.flags.lifecycle.kickoff_days, 5);
+        assert_eq!(c.keys, [("y".to_string(), "quit".to_string())]);
+        assert!(c.replies.iter().any(|r| r.name == "b") && !c.replies.iter().any(|r| r.name == "a"));
+        assert_eq!(c.model_file, None);
+        assert_eq!(
+            found(&issues),
+            [
+                (2, 9, "health.bands.green must be a whole number from 0 to 100, not text; using the default (70)"),
+                (5, 16, "health.flags.silence_days must be a number from 1 to 3650, not -3; using the default (30)"),
+                (
+                    7,
+                    21,
+                    "health.flags.score_drop_points must be a whole number from 1 to 100, not 300; using the default (15)"
+                ),
+                (
+                    9,
+                    7,
+                    "health.flags.check_in.smb must be a whole number from 0 to 3650, not text; using the default (90)"
+                ),
+                (
+                    12,
+                    24,
+                    "health.flags.lifecycle.proficiency_coverage must be a number from 0 to 1, not 1.5; using the \
+                     default (0.8)"
+                ),
+                (15, 7, "[keys] \"x\" must name an action in quotes, not 3; binding skipped"),
+                (18, 5, "replies.a must be text in quotes, not 1; reply skipped"),
+                (21, 9, "health.model must be text in quotes, not 7; using the built-in model"),
+            ]
+        );
     }
 
     #[test]
@@ -468,7 +626,99 @@ mod tests {
         assert_eq!(c.bands, Bands::default());
         assert_eq!(issues.len(), 1);
         assert!(issues[0].message.contains("must be below"), "{}", issues[0].message);
-        assert_eq!(issues[0].line, 1, "points at the [health.bands] table");
+        assert!(issues[0].message.ends_with("using 70 / 40"), "{}", issues[0].message);
+        assert_eq!((issues[0].line, issues[0].column), (3, 10), "points at the yellow value");
+        let (c, issues) = parse("[health.bands]\ngreen = 30\n", None);
+        assert_eq!(c.bands, Bands::default());
+        assert_eq!((issues[0].line, issues[0].column), (2, 9), "points at green: yellow is the default");
+        let (c, issues) = parse("[health.bands]\ngreen = 90\n", None);
+        assert_eq!((c.bands, issues), (Bands { green: 90, yellow: 40 }, vec![]));
+    }
+
+    #[test]
+    fn a_source_with_a_mistake_is_skipped_and_the_others_kept() {
+        let text = "[[source]]\n\
+                    name = \"desk\"\n\
+                    kind = \"zendesk\"\n\
+                    base_url = \"http://desk.example.com\"\n\
+                    \n\
+                    [[source]]\n\
+                    name = \"crm\"\n\
+                    kind = \"hubspot\"\n\
+                    \n\
+                    [[source]]\n\
+                    name = \"crm2\"\n\
+                    kind = \"hubspot\"\n\
+                    requests_per_minute = \"lots\"\n\
+                    exports_per_minute = 5\n\
+                    \n\
+                    [[source]]\n\
+                    name = \"nokind\"\n";
+        let (c, issues) = parse(text, None);
+        let names: Vec<&str> = c.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["crm"]);
+        assert_eq!(
+            found(&issues),
+            [
+                (
+                    4,
+                    1,
+                    "source \"desk\": base_url must start with https:// (plain http is only allowed to localhost); \
+                     source skipped"
+                ),
+                (
+                    13,
+                    23,
+                    "source \"crm2\": requests_per_minute must be a whole number from 1 to 100000, not text; source \
+                     skipped"
+                ),
+                (14, 1, "source \"crm2\": exports_per_minute applies to Zendesk sources only; source skipped"),
+                (16, 1, "source \"nokind\": kind is required: \"hubspot\" or \"zendesk\"; source skipped"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pasted_secret_never_reaches_a_message() {
+        let secret = "pat-na1-1234abcd-ffff";
+        let text = format!(
+            "[[source]]\nkind = \"hubspot\"\ntoken_env = \"{secret}\"\n\
+             [[source]]\nname = \"b\"\nkind = \"hubspot\"\ntokn_env = \"{secret}\"\n\
+             [[source]]\nname = \"c\"\nkind = \"hubspot\"\nbase_url = \"{secret}\"\n\
+             [[source]]\nname = \"d\"\nkind = \"{secret}\"\n\
+             [[source]]\nname = \"e\"\nkind = \"hubspot\"\nrequests_per_minute = \"{secret}\"\n\
+             theme_file = \"{secret}\"\n"
+        );
+        let (_, issues) = parse(&text, None);
+        assert_eq!(issues.len(), 6, "{issues:?}");
+        assert_eq!(issues[0].line, 3, "at the token_env key");
+        for i in &issues {
+            assert!(!i.message.contains(secret), "{}", i.message);
+            assert!(!i.message.contains("1234abcd"), "{}", i.message);
+        }
+    }
+
+    #[test]
+    fn a_table_written_as_a_value_is_reported_and_the_rest_used() {
+        let text = "health = 3\nsync = \"often\"\nauthor = \"Dana\"\n[source]\nkind = \"hubspot\"\n";
+        let (c, issues) = parse(text, None);
+        assert_eq!(c.author.as_deref(), Some("Dana"));
+        assert_eq!(c.sources.len(), 1, "a single [source] is read as one source");
+        assert_eq!(
+            found(&issues),
+            [
+                (1, 10, "health must be a table ([health]), not 3; ignored"),
+                (2, 8, "sync must be a table ([sync]), not text; ignored"),
+                (4, 1, "write each source as [[source]] (two brackets); this [source] table is read as one source"),
+            ]
+        );
+    }
+
+    #[test]
+    fn control_characters_in_a_key_never_reach_the_terminal() {
+        let (_, issues) = parse("\"a\\u001b[2Jb\" = 1\n", None);
+        assert_eq!(issues.len(), 1);
+        assert!(!issues[0].message.contains('\u{1b}'), "{:?}", issues[0].message);
     }
 
     #[test]

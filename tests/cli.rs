@@ -93,7 +93,7 @@ fn config_check_names_file_line_and_column() {
     let o = cockpit(tmp.path(), &["config", "check", "--config", cfg.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains(&format!("{}:2:1: health.bands.yellow (50) must be below", cfg.display())), "{err}");
+    assert!(err.contains(&format!("{}:4:10: health.bands.yellow (50) must be below", cfg.display())), "{err}");
     assert!(err.contains(&format!("{}:6:1: [keys] \"jump\" is not an action", cfg.display())), "{err}");
     assert!(err.contains("error: 2 problems in"), "{err}");
 

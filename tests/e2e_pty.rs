@@ -458,6 +458,33 @@ fn esc_never_quits_and_ctrl_c_does() {
     h.assert_clean_exit();
 }
 
+/// Each problem of the config is a toast in the cockpit, and in the log the
+/// status line points at for the ones it cannot show.
+#[test]
+fn config_problems_are_toasts_and_all_in_the_log() {
+    let sb = Sandbox::new();
+    let dir = sb.path("config").join("cockpit");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "colour = \"blue\"\n[sync]\nevery_minutes = \"ten\"\n[[source]]\nname = \"crm\"\nkind = \"hubspot\"\ntokn_env = \"X\"\n",
+    )
+    .unwrap();
+    let mut h = sb.spawn(200, 40);
+    let screen = h.wait_for_text("(+2 more, see the log)");
+    assert!(screen.contains("unknown key \"tokn_env\" in [[source]] \"crm\""), "the newest shows:\n{}", h.dump());
+    h.send(b"q");
+    h.assert_clean_exit();
+    let log = std::fs::read_to_string(sb.workspace().join("cockpit.log")).unwrap();
+    for want in [
+        "config.toml:1:1: unknown key \"colour\" at the top level",
+        "config.toml:3:17: sync.every_minutes must be a whole number",
+        "config.toml:7:1: unknown key \"tokn_env\" in [[source]] \"crm\"; did you mean \"token_env\"?",
+    ] {
+        assert_eq!(log.matches(want).count(), 1, "{want:?} once in the log:\n{log}");
+    }
+}
+
 #[test]
 fn resize_small_and_back() {
     let sb = Sandbox::new();

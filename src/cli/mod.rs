@@ -252,13 +252,21 @@ pub fn run(cli: Cli) -> CliResult {
         _ => {}
     }
     let loaded = config_loaded(g)?;
+    // The cockpit shows them as toasts (and logs them); a headless command
+    // says them before its output, so a mistake is never silent.
+    let headless = cli.command.is_some();
+    if headless {
+        for issue in &loaded.issues {
+            eprintln!("warning: {issue}");
+        }
+    }
     // A headless sync writes in bulk: a small page cache keeps memory down.
     let lean = matches!(cli.command, Some(Command::Sync { .. }));
     let store = open_workspace(g, &loaded, lean)?;
     let now = Utc::now();
     let c = &loaded.config;
     let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
-    let headless_report = cli.command.is_some()
+    let headless_report = headless
         && !lean
         && !matches!(
             cli.command,
@@ -269,8 +277,10 @@ pub fn run(cli: Cli) -> CliResult {
         // (the cockpit runs it in the background instead).
         store.upkeep(rules, now).map_err(|e| e.to_string())?;
     }
-    for issue in &loaded.issues {
-        tracing::warn!("{issue}");
+    if headless {
+        for issue in &loaded.issues {
+            tracing::warn!("{issue}");
+        }
     }
     match &cli.command {
         Some(Command::Sync { source, full, report }) => {

@@ -183,28 +183,59 @@ fn env_name_ok(name: &str) -> bool {
         && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
+/// Why a source cannot be used, and which of its keys is at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceError {
+    /// The key at fault, when one is (`None`: the table as a whole, or a
+    /// key that is missing).
+    pub field: Option<&'static str>,
+    /// What to change, naming the source.
+    pub message: String,
+}
+
+/// The keys a `[[source]]` table takes.
+pub const SOURCE_KEYS: &[&str] =
+    &["name", "kind", "base_url", "token_env", "email", "properties", "requests_per_minute", "exports_per_minute"];
+
+/// The account fields `[source.properties]` can map.
+pub const PROPERTY_FIELDS: &[&str] =
+    &["arr", "renewal_date", "stage", "plan", "seats", "segment", "region", "contract_start"];
+
 impl RawSource {
     /// Checks a source; the message says what to change.
     pub fn validate(self) -> Result<Source, String> {
+        self.check().map_err(|e| e.message)
+    }
+
+    /// Checks a source, naming the key at fault.
+    pub fn check(self) -> Result<Source, SourceError> {
+        let fail = |field: Option<&'static str>, message: String| SourceError { field, message };
         let name = self.name.clone().unwrap_or_else(|| format!("{:?}", self.kind).to_lowercase());
         let url_text = match (&self.base_url, self.kind.default_url()) {
             (Some(u), _) => u.clone(),
             (None, Some(d)) => d.to_string(),
             (None, None) => {
-                return Err(format!(
+                return Err(fail(
+                    None,
+                    format!(
                     "source \"{name}\": base_url is required for {} (for example \"https://yourcompany.zendesk.com\")",
                     self.kind.label()
+                ),
                 ))
             }
         };
+        // The text is not quoted back: a token pasted here must not reach the screen.
         let base_url = Url::parse(&url_text)
-            .map_err(|e| format!("source \"{name}\": base_url \"{url_text}\" is not a URL ({e})"))?;
+            .map_err(|e| fail(Some("base_url"), format!("source \"{name}\": base_url is not a URL ({e})")))?;
         match base_url.scheme() {
             "https" => {}
             "http" if is_loopback(&base_url) => {}
             _ => {
-                return Err(format!(
-                    "source \"{name}\": base_url must start with https:// (plain http is only allowed to localhost)"
+                return Err(fail(
+                    Some("base_url"),
+                    format!(
+                        "source \"{name}\": base_url must start with https:// (plain http is only allowed to localhost)"
+                    ),
                 ))
             }
         }
@@ -215,15 +246,23 @@ impl RawSource {
         let token_env = self.token_env.clone().unwrap_or_else(|| default_env.to_string());
         if !env_name_ok(&token_env) {
             // Never echo the value: it may be the secret pasted by mistake.
-            return Err(format!(
-                "source \"{name}\": token_env must be the NAME of an environment variable (like {default_env}), not the token itself; put the token in that variable"
+            return Err(fail(
+                Some("token_env"),
+                format!(
+                    "source \"{name}\": token_env must be the NAME of an environment variable (like {default_env}), not the token itself; put the token in that variable"
+                ),
             ));
         }
         let auth = match self.kind {
             Kind::Hubspot => Auth::Bearer { token_env },
             Kind::Zendesk => match self.email {
                 Some(email) if email.contains('@') => Auth::ZendeskToken { email, token_env },
-                Some(_) => return Err(format!("source \"{name}\": email must be the agent's email address")),
+                Some(_) => {
+                    return Err(fail(
+                        Some("email"),
+                        format!("source \"{name}\": email must be the agent's email address"),
+                    ))
+                }
                 None => Auth::Bearer { token_env },
             },
         };
@@ -239,23 +278,41 @@ impl RawSource {
                 "region" => &mut properties.region,
                 "contract_start" => &mut properties.contract_start,
                 other => {
-                    return Err(format!(
-                        "source \"{name}\": properties.{other} is not an account field (use arr, renewal_date, stage, plan, seats, segment, region, contract_start)"
+                    return Err(fail(
+                        Some("properties"),
+                        format!(
+                            "source \"{name}\": properties.{other} is not an account field (use {})",
+                            PROPERTY_FIELDS.join(", ")
+                        ),
                     ))
                 }
             };
             *slot = prop.clone();
         }
         if self.kind != Kind::Hubspot && !self.properties.is_empty() {
-            return Err(format!("source \"{name}\": properties apply to HubSpot sources only"));
+            return Err(fail(
+                Some("properties"),
+                format!("source \"{name}\": properties apply to HubSpot sources only"),
+            ));
         }
         if self.requests_per_minute == Some(0) {
-            return Err(format!("source \"{name}\": requests_per_minute must be at least 1"));
+            return Err(fail(
+                Some("requests_per_minute"),
+                format!("source \"{name}\": requests_per_minute must be at least 1"),
+            ));
         }
         let exports_per_minute = match (self.kind, self.exports_per_minute) {
-            (_, Some(0)) => return Err(format!("source \"{name}\": exports_per_minute must be at least 1")),
+            (_, Some(0)) => {
+                return Err(fail(
+                    Some("exports_per_minute"),
+                    format!("source \"{name}\": exports_per_minute must be at least 1"),
+                ))
+            }
             (Kind::Hubspot, Some(_)) => {
-                return Err(format!("source \"{name}\": exports_per_minute applies to Zendesk sources only"))
+                return Err(fail(
+                    Some("exports_per_minute"),
+                    format!("source \"{name}\": exports_per_minute applies to Zendesk sources only"),
+                ))
             }
             (_, n) => n.unwrap_or(10),
         };
@@ -314,6 +371,19 @@ mod tests {
         let err = RawSource { token_env: Some(secret.into()), ..raw(Kind::Hubspot) }.validate().unwrap_err();
         assert!(err.contains("NAME of an environment variable"));
         assert!(!err.contains(secret));
+    }
+
+    #[test]
+    fn check_names_the_key_at_fault_and_never_echoes_the_url() {
+        let secret = "pat-na1-1234abcd-ffff";
+        let e = RawSource { base_url: Some(secret.into()), ..raw(Kind::Hubspot) }.check().unwrap_err();
+        assert_eq!(e.field, Some("base_url"));
+        assert!(!e.message.contains(secret), "{}", e.message);
+        let e = RawSource { token_env: Some(secret.into()), ..raw(Kind::Hubspot) }.check().unwrap_err();
+        assert_eq!(e.field, Some("token_env"));
+        let e = RawSource { exports_per_minute: Some(3), ..raw(Kind::Hubspot) }.check().unwrap_err();
+        assert_eq!(e.field, Some("exports_per_minute"));
+        assert_eq!(raw(Kind::Zendesk).check().unwrap_err().field, None, "a missing key: the table is at fault");
     }
 
     #[test]

@@ -303,10 +303,20 @@ impl App {
         app
     }
 
-    /// Shows a toast for a few seconds.
+    /// Shows a toast for a few seconds, and writes it to the log: the status
+    /// line shows only the newest, and points at the log for the others.
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
         let secs = if level == Level::Info { 4 } else { 8 };
-        self.toasts.push(Toast { text: text.into(), level, until: Instant::now() + StdDuration::from_secs(secs) });
+        self.show(level, text.into(), StdDuration::from_secs(secs));
+    }
+
+    fn show(&mut self, level: Level, text: String, for_: StdDuration) {
+        match level {
+            Level::Info => tracing::info!("{text}"),
+            Level::Warning => tracing::warn!("{text}"),
+            Level::Error => tracing::error!("{text}"),
+        }
+        self.toasts.push(Toast { text, level, until: Instant::now() + for_ });
     }
 
     /// Advances the clock and drops expired toasts; returns whether to redraw.
@@ -773,16 +783,12 @@ impl App {
             Msg::SyncDone(results, _) => {
                 self.syncing = false;
                 for (name, status) in results {
-                    if let Some(s) = self.sources.iter_mut().find(|s| s.name == name) {
-                        if let (false, Some(m)) = (status.ok, &status.message) {
-                            self.toasts.push(Toast {
-                                text: m.clone(),
-                                level: Level::Error,
-                                until: Instant::now() + StdDuration::from_secs(10),
-                            });
-                        }
-                        s.running = None;
-                        s.last = Some(status);
+                    let Some(s) = self.sources.iter_mut().find(|s| s.name == name) else { continue };
+                    let failed = if status.ok { None } else { status.message.clone() };
+                    s.running = None;
+                    s.last = Some(status);
+                    if let Some(m) = failed {
+                        self.show(Level::Error, m, StdDuration::from_secs(10));
                     }
                 }
             }

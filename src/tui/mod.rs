@@ -98,7 +98,6 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         app.queue_complete = true;
     }
     for w in session.warnings {
-        tracing::warn!("{w}");
         app.toast(Level::Warning, w);
     }
     Ok(app)
