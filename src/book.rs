@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use crate::domain::text::sanitize;
-use crate::domain::{AccountId, AccountRow, Stage};
+use crate::domain::{AccountId, AccountRow, Stage, SupportOnly};
 use crate::store::{StageTotals, Store, StoreError};
 
 /// Cards a kanban column holds before the full book is loaded.
@@ -120,6 +120,8 @@ pub struct Book {
     filter: String,
     view: Vec<u32>,
     columns: [Vec<u32>; 9],
+    /// Accounts that are a support organization of their own, and why.
+    support: HashMap<AccountId, SupportOnly>,
 }
 
 /// Lower-case search text per row, in one contiguous buffer so a filter
@@ -144,8 +146,13 @@ impl Haystacks {
 
     /// Replaces a row's text; the old bytes stay unused until the next load.
     fn set(&mut self, r: u32, row: &AccountRow) {
+        self.set_text(r, &Haystacks::build(row));
+    }
+
+    /// Replaces a row's text with `text` (already lower-case or not).
+    fn set_text(&mut self, r: u32, text: &str) {
         let start = self.text.len() as u32;
-        self.text.push_str(&Haystacks::build(row));
+        self.text.push_str(&text.to_lowercase());
         self.spans[r as usize] = (start, self.text.len() as u32);
     }
 
@@ -195,6 +202,7 @@ impl Book {
             filter: String::new(),
             view: Vec::new(),
             columns: Default::default(),
+            support: HashMap::new(),
         };
         book.resort();
         book.rebuild_columns();
@@ -205,7 +213,27 @@ impl Book {
     pub fn load(store: &Store) -> Result<Book, StoreError> {
         let rows = store.rows().collect::<Result<Vec<_>, _>>()?;
         let totals = store.stage_totals()?;
-        Ok(Book::new(rows, totals, true))
+        let mut book = Book::new(rows, totals, true);
+        book.set_support(store.support_only_accounts()?.into_iter().collect());
+        Ok(book)
+    }
+
+    /// Marks the accounts that are a support organization of their own
+    /// (a filter finds them by "support" and "ambiguous").
+    pub fn set_support(&mut self, support: HashMap<AccountId, SupportOnly>) {
+        for (id, mark) in &support {
+            if let Some(&r) = self.pos.get(id) {
+                let row = &self.rows[r as usize];
+                let text = format!("{} {}", Haystacks::build(row), mark.link.label());
+                self.haystack.set_text(r, &text);
+            }
+        }
+        self.support = support;
+    }
+
+    /// Why an account is a support organization of its own, if it is one.
+    pub fn support_only(&self, id: AccountId) -> Option<&SupportOnly> {
+        self.support.get(&id)
     }
 
     /// Loads what the first frame needs: the first `page` rows of the
@@ -223,6 +251,7 @@ impl Book {
         let totals = store.stage_totals()?;
         let complete = rows.len() as u64 >= totals.accounts();
         let mut book = Book::new(rows, totals, complete);
+        book.set_support(store.support_only_accounts()?.into_iter().collect());
         if !complete {
             // Only the first page belongs in the table until the rest loads.
             book.sorted.truncate(page);
@@ -383,7 +412,10 @@ impl Book {
         let new = &self.rows[r as usize];
         self.totals.remove(&old);
         self.totals.add(new);
-        self.haystack.set(r, new);
+        match self.support.get(&new.id) {
+            Some(mark) => self.haystack.set_text(r, &format!("{} {}", Haystacks::build(new), mark.link.label())),
+            None => self.haystack.set(r, new),
+        }
         let new_stage = new.stage;
         for list in [&mut self.sorted, &mut self.view, &mut self.columns[old.stage.index()]] {
             list.retain(|&x| x != r);

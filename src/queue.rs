@@ -26,8 +26,9 @@ pub struct QueueItem {
     pub health: Option<u8>,
     /// The account's ARR.
     pub arr: u64,
-    /// The account's renewal date.
-    pub renewal_date: NaiveDate,
+    /// The account's renewal date (none for a support organization of its
+    /// own: it has no contract).
+    pub renewal_date: Option<NaiveDate>,
     /// The account's segment.
     pub segment: Segment,
 }
@@ -40,10 +41,15 @@ impl QueueItem {
             reason: sanitize(&follow_up.reason).into_owned(),
             health: row.health,
             arr: row.arr,
-            renewal_date: row.renewal_date,
+            renewal_date: Some(row.renewal_date),
             segment: row.segment,
             follow_up,
         }
+    }
+
+    /// The same item for an account with no contract to renew.
+    pub fn without_renewal(self) -> QueueItem {
+        QueueItem { renewal_date: None, ..self }
     }
 
     /// What the ranking looks at.
@@ -55,7 +61,7 @@ impl QueueItem {
             due: f.due,
             health: self.health,
             arr: self.arr,
-            renewal_date: Some(self.renewal_date),
+            renewal_date: self.renewal_date,
         }
     }
 }
@@ -123,7 +129,12 @@ pub fn load_with(
         };
         // The account left the workspace (deleted at its source): so did its to-dos.
         let Some(row) = row else { continue };
-        items.push(QueueItem::new(f, &row));
+        let support_only = match book {
+            Some(b) => b.support_only(row.id).is_some(),
+            None => store.support_only(row.id)?.is_some(),
+        };
+        let item = QueueItem::new(f, &row);
+        items.push(if support_only { item.without_renewal() } else { item });
         if items.len() >= limit {
             break;
         }
@@ -170,7 +181,7 @@ mod tests {
             reason: "r".into(),
             health,
             arr,
-            renewal_date: now().date_naive() + Duration::days(200),
+            renewal_date: Some(now().date_naive() + Duration::days(200)),
             segment: Segment::MidMarket,
         }
     }

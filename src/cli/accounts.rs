@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::output::{grid, json, Align};
 use super::{CliResult, Format};
 use crate::book::{Book, SortKey};
-use crate::domain::{AccountRow, Bands};
+use crate::domain::text::sanitize;
+use crate::domain::{AccountRow, Bands, OrgLink, SupportOnly};
 use crate::store::Store;
 
 /// Which rows, in which order.
@@ -53,9 +54,39 @@ pub struct AccountJson<'a> {
     pub open_tickets: u32,
     /// RFC 3339 time of the last two-way touch, or null.
     pub last_touch: Option<String>,
+    /// Null for a CRM account; for a support organization of its own, why
+    /// it stands apart.
+    pub support_only: Option<SupportJson<'a>>,
 }
 
-fn to_json<'a>(r: &'a AccountRow, bands: &Bands, now: DateTime<Utc>) -> AccountJson<'a> {
+/// Why an account is a support organization of its own.
+#[derive(Debug, Serialize)]
+pub struct SupportJson<'a> {
+    /// The desk source.
+    pub source: &'a str,
+    /// The organization's id there.
+    pub organization: u64,
+    /// `unmatched` (no CRM account matches) or `ambiguous` (several do, or
+    /// another organization claims the same one).
+    pub state: &'static str,
+    /// Why, in words (ambiguous only).
+    pub why: Option<String>,
+}
+
+fn support_json(s: &SupportOnly) -> SupportJson<'_> {
+    let (state, why) = match &s.link {
+        OrgLink::Ambiguous { why } => ("ambiguous", Some(sanitize(why).into_owned())),
+        _ => ("unmatched", None),
+    };
+    SupportJson { source: &s.source, organization: s.org, state, why }
+}
+
+fn to_json<'a>(
+    r: &'a AccountRow,
+    support: Option<&'a SupportOnly>,
+    bands: &Bands,
+    now: DateTime<Utc>,
+) -> AccountJson<'a> {
     AccountJson {
         id: r.id.0,
         name: &r.name,
@@ -71,6 +102,7 @@ fn to_json<'a>(r: &'a AccountRow, bands: &Bands, now: DateTime<Utc>) -> AccountJ
         days_to_renewal: r.days_to_renewal(now.date_naive()),
         open_tickets: r.open_tickets,
         last_touch: r.last_touch.map(|t| t.to_rfc3339()),
+        support_only: support.map(support_json),
     }
 }
 
@@ -89,7 +121,8 @@ pub fn run(store: &Store, q: Query<'_>, bands: Bands, format: Format, now: DateT
     let rows: Vec<&AccountRow> = book.view_slice(0, n).collect();
     let out = match format {
         Format::Json => {
-            let items: Vec<AccountJson> = rows.iter().map(|r| to_json(r, &bands, now)).collect();
+            let items: Vec<AccountJson> =
+                rows.iter().map(|r| to_json(r, book.support_only(r.id), &bands, now)).collect();
             let doc = serde_json::json!({
                 "generated_at": now.to_rfc3339(),
                 "total": book.total(),
@@ -112,14 +145,23 @@ pub fn run(store: &Store, q: Query<'_>, bands: Bands, format: Format, now: DateT
             let cells: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
+                    let support = book.support_only(r.id);
+                    let name = match support {
+                        Some(s) if s.is_ambiguous() => format!("{} [ambiguous]", r.name),
+                        Some(_) => format!("{} [support only]", r.name),
+                        None => r.name.clone(),
+                    };
                     vec![
-                        r.name.clone(),
+                        name,
                         r.segment.label().into(),
                         crate::display::money(r.arr),
                         r.health.map(|h| format!("{h} {}", r.band(&bands).map_or("", |b| b.key()))).unwrap_or_default(),
                         r.delta_7d().map(|d| format!("{d:+}")).unwrap_or_default(),
                         r.stage.label().into(),
-                        format!("{}d", r.days_to_renewal(now.date_naive())),
+                        match support {
+                            Some(_) => "—".into(),
+                            None => format!("{}d", r.days_to_renewal(now.date_naive())),
+                        },
                         r.open_tickets.to_string(),
                         r.last_touch.map(|t| crate::display::ago(t, now)).unwrap_or_else(|| "never".into()),
                     ]

@@ -101,7 +101,11 @@ fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize
                 None => "no health score yet".into(),
             }];
             context.push(format!("{} ARR", crate::display::money(first.arr)));
-            if let Some(r) = &row {
+            let support = store.support_only(id).map_err(|e| e.to_string())?;
+            if let (Some(r), Some(s)) = (&row, &support) {
+                context.push(r.stage.label().to_string());
+                context.push(if s.is_ambiguous() { "support only, ambiguous match" } else { "support only" }.into());
+            } else if let Some(r) = &row {
                 context.push(r.stage.label().to_string());
                 let days = r.days_to_renewal(now.date_naive());
                 context.push(if days >= 0 {

@@ -401,13 +401,17 @@ impl Store {
             batch.put_row(Some(&row), &new, totals);
         }
 
+        // A support organization of its own has no contract: its renewal
+        // date is a placeholder, so no check-in cadence and no lifecycle
+        // rule speaks for it; its tickets' flags do.
+        let support_only = self.tree.contains_key(keys::with_id(keys::SUPPORT_ONLY, id))?;
         let check = Check {
             inputs: &inputs,
             frustrated: tickets.iter().any(|t| t.status.is_open() && t.frustrated),
             score: score_on(&years, today),
             week_ago: score_on(&years, today - Duration::days(7)),
             bands: rules.bands,
-            context: Some(Context {
+            context: (!support_only).then_some(Context {
                 segment: account.segment,
                 stage: account.stage,
                 days_to_renewal: account.days_to_renewal(today),
@@ -434,7 +438,7 @@ impl Store {
             coverage: inputs.get(Measure::Onboarding),
             nps: &nps,
         };
-        let mut due = rules::holding(&rules.flags.lifecycle, &facts, now);
+        let mut due = if support_only { Vec::new() } else { rules::holding(&rules.flags.lifecycle, &facts, now) };
         for rule in Rule::ALL {
             let draft = due.iter().position(|(r, _)| *r == rule).map(|i| due.swap_remove(i).1);
             self.step_slot(keys::flag(id, rule.code()), recorded[rule.code() as usize], draft, batch, report)?;

@@ -425,7 +425,10 @@ impl App {
             queue.retain(|q| !ids.contains(&q.follow_up.id));
             for f in changed.iter().filter(|f| f.is_actionable(self.now)) {
                 if let Some(row) = self.book.row(f.account_id) {
-                    let item = crate::queue::QueueItem::new(f.clone(), row);
+                    let mut item = crate::queue::QueueItem::new(f.clone(), row);
+                    if self.book.support_only(row.id).is_some() {
+                        item = item.without_renewal();
+                    }
                     crate::queue::insert_ranked(&mut queue, item, self.now);
                 }
             }

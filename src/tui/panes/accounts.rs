@@ -47,13 +47,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let renew = r.days_to_renewal(today);
         let renew_style = if (0..=30).contains(&renew) && r.stage.is_active() { app.theme.warning } else { dim };
         let touch = r.last_touch.map(|t| ago(t, app.now)).unwrap_or_else(|| "never".into());
+        // A support organization of its own: no contract to renew, and a
+        // mark that says why it stands apart.
+        let support = book.support_only(r.id);
+        let name = match support {
+            Some(s) if s.is_ambiguous() => {
+                Line::from(vec![Span::raw(r.name.as_str()), Span::styled(" ⚑ambiguous", app.theme.warning)])
+            }
+            Some(_) => Line::from(vec![Span::raw(r.name.as_str()), Span::styled(" ·support only", dim)]),
+            None => Line::from(r.name.as_str()),
+        };
+        let renew_text = if support.is_some() { "—".to_string() } else { format!("{renew}d") };
         Row::new(vec![
-            Cell::from(r.name.as_str()),
+            Cell::from(name),
             Cell::from(Span::styled(r.segment.label(), dim)),
             Cell::from(Line::from(money(r.arr)).right_aligned()),
             Cell::from(Span::styled(health, band_style(app, band))),
             Cell::from(r.stage.short()),
-            Cell::from(Line::from(Span::styled(format!("{renew}d"), renew_style)).right_aligned()),
+            Cell::from(Line::from(Span::styled(renew_text, renew_style)).right_aligned()),
             Cell::from(Line::from(r.open_tickets.to_string()).right_aligned()),
             Cell::from(Line::from(Span::styled(touch, dim)).right_aligned()),
         ])

@@ -66,6 +66,23 @@ fn follow_up_lines(app: &App, inner_w: usize, lines: &mut Vec<Line<'_>>) {
     lines.push(Line::raw(""));
 }
 
+/// Splits text into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    for word in text.split_whitespace() {
+        let last = out.last_mut().expect("one line at least");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            out.push(String::new());
+        }
+        let last = out.last_mut().expect("one line at least");
+        if !last.is_empty() {
+            last.push(' ');
+        }
+        last.push_str(word);
+    }
+    out.into_iter().map(|l| fit(&l, width)).collect()
+}
+
 /// Draws the detail of the selected account centred over `area`.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
@@ -95,18 +112,31 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                     t.accent,
                 ),
             ]));
-            lines.push(Line::styled(
-                format!(
-                    "{} · {} · ARR {} · renews {} ({} days) · {} open tickets",
-                    r.segment.label(),
-                    r.stage.label(),
-                    money(r.arr),
-                    r.renewal_date,
-                    r.days_to_renewal(app.now.date_naive()),
-                    r.open_tickets
-                ),
-                t.dim,
-            ));
+            match app.book.support_only(r.id) {
+                // No CRM account behind it: no contract, only its tickets and people.
+                Some(s) => {
+                    lines.push(Line::styled(
+                        format!("Support only · {} · {} open tickets", r.stage.label(), r.open_tickets),
+                        t.dim,
+                    ));
+                    let style = if s.is_ambiguous() { t.warning } else { t.dim };
+                    for l in wrap(&sanitize(&s.describe()), inner_w) {
+                        lines.push(Line::styled(l, style));
+                    }
+                }
+                None => lines.push(Line::styled(
+                    format!(
+                        "{} · {} · ARR {} · renews {} ({} days) · {} open tickets",
+                        r.segment.label(),
+                        r.stage.label(),
+                        money(r.arr),
+                        r.renewal_date,
+                        r.days_to_renewal(app.now.date_naive()),
+                        r.open_tickets
+                    ),
+                    t.dim,
+                )),
+            }
             lines.push(Line::raw(""));
             follow_up_lines(app, inner_w, &mut lines);
             match view.and_then(|v| v.explanation.as_ref()) {
