@@ -1,7 +1,8 @@
 //! The pusher against a fake HubSpot and Zendesk on 127.0.0.1: the exact
 //! requests, replays after lost answers and crashes that never write
-//! twice, conflicts, credentials, backoff and the stamp a second write on
-//! the same ticket carries.
+//! twice, writes a vendor applies very late (held by the fake, applied on
+//! the test's clock) that never leave a duplicate, conflicts, credentials,
+//! backoff and the stamp a second write on the same ticket carries.
 
 mod fake;
 
@@ -21,7 +22,7 @@ use cockpit::store::{Batch, Store};
 use cockpit::sync::http::RetryPolicy;
 use cockpit::sync::push::{self, Outcome, PushPolicy, PushReport};
 use cockpit::sync::source::{Kind, RawSource, Source};
-use fake::writes::{Fault, SharedWrites, Writes};
+use fake::writes::{Fault, Lands, SharedWrites, Writes};
 use serde_json::{json, Value};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -102,8 +103,23 @@ fn quick() -> PushPolicy {
         },
         max_attempts: 3,
         batch: 50,
-        settle: chrono::Duration::zero(),
+        checks: vec![],
+        watch: vec![],
     }
+}
+
+fn minutes(m: &[i64]) -> Vec<chrono::Duration> {
+    m.iter().map(|m| chrono::Duration::minutes(*m)).collect()
+}
+
+/// The shipped schedules (looks at 1, 5, 15 and 60 minutes before any
+/// resend; a resend watched for a day), with the tests' short client
+/// timeout so a held request costs the test a moment, not 20 s.
+fn shipped() -> PushPolicy {
+    let d = PushPolicy::default();
+    assert_eq!(d.checks, minutes(&[1, 5, 15, 60]), "the documented schedule");
+    assert_eq!(d.watch_ends(t0()), t0() + chrono::Duration::hours(24), "watched for a day");
+    PushPolicy { http: quick().http, ..d }
 }
 
 /// A workspace with Acme (HubSpot company 4242, Zendesk ticket 35436) and
@@ -113,9 +129,11 @@ async fn env() -> Env {
     let (crm_env, desk_env) = (format!("COCKPIT_TEST_PUSH_CRM_{n}"), format!("COCKPIT_TEST_PUSH_DESK_{n}"));
     std::env::set_var(&crm_env, "pat-push-secret");
     std::env::set_var(&desk_env, "desk-push-secret");
+    let clock = Arc::new(Mutex::new(t0()));
     let mut w = Writes {
         bearer: "Bearer pat-push-secret".into(),
         basic: format!("Basic {}", fake::base64(b"agent@acme.com/token:desk-push-secret")),
+        clock: Some(clock.clone()),
         ..Writes::default()
     };
     w.tickets
@@ -141,7 +159,7 @@ async fn env() -> Env {
     store.ingest_accounts("crm", &[("4242".into(), account(ACME, "Acme"))], &[], &[], None).unwrap();
     store.ingest_accounts("desk", &[("org/7".into(), account(DESK_ONLY, "Umbrella"))], &[], &[], None).unwrap();
     store.ingest_tickets("desk", &[(ticket(), None)], &[], None, None).unwrap();
-    Env { vendors, sources, crm_env, clock: Arc::new(Mutex::new(t0())), policy: quick(), _tmp: tmp, store }
+    Env { vendors, sources, crm_env, clock, policy: quick(), _tmp: tmp, store }
 }
 
 impl Env {
@@ -178,6 +196,16 @@ impl Env {
         *self.clock.lock().unwrap() += by;
     }
 
+    /// Sets the clock to `t0() + by`.
+    fn at(&self, by: chrono::Duration) {
+        *self.clock.lock().unwrap() = t0() + by;
+    }
+
+    /// Live (not archived) notes at HubSpot carrying the entry's marker.
+    fn live_notes(&self, e: &OutboxEntry) -> Vec<u64> {
+        self.vendors.lock().unwrap().live("notes", &e.marker()).into_iter().map(|(id, _)| id).collect()
+    }
+
     fn entries(&self) -> Vec<OutboxEntry> {
         self.store.outbox().unwrap()
     }
@@ -202,9 +230,17 @@ impl Env {
 }
 
 fn sent_remote(e: &OutboxEntry) -> &str {
+    match (&e.state, e.state.is_pushable()) {
+        (s, false) if s.landed() => s.remote().unwrap(),
+        (other, _) => panic!("entry {} is {other:?}, not sent", e.id),
+    }
+}
+
+/// What a settled entry says happened.
+fn note_of(e: &OutboxEntry) -> &str {
     match &e.state {
-        OutboxState::Sent { remote, .. } => remote,
-        other => panic!("entry {} is {other:?}, not sent", e.id),
+        OutboxState::Settled { note, .. } => note,
+        other => panic!("entry {} is {other:?}, not settled", e.id),
     }
 }
 
@@ -333,19 +369,24 @@ async fn after_a_crash_between_claim_and_answer_the_marker_is_checked_first() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_young_unanswered_create_waits_for_the_search_index() {
+async fn an_unanswered_create_is_looked_for_on_its_schedule_before_any_resend() {
     let mut e = env().await;
-    e.policy.settle = chrono::Duration::seconds(60);
+    e.policy.checks = minutes(&[1, 5]);
     e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Maybe not indexed yet.".into() });
     let id = e.only().id;
     e.store.outbox_claim(id, t0()).unwrap();
     let r = e.push().await;
     assert_eq!(r.outcomes, vec![(id, Outcome::Checking)]);
     assert!(e.requests("POST /crm/v3/objects/notes").is_empty(), "not resent while the index may lag");
-    assert_eq!(e.only().next_attempt, t0() + chrono::Duration::seconds(60));
-    e.later(chrono::Duration::seconds(61));
-    assert_eq!(e.push().await.outcomes, vec![(id, Outcome::Sent("501".into()))]);
+    assert_eq!(e.only().next_attempt, t0() + chrono::Duration::minutes(1));
+    assert_eq!(e.only().state, OutboxState::Unsure { since: t0() }, "checked from the moment the request left");
+    e.at(chrono::Duration::minutes(1));
+    assert_eq!(e.push().await.outcomes, vec![(id, Outcome::Checking)]);
+    assert_eq!(e.only().next_attempt, t0() + chrono::Duration::minutes(5));
+    e.at(chrono::Duration::minutes(5));
+    assert_eq!(e.push().await.outcomes, vec![(id, Outcome::Sent("501".into()))], "the last check found nothing");
     assert_eq!(e.notes(), 1);
+    assert_eq!(e.requests("POST /crm/v3/objects/notes/search").len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -527,4 +568,363 @@ async fn a_landed_note_is_not_shown_twice_after_the_next_sync() {
     let synced = cockpit::sync::hubspot::activity(cockpit::sync::hubspot::Object::Notes, &rec, ACME).unwrap();
     e.store.ingest_children("crm", &[synced], &[], None).unwrap();
     assert_eq!(notes(&e.store), 1, "{:?}", e.store.activities(ACME).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_hubspot_applies_seventy_seconds_after_the_client_gave_up_is_made_once() {
+    let mut e = env().await;
+    e.policy = shipped();
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Renewal call went well.".into() });
+    // HubSpot holds the create and applies it 70 s after it arrived.
+    e.vendors
+        .lock()
+        .unwrap()
+        .fault("POST /crm/v3/objects/notes", Fault::Hold(Lands::After(chrono::Duration::seconds(70))));
+
+    let r = e.push().await;
+    assert!(
+        matches!(&r.outcomes[0].1, Outcome::Retrying(m) if m.contains("checked at HubSpot before any resend")),
+        "{r:?}"
+    );
+    let entry = e.only();
+    assert_eq!(entry.state, OutboxState::Unsure { since: t0() });
+    assert_eq!(entry.next_attempt, t0() + chrono::Duration::minutes(1), "first looked for after a minute");
+    assert!(e.live_notes(&entry).is_empty(), "not applied yet");
+
+    // The cockpit pushes every 30 s; the entry is due at +1 min, +5 min, ...
+    for step in 1..=40 {
+        e.at(chrono::Duration::seconds(30 * step));
+        e.push().await;
+    }
+    e.vendors.lock().unwrap().land_due();
+    assert_eq!(e.live_notes(&entry), [501], "exactly one note at HubSpot");
+    assert_eq!(e.requests("POST /crm/v3/objects/notes").len(), 1, "never sent again");
+    let searches = e.requests("POST /crm/v3/objects/notes/search");
+    assert_eq!(searches.len(), 2, "looked for at +1 min (not there yet) and +5 min (found)");
+    let done = e.only();
+    assert_eq!(sent_remote(&done), "501");
+    assert_eq!(
+        note_of(&done),
+        "no answer came when it was sent at 2026-11-26 09:00:00 UTC; found at HubSpot by its marker at 2026-11-26 09:05:00 UTC, not sent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_request_applied_after_the_resend_is_archived_and_the_earliest_copy_kept() {
+    let mut e = env().await;
+    e.policy = shipped();
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Budget approved.".into() });
+    // Held until the test lets HubSpot apply it: after the resend.
+    e.vendors.lock().unwrap().fault("POST /crm/v3/objects/notes", Fault::Hold(Lands::Manual));
+    e.push().await;
+    let id = e.only().id;
+    for m in [1, 5, 15] {
+        e.at(chrono::Duration::minutes(m));
+        assert_eq!(e.push().await.outcomes, vec![(id, Outcome::Checking)], "at +{m} min");
+    }
+    assert!(e.requests("POST /crm/v3/objects/notes").len() == 1, "no resend before the last check");
+    e.at(chrono::Duration::minutes(60));
+    assert_eq!(e.push().await.outcomes, vec![(id, Outcome::Sent("501".into()))], "the last check found nothing");
+    let resent = t0() + chrono::Duration::minutes(60);
+    let entry = e.only();
+    assert_eq!(entry.state.label(), "watching", "{:?}", entry.state);
+    assert_eq!(entry.next_attempt, resent + chrono::Duration::minutes(1));
+
+    // HubSpot now applies the first request as well: a second copy.
+    e.vendors.lock().unwrap().release();
+    assert_eq!(e.live_notes(&entry), [501, 502]);
+    // A later entry is not held up by the watch.
+    e.act(&e.item(2, ACME, None), FollowUpAction::Note { body: "Second note.".into() });
+    e.at(chrono::Duration::minutes(61));
+    let r = e.push().await;
+    let Outcome::Archived(said) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    assert!(said.contains("a late copy 502 made by an earlier request was archived"), "{said}");
+    assert_eq!(r.outcomes[1].1, Outcome::Sent("503".into()), "the next entry went out in the same push");
+    let archive = e.requests("DELETE /crm/v3/objects/notes/502");
+    assert_eq!(archive.len(), 1);
+    assert_eq!(archive[0].auth.as_deref(), Some("Bearer pat-push-secret"));
+    assert_eq!(e.live_notes(&entry), [501], "the earliest copy is kept, not archived");
+
+    // Watched until a day after the resend, then settled with the story.
+    for m in [65, 75, 120, 300, 24 * 60 + 60] {
+        e.at(chrono::Duration::minutes(m));
+        e.push().await;
+    }
+    let done = e.store.outbox_entry(id).unwrap().unwrap();
+    assert_eq!(sent_remote(&done), "501");
+    assert_eq!(
+        note_of(&done),
+        "sent again at 2026-11-26 10:00:00 UTC after its checks found nothing; a late copy 502 made by an earlier request was archived at 2026-11-26 10:01:00 UTC (HubSpot's recycling bin); 501 is kept; watched for late copies until 2026-11-27 10:00:00 UTC"
+    );
+    let looks = e.requests("POST /crm/v3/objects/notes/search").len();
+    e.at(chrono::Duration::days(3));
+    assert!(e.push().await.outcomes.is_empty(), "the watch has ended");
+    assert_eq!(e.requests("POST /crm/v3/objects/notes/search").len(), looks);
+    assert_eq!(e.live_notes(&entry), [501]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_is_on_disk_before_it_leaves_and_survives_a_crash_and_a_lost_answer() {
+    let mut e = env().await;
+    e.policy = shipped();
+    e.policy.checks = vec![];
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "Kick-off booked.".into() });
+    e.vendors.lock().unwrap().fault("POST /crm/v3/objects/notes", Fault::Hold(Lands::Manual));
+    e.push().await;
+    e.at(chrono::Duration::minutes(1));
+    assert_eq!(e.push().await.outcomes[0].1, Outcome::Sent("501".into()), "resent");
+    e.vendors.lock().unwrap().release();
+    let entry = e.only();
+    let delete = "DELETE /crm/v3/objects/notes/502";
+
+    // The cockpit dies while the archive request is out.
+    e.vendors.lock().unwrap().fault(delete, Fault::Hold(Lands::Manual));
+    e.at(chrono::Duration::minutes(2));
+    {
+        let push = e.push();
+        tokio::pin!(push);
+        while e.requests(delete).is_empty() {
+            tokio::select! {
+                r = &mut push => panic!("the push should be waiting on the archive: {r:?}"),
+                _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+            }
+        }
+    }
+    let OutboxState::Watching { kept, archived, .. } = e.only().state else { panic!("{:?}", e.only().state) };
+    assert_eq!(kept.map(|k| k.1).as_deref(), Some("501"), "the kept copy is on disk");
+    assert_eq!(archived, [("502".to_string(), t0() + chrono::Duration::minutes(2))], "listed before it left");
+    assert_eq!(e.live_notes(&entry), [501, 502], "the archive never arrived");
+
+    // After the restart it is archived; then an archive whose answer is lost.
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Archived(_)), "{r:?}");
+    assert_eq!(e.live_notes(&entry), [501]);
+    e.vendors
+        .lock()
+        .unwrap()
+        .objects
+        .get_mut("notes")
+        .unwrap()
+        .push((777, json!({"hs_note_body": entry.body_with_marker()})));
+    e.vendors.lock().unwrap().fault("DELETE /crm/v3/objects/notes/777", Fault::ApplyThenDrop);
+    assert_eq!(e.only().next_attempt, t0() + chrono::Duration::minutes(6), "the next look, 5 min after the resend");
+    e.at(chrono::Duration::minutes(6));
+    let r = e.push().await;
+    assert!(
+        matches!(&r.outcomes[0].1, Outcome::Retrying(m) if m.contains("could not archive the late copy 777")),
+        "{r:?}"
+    );
+    assert_eq!(e.live_notes(&entry), [501], "archived though no answer came");
+    let due = e.only().next_attempt;
+    e.clock.lock().unwrap().clone_from(&due);
+    assert_eq!(e.push().await.outcomes[0].1, Outcome::Watched, "777 is gone from the search");
+    assert_eq!(e.requests(delete).len(), 2);
+    assert_eq!(e.requests("DELETE /crm/v3/objects/notes/501").len(), 0, "the kept copy is never archived");
+    let OutboxState::Watching { archived, .. } = e.only().state else { panic!() };
+    assert_eq!(archived.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(), ["502", "777"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_during_a_resend_leaves_it_watched_and_both_copies_are_reconciled() {
+    let mut e = env().await;
+    e.policy = shipped();
+    e.policy.checks = vec![];
+    e.act(&e.item(1, ACME, None), FollowUpAction::Note { body: "QBR moved.".into() });
+    let route = "POST /crm/v3/objects/notes";
+    e.vendors.lock().unwrap().fault(route, Fault::Hold(Lands::Manual));
+    e.push().await;
+    // The resend is out when the cockpit dies.
+    e.vendors.lock().unwrap().fault(route, Fault::Hold(Lands::Manual));
+    e.at(chrono::Duration::minutes(1));
+    {
+        let push = e.push();
+        tokio::pin!(push);
+        while e.requests(route).len() < 2 {
+            tokio::select! {
+                r = &mut push => panic!("the push should be waiting on the resend: {r:?}"),
+                _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+            }
+        }
+    }
+    let resent = t0() + chrono::Duration::minutes(1);
+    let on_disk = e.only();
+    assert_eq!(on_disk.state, OutboxState::Watching { since: resent, kept: None, archived: vec![] });
+    assert_eq!(on_disk.state.label(), "checking");
+    // HubSpot applies both, late.
+    e.vendors.lock().unwrap().release();
+    assert_eq!(e.live_notes(&on_disk), [501, 502]);
+    e.at(chrono::Duration::minutes(2));
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Archived(m) if m.contains("a late copy 502")), "{r:?}");
+    assert_eq!(e.live_notes(&on_disk), [501]);
+    assert_eq!(e.requests(route).len(), 2, "nothing sent a third time");
+    assert_eq!(e.only().state.remote(), Some("501"));
+    assert_eq!(e.only().state.label(), "watching");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eleven_tasks_answered_after_seventy_seconds_are_each_made_once() {
+    let mut e = env().await;
+    e.policy = shipped();
+    let route = "POST /crm/v3/objects/tasks";
+    e.vendors.lock().unwrap().fault_every(route, Fault::Hold(Lands::After(chrono::Duration::seconds(70))));
+    for i in 0..11 {
+        let item = e.item(100 + i, ACME, None);
+        e.act(&item, FollowUpAction::Escalate { to: EscalateTo::Manager, body: format!("Escalation {i}") });
+    }
+    let entries = e.entries();
+    assert_eq!(entries.len(), 11);
+    // The cockpit's 30 s timer, for two hours.
+    for step in 0..=240 {
+        e.at(chrono::Duration::seconds(30 * step));
+        e.push().await;
+    }
+    let mut w = e.vendors.lock().unwrap();
+    w.land_due();
+    for entry in &entries {
+        let copies = w.live("tasks", &entry.marker());
+        assert_eq!(copies.len(), 1, "task {} exists {} times: {copies:?}", entry.id, copies.len());
+    }
+    assert_eq!(w.objects["tasks"].len(), 11, "0 duplicates, archived or not");
+    assert_eq!(w.requests(route).len(), 11, "none was sent twice");
+    drop(w);
+    assert!(e.entries().iter().all(|x| x.state.landed() && !x.state.is_pushable()), "{:?}", e.entries());
+}
+
+/// `n` comments by the customer, `first` seconds after `base`, one a second.
+fn chatter(n: usize, base: DateTime<Utc>, id_from: u64) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let at = base + chrono::Duration::seconds(i as i64);
+            json!({"id": id_from + i as u64, "type": "Comment", "body": format!("Any news? ({i})"),
+                "plain_body": format!("Any news? ({i})"), "public": true,
+                "created_at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)})
+        })
+        .collect()
+}
+
+/// A busy ticket: 560 older comments, then `ours` (made at t0 + 1 s), then
+/// 650 newer ones, so newest first it is on page 7 and oldest first on page
+/// 6, past the five pages the old check read.
+fn busy_ticket(e: &Env, ours: &OutboxEntry) -> (u64, DateTime<Utc>) {
+    let mut w = e.vendors.lock().unwrap();
+    let older = chatter(560, t0() - chrono::Duration::days(6), 100_000);
+    let ours_at = t0() + chrono::Duration::seconds(1);
+    let mine = json!({"id": 7777, "type": "Comment", "body": ours.body_with_marker(), "plain_body": ours.body_with_marker(),
+        "public": true, "created_at": ours_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)});
+    let newer = chatter(650, t0() + chrono::Duration::seconds(2), 200_000);
+    let last = t0() + chrono::Duration::seconds(651);
+    let t = w.tickets.get_mut(&TICKET).unwrap();
+    t.comments = older.into_iter().chain([mine]).chain(newer).collect();
+    t.updated_at = last;
+    assert!(t.comments.len() > 500);
+    (7777, last)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_comment_check_reads_newest_first_and_finds_a_marker_on_page_seven() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, Some(TICKET)), FollowUpAction::Reply { body: "Hi Ana, fixed.".into() });
+    let entry = e.only();
+    // The request left and landed, then the answer was lost (or we crashed).
+    e.store.outbox_claim(entry.id, t0()).unwrap();
+    let (mine, _) = busy_ticket(&e, &entry);
+
+    let r = e.push().await;
+    assert_eq!(r.outcomes, vec![(entry.id, Outcome::AlreadyThere(mine.to_string()))]);
+    let pages = e.requests(&format!("GET /api/v2/tickets/{TICKET}/comments.json"));
+    assert_eq!(pages.len(), 7, "found on the 7th page newest first, and the 7th reaches older comments");
+    for p in &pages {
+        assert!(p.path.contains("sort=-created_at") && p.path.contains("page%5Bsize%5D=100"), "{}", p.path);
+        assert!(!p.path.contains("sort_order"), "sort_order belongs to offset pagination: {}", p.path);
+    }
+    assert!(pages[6].path.contains("page%5Bafter%5D="), "paged on by cursor");
+    assert!(e.requests(&format!("PUT /api/v2/tickets/{TICKET}.json")).is_empty(), "not sent again");
+    assert_eq!(e.comments().iter().filter(|c| c["body"].as_str().unwrap().contains(&entry.marker())).count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_over_a_conflict_on_a_busy_ticket_finds_the_comment_already_there() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, Some(TICKET)), FollowUpAction::Reply { body: "Here is the fix.".into() });
+    let mut entry = e.only();
+    // Our first request landed late; the resend met 409 and the CSM was
+    // shown a conflict. The CSM retries over "the change" (our own comment).
+    let (mine, stamp) = busy_ticket(&e, &entry);
+    entry.attempts = 2;
+    entry.state = OutboxState::Conflict { detail: "ticket #35436 changed at Zendesk since you last saw it".into() };
+    entry.last_error = Some("ticket #35436 changed at Zendesk since you last saw it".into());
+    e.store.outbox_put(&entry).unwrap();
+    let fresh = push::fresh_stamp(&e.sources, &e.policy, TICKET).await.unwrap();
+    assert_eq!(fresh, Some(stamp));
+    e.store.outbox_retry(entry.id, t0(), fresh).unwrap();
+
+    let r = e.push().await;
+    assert_eq!(r.outcomes, vec![(entry.id, Outcome::AlreadyThere(mine.to_string()))]);
+    assert!(e.requests(&format!("PUT /api/v2/tickets/{TICKET}.json")).is_empty(), "the retry sent nothing");
+    assert_eq!(e.comments().iter().filter(|c| c["body"].as_str().unwrap().contains(&entry.marker())).count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_cursor_that_repeats_fails_the_check_and_sends_nothing() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, Some(TICKET)), FollowUpAction::Reply { body: "Hi".into() });
+    let entry = e.only();
+    e.store.outbox_claim(entry.id, t0()).unwrap();
+    {
+        let mut w = e.vendors.lock().unwrap();
+        w.tickets.get_mut(&TICKET).unwrap().comments = chatter(250, t0() - chrono::Duration::days(1), 1);
+        w.repeat_cursor = true;
+    }
+    let r = e.push().await;
+    let Outcome::Retrying(m) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    assert!(m.contains("could not check whether it already reached Zendesk"), "{m}");
+    assert!(m.contains("gave the same page of ticket #35436's comments twice"), "{m}");
+    assert!(e.requests(&format!("PUT /api/v2/tickets/{TICKET}.json")).is_empty(), "never taken for 'not there'");
+    assert_eq!(e.requests(&format!("GET /api/v2/tickets/{TICKET}/comments.json")).len(), 2);
+    assert!(matches!(e.only().state, OutboxState::Unsure { .. }), "still checking");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_resend_refused_because_its_first_request_landed_late_is_sent_not_a_conflict() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, Some(TICKET)), FollowUpAction::Reply { body: "Hi Ana, fixed.".into() });
+    let route = format!("PUT /api/v2/tickets/{TICKET}.json");
+    // Zendesk applies the first request only just before the resend arrives.
+    e.vendors.lock().unwrap().fault(&route, Fault::Hold(Lands::BeforeNext(route.clone())));
+    let r = e.push().await;
+    assert!(matches!(&r.outcomes[0].1, Outcome::Retrying(m) if m.contains("no answer within")), "{r:?}");
+    e.later(chrono::Duration::minutes(1));
+    let r = e.push().await;
+    let entry = e.only();
+    assert_eq!(r.outcomes, vec![(entry.id, Outcome::AlreadyThere(e.comments()[0]["id"].to_string()))]);
+    assert_eq!(e.requests(&route).len(), 2, "the resend met 409: the ticket had moved under our own comment");
+    assert_eq!(e.comments().len(), 1, "one comment");
+    assert!(note_of(&entry).starts_with("Zendesk refused the resend (HTTP 409) because an earlier request for it had landed; found on ticket #35436 by its marker"), "{}", note_of(&entry));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_found_twice_is_said_plainly_since_zendesk_cannot_delete_it() {
+    let e = env().await;
+    e.act(&e.item(1, ACME, Some(TICKET)), FollowUpAction::Reply { body: "Hi Ana".into() });
+    let entry = e.only();
+    e.store.outbox_claim(entry.id, t0()).unwrap();
+    {
+        let mut w = e.vendors.lock().unwrap();
+        let body = entry.body_with_marker();
+        let t = w.tickets.get_mut(&TICKET).unwrap();
+        for (id, s) in [(41, 1), (42, 90)] {
+            let at = (t0() + chrono::Duration::seconds(s)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            t.comments.push(json!({"id": id, "type": "Comment", "body": body, "plain_body": body, "public": true, "created_at": at}));
+        }
+    }
+    let r = e.push().await;
+    let Outcome::Duplicate(said) = &r.outcomes[0].1 else { panic!("{r:?}") };
+    assert!(said.contains("the comment is on ticket #35436 2 times (comments 42, 41)"), "{said}");
+    assert!(said.contains("Zendesk cannot delete comments"), "{said}");
+    let done = e.only();
+    assert_eq!(sent_remote(&done), "42");
+    assert_eq!(note_of(&done), said);
+    assert_eq!(r.summary().unwrap(), "1 landed twice (the outbox says where)");
+    assert!(e.requests(&format!("PUT /api/v2/tickets/{TICKET}.json")).is_empty());
 }

@@ -9,7 +9,7 @@ use super::output::{grid, json, Align};
 use super::{CliResult, Format};
 use crate::config::Config;
 use crate::display::ago;
-use crate::domain::outbox::{OutboxEntry, OutboxState, Write};
+use crate::domain::outbox::{moment, watch_note, OutboxEntry, OutboxState, Write};
 use crate::domain::text::sanitize;
 use crate::store::Store;
 use crate::sync::push::{self, Outcome, PushPolicy};
@@ -61,7 +61,7 @@ pub fn run(store: &Store, config: &Config, action: Option<&OutboxCommand>, list_
         Some(OutboxCommand::Retry { id }) => retry(store, config, *id, now),
         Some(OutboxCommand::Discard { id }) => {
             let e = store.outbox_discard(*id).map_err(|e| e.to_string())?;
-            let was = if matches!(e.state, OutboxState::Sent { .. }) {
+            let was = if e.state.landed() {
                 "its record is gone; what it wrote stays at the vendor"
             } else {
                 "it was never sent"
@@ -107,6 +107,27 @@ fn detail(e: &OutboxEntry) -> Option<String> {
         OutboxState::Failed { reason } => reason.clone(),
         OutboxState::Conflict { detail } => detail.clone(),
         OutboxState::Sent { remote, .. } => format!("{} id {remote}", e.write.system().label()),
+        OutboxState::Settled { remote, note, .. } => format!("{} id {remote}: {note}", e.write.system().label()),
+        OutboxState::Watching { since, kept: None, .. } => {
+            let sent = format!("sent again at {} without an answer", moment(*since));
+            match &e.last_error {
+                Some(err) => format!("{sent}; checking whether it landed: {err}"),
+                None => format!("{sent}; checking whether it landed before any resend"),
+            }
+        }
+        OutboxState::Watching { since, kept: Some((_, remote)), archived } => {
+            let ends = PushPolicy::default().watch_ends(*since);
+            let mut text = format!(
+                "{} id {remote}; {}; watched for a late copy until {}",
+                e.write.system().label(),
+                watch_note(*since, None, archived),
+                moment(ends)
+            );
+            if let Some(err) = &e.last_error {
+                text.push_str(&format!(" ({err})"));
+            }
+            text
+        }
         OutboxState::Unsure { .. } => match &e.last_error {
             Some(err) => format!("checking whether it landed: {err}"),
             None => "checking whether it landed".into(),
@@ -127,8 +148,10 @@ fn cut(s: &str, n: usize) -> String {
 fn list(store: &Store, args: ListArgs, now: DateTime<Utc>) -> CliResult {
     let all = store.outbox().map_err(|e| e.to_string())?;
     let counts = store.outbox_counts().map_err(|e| e.to_string())?;
-    let shown: Vec<&OutboxEntry> =
-        all.iter().filter(|e| args.all || !matches!(e.state, OutboxState::Sent { .. })).collect();
+    let shown: Vec<&OutboxEntry> = all
+        .iter()
+        .filter(|e| args.all || !matches!(e.state, OutboxState::Sent { .. } | OutboxState::Settled { .. }))
+        .collect();
     if args.format == Format::Json {
         let entries: Vec<serde_json::Value> = shown
             .iter()
@@ -145,7 +168,7 @@ fn list(store: &Store, args: ListArgs, now: DateTime<Utc>) -> CliResult {
                     "attempts": e.attempts,
                     "next_attempt": e.next_attempt.to_rfc3339(),
                     "detail": detail(e),
-                    "remote": match &e.state { OutboxState::Sent { remote, .. } => Some(remote), _ => None },
+                    "remote": e.state.remote(),
                 })
             })
             .collect();
@@ -208,6 +231,9 @@ fn push_now(store: &Store, config: &Config) -> CliResult {
             Outcome::AlreadyThere(remote) => format!("had already landed (id {remote}); not sent twice"),
             Outcome::Retrying(err) => format!("not sent yet: {err}"),
             Outcome::Checking => "may have landed; checked again shortly".into(),
+            Outcome::Archived(note) => format!("a late copy was archived: {note}"),
+            Outcome::Watched => "watched for a late copy; none so far".into(),
+            Outcome::Duplicate(note) => format!("landed twice: {note}"),
             Outcome::Failed(reason) => format!("failed: {reason}"),
             Outcome::Conflict(detail) => format!("conflict: {detail}"),
             Outcome::Waiting(why) => format!("waiting: {why}"),
@@ -249,10 +275,12 @@ fn edit(store: &Store, id: u64) -> CliResult {
     let e = e.ok_or_else(|| format!("the outbox has no entry {id}; list them with `cockpit outbox`"))?;
     // Checked before the editor opens, so no typing is lost to a refusal.
     match e.state {
-        OutboxState::Unsure { .. } => {
+        OutboxState::Unsure { .. } | OutboxState::Watching { kept: None, .. } => {
             return Err(format!("outbox entry {id} may already have reached the vendor; wait for the check"))
         }
-        OutboxState::Sent { .. } => return Err(format!("outbox entry {id} already reached the vendor")),
+        OutboxState::Sent { .. } | OutboxState::Settled { .. } | OutboxState::Watching { .. } => {
+            return Err(format!("outbox entry {id} already reached the vendor"))
+        }
         _ => {}
     }
     let text = in_editor(id, e.write.body())?;
@@ -319,6 +347,24 @@ mod tests {
         assert_eq!(detail(&e).unwrap(), "HubSpot answered HTTP 503");
         e.state = OutboxState::Sent { at: now, remote: "501".into() };
         assert_eq!(detail(&e).unwrap(), "HubSpot id 501");
+        e.state = OutboxState::Watching { since: now, kept: None, archived: vec![] };
+        assert_eq!(
+            detail(&e).unwrap(),
+            "sent again at 2026-11-26 09:00:00 UTC without an answer; checking whether it landed: HubSpot answered HTTP 503"
+        );
+        e.last_error = None;
+        let later = now + chrono::Duration::minutes(5);
+        e.state = OutboxState::Watching {
+            since: now,
+            kept: Some((now, "501".into())),
+            archived: vec![("502".into(), later)],
+        };
+        assert_eq!(
+            detail(&e).unwrap(),
+            "HubSpot id 501; sent again at 2026-11-26 09:00:00 UTC after its checks found nothing; a late copy 502 made by an earlier request was archived at 2026-11-26 09:05:00 UTC (HubSpot's recycling bin); watched for a late copy until 2026-11-27 09:00:00 UTC"
+        );
+        e.state = OutboxState::Settled { at: now, remote: "501".into(), note: "found by its marker".into() };
+        assert_eq!(detail(&e).unwrap(), "HubSpot id 501: found by its marker");
         e.state = OutboxState::Failed { reason: "bad\u{1b}[31m token".into() };
         assert_eq!(detail(&e).unwrap(), "bad token");
         assert_eq!(what(&e), "note to HubSpot");

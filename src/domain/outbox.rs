@@ -107,6 +107,12 @@ impl Write {
         }
     }
 
+    /// Whether it creates an object at the vendor (a HubSpot note or task):
+    /// a second request for it makes a second copy.
+    pub fn creates(&self) -> bool {
+        matches!(self, Write::Note { .. } | Write::Task { .. })
+    }
+
     /// Whether it carries text the CSM may edit.
     pub fn has_body(&self) -> bool {
         !matches!(self, Write::Stage { .. })
@@ -153,6 +159,30 @@ pub enum OutboxState {
         /// What changed, for the CSM.
         detail: String,
     },
+    /// A note or task sent again after its checks found nothing: the
+    /// vendor may still apply an earlier request, however late. Until the
+    /// watch ends, copies carrying its marker are looked for and all but
+    /// the earliest archived.
+    Watching {
+        /// When the last request for it left; the watch runs from here.
+        since: DateTime<Utc>,
+        /// The copy kept, once one is known: when it was seen, its id.
+        kept: Option<(DateTime<Utc>, String)>,
+        /// Later copies archived, with when; listed on disk before the
+        /// archive request leaves.
+        archived: Vec<(String, DateTime<Utc>)>,
+    },
+    /// Landed, and how is worth telling: found by its marker after an
+    /// answer that never came, late copies archived after a resend, or a
+    /// duplicate comment the desk cannot delete.
+    Settled {
+        /// When it was known to have landed.
+        at: DateTime<Utc>,
+        /// The vendor's id of what is kept.
+        remote: String,
+        /// What happened, for the CSM.
+        note: String,
+    },
 }
 
 impl OutboxState {
@@ -164,12 +194,35 @@ impl OutboxState {
             OutboxState::Sent { .. } => "sent",
             OutboxState::Failed { .. } => "failed",
             OutboxState::Conflict { .. } => "conflict",
+            OutboxState::Watching { kept: None, .. } => "checking",
+            OutboxState::Watching { kept: Some(_), .. } => "watching",
+            OutboxState::Settled { .. } => "sent",
         }
     }
 
     /// Whether the pusher works on it without the CSM.
     pub fn is_pushable(&self) -> bool {
-        matches!(self, OutboxState::Pending | OutboxState::Unsure { .. })
+        matches!(self, OutboxState::Pending | OutboxState::Unsure { .. } | OutboxState::Watching { .. })
+    }
+
+    /// Whether it reached the vendor (a watched one may still be checked
+    /// for late copies).
+    pub fn landed(&self) -> bool {
+        self.remote().is_some()
+    }
+
+    /// The vendor's id of what it made or changed, once landed.
+    pub fn remote(&self) -> Option<&str> {
+        match self {
+            OutboxState::Sent { remote, .. } | OutboxState::Settled { remote, .. } => Some(remote),
+            OutboxState::Watching { kept: Some((_, remote)), .. } => Some(remote),
+            _ => None,
+        }
+    }
+
+    /// Whether its text may still change: nothing of it may have left.
+    pub fn is_editable(&self) -> bool {
+        matches!(self, OutboxState::Pending | OutboxState::Failed { .. } | OutboxState::Conflict { .. })
     }
 
     /// Whether the CSM has to act on it.
@@ -245,6 +298,33 @@ pub fn marker(key: &str) -> String {
     format!("[cockpit ref {key}]")
 }
 
+/// The first moment of `schedule` (offsets from `since`) after `now`, if
+/// any is left: when to look again.
+pub fn next_point(since: DateTime<Utc>, now: DateTime<Utc>, schedule: &[Duration]) -> Option<DateTime<Utc>> {
+    schedule.iter().map(|d| since + *d).filter(|t| *t > now).min()
+}
+
+/// A moment for the CSM, to the second.
+pub fn moment(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// What a watch did so far, for the CSM: the resend, the late copies
+/// archived and the one kept.
+pub fn watch_note(since: DateTime<Utc>, kept: Option<&str>, archived: &[(String, DateTime<Utc>)]) -> String {
+    let mut note = format!("sent again at {} after its checks found nothing", moment(since));
+    for (id, at) in archived {
+        note.push_str(&format!(
+            "; a late copy {id} made by an earlier request was archived at {} (HubSpot's recycling bin)",
+            moment(*at)
+        ));
+    }
+    if let Some(kept) = kept {
+        note.push_str(&format!("; {kept} is kept"));
+    }
+    note
+}
+
 /// Backoff before attempt `n + 1` after `n` failed ones: 30 s doubling up
 /// to an hour, so a laptop offline for days does not spin.
 pub fn backoff(attempts: u32) -> Duration {
@@ -277,6 +357,36 @@ mod tests {
         assert_eq!(backoff(2), Duration::seconds(60));
         assert_eq!(backoff(5), Duration::seconds(480));
         assert_eq!(backoff(40), Duration::seconds(3600));
+    }
+
+    #[test]
+    fn schedules_give_the_next_moment_left() {
+        let s = [Duration::minutes(1), Duration::minutes(5), Duration::minutes(15), Duration::minutes(60)];
+        let t = now();
+        assert_eq!(next_point(t, t, &s), Some(t + Duration::minutes(1)));
+        assert_eq!(next_point(t, t + Duration::minutes(1), &s), Some(t + Duration::minutes(5)));
+        assert_eq!(next_point(t, t + Duration::seconds(301), &s), Some(t + Duration::minutes(15)));
+        assert_eq!(next_point(t, t + Duration::minutes(60), &s), None, "the last check is done");
+        assert_eq!(next_point(t, t, &[]), None);
+    }
+
+    #[test]
+    fn states_say_whether_it_landed_and_may_change() {
+        let w = |kept: Option<&str>| OutboxState::Watching {
+            since: now(),
+            kept: kept.map(|k| (now(), k.to_string())),
+            archived: vec![],
+        };
+        assert_eq!((w(None).label(), w(None).landed(), w(None).is_pushable()), ("checking", false, true));
+        assert_eq!((w(Some("9")).label(), w(Some("9")).remote()), ("watching", Some("9")));
+        let settled = OutboxState::Settled { at: now(), remote: "9".into(), note: "x".into() };
+        assert_eq!((settled.label(), settled.landed(), settled.is_pushable()), ("sent", true, false));
+        assert!(!w(None).is_editable() && !settled.is_editable() && OutboxState::Pending.is_editable());
+        let archived = vec![("502".to_string(), now() + Duration::minutes(5))];
+        assert_eq!(
+            watch_note(now(), Some("501"), &archived),
+            "sent again at 2026-11-26 09:00:00 UTC after its checks found nothing; a late copy 502 made by an earlier request was archived at 2026-11-26 09:05:00 UTC (HubSpot's recycling bin); 501 is kept"
+        );
     }
 
     #[test]

@@ -3,13 +3,20 @@
 use super::{keys, StoreError};
 
 /// The schema this binary writes.
-pub const CURRENT: u32 = 1;
+pub const CURRENT: u32 = 2;
 
 /// One step: upgrades a tree from version `from` to `from + 1`.
 type Step = fn(&sled::Tree) -> Result<(), StoreError>;
 
-/// Steps indexed by the version they upgrade from (none yet: v1 is the first).
-const STEPS: &[(u32, Step)] = &[];
+/// Steps indexed by the version they upgrade from.
+const STEPS: &[(u32, Step)] = &[(1, outbox_watch_states)];
+
+/// v2 appends two outbox states (`Watching`, `Settled`). Postcard numbers
+/// variants in order, so every v1 entry reads as it is: nothing to rewrite.
+/// The bump is what keeps an older cockpit from misreading the new states.
+fn outbox_watch_states(_: &sled::Tree) -> Result<(), StoreError> {
+    Ok(())
+}
 
 /// Reads the schema version, initialises a new store, refuses a newer one,
 /// and runs the steps that bring an older one up to date. `existing` says

@@ -362,10 +362,14 @@ impl Store {
         let mut c = OutboxCounts::default();
         for e in self.scan::<OutboxEntry>(keys::OUTBOX, "outbox entry") {
             match e?.state {
-                OutboxState::Pending | OutboxState::Unsure { .. } => c.pending += 1,
+                OutboxState::Pending | OutboxState::Unsure { .. } | OutboxState::Watching { kept: None, .. } => {
+                    c.pending += 1
+                }
                 OutboxState::Failed { .. } => c.failed += 1,
                 OutboxState::Conflict { .. } => c.conflict += 1,
-                OutboxState::Sent { .. } => c.sent += 1,
+                OutboxState::Sent { .. }
+                | OutboxState::Settled { .. }
+                | OutboxState::Watching { kept: Some(_), .. } => c.sent += 1,
             }
         }
         Ok(c)
@@ -429,8 +433,12 @@ impl Store {
                 e.next_attempt = now;
                 Ok(())
             }
-            OutboxState::Unsure { .. } => Err("it is being checked at the vendor; wait for the check".into()),
-            OutboxState::Sent { .. } => Err("it already reached the vendor".into()),
+            OutboxState::Unsure { .. } | OutboxState::Watching { kept: None, .. } => {
+                Err("it is being checked at the vendor; wait for the check".into())
+            }
+            OutboxState::Sent { .. } | OutboxState::Settled { .. } | OutboxState::Watching { .. } => {
+                Err("it already reached the vendor".into())
+            }
         })
     }
 
@@ -445,8 +453,12 @@ impl Store {
                 e.write.set_body(body.trim_end().to_string());
                 Ok(())
             }
-            OutboxState::Unsure { .. } => Err("it may already have reached the vendor; wait for the check".into()),
-            OutboxState::Sent { .. } => Err("it already reached the vendor".into()),
+            OutboxState::Unsure { .. } | OutboxState::Watching { kept: None, .. } => {
+                Err("it may already have reached the vendor; wait for the check".into())
+            }
+            OutboxState::Sent { .. } | OutboxState::Settled { .. } | OutboxState::Watching { .. } => {
+                Err("it already reached the vendor".into())
+            }
         })
     }
 
@@ -455,9 +467,14 @@ impl Store {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let e = self.outbox_entry(id)?.ok_or(StoreError::NoOutboxEntry(id))?;
         match e.state {
-            OutboxState::Unsure { .. } => Err(StoreError::OutboxRefused {
+            OutboxState::Unsure { .. } | OutboxState::Watching { kept: None, .. } => Err(StoreError::OutboxRefused {
                 id,
                 why: "it may already have reached the vendor; wait for the check".into(),
+            }),
+            // Dropping it would stop the watch and leave a late copy behind.
+            OutboxState::Watching { .. } => Err(StoreError::OutboxRefused {
+                id,
+                why: "it is watched for a late copy at the vendor; it can be discarded once the watch ends".into(),
             }),
             _ => {
                 self.tree.remove(keys::outbox(id))?;

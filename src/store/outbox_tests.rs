@@ -202,3 +202,33 @@ fn done_on_two_items_of_one_account_logs_both_and_a_note_goes_once() {
         .collect();
     assert_eq!(done.len(), 2, "each item is on the timeline: {done:?}");
 }
+
+#[test]
+fn a_watched_entry_is_neither_retried_edited_nor_discarded_and_v1_entries_read_on() {
+    let (_dir, store, item) = store_with_a_ticket();
+    store.apply_action(&[item], &FollowUpAction::Note { body: "Called Ana".into() }, "dana", now()).unwrap();
+    let mut e = store.outbox().unwrap()[0].clone();
+    e.state = OutboxState::Watching { since: now(), kept: Some((now(), "501".into())), archived: vec![] };
+    store.outbox_put(&e).unwrap();
+    assert!(store.outbox_retry(e.id, now(), None).is_err());
+    assert!(store.outbox_edit(e.id, "x").is_err());
+    let refused = store.outbox_discard(e.id).unwrap_err().to_string();
+    assert!(refused.contains("watched for a late copy"), "{refused}");
+    assert_eq!((store.outbox_counts().unwrap().sent, store.outbox_counts().unwrap().pending), (1, 0));
+    assert!(store.outbox_claim(e.id, now()).unwrap().is_some(), "the pusher looks at it when due");
+    e.state = OutboxState::Watching { since: now(), kept: None, archived: vec![] };
+    store.outbox_put(&e).unwrap();
+    assert_eq!(store.outbox_counts().unwrap().pending, 1, "not known to have landed yet");
+    assert!(store.outbox_discard(e.id).is_err());
+
+    // A workspace written before these states (schema 1) opens and reads as it was.
+    e.state = OutboxState::Unsure { since: now() };
+    store.outbox_put(&e).unwrap();
+    store.tree.insert(keys::SCHEMA, &1u32.to_be_bytes()).unwrap();
+    store.flush().unwrap();
+    let path = store.path().to_path_buf();
+    drop(store);
+    let reopened = Store::open(&path).unwrap();
+    assert_eq!(reopened.schema(), crate::store::migrate::CURRENT);
+    assert_eq!(reopened.outbox_entry(e.id).unwrap().unwrap(), e);
+}

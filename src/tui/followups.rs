@@ -459,7 +459,9 @@ impl App {
         match result {
             Ok(report) => {
                 let trouble = report.count(|o| matches!(o, Outcome::Failed(_) | Outcome::Conflict(_)));
-                let landed = report.count(|o| matches!(o, Outcome::Sent(_) | Outcome::AlreadyThere(_)));
+                let trouble = trouble + report.count(|o| matches!(o, Outcome::Duplicate(_)));
+                let landed =
+                    report.count(|o| matches!(o, Outcome::Sent(_) | Outcome::AlreadyThere(_) | Outcome::Archived(_)));
                 if let Some(summary) = report.summary().filter(|_| trouble + landed > 0) {
                     let (level, tail) =
                         if trouble > 0 { (Level::Warning, " · o shows why") } else { (Level::Info, "") };
@@ -555,8 +557,13 @@ impl App {
                 let Some((entry, _)) = self.outbox_view.entries.get(self.outbox_view.cursor).cloned() else {
                     return true;
                 };
-                if !(entry.state.is_pushable() || entry.state.needs_attention()) {
-                    self.toast(Level::Info, "It already went out; it cannot be edited");
+                if !entry.state.is_editable() {
+                    let why = if entry.state.landed() {
+                        "It already went out; it cannot be edited"
+                    } else {
+                        "It may already have reached the vendor; wait for the check"
+                    };
+                    self.toast(Level::Info, why);
                     return true;
                 }
                 if !entry.write.has_body() {

@@ -208,8 +208,23 @@ struct AssociationFrom {
 
 #[derive(Debug, Deserialize)]
 struct AssociationTo {
-    #[serde(rename = "toObjectId")]
+    /// HubSpot's published spec types it as a string; answers may still carry a number.
+    #[serde(rename = "toObjectId", deserialize_with = "object_id")]
     to_object_id: u64,
+}
+
+/// An object id given as a number or as a string of digits.
+fn object_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Number(u64),
+        Text(String),
+    }
+    match Id::deserialize(d)? {
+        Id::Number(n) => Ok(n),
+        Id::Text(s) => s.trim().parse().map_err(|_| serde::de::Error::custom(format!("not an object id: {s:?}"))),
+    }
 }
 
 /// Syncs a HubSpot source into the store.
@@ -593,5 +608,18 @@ mod tests {
         let n = json!({"id": "4", "properties": {}, "updatedAt": "2026-01-01T00:00:00Z"});
         assert_eq!(stamp(Object::Notes, &n), Some((1_767_225_600_000, 4)));
         assert_eq!(stamp(Object::Notes, &json!({"id": "x"})), None);
+    }
+
+    #[test]
+    fn association_targets_read_as_a_string_or_a_number() {
+        let page: AssociationPage = serde_json::from_value(json!({"results": [
+            {"from": {"id": "11"}, "to": [{"toObjectId": "4242", "associationTypes": []}]},
+            {"from": {"id": "12"}, "to": [{"toObjectId": 4243, "associationTypes": []}]},
+        ]}))
+        .unwrap();
+        let ids: Vec<(&str, u64)> = page.results.iter().map(|a| (a.from.id.as_str(), a.to[0].to_object_id)).collect();
+        assert_eq!(ids, [("11", 4242), ("12", 4243)]);
+        let bad = serde_json::from_value::<AssociationTo>(json!({"toObjectId": "acme"}));
+        assert!(bad.is_err());
     }
 }

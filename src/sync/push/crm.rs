@@ -1,5 +1,6 @@
 //! HubSpot's side of the outbox: the note and task create requests, the
-//! marker search, and reading their answers. Pure: no I/O.
+//! marker search, archiving a late copy, and reading their answers. Pure:
+//! no I/O.
 
 use chrono::SecondsFormat;
 use serde_json::{json, Value};
@@ -54,8 +55,9 @@ pub fn stage_update(stage: Stage, company: &str, property: &str) -> (String, Val
     (format!("/crm/v3/objects/companies/{company}"), json!({"properties": {property: stage.key()}}))
 }
 
-/// The search for a note or task carrying the entry's key (after an
-/// answer that never came), asking for the body to confirm the marker.
+/// The search for the notes or tasks carrying the entry's key (after an
+/// answer that never came, or to find late copies after a resend), asking
+/// for the body to confirm the marker.
 pub fn search(entry: &OutboxEntry) -> Option<(String, Value)> {
     let (kind, body_prop, _) = object(&entry.write)?;
     let body = json!({
@@ -63,9 +65,16 @@ pub fn search(entry: &OutboxEntry) -> Option<(String, Value)> {
             {"propertyName": body_prop, "operator": "CONTAINS_TOKEN", "value": entry.key},
         ]}],
         "properties": [body_prop],
-        "limit": 10,
+        "limit": 100,
     });
     Some((format!("/crm/v3/objects/{kind}/search"), body))
+}
+
+/// The archive of one copy (`DELETE`, answered 204 with no body): HubSpot
+/// moves it to its recycling bin.
+pub fn archive_path(entry: &OutboxEntry, id: &str) -> Option<String> {
+    let (kind, _, _) = object(&entry.write)?;
+    Some(format!("/crm/v3/objects/{kind}/{}", crate::sync::hubspot::urlencode(id)))
 }
 
 /// The id of the object a create made (`{"id": "..."}`).
@@ -77,16 +86,23 @@ pub fn created_id(body: &Value) -> Option<String> {
     }
 }
 
-/// The id of a search hit whose body really holds the marker: a token
-/// search may match more loosely than the exact text.
-pub fn found(entry: &OutboxEntry, body: &Value) -> Option<String> {
-    let (_, body_prop, _) = object(&entry.write)?;
+/// The ids of the search hits whose body really holds the marker (a token
+/// search may match more loosely than the exact text), earliest first:
+/// HubSpot's ids grow as objects are made.
+pub fn copies(entry: &OutboxEntry, body: &Value) -> Vec<String> {
+    let Some((_, body_prop, _)) = object(&entry.write) else { return Vec::new() };
     let marker = entry.marker();
-    body["results"]
-        .as_array()?
+    let mut ids: Vec<String> = body["results"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
         .iter()
-        .find(|r| r["properties"][body_prop].as_str().is_some_and(|b| b.contains(&marker)))
-        .and_then(created_id)
+        .filter(|r| r["properties"][body_prop].as_str().is_some_and(|b| b.contains(&marker)))
+        .filter_map(created_id)
+        .collect();
+    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), id.clone()));
+    ids.dedup();
+    ids
 }
 
 #[cfg(test)]
@@ -144,12 +160,15 @@ mod tests {
             (Some("hs_note_body"), Some("CONTAINS_TOKEN"))
         );
         assert_eq!(f["value"], e.key.as_str());
-        let hits = json!({"total": 2, "results": [
+        let hits = json!({"total": 4, "results": [
             {"id": "5", "properties": {"hs_note_body": "another note"}},
+            {"id": "12", "properties": {"hs_note_body": format!("x\n\n{}", e.marker())}},
+            {"id": "9", "properties": {"hs_note_body": format!("x\n\n{}", e.marker())}},
             {"id": "9", "properties": {"hs_note_body": format!("x\n\n{}", e.marker())}},
         ]});
-        assert_eq!(found(&e, &hits), Some("9".into()));
-        assert_eq!(found(&e, &json!({"total": 0, "results": []})), None);
+        assert_eq!(copies(&e, &hits), ["9", "12"], "confirmed by the marker, earliest first, once each");
+        assert!(copies(&e, &json!({"total": 0, "results": []})).is_empty());
+        assert_eq!(archive_path(&e, "12").unwrap(), "/crm/v3/objects/notes/12");
         assert_eq!(created_id(&json!({"id": "512", "properties": {}})), Some("512".into()));
         assert_eq!(created_id(&json!({"message": "x"})), None);
     }

@@ -7,8 +7,13 @@ use serde_json::{json, Value};
 use crate::domain::outbox::{OutboxEntry, Write};
 use crate::domain::TicketStatus;
 
-/// Comments read per page when looking for a marker.
+/// Comments read per page when looking for a marker (the cursor maximum).
 const COMMENTS_PAGE: u32 = 100;
+
+/// Pages of comments read at most in one check: a guard against a cursor
+/// that never ends (100,000 comments, far beyond any real ticket), not a
+/// limit on where the marker may be.
+pub const MAX_COMMENT_PAGES: usize = 1000;
 
 /// Zendesk's name for a status.
 pub fn status_name(s: TicketStatus) -> &'static str {
@@ -43,9 +48,12 @@ pub fn update(entry: &OutboxEntry) -> Option<(String, Value)> {
     Some((ticket_path(*ticket), json!({ "ticket": t })))
 }
 
-/// A page of the ticket's comments, newest first (ours is recent).
+/// A page of the ticket's comments, newest first (ours is recent). Cursor
+/// pagination (`page[size]`) sorts with `sort=-created_at`; `sort_order`
+/// belongs to offset pagination and is ignored here, which would list the
+/// comments oldest first.
 pub fn comments_path(ticket: u64, after: Option<&str>) -> String {
-    let mut p = format!("/api/v2/tickets/{ticket}/comments.json?sort_order=desc&page%5Bsize%5D={COMMENTS_PAGE}");
+    let mut p = format!("/api/v2/tickets/{ticket}/comments.json?sort=-created_at&page%5Bsize%5D={COMMENTS_PAGE}");
     if let Some(c) = after {
         p.push_str("&page%5Bafter%5D=");
         p.push_str(&crate::sync::hubspot::urlencode(c));
@@ -62,20 +70,34 @@ pub struct Found {
     pub created_at: Option<DateTime<Utc>>,
 }
 
-/// The comment in a page that carries the marker, and the cursor of the
-/// next page when there is one.
-pub fn find_comment(body: &Value, marker: &str) -> (Option<Found>, Option<String>) {
-    let hit = body["comments"].as_array().and_then(|cs| {
-        cs.iter().find(|c| {
+/// What one page of comments says about a marker.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommentPage {
+    /// The comments carrying the marker, in the page's order.
+    pub hits: Vec<Found>,
+    /// The cursor of the next page, when there is one.
+    pub next: Option<String>,
+    /// The earliest `created_at` on the page, if any is readable.
+    pub oldest: Option<DateTime<Utc>>,
+}
+
+/// Reads a page of comments: those carrying the marker, the next cursor
+/// and the page's earliest moment.
+pub fn comment_page(body: &Value, marker: &str) -> CommentPage {
+    let comments = body["comments"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let hits = comments
+        .iter()
+        .filter(|c| {
             ["body", "plain_body", "html_body"].iter().any(|k| c[*k].as_str().is_some_and(|b| b.contains(marker)))
         })
-    });
-    let found = hit.map(|c| Found { id: id_text(&c["id"]).unwrap_or_default(), created_at: time(&c["created_at"]) });
+        .map(|c| Found { id: id_text(&c["id"]).unwrap_or_default(), created_at: time(&c["created_at"]) })
+        .collect();
     let next = match (&body["meta"]["has_more"], body["meta"]["after_cursor"].as_str()) {
         (Value::Bool(true), Some(c)) if !c.is_empty() => Some(c.to_string()),
         _ => None,
     };
-    (found, next)
+    let oldest = comments.iter().filter_map(|c| time(&c["created_at"])).min();
+    CommentPage { hits, next, oldest }
 }
 
 /// The ticket's `updated_at` in an answer holding `{"ticket": {...}}`.
@@ -143,17 +165,20 @@ mod tests {
             ],
             "meta": {"has_more": true, "after_cursor": "abc=", "before_cursor": null},
         });
-        let (found, next) = find_comment(&page, &e.marker());
-        let found = found.unwrap();
-        assert_eq!(found.id, "10");
-        assert_eq!(found.created_at, Some(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 1).unwrap()));
-        assert_eq!(next.as_deref(), Some("abc="));
+        let p = comment_page(&page, &e.marker());
+        assert_eq!(p.hits.len(), 1);
+        assert_eq!(p.hits[0].id, "10");
+        assert_eq!(p.hits[0].created_at, Some(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 1).unwrap()));
+        assert_eq!(p.oldest, p.hits[0].created_at);
+        assert_eq!(p.next.as_deref(), Some("abc="));
+        // Newest first the way cursor pagination sorts: `sort`, not `sort_order`.
         assert_eq!(
-            comments_path(5, next.as_deref()),
-            "/api/v2/tickets/5/comments.json?sort_order=desc&page%5Bsize%5D=100&page%5Bafter%5D=abc%3D"
+            comments_path(5, p.next.as_deref()),
+            "/api/v2/tickets/5/comments.json?sort=-created_at&page%5Bsize%5D=100&page%5Bafter%5D=abc%3D"
         );
-        let (none, end) = find_comment(&json!({"comments": [], "meta": {"has_more": false}}), &e.marker());
-        assert_eq!((none, end), (None, None));
+        assert_eq!(comments_path(5, None), "/api/v2/tickets/5/comments.json?sort=-created_at&page%5Bsize%5D=100");
+        let end = comment_page(&json!({"comments": [], "meta": {"has_more": false}}), &e.marker());
+        assert_eq!(end, CommentPage::default());
     }
 
     #[test]

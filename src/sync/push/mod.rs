@@ -1,11 +1,17 @@
 //! The pusher: works through the outbox in id order and sends each due
 //! write to HubSpot or Zendesk exactly once. Before a request leaves, the
-//! entry is marked `Unsure` on disk; after any answer that never came, the
-//! next attempt first looks for the entry's marker at the vendor, so a
-//! write that did land is recorded as sent instead of made twice.
+//! entry is marked on disk; after any answer that never came, the marker is
+//! looked for at the vendor before anything is sent again, at growing
+//! intervals for a HubSpot create (its search lags, and a busy HubSpot may
+//! apply a request minutes late). A create that had to be sent again is
+//! watched for a day: a copy that an earlier request makes later still is
+//! archived, keeping the earliest. A ticket update carries the ticket's
+//! stamp, so a late first request and its resend cannot both apply.
 
 pub mod crm;
 pub mod desk;
+mod look;
+mod watch;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -17,12 +23,14 @@ use serde_json::Value;
 
 use super::http::{Answer, Client, RetryPolicy, SendFailure};
 use super::source::{Kind, Source};
-use crate::domain::outbox::{backoff, OutboxEntry, OutboxState, System, Write};
+use crate::domain::outbox::{backoff, moment, next_point, watch_note, OutboxEntry, OutboxState, System, Write};
 use crate::domain::text::sanitize;
 use crate::store::{Store, StoreError};
+use look::{check, Found};
+use watch::{reconcile, watch, Watch};
 
 /// How hard the pusher tries.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PushPolicy {
     /// Timeouts (each request is sent once; `attempts` is not used).
     pub http: RetryPolicy,
@@ -30,10 +38,22 @@ pub struct PushPolicy {
     pub max_attempts: u32,
     /// Entries handled per push at most.
     pub batch: usize,
-    /// How long HubSpot's search may take to show a new note or task: an
-    /// unanswered create younger than this is not sent again yet, since
-    /// not finding it may only mean it is not indexed yet.
-    pub settle: Duration,
+    /// When an unanswered note or task is looked for by its marker,
+    /// counted from the moment its request left. It is sent again only
+    /// once the last of these finds nothing: HubSpot's search lags its
+    /// writes, and a stalled HubSpot may apply a request minutes late.
+    pub checks: Vec<Duration>,
+    /// When a note or task that was sent again is searched for copies,
+    /// counted from the resend; the watch ends with the last. An earlier
+    /// request may still be applied meanwhile: its copy is archived.
+    pub watch: Vec<Duration>,
+}
+
+impl PushPolicy {
+    /// When the watch of a create sent again at `since` ends.
+    pub fn watch_ends(&self, since: DateTime<Utc>) -> DateTime<Utc> {
+        since + self.watch.iter().max().copied().unwrap_or_else(Duration::zero)
+    }
 }
 
 impl Default for PushPolicy {
@@ -42,7 +62,8 @@ impl Default for PushPolicy {
             http: RetryPolicy { timeout: std::time::Duration::from_secs(20), ..RetryPolicy::default() },
             max_attempts: 8,
             batch: 50,
-            settle: Duration::seconds(60),
+            checks: [1, 5, 15, 60].map(Duration::minutes).to_vec(),
+            watch: [1, 5, 15, 60, 4 * 60, 24 * 60].map(Duration::minutes).to_vec(),
         }
     }
 }
@@ -58,6 +79,13 @@ pub enum Outcome {
     Retrying(String),
     /// An earlier request got no answer and its marker is not visible yet.
     Checking,
+    /// A copy made late by an earlier request was archived; what happened.
+    Archived(String),
+    /// Looked for late copies after a resend: nothing new.
+    Watched,
+    /// Landed more than once where a copy cannot be removed (a Zendesk
+    /// comment); what happened and what to do.
+    Duplicate(String),
     /// Given up or refused: the CSM decides.
     Failed(String),
     /// The ticket changed at the desk since: the CSM decides.
@@ -83,6 +111,8 @@ impl PushReport {
     pub fn summary(&self) -> Option<String> {
         let parts = [
             (self.count(|o| matches!(o, Outcome::Sent(_) | Outcome::AlreadyThere(_))), "sent"),
+            (self.count(|o| matches!(o, Outcome::Archived(_))), "with a late copy archived"),
+            (self.count(|o| matches!(o, Outcome::Duplicate(_))), "landed twice (the outbox says where)"),
             (self.count(|o| matches!(o, Outcome::Retrying(_) | Outcome::Checking)), "to retry"),
             (self.count(|o| matches!(o, Outcome::Waiting(_))), "waiting for a source"),
             (self.count(|o| matches!(o, Outcome::Failed(_))), "failed"),
@@ -106,16 +136,41 @@ enum Problem {
     Conflict(String),
 }
 
+impl Problem {
+    fn text(&self) -> &str {
+        match self {
+            Problem::Transient(m) | Problem::Ambiguous(m) | Problem::Refused(m) | Problem::Conflict(m) => m,
+        }
+    }
+}
+
 /// What one attempt came to.
 enum Step {
-    /// Sent (or found sent); the stamp move for a ticket write.
-    Sent { remote: String, found: bool, rebase: Option<(DateTime<Utc>, DateTime<Utc>)> },
+    /// Sent (or found sent).
+    Sent {
+        /// The vendor's id.
+        remote: String,
+        /// Found by its marker rather than answered now.
+        found: bool,
+        /// The stamp move for a ticket write.
+        rebase: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        /// A create sent again at this moment: watched from then.
+        resent: Option<DateTime<Utc>>,
+        /// How it landed, when worth telling.
+        note: Option<String>,
+        /// It is at the vendor more than once and cannot be removed.
+        duplicate: bool,
+    },
     /// The send failed.
     Send(Problem),
+    /// A create's resend at this moment failed.
+    Resend(Problem, DateTime<Utc>),
     /// The marker check failed: nothing was sent this time.
     Check(Problem),
     /// Not found yet, but too recent to be sure: look again at this moment.
     NotYet(DateTime<Utc>),
+    /// A watch round: the entry as it now stands, and what to say.
+    Watched(Box<OutboxEntry>, Outcome),
 }
 
 /// Pushes that are under way, by workspace: a second push of the same
@@ -189,27 +244,36 @@ pub async fn push(
         // Marked Unsure and on disk before anything leaves.
         let Some(before) = store.outbox_claim(listed.id, now)? else { continue };
         let step = attempt(store, client, &before, now, policy).await?;
-        let outcome = record(store, &before, step, now, policy)?;
-        if let Outcome::Sent(remote) | Outcome::AlreadyThere(remote) = &outcome {
-            adopt_activity(store, client, &before, remote)?;
-        }
+        let outcome = record(store, client, &before, step, now, policy)?;
         report.outcomes.push((before.id, outcome));
     }
     Ok(report)
 }
 
 /// A landed HubSpot note or task: its timeline entry takes the id the
-/// sync gives that engagement, so the synced copy replaces it.
-fn adopt_activity(store: &Store, client: &Client, e: &OutboxEntry, remote: &str) -> Result<(), StoreError> {
+/// sync gives that engagement, so the synced copy replaces it. `from` is
+/// the copy it follows so far, when the kept copy changes.
+fn adopt_activity(
+    store: &Store,
+    client: &Client,
+    e: &OutboxEntry,
+    from: Option<&str>,
+    remote: &str,
+) -> Result<(), StoreError> {
     let object = match e.write {
         Write::Note { .. } => crate::sync::hubspot::Object::Notes,
         Write::Task { .. } => crate::sync::hubspot::Object::Tasks,
         _ => return Ok(()),
     };
-    let Some(id) = remote.parse::<u64>().ok().and_then(|r| crate::sync::hubspot::activity_id(object, r).ok()) else {
-        return Ok(());
-    };
-    store.outbox_adopt_activity(e, &client.source().name, id)
+    let synced = |r: &str| r.parse::<u64>().ok().and_then(|r| crate::sync::hubspot::activity_id(object, r).ok());
+    let Some(id) = synced(remote) else { return Ok(()) };
+    let mut current = e.clone();
+    if let Some(from) = from {
+        // Adopted before: the entry goes by that copy's id now.
+        let Some(old) = synced(from) else { return Ok(()) };
+        current.activity = old;
+    }
+    store.outbox_adopt_activity(&current, &client.source().name, id)
 }
 
 /// The ticket's `updated_at` now, at the first Zendesk source: what a
@@ -228,7 +292,8 @@ pub async fn fresh_stamp(
 }
 
 /// One attempt at one claimed entry: the marker check when an earlier
-/// attempt may have landed, then the send.
+/// attempt may have landed, then the send; for a watched create, a look
+/// for copies.
 async fn attempt(
     store: &Store,
     client: &Client,
@@ -236,28 +301,57 @@ async fn attempt(
     now: DateTime<Utc>,
     policy: &PushPolicy,
 ) -> Result<Step, StoreError> {
+    if let OutboxState::Watching { since, kept, archived } = &before.state {
+        let w = Watch { since: *since, kept: kept.clone(), archived: archived.clone() };
+        return watch(store, client, before, w, now, policy).await;
+    }
     // Any earlier attempt (an unanswered one, a crash, or a failure the CSM
     // retried) may have landed: look before sending again.
     let tried = before.state != OutboxState::Pending || before.attempts > 0 || before.last_error.is_some();
+    let mut resent = None;
     if tried {
         match check(client, before).await {
             Err(p) => return Ok(Step::Check(p)),
-            Ok(Some((remote, stamp))) => {
-                let rebase = match (&before.write, stamp) {
-                    (Write::Ticket { updated_stamp, .. }, Some(new)) => Some((*updated_stamp, new)),
-                    _ => None,
-                };
-                return Ok(Step::Sent { remote, found: true, rebase });
+            Ok(Some(Found::Copies(ids))) => {
+                // Only the first request ever left, and there it is.
+                if matches!(before.state, OutboxState::Unsure { .. }) && ids.len() == 1 {
+                    let note = found_note(before, now);
+                    return Ok(Step::Sent {
+                        remote: ids[0].clone(),
+                        found: true,
+                        rebase: None,
+                        resent: None,
+                        note: Some(note),
+                        duplicate: false,
+                    });
+                }
+                // More than one request may have left: keep the earliest,
+                // archive the others, and watch from now.
+                let w = Watch { since: now, kept: None, archived: Vec::new() };
+                return reconcile(store, client, before, w, ids, now, policy).await;
+            }
+            Ok(Some(Found::Comment { id, stamp, others })) => {
+                return Ok(comment_found(before, id, stamp, others, now, None));
             }
             Ok(None) => {}
         }
-        if let OutboxState::Unsure { since } = before.state {
-            // HubSpot's search lags its writes: a young create may just
-            // not be indexed yet.
-            let created = before.write.system() == System::Crm && before.write.has_body();
-            if created && now < since + policy.settle {
-                return Ok(Step::NotYet(since + policy.settle));
+        if before.write.creates() {
+            if let OutboxState::Unsure { since } = before.state {
+                // Not visible yet may only mean not applied or not indexed
+                // yet: look again later before any resend.
+                if let Some(at) = next_point(since, now, &policy.checks) {
+                    return Ok(Step::NotYet(at));
+                }
             }
+            // Sent again: an earlier request may still be applied, so the
+            // entry is watched from now, on disk before the request leaves.
+            let mut again = before.clone();
+            again.attempts += 1;
+            again.state = OutboxState::Watching { since: now, kept: None, archived: Vec::new() };
+            store.outbox_put(&again)?;
+            store.flush()?;
+            resent = Some(now);
+        } else if let OutboxState::Unsure { .. } = before.state {
             // Sending again now: a crash during this request must be
             // checked against this moment, not the first one.
             let mut again = before.clone();
@@ -267,14 +361,82 @@ async fn attempt(
             store.flush()?;
         }
     }
-    Ok(match send(store, client, before).await? {
-        Ok(step) => step,
-        Err(p) => Step::Send(p),
+    Ok(match (send(store, client, before).await?, resent) {
+        (Ok(Step::Sent { remote, found, rebase, note, duplicate, .. }), Some(at)) => {
+            Step::Sent { remote, found, rebase, resent: Some(at), note, duplicate }
+        }
+        (Ok(step), _) => step,
+        (Err(p), Some(at)) => Step::Resend(p, at),
+        (Err(Problem::Conflict(m)), None) => {
+            // The stamp may have moved because an earlier request for this
+            // very comment landed late: look before calling it a conflict,
+            // so a retry over the change never writes it twice.
+            match check(client, before).await {
+                Ok(Some(Found::Comment { id, stamp, others })) => {
+                    let why = "Zendesk refused the resend (HTTP 409) because an earlier request for it had landed";
+                    comment_found(before, id, stamp, others, now, Some(why))
+                }
+                _ => Step::Send(Problem::Conflict(m)),
+            }
+        }
+        (Err(p), None) => Step::Send(p),
     })
+}
+
+/// What a marker check says for the entry: "no answer came ... found".
+fn found_note(e: &OutboxEntry, now: DateTime<Utc>) -> String {
+    let vendor = e.write.system().label();
+    let lost = match e.state {
+        OutboxState::Unsure { since } => format!("no answer came when it was sent at {}; ", moment(since)),
+        _ => String::new(),
+    };
+    format!("{lost}found at {vendor} by its marker at {}, not sent again", moment(now))
+}
+
+/// A ticket write found among the ticket's comments: sent, and if it is
+/// there more than once, said plainly (Zendesk cannot delete a comment).
+fn comment_found(
+    e: &OutboxEntry,
+    id: String,
+    stamp: Option<DateTime<Utc>>,
+    others: Vec<String>,
+    now: DateTime<Utc>,
+    why: Option<&str>,
+) -> Step {
+    let rebase = match (&e.write, stamp) {
+        (Write::Ticket { updated_stamp, .. }, Some(new)) => Some((*updated_stamp, new)),
+        _ => None,
+    };
+    let ticket = match &e.write {
+        Write::Ticket { ticket, .. } => *ticket,
+        _ => 0,
+    };
+    let duplicate = !others.is_empty();
+    let note = if duplicate {
+        format!(
+            "the comment is on ticket #{ticket} {} times (comments {id}, {}); Zendesk cannot delete comments, so look at the ticket and redact the extra one, or tell the customer",
+            others.len() + 1,
+            others.join(", ")
+        )
+    } else {
+        match why {
+            Some(why) => format!("{why}; found on ticket #{ticket} by its marker at {}, not sent again", moment(now)),
+            None => found_note(e, now),
+        }
+    };
+    Step::Sent { remote: id, found: true, rebase, resent: None, note: Some(note), duplicate }
 }
 
 /// Sends the write. The outer error is the store's; the inner, the vendor's.
 async fn send(store: &Store, client: &Client, e: &OutboxEntry) -> Result<Result<Step, Problem>, StoreError> {
+    let sent = |remote: String, rebase| Step::Sent {
+        remote,
+        found: false,
+        rebase,
+        resent: None,
+        note: None,
+        duplicate: false,
+    };
     match &e.write {
         Write::Note { .. } | Write::Task { .. } => {
             let source = &client.source().name;
@@ -286,7 +448,7 @@ async fn send(store: &Store, client: &Client, e: &OutboxEntry) -> Result<Result<
             let (path, body) = crm::create(e, &company).expect("a CRM write");
             Ok(request(client, Method::POST, &path, Some(&body)).await.and_then(|answer| {
                 let remote = crm::created_id(&answer).ok_or_else(|| unreadable(client, "the created object's id"))?;
-                Ok(Step::Sent { remote, found: false, rebase: None })
+                Ok(sent(remote, None))
             }))
         }
         Write::Stage { stage } => {
@@ -298,67 +460,32 @@ async fn send(store: &Store, client: &Client, e: &OutboxEntry) -> Result<Result<
                 ))));
             };
             let (path, body) = crm::stage_update(*stage, &company, &source.properties.stage);
-            Ok(request(client, Method::PATCH, &path, Some(&body)).await.map(|_| Step::Sent {
-                remote: company,
-                found: false,
-                rebase: None,
-            }))
+            Ok(request(client, Method::PATCH, &path, Some(&body)).await.map(|_| sent(company, None)))
         }
         Write::Ticket { ticket, updated_stamp, .. } => {
             let (path, body) = desk::update(e).expect("a ticket write");
             Ok(request(client, Method::PUT, &path, Some(&body)).await.map(|answer| {
                 let rebase = desk::updated_at(&answer).map(|new| (*updated_stamp, new));
-                Step::Sent { remote: desk::remote_id(&answer, *ticket), found: false, rebase }
+                sent(desk::remote_id(&answer, *ticket), rebase)
             }))
-        }
-    }
-}
-
-/// Looks for the entry's marker at the vendor: the id of what carries it,
-/// and for a ticket the stamp our write left if nothing changed since.
-async fn check(client: &Client, e: &OutboxEntry) -> Result<Option<(String, Option<DateTime<Utc>>)>, Problem> {
-    match &e.write {
-        Write::Note { .. } | Write::Task { .. } => {
-            let (path, body) = crm::search(e).expect("a CRM write");
-            let answer = request(client, Method::POST, &path, Some(&body)).await?;
-            Ok(crm::found(e, &answer).map(|id| (id, None)))
-        }
-        // Setting a property twice is harmless: nothing to look for.
-        Write::Stage { .. } => Ok(None),
-        Write::Ticket { ticket, .. } => {
-            let marker = e.marker();
-            let mut after: Option<String> = None;
-            // Newest first: ours is among the latest, a few pages at most.
-            for _ in 0..5 {
-                let answer =
-                    request(client, Method::GET, &desk::comments_path(*ticket, after.as_deref()), None).await?;
-                let (found, next) = desk::find_comment(&answer, &marker);
-                if let Some(f) = found {
-                    // Our comment's moment is the ticket's stamp only if
-                    // nothing changed it since.
-                    let t = request(client, Method::GET, &desk::ticket_path(*ticket), None).await?;
-                    let stamp = desk::updated_at(&t).filter(|u| Some(*u) == f.created_at);
-                    return Ok(Some((f.id, stamp)));
-                }
-                match next {
-                    Some(c) => after = Some(c),
-                    None => return Ok(None),
-                }
-            }
-            Ok(None)
         }
     }
 }
 
 /// Sends one request and reads a JSON answer, sorting every failure.
 async fn request(client: &Client, method: Method, path: &str, body: Option<&Value>) -> Result<Value, Problem> {
+    judge(client, exchange(client, method, path, body).await?)
+}
+
+/// Sends one request and hands back whatever status came, sorting the
+/// failures where no answer came.
+async fn exchange(client: &Client, method: Method, path: &str, body: Option<&Value>) -> Result<Answer, Problem> {
     let vendor = client.source().kind.label();
-    let answer = client.send_once(method, path, body).await.map_err(|f| match f {
+    client.send_once(method, path, body).await.map_err(|f| match f {
         SendFailure::Setup(e) => Problem::Refused(e.to_string()),
         SendFailure::NotSent { .. } => Problem::Transient(format!("{vendor}: {f}; you may be offline")),
         SendFailure::Ambiguous { .. } => Problem::Ambiguous(format!("{vendor}: {f}")),
-    })?;
-    judge(client, answer)
+    })
 }
 
 /// What a vendor's status means for the entry.
@@ -413,6 +540,7 @@ fn vendor_message(body: &[u8]) -> String {
 /// Stores what an attempt came to and says it for the report.
 fn record(
     store: &Store,
+    client: &Client,
     before: &OutboxEntry,
     step: Step,
     now: DateTime<Utc>,
@@ -422,34 +550,79 @@ fn record(
     let mut e = before.clone();
     e.attempts += 1;
     let outcome = match step {
-        Step::Sent { remote, found, rebase } => {
-            e.state = OutboxState::Sent { at: now, remote: remote.clone() };
+        Step::Sent { remote, found, rebase, resent, note, duplicate } => {
+            e.state = match (resent, &note) {
+                // A resent create: watched for copies an earlier request
+                // may still make.
+                (Some(since), _) => match next_point(since, now, &policy.watch) {
+                    Some(at) => {
+                        e.next_attempt = at;
+                        OutboxState::Watching { since, kept: Some((now, remote.clone())), archived: Vec::new() }
+                    }
+                    None => OutboxState::Settled {
+                        at: now,
+                        remote: remote.clone(),
+                        note: watch_note(since, Some(&remote), &[]),
+                    },
+                },
+                (None, Some(note)) => OutboxState::Settled { at: now, remote: remote.clone(), note: note.clone() },
+                (None, None) => OutboxState::Sent { at: now, remote: remote.clone() },
+            };
             e.last_error = None;
             store.outbox_put(&e)?;
             if let (Write::Ticket { ticket, .. }, Some((old, new))) = (&e.write, rebase) {
                 let moved = store.outbox_rebase(e.account_id, *ticket, old, new, e.id)?;
                 tracing::info!(entry = e.id, ticket, moved, "later writes on the ticket take its new stamp");
             }
-            return Ok(if found { Outcome::AlreadyThere(remote) } else { Outcome::Sent(remote) });
+            adopt_activity(store, client, before, None, &remote)?;
+            return Ok(match (duplicate, found) {
+                (true, _) => {
+                    tracing::warn!(entry = e.id, "a ticket comment is at the desk more than once");
+                    Outcome::Duplicate(note.unwrap_or_default())
+                }
+                (false, true) => Outcome::AlreadyThere(remote),
+                (false, false) => Outcome::Sent(remote),
+            });
+        }
+        Step::Watched(entry, outcome) => {
+            store.outbox_put(&entry)?;
+            return Ok(outcome);
         }
         Step::NotYet(at) => {
-            // Stays Unsure with its first moment, looked at again later.
+            // Stays as it was (its first moment kept), looked at again later.
             e.state = before.state.clone();
             e.next_attempt = at;
             Outcome::Checking
         }
         Step::Send(Problem::Ambiguous(m)) => {
             let unsure = OutboxState::Unsure { since: now };
-            later(&mut e, unsure, format!("{m}; it is checked at {vendor} before any resend"), now, policy)
+            let outcome =
+                later(&mut e, unsure, format!("{m}; it is checked at {vendor} before any resend"), now, policy);
+            if before.write.creates() {
+                // The first look once HubSpot's search may show it.
+                e.next_attempt = next_point(now, now, &policy.checks).unwrap_or(e.next_attempt);
+            }
+            outcome
         }
-        Step::Send(Problem::Transient(m)) => later(&mut e, OutboxState::Pending, m, now, policy),
+        Step::Resend(Problem::Ambiguous(m), since) => {
+            let watching = OutboxState::Watching { since, kept: None, archived: Vec::new() };
+            let outcome =
+                later(&mut e, watching, format!("{m}; it is checked at {vendor} before any resend"), now, policy);
+            e.next_attempt = next_point(since, now, &policy.checks).unwrap_or(e.next_attempt);
+            outcome
+        }
+        Step::Send(Problem::Transient(m)) | Step::Resend(Problem::Transient(m), _) => {
+            later(&mut e, OutboxState::Pending, m, now, policy)
+        }
         Step::Check(Problem::Transient(m) | Problem::Ambiguous(m)) => {
             // Nothing was sent: whatever it was before, it still is.
             let m = format!("could not check whether it already reached {vendor}: {m}");
             let state = before.state.clone();
             later(&mut e, state, m, now, policy)
         }
-        Step::Send(Problem::Refused(m)) | Step::Check(Problem::Refused(m) | Problem::Conflict(m)) => {
+        Step::Send(Problem::Refused(m))
+        | Step::Resend(Problem::Refused(m) | Problem::Conflict(m), _)
+        | Step::Check(Problem::Refused(m) | Problem::Conflict(m)) => {
             e.state = OutboxState::Failed { reason: m.clone() };
             e.last_error = Some(m.clone());
             Outcome::Failed(m)

@@ -34,7 +34,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let style = match e.state {
             OutboxState::Failed { .. } => t.error,
             OutboxState::Conflict { .. } => t.warning,
-            OutboxState::Sent { .. } => t.dim,
+            OutboxState::Sent { .. } | OutboxState::Settled { .. } => t.dim,
             _ => t.base,
         };
         let base = if i == view.cursor { t.selected } else { t.base };
@@ -63,6 +63,19 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             OutboxState::Sent { at, remote } => {
                 format!("Reached {} {} ago (id {remote})", e.write.system().label(), ago(*at, app.now))
             }
+            OutboxState::Settled { at, remote, note } => {
+                format!("Reached {} {} ago (id {remote}): {note}", e.write.system().label(), ago(*at, app.now))
+            }
+            OutboxState::Watching { since, kept: None, .. } => format!(
+                "Sent again {} ago without an answer: checking whether it landed before sending again",
+                ago(*since, app.now)
+            ),
+            OutboxState::Watching { since, kept: Some((_, remote)), archived } => format!(
+                "Reached {} (id {remote}); {}; watched for a late copy until {}",
+                e.write.system().label(),
+                crate::domain::outbox::watch_note(*since, None, archived),
+                crate::domain::outbox::moment(crate::sync::push::PushPolicy::default().watch_ends(*since))
+            ),
             OutboxState::Pending => match &e.last_error {
                 Some(err) => format!("Waiting (attempt {}): {err}", e.attempts + 1),
                 None => "Waiting for the next push (needs a configured source and the network)".into(),
