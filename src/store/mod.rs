@@ -8,6 +8,7 @@ pub mod keys;
 pub mod migrate;
 mod outbox;
 pub mod pages;
+pub mod salvage;
 mod series;
 pub mod shield;
 
