@@ -161,8 +161,10 @@ mod tests {
         let e = guard::<()>(dir, || Err(StoreError::Corrupt { path: PathBuf::new(), detail: "x".into() }));
         assert!(matches!(e, Err(StoreError::Corrupt { path, .. }) if path == dir));
         // Deep inside a section an engine error learns the path by itself.
-        let e = guard::<()>(dir, || Err(StoreError::from(sled::Error::Corruption { at: None, bt: () })));
-        assert!(matches!(e, Err(StoreError::Corrupt { path, .. }) if path == dir));
+        let e = catch(dir, || StoreError::from(sled::Error::Corruption { at: None, bt: () }));
+        assert!(matches!(e, Ok(StoreError::Corrupt { path, .. }) if path == dir));
+        let outside = StoreError::from(sled::Error::Corruption { at: None, bt: () });
+        assert!(matches!(outside, StoreError::Corrupt { path, .. } if path.as_os_str().is_empty()));
         assert_eq!(scope_path(), PathBuf::new());
         let ok = guard(dir, || Ok(7));
         assert_eq!(ok.unwrap(), 7);
