@@ -16,7 +16,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Loaded};
 use crate::demo::{self, DemoSpec};
-use crate::store::{HealthRules, Store};
+use crate::store::{shield, HealthRules, Store, StoreError};
 use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
 use crate::tui::Session;
@@ -204,28 +204,45 @@ fn workspace_dir(g: &Global, loaded: &Loaded) -> CliResult<PathBuf> {
     }
 }
 
-/// Opens the workspace the flags point at; with `--demo`, creates the demo
-/// there first if it is empty.
-fn open_workspace(g: &Global, loaded: &Loaded, lean: bool) -> CliResult<Store> {
-    let dir = workspace_dir(g, loaded)?;
-    let store = if lean { Store::open_lean(&dir) } else { Store::open(&dir) }.map_err(|e| e.to_string())?;
-    logging::init(&dir);
-    if g.demo {
-        match store.workspace().map_err(|e| e.to_string())? {
-            Some(meta) if meta.demo_seed.is_none() => {
-                return Err(format!(
-                    "{} holds synced data, not the demo; drop --demo, or pick another --data-dir",
-                    dir.display()
-                ))
-            }
-            Some(_) => {}
-            None => {
-                tracing::info!(dir = %dir.display(), "creating the demo workspace");
-                demo::ensure(&store, Utc::now()).map_err(|e| e.to_string())?;
-            }
+/// Opens the workspace in `dir`. The log file is set up first when the
+/// directory exists, so what goes wrong while opening it is logged there.
+fn open_store(dir: &Path, lean: bool) -> Result<Store, StoreError> {
+    if dir.is_dir() {
+        logging::init(dir);
+    }
+    let opened = if lean { Store::open_lean(dir) } else { Store::open(dir) };
+    logging::init(dir);
+    if let Err(e) = &opened {
+        tracing::error!(dir = %dir.display(), "cannot open the workspace: {e}");
+    }
+    opened
+}
+
+/// With `--demo`, creates the demo in `dir` first if it is empty, and
+/// refuses a workspace that holds synced data.
+fn ensure_demo(g: &Global, dir: &Path, store: &Store) -> CliResult {
+    if !g.demo {
+        return Ok(());
+    }
+    match store.workspace().map_err(|e| e.to_string())? {
+        Some(meta) if meta.demo_seed.is_none() => {
+            Err(format!("{} holds synced data, not the demo; drop --demo, or pick another --data-dir", dir.display()))
+        }
+        Some(_) => Ok(()),
+        None => {
+            tracing::info!(dir = %dir.display(), "creating the demo workspace");
+            demo::ensure(store, Utc::now()).map(|_| ()).map_err(|e| e.to_string())
         }
     }
-    Ok(store)
+}
+
+/// The list options when the command lists the outbox.
+fn outbox_listing(command: &Option<Command>) -> Option<outbox::ListArgs> {
+    match command {
+        Some(Command::Outbox { list, action: None }) => Some(*list),
+        Some(Command::Outbox { action: Some(outbox::OutboxCommand::List(a)), .. }) => Some(*a),
+        _ => None,
+    }
 }
 
 fn label(store: &Store) -> (String, String) {
@@ -254,64 +271,89 @@ pub fn run(cli: Cli) -> CliResult {
     let loaded = config_loaded(g)?;
     // The cockpit shows them as toasts (and logs them); a headless command
     // says them before its output, so a mistake is never silent.
-    let headless = cli.command.is_some();
-    if headless {
+    let is_headless = cli.command.is_some();
+    if is_headless {
         for issue in &loaded.issues {
             eprintln!("warning: {issue}");
         }
     }
     // A headless sync writes in bulk: a small page cache keeps memory down.
     let lean = matches!(cli.command, Some(Command::Sync { .. }));
-    let store = open_workspace(g, &loaded, lean)?;
-    let now = Utc::now();
-    let c = &loaded.config;
-    let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
-    let headless_report = headless
-        && !lean
-        && !matches!(
-            cli.command,
-            Some(Command::Health { action: HealthCommand::Recompute }) | Some(Command::Outbox { .. })
-        );
-    if headless_report {
-        // Figures shown must come from today's pass under the model in force
-        // (the cockpit runs it in the background instead).
-        store.upkeep(rules, now).map_err(|e| e.to_string())?;
-    }
-    if headless {
+    let dir = workspace_dir(g, &loaded)?;
+    let store = match open_store(&dir, lean) {
+        Ok(store) => store,
+        // The outbox is the one thing a sync cannot bring back: list what
+        // can still be read of it.
+        Err(e @ StoreError::Corrupt { .. }) => {
+            return match outbox_listing(&cli.command) {
+                Some(args) => outbox::list_damaged(&dir, args, &e, Utc::now()),
+                None => Err(e.to_string()),
+            }
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    ensure_demo(g, &dir, &store)?;
+    if is_headless {
         for issue in &loaded.issues {
             tracing::warn!("{issue}");
         }
     }
     match &cli.command {
-        Some(Command::Sync { source, full, report }) => {
-            let result = sync::run(&store, &loaded.config, source.clone(), *full, *report);
-            // New records change today's inputs: score them, even after a
-            // partial sync (what landed is real).
-            let daily = store.daily_health(rules, now);
-            match daily {
-                Ok(d) => tracing::info!(scored = d.scored, raised = d.raised, cleared = d.cleared, "daily health pass"),
-                Err(e) => tracing::warn!("daily health pass failed: {e}"),
+        None => open_cockpit(g, loaded, store),
+        Some(command) => {
+            // sled panics on some damage it reads: anywhere in a headless
+            // command, that is the damaged-workspace message, not a crash.
+            match shield::catch(&dir, || headless(command, &store, &loaded)) {
+                Ok(result) => result,
+                Err(damaged) => {
+                    // The engine's state after its panic is unknown: no drop
+                    // (which flushes) runs on it.
+                    std::mem::forget(store);
+                    Err(damaged.to_string())
+                }
             }
-            result
         }
-        Some(Command::Today { format }) => today::run(&store, *format, Utc::now()),
-        Some(Command::Metrics { from, to, format }) => {
-            metrics::run(&store, loaded.config.bands, *from, *to, *format, Utc::now().date_naive())
+    }
+}
+
+/// Runs a headless command on the open workspace.
+fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
+    let now = Utc::now();
+    let c = &loaded.config;
+    let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
+    if let Command::Sync { source, full, report } = command {
+        let result = sync::run(store, c, source.clone(), *full, *report);
+        // New records change today's inputs: score them, even after a
+        // partial sync (what landed is real).
+        match store.daily_health(rules, Utc::now()) {
+            Ok(d) => tracing::info!(scored = d.scored, raised = d.raised, cleared = d.cleared, "daily health pass"),
+            Err(e) => tracing::warn!("daily health pass failed: {e}"),
         }
-        Some(Command::Accounts { format, sort, reverse, filter, limit }) => accounts::run(
-            &store,
+        return result;
+    }
+    if !matches!(command, Command::Health { action: HealthCommand::Recompute } | Command::Outbox { .. }) {
+        // Figures shown must come from today's pass under the model in force
+        // (the cockpit runs it in the background instead).
+        store.upkeep(rules, now).map_err(|e| e.to_string())?;
+    }
+    match command {
+        Command::Today { format } => today::run(store, *format, Utc::now()),
+        Command::Metrics { from, to, format } => {
+            metrics::run(store, c.bands, *from, *to, *format, Utc::now().date_naive())
+        }
+        Command::Accounts { format, sort, reverse, filter, limit } => accounts::run(
+            store,
             accounts::Query { sort, reverse: *reverse, filter: filter.as_deref(), limit: *limit },
-            loaded.config.bands,
+            c.bands,
             *format,
             Utc::now(),
         ),
-        Some(Command::Outbox { list, action }) => outbox::run(&store, &loaded.config, action.as_ref(), *list),
-        None => open_cockpit(g, loaded, store),
-        Some(Command::Health { action: HealthCommand::Backtest { horizon, model, format } }) => {
-            health::backtest(&store, &loaded.config, horizon, model.as_deref(), *format)
+        Command::Outbox { list, action } => outbox::run(store, c, action.as_ref(), *list),
+        Command::Health { action: HealthCommand::Backtest { horizon, model, format } } => {
+            health::backtest(store, c, horizon, model.as_deref(), *format)
         }
-        Some(Command::Health { action: HealthCommand::Recompute }) => health::recompute(&store, &loaded.config, now),
-        Some(Command::Config { .. }) | Some(Command::Demo { .. }) | Some(Command::Health { .. }) => Ok(()),
+        Command::Health { action: HealthCommand::Recompute } => health::recompute(store, c, now),
+        Command::Sync { .. } | Command::Config { .. } | Command::Demo { .. } | Command::Health { .. } => Ok(()),
     }
 }
 
@@ -411,8 +453,7 @@ fn demo_command(g: &Global, accounts: u64, seed: u64) -> CliResult {
     if accounts == 0 {
         return Err("--accounts must be at least 1".into());
     }
-    let store = Store::open(&dir).map_err(|e| e.to_string())?;
-    logging::init(&dir);
+    let store = open_store(&dir, false).map_err(|e| e.to_string())?;
     if store.workspace().map_err(|e| e.to_string())?.is_some() || store.accounts().next().is_some() {
         return Err(format!(
             "{} already holds a workspace; pick an empty --data-dir (nothing was changed)",

@@ -1,6 +1,8 @@
 //! `cockpit outbox`: the writes waiting to reach HubSpot or Zendesk, and
 //! what the CSM can do with them (push now, retry, edit, discard).
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -11,7 +13,7 @@ use crate::config::Config;
 use crate::display::ago;
 use crate::domain::outbox::{moment, watch_note, OutboxEntry, OutboxState, Write};
 use crate::domain::text::sanitize;
-use crate::store::Store;
+use crate::store::{salvage, shield, OutboxCounts, Store, StoreError};
 use crate::sync::push::{self, Outcome, PushPolicy};
 use crate::sync::source::Source;
 
@@ -146,8 +148,52 @@ fn cut(s: &str, n: usize) -> String {
 }
 
 fn list(store: &Store, args: ListArgs, now: DateTime<Utc>) -> CliResult {
-    let all = store.outbox().map_err(|e| e.to_string())?;
+    // Damage met while reading the outbox: read it from a copy instead.
+    let all = match shield::guard(store.path(), || store.outbox()) {
+        Ok(all) => all,
+        Err(e @ StoreError::Corrupt { .. }) => return list_damaged(store.path(), args, &e, now),
+        Err(e) => return Err(e.to_string()),
+    };
     let counts = store.outbox_counts().map_err(|e| e.to_string())?;
+    print_list(&all, counts, &|e| account_name(store, e), args, now)
+}
+
+/// Lists what can still be read of the outbox of the damaged workspace in
+/// `dir` (`damage` says how it is damaged), in the usual format, and says
+/// on stderr how much could not be read. Fails with the damage message
+/// only when nothing could be read.
+pub fn list_damaged(dir: &Path, args: ListArgs, damage: &StoreError, now: DateTime<Utc>) -> CliResult {
+    let salvaged = match salvage::outbox(dir) {
+        Ok(s) => s,
+        Err(StoreError::Corrupt { .. }) => return Err(damage.to_string()),
+        Err(e) => return Err(format!("{damage}\n\nThe outbox could not be read either: {e}")),
+    };
+    let name = |e: &OutboxEntry| match salvaged.names.get(&e.account_id) {
+        Some(n) => sanitize(n).into_owned(),
+        None => format!("account {}", e.account_id.0),
+    };
+    print_list(&salvaged.entries, salvaged.counts(), &name, args, now)?;
+    let n = salvaged.entries.len();
+    let reach =
+        if salvaged.incomplete { "; part of the outbox could not be reached, so entries may be missing" } else { "" };
+    eprintln!(
+        "warning: the workspace at {} is damaged: listed the {n} outbox entr{} that could be read, {} could not be read{reach}.",
+        std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()).display(),
+        if n == 1 { "y" } else { "ies" },
+        salvaged.unreadable,
+    );
+    Ok(())
+}
+
+/// Prints entries (all of them; `args.all` decides whether sent ones show)
+/// in the requested format.
+fn print_list(
+    all: &[OutboxEntry],
+    counts: OutboxCounts,
+    account_name: &dyn Fn(&OutboxEntry) -> String,
+    args: ListArgs,
+    now: DateTime<Utc>,
+) -> CliResult {
     let shown: Vec<&OutboxEntry> = all
         .iter()
         .filter(|e| args.all || !matches!(e.state, OutboxState::Sent { .. } | OutboxState::Settled { .. }))
@@ -161,7 +207,7 @@ fn list(store: &Store, args: ListArgs, now: DateTime<Utc>) -> CliResult {
                     "state": e.state.label(),
                     "system": e.write.system().label(),
                     "account_id": e.account_id.0,
-                    "account": account_name(store, e),
+                    "account": account_name(e),
                     "what": sanitize(&e.write.describe()),
                     "created": e.created.to_rfc3339(),
                     "age": ago(e.created, now),
@@ -200,7 +246,7 @@ fn list(store: &Store, args: ListArgs, now: DateTime<Utc>) -> CliResult {
             vec![
                 e.id.to_string(),
                 e.state.label().into(),
-                cut(&account_name(store, e), 28),
+                cut(&account_name(e), 28),
                 cut(&what(e), 40),
                 ago(e.created, now),
                 e.attempts.to_string(),

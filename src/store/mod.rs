@@ -2,6 +2,7 @@
 
 mod children;
 pub mod codec;
+pub mod damage;
 mod health;
 pub mod keys;
 mod merge;
@@ -9,7 +10,9 @@ pub mod migrate;
 mod orgs;
 mod outbox;
 pub mod pages;
+pub mod salvage;
 mod series;
+pub mod shield;
 
 use std::path::{Path, PathBuf};
 
@@ -46,14 +49,13 @@ pub enum StoreError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// sled found damaged data.
-    #[error(
-        "the workspace at {path} is damaged ({detail}); nothing was changed: move the directory aside (keep it for recovery) and open a fresh workspace"
-    )]
+    /// sled found damaged data (or panicked on it): the message says how
+    /// to save the outbox and rebuild (see `damage::message`).
+    #[error("{}", damage::message(.path, .detail))]
     Corrupt {
-        /// Workspace directory.
+        /// Workspace directory (empty when not known where it was found).
         path: PathBuf,
-        /// What sled said.
+        /// What is damaged, in words.
         detail: String,
     },
     /// Written by a newer cockpit.
@@ -96,7 +98,15 @@ pub enum StoreError {
     },
     /// Any other database error.
     #[error("workspace database error: {0}")]
-    Db(#[from] sled::Error),
+    Db(sled::Error),
+}
+
+impl From<sled::Error> for StoreError {
+    /// Damage becomes `Corrupt`, naming the workspace whose shielded
+    /// section (see `shield`) the error came up in.
+    fn from(e: sled::Error) -> StoreError {
+        damage::classify(shield::scope_path(), e)
+    }
 }
 
 /// Result alias for store calls.
@@ -254,8 +264,8 @@ fn map_open_error(path: &Path, e: sled::Error) -> StoreError {
         sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
             StoreError::Locked { path: path.to_path_buf() }
         }
+        e if damage::is_damage(&e) => damage::classify(path.to_path_buf(), e),
         sled::Error::Io(io) => StoreError::Unreadable { path: path.to_path_buf(), source: io },
-        sled::Error::Corruption { .. } => StoreError::Corrupt { path: path.to_path_buf(), detail: e.to_string() },
         other => StoreError::Db(other),
     }
 }
@@ -275,28 +285,39 @@ impl Store {
     fn open_with_cache(dir: &Path, cache: u64) -> Result<Store> {
         prepare_dir(dir)?;
         let existing = dir.join("db").join("db").exists();
-        // A cockpit that is just exiting (or a handle dropped a moment ago,
-        // whose flusher thread still holds the lock) lets go within moments.
-        let mut attempts = 0;
-        let db = loop {
-            match sled::Config::new().path(dir.join("db")).cache_capacity(cache).open() {
-                Ok(db) => break db,
-                Err(e) => match map_open_error(dir, e) {
-                    StoreError::Locked { .. } if attempts < 20 => {
-                        attempts += 1;
-                        std::thread::sleep(std::time::Duration::from_millis(50));
-                    }
-                    other => return Err(other),
-                },
-            }
-        };
-        let tree = db.open_tree("cockpit").map_err(|e| map_open_error(dir, e))?;
-        let schema = migrate::run(&tree, existing).map_err(|e| match e {
-            StoreError::Db(db) => map_open_error(dir, db),
-            StoreError::Corrupt { detail, .. } => StoreError::Corrupt { path: dir.to_path_buf(), detail },
-            other => other,
-        })?;
-        Ok(Store { db, tree, path: dir.to_path_buf(), schema, writer: Default::default() })
+        // sled panics on some damage it meets at open: the shield turns that
+        // into the damaged-workspace message instead of a crash.
+        shield::guard(dir, || {
+            // A cockpit that is just exiting (or a handle dropped a moment
+            // ago, whose flusher thread still holds the lock) lets go within
+            // moments.
+            let mut attempts = 0;
+            let db = loop {
+                match sled::Config::new().path(dir.join("db")).cache_capacity(cache).open() {
+                    Ok(db) => break db,
+                    Err(e) => match map_open_error(dir, e) {
+                        StoreError::Locked { .. } if attempts < 20 => {
+                            attempts += 1;
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                        }
+                        other => return Err(other),
+                    },
+                }
+            };
+            // If the engine panics from here on, unwinding must not drop
+            // (and so flush) a handle on damaged files.
+            let db = shield::LeakOnPanic::new(db);
+            let tree = db.get().open_tree("cockpit").map_err(|e| map_open_error(dir, e))?;
+            let schema = migrate::run(&tree, existing).map_err(|e| match e {
+                StoreError::Db(db) => map_open_error(dir, db),
+                StoreError::Corrupt { detail, .. } => StoreError::Corrupt { path: dir.to_path_buf(), detail },
+                other => other,
+            })?;
+            // The first read every command makes (the workspace description)
+            // happens here, where damage is still caught.
+            tree.get(keys::WORKSPACE).map_err(|e| map_open_error(dir, e))?;
+            Ok(Store { db: db.take(), tree, path: dir.to_path_buf(), schema, writer: Default::default() })
+        })
     }
 
     /// The workspace directory.

@@ -81,6 +81,22 @@ pub struct OutboxCounts {
     pub sent: usize,
 }
 
+impl OutboxCounts {
+    /// Counts one entry in its state.
+    pub fn count(&mut self, state: &OutboxState) {
+        match state {
+            OutboxState::Pending | OutboxState::Unsure { .. } | OutboxState::Watching { kept: None, .. } => {
+                self.pending += 1
+            }
+            OutboxState::Failed { .. } => self.failed += 1,
+            OutboxState::Conflict { .. } => self.conflict += 1,
+            OutboxState::Sent { .. } | OutboxState::Settled { .. } | OutboxState::Watching { kept: Some(_), .. } => {
+                self.sent += 1
+            }
+        }
+    }
+}
+
 impl Store {
     fn follow_up_at_key(&self, f: &FollowUp) -> Result<Option<FollowUp>> {
         self.get(&keys::follow_up(f.due, f.id), "follow-up")
@@ -361,16 +377,7 @@ impl Store {
     pub fn outbox_counts(&self) -> Result<OutboxCounts> {
         let mut c = OutboxCounts::default();
         for e in self.scan::<OutboxEntry>(keys::OUTBOX, "outbox entry") {
-            match e?.state {
-                OutboxState::Pending | OutboxState::Unsure { .. } | OutboxState::Watching { kept: None, .. } => {
-                    c.pending += 1
-                }
-                OutboxState::Failed { .. } => c.failed += 1,
-                OutboxState::Conflict { .. } => c.conflict += 1,
-                OutboxState::Sent { .. }
-                | OutboxState::Settled { .. }
-                | OutboxState::Watching { kept: Some(_), .. } => c.sent += 1,
-            }
+            c.count(&e?.state);
         }
         Ok(c)
     }

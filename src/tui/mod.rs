@@ -280,7 +280,19 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
     let store = session.store.clone();
     let sources = session.sources.clone();
     let sync_every = session.sync_every;
-    let mut app = first_app(session, now)?;
+    // The first frame's data is read before the screen is taken: damage
+    // (even a panic in the engine) ends here with the message, on a normal
+    // terminal.
+    let dir = store.path().to_path_buf();
+    let mut app = match crate::store::shield::guard(&dir, || first_app(session, now)) {
+        Ok(app) => app,
+        Err(e) => {
+            // After damage the engine's state is unknown: no drop (which
+            // flushes) runs on it; the process ends with the message.
+            std::mem::forget(store);
+            return Err(e.into());
+        }
+    };
     let setup = app.health_setup.clone().expect("first_app sets the health setup");
     let mut guard = terminal::Guard::enter()?;
 

@@ -29,8 +29,15 @@ static HOOK: Once = Once::new();
 /// report, so a panic message lands on a usable screen.
 fn install_panic_hook() {
     HOOK.call_once(|| {
+        // The store's hook sits inside this one, so an engine panic it keeps
+        // quiet (and logs) never reaches the terminal or ends the session.
+        crate::store::shield::install_hook();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            if crate::store::shield::quiet(info) {
+                previous(info);
+                return;
+            }
             // Background threads report their panics as messages; only a
             // panic on the UI thread ends the session.
             if std::thread::current().name() == Some("main") {
