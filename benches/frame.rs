@@ -58,6 +58,7 @@ fn session(store: Store) -> Session {
         sync_every: None,
         warnings: vec![],
         author: "tester".into(),
+        signature: None,
         health_model: cockpit::domain::health_model::Model::builtin(),
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),

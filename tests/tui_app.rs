@@ -177,6 +177,7 @@ fn config_and_theme_warnings_show_in_the_status_line() {
         sync_every: None,
         warnings,
         author: "tester".into(),
+        signature: None,
         health_model: cockpit::domain::health_model::Model::builtin(),
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),

@@ -163,7 +163,7 @@ fn reply_with_a_saved_reply_then_the_outbox_shows_it() {
     let first_name = ticket.requester.split_whitespace().next().unwrap().to_string();
     let text = app.composer.as_ref().unwrap().text();
     assert!(text.starts_with(&format!("Hi {first_name},")), "{text}");
-    assert!(text.ends_with("tester"), "signed by the CSM: {text}");
+    assert!(text.ends_with("Tess Tester"), "signed with the configured author: {text}");
     ctrl(&mut app, 's');
     let e = app.store.outbox().unwrap().pop().unwrap();
     match &e.write {
@@ -257,4 +257,56 @@ fn a_note_typed_while_the_health_pass_runs_is_kept_until_it_can_be_saved() {
     ctrl(&mut app, 's');
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(app.store.outbox().unwrap()[0].write.body(), "Long note about the renewal");
+}
+
+#[test]
+fn a_reply_greets_the_synced_requester_by_name_and_is_not_sent_unsigned() {
+    let (_tmp, mut app) = queue_app();
+    let pos = app
+        .queue
+        .iter()
+        .position(|q| {
+            q.follow_up.ticket_id.is_some_and(|t| {
+                app.store.tickets(q.follow_up.account_id).unwrap().iter().any(|x| x.id == t && x.status.is_open())
+            })
+        })
+        .expect("the demo queue has an item on an open ticket");
+    for _ in 0..pos {
+        app.update(Action::Down);
+    }
+    let item = app.queue[pos].follow_up.clone();
+    let ticket_id = item.ticket_id.unwrap();
+    // As a desk sync leaves it: the ticket names its requester by id, and
+    // the synced users know who that is.
+    let mut ticket = app.store.tickets(item.account_id).unwrap().into_iter().find(|t| t.id == ticket_id).unwrap();
+    ticket.requester = "user 380000000126".into();
+    let mut b = cockpit::store::Batch::default();
+    b.put_ticket(&ticket);
+    app.store.apply(b).unwrap();
+    let ana = cockpit::domain::UserRecord { name: "Ana Lima".into(), email: "ana@acme.example".into(), org: Some(7) };
+    app.store.ingest_users("desk", &[(380000000126, ana)], &[], &[], None).unwrap();
+    // No `author` in the config: nothing signs the reply.
+    app.signature = None;
+
+    key(&mut app, KeyCode::Char('R'));
+    key(&mut app, KeyCode::Char('1'));
+    assert_eq!(app.mode, Mode::Compose);
+    let c = app.composer.as_ref().unwrap();
+    assert!(c.title.contains("to Ana Lima <ana@acme.example>"), "{}", c.title);
+    let text = c.text();
+    assert!(text.starts_with("Hi Ana,"), "{text}");
+    assert!(text.ends_with("{csm}"), "{text}");
+    let before = app.store.outbox().unwrap().len();
+    ctrl(&mut app, 's');
+    assert_eq!(app.store.outbox().unwrap().len(), before, "an unsigned reply is not sent");
+    assert_eq!(app.mode, Mode::Compose, "the text stays in the editor");
+    assert!(app.toasts.iter().any(|t| t.text.contains("{csm}") && t.text.contains("author")), "{:?}", app.toasts);
+
+    // Signed by hand, it goes.
+    let c = app.composer.as_mut().unwrap();
+    let signed = c.text().replace("{csm}", "Dana");
+    *c = cockpit::tui::compose::Composer::new(cockpit::tui::compose::Purpose::Reply, c.title.clone(), &signed);
+    ctrl(&mut app, 's');
+    let e = app.store.outbox().unwrap().pop().unwrap();
+    assert!(e.write.body().starts_with("Hi Ana,") && e.write.body().ends_with("Dana"), "{}", e.write.body());
 }

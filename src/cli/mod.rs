@@ -385,6 +385,7 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
         sync_every,
         warnings,
         author,
+        signature: loaded.config.author.clone().filter(|a| !a.trim().is_empty()),
         health_model: loaded.config.health_model,
         flags: loaded.config.flags,
         replies: loaded.config.replies,

@@ -40,19 +40,62 @@ pub struct Vars {
     pub values: BTreeMap<&'static str, String>,
 }
 
+/// Who a reply goes to, as the synced users know them.
+#[derive(Debug, Clone, Default)]
+pub struct Requester {
+    /// Their first name, when the desk knows their name.
+    pub first_name: Option<String>,
+    /// Their full name, when known.
+    pub name: Option<String>,
+}
+
 impl Vars {
-    /// The variables of a reply on a ticket.
-    pub fn for_ticket(requester: &str, subject: &str, ticket: u64, account: &str, csm: &str) -> Vars {
-        let first = requester.split_whitespace().next().unwrap_or("there");
+    /// The variables of a reply on a ticket. A requester with no known
+    /// name is greeted as "there"; with no `csm` (no `author` in the
+    /// config) `{csm}` stays as written, so the reply cannot go out unsigned.
+    pub fn for_ticket(requester: &Requester, subject: &str, ticket: u64, account: &str, csm: Option<&str>) -> Vars {
         let mut values = BTreeMap::new();
-        values.insert("first_name", first.to_string());
-        values.insert("requester", requester.trim().to_string());
+        let first = requester.first_name.as_deref().map(str::trim).filter(|f| !f.is_empty());
+        values.insert("first_name", first.unwrap_or("there").to_string());
+        let name = requester.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        values.insert("requester", name.or(first).unwrap_or("there").to_string());
         values.insert("subject", subject.trim().to_string());
         values.insert("ticket", ticket.to_string());
         values.insert("account", account.trim().to_string());
-        values.insert("csm", csm.trim().to_string());
+        if let Some(csm) = csm.map(str::trim).filter(|c| !c.is_empty()) {
+            values.insert("csm", csm.to_string());
+        }
         Vars { values }
     }
+}
+
+/// The `{variables}` a text still holds (a name of lower-case letters,
+/// digits and underscores between braces; `{{` is a brace, not a variable).
+pub fn unresolved(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        rest = &rest[i..];
+        if let Some(after) = rest.strip_prefix("{{") {
+            rest = after;
+            continue;
+        }
+        let body = &rest[1..];
+        let end = body.find('}');
+        match end {
+            Some(e)
+                if e > 0 && body[..e].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') =>
+            {
+                let name = format!("{{{}}}", &body[..e]);
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+                rest = &body[e + 1..];
+            }
+            _ => rest = body,
+        }
+    }
+    out
 }
 
 /// Fills `{name}` with its value. An unknown name is left as written, so
@@ -91,8 +134,12 @@ pub fn fill(text: &str, vars: &Vars) -> String {
 mod tests {
     use super::*;
 
+    fn ana() -> Requester {
+        Requester { first_name: Some("Ana".into()), name: Some("Ana Lima".into()) }
+    }
+
     fn vars() -> Vars {
-        Vars::for_ticket("Ana Lima", "Export fails", 35436, "Acme", "Dana")
+        Vars::for_ticket(&ana(), "Export fails", 35436, "Acme", Some("Dana"))
     }
 
     #[test]
@@ -106,8 +153,18 @@ mod tests {
 
     #[test]
     fn a_nameless_requester_is_greeted_anyway() {
-        let v = Vars::for_ticket("  ", "s", 1, "a", "c");
-        assert_eq!(fill("Hi {first_name}", &v), "Hi there");
+        let v = Vars::for_ticket(&Requester::default(), "s", 1, "a", Some("c"));
+        assert_eq!(fill("Hi {first_name}, {requester}", &v), "Hi there, there");
+    }
+
+    #[test]
+    fn with_no_author_the_signature_stays_unresolved_and_is_found() {
+        let v = Vars::for_ticket(&ana(), "s", 1, "a", None);
+        let text = fill("Hi {first_name},\n\nBest,\n{csm}", &v);
+        assert_eq!(text, "Hi Ana,\n\nBest,\n{csm}");
+        assert_eq!(unresolved(&text), vec!["{csm}".to_string()]);
+        assert!(unresolved("code like {{x}} and {Not a var} and {} is fine").is_empty());
+        assert_eq!(unresolved("{a} {b_2} {a}"), vec!["{a}".to_string(), "{b_2}".to_string()]);
     }
 
     #[test]

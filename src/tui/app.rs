@@ -210,6 +210,9 @@ pub struct App {
     pub syncing: bool,
     /// Who is at the keyboard (for timeline entries).
     pub author: String,
+    /// The name public replies are signed with (the config's `author`;
+    /// none: `{csm}` stays unresolved and the reply is not sent).
+    pub signature: Option<String>,
     /// The metrics overlay's figures and its pending job.
     pub metrics: Metrics,
     /// The health model in force, e.g. "default v2".
@@ -280,6 +283,7 @@ impl App {
             health_setup: None,
             syncing: false,
             author: "me".into(),
+            signature: None,
             metrics: Metrics::default(),
             model_label: String::new(),
             should_quit: false,

@@ -12,7 +12,7 @@ use super::app::{App, Level, Mode, Pane};
 use super::compose::{Composer, Outcome, PickFor, Picker, Purpose};
 use crate::domain::followup_action::{EscalateTo, FollowUpAction};
 use crate::domain::outbox::OutboxEntry;
-use crate::domain::reply::{fill, Vars};
+use crate::domain::reply::{fill, unresolved, Requester, Vars};
 use crate::domain::text::sanitize;
 use crate::domain::{AccountId, ActivityKind, FollowUp, FollowUpKind, Ticket};
 use crate::store::UndoOutcome;
@@ -40,6 +40,11 @@ pub struct OutboxView {
 
 /// Sent entries kept in view below the rest.
 const SENT_SHOWN: usize = 20;
+
+/// Whether a ticket's requester is the desk's id (`user 380000000126`).
+fn is_desk_id(requester: &str) -> bool {
+    requester.strip_prefix("user ").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
 
 impl App {
     /// The items an action applies to: the marked ones, else the one under
@@ -76,13 +81,58 @@ impl App {
         }
     }
 
-    /// The ticket of the queue item under the cursor, when the queue is focused.
+    /// The ticket of the queue item under the cursor, when the queue is
+    /// focused, with its requester named as the CSM reads them.
     pub(super) fn queue_item_ticket(&mut self) -> Option<Ticket> {
         if self.focus != Pane::Queue {
             return None;
         }
         let f = self.queue.get(self.queue_cursor)?.follow_up.clone();
-        self.ticket_of(&f)
+        let mut t = self.ticket_of(&f)?;
+        t.requester = self.requester_of(&t).0;
+        Some(t)
+    }
+
+    /// Who opened a ticket: "Ana Lima <ana@acme.com>" from the synced
+    /// users, else the desk's id with a word on why; and their names for a
+    /// greeting.
+    fn requester_of(&mut self, t: &Ticket) -> (String, Requester) {
+        match self.store.requester(t) {
+            Ok(Some(u)) => {
+                let shown = match (u.name.trim(), u.email.trim()) {
+                    ("", "") => sanitize(&t.requester).into_owned(),
+                    ("", email) => sanitize(email).into_owned(),
+                    (name, "") => sanitize(name).into_owned(),
+                    (name, email) => format!("{} <{}>", sanitize(name), sanitize(email)),
+                };
+                let first = u.first_name().map(|f| sanitize(f).into_owned());
+                let name = Some(sanitize(u.name.trim()).into_owned()).filter(|n| !n.is_empty());
+                (shown, Requester { first_name: first, name })
+            }
+            // A desk id the synced users do not know.
+            Ok(None) if is_desk_id(&t.requester) => {
+                (format!("{} (name not synced)", sanitize(&t.requester)), Requester::default())
+            }
+            // A name as written on the ticket (the demo, older caches).
+            Ok(None) => {
+                let name = sanitize(t.requester.trim()).into_owned();
+                let first = name.split_whitespace().next().filter(|f| !f.contains('@')).map(str::to_string);
+                (name.clone(), Requester { first_name: first, name: Some(name).filter(|n| !n.is_empty()) })
+            }
+            Err(e) => {
+                self.toast(Level::Warning, format!("Could not read who opened #{}: {e}", t.id));
+                (sanitize(&t.requester).into_owned(), Requester::default())
+            }
+        }
+    }
+
+    /// The title of the reply editor for the first pending target.
+    fn composer_title_for_reply(&mut self) -> String {
+        let Some(first) = self.targets_pending.first().cloned() else { return "Reply (public)".into() };
+        match self.ticket_of(&first) {
+            Some(t) => format!("Reply on #{} to {} (public)", t.id, self.requester_of(&t).0),
+            None => "Reply (public)".into(),
+        }
     }
 
     /// Starts a queue action from its key.
@@ -176,11 +226,12 @@ impl App {
             let name = self.account_name(f.account_id);
             match self.ticket_of(f) {
                 Some(t) => {
+                    let requester = self.requester_of(&t).0;
                     out.push_str(&format!(
                         "{name}: #{} \"{}\"\n  requester {}, opened {}, status {:?}, priority {:?}\n  last customer reply {}, our last reply {}\n",
                         t.id,
                         sanitize(&t.subject),
-                        sanitize(&t.requester),
+                        requester,
                         t.created_at.format("%Y-%m-%d"),
                         t.status,
                         t.priority,
@@ -235,13 +286,12 @@ impl App {
                 let Some(first) = self.targets_pending.first().cloned() else { return true };
                 let Some(t) = self.ticket_of(&first) else { return true };
                 let account = self.account_name(first.account_id);
-                let vars = Vars::for_ticket(&t.requester, &sanitize(&t.subject), t.id, &account, &self.author);
+                let (shown, requester) = self.requester_of(&t);
+                let csm = self.signature.clone();
+                let vars = Vars::for_ticket(&requester, &sanitize(&t.subject), t.id, &account, csm.as_deref());
                 let text = fill(&self.replies[i].text, &vars);
-                self.composer = Some(Composer::new(
-                    Purpose::Reply,
-                    format!("Reply on #{} to {} (public)", t.id, sanitize(&t.requester)),
-                    &text,
-                ));
+                self.composer =
+                    Some(Composer::new(Purpose::Reply, format!("Reply on #{} to {shown} (public)", t.id), &text));
             }
         }
         self.mode = Mode::Compose;
@@ -315,7 +365,26 @@ impl App {
         let to_manager = |engineering| if engineering { EscalateTo::Engineering } else { EscalateTo::Manager };
         let action = match purpose {
             Purpose::Note => FollowUpAction::Note { body: text },
-            Purpose::Reply => FollowUpAction::Reply { body: text },
+            Purpose::Reply => {
+                // A customer must never read "{first_name}" or an unsigned "{csm}".
+                let left = unresolved(&text);
+                if !left.is_empty() {
+                    let hint = if left.iter().any(|v| v == "{csm}") {
+                        " (set author = \"Your Name\" in the config to sign replies)"
+                    } else {
+                        ""
+                    };
+                    let title = self.composer_title_for_reply();
+                    self.composer = Some(Composer::new(Purpose::Reply, title, &text));
+                    self.mode = Mode::Compose;
+                    self.toast(
+                        Level::Warning,
+                        format!("Not sent: the reply still holds {}; fill it in{hint}, then send", left.join(", ")),
+                    );
+                    return;
+                }
+                FollowUpAction::Reply { body: text }
+            }
             Purpose::Escalate { engineering } => FollowUpAction::Escalate { to: to_manager(engineering), body: text },
             Purpose::Close => FollowUpAction::CloseTicket { body: text },
             Purpose::Log(kind) => FollowUpAction::Log { kind, summary: text },

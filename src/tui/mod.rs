@@ -57,6 +57,8 @@ pub struct Session {
     pub warnings: Vec<String>,
     /// Name written on timeline entries.
     pub author: String,
+    /// The config's `author`, which signs public replies.
+    pub signature: Option<String>,
     /// The health model in force (its name and version label the metrics).
     pub health_model: crate::domain::health_model::Model,
     /// Churn-risk flag thresholds.
@@ -86,6 +88,7 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         })
         .collect();
     app.author = session.author;
+    app.signature = session.signature;
     app.replies = session.replies;
     app.model_label = format!("{} v{}", session.health_model.name, session.health_model.version);
     app.health_setup = Some(Arc::new(HealthSetup {

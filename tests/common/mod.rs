@@ -37,6 +37,7 @@ pub fn app(store: Store, theme: Theme) -> App {
         sync_every: None,
         warnings: vec![],
         author: "tester".into(),
+        signature: Some("Tess Tester".into()),
         health_model: cockpit::domain::health_model::Model::builtin(),
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),
