@@ -46,6 +46,9 @@
 //! | `o:` id                           | `OutboxEntry`             |
 //! | `m:undo`                          | `UndoRecord` of the last  |
 //! |                                   | action                    |
+//! | `m:draft:` id                     | `Draft`: text kept when   |
+//! |                                   | the cockpit was stopped   |
+//! |                                   | mid-edit (never sent)     |
 //!
 //! `health` in index keys is the latest score, 255 when there is none, so
 //! accounts without a score sort last.
@@ -111,6 +114,8 @@ pub const EXTERNAL_OF: &[u8] = b"xr";
 pub const OUTBOX: &[u8] = b"o:";
 /// How to undo the last action.
 pub const UNDO: &[u8] = b"m:undo";
+/// Drafts kept when the cockpit was stopped mid-edit, by id.
+pub const DRAFT: &[u8] = b"m:draft:";
 
 /// No score yet: sorts after every real score.
 pub const NO_HEALTH: u8 = 255;
@@ -268,6 +273,11 @@ pub fn read_ticket_slot(v: &[u8]) -> Option<(AccountId, Option<[u8; 8]>, bool)> 
         Some(1) => Some((account, Some(v.get(9..17)?.try_into().ok()?), false)),
         Some(_) => None,
     }
+}
+
+/// Kept draft key.
+pub fn draft(id: u64) -> Vec<u8> {
+    key(DRAFT, &[&id.to_be_bytes()])
 }
 
 /// Follow-up lookup key.

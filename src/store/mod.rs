@@ -2,6 +2,7 @@
 
 mod children;
 pub mod codec;
+mod drafts;
 mod health;
 pub mod keys;
 pub mod migrate;
@@ -20,6 +21,7 @@ use crate::domain::{
 use codec::{decode, encode};
 
 pub use children::Child;
+pub use drafts::{Draft, DraftKind};
 pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeReport};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
 pub use series::{YearInputs, YearSeries};
