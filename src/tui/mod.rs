@@ -5,6 +5,7 @@
 pub mod action;
 pub mod app;
 pub mod compose;
+pub mod drafts;
 pub mod editor;
 pub mod followups;
 pub mod keymap;
@@ -101,6 +102,8 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         tracing::warn!("{w}");
         app.toast(Level::Warning, w);
     }
+    // What the CSM was writing when an earlier session was stopped.
+    app.reopen_kept_draft();
     Ok(app)
 }
 
