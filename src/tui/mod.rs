@@ -396,7 +396,7 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
             input.pause();
             guard.suspend();
             let result = editor::edit(&edit.text);
-            let ending = match signals.after_editor() {
+            let ending = match signals.after_editor(result.is_err()).await {
                 Some(n) => Some(Stop::Signal(n)),
                 None => guard.resume().err().map(|e| Stop::Failed(e.into())),
             };

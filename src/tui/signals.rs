@@ -13,8 +13,17 @@ pub fn exit_status(signal: i32) -> i32 {
 #[cfg(unix)]
 mod imp {
     use std::task::{Context, Poll, Waker};
+    use std::time::Duration;
 
     use tokio::signal::unix::{signal, Signal, SignalKind};
+    use tokio::time::Instant;
+
+    /// How long a signal that stopped the editor may take to reach the
+    /// event loop (it is handed over by another thread).
+    const SETTLE: Duration = Duration::from_millis(100);
+    /// How long after the editor closes a SIGINT or SIGQUIT is still taken
+    /// as one typed into it.
+    const THE_EDITORS: Duration = Duration::from_millis(500);
 
     /// The four streams.
     pub struct Signals {
@@ -22,6 +31,8 @@ mod imp {
         hup: Signal,
         int: Signal,
         quit: Signal,
+        /// Until then SIGINT and SIGQUIT are the editor's (see `after_editor`).
+        editors_until: Option<Instant>,
     }
 
     /// Whether `s` has a delivery waiting, without waiting for one.
@@ -38,25 +49,37 @@ mod imp {
                 hup: signal(SignalKind::hangup())?,
                 int: signal(SignalKind::interrupt())?,
                 quit: signal(SignalKind::quit())?,
+                editors_until: None,
             })
         }
 
         /// The next signal's number.
         pub async fn recv(&mut self) -> i32 {
-            tokio::select! {
-                _ = self.term.recv() => SignalKind::terminate().as_raw_value(),
-                _ = self.hup.recv() => SignalKind::hangup().as_raw_value(),
-                _ = self.int.recv() => SignalKind::interrupt().as_raw_value(),
-                _ = self.quit.recv() => SignalKind::quit().as_raw_value(),
+            loop {
+                let keyboard = tokio::select! {
+                    _ = self.term.recv() => return SignalKind::terminate().as_raw_value(),
+                    _ = self.hup.recv() => return SignalKind::hangup().as_raw_value(),
+                    _ = self.int.recv() => SignalKind::interrupt().as_raw_value(),
+                    _ = self.quit.recv() => SignalKind::quit().as_raw_value(),
+                };
+                if self.editors_until.is_none_or(|t| Instant::now() >= t) {
+                    return keyboard;
+                }
             }
         }
 
-        /// What arrived while the CSM's editor held the terminal. The editor
-        /// runs in the cockpit's process group, so ctrl-c and ctrl-\ typed
-        /// into an editor that leaves them to the terminal send SIGINT and
-        /// SIGQUIT to both: they were meant for the editor and are dropped
-        /// (as `git commit` does). SIGTERM and SIGHUP still end the session.
-        pub fn after_editor(&mut self) -> Option<i32> {
+        /// What arrived while the CSM's editor held the terminal; `failed`:
+        /// the editor did not exit cleanly (a signal may have stopped it).
+        /// The editor runs in the cockpit's process group, so ctrl-c and
+        /// ctrl-\ typed into an editor that leaves them to the terminal send
+        /// SIGINT and SIGQUIT to both: they were meant for the editor and are
+        /// dropped (as `git commit` does), as are any that land in the next
+        /// moments. SIGTERM and SIGHUP end the session.
+        pub async fn after_editor(&mut self, failed: bool) -> Option<i32> {
+            if failed {
+                tokio::time::sleep(SETTLE).await;
+            }
+            self.editors_until = Some(Instant::now() + THE_EDITORS);
             arrived(&mut self.int);
             arrived(&mut self.quit);
             if arrived(&mut self.hup) {
@@ -103,7 +126,7 @@ mod imp {
         }
 
         /// Nothing shares the console's signals with the editor here.
-        pub fn after_editor(&mut self) -> Option<i32> {
+        pub async fn after_editor(&mut self, _failed: bool) -> Option<i32> {
             None
         }
     }
