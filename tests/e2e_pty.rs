@@ -138,8 +138,31 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The terminal settings of a pty that matter here (raw mode is in them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Termios {
+    iflag: libc::tcflag_t,
+    oflag: libc::tcflag_t,
+    cflag: libc::tcflag_t,
+    lflag: libc::tcflag_t,
+    cc: Vec<libc::cc_t>,
+}
+
+/// The settings of the pty whose master is `fd` (on Linux the master's
+/// tcgetattr answers for the slave, the side the cockpit changes).
+fn termios(fd: std::os::unix::io::RawFd) -> Termios {
+    // SAFETY: a zeroed termios is a valid out-parameter, and fd is open.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr: {}", std::io::Error::last_os_error());
+    Termios { iflag: t.c_iflag, oflag: t.c_oflag, cflag: t.c_cflag, lflag: t.c_lflag, cc: t.c_cc.to_vec() }
+}
+
 /// A running cockpit in a pty, with a VT100 parser fed by a reader thread.
 struct Harness {
+    /// The pty's settings before the cockpit started.
+    termios_before: Termios,
+    /// Every byte the cockpit wrote.
+    raw: Arc<Mutex<Vec<u8>>>,
     parser: Arc<Mutex<vt100::Parser>>,
     master: Box<dyn MasterPty + Send>,
     writer: Arc<Mutex<Box<dyn Write + Send>>>,
@@ -155,6 +178,7 @@ impl Harness {
     fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, rows: u16, answer_dsr: bool) -> Harness {
         let pty = native_pty_system();
         let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("open pty");
+        let termios_before = termios(pair.master.as_raw_fd().expect("pty master fd"));
         let mut cmd = CommandBuilder::new(BIN);
         cmd.args(sandbox.base_args());
         cmd.args(args);
@@ -174,11 +198,13 @@ impl Harness {
         drop(pair.slave);
 
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
         let eof = Arc::new(AtomicBool::new(false));
         let writer = Arc::new(Mutex::new(pair.master.take_writer().expect("pty writer")));
         let mut reader = pair.master.try_clone_reader().expect("pty reader");
         let reader = {
-            let (parser, eof, writer) = (Arc::clone(&parser), Arc::clone(&eof), Arc::clone(&writer));
+            let (parser, eof, writer, raw) =
+                (Arc::clone(&parser), Arc::clone(&eof), Arc::clone(&writer), Arc::clone(&raw));
             thread::spawn(move || {
                 let mut buf = [0u8; 16 * 1024];
                 // Bytes held back because they may start a cursor position query.
@@ -188,6 +214,7 @@ impl Harness {
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
+                    raw.lock().unwrap().extend_from_slice(&buf[..n]);
                     pending.extend_from_slice(&buf[..n]);
                     let mut parser = parser.lock().unwrap();
                     // Like a real terminal, answer "where is the cursor?" (ESC [ 6 n)
@@ -210,7 +237,7 @@ impl Harness {
                 eof.store(true, Ordering::SeqCst);
             })
         };
-        Harness { parser, master: pair.master, writer, child, eof, reader: Some(reader) }
+        Harness { termios_before, raw, parser, master: pair.master, writer, child, eof, reader: Some(reader) }
     }
 
     fn screen_text(&self) -> String {
@@ -297,6 +324,32 @@ impl Harness {
             }
         }
         status
+    }
+
+    /// The pty's settings now.
+    fn termios_now(&self) -> Termios {
+        termios(self.master.as_raw_fd().expect("pty master fd"))
+    }
+
+    /// Sends `signal` to the cockpit's process (only to it, as `kill` does).
+    fn signal(&self, signal: libc::c_int) {
+        let pid = self.child.process_id().expect("pid") as libc::pid_t;
+        // SAFETY: kill has no memory effects; pid is our child.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill: {}", std::io::Error::last_os_error());
+    }
+
+    /// Asserts the cockpit left the terminal as it found it: main screen,
+    /// cursor shown, bracketed paste off, and the pty's settings (raw mode)
+    /// as before it started.
+    fn assert_terminal_restored(&self) {
+        let screen = self.parser.lock().unwrap().screen().clone();
+        assert!(!screen.alternate_screen(), "still on the alternate screen\n{}", self.dump());
+        assert!(!screen.hide_cursor(), "cursor still hidden\n{}", self.dump());
+        let raw = self.raw.lock().unwrap();
+        let paste = raw.windows(7).rposition(|w| w == b"\x1b[?2004").expect("bracketed paste was turned on");
+        assert_eq!(raw.get(paste + 7), Some(&b'l'), "bracketed paste left on");
+        drop(raw);
+        assert_eq!(self.termios_now(), self.termios_before, "the pty's settings (raw mode) were not restored");
     }
 
     /// Asserts a clean exit that left the terminal as it found it.
@@ -847,4 +900,246 @@ fn kill_9_while_the_note_is_in_flight_then_the_marker_stops_a_second_create() {
     assert_eq!(w.requests("POST /crm/v3/objects/notes/search").len(), 1, "the marker was looked for");
     drop(w);
     assert_eq!(outbox_json(&sb)[0]["state"], "sent");
+}
+
+/// Opens the demo at 100x30, waits for the first frame, sends `signal` and
+/// checks the cockpit exited by itself with 128 + its number and left the
+/// terminal as it found it.
+fn a_signal_ends_the_cockpit_cleanly(signal: libc::c_int) {
+    let sb = Sandbox::new();
+    let mut h = sb.spawn(100, 30);
+    h.wait_for_panes();
+    assert_ne!(h.termios_now(), h.termios_before, "the measure sees raw mode while the cockpit runs");
+    h.signal(signal);
+    let status = h.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.signal(), None, "killed by the signal instead of exiting: {status:?}\n{}", h.dump());
+    assert_eq!(status.exit_code(), 128 + signal as u32, "{status:?}");
+    h.assert_terminal_restored();
+}
+
+#[test]
+fn sigterm_ends_the_cockpit_cleanly() {
+    a_signal_ends_the_cockpit_cleanly(libc::SIGTERM);
+}
+
+#[test]
+fn sighup_ends_the_cockpit_cleanly() {
+    a_signal_ends_the_cockpit_cleanly(libc::SIGHUP);
+}
+
+#[test]
+fn sigint_ends_the_cockpit_cleanly() {
+    a_signal_ends_the_cockpit_cleanly(libc::SIGINT);
+}
+
+#[test]
+fn sigquit_ends_the_cockpit_cleanly() {
+    a_signal_ends_the_cockpit_cleanly(libc::SIGQUIT);
+}
+
+/// The drafts kept in the sandbox's workspace (the cockpit must be closed).
+fn drafts(sb: &Sandbox) -> Vec<cockpit::store::Draft> {
+    let store = cockpit::store::Store::open(&sb.workspace()).expect("open the workspace");
+    store.drafts().expect("read the drafts").into_iter().map(|(_, d)| d).collect()
+}
+
+#[test]
+fn a_note_being_written_survives_sigterm_and_opens_again_at_the_next_start() {
+    let sb = Sandbox::new();
+    let mut h = sb.spawn(100, 30);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for("queue focused", |s| focused(s, 4, "Follow-ups"));
+    h.send(b"n");
+    let screen = h.wait_for_text(" Note on ");
+    let title = screen.lines().find_map(|l| l.split(" Note on ").nth(1)).expect("title").to_string();
+    let account = title.split(['═', '─']).next().unwrap().trim().to_string();
+    for c in b"Budget cut" {
+        h.send(&[*c]);
+    }
+    h.wait_for_text("Budget cut");
+    h.signal(libc::SIGTERM);
+    let status = h.wait_exit(Duration::from_secs(5));
+    assert_eq!((status.signal(), status.exit_code()), (None, 143), "{status:?}");
+    h.assert_terminal_restored();
+    let screen = h.screen_text();
+    assert!(screen.contains("was kept as a draft"), "the CSM is told, after the terminal is back\n{screen}");
+    drop(h);
+
+    let kept = drafts(&sb);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].kind, cockpit::store::DraftKind::Note);
+    assert_eq!(kept[0].text, "Budget cut");
+    assert_eq!(kept[0].title, format!("Note on {account}"));
+    assert_eq!(kept[0].items.len(), 1, "the queue item it was for");
+
+    // The next start opens it again; only ctrl-s sends it.
+    let mut h = sb.spawn(100, 30);
+    // A toast says why the editor is open.
+    let screen = h.wait_for("the kept draft in the editor", |s| {
+        s.contains("kept draft") && s.contains("Budget cut") && s.contains("you were writing was kept")
+    });
+    assert!(screen.contains(&format!("Note on {account} · kept draft")), "{screen}");
+    h.send(b"\x13");
+    h.wait_for_text("Note added: ");
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+    assert!(drafts(&sb).is_empty(), "saved, so no longer kept");
+}
+
+/// A closed terminal often sends two hangups in a row (the kernel's and the
+/// shell's): the second must neither break the terminal nor lose the draft.
+#[test]
+fn two_hangups_in_a_row_keep_the_draft_and_the_terminal() {
+    let sb = Sandbox::new();
+    let mut h = sb.spawn(100, 30);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for("queue focused", |s| focused(s, 4, "Follow-ups"));
+    h.send(b"n");
+    h.wait_for_text(" Note on ");
+    for c in b"Half a thought" {
+        h.send(&[*c]);
+    }
+    h.wait_for_text("Half a thought");
+    h.signal(libc::SIGHUP);
+    thread::sleep(Duration::from_millis(5));
+    h.signal(libc::SIGHUP);
+    let status = h.wait_exit(Duration::from_secs(5));
+    assert_eq!((status.signal(), status.exit_code()), (None, 129), "{status:?}");
+    h.assert_terminal_restored();
+    drop(h);
+    let kept = drafts(&sb);
+    assert_eq!(kept.iter().map(|d| d.text.as_str()).collect::<Vec<_>>(), ["Half a thought"]);
+}
+
+/// An editor that writes `text`, says it started (the file `started`) and
+/// takes `secs` seconds to close. It starts no other process before the
+/// wait: a shell waiting on a child that exits normally outlives a ctrl-c.
+fn slow_editor(sb: &mut Sandbox, text: &str, secs: u32) -> PathBuf {
+    let started = sb.path("editor-started");
+    let script = sb.path("slow-editor.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' '{text}' > \"$1\"\n: > '{}'\nexec sleep {secs}\n", started.display()),
+    )
+    .expect("write editor");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod editor");
+    for var in ["VISUAL", "EDITOR"] {
+        sb.extra_env.push((var.into(), script.display().to_string()));
+    }
+    started
+}
+
+fn wait_for_file(h: &Harness, path: &std::path::Path) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(start.elapsed() < TIMEOUT, "the editor never started\n{}", h.dump());
+        thread::sleep(POLL);
+    }
+}
+
+/// SIGTERM while `$EDITOR` has the terminal: the cockpit waits for the
+/// editor, keeps what it saved as a draft (not sent), and exits cleanly.
+#[test]
+fn sigterm_while_the_editor_runs_keeps_its_text_as_a_draft() {
+    let mut sb = Sandbox::new();
+    let started = slow_editor(&mut sb, "Written in the editor", 1);
+    let mut h = sb.spawn(100, 30);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for("queue focused", |s| focused(s, 4, "Follow-ups"));
+    h.send(b"N");
+    wait_for_file(&h, &started);
+    h.signal(libc::SIGTERM);
+    let status = h.wait_exit(Duration::from_secs(8));
+    assert_eq!((status.signal(), status.exit_code()), (None, 143), "{status:?}");
+    h.assert_terminal_restored();
+    drop(h);
+    let kept = drafts(&sb);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!((kept[0].kind, kept[0].text.as_str()), (cockpit::store::DraftKind::Note, "Written in the editor"));
+    let outbox = sb.cli(&["outbox", "list", "--all", "--format", "json"]);
+    assert!(!outbox.contains("Written in the editor"), "kept, never sent: {outbox}");
+}
+
+/// Ctrl-c typed while an editor that leaves it to the terminal runs is the
+/// editor's: it stops the editor, and the cockpit goes on with the text.
+#[test]
+fn ctrl_c_in_the_editor_is_the_editors_not_the_cockpits() {
+    let mut sb = Sandbox::new();
+    let started = slow_editor(&mut sb, "never read back", 30);
+    let mut h = sb.spawn(100, 30);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for("queue focused", |s| focused(s, 4, "Follow-ups"));
+    h.send(b"n");
+    h.wait_for_text(" Note on ");
+    for c in b"Typed inline" {
+        h.send(&[*c]);
+    }
+    h.send(b"\x05");
+    wait_for_file(&h, &started);
+    // Cooked mode while the editor runs: the terminal turns this into SIGINT
+    // for the foreground process group, the cockpit included.
+    h.send(CTRL_C);
+    let screen = h.wait_for("back in the inline editor", |s| s.contains("exited with") && s.contains("Typed inline"));
+    assert!(h.parser.lock().unwrap().screen().alternate_screen(), "the cockpit goes on\n{screen}");
+    h.assert_running();
+    h.send(ESC);
+    h.wait_for_text("Nothing was saved");
+    h.send(b"q");
+    h.assert_clean_exit();
+    assert!(drafts(&sb).is_empty(), "esc discarded it");
+}
+
+/// Runs the demo with a panic injected at `point` (debug builds).
+fn with_panic_at(point: &str) -> (Sandbox, Harness) {
+    let mut sb = Sandbox::new();
+    sb.extra_env.push(("COCKPIT_DEBUG_PANIC".into(), point.into()));
+    let h = sb.spawn(100, 30);
+    (sb, h)
+}
+
+/// Asserts the session ended after a panic: status 101, the terminal as it
+/// was, and the message on the main screen.
+fn assert_ended_by_a_panic(h: &mut Harness, part: &str) {
+    let status = h.wait_exit(Duration::from_secs(8));
+    assert_eq!((status.signal(), status.exit_code()), (None, 101), "{status:?}\n{}", h.dump());
+    h.assert_terminal_restored();
+    let screen = h.screen_text();
+    assert!(screen.contains(&format!("internal error in {part} (thread ")), "{}", h.dump());
+    assert!(screen.contains("cockpit.log"), "{}", h.dump());
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the panic is injected in debug builds only")]
+fn a_panic_in_the_input_thread_ends_the_session_cleanly() {
+    let (_sb, mut h) = with_panic_at("input");
+    h.wait_for_panes();
+    h.send(b"j");
+    assert_ended_by_a_panic(&mut h, "the keyboard reader");
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the panic is injected in debug builds only")]
+fn an_uncaught_panic_in_background_work_ends_the_session_cleanly() {
+    let (_sb, mut h) = with_panic_at("load");
+    assert_ended_by_a_panic(&mut h, "background work");
+}
+
+#[test]
+#[cfg_attr(not(debug_assertions), ignore = "the panic is injected in debug builds only")]
+fn a_caught_background_panic_is_a_message_and_the_session_goes_on() {
+    let (_sb, mut h) = with_panic_at("metrics");
+    h.wait_for_panes();
+    h.send(b"m");
+    let screen = h.wait_for_text("an internal error stopped it");
+    assert!(!screen.contains("panicked"), "nothing printed over the screen\n{screen}");
+    h.assert_running();
+    h.send(ESC);
+    h.send(b"q");
+    h.assert_clean_exit();
 }

@@ -395,7 +395,13 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(crate::tui::run(session)).map_err(|e| e.to_string())
+    let ended = runtime.block_on(crate::tui::run(session)).map_err(|e| e.to_string())?;
+    match ended {
+        crate::tui::Ended::Quit => Ok(()),
+        // The store is flushed and the terminal restored: exit now, without
+        // waiting for background work (the process must not linger).
+        other => std::process::exit(other.exit_code()),
+    }
 }
 
 fn config_command(g: &Global, action: &ConfigCommand) -> CliResult {

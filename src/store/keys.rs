@@ -57,6 +57,9 @@
 //! | `o:` id                           | `OutboxEntry`             |
 //! | `m:undo`                          | `UndoRecord` of the last  |
 //! |                                   | action                    |
+//! | `m:draft:` id                     | `Draft`: text kept when   |
+//! |                                   | the cockpit was stopped   |
+//! |                                   | mid-edit (never sent)     |
 //!
 //! `health` in index keys is the latest score, 255 when there is none, so
 //! accounts without a score sort last.
@@ -130,6 +133,8 @@ pub const ALIAS: &[u8] = b"al";
 pub const OUTBOX: &[u8] = b"o:";
 /// How to undo the last action.
 pub const UNDO: &[u8] = b"m:undo";
+/// Drafts kept when the cockpit was stopped mid-edit, by id.
+pub const DRAFT: &[u8] = b"m:draft:";
 
 /// No score yet: sorts after every real score.
 pub const NO_HEALTH: u8 = 255;
@@ -325,6 +330,11 @@ pub fn orgs_of(source: &str) -> Vec<u8> {
 /// A support user's record key.
 pub fn user(source: &str, user: u64) -> Vec<u8> {
     key(USER, &[source.as_bytes(), &[0], &user.to_be_bytes()])
+}
+
+/// Kept draft key.
+pub fn draft(id: u64) -> Vec<u8> {
+    key(DRAFT, &[&id.to_be_bytes()])
 }
 
 /// Follow-up lookup key.

@@ -3,6 +3,7 @@
 mod children;
 pub mod codec;
 pub mod damage;
+mod drafts;
 mod health;
 pub mod keys;
 mod merge;
@@ -25,6 +26,7 @@ use crate::domain::{
 use codec::{decode, encode};
 
 pub use children::Child;
+pub use drafts::{Draft, DraftKind};
 pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeReport};
 pub use merge::{Relinked, Target};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};

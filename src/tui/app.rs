@@ -231,6 +231,8 @@ pub struct App {
     pub composer: Option<super::compose::Composer>,
     /// Text to continue in `$EDITOR` (the event loop suspends the screen).
     pub external_edit: Option<super::followups::ExternalEdit>,
+    /// The id of the kept draft the open editor continues (see `drafts`).
+    pub kept_draft: Option<u64>,
     /// The outbox overlay.
     pub outbox_view: super::followups::OutboxView,
     /// Outbox entries by state, for the status line.
@@ -292,6 +294,7 @@ impl App {
             picker: None,
             composer: None,
             external_edit: None,
+            kept_draft: None,
             outbox_view: Default::default(),
             outbox_counts: Default::default(),
             replies: crate::domain::reply::builtin(),

@@ -75,6 +75,8 @@ pub struct Composer {
     pub row: usize,
     /// Cursor position in the line, in chars.
     pub col: usize,
+    /// The text it opened with (a pre-filled escalation is not a draft).
+    initial: String,
 }
 
 impl Composer {
@@ -89,12 +91,32 @@ impl Composer {
         }
         let row = lines.len() - 1;
         let col = lines[row].chars().count();
-        Composer { purpose, title: title.into(), lines, row, col }
+        let initial = lines.join("\n");
+        Composer { purpose, title: title.into(), lines, row, col, initial }
     }
 
     /// The whole text.
     pub fn text(&self) -> String {
         self.lines.join("\n")
+    }
+
+    /// Sets what counts as unchanged (the text the action first opened
+    /// with, when this editor continues it after `$EDITOR`).
+    pub fn opened_with(mut self, initial: &str) -> Composer {
+        self.initial = initial.to_string();
+        self
+    }
+
+    /// The text the action opened with.
+    pub fn initial(&self) -> &str {
+        &self.initial
+    }
+
+    /// Whether the CSM wrote something here: the text is not blank and not
+    /// what the editor opened with.
+    pub fn changed(&self) -> bool {
+        let text = self.text();
+        !text.trim().is_empty() && text != self.initial
     }
 
     fn byte_at(line: &str, col: usize) -> usize {
@@ -310,6 +332,17 @@ mod tests {
         let mut r = Composer::new(Purpose::SnoozeReason { until }, "Why", "");
         assert_eq!(r.on_key(&key(KeyCode::Enter)), Outcome::Submit(String::new()));
         assert_eq!(c.on_key(&key(KeyCode::Esc)), Outcome::Cancel);
+    }
+
+    #[test]
+    fn only_typed_text_counts_as_changed() {
+        let mut c = Composer::new(Purpose::Escalate { engineering: false }, "Escalate", "Facts\n\nWhat is needed: ");
+        assert!(!c.changed(), "the pre-filled text alone is no draft");
+        typed(&mut c, "a fix");
+        assert!(c.changed());
+        let mut n = Composer::new(Purpose::Note, "Note", "");
+        typed(&mut n, "  ");
+        assert!(!n.changed(), "blank text is no draft");
     }
 
     #[test]

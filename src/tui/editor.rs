@@ -42,12 +42,28 @@ impl Drop for TempText {
     }
 }
 
+/// Why the editor gave nothing back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    /// What happened, worded for the CSM.
+    pub message: String,
+    /// What the file held when the editor stopped, when the CSM had saved
+    /// something new in it (kept as a draft if the session then ends).
+    pub saved: Option<String>,
+}
+
+impl Failed {
+    fn new(message: String) -> Failed {
+        Failed { message, saved: None }
+    }
+}
+
 /// Runs the editor on `text` and returns what it saved. The terminal must
 /// already be out of TUI mode. Errors are worded for the CSM.
-pub fn edit(text: &str) -> Result<String, String> {
+pub fn edit(text: &str) -> Result<String, Failed> {
     let cmd = command();
     let file = TempText::create(&std::env::temp_dir(), text)
-        .map_err(|e| format!("cannot create a temporary file for the editor: {e}"))?;
+        .map_err(|e| Failed::new(format!("cannot create a temporary file for the editor: {e}")))?;
     // Through the shell, so EDITOR="code --wait" works as it does in git.
     let status = Command::new("sh")
         .arg("-c")
@@ -55,11 +71,13 @@ pub fn edit(text: &str) -> Result<String, String> {
         .arg("cockpit-editor")
         .arg(&file.0)
         .status()
-        .map_err(|e| format!("cannot start the editor \"{cmd}\": {e}; set $EDITOR"))?;
+        .map_err(|e| Failed::new(format!("cannot start the editor \"{cmd}\": {e}; set $EDITOR")))?;
     if !status.success() {
-        return Err(format!("the editor \"{cmd}\" exited with {status}; nothing was saved"));
+        // Killed by a hangup after a save, say: the file still holds it.
+        let saved = std::fs::read_to_string(&file.0).ok().filter(|s| s != text);
+        return Err(Failed { message: format!("the editor \"{cmd}\" exited with {status}; nothing was saved"), saved });
     }
-    std::fs::read_to_string(&file.0).map_err(|e| format!("cannot read back what the editor saved: {e}"))
+    std::fs::read_to_string(&file.0).map_err(|e| Failed::new(format!("cannot read back what the editor saved: {e}")))
 }
 
 #[cfg(all(test, unix))]
@@ -77,7 +95,14 @@ mod tests {
         std::env::set_var("VISUAL", script.display().to_string());
         assert_eq!(edit("Called Ana").unwrap(), "Called Ana and more");
         std::env::set_var("VISUAL", "false");
-        assert!(edit("x").unwrap_err().contains("exited with"));
+        let failed = edit("x").unwrap_err();
+        assert!(failed.message.contains("exited with"), "{failed:?}");
+        assert_eq!(failed.saved, None, "nothing new in the file");
+        let quitter = dir.path().join("quit.sh");
+        std::fs::write(&quitter, "#!/bin/sh\nprintf 'saved, then hung up' > \"$1\"\nexit 1\n").unwrap();
+        std::fs::set_permissions(&quitter, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::env::set_var("VISUAL", quitter.display().to_string());
+        assert_eq!(edit("x").unwrap_err().saved.as_deref(), Some("saved, then hung up"));
         std::env::remove_var("VISUAL");
     }
 }

@@ -26,6 +26,9 @@ pub struct ExternalEdit {
     pub title: String,
     /// The text to start from.
     pub text: String,
+    /// The text the action first opened with: coming back with only that
+    /// is no draft.
+    pub initial: String,
 }
 
 /// The outbox overlay's rows and cursor.
@@ -155,13 +158,18 @@ impl App {
         match action {
             A::Done => {
                 self.targets_pending = items;
-                return self.run_action(FollowUpAction::Done);
+                self.run_action(FollowUpAction::Done);
+                return;
             }
             A::Snooze => self.picker = Some(Picker::snooze()),
             A::Note => self.composer = Some(Composer::new(Purpose::Note, format!("Note on {on}"), "")),
             A::NoteEditor => {
-                self.external_edit =
-                    Some(ExternalEdit { purpose: Purpose::Note, title: format!("Note on {on}"), text: String::new() })
+                self.external_edit = Some(ExternalEdit {
+                    purpose: Purpose::Note,
+                    title: format!("Note on {on}"),
+                    text: String::new(),
+                    initial: String::new(),
+                })
             }
             A::Reply => {
                 if !single {
@@ -310,12 +318,18 @@ impl App {
                 self.composer = None;
                 self.targets_pending.clear();
                 self.mode = Mode::Normal;
-                self.toast(Level::Info, "Nothing was saved");
+                if self.kept_draft.is_some() {
+                    self.toast(Level::Info, "The kept draft was discarded");
+                } else {
+                    self.toast(Level::Info, "Nothing was saved");
+                }
+                self.close_kept_draft(true);
             }
             Outcome::External(text) => {
                 let c = self.composer.take().expect("checked above");
                 self.mode = Mode::Normal;
-                self.external_edit = Some(ExternalEdit { purpose: c.purpose, title: c.title, text });
+                let initial = c.initial().to_string();
+                self.external_edit = Some(ExternalEdit { purpose: c.purpose, title: c.title, text, initial });
             }
             // The editor stays open with the text while the health pass
             // rewrites rows: nothing typed is lost.
@@ -323,7 +337,8 @@ impl App {
             Outcome::Submit(text) => {
                 let c = self.composer.take().expect("checked above");
                 self.mode = Mode::Normal;
-                self.submit(c.purpose, text);
+                let used = self.submit(c.purpose, text);
+                self.close_kept_draft(used);
             }
         }
         true
@@ -344,24 +359,30 @@ impl App {
     pub fn on_external_done(&mut self, edit: ExternalEdit, result: Result<String, String>) {
         match result {
             Ok(text) if text.trim().is_empty() && !edit.purpose.may_be_empty() => {
-                self.toast(Level::Info, "The editor left the text empty; nothing was saved")
+                self.toast(Level::Info, "The editor left the text empty; nothing was saved");
+                self.close_kept_draft(true);
             }
             Ok(text) if self.health_busy() => {
                 // Kept in the inline editor until the pass is over.
-                self.composer = Some(Composer::new(edit.purpose, edit.title, &text));
+                self.composer = Some(Composer::new(edit.purpose, edit.title, &text).opened_with(&edit.initial));
                 self.mode = Mode::Compose;
             }
-            Ok(text) => self.submit(edit.purpose, text),
+            Ok(text) => {
+                let used = self.submit(edit.purpose, text);
+                self.close_kept_draft(used);
+            }
             Err(e) => {
                 self.toast(Level::Error, e);
                 // Back to the inline editor, with the text as it was.
-                self.composer = Some(Composer::new(edit.purpose, edit.title, &edit.text));
+                self.composer = Some(Composer::new(edit.purpose, edit.title, &edit.text).opened_with(&edit.initial));
                 self.mode = Mode::Compose;
             }
         }
     }
 
-    fn submit(&mut self, purpose: Purpose, text: String) {
+    /// Does what the text was for; returns whether it was taken (an action
+    /// applied, a valid date, an outbox entry edited).
+    fn submit(&mut self, purpose: Purpose, text: String) -> bool {
         let to_manager = |engineering| if engineering { EscalateTo::Engineering } else { EscalateTo::Manager };
         let action = match purpose {
             Purpose::Note => FollowUpAction::Note { body: text },
@@ -375,13 +396,14 @@ impl App {
                         ""
                     };
                     let title = self.composer_title_for_reply();
-                    self.composer = Some(Composer::new(Purpose::Reply, title, &text));
+                    // Reopened as written: kept as a draft if the session ends now.
+                    self.composer = Some(Composer::new(Purpose::Reply, title, &text).opened_with(""));
                     self.mode = Mode::Compose;
                     self.toast(
                         Level::Warning,
                         format!("Not sent: the reply still holds {}; fill it in{hint}, then send", left.join(", ")),
                     );
-                    return;
+                    return false;
                 }
                 FollowUpAction::Reply { body: text }
             }
@@ -400,6 +422,7 @@ impl App {
                             "",
                         ));
                         self.mode = Mode::Compose;
+                        return true;
                     }
                     Ok(_) => self.toast(Level::Warning, "That date is not in the future; nothing was snoozed"),
                     Err(_) => self.toast(
@@ -407,28 +430,36 @@ impl App {
                         format!("\"{}\" is not a date like 2026-12-24; nothing was snoozed", sanitize(text.trim())),
                     ),
                 }
-                return;
+                return false;
             }
             Purpose::OutboxEdit { id } => {
-                match self.store.outbox_edit(id, &text) {
-                    Ok(_) => self.toast(Level::Info, "Outbox entry updated; it goes out at the next push"),
-                    Err(e) => self.toast(Level::Error, e.to_string()),
-                }
+                let edited = match self.store.outbox_edit(id, &text) {
+                    Ok(_) => {
+                        self.toast(Level::Info, "Outbox entry updated; it goes out at the next push");
+                        true
+                    }
+                    Err(e) => {
+                        self.toast(Level::Error, e.to_string());
+                        false
+                    }
+                };
                 self.open_outbox();
-                return;
+                return edited;
             }
         };
-        self.run_action(action);
+        self.run_action(action)
     }
 
-    /// Applies an action to the pending targets and updates the screen.
-    fn run_action(&mut self, action: FollowUpAction) {
+    /// Applies an action to the pending targets and updates the screen;
+    /// returns whether it applied to any.
+    fn run_action(&mut self, action: FollowUpAction) -> bool {
         let items = std::mem::take(&mut self.targets_pending);
         if items.is_empty() || self.health_busy() {
-            return;
+            return false;
         }
         match self.store.apply_action(&items, &action, &self.author, self.now) {
             Ok(report) => {
+                let applied = report.applied > 0;
                 let mut text = match report.applied {
                     0 => "Nothing changed".to_string(),
                     1 => format!("{}: {}", capitalise(action.label()), self.account_name(items[0].account_id)),
@@ -449,8 +480,12 @@ impl App {
                 self.toast(level, text);
                 let accounts: BTreeSet<AccountId> = items.iter().map(|f| f.account_id).collect();
                 self.after_store_change(accounts, &report.changed);
+                applied
             }
-            Err(e) => self.toast(Level::Error, format!("The action was not saved: {e}")),
+            Err(e) => {
+                self.toast(Level::Error, format!("The action was not saved: {e}"));
+                false
+            }
         }
     }
 
@@ -652,7 +687,8 @@ impl App {
     }
 }
 
-fn capitalise(s: &str) -> String {
+/// The text with its first letter in upper case.
+pub(super) fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),

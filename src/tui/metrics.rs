@@ -3,8 +3,6 @@
 //! overlay asks for a job that the event loop hands to a thread, and the
 //! figures come back as a [`Msg::Metrics`].
 
-use std::panic::AssertUnwindSafe;
-
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -66,8 +64,10 @@ impl MetricsJob {
     /// Computes the figures here and now (the thread's body; tests call it directly).
     pub fn run(self, store: &Store) -> Msg {
         let started = std::time::Instant::now();
-        let result =
-            std::panic::catch_unwind(AssertUnwindSafe(|| compute(store, self.bands, self.from, self.to, self.to)));
+        let result = super::terminal::catch_panic(|| {
+            super::terminal::debug_panic_point("metrics");
+            compute(store, self.bands, self.from, self.to, self.to)
+        });
         let result = match result {
             Ok(Ok(report)) => {
                 let backtest_lines = match &self.health {

@@ -5,16 +5,17 @@
 pub mod action;
 pub mod app;
 pub mod compose;
+pub mod drafts;
 pub mod editor;
 pub mod followups;
 pub mod keymap;
 pub mod metrics;
 pub mod panes;
+pub mod signals;
 pub mod terminal;
 pub mod theme;
 pub mod view;
 
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,6 +104,8 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     for w in session.warnings {
         app.toast(Level::Warning, w);
     }
+    // What the CSM was writing when an earlier session was stopped.
+    app.reopen_kept_draft();
     Ok(app)
 }
 
@@ -146,6 +149,7 @@ fn load_in_background(
     must_load: bool,
 ) {
     tokio::task::spawn_blocking(move || {
+        terminal::debug_panic_point("load");
         let started = std::time::Instant::now();
         let (setup, pass) = health;
         setup.busy.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -160,12 +164,12 @@ fn load_in_background(
             // Scores stay as they were; the book still loads.
             Err(e) => tracing::warn!("health pass failed: {e}"),
         }
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let result = terminal::catch_panic(|| {
             let mut book = Book::load(&store)?;
             let queue = crate::queue::load_with(&store, now, usize::MAX, Some(&book))?;
             book.precompute_orders();
             Ok::<_, StoreError>((book, queue))
-        }));
+        });
         let msg = match result {
             Ok(Ok((book, queue))) => {
                 tracing::info!(
@@ -276,9 +280,49 @@ fn retry_in_background(
 /// How often the cockpit looks for outbox entries whose backoff is over.
 const PUSH_EVERY: Duration = Duration::from_secs(30);
 
-/// Runs the cockpit until the user quits. The terminal is restored on
-/// every way out.
-pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
+/// How the session ended, for the process's exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The CSM quit.
+    Quit,
+    /// A signal ended it.
+    Signal(i32),
+    /// A panic off the UI thread ended it (the message was printed).
+    Fatal,
+}
+
+impl Ended {
+    /// The exit status: 0, 128 + the signal's number, or 101 as after a panic.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Ended::Quit => 0,
+            Ended::Signal(n) => signals::exit_status(n),
+            Ended::Fatal => 101,
+        }
+    }
+}
+
+/// Why the event loop stopped.
+enum Stop {
+    /// `q` or ctrl-c.
+    Quit,
+    /// The input thread stopped: the terminal is gone, or the thread panicked.
+    InputClosed,
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT.
+    Signal(i32),
+    /// A panic elsewhere ended the session (see `terminal`).
+    Fatal,
+    /// Drawing or taking the terminal back failed.
+    Failed(Box<dyn std::error::Error>),
+}
+
+/// Runs the cockpit until the user quits, a signal comes or the session
+/// fails. The terminal is restored on every way out, and what the CSM was
+/// writing is kept as a draft on every way out but their own esc or ctrl-s.
+pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> {
+    // Caught from now on, so that none of them can kill the cockpit with
+    // the terminal in raw mode.
+    let mut signals = signals::Signals::install()?;
     let now = Utc::now();
     let store = session.store.clone();
     let sources = session.sources.clone();
@@ -313,12 +357,16 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         reader.idle.store(false, Ordering::SeqCst);
-        match event::poll(Duration::from_millis(50)) {
-            Ok(false) => continue,
-            Ok(true) => {}
-            Err(_) => break,
-        }
-        let Ok(ev) = event::read() else { break };
+        let read = event::poll(Duration::from_millis(50)).and_then(|ready| ready.then(event::read).transpose());
+        let ev = match read {
+            Ok(None) => continue,
+            Ok(Some(ev)) => ev,
+            Err(e) => {
+                tracing::warn!("the terminal stopped sending keys: {e}");
+                break;
+            }
+        };
+        terminal::debug_panic_point("input");
         if in_tx.send(ev).is_err() {
             break;
         }
@@ -330,6 +378,9 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
     // Pushed on start (what an earlier session left), then every PUSH_EVERY.
     let mut next_push = (!sources.is_empty()).then(tokio::time::Instant::now);
     let mut dirty = true;
+    let mut stop = Stop::Quit;
+    // Text `$EDITOR` gave back that the session ended before submitting.
+    let mut kept = None;
     while !app.should_quit {
         if app.sync_requested && !app.syncing {
             app.sync_requested = false;
@@ -359,20 +410,36 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
             input.pause();
             guard.suspend();
             let result = editor::edit(&edit.text);
-            guard.resume()?;
+            let ending = match signals.after_editor(result.is_err()).await {
+                Some(n) => Some(Stop::Signal(n)),
+                None => guard.resume().err().map(|e| Stop::Failed(e.into())),
+            };
+            if let Some(ending) = ending {
+                // Kept, not sent: the CSM never saw it land.
+                let text = result.unwrap_or_else(|f| f.saved.unwrap_or_else(|| edit.text.clone()));
+                kept = app.keep_external_draft(&edit, text);
+                stop = ending;
+                break;
+            }
             // Keys typed into the editor's last moments are not ours.
             while in_rx.try_recv().is_ok() {}
             input.resume();
-            app.on_external_done(edit, result);
+            app.on_external_done(edit, result.map_err(|f| f.message));
             dirty = true;
         }
         if dirty {
-            guard.terminal.draw(|f| view::draw(&app, f))?;
+            if let Err(e) = guard.terminal.draw(|f| view::draw(&app, f)) {
+                stop = Stop::Failed(e.into());
+                break;
+            }
             dirty = false;
         }
         tokio::select! {
             ev = in_rx.recv() => {
-                let Some(ev) = ev else { break };
+                let Some(ev) = ev else {
+                    stop = Stop::InputClosed;
+                    break;
+                };
                 dirty |= app.on_event(&ev);
                 // Apply a burst of keys before drawing once.
                 while let Ok(ev) = in_rx.try_recv() {
@@ -400,9 +467,73 @@ pub async fn run(session: Session) -> Result<(), Box<dyn std::error::Error>> {
                     app.sync_requested = true;
                 }
             }
+            n = signals.recv() => {
+                tracing::info!("{} received: ending the session", signals::name(n));
+                stop = Stop::Signal(n);
+                break;
+            }
+            _ = terminal::fatal() => {
+                stop = Stop::Fatal;
+                break;
+            }
         }
     }
+    finish(app, guard, signals, stop, kept).await
+}
+
+/// Ends the session: keeps what the CSM was writing, restores the terminal,
+/// flushes the store, then says on stderr what happened.
+async fn finish(
+    mut app: App,
+    guard: terminal::Guard,
+    mut signals: signals::Signals,
+    stop: Stop,
+    kept: Option<drafts::Kept>,
+) -> Result<Ended, Box<dyn std::error::Error>> {
+    // A panic in the input thread closes its channel: the hook has recorded
+    // it by then.
+    let fatal = terminal::take_fatal();
+    let stop = match stop {
+        Stop::InputClosed | Stop::Quit if fatal.is_some() => Stop::Fatal,
+        // The terminal went away: its hangup is usually on the way, and
+        // says how to exit.
+        Stop::InputClosed => match tokio::time::timeout(Duration::from_millis(200), signals.recv()).await {
+            Ok(n) => Stop::Signal(n),
+            Err(_) => Stop::Quit,
+        },
+        other => other,
+    };
+    // Saving a draft is one small write; the flush below makes it durable.
+    let kept = kept.or_else(|| app.keep_draft());
+    // A (further) signal restores the terminal at once and ends the process
+    // within a second, however long the flush takes. A closed terminal
+    // often sends two hangups: the second waits for the flush, as the
+    // draft is in it.
+    let done = Arc::new(tokio::sync::Notify::new());
+    let flushed_or = done.clone();
+    tokio::spawn(async move {
+        let n = signals.recv().await;
+        terminal::restore();
+        let _ = tokio::time::timeout(Duration::from_secs(1), flushed_or.notified()).await;
+        std::process::exit(signals::exit_status(n));
+    });
     drop(guard);
-    store.flush()?;
-    Ok(())
+    let flushed = app.store.flush();
+    if let Some(k) = &kept {
+        eprintln!("{}", k.message());
+    }
+    if let Some(why) = &fatal {
+        eprintln!(
+            "cockpit stopped after {why}. What you saved is in the workspace; details are in {}. Please report it.",
+            app.store.path().join("cockpit.log").display()
+        );
+    }
+    done.notify_one();
+    flushed?;
+    match stop {
+        Stop::Quit | Stop::InputClosed => Ok(Ended::Quit),
+        Stop::Signal(n) => Ok(Ended::Signal(n)),
+        Stop::Fatal => Ok(Ended::Fatal),
+        Stop::Failed(e) => Err(e),
+    }
 }

@@ -1,0 +1,179 @@
+//! What the CSM was writing outlives the session: when the cockpit ends any
+//! other way than the CSM's own `ctrl-s` or `esc` (a signal, a closed
+//! terminal, an internal error, ctrl-c), the editor's text is kept in the
+//! workspace, and the next start opens it again in the editor. Only the
+//! CSM's `ctrl-s` sends it; `esc` discards it.
+
+use super::app::{App, Level, Mode, Pane};
+use super::compose::{Composer, Purpose};
+use super::followups::{capitalise, ExternalEdit};
+use crate::store::{Draft, DraftKind};
+
+/// Marks the title of an editor that continues a kept draft.
+const KEPT: &str = " · kept draft";
+
+impl From<&Purpose> for DraftKind {
+    fn from(p: &Purpose) -> DraftKind {
+        match *p {
+            Purpose::Note => DraftKind::Note,
+            Purpose::Reply => DraftKind::Reply,
+            Purpose::Escalate { engineering } => DraftKind::Escalate { engineering },
+            Purpose::Close => DraftKind::Close,
+            Purpose::Log(kind) => DraftKind::Log(kind),
+            Purpose::SnoozeDate => DraftKind::SnoozeDate,
+            Purpose::SnoozeReason { until } => DraftKind::SnoozeReason { until },
+            Purpose::OutboxEdit { id } => DraftKind::OutboxEdit { id },
+        }
+    }
+}
+
+impl From<DraftKind> for Purpose {
+    fn from(k: DraftKind) -> Purpose {
+        match k {
+            DraftKind::Note => Purpose::Note,
+            DraftKind::Reply => Purpose::Reply,
+            DraftKind::Escalate { engineering } => Purpose::Escalate { engineering },
+            DraftKind::Close => Purpose::Close,
+            DraftKind::Log(kind) => Purpose::Log(kind),
+            DraftKind::SnoozeDate => Purpose::SnoozeDate,
+            DraftKind::SnoozeReason { until } => Purpose::SnoozeReason { until },
+            DraftKind::OutboxEdit { id } => Purpose::OutboxEdit { id },
+        }
+    }
+}
+
+/// What keeping a draft did, for the line printed once the terminal is back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    /// Kept in the workspace; the title says what it was.
+    Saved(String),
+    /// The workspace refused it: the text has nowhere else to go but the
+    /// CSM's screen.
+    Failed {
+        /// What it was.
+        title: String,
+        /// The text.
+        text: String,
+        /// Why it could not be kept.
+        error: String,
+    },
+}
+
+impl Kept {
+    /// The message for the CSM, printed after the terminal is restored.
+    pub fn message(&self) -> String {
+        match self {
+            Kept::Saved(title) => format!(
+                "cockpit: what you were writing ({title}) was kept as a draft; it opens again when you next start the cockpit"
+            ),
+            Kept::Failed { title, text, error } => format!(
+                "cockpit: what you were writing ({title}) could not be kept as a draft ({error}); here it is:\n\n{text}\n"
+            ),
+        }
+    }
+}
+
+impl App {
+    /// What the open editor holds that the CSM wrote (not only what it
+    /// opened with), as a draft.
+    pub fn draft(&self) -> Option<Draft> {
+        let c = self.composer.as_ref()?;
+        if !c.changed() {
+            return None;
+        }
+        Some(self.draft_of(&c.purpose, &c.title, c.text()))
+    }
+
+    fn draft_of(&self, purpose: &Purpose, title: &str, text: String) -> Draft {
+        Draft {
+            kind: purpose.into(),
+            title: title.trim_end_matches(KEPT).to_string(),
+            text,
+            items: self.targets_pending.clone(),
+            saved_at: self.now,
+        }
+    }
+
+    /// Keeps what the open editor holds in the workspace (the session is
+    /// ending without the CSM's ctrl-s or esc). `None` when there is nothing.
+    pub fn keep_draft(&mut self) -> Option<Kept> {
+        let draft = self.draft()?;
+        Some(self.keep(draft))
+    }
+
+    /// Keeps the text `$EDITOR` came back with when the session ends before
+    /// it could be submitted.
+    pub fn keep_external_draft(&mut self, edit: &ExternalEdit, text: String) -> Option<Kept> {
+        if text.trim().is_empty() || text == edit.initial {
+            return None;
+        }
+        let draft = self.draft_of(&edit.purpose, &edit.title, text);
+        Some(self.keep(draft))
+    }
+
+    fn keep(&mut self, draft: Draft) -> Kept {
+        match self.store.keep_draft(self.kept_draft, &draft) {
+            Ok(id) => {
+                tracing::info!(id, kind = ?draft.kind, chars = draft.text.chars().count(), "draft kept");
+                self.kept_draft = Some(id);
+                Kept::Saved(draft.title)
+            }
+            Err(e) => {
+                tracing::error!("could not keep a draft: {e}");
+                Kept::Failed { title: draft.title, text: draft.text, error: e.to_string() }
+            }
+        }
+    }
+
+    /// Opens the oldest kept draft in the editor, on its items, and says so.
+    pub fn reopen_kept_draft(&mut self) {
+        let drafts = match self.store.drafts() {
+            Ok(d) => d,
+            Err(e) => {
+                self.toast(Level::Error, format!("A draft kept from an earlier session could not be read: {e}"));
+                return;
+            }
+        };
+        let waiting = drafts.len();
+        let Some((id, d)) = drafts.into_iter().next() else { return };
+        if let Some(first) = d.items.first() {
+            self.focus = Pane::Queue;
+            self.select(first.account_id);
+        }
+        self.picker = None;
+        self.composer = Some(Composer::new(d.kind.into(), format!("{}{KEPT}", d.title), &d.text));
+        self.targets_pending = d.items;
+        self.mode = Mode::Compose;
+        self.kept_draft = Some(id);
+        let more = match waiting {
+            1 => String::new(),
+            n => format!(" ({} more kept, each opens after this one)", n - 1),
+        };
+        let what = capitalise(d.kind.label());
+        self.toast(Level::Warning, format!("{what} you were writing was kept: ctrl-s saves it, esc discards it{more}"));
+    }
+
+    /// The editor that continued a kept draft closed: with `done` (saved or
+    /// discarded by the CSM) the draft is forgotten and the next one opens;
+    /// otherwise (the action could not apply) it stays for the next start.
+    pub(super) fn close_kept_draft(&mut self, done: bool) {
+        let Some(id) = self.kept_draft.take() else { return };
+        if !done && self.mode == Mode::Compose && self.composer.is_some() {
+            // The text went back into the editor (a reply still holding a
+            // {variable}): it is still that draft.
+            self.kept_draft = Some(id);
+            return;
+        }
+        if !done {
+            self.toast(Level::Warning, "The kept draft stays: it opens again at the next start (esc discards it)");
+            return;
+        }
+        if let Err(e) = self.store.discard_draft(id) {
+            self.toast(Level::Error, format!("Could not forget the kept draft: {e}"));
+            return;
+        }
+        if self.mode == Mode::Normal && self.composer.is_none() {
+            self.reopen_kept_draft();
+        }
+    }
+}
