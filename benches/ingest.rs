@@ -142,8 +142,8 @@ fn main() {
     std::fs::write(
         &config,
         format!(
-            "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 10000000\n\n\
-             [[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 10000000\nexports_per_minute = 10000000\n"
+            "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 100000\n\n\
+             [[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 100000\nexports_per_minute = 1000\n"
         ),
     )
     .unwrap();
@@ -155,7 +155,8 @@ fn main() {
         .env("MIMALLOC_PURGE_DELAY", std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or("10".into()))
         .env("HOME", tmp.path())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        // Progress lines are a few kB a run: the pipe never fills.
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let pid = child.id();
@@ -172,7 +173,9 @@ fn main() {
     let elapsed = started.elapsed();
     let mut out = String::new();
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
-    assert!(status.success(), "sync failed:\n{out}");
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "sync failed:\n{out}\n{err}");
     let records = data.companies * 2 + data.tickets;
     println!("{out}");
     println!(

@@ -366,3 +366,38 @@ fn edits_wait_while_the_health_pass_rewrites_rows() {
     app.update(Action::StageNext);
     assert_eq!(app.book.row(id).unwrap().stage, before.next().unwrap());
 }
+
+#[test]
+fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
+    use cockpit::domain::{OrgLink, OrgRecord};
+    use cockpit::store::Target;
+    let (_tmp, store) = common::demo_store(30);
+    let first = store.first_rows(1).unwrap()[0].clone();
+    // That account is a support organization kept apart: two companies fit it.
+    let record = OrgRecord {
+        id: 77,
+        name: first.name.clone(),
+        domains: vec![],
+        external_id: None,
+        created: None,
+        link: OrgLink::Ambiguous { why: "\"X\" matches 2 accounts by name (A, B); kept as its own account".into() },
+    };
+    store.relink_org("support", &record, Target::Account(first.id), true, &[], &[]).unwrap();
+    let mut app = common::app(store, common::theme("dark"));
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();
+    let screen: String = term.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(screen.contains("⚑ambiguous"), "the table marks it");
+    // The filter finds it by its mark.
+    app.book.set_filter("ambiguous");
+    assert_eq!(app.book.view_len(), 1);
+    assert_eq!(app.book.view_row(0).unwrap().id, first.id);
+    // The detail says why, and that it has no contract.
+    app.selected = Some(first.id);
+    app.update(Action::Detail);
+    term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();
+    let screen: String = term.backend().buffer().content().iter().map(|c| c.symbol()).collect();
+    assert!(screen.contains("Support only"), "{screen}");
+    assert!(screen.contains("kept apart"), "{screen}");
+    assert!(!screen.contains("renews"), "no renewal for an account with no contract");
+}

@@ -322,6 +322,11 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
     let c = &loaded.config;
     let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
     if let Command::Sync { source, full, report } = command {
+        if c.sources.is_empty() && loaded.issues.iter().any(|i| i.contains("source \"") || i.contains("[[source]]")) {
+            return Err("no source can be used: every [[source]] in the config has a problem (the warnings above say \
+                        which); fix them (`cockpit config check` lists them all) and sync again"
+                .into());
+        }
         let result = sync::run(store, c, source.clone(), *full, *report);
         // New records change today's inputs: score them, even after a
         // partial sync (what landed is real).

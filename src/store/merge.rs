@@ -17,6 +17,9 @@ use crate::domain::{
 };
 use crate::sync::zendesk::user_contact_id;
 
+/// Organizations seen for the first time filed per batch.
+const NEW_PER_BATCH: usize = 2_000;
+
 /// Where an organization's records should live.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -73,10 +76,49 @@ impl Store {
         sources: &[String],
     ) -> Result<Relinked> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let ext = format!("org/{}", record.id);
-        let current = self.external_id(source, &ext)?;
         let mut b = Batch::default();
         let mut totals = self.stage_totals()?;
+        let done = self.relink_into(&mut b, &mut totals, source, record, &target, exclusive, crm_sources, sources)?;
+        b.put_totals(&totals);
+        self.apply(b)?;
+        Ok(done)
+    }
+
+    /// Files organizations seen for the first time on their targets, many
+    /// to a batch: a first sync of 100,000 organizations writes a few dozen
+    /// batches, not 100,000. Nothing of theirs is filed anywhere yet, so no
+    /// change reads what another in the same batch writes (but the totals,
+    /// carried along).
+    pub fn link_new_orgs(&self, source: &str, new: &[(OrgRecord, Target)]) -> Result<Vec<Relinked>> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = Vec::with_capacity(new.len());
+        for chunk in new.chunks(NEW_PER_BATCH) {
+            let mut b = Batch::default();
+            let mut totals = self.stage_totals()?;
+            for (record, target) in chunk {
+                out.push(self.relink_into(&mut b, &mut totals, source, record, target, true, &[], &[])?);
+            }
+            b.put_totals(&totals);
+            self.apply(b)?;
+        }
+        Ok(out)
+    }
+
+    /// The writes of `relink_org` into a batch and the totals it carries.
+    #[allow(clippy::too_many_arguments)]
+    fn relink_into(
+        &self,
+        b: &mut Batch,
+        totals: &mut StageTotals,
+        source: &str,
+        record: &OrgRecord,
+        target: &Target,
+        exclusive: bool,
+        crm_sources: &[String],
+        sources: &[String],
+    ) -> Result<Relinked> {
+        let ext = format!("org/{}", record.id);
+        let current = self.external_id(source, &ext)?;
         let mut done = Relinked::default();
         let current_is_own = match current {
             Some(acc) => self.is_own_account(acc, source, record.id, crm_sources)?,
@@ -86,37 +128,39 @@ impl Store {
         // company may have been archived under it).
         let keep_current = current_is_own && exclusive && self.account(current.expect("own"))?.is_some();
         let mut created_row = None;
-        let dest = match &target {
+        let dest = match target {
             Target::Account(x) => *x,
             Target::Own(_) if keep_current => current.expect("own means there is one"),
             Target::Own(new) => {
                 let row = crate::domain::rollup::derive_row(new, &Default::default(), &[], &[]);
                 b.put_account(new);
-                b.put_row(None, &row, &mut totals);
+                b.put_row(None, &row, totals);
                 created_row = Some(row);
                 done.created = Some(new.id);
                 new.id
             }
         };
         // An own account keeps the organization's name and domain.
-        if let (Target::Own(new), Some(mut a)) = (&target, self.account(dest)?) {
-            if done.created.is_none() && (a.name != new.name || a.domain != new.domain) {
-                a.name.clone_from(&new.name);
-                a.domain.clone_from(&new.domain);
-                if let Some(row) = self.row(dest)? {
-                    b.put_row(Some(&row), &row.with_account(&a), &mut totals);
+        if let (Target::Own(new), true) = (target, done.created.is_none()) {
+            if let Some(mut a) = self.account(dest)? {
+                if a.name != new.name || a.domain != new.domain {
+                    a.name.clone_from(&new.name);
+                    a.domain.clone_from(&new.domain);
+                    if let Some(row) = self.row(dest)? {
+                        b.put_row(Some(&row), &row.with_account(&a), totals);
+                    }
+                    b.put_account(&a);
                 }
-                b.put_account(&a);
             }
         }
         let mut moved = Moved::default();
         let mut from_kept = None;
         if let Some(from) = current.filter(|f| *f != dest) {
             if current_is_own && exclusive {
-                self.merge_whole(&mut b, &mut totals, from, dest, sources, &mut moved)?;
+                self.merge_whole(b, totals, from, dest, sources, &mut moved)?;
                 done.merged = Some(from);
             } else {
-                done.contacts = self.move_org_records(&mut b, source, record.id, from, dest, sources, &mut moved)?;
+                done.contacts = self.move_org_records(b, source, record.id, from, dest, sources, &mut moved)?;
                 from_kept = Some(from);
             }
         }
@@ -129,12 +173,13 @@ impl Store {
             let mark = SupportOnly { source: source.to_string(), org: record.id, link: record.link.clone() };
             b.insert(keys::with_id(keys::SUPPORT_ONLY, dest), encode(&mark));
         }
-        self.rederive_row(&mut b, &mut totals, dest, created_row, &moved, true)?;
-        if let Some(from) = from_kept {
-            self.rederive_row(&mut b, &mut totals, from, None, &moved, false)?;
+        // Only a move changes what an account's figures are made of.
+        if current.is_some_and(|f| f != dest) {
+            self.rederive_row(b, totals, dest, created_row, &moved, true)?;
+            if let Some(from) = from_kept {
+                self.rederive_row(b, totals, from, None, &moved, false)?;
+            }
         }
-        b.put_totals(&totals);
-        self.apply(b)?;
         done.account = Some(dest);
         Ok(done)
     }

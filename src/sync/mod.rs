@@ -195,7 +195,9 @@ pub async fn run<'a>(
     // this run (the ones that do match again after their organizations).
     for desk in sources.iter().filter(|s| s.kind == Kind::Zendesk && !chosen.iter().any(|c| c.name == s.name)) {
         match relink::rematch(store, &desk.name, crm, all, now.date_naive()) {
-            Ok(r) if r.merged + r.linked > 0 => tracing::info!(desk = %desk.name, ?r, "organizations matched again"),
+            Ok(r) if r.merged + r.moved + r.linked > 0 => {
+                tracing::info!(desk = %desk.name, ?r, "organizations matched again")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(desk = %desk.name, error = %e, "could not match organizations again"),
         }

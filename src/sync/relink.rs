@@ -17,8 +17,10 @@ use crate::store::{Store, StoreError, Target};
 /// What matching the organizations again did, and where they stand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rematch {
-    /// Organizations whose records moved onto a CRM account.
+    /// Organizations seen for the first time and linked to a CRM account.
     pub linked: u64,
+    /// Organizations already in the cache whose records moved to another account.
+    pub moved: u64,
     /// Accounts of their own merged into the CRM account that now matches.
     pub merged: u64,
     /// Accounts of their own created.
@@ -86,15 +88,6 @@ pub fn rematch(
             }
         }
     }
-    let mut candidates = Candidates::default();
-    let mut names: BTreeMap<AccountId, String> = BTreeMap::new();
-    for a in store.accounts() {
-        let a = a?;
-        if !own.contains(&a.id) {
-            candidates.add(&a);
-            names.insert(a.id, a.name.clone());
-        }
-    }
     let mut explicit = Vec::with_capacity(records.len());
     for r in &records {
         let mut hit = None;
@@ -110,6 +103,17 @@ pub fn rematch(
         }
         explicit.push(hit);
     }
+    // Organizations that all name their company by external id need no
+    // index of the book (most of a first sync's memory at 100,000).
+    let mut candidates = Candidates::default();
+    if explicit.iter().any(Option::is_none) {
+        for a in store.accounts() {
+            let a = a?;
+            if !own.contains(&a.id) {
+                candidates.add(&a);
+            }
+        }
+    }
     let facts: Vec<OrgFacts> = records
         .iter()
         .zip(&explicit)
@@ -121,8 +125,10 @@ pub fn rematch(
         *sharers.entry(*acc).or_default() += 1;
     }
     let org_name: BTreeMap<u64, &str> = records.iter().map(|r| (r.id, r.name.as_str())).collect();
+    // Organizations seen for the first time are filed together at the end.
+    let mut new: Vec<(OrgRecord, Target)> = Vec::new();
     for ((rec, decision), now_at) in records.iter().zip(&decisions).zip(&current) {
-        let link = link_for(rec, decision, &names, &org_name);
+        let link = link_for(store, rec, decision, &org_name)?;
         match &link {
             OrgLink::Ambiguous { why } => {
                 report.ambiguous.push(Skipped { id: rec.id.to_string(), reason: why.clone() })
@@ -156,23 +162,30 @@ pub fn rematch(
                 Target::Own(own_account(rec, id, today))
             }
         };
-        let linked = matches!(target, Target::Account(_));
         let updated = OrgRecord { link, ..rec.clone() };
+        let Some(from) = now_at else {
+            report.linked += u64::from(matches!(target, Target::Account(_)));
+            new.push((updated, target));
+            continue;
+        };
         let done = store.relink_org(source, &updated, target, exclusive, crm_sources, sources)?;
         tracing::info!(source, org = rec.id, link = %updated.link.label(), ?done, "organization relinked");
-        if let (Some(from), Some(to)) = (now_at, done.account) {
-            if *from != to {
-                *sharers.entry(*from).or_default() -= 1;
-                *sharers.entry(to).or_default() += 1;
-            }
+        if let Some(to) = done.account.filter(|to| to != from) {
+            *sharers.entry(*from).or_default() -= 1;
+            *sharers.entry(to).or_default() += 1;
+            report.moved += u64::from(done.merged.is_none());
         }
         if let Some(acc) = done.created {
             own.insert(acc);
         }
-        report.linked += u64::from(linked && *now_at != done.account);
         report.merged += u64::from(done.merged.is_some());
         report.created += u64::from(done.created.is_some());
         report.tickets_moved += done.tickets as u64;
+    }
+    if !new.is_empty() {
+        let done = store.link_new_orgs(source, &new)?;
+        report.created += done.iter().filter(|d| d.created.is_some()).count() as u64;
+        tracing::info!(source, organizations = new.len(), "new organizations filed");
     }
     Ok(report)
 }
@@ -186,21 +199,30 @@ fn renamed(store: &Store, acc: AccountId, rec: &OrgRecord) -> Result<bool, Store
 }
 
 /// The link a decision gives, with its reason in words for the CSM.
-fn link_for(rec: &OrgRecord, d: &Decision, names: &BTreeMap<AccountId, String>, orgs: &BTreeMap<u64, &str>) -> OrgLink {
-    match d {
+fn link_for(store: &Store, rec: &OrgRecord, d: &Decision, orgs: &BTreeMap<u64, &str>) -> Result<OrgLink, StoreError> {
+    let name = |a: &AccountId| -> Result<String, StoreError> {
+        Ok(store.account(*a)?.map_or_else(|| format!("account {}", a.0), |acc| acc.name))
+    };
+    Ok(match d {
         Decision::Link(_, how) => OrgLink::Matched { how: how.label().to_string() },
         Decision::Unmatched => OrgLink::Unmatched,
-        Decision::Ambiguous { how, accounts, rivals } if rivals.is_empty() => OrgLink::Ambiguous {
-            why: format!(
-                "\"{}\" matches {} accounts by {} ({}); kept as its own account, not merged",
-                rec.name,
-                accounts.len(),
-                how.label(),
-                list(accounts.iter().map(|a| names.get(a).cloned().unwrap_or_else(|| format!("account {}", a.0))))
-            ),
-        },
+        Decision::Ambiguous { how, accounts, rivals } if rivals.is_empty() => {
+            let names = accounts.iter().map(name).collect::<Result<Vec<_>, _>>()?;
+            OrgLink::Ambiguous {
+                why: format!(
+                    "\"{}\" matches {} accounts by {} ({}); kept as its own account, not merged",
+                    rec.name,
+                    accounts.len(),
+                    how.label(),
+                    list(names.into_iter())
+                ),
+            }
+        }
         Decision::Ambiguous { how, accounts, rivals } => {
-            let account = accounts.first().and_then(|a| names.get(a)).cloned().unwrap_or_default();
+            let account = match accounts.first() {
+                Some(a) => name(a)?,
+                None => String::new(),
+            };
             let others = list(rivals.iter().map(|r| match orgs.get(r) {
                 Some(n) => format!("{r} (\"{n}\")"),
                 None => r.to_string(),
@@ -213,7 +235,7 @@ fn link_for(rec: &OrgRecord, d: &Decision, names: &BTreeMap<AccountId, String>, 
                 ),
             }
         }
-    }
+    })
 }
 
 /// "a, b and 3 more".

@@ -643,9 +643,11 @@ pub fn note_rematch(r: &Rematch, report: &mut ObjectReport) {
             if r.merged == 1 { "" } else { "s" }
         ));
     }
-    let relinked = r.linked.saturating_sub(r.merged);
-    if relinked > 0 {
-        report.notes.push(format!("{relinked} organization(s) moved to the CRM account that now matches"));
+    if r.moved > 0 {
+        report.notes.push(format!(
+            "{} organization(s) moved to the account that now matches them (or to one of their own)",
+            r.moved
+        ));
     }
     if r.tickets_moved > 0 {
         report.notes.push(format!("{} ticket(s) moved with their organization", r.tickets_moved));
