@@ -49,6 +49,14 @@ async fn vendors() -> Vendors {
     for id in [26, 27] {
         crm.companies.get_mut(&id).unwrap().props.insert("name".into(), "Twin Corp".into());
     }
+    // Company 4 knows the person the desk also has: one person, not two.
+    crm.put(
+        "contacts",
+        9004,
+        &[("firstname", "Person"), ("lastname", "104"), ("email", "p104@x.example")],
+        1_700_000_000_000,
+        Some(4),
+    );
     let mut desk = Desk {
         auth: format!("Basic {}", fake::base64(b"agent@acme.com/token:desk-secret")),
         page: 25,
@@ -144,8 +152,12 @@ struct Seen {
     arr: u64,
     tickets: Vec<u64>,
     open: u32,
-    people: usize,
+    /// Emails of its people.
+    people: Vec<String>,
     link: String,
+    last_touch: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its follow-ups: (ticket, kind, state).
+    items: Vec<String>,
 }
 
 /// The cache keyed by what each account is at the vendors (a CRM company,
@@ -154,6 +166,13 @@ struct Seen {
 fn cache(store: &Store) -> BTreeMap<String, Seen> {
     let mut out = BTreeMap::new();
     let accounts: Vec<Account> = store.accounts().map(Result::unwrap).collect();
+    let far = chrono::Utc::now() + chrono::Duration::days(3650);
+    let mut items: BTreeMap<AccountId, Vec<String>> = BTreeMap::new();
+    for f in store.follow_ups_before(far) {
+        let f = f.unwrap();
+        items.entry(f.account_id).or_default().push(format!("{:?} {:?} {:?}", f.ticket_id, f.kind, f.state));
+    }
+    consistent(store, &accounts);
     for a in &accounts {
         let key = match (store.external_of(a.id, "crm").unwrap(), store.support_only(a.id).unwrap()) {
             (Some(company), None) => format!("company {company}"),
@@ -164,23 +183,58 @@ fn cache(store: &Store) -> BTreeMap<String, Seen> {
         tickets.sort();
         let row = store.row(a.id).unwrap().expect("every account has a row");
         let link = store.support_only(a.id).unwrap().map(|s| s.link.label()).unwrap_or_default();
+        let mut people: Vec<String> = store.contacts(a.id).unwrap().into_iter().map(|c| c.email).collect();
+        people.sort();
+        let mut its = items.remove(&a.id).unwrap_or_default();
+        its.sort();
         let seen = Seen {
             name: a.name.clone(),
             arr: a.arr,
             open: row.open_tickets,
             tickets,
-            people: store.contacts(a.id).unwrap().len(),
+            people,
             link,
+            last_touch: row.last_touch,
+            items: its,
         };
         assert!(out.insert(key.clone(), seen).is_none(), "{key} is in the cache twice");
     }
-    assert_eq!(store.stage_totals().unwrap().accounts(), accounts.len() as u64, "the board counts every account once");
+    assert!(items.is_empty(), "follow-ups of accounts that are gone: {items:?}");
     out
+}
+
+/// Every account has one row, the default order and the board index every
+/// row once, and the totals count each stage's rows and ARR.
+fn consistent(store: &Store, accounts: &[Account]) {
+    let rows: Vec<cockpit::domain::AccountRow> = store.rows().map(Result::unwrap).collect();
+    let ids = |rs: &[cockpit::domain::AccountRow]| {
+        let mut v: Vec<u64> = rs.iter().map(|r| r.id.0).collect();
+        v.sort();
+        v
+    };
+    let mut account_ids: Vec<u64> = accounts.iter().map(|a| a.id.0).collect();
+    account_ids.sort();
+    assert_eq!(ids(&rows), account_ids, "one row per account");
+    assert_eq!(ids(&store.first_rows(usize::MAX).unwrap()), account_ids, "the default order lists every row once");
+    let totals = store.stage_totals().unwrap();
+    for stage in Stage::ALL {
+        let column = store.stage_rows(stage, usize::MAX).unwrap();
+        let here: Vec<_> = rows.iter().filter(|r| r.stage == stage).cloned().collect();
+        assert_eq!(ids(&column), ids(&here), "the {stage:?} column");
+        assert_eq!(totals.count[stage.index()], here.len() as u64, "{stage:?} count");
+        assert_eq!(totals.arr[stage.index()], here.iter().map(|r| r.arr).sum::<u64>(), "{stage:?} ARR");
+    }
 }
 
 /// The cache one clean first sync gives.
 async fn clean() -> BTreeMap<String, Seen> {
+    clean_with(|_| {}).await
+}
+
+/// The cache one clean first sync gives of the vendors as `change` leaves them.
+async fn clean_with(change: impl FnOnce(&mut Crm)) -> BTreeMap<String, Seen> {
     let v = vendors().await;
+    change(&mut v.crm.lock().unwrap());
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(tmp.path()).unwrap();
     for r in sync(&store, &v, false).await {
@@ -198,7 +252,7 @@ async fn a_clean_sync_matches_every_organization_and_merges_nothing_unclear() {
         let org = 100 + i;
         let seen = &c[&format!("company {i}")];
         assert_eq!(seen.tickets, vec![org * 10, org * 10 + 1, org * 10 + 2], "company {i}");
-        assert_eq!((seen.open, seen.people), (2, 1), "company {i}");
+        assert_eq!((seen.open, seen.people.clone()), (2, vec![format!("p{org}@x.example")]), "company {i}");
     }
     // Two organizations claiming one domain: both apart, the company untouched.
     assert!(c["company 25"].tickets.is_empty());
@@ -316,56 +370,161 @@ async fn the_crm_synced_alone_later_still_merges_what_the_desk_brought() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workspace_damaged_by_the_old_first_come_matching_converges_with_full() {
+    use cockpit::domain::outbox::{OutboxEntry, OutboxState, Write};
+    let expected = clean().await;
+    let v = vendors().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    // As older versions left it after a CRM outage during the first sync:
+    // every organization an account of its own (unmarked), with its
+    // tickets and people; then the companies beside them; two
+    // organizations that share a domain merged silently into that
+    // company; and one organization matched by name to another's account.
+    {
+        let store = Store::open(&ws).unwrap();
+        let opts = |only: &str| Options { full: false, only: Some(only.into()), policy: Some(quick()) };
+        sync::run(&store, &v.sources, &opts("crm"), &|_| {}).await.unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let company25 = store.external_id("crm", "25").unwrap().unwrap();
+        let (mut creates, mut links, mut tickets, mut people) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let desk = v.desk.lock().unwrap().orgs.clone();
+        let desk_tickets = v.desk.lock().unwrap().tickets.clone();
+        let mut lonely = None;
+        let mut own_of_101 = None;
+        for (id, org) in &desk {
+            let name = org["name"].as_str().unwrap().to_string();
+            let account = match *id {
+                201 | 202 => {
+                    links.push((format!("org/{id}"), company25));
+                    company25
+                }
+                203 => {
+                    let shared = lonely.expect("200 comes first");
+                    links.push((format!("org/{id}"), shared));
+                    shared
+                }
+                _ => {
+                    let acc = AccountId(store.next_id().unwrap() + 1);
+                    let record = cockpit::domain::OrgRecord {
+                        id: *id,
+                        name,
+                        domains: vec![],
+                        external_id: None,
+                        created: None,
+                        link: cockpit::domain::OrgLink::Unmatched,
+                    };
+                    let mut a = cockpit::sync::relink::own_account(&record, acc, today);
+                    a.stage = Stage::Adoption;
+                    creates.push((format!("org/{id}"), a));
+                    if *id == 200 {
+                        lonely = Some(acc);
+                    }
+                    if *id == 101 {
+                        own_of_101 = Some(acc);
+                    }
+                    acc
+                }
+            };
+            for (_, t) in desk_tickets.iter().filter(|(_, t)| t["organization_id"] == *id) {
+                tickets.push((ticket(t, account), None));
+            }
+            people.push(cockpit::domain::Contact {
+                id: cockpit::sync::zendesk::user_contact_id(5000 + id),
+                account_id: account,
+                name: format!("Person {id}"),
+                email: format!("p{id}@x.example"),
+                title: String::new(),
+                key_person: false,
+            });
+        }
+        store.ingest_accounts("desk", &creates, &links, &[], Some(("organizations", b"{\"after\":null}"))).unwrap();
+        store.ingest_tickets("desk", &tickets, &[], None, None).unwrap();
+        store.ingest_children("desk", &people, &[], None).unwrap();
+        // A note the CSM wrote on the duplicate, which could not reach HubSpot.
+        let own = own_of_101.unwrap();
+        let mut entry = OutboxEntry::new(
+            store.next_id().unwrap(),
+            own,
+            1,
+            Write::Note { body: "Called them".into(), at: chrono::Utc::now() },
+            chrono::Utc::now(),
+        );
+        entry.state = OutboxState::Failed {
+            reason: "this account is not linked to a HubSpot company (source \"crm\"); sync it from HubSpot or discard the entry".into(),
+        };
+        store.outbox_put(&entry).unwrap();
+        assert_eq!(store.accounts().count(), 30 + 25, "the damage: organizations beside their companies");
+        store.flush().unwrap();
+    }
+    // Written by the version before accounts of their own were marked.
+    {
+        let db = sled::Config::new().path(ws.join("db")).open().unwrap();
+        db.open_tree("cockpit").unwrap().insert(cockpit::store::keys::SCHEMA, &2u32.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(&ws).unwrap();
+    for r in sync(&store, &v, true).await {
+        assert!(r.error.is_none(), "{}: {:?}", r.source, r.error);
+    }
+    assert_eq!(cache(&store), expected);
+    // The note moved to the company and goes out now.
+    let company1 = store.external_id("crm", "1").unwrap().unwrap();
+    let e = store.outbox().unwrap().pop().unwrap();
+    assert_eq!(e.account_id, company1);
+    assert!(matches!(e.state, OutboxState::Pending | OutboxState::Unsure { .. } | OutboxState::Failed { .. }));
+    assert!(!matches!(&e.state, OutboxState::Failed { reason } if reason.contains("not linked")), "{:?}", e.state);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_company_leaves_its_organization_an_account_of_its_own() {
+    let archive = |crm: &mut Crm| crm.companies.get_mut(&4).unwrap().archived = true;
+    let expected = clean_with(archive).await;
+    assert_eq!(expected["organization 104"].tickets.len(), 3);
+    let v = vendors().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    assert!(sync(&store, &v, false).await.iter().all(|r| r.error.is_none()));
+    let company4 = store.external_id("crm", "4").unwrap().unwrap();
+    archive(&mut v.crm.lock().unwrap());
+    assert!(sync(&store, &v, false).await.iter().all(|r| r.error.is_none()));
+    // Its organization's tickets and person did not go with the company:
+    // they are on an account of its own, with a new id.
+    let own = store.external_id("desk", "org/104").unwrap().unwrap();
+    assert_ne!(own, company4, "no id of an archived company is reused");
+    assert!(store.account(company4).unwrap().is_none());
+    assert_eq!(cache(&store), expected);
+    assert_eq!(store.row(own).unwrap().unwrap().open_tickets, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organization_naming_a_company_not_yet_synced_waits_for_it_and_is_never_guessed() {
     let expected = clean().await;
     let v = vendors().await;
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(tmp.path()).unwrap();
-    // As older versions left it after a CRM outage during the first sync:
-    // every organization an account of its own (unmarked), with its
-    // tickets; then the companies beside them; and two organizations that
-    // share a domain merged silently into that company.
-    let opts = |only: &str| Options { full: false, only: Some(only.into()), policy: Some(quick()) };
-    sync::run(&store, &v.sources, &opts("crm"), &|_| {}).await.unwrap();
-    let today = chrono::Utc::now().date_naive();
-    let company25 = store.external_id("crm", "25").unwrap().unwrap();
-    let mut creates = Vec::new();
-    let mut links = Vec::new();
-    let mut tickets = Vec::new();
-    let desk = v.desk.lock().unwrap().orgs.clone();
-    let desk_tickets = v.desk.lock().unwrap().tickets.clone();
-    for (id, org) in &desk {
-        let name = org["name"].as_str().unwrap().to_string();
-        let account = if [201, 202].contains(id) {
-            links.push((format!("org/{id}"), company25));
-            company25
-        } else {
-            let acc = AccountId(store.next_id().unwrap() + 1);
-            let mut a = cockpit::sync::relink::own_account(
-                &cockpit::domain::OrgRecord {
-                    id: *id,
-                    name,
-                    domains: vec![],
-                    external_id: None,
-                    created: None,
-                    link: cockpit::domain::OrgLink::Unmatched,
-                },
-                acc,
-                today,
-            );
-            a.stage = Stage::Adoption;
-            creates.push((format!("org/{id}"), a));
-            acc
-        };
-        for (_, t) in desk_tickets.iter().filter(|(_, t)| t["organization_id"] == *id) {
-            tickets.push((ticket(t, account), None));
-        }
+    {
+        // Organization 103 names company 3 by external id; company 3 is
+        // skipped as malformed, and company 5 shares the name it would
+        // be guessed by.
+        let mut crm = v.crm.lock().unwrap();
+        crm.companies.get_mut(&3).unwrap().props.insert("arr".into(), "lots".into());
+        crm.companies.get_mut(&5).unwrap().props.insert("domain".into(), "c5.example".into());
     }
-    store.ingest_accounts("desk", &creates, &links, &[], Some(("organizations", b"{\"after\":null}"))).unwrap();
-    store.ingest_tickets("desk", &tickets, &[], None, None).unwrap();
-    assert_eq!(store.accounts().count(), 30 + 26, "the damage: organizations beside their companies");
-
-    for r in sync(&store, &v, true).await {
-        assert!(r.error.is_none(), "{}: {:?}", r.source, r.error);
+    v.desk.lock().unwrap().org(103, "Company 05", &["c5.example"], Some("3"));
+    let first = sync(&store, &v, false).await;
+    assert!(first.iter().all(|r| r.error.is_none()));
+    let own = store.external_id("desk", "org/103").unwrap().unwrap();
+    let mark = store.support_only(own).unwrap().expect("an account of its own while it waits");
+    assert!(mark.describe().contains("names CRM company 3"), "{}", mark.describe());
+    let company5 = store.external_id("crm", "5").unwrap().unwrap();
+    assert!(store.tickets(company5).unwrap().iter().all(|t| t.id / 10 != 103), "not guessed into company 5");
+    {
+        let mut crm = v.crm.lock().unwrap();
+        let c = crm.companies.get_mut(&3).unwrap();
+        c.props.insert("arr".into(), "15000".into());
+        c.modified = chrono::Utc::now().timestamp_millis();
     }
+    v.desk.lock().unwrap().org(103, "Support 3", &[], Some("3"));
+    assert!(sync(&store, &v, false).await.iter().all(|r| r.error.is_none()));
     assert_eq!(cache(&store), expected);
 }

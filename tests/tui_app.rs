@@ -370,7 +370,7 @@ fn edits_wait_while_the_health_pass_rewrites_rows() {
 #[test]
 fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
     use cockpit::domain::{OrgLink, OrgRecord};
-    use cockpit::store::Target;
+    use cockpit::store::{Change, Target};
     let (_tmp, store) = common::demo_store(30);
     let first = store.first_rows(1).unwrap()[0].clone();
     // That account is a support organization kept apart: two companies fit it.
@@ -382,7 +382,8 @@ fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
         created: None,
         link: OrgLink::Ambiguous { why: "\"X\" matches 2 accounts by name (A, B); kept as its own account".into() },
     };
-    store.relink_org("support", &record, Target::Account(first.id), true, &[], &[]).unwrap();
+    let change = Change { record, target: Target::Account(first.id), own: false, exclusive: true, users: vec![] };
+    store.relink_org("support", change, &[]).unwrap();
     let mut app = common::app(store, common::theme("dark"));
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
     term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();

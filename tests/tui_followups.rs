@@ -283,7 +283,13 @@ fn a_reply_greets_the_synced_requester_by_name_and_is_not_sent_unsigned() {
     let mut b = cockpit::store::Batch::default();
     b.put_ticket(&ticket);
     app.store.apply(b).unwrap();
-    let ana = cockpit::domain::UserRecord { name: "Ana Lima".into(), email: "ana@acme.example".into(), org: Some(7) };
+    let ana = cockpit::domain::UserRecord {
+        name: "Ana Lima".into(),
+        email: "ana@acme.example".into(),
+        org: Some(7),
+        title: String::new(),
+        contact: true,
+    };
     app.store.ingest_users("desk", &[(380000000126, ana)], &[], &[], None).unwrap();
     // No `author` in the config: nothing signs the reply.
     app.signature = None;

@@ -22,6 +22,12 @@ pub enum OrgLink {
         /// Why, for the CSM ("matches 2 accounts by name").
         why: String,
     },
+    /// Its external id names a CRM company the cache does not hold (yet):
+    /// an account of its own until that company arrives, never a guess.
+    Waiting {
+        /// The company id it names.
+        company: String,
+    },
 }
 
 impl OrgLink {
@@ -34,7 +40,7 @@ impl OrgLink {
     pub fn label(&self) -> String {
         match self {
             OrgLink::Matched { how } => format!("matched by {how}"),
-            OrgLink::Unmatched => "support only".into(),
+            OrgLink::Unmatched | OrgLink::Waiting { .. } => "support only".into(),
             OrgLink::Ambiguous { .. } => "ambiguous".into(),
         }
     }
@@ -69,6 +75,10 @@ pub struct UserRecord {
     pub email: String,
     /// Their organization, when they have one.
     pub org: Option<u64>,
+    /// Their title or details, as the desk has them.
+    pub title: String,
+    /// An active end user: a person of their organization's account.
+    pub contact: bool,
 }
 
 impl UserRecord {
@@ -104,6 +114,10 @@ impl SupportOnly {
             OrgLink::Ambiguous { why } => {
                 format!("Support organization {} ({}) kept apart: {why}", self.org, self.source)
             }
+            OrgLink::Waiting { company } => format!(
+                "Support organization {} ({}) whose external id names CRM company {company}, not in the cache yet; it is merged into that company's account once it arrives",
+                self.org, self.source
+            ),
             _ => format!(
                 "Support organization {} ({}) that matches no CRM account yet; it is merged into its account once one matches",
                 self.org, self.source
@@ -118,7 +132,13 @@ mod tests {
 
     #[test]
     fn first_names_come_from_names_not_emails() {
-        let u = |name: &str| UserRecord { name: name.into(), email: "a@b.c".into(), org: None };
+        let u = |name: &str| UserRecord {
+            name: name.into(),
+            email: "a@b.c".into(),
+            org: None,
+            title: String::new(),
+            contact: true,
+        };
         assert_eq!(u("Ana Lima").first_name(), Some("Ana"));
         assert_eq!(u("  ").first_name(), None);
         assert_eq!(u("ana@acme.com").first_name(), None);

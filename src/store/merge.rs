@@ -1,33 +1,53 @@
 //! Moving a support organization's records when its match changes: an
 //! account of its own merged into the CRM account that now matches it,
 //! or the organization's tickets and people moved off an account it no
-//! longer clearly matches. Each change is one batch, and every derived
-//! figure of the accounts it touches is recomputed in that batch.
+//! longer clearly matches. Changes land many to a batch (never two that
+//! touch the same account), and every derived figure of the accounts a
+//! change touches is recomputed in its batch.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::codec::encode;
 use super::outbox::UndoRecord;
 use super::pages::PageCache;
 use super::{keys, Batch, Result, StageTotals, Store};
-use crate::domain::outbox::{OutboxState, System};
+use crate::domain::outbox::{OutboxEntry, OutboxState, System};
 use crate::domain::{
     Account, AccountId, AccountRow, Activity, Contact, Deal, FollowUp, FollowUpState, NpsResponse, OrgRecord,
     SupportOnly, Ticket,
 };
 use crate::sync::zendesk::user_contact_id;
 
-/// Organizations seen for the first time filed per batch.
-const NEW_PER_BATCH: usize = 2_000;
+/// Changes filed per batch at most.
+const PER_BATCH: usize = 2_000;
 
 /// Where an organization's records should live.
 #[derive(Debug, Clone)]
 pub enum Target {
     /// On this (CRM) account.
     Account(AccountId),
-    /// On an account of its own: its current one when it has one, else
-    /// this new account.
+    /// On an account of its own: its current one when it keeps it, else
+    /// this new account (with an id no account has).
     Own(Account),
+}
+
+/// One organization to file.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The organization, with the link matching decided.
+    pub record: OrgRecord,
+    /// Where its records should live.
+    pub target: Target,
+    /// The account it is on now is its own (its mark names it): kept when
+    /// it stays apart.
+    pub own: bool,
+    /// No other organization lives on that account: merged whole when the
+    /// organization leaves it (else only its tickets and people move).
+    pub exclusive: bool,
+    /// Its users (id and record), when it moves: an end user the account it
+    /// left knew by email (so had no contact of their own) becomes one on
+    /// the account it moves to, unless that one knows them too.
+    pub users: Vec<(u64, crate::domain::UserRecord)>,
 }
 
 /// What a relink did.
@@ -53,170 +73,278 @@ struct Moved {
     ticket_ids: BTreeSet<u64>,
 }
 
+/// What the changes of one batch share: the batch, the totals it carries,
+/// the pages it rewrites (each once), and the outbox read once.
+struct Chunk {
+    b: Batch,
+    totals: StageTotals,
+    pages: PageCache,
+    /// Accounts a change of this batch reads or writes as a whole.
+    touched: BTreeSet<AccountId>,
+    len: usize,
+}
+
 impl Store {
     /// Files desk organization `record` (from `source`) on `target`,
-    /// moving its records there from wherever they live now, in one batch.
-    ///
-    /// An account of its own that the organization leaves is merged whole
-    /// into the target when the organization had it to itself
-    /// (`exclusive`): tickets, people, timeline, deals, NPS answers,
-    /// follow-ups with their states, outbox entries; its id then resolves
-    /// to the target. Otherwise only what is the organization's moves: its
-    /// tickets (their slots name it) and its users' contacts.
-    /// `crm_sources` tell a CRM account from an account of its own in
-    /// workspaces written before the latter were marked; `sources` are
-    /// every source whose id map may point at moved records.
-    pub fn relink_org(
-        &self,
-        source: &str,
-        record: &OrgRecord,
-        target: Target,
-        exclusive: bool,
-        crm_sources: &[String],
-        sources: &[String],
-    ) -> Result<Relinked> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut b = Batch::default();
-        let mut totals = self.stage_totals()?;
-        let done = self.relink_into(&mut b, &mut totals, source, record, &target, exclusive, crm_sources, sources)?;
-        b.put_totals(&totals);
-        self.apply(b)?;
-        Ok(done)
+    /// moving its records there from wherever they live now (see
+    /// `relink_many`).
+    pub fn relink_org(&self, source: &str, change: Change, sources: &[String]) -> Result<Relinked> {
+        Ok(self.relink_many(source, std::slice::from_ref(&change), sources)?.remove(0))
     }
 
-    /// Files organizations seen for the first time on their targets, many
-    /// to a batch: a first sync of 100,000 organizations writes a few dozen
-    /// batches, not 100,000. Nothing of theirs is filed anywhere yet, so no
-    /// change reads what another in the same batch writes (but the totals,
-    /// carried along).
-    pub fn link_new_orgs(&self, source: &str, new: &[(OrgRecord, Target)]) -> Result<Vec<Relinked>> {
+    /// Merges accounts whole (`from` into `into`, each pair), many to a
+    /// batch: an account of its own left behind by its organization.
+    pub fn merge_accounts(&self, pairs: &[(AccountId, AccountId)], sources: &[String]) -> Result<()> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = Vec::with_capacity(new.len());
-        for chunk in new.chunks(NEW_PER_BATCH) {
-            let mut b = Batch::default();
-            let mut totals = self.stage_totals()?;
-            for (record, target) in chunk {
-                out.push(self.relink_into(&mut b, &mut totals, source, record, target, true, &[], &[])?);
+        let mut outbox: BTreeMap<AccountId, Vec<OutboxEntry>> = BTreeMap::new();
+        for e in self.outbox()? {
+            outbox.entry(e.account_id).or_default().push(e);
+        }
+        let undo = self.get::<UndoRecord>(keys::UNDO, "undo record")?;
+        let mut chunk: Option<Chunk> = None;
+        for (from, into) in pairs {
+            if chunk
+                .as_ref()
+                .is_some_and(|c| c.len >= PER_BATCH || c.touched.contains(from) || c.touched.contains(into))
+            {
+                self.land_chunk(chunk.take().expect("checked"))?;
             }
-            b.put_totals(&totals);
-            self.apply(b)?;
+            if chunk.is_none() {
+                chunk = Some(self.chunk()?);
+            }
+            let c = chunk.as_mut().expect("made above");
+            c.touched.extend([*from, *into]);
+            c.len += 1;
+            let mut moved = Moved::default();
+            self.merge_whole(c, *from, *into, sources, outbox.remove(from).unwrap_or_default(), &mut moved)?;
+            self.rederive_row(&mut c.b, &mut c.totals, *into, None, &moved, true)?;
+            if undo.as_ref().is_some_and(|u| undo_touches(u, *from)) {
+                c.b.remove(keys::UNDO.to_vec());
+            }
+        }
+        if let Some(c) = chunk {
+            self.land_chunk(c)?;
+        }
+        Ok(())
+    }
+
+    fn chunk(&self) -> Result<Chunk> {
+        Ok(Chunk {
+            b: Batch::default(),
+            totals: self.stage_totals()?,
+            pages: PageCache::default(),
+            touched: BTreeSet::new(),
+            len: 0,
+        })
+    }
+
+    /// Files desk organizations on their targets, moving their records
+    /// there from wherever they live now, a few thousand to a batch (a
+    /// first sync of 100,000 organizations, or the 100,000 merges after a
+    /// CRM outage, writes a few dozen batches).
+    ///
+    /// An account of its own that an organization leaves is merged whole
+    /// into its target when it had it to itself (`own_exclusive`):
+    /// tickets, people, timeline, deals, NPS answers, follow-ups with their
+    /// states, outbox entries; its id then resolves to the target.
+    /// Otherwise only what is the organization's moves: its tickets (their
+    /// slots name it) and its users' contacts. `sources` are every source
+    /// whose id map may point at moved records.
+    pub fn relink_many(&self, source: &str, changes: &[Change], sources: &[String]) -> Result<Vec<Relinked>> {
+        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        // The outbox by account, read once: merges move whole accounts' entries.
+        let mut outbox: BTreeMap<AccountId, Vec<OutboxEntry>> = BTreeMap::new();
+        if changes.iter().any(|c| c.own && c.exclusive) {
+            for e in self.outbox()? {
+                outbox.entry(e.account_id).or_default().push(e);
+            }
+        }
+        let undo = self.get::<UndoRecord>(keys::UNDO, "undo record")?;
+        let mut undo_ended = false;
+        let mut out = Vec::with_capacity(changes.len());
+        let mut chunk: Option<Chunk> = None;
+        for change in changes {
+            let current = self.external_id(source, &format!("org/{}", change.record.id))?;
+            let whole = self.touches(change, current);
+            let clash =
+                chunk.as_ref().is_some_and(|c| c.len >= PER_BATCH || whole.iter().any(|a| c.touched.contains(a)));
+            if clash {
+                self.land_chunk(chunk.take().expect("checked"))?;
+            }
+            if chunk.is_none() {
+                chunk = Some(self.chunk()?);
+            }
+            let c = chunk.as_mut().expect("made above");
+            c.touched.extend(whole);
+            c.len += 1;
+            let done = self.relink_into(c, source, change, current, sources, &mut outbox)?;
+            if let (Some(from), Some(u), false) = (done.merged, &undo, undo_ended) {
+                // Taking back an action on an account that no longer exists
+                // would write to it again: the merge ends the undo.
+                if undo_touches(u, from) {
+                    c.b.remove(keys::UNDO.to_vec());
+                    undo_ended = true;
+                }
+            }
+            out.push(done);
+        }
+        if let Some(c) = chunk {
+            self.land_chunk(c)?;
         }
         Ok(out)
     }
 
-    /// The writes of `relink_org` into a batch and the totals it carries.
-    #[allow(clippy::too_many_arguments)]
+    /// The accounts a change reads and writes as a whole: none when it
+    /// only files a new organization on a CRM account.
+    fn touches(&self, change: &Change, current: Option<AccountId>) -> Vec<AccountId> {
+        let dest = match &change.target {
+            Target::Account(x) => *x,
+            Target::Own(new) => new.id,
+        };
+        match current {
+            Some(from) if from != dest => vec![from, dest],
+            Some(from) => vec![from],
+            None => match change.target {
+                Target::Own(_) => vec![dest],
+                Target::Account(_) => vec![],
+            },
+        }
+    }
+
+    fn land_chunk(&self, mut c: Chunk) -> Result<()> {
+        c.pages.flush_into(&mut c.b);
+        c.b.put_totals(&c.totals);
+        self.apply(c.b)
+    }
+
+    /// The writes of one change into its batch.
     fn relink_into(
         &self,
-        b: &mut Batch,
-        totals: &mut StageTotals,
+        c: &mut Chunk,
         source: &str,
-        record: &OrgRecord,
-        target: &Target,
-        exclusive: bool,
-        crm_sources: &[String],
+        change: &Change,
+        current: Option<AccountId>,
         sources: &[String],
+        outbox: &mut BTreeMap<AccountId, Vec<OutboxEntry>>,
     ) -> Result<Relinked> {
+        let record = &change.record;
         let ext = format!("org/{}", record.id);
-        let current = self.external_id(source, &ext)?;
         let mut done = Relinked::default();
-        let current_is_own = match current {
-            Some(acc) => self.is_own_account(acc, source, record.id, crm_sources)?,
-            None => false,
-        };
         // An account of its own to keep must still be there (its CRM
         // company may have been archived under it).
-        let keep_current = current_is_own && exclusive && self.account(current.expect("own"))?.is_some();
+        let keep_current = change.own && current.is_some() && self.account(current.expect("some"))?.is_some();
         let mut created_row = None;
-        let dest = match target {
+        let dest = match &change.target {
             Target::Account(x) => *x,
-            Target::Own(_) if keep_current => current.expect("own means there is one"),
+            Target::Own(_) if keep_current => current.expect("kept"),
             Target::Own(new) => {
+                if let Some(row) = self.row(new.id)? {
+                    // Never created over an account that exists.
+                    return Err(super::StoreError::Decode {
+                        what: "account of its own".into(),
+                        detail: format!("id {} is already {}", new.id.0, row.name),
+                    });
+                }
                 let row = crate::domain::rollup::derive_row(new, &Default::default(), &[], &[]);
-                b.put_account(new);
-                b.put_row(None, &row, totals);
+                c.b.put_account(new);
+                c.b.put_row(None, &row, &mut c.totals);
                 created_row = Some(row);
                 done.created = Some(new.id);
                 new.id
             }
         };
         // An own account keeps the organization's name and domain.
-        if let (Target::Own(new), true) = (target, done.created.is_none()) {
+        if let (Target::Own(new), true) = (&change.target, done.created.is_none()) {
             if let Some(mut a) = self.account(dest)? {
                 if a.name != new.name || a.domain != new.domain {
                     a.name.clone_from(&new.name);
                     a.domain.clone_from(&new.domain);
                     if let Some(row) = self.row(dest)? {
-                        b.put_row(Some(&row), &row.with_account(&a), totals);
+                        c.b.put_row(Some(&row), &row.with_account(&a), &mut c.totals);
                     }
-                    b.put_account(&a);
+                    c.b.put_account(&a);
                 }
             }
         }
         let mut moved = Moved::default();
         let mut from_kept = None;
         if let Some(from) = current.filter(|f| *f != dest) {
-            if current_is_own && exclusive {
-                self.merge_whole(b, totals, from, dest, sources, &mut moved)?;
+            if change.own && change.exclusive {
+                let entries = outbox.remove(&from).unwrap_or_default();
+                self.merge_whole(c, from, dest, sources, entries, &mut moved)?;
                 done.merged = Some(from);
             } else {
-                done.contacts = self.move_org_records(b, source, record.id, from, dest, sources, &mut moved)?;
+                done.contacts = self.move_org_records(&mut c.b, source, record.id, from, dest, sources, &mut moved)?;
+                // It no longer names this account at the desk.
+                let key = keys::external_of(from, source);
+                if self.tree.get(&key)?.is_some_and(|v| v.as_ref() == ext.as_bytes()) {
+                    c.b.remove(key);
+                }
                 from_kept = Some(from);
             }
         }
+        if current.is_some_and(|f| f != dest) {
+            done.contacts += self.add_missing_people(&mut c.b, source, dest, &change.users)?;
+        }
         done.tickets = moved.tickets.len();
         // The links, the record and the mark of an account of its own.
-        b.insert(keys::external(source, &ext), dest.0.to_be_bytes().to_vec());
-        b.insert(keys::external_of(dest, source), ext.as_bytes().to_vec());
-        b.insert(keys::org(source, record.id), encode(record));
+        c.b.insert(keys::external(source, &ext), dest.0.to_be_bytes().to_vec());
+        c.b.insert(keys::external_of(dest, source), ext.as_bytes().to_vec());
+        c.b.insert(keys::org(source, record.id), encode(record));
         if record.link.is_own() {
             let mark = SupportOnly { source: source.to_string(), org: record.id, link: record.link.clone() };
-            b.insert(keys::with_id(keys::SUPPORT_ONLY, dest), encode(&mark));
+            c.b.insert(keys::with_id(keys::SUPPORT_ONLY, dest), encode(&mark));
         }
         // Only a move changes what an account's figures are made of.
         if current.is_some_and(|f| f != dest) {
-            self.rederive_row(b, totals, dest, created_row, &moved, true)?;
+            self.rederive_row(&mut c.b, &mut c.totals, dest, created_row, &moved, true)?;
             if let Some(from) = from_kept {
-                self.rederive_row(b, totals, from, None, &moved, false)?;
+                self.rederive_row(&mut c.b, &mut c.totals, from, None, &moved, false)?;
             }
         }
         done.account = Some(dest);
         Ok(done)
     }
 
-    /// Whether `acc` is organization `org`'s account of its own: marked so,
-    /// or (workspaces from before the mark) known to no CRM source.
-    pub fn is_own_account(&self, acc: AccountId, source: &str, org: u64, crm_sources: &[String]) -> Result<bool> {
-        if let Some(mark) = self.support_only(acc)? {
-            return Ok(mark.source == source && mark.org == org);
-        }
-        for crm in crm_sources {
-            if self.tree.get(keys::external_of(acc, crm))?.is_some() {
-                return Ok(false);
-            }
-        }
-        Ok(self
-            .tree
-            .get(keys::external_of(acc, source))?
-            .is_some_and(|v| v.as_ref() == format!("org/{org}").as_bytes()))
+    /// Whether `acc` is organization `org`'s account of its own (its mark
+    /// names it; workspaces from before the mark get it when they upgrade).
+    pub fn is_own_account(&self, acc: AccountId, source: &str, org: u64) -> Result<bool> {
+        Ok(self.support_only(acc)?.is_some_and(|m| m.source == source && m.org == org))
     }
 
     /// Moves everything of account `from` onto `into` and removes `from`,
-    /// leaving an alias so its id resolves to `into`.
+    /// leaving an alias so its id resolves to `into`. `outbox` are the
+    /// outbox entries of `from`.
     fn merge_whole(
         &self,
-        b: &mut Batch,
-        totals: &mut StageTotals,
+        c: &mut Chunk,
         from: AccountId,
         into: AccountId,
         sources: &[String],
+        outbox: Vec<OutboxEntry>,
         moved: &mut Moved,
     ) -> Result<()> {
+        let b = &mut c.b;
         for t in self.tickets(from)? {
             self.move_ticket(b, t, into, sources, moved)?;
         }
-        for c in self.contacts(from)? {
-            self.move_contact(b, c, into, sources)?;
+        // A person the CRM account already knows by email is not added twice
+        // (as a desk sync would not have added them).
+        let known: BTreeSet<String> =
+            self.contacts(into)?.iter().filter(|k| !k.email.is_empty()).map(|k| k.email.to_lowercase()).collect();
+        for contact in self.contacts(from)? {
+            if !contact.email.is_empty() && known.contains(&contact.email.to_lowercase()) {
+                let old = keys::child(keys::CONTACT, from, contact.id);
+                b.remove(old.clone());
+                for s in sources {
+                    let key = keys::external(s, &format!("contact/{}", contact.id));
+                    if self.tree.get(&key)?.is_some_and(|v| v.as_ref() == old.as_slice()) {
+                        b.remove(key);
+                    }
+                }
+                continue;
+            }
+            self.move_contact(b, contact, into, sources)?;
         }
         for a in self.activities(from)? {
             let old = keys::activity(a.account_id, a.at, a.id);
@@ -248,25 +376,17 @@ impl Store {
             b.remove(keys::with_id(keys::MANUAL, from));
         }
         self.move_raised_items(b, from, into)?;
-        self.move_outbox(b, from, into)?;
-        if let Some(undo) = self.get::<UndoRecord>(keys::UNDO, "undo record")? {
-            // Taking back an action on an account that no longer exists
-            // would write to it again: the merge ends the undo.
-            if undo_touches(&undo, from) {
-                b.remove(keys::UNDO.to_vec());
-            }
-        }
+        move_outbox(b, outbox, into);
         // Its own history describes an account that is gone.
-        let mut pages = PageCache::default();
-        pages.remove(self, from)?;
-        pages.flush_into(b);
+        c.pages.remove(self, from)?;
+        let b = &mut c.b;
         for prefix in [keys::SERIES, keys::SNAPSHOT] {
             for k in self.tree.scan_prefix(keys::with_id(prefix, from)).keys() {
                 b.remove(k?.to_vec());
             }
         }
         if let Some(row) = self.row(from)? {
-            b.remove_row(&row, totals);
+            b.remove_row(&row, &mut c.totals);
         }
         b.remove(keys::with_id(keys::ACCOUNT, from));
         b.remove(keys::with_id(keys::SUPPORT_ONLY, from));
@@ -306,6 +426,44 @@ impl Store {
             }
         }
         Ok(contacts)
+    }
+
+    /// Gives `dest` a contact for each active end user of the organization
+    /// that has none anywhere and whose email `dest` does not know yet.
+    fn add_missing_people(
+        &self,
+        b: &mut Batch,
+        source: &str,
+        dest: AccountId,
+        users: &[(u64, crate::domain::UserRecord)],
+    ) -> Result<usize> {
+        if users.is_empty() {
+            return Ok(0);
+        }
+        let known: BTreeSet<String> =
+            self.contacts(dest)?.iter().filter(|k| !k.email.is_empty()).map(|k| k.email.to_lowercase()).collect();
+        let mut added = 0;
+        for (uid, u) in users.iter().filter(|(_, u)| u.contact) {
+            let id = user_contact_id(*uid);
+            let map = keys::external(source, &format!("contact/{id}"));
+            if self.tree.contains_key(&map)? || (!u.email.is_empty() && known.contains(&u.email.to_lowercase())) {
+                continue;
+            }
+            let name = if u.name.trim().is_empty() { u.email.clone() } else { u.name.clone() };
+            let contact = Contact {
+                id,
+                account_id: dest,
+                name,
+                email: u.email.clone(),
+                title: u.title.clone(),
+                key_person: false,
+            };
+            let key = keys::child(keys::CONTACT, dest, id);
+            b.insert(key.clone(), encode(&contact));
+            b.insert(map, key);
+            added += 1;
+        }
+        Ok(added)
     }
 
     /// Refiles a ticket (and its slot and follow-up) under `into`.
@@ -388,27 +546,6 @@ impl Store {
         Ok(())
     }
 
-    /// Outbox entries follow their account. A note or task that failed
-    /// only because the account had no CRM company goes out again.
-    fn move_outbox(&self, b: &mut Batch, from: AccountId, into: AccountId) -> Result<()> {
-        for e in self.outbox()? {
-            if e.account_id != from {
-                continue;
-            }
-            let mut e = e;
-            e.account_id = into;
-            if let OutboxState::Failed { reason } = &e.state {
-                if e.write.system() == System::Crm && reason.contains("not linked to a HubSpot company") {
-                    e.state = OutboxState::Pending;
-                    e.attempts = 0;
-                    e.last_error = Some("the account is now linked to its HubSpot company; sending again".into());
-                }
-            }
-            b.insert(keys::outbox(e.id), encode(&e));
-        }
-        Ok(())
-    }
-
     /// Recomputes an account's open tickets and last touch from its records
     /// as they will be once the batch lands: `moved` arrive on it when
     /// `gains`, else they leave it. `created` is its row when the batch
@@ -439,6 +576,22 @@ impl Store {
             b.put_row(Some(&old), &row, totals);
         }
         Ok(())
+    }
+}
+
+/// Outbox entries follow their account. A note or task that failed only
+/// because the account had no CRM company goes out again.
+fn move_outbox(b: &mut Batch, entries: Vec<OutboxEntry>, into: AccountId) {
+    for mut e in entries {
+        e.account_id = into;
+        if let OutboxState::Failed { reason } = &e.state {
+            if e.write.system() == System::Crm && reason.contains("not linked to a HubSpot company") {
+                e.state = OutboxState::Pending;
+                e.attempts = 0;
+                e.last_error = Some("the account is now linked to its HubSpot company; sending again".into());
+            }
+        }
+        b.insert(keys::outbox(e.id), encode(&e));
     }
 }
 

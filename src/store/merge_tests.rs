@@ -29,8 +29,13 @@ fn workspace() -> (tempfile::TempDir, Store) {
     let s = Store::open(tmp.path()).unwrap();
     s.ingest_accounts(CRM, &[("101".into(), account(1, Stage::Adoption))], &[], &[], None).unwrap();
     let own = crate::sync::relink::own_account(&org(13, OrgLink::Unmatched), AccountId(50), now().date_naive());
-    s.relink_org(DESK, &org(13, OrgLink::Unmatched), Target::Own(own), true, &[CRM.into()], &sources()).unwrap();
+    file(&s, &org(13, OrgLink::Unmatched), Target::Own(own), false, false);
     (tmp, s)
+}
+
+/// Files an organization (see `Store::relink_org`).
+fn file(s: &Store, rec: &OrgRecord, target: Target, own: bool, exclusive: bool) -> Relinked {
+    s.relink_org(DESK, Change { record: rec.clone(), target, own, exclusive, users: vec![] }, &sources()).unwrap()
 }
 
 fn rules() -> Option<FollowUpRules> {
@@ -48,7 +53,13 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     let mut solved = ticket(8, own, false);
     solved.status = crate::domain::TicketStatus::Solved;
     s.ingest_tickets(DESK, &[(open, Some(13)), (solved, Some(13))], &[], None, rules()).unwrap();
-    let ana = UserRecord { name: "Ana Lima".into(), email: "ana@org13.example".into(), org: Some(13) };
+    let ana = UserRecord {
+        name: "Ana Lima".into(),
+        email: "ana@org13.example".into(),
+        org: Some(13),
+        title: String::new(),
+        contact: true,
+    };
     let contact = Contact {
         id: crate::sync::zendesk::user_contact_id(99),
         account_id: own,
@@ -90,7 +101,7 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     let ticket_item = s.ticket_follow_up(DESK, 7).unwrap().expect("the open ticket has a follow-up");
 
     let linked = OrgRecord { link: OrgLink::Matched { how: "domain".into() }, ..org(13, OrgLink::Unmatched) };
-    let done = s.relink_org(DESK, &linked, Target::Account(crm), true, &[CRM.into()], &sources()).unwrap();
+    let done = file(&s, &linked, Target::Account(crm), true, true);
     assert_eq!((done.account, done.merged, done.tickets), (Some(crm), Some(own), 2));
 
     // Everything is on the CRM account now, and the own account is gone.
@@ -132,7 +143,7 @@ fn an_organization_leaving_a_crm_account_takes_only_its_own_records() {
     // Organizations 11 and 12 both live on the CRM account.
     for o in [11, 12] {
         let linked = org(o, OrgLink::Matched { how: "domain".into() });
-        s.relink_org(DESK, &linked, Target::Account(crm), false, &[CRM.into()], &sources()).unwrap();
+        file(&s, &linked, Target::Account(crm), false, false);
     }
     let t = |id, o| (ticket(id, crm, false), Some(o));
     s.ingest_tickets(DESK, &[t(1, 11), t(2, 11), t(3, 12)], &[], None, rules()).unwrap();
@@ -145,7 +156,19 @@ fn an_organization_leaving_a_crm_account_takes_only_its_own_records() {
             title: String::new(),
             key_person: false,
         };
-        ((id, UserRecord { name: c.name.clone(), email: c.email.clone(), org: Some(o) }), c)
+        (
+            (
+                id,
+                UserRecord {
+                    name: c.name.clone(),
+                    email: c.email.clone(),
+                    org: Some(o),
+                    title: String::new(),
+                    contact: true,
+                },
+            ),
+            c,
+        )
     };
     let (u1, c1) = user(1, 11);
     let (u2, c2) = user(2, 12);
@@ -155,7 +178,7 @@ fn an_organization_leaving_a_crm_account_takes_only_its_own_records() {
     // Organization 11 turns out ambiguous: it gets an account of its own.
     let apart = org(11, OrgLink::Ambiguous { why: "shares its domain".into() });
     let new = crate::sync::relink::own_account(&apart, AccountId(60), now().date_naive());
-    let done = s.relink_org(DESK, &apart, Target::Own(new), false, &[CRM.into()], &sources()).unwrap();
+    let done = file(&s, &apart, Target::Own(new), false, false);
     assert_eq!((done.created, done.tickets, done.contacts), (Some(AccountId(60)), 2, 1));
     let ids = |a| s.tickets(a).unwrap().iter().map(|t| t.id).collect::<Vec<_>>();
     assert_eq!(ids(AccountId(60)), vec![1, 2]);
@@ -175,16 +198,34 @@ fn an_archived_company_leaves_its_organizations_records_for_matching_to_move() {
     let (_tmp, s) = workspace();
     let crm = AccountId(1);
     let linked = org(11, OrgLink::Matched { how: "domain".into() });
-    s.relink_org(DESK, &linked, Target::Account(crm), true, &[CRM.into()], &sources()).unwrap();
-    s.ingest_tickets(DESK, &[(ticket(1, crm, false), Some(11))], &[], None, rules()).unwrap();
+    file(&s, &linked, Target::Account(crm), false, true);
+    s.ingest_tickets(DESK, &[(ticket(1, crm, true), Some(11))], &[], None, rules()).unwrap();
+    assert!(s.ticket_follow_up(DESK, 1).unwrap().is_some(), "a frustrated customer's ticket has a follow-up");
     s.ingest_accounts(CRM, &[], &[], &["101".into()], None).unwrap();
     assert!(s.account(crm).unwrap().is_none());
-    // Matching finds no CRM account for it now: an account of its own.
+    assert_eq!(s.tickets(crm).unwrap().len(), 1, "the desk's ticket waits for matching");
+    // Matching finds no CRM account for it now: an account of its own,
+    // with an id no account ever had.
     let apart = org(11, OrgLink::Unmatched);
     let new = crate::sync::relink::own_account(&apart, AccountId(70), now().date_naive());
-    let done = s.relink_org(DESK, &apart, Target::Own(new), true, &[CRM.into()], &sources()).unwrap();
+    let done = file(&s, &apart, Target::Own(new), false, true);
     assert_eq!(done.tickets, 1);
     assert_eq!(s.tickets(AccountId(70)).unwrap().len(), 1);
+    assert!(s.tickets(crm).unwrap().is_empty());
     assert_eq!(s.row(AccountId(70)).unwrap().unwrap().open_tickets, 1);
-    assert!(s.ticket_follow_up(DESK, 1).unwrap().is_none_or(|f| f.account_id == AccountId(70)));
+    assert_eq!(s.ticket_follow_up(DESK, 1).unwrap().expect("moved with its ticket").account_id, AccountId(70));
+    // Creating an account of its own over an existing id is refused.
+    let clash = crate::sync::relink::own_account(&org(12, OrgLink::Unmatched), AccountId(70), now().date_naive());
+    let refused = s.relink_org(
+        DESK,
+        Change {
+            record: org(12, OrgLink::Unmatched),
+            target: Target::Own(clash),
+            own: false,
+            exclusive: false,
+            users: vec![],
+        },
+        &sources(),
+    );
+    assert!(refused.is_err());
 }

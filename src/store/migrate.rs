@@ -3,18 +3,90 @@
 use super::{keys, StoreError};
 
 /// The schema this binary writes.
-pub const CURRENT: u32 = 2;
+pub const CURRENT: u32 = 3;
 
 /// One step: upgrades a tree from version `from` to `from + 1`.
 type Step = fn(&sled::Tree) -> Result<(), StoreError>;
 
 /// Steps indexed by the version they upgrade from.
-const STEPS: &[(u32, Step)] = &[(1, outbox_watch_states)];
+const STEPS: &[(u32, Step)] = &[(1, outbox_watch_states), (2, mark_own_accounts)];
 
 /// v2 appends two outbox states (`Watching`, `Settled`). Postcard numbers
 /// variants in order, so every v1 entry reads as it is: nothing to rewrite.
 /// The bump is what keeps an older cockpit from misreading the new states.
 fn outbox_watch_states(_: &sled::Tree) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// v3 marks the accounts a support organization has of its own (`xs`):
+/// before, an organization that matched no CRM account became an account
+/// with nothing to say so. Such an account is one an organization links
+/// to and no CRM source knows (its only source ids are `org/` ones). Where
+/// several organizations share one, the lowest id owns it; the others move
+/// off at the next sync.
+fn mark_own_accounts(tree: &sled::Tree) -> Result<(), StoreError> {
+    use std::collections::BTreeMap;
+    let mut owner: BTreeMap<u64, (String, u64)> = BTreeMap::new();
+    let mut from = keys::EXTERNAL.to_vec();
+    // A seek per source, then its `org/` links only.
+    while let Some(k) = tree.range(from..).keys().next().transpose()? {
+        let Some(rest) = k.strip_prefix(keys::EXTERNAL) else { break };
+        let Some(nul) = rest.iter().position(|b| *b == 0) else { break };
+        let source = String::from_utf8_lossy(&rest[..nul]).into_owned();
+        for kv in tree.scan_prefix(keys::external(&source, "org/")) {
+            let (k, v) = kv?;
+            let org =
+                std::str::from_utf8(&k[keys::external(&source, "org/").len()..]).ok().and_then(|o| o.parse().ok());
+            let (Some(org), Ok(acc)) = (org, <[u8; 8]>::try_from(v.as_ref())) else { continue };
+            let acc = u64::from_be_bytes(acc);
+            let better = owner.get(&acc).is_none_or(|(_, o)| org < *o);
+            if better {
+                owner.insert(acc, (source.clone(), org));
+            }
+        }
+        from = [keys::EXTERNAL, &rest[..nul], &[1]].concat();
+    }
+    // Workspaces from before the reverse id map (`xr`) say which source
+    // knows an account only in the forward map: a CRM company there is a
+    // numeric id pointing at the account.
+    let mut without_xr = false;
+    for acc in owner.keys() {
+        let id = crate::domain::AccountId(*acc);
+        without_xr |= tree.scan_prefix(keys::with_id(keys::EXTERNAL_OF, id)).next().is_none();
+    }
+    let mut companies = std::collections::BTreeSet::new();
+    if without_xr {
+        for kv in tree.scan_prefix(keys::EXTERNAL) {
+            let (k, v) = kv?;
+            let Some(nul) = k.iter().position(|b| *b == 0) else { continue };
+            let ext = &k[nul + 1..];
+            if !ext.is_empty() && ext.iter().all(u8::is_ascii_digit) {
+                if let Ok(acc) = <[u8; 8]>::try_from(v.as_ref()) {
+                    companies.insert(u64::from_be_bytes(acc));
+                }
+            }
+        }
+    }
+    let mut marked = 0;
+    for (acc, (source, org)) in owner {
+        let id = crate::domain::AccountId(acc);
+        let mark_key = keys::with_id(keys::SUPPORT_ONLY, id);
+        if tree.contains_key(&mark_key)? || !tree.contains_key(keys::with_id(keys::ACCOUNT, id))? {
+            continue;
+        }
+        let crm = companies.contains(&acc)
+            || tree
+                .scan_prefix(keys::with_id(keys::EXTERNAL_OF, id))
+                .values()
+                .any(|v| v.is_ok_and(|v| !v.starts_with(b"org/")));
+        if crm {
+            continue;
+        }
+        let mark = crate::domain::SupportOnly { source, org, link: crate::domain::OrgLink::Unmatched };
+        tree.insert(mark_key, super::codec::encode(&mark))?;
+        marked += 1;
+    }
+    tracing::info!(marked, "accounts of their own marked");
     Ok(())
 }
 

@@ -28,7 +28,7 @@ use codec::{decode, encode};
 pub use children::Child;
 pub use drafts::{Draft, DraftKind};
 pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeReport};
-pub use merge::{Relinked, Target};
+pub use merge::{Change, Relinked, Target};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
 pub use series::{YearInputs, YearSeries};
 

@@ -28,6 +28,18 @@ impl Store {
         self.get(&keys::user(source, user), "support user")
     }
 
+    /// Every user a desk source has sent, in id order (records that cannot
+    /// be read are passed over).
+    pub fn user_records(&self, source: &str) -> impl Iterator<Item = (u64, UserRecord)> + '_ {
+        let prefix = keys::user(source, 0)[..keys::user(source, 0).len() - 8].to_vec();
+        let at = prefix.len();
+        self.tree.scan_prefix(prefix).filter_map(move |kv| {
+            let (k, v) = kv.ok()?;
+            let id = u64::from_be_bytes(k.get(at..at + 8)?.try_into().ok()?);
+            Some((id, decode::<UserRecord>(&v, "support user").ok()?))
+        })
+    }
+
     /// The person who opened a ticket, from the synced users of any desk
     /// source (the ticket names its requester as `user <id>`).
     pub fn requester(&self, ticket: &Ticket) -> Result<Option<UserRecord>> {
@@ -184,7 +196,13 @@ mod tests {
     fn requesters_are_found_by_their_user_id() {
         let tmp = tempfile::tempdir().unwrap();
         let s = Store::open(tmp.path()).unwrap();
-        let ana = UserRecord { name: "Ana Lima".into(), email: "ana@acme.com".into(), org: Some(1) };
+        let ana = UserRecord {
+            name: "Ana Lima".into(),
+            email: "ana@acme.com".into(),
+            org: Some(1),
+            title: String::new(),
+            contact: true,
+        };
         s.ingest_users("desk", &[(99, ana.clone())], &[], &[], None).unwrap();
         let mut t = crate::store::tests::ticket(5, AccountId(1), false);
         t.requester = "user 99".into();

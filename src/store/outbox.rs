@@ -405,10 +405,17 @@ impl Store {
         Ok(Some(before))
     }
 
-    /// Stores an entry's new state (the pusher's outcome).
+    /// Stores an entry's new state (the pusher's outcome). The account is
+    /// the stored one: a sync may have merged the account the pusher read
+    /// the entry on into another while the request was out.
     pub fn outbox_put(&self, entry: &OutboxEntry) -> Result<()> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        self.tree.insert(keys::outbox(entry.id), encode(entry))?;
+        let account_id = match self.outbox_entry(entry.id)? {
+            Some(stored) => stored.account_id,
+            None => entry.account_id,
+        };
+        let e = OutboxEntry { account_id, ..entry.clone() };
+        self.tree.insert(keys::outbox(entry.id), encode(&e))?;
         Ok(())
     }
 

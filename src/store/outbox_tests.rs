@@ -232,3 +232,23 @@ fn a_watched_entry_is_neither_retried_edited_nor_discarded_and_v1_entries_read_o
     assert_eq!(reopened.schema(), crate::store::migrate::CURRENT);
     assert_eq!(reopened.outbox_entry(e.id).unwrap().unwrap(), e);
 }
+
+#[test]
+fn a_pushers_outcome_keeps_the_account_a_merge_moved_the_entry_to() {
+    let (_dir, store, _item) = store_with_a_ticket();
+    let write = Write::Note { body: "Called".into(), at: now() };
+    let entry = OutboxEntry::new(77, AccountId(1), 3, write, now());
+    store.outbox_put(&entry).unwrap();
+    // A merge moves the entry to account 9 while a push has it in hand.
+    let mut moved = entry.clone();
+    moved.account_id = AccountId(9);
+    let mut b = Batch::default();
+    b.insert(keys::outbox(77), encode(&moved));
+    store.apply(b).unwrap();
+    let mut outcome = entry;
+    outcome.state = OutboxState::Sent { at: now(), remote: "501".into() };
+    store.outbox_put(&outcome).unwrap();
+    let stored = store.outbox_entry(77).unwrap().unwrap();
+    assert_eq!(stored.account_id, AccountId(9));
+    assert!(matches!(stored.state, OutboxState::Sent { .. }));
+}

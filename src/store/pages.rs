@@ -170,24 +170,20 @@ impl PageCache {
         Ok(self.inputs.get_mut(&key).expect("just loaded").entry(id))
     }
 
-    /// Removes an account from every page it is in.
+    /// Removes an account from every page it is in (a seek to its page's
+    /// years, not a scan of every page).
     pub fn remove(&mut self, store: &Store, id: AccountId) -> Result<()> {
-        for kv in store.tree.scan_prefix(keys::SCORE_PAGE) {
-            let (k, _) = kv?;
-            if let Some((page, year)) = keys::split_page(&k) {
-                if page == page_of(id) {
-                    self.series(store, id, year)?;
-                    self.scores.get_mut(&(page, year)).expect("loaded").remove(id);
-                }
+        let page = page_of(id).to_be_bytes();
+        for k in store.tree.scan_prefix([keys::SCORE_PAGE, &page].concat()).keys() {
+            if let Some((page, year)) = keys::split_page(&k?) {
+                self.series(store, id, year)?;
+                self.scores.get_mut(&(page, year)).expect("loaded").remove(id);
             }
         }
-        for kv in store.tree.scan_prefix(keys::INPUT_PAGE) {
-            let (k, _) = kv?;
-            if let Some((page, year)) = keys::split_page(&k) {
-                if page == page_of(id) {
-                    self.inputs(store, id, year)?;
-                    self.inputs.get_mut(&(page, year)).expect("loaded").remove(id);
-                }
+        for k in store.tree.scan_prefix([keys::INPUT_PAGE, &page].concat()).keys() {
+            if let Some((page, year)) = keys::split_page(&k?) {
+                self.inputs(store, id, year)?;
+                self.inputs.get_mut(&(page, year)).expect("loaded").remove(id);
             }
         }
         Ok(())

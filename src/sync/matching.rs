@@ -39,6 +39,9 @@ pub enum Decision {
     Link(AccountId, How),
     /// On an account of its own: it matches no CRM account.
     Unmatched,
+    /// On an account of its own: its external id names a CRM company the
+    /// cache does not hold (yet); no guess stands in for it.
+    Waiting(String),
     /// On an account of its own: several accounts fit (`accounts`), or
     /// other organizations (`rivals`) point at the same account the same way.
     Ambiguous {
@@ -62,6 +65,8 @@ pub struct OrgFacts<'a> {
     pub domains: &'a [String],
     /// The CRM account its external id names, if any.
     pub by_external_id: Option<AccountId>,
+    /// A CRM company id its external id names that the cache does not hold.
+    pub waits_for: Option<&'a str>,
 }
 
 /// Company suffixes that do not tell companies apart.
@@ -157,20 +162,26 @@ impl Candidates {
 /// and no organization is linked to it explicitly; every other contender
 /// is ambiguous, and so is an organization that fits several accounts.
 pub fn decide(orgs: &[OrgFacts], candidates: &Candidates) -> Vec<Decision> {
-    let fits: Vec<Option<(How, Vec<AccountId>)>> = orgs.iter().map(|o| candidates.fits(o)).collect();
-    // Who points at each account, and how.
+    // An external id naming a company not in the cache waits for it.
+    let fits: Vec<Option<(How, Vec<AccountId>)>> =
+        orgs.iter().map(|o| if o.waits_for.is_some() { None } else { candidates.fits(o) }).collect();
+    // Who points at each account, and how (an organization that fits
+    // several accounts points at each of them).
     let mut claims: BTreeMap<AccountId, Vec<(How, usize)>> = BTreeMap::new();
     for (i, f) in fits.iter().enumerate() {
         if let Some((how, accounts)) = f {
-            if let [one] = accounts.as_slice() {
-                claims.entry(*one).or_default().push((*how, i));
+            for a in accounts {
+                claims.entry(*a).or_default().push((*how, i));
             }
         }
     }
     fits.into_iter()
         .enumerate()
         .map(|(i, f)| match f {
-            None => Decision::Unmatched,
+            None => match orgs[i].waits_for {
+                Some(company) => Decision::Waiting(company.to_string()),
+                None => Decision::Unmatched,
+            },
             Some((how, accounts)) if accounts.len() > 1 => Decision::Ambiguous { how, accounts, rivals: vec![] },
             Some((how, accounts)) => {
                 let account = accounts[0];
@@ -228,7 +239,28 @@ mod tests {
     }
 
     fn facts<'a>(id: u64, name: &'a str, domains: &'a [String], ext: Option<u64>) -> OrgFacts<'a> {
-        OrgFacts { id, name, domains, by_external_id: ext.map(AccountId) }
+        OrgFacts { id, name, domains, by_external_id: ext.map(AccountId), waits_for: None }
+    }
+
+    #[test]
+    fn an_external_id_naming_a_missing_company_waits_and_never_guesses() {
+        let accounts = [account(8, "Parent Co", "acme.com")];
+        let c = Candidates::build(&accounts);
+        let acme = vec!["acme.com".to_string()];
+        let waiting = OrgFacts { waits_for: Some("7"), ..facts(10, "Acme", &acme, None) };
+        assert_eq!(decide(&[waiting], &c), vec![Decision::Waiting("7".into())]);
+    }
+
+    #[test]
+    fn an_organization_fitting_several_accounts_still_contends_for_each() {
+        let accounts = [account(1, "Acme", "acme.com"), account(2, "Acme Labs", "acme.com")];
+        let c = Candidates::build(&accounts);
+        let (acme, none) = (vec!["acme.com".to_string()], vec![]);
+        // The first fits both by domain; the second names the first only.
+        let orgs = [facts(10, "Acme Group", &acme, None), facts(11, "Acme", &none, None)];
+        let d = decide(&orgs, &c);
+        assert!(matches!(d[0], Decision::Ambiguous { how: How::Domain, .. }));
+        assert_eq!(d[1], Decision::Ambiguous { how: How::Name, accounts: vec![AccountId(1)], rivals: vec![10] });
     }
 
     #[test]

@@ -11,8 +11,8 @@ use chrono::{Months, NaiveDate};
 
 use super::matching::{decide, Candidates, Decision, OrgFacts};
 use super::Skipped;
-use crate::domain::{Account, AccountId, OrgLink, OrgRecord, Segment, Stage};
-use crate::store::{Store, StoreError, Target};
+use crate::domain::{Account, AccountId, OrgLink, OrgRecord, Segment, Stage, UserRecord};
+use crate::store::{Change, Store, StoreError, Target};
 
 /// What matching the organizations again did, and where they stand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -78,22 +78,15 @@ pub fn rematch(
     for r in &records {
         current.push(store.external_id(source, &ext_of(r.id))?);
     }
-    // Accounts of their own are not candidates: marked ones, and (from
-    // before the mark) those an organization created.
-    let mut own: BTreeSet<AccountId> = store.support_only_accounts()?.into_keys().collect();
-    for (r, c) in records.iter().zip(&current) {
-        if let Some(acc) = c {
-            if !own.contains(acc) && store.is_own_account(*acc, source, r.id, crm_sources)? {
-                own.insert(*acc);
-            }
-        }
-    }
+    // Accounts of their own (of any desk) are not candidates.
+    let own: BTreeSet<AccountId> = store.support_only_accounts()?.into_keys().collect();
     let mut explicit = Vec::with_capacity(records.len());
+    let mut waits = Vec::with_capacity(records.len());
     for r in &records {
         let mut hit = None;
-        if let Some(x) =
-            r.external_id.as_deref().map(str::trim).filter(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
-        {
+        let named =
+            r.external_id.as_deref().map(str::trim).filter(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(x) = named {
             for crm in crm_sources {
                 if let Some(acc) = store.external_id(crm, x)? {
                     hit = Some(acc);
@@ -101,12 +94,14 @@ pub fn rematch(
                 }
             }
         }
+        // A company id the cache does not hold is waited for, not guessed at.
+        waits.push(named.filter(|_| hit.is_none() && !crm_sources.is_empty()));
         explicit.push(hit);
     }
     // Organizations that all name their company by external id need no
     // index of the book (most of a first sync's memory at 100,000).
     let mut candidates = Candidates::default();
-    if explicit.iter().any(Option::is_none) {
+    if explicit.iter().zip(&waits).any(|(e, w)| e.is_none() && w.is_none()) {
         for a in store.accounts() {
             let a = a?;
             if !own.contains(&a.id) {
@@ -116,17 +111,27 @@ pub fn rematch(
     }
     let facts: Vec<OrgFacts> = records
         .iter()
-        .zip(&explicit)
-        .map(|(r, e)| OrgFacts { id: r.id, name: &r.name, domains: &r.domains, by_external_id: *e })
+        .zip(explicit.iter().zip(&waits))
+        .map(|(r, (e, w))| OrgFacts { id: r.id, name: &r.name, domains: &r.domains, by_external_id: *e, waits_for: *w })
         .collect();
     let decisions = decide(&facts, &candidates);
+    // How many organizations live on each account now.
     let mut sharers: BTreeMap<AccountId, usize> = BTreeMap::new();
     for acc in current.iter().flatten() {
         *sharers.entry(*acc).or_default() += 1;
     }
     let org_name: BTreeMap<u64, &str> = records.iter().map(|r| (r.id, r.name.as_str())).collect();
-    // Organizations seen for the first time are filed together at the end.
-    let mut new: Vec<(OrgRecord, Target)> = Vec::new();
+    // The users of organizations already filed, read once, for those that move.
+    let mut users: BTreeMap<u64, Vec<(u64, UserRecord)>> = BTreeMap::new();
+    if current.iter().any(Option::is_some) {
+        for (id, u) in store.user_records(source) {
+            if let Some(org) = u.org {
+                users.entry(org).or_default().push((id, u));
+            }
+        }
+    }
+    let mut changes: Vec<Change> = Vec::new();
+    let mut froms: Vec<Option<AccountId>> = Vec::new();
     for ((rec, decision), now_at) in records.iter().zip(&decisions).zip(&current) {
         let link = link_for(store, rec, decision, &org_name)?;
         match &link {
@@ -137,8 +142,20 @@ pub fn rematch(
                 id: rec.id.to_string(),
                 reason: format!("\"{}\" matches no CRM account; kept as its own account until one does", rec.name),
             }),
+            OrgLink::Waiting { company } => report.unmatched.push(Skipped {
+                id: rec.id.to_string(),
+                reason: format!(
+                    "\"{}\" names CRM company {company} by its external id, which is not in the cache yet; kept as its own account until it arrives",
+                    rec.name
+                ),
+            }),
             OrgLink::Matched { .. } => {}
         }
+        // Its account is its own (its mark names it) and still there.
+        let own_now = match now_at {
+            Some(acc) => store.is_own_account(*acc, source, rec.id)? && store.account(*acc)?.is_some(),
+            None => false,
+        };
         let exclusive = now_at.is_some_and(|a| sharers.get(&a).copied().unwrap_or(0) <= 1);
         let target = match decision {
             Decision::Link(acc, _) => {
@@ -148,46 +165,61 @@ pub fn rematch(
                 Target::Account(*acc)
             }
             _ => {
-                let is_own = match now_at {
-                    Some(acc) => own.contains(acc) && exclusive,
-                    None => false,
-                };
-                if is_own && rec.link == link && !renamed(store, now_at.expect("own"), rec)? {
+                if own_now && rec.link == link && !renamed(store, now_at.expect("own"), rec)? {
                     continue;
                 }
-                let id = match (is_own, now_at) {
+                // Kept when it is its own; otherwise a new account, with an
+                // id no account (not even an archived company) ever had.
+                let id = match (own_now, now_at) {
                     (true, Some(acc)) => *acc,
                     _ => AccountId(store.next_id()? + 1),
                 };
                 Target::Own(own_account(rec, id, today))
             }
         };
-        let updated = OrgRecord { link, ..rec.clone() };
-        let Some(from) = now_at else {
+        if now_at.is_none() {
             report.linked += u64::from(matches!(target, Target::Account(_)));
-            new.push((updated, target));
-            continue;
-        };
-        let done = store.relink_org(source, &updated, target, exclusive, crm_sources, sources)?;
-        tracing::info!(source, org = rec.id, link = %updated.link.label(), ?done, "organization relinked");
-        if let Some(to) = done.account.filter(|to| to != from) {
-            *sharers.entry(*from).or_default() -= 1;
-            *sharers.entry(to).or_default() += 1;
-            report.moved += u64::from(done.merged.is_none());
         }
-        if let Some(acc) = done.created {
-            own.insert(acc);
+        let updated = OrgRecord { link, ..rec.clone() };
+        let its_users = if now_at.is_some() { users.remove(&rec.id).unwrap_or_default() } else { Vec::new() };
+        changes.push(Change { record: updated, target, own: own_now, exclusive, users: its_users });
+        froms.push(*now_at);
+    }
+    let done = store.relink_many(source, &changes, sources)?;
+    for ((change, d), now_at) in changes.iter().zip(&done).zip(froms) {
+        if now_at.is_some() {
+            tracing::info!(source, org = change.record.id, link = %change.record.link.label(), ?d, "organization relinked");
         }
-        report.merged += u64::from(done.merged.is_some());
-        report.created += u64::from(done.created.is_some());
-        report.tickets_moved += done.tickets as u64;
+        if now_at.is_some_and(|from| d.account != Some(from)) && d.merged.is_none() {
+            report.moved += 1;
+        }
+        report.merged += u64::from(d.merged.is_some());
+        report.created += u64::from(d.created.is_some());
+        report.tickets_moved += d.tickets as u64;
     }
-    if !new.is_empty() {
-        let done = store.link_new_orgs(source, &new)?;
-        report.created += done.iter().filter(|d| d.created.is_some()).count() as u64;
-        tracing::info!(source, organizations = new.len(), "new organizations filed");
-    }
+    sweep_stranded(store, source, sources)?;
     Ok(report)
+}
+
+/// An account of its own whose organization has moved on (a workspace
+/// where several organizations once shared one account) is merged whole
+/// into where that organization lives now, so no account is left behind.
+fn sweep_stranded(store: &Store, source: &str, sources: &[String]) -> Result<(), StoreError> {
+    let mut stranded = Vec::new();
+    for (acc, mark) in store.support_only_accounts()? {
+        if mark.source != source {
+            continue;
+        }
+        match store.external_id(source, &format!("org/{}", mark.org))? {
+            Some(now) if now != acc => stranded.push((acc, now)),
+            _ => {}
+        }
+    }
+    if !stranded.is_empty() {
+        tracing::info!(source, accounts = stranded.len(), "accounts left behind by their organization merged");
+        store.merge_accounts(&stranded, sources)?;
+    }
+    Ok(())
 }
 
 /// Whether an account of its own no longer carries its organization's name or domain.
@@ -206,6 +238,7 @@ fn link_for(store: &Store, rec: &OrgRecord, d: &Decision, orgs: &BTreeMap<u64, &
     Ok(match d {
         Decision::Link(_, how) => OrgLink::Matched { how: how.label().to_string() },
         Decision::Unmatched => OrgLink::Unmatched,
+        Decision::Waiting(company) => OrgLink::Waiting { company: company.clone() },
         Decision::Ambiguous { how, accounts, rivals } if rivals.is_empty() => {
             let names = accounts.iter().map(name).collect::<Result<Vec<_>, _>>()?;
             OrgLink::Ambiguous {

@@ -309,6 +309,9 @@ pub struct DeskSync<'a> {
     export_limit: std::sync::Arc<RateLimiter>,
     /// Organization id -> account, for the run.
     org_accounts: std::sync::Mutex<HashMap<u64, AccountId>>,
+    /// Organizations asked for and not found at the desk, for the run:
+    /// their records are skipped without asking again.
+    missing_orgs: std::sync::Mutex<std::collections::HashSet<u64>>,
 }
 
 impl<'a> DeskSync<'a> {
@@ -333,6 +336,7 @@ impl<'a> DeskSync<'a> {
             progress,
             export_limit: RateLimiter::new(exports, Duration::from_secs(60)).into(),
             org_accounts: Default::default(),
+            missing_orgs: Default::default(),
         }
     }
 
@@ -411,13 +415,15 @@ impl<'a> DeskSync<'a> {
     async fn ensure_orgs(&self, ids: &[u64], report: &mut ObjectReport) -> Result<(), SyncError> {
         let mut missing = Vec::new();
         for id in ids {
-            if self.org_account(*id)?.is_none() {
+            let asked = self.missing_orgs.lock().unwrap_or_else(|p| p.into_inner()).contains(id);
+            if !asked && self.org_account(*id)?.is_none() {
                 missing.push(*id);
             }
         }
         if missing.is_empty() {
             return Ok(());
         }
+        let mut fetched = 0;
         for chunk in missing.chunks(SHOW_MANY) {
             let ids: Vec<String> = chunk.iter().map(u64::to_string).collect();
             let path = format!("/api/v2/organizations/show_many.json?ids={}", ids.join(","));
@@ -429,17 +435,25 @@ impl<'a> DeskSync<'a> {
                 .filter_map(|raw| parse_record::<ZOrg>(raw, "organization", &mut scratch))
                 .map(|o| o.record())
                 .collect();
+            fetched += records.len();
+            let found: std::collections::HashSet<u64> = records.iter().map(|r| r.id).collect();
+            self.missing_orgs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(chunk.iter().filter(|i| !found.contains(i)));
             self.store.ingest_orgs(self.source(), &records, None)?;
             report.notes.extend(scratch.skipped.into_iter().map(|s| format!("organization {}: {}", s.id, s.reason)));
         }
-        let r = rematch(self.store, self.source(), self.crm_sources, self.all_sources, self.now.date_naive())?;
-        tracing::info!(
-            source = self.source(),
-            fetched = missing.len(),
-            created = r.created,
-            "organizations fetched for their records"
-        );
-        self.org_accounts.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        if fetched > 0 {
+            let r = rematch(self.store, self.source(), self.crm_sources, self.all_sources, self.now.date_naive())?;
+            tracing::info!(
+                source = self.source(),
+                fetched,
+                created = r.created,
+                "organizations fetched for their records"
+            );
+            self.org_accounts.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        }
         Ok(())
     }
 
@@ -591,9 +605,11 @@ impl<'a> DeskSync<'a> {
                 let email = user.email.clone().unwrap_or_default();
                 // Every user is remembered by name: tickets name their requester by id.
                 let name = user.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_default();
+                let title = user.details.clone().unwrap_or_default();
+                let contact = user.active && user.role == "end-user" && user.organization_id.is_some();
                 records.push((
                     user.id,
-                    UserRecord { name: name.clone(), email: email.clone(), org: user.organization_id },
+                    UserRecord { name: name.clone(), email: email.clone(), org: user.organization_id, title, contact },
                 ));
                 if !user.active {
                     removed.push(id);
