@@ -2,9 +2,14 @@
 //! HubSpot and Zendesk wire formats: 100,000 companies (and their 100,000
 //! support organizations) and 500,000 tickets by default.
 //!
-//! `cargo bench --bench ingest [-- --companies N --tickets M]`
+//! `cargo bench --bench ingest [-- --companies N --tickets M] [--outage]`
 //! Runs the real binary as a child process; reports records per second,
 //! requests made and the child's peak memory (VmHWM, sampled).
+//!
+//! `--outage` first syncs with the CRM answering 503 (the desk lands every
+//! organization as an account of its own, with its tickets), then syncs
+//! again with the CRM back: the second run times matching the 100,000
+//! organizations into their companies (every account of its own merged).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +27,8 @@ struct Data {
     companies: u64,
     tickets: u64,
     requests: Arc<AtomicU64>,
+    /// The CRM answers 503 to everything while set.
+    crm_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn company(id: u64) -> Value {
@@ -43,6 +50,9 @@ async fn objects(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     d.requests.fetch_add(1, Ordering::Relaxed);
+    if d.crm_down.load(Ordering::Relaxed) {
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "{}").into_response();
+    }
     // Only companies here: the other types answer empty lists.
     if object != "companies" || q.get("archived").map(String::as_str) == Some("true") {
         return Json(json!({"results": []})).into_response();
@@ -121,8 +131,13 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
-    let data =
-        Data { companies: arg("--companies", 100_000), tickets: arg("--tickets", 500_000), requests: Arc::default() };
+    let outage = args.iter().any(|a| a == "--outage");
+    let data = Data {
+        companies: arg("--companies", 100_000),
+        tickets: arg("--tickets", 500_000),
+        requests: Arc::default(),
+        crm_down: Arc::new(outage.into()),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let addr = rt.block_on(async {
         let app = Router::new()
@@ -148,36 +163,61 @@ fn main() {
     )
     .unwrap();
     let ws = tmp.path().join("ws");
-    let started = Instant::now();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"))
-        .args(["--data-dir", ws.to_str().unwrap(), "--config", config.to_str().unwrap(), "sync"])
-        .env("BENCH_TOKEN", "bench")
-        .env("MIMALLOC_PURGE_DELAY", std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or("10".into()))
-        .env("HOME", tmp.path())
-        .stdout(std::process::Stdio::piped())
-        // Progress lines are a few kB a run: the pipe never fills.
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let mut peak = 0;
-    let status = loop {
-        if let Some(kb) = vm_hwm_kb(pid) {
-            peak = peak.max(kb);
-        }
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let run = |what: &str, must_succeed: bool| {
+        let started = Instant::now();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"))
+            .args(["--data-dir", ws.to_str().unwrap(), "--config", config.to_str().unwrap(), "sync"])
+            .env("BENCH_TOKEN", "bench")
+            .env("MIMALLOC_PURGE_DELAY", std::env::var("MIMALLOC_PURGE_DELAY").unwrap_or("10".into()))
+            .env("HOME", tmp.path())
+            .stdout(std::process::Stdio::piped())
+            // Progress lines are a few kB a run: the pipe never fills.
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let mut peak = 0;
+        let status = loop {
+            if let Some(kb) = vm_hwm_kb(pid) {
+                peak = peak.max(kb);
+            }
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let elapsed = started.elapsed();
+        let mut out = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(status.success() || !must_succeed, "sync failed:\n{out}\n{err}");
+        println!("{what}:\n{out}");
+        (elapsed, peak)
     };
-    let elapsed = started.elapsed();
-    let mut out = String::new();
-    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
-    let mut err = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
-    assert!(status.success(), "sync failed:\n{out}\n{err}");
+    if outage {
+        let (elapsed, peak) = run("with the CRM down", false);
+        println!(
+            "with the CRM down: {} organizations as accounts of their own, {} tickets in {:.1} s; peak RSS {} MB",
+            data.companies,
+            data.tickets,
+            elapsed.as_secs_f64(),
+            peak / 1024
+        );
+        data.crm_down.store(false, Ordering::Relaxed);
+        let (elapsed, peak) = run("the CRM back", true);
+        println!(
+            "the CRM back: {} companies read and {} accounts of their own merged into them (with {} tickets) in {:.1} s; peak RSS {} MB",
+            data.companies,
+            data.companies,
+            data.tickets,
+            elapsed.as_secs_f64(),
+            peak / 1024
+        );
+        return;
+    }
+    let (elapsed, peak) = run("sync", true);
     let records = data.companies * 2 + data.tickets;
-    println!("{out}");
     println!(
         "ingested {} companies, {} organizations, {} tickets = {records} records in {:.1} s: {:.0} records/s; {} requests; peak RSS {} MB",
         data.companies,

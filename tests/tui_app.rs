@@ -402,3 +402,33 @@ fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
     assert!(screen.contains("kept apart"), "{screen}");
     assert!(!screen.contains("renews"), "no renewal for an account with no contract");
 }
+
+#[test]
+fn an_account_merged_away_stays_selected_as_the_account_it_became() {
+    use cockpit::domain::{OrgLink, OrgRecord};
+    use cockpit::store::{Change, Target};
+    let (_tmp, store) = common::demo_store(30);
+    let rows = store.first_rows(2).unwrap();
+    let (gone, stays) = (rows[0].id, rows[1].id);
+    let org = |link| OrgRecord { id: 5, name: "X".into(), domains: vec![], external_id: None, created: None, link };
+    // The first account is organization 5's own; the second, a CRM account.
+    let mark = Change {
+        record: org(OrgLink::Unmatched),
+        target: Target::Account(gone),
+        own: false,
+        exclusive: true,
+        users: vec![],
+    };
+    store.relink_org("support", mark, &[]).unwrap();
+    let mut app = common::app(store, common::theme("dark"));
+    app.selected = Some(gone);
+    // Its CRM account arrives: the own account merges into it.
+    let matched = OrgRecord { link: OrgLink::Matched { how: "domain".into() }, ..org(OrgLink::Unmatched) };
+    let merge = Change { record: matched, target: Target::Account(stays), own: true, exclusive: true, users: vec![] };
+    let done = app.store.relink_org("support", merge, &[]).unwrap();
+    assert_eq!(done.merged, Some(gone));
+    let book = Book::load(&app.store).unwrap();
+    let queue = cockpit::queue::load(&app.store, common::now(), usize::MAX).unwrap();
+    app.on_msg(Msg::Loaded(Box::new(book), queue));
+    assert_eq!(app.selected, Some(stays));
+}

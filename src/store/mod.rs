@@ -655,9 +655,22 @@ impl Store {
             };
             if !counts.tally(old.as_ref(), t) {
                 // Unchanged, but a slot written before organizations were
-                // recorded learns its organization.
-                if let Some(s) = slot.filter(|s| !s.legacy && s.org != org && s.account == t.account_id) {
-                    b.insert(keys::external(source, &ticket_ext(t.id)), keys::ticket_slot(s.account, s.due, org));
+                // recorded learns its organization (a schema-1 slot takes its
+                // follow-up's due time from `fi` and drops that entry).
+                if let Some(s) = slot.filter(|s| (s.legacy || s.org != org) && s.account == t.account_id) {
+                    let due = match s.legacy {
+                        true => {
+                            let id = ticket_follow_up_id(t.id);
+                            let due = self
+                                .tree
+                                .get(keys::follow_up_id(id))?
+                                .and_then(|d| <[u8; 8]>::try_from(d.as_ref()).ok());
+                            b.inner.remove(keys::follow_up_id(id));
+                            due
+                        }
+                        false => s.due,
+                    };
+                    b.insert(keys::external(source, &ticket_ext(t.id)), keys::ticket_slot(s.account, due, org));
                 }
                 continue;
             }

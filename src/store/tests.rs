@@ -497,3 +497,26 @@ fn a_schema_1_ticket_slot_still_finds_its_follow_up_and_is_upgraded() {
     assert_eq!(store.follow_ups_before(now() + Duration::days(30)).count(), 0);
     assert_eq!(store.row(AccountId(1)).unwrap().unwrap().open_tickets, 0);
 }
+
+#[test]
+fn an_unchanged_ticket_teaches_its_slot_its_organization_even_a_schema_1_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ws")).unwrap();
+    seed(&store);
+    let rules = Some(FollowUpRules { now: now(), high_value_arr: 100_000 });
+    let t = ticket(5, AccountId(1), true);
+    let item =
+        crate::domain::followup::ticket_follow_up(&t, false, now()).unwrap().into_follow_up(ticket_follow_up_id(5));
+    let mut b = Batch::default();
+    b.put_ticket(&t);
+    b.insert(keys::external("desk", "ticket/5"), 1u64.to_be_bytes().to_vec());
+    b.put_follow_up(&item, None);
+    store.apply(b).unwrap();
+    // The same ticket again, now known to belong to organization 11.
+    let c = store.ingest_tickets("desk", &[(t, Some(11))], &[], None, rules).unwrap();
+    assert_eq!(c.unchanged, 1);
+    let slot = keys::read_ticket_slot(&store.tree.get(keys::external("desk", "ticket/5")).unwrap().unwrap()).unwrap();
+    assert_eq!((slot.org, slot.legacy, slot.due), (Some(11), false, Some(keys::ts(item.due))));
+    assert!(store.tree.get(keys::follow_up_id(item.id)).unwrap().is_none(), "the fi entry goes with the upgrade");
+    assert_eq!(store.ticket_follow_up("desk", 5).unwrap().unwrap().id, item.id, "the follow-up is still found");
+}

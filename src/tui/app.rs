@@ -755,6 +755,11 @@ impl App {
                 self.queue = queue;
                 self.queue_complete = true;
                 self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
+                // An account merged away (a support organization that found
+                // its CRM account) is selected as the account it became.
+                if let Some(id) = self.selected.filter(|id| self.book.row(*id).is_none()) {
+                    self.selected = self.store.resolve(id).ok().filter(|r| self.book.row(*r).is_some());
+                }
                 match self.selected {
                     Some(id) => {
                         self.select_from(id, Pane::Health);
