@@ -49,6 +49,15 @@ async fn vendors() -> Vendors {
     for id in [26, 27] {
         crm.companies.get_mut(&id).unwrap().props.insert("name".into(), "Twin Corp".into());
     }
+    // Company 7 has a person in the CRM: skipped while company 7 is, read
+    // again once it lands.
+    crm.put(
+        "contacts",
+        9007,
+        &[("firstname", "Crm"), ("lastname", "Seven"), ("email", "crm7@x.example")],
+        1_700_000_000_000,
+        Some(7),
+    );
     // Company 4 knows the person the desk also has: one person, not two.
     crm.put(
         "contacts",
@@ -252,7 +261,11 @@ async fn a_clean_sync_matches_every_organization_and_merges_nothing_unclear() {
         let org = 100 + i;
         let seen = &c[&format!("company {i}")];
         assert_eq!(seen.tickets, vec![org * 10, org * 10 + 1, org * 10 + 2], "company {i}");
-        assert_eq!((seen.open, seen.people.clone()), (2, vec![format!("p{org}@x.example")]), "company {i}");
+        let mut people = vec![format!("p{org}@x.example")];
+        if i == 7 {
+            people.insert(0, "crm7@x.example".to_string());
+        }
+        assert_eq!((seen.open, seen.people.clone()), (2, people), "company {i}");
     }
     // Two organizations claiming one domain: both apart, the company untouched.
     assert!(c["company 25"].tickets.is_empty());
@@ -327,6 +340,8 @@ async fn a_company_skipped_as_malformed_until_it_is_fixed() {
     let first = sync(&store, &v, false).await;
     assert!(first.iter().all(|r| r.error.is_none()));
     assert_eq!(first[0].objects[0].skipped.len(), 1, "company 7 is skipped and listed");
+    let contacts = &first[0].objects[1];
+    assert!(contacts.skipped.iter().any(|s| s.id == "9007" && s.reason.contains("company 7")), "{contacts:?}");
     // Its organization (101 + 6 = 107, by domain) waits on an account of its own.
     let own = store.external_id("desk", "org/107").unwrap().unwrap();
     let mark = store.support_only(own).unwrap().expect("an account of its own, marked");

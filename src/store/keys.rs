@@ -46,6 +46,8 @@
 //! |                                   | matched on, and how it is |
 //! | `xu` source NUL user id           | `UserRecord`: a support   |
 //! |                                   | user's name, email, org   |
+//! | `xk` source NUL object NUL id     | why a record was skipped: |
+//! |                                   | read again next sync      |
 //! | `xs` account id                   | `SupportOnly`: the account|
 //! |                                   | is a support organization |
 //! |                                   | of its own (no CRM match) |
@@ -125,6 +127,8 @@ pub const EXTERNAL_OF: &[u8] = b"xr";
 pub const ORG: &[u8] = b"xo";
 /// Support users by source and id: name, email, organization.
 pub const USER: &[u8] = b"xu";
+/// Records a sync skipped, to read again at the next one.
+pub const SKIPPED: &[u8] = b"xk";
 /// Accounts that are a support organization of their own.
 pub const SUPPORT_ONLY: &[u8] = b"xs";
 /// Merged-away account id -> the account it now is.
@@ -325,6 +329,16 @@ pub fn org(source: &str, org: u64) -> Vec<u8> {
 /// Prefix of one source's organization records.
 pub fn orgs_of(source: &str) -> Vec<u8> {
     key(ORG, &[source.as_bytes(), &[0]])
+}
+
+/// Prefix of the records of one source's object type it skipped.
+pub fn skipped_of(source: &str, object: &str) -> Vec<u8> {
+    key(SKIPPED, &[source.as_bytes(), &[0], object.as_bytes(), &[0]])
+}
+
+/// A skipped record's key.
+pub fn skipped(source: &str, object: &str, id: &str) -> Vec<u8> {
+    key(&skipped_of(source, object), &[id.as_bytes()])
 }
 
 /// A support user's record key.

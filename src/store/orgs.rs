@@ -103,6 +103,38 @@ impl Store {
         Ok(at)
     }
 
+    /// Remembers records a sync skipped (`id`, why), to read them again at
+    /// the next sync: their company may arrive, or be fixed, meanwhile.
+    pub fn remember_skipped(&self, source: &str, object: &str, skipped: &[(String, String)]) -> Result<()> {
+        if skipped.is_empty() {
+            return Ok(());
+        }
+        let mut b = Batch::default();
+        for (id, why) in skipped {
+            b.insert(keys::skipped(source, object, id), why.as_bytes().to_vec());
+        }
+        self.apply(b)
+    }
+
+    /// Up to `limit` records of an object type a source skipped, oldest id first.
+    pub fn skipped_records(&self, source: &str, object: &str, limit: usize) -> Result<Vec<String>> {
+        let prefix = keys::skipped_of(source, object);
+        let mut out = Vec::new();
+        for k in self.tree.scan_prefix(&prefix).keys().take(limit) {
+            out.push(String::from_utf8_lossy(&k?[prefix.len()..]).into_owned());
+        }
+        Ok(out)
+    }
+
+    /// Forgets skipped records that landed since, or are gone at the source.
+    pub fn forget_skipped(&self, source: &str, object: &str, ids: &[String]) -> Result<()> {
+        let mut b = Batch::default();
+        for id in ids {
+            b.remove(keys::skipped(source, object, id));
+        }
+        self.apply(b)
+    }
+
     /// Lands a page of a desk's organizations and its cursor in one batch:
     /// their records, with what they are matched on. An organization seen
     /// before keeps its link until matching decides again (`relink_org`).

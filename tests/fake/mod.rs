@@ -282,11 +282,42 @@ async fn associations(
     Json(json!({"status": "COMPLETE", "results": results})).into_response()
 }
 
+/// The batch read by id: the records that exist and are not archived
+/// (batch reads carry no associations).
+async fn batch_read(
+    State(state): State<Shared>,
+    Path(object): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    state.lock().unwrap().log.push(format!("POST batch_read {object} {body}"));
+    if let Some(r) = fault(&state).await {
+        return r;
+    }
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    let crm = state.lock().unwrap();
+    let table = crm.table(&object);
+    let results: Vec<Value> = body["inputs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| i["id"].as_str()?.parse::<u64>().ok())
+        .filter_map(|id| table.iter().find(|r| r.id == id && !r.archived))
+        .map(|r| Crm::record(&object, r, false))
+        .collect();
+    Json(json!({"status": "COMPLETE", "results": results, "startedAt": "2026-11-28T00:00:00Z", "completedAt": "2026-11-28T00:00:01Z"}))
+        .into_response()
+}
+
 /// Starts the fake on a free loopback port; returns its base URL.
 pub async fn start(state: Shared) -> String {
     let app = Router::new()
         .route("/crm/v3/objects/{object}", get(list))
         .route("/crm/v3/objects/{object}/search", post(search))
+        .route("/crm/v3/objects/{object}/batch/read", post(batch_read))
         .route("/crm/v4/associations/{object}/companies/batch/read", post(associations))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

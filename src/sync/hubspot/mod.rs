@@ -27,6 +27,8 @@ pub use records::{activity, activity_id, contact, deal, plain_text};
 
 /// Records per page (the API's maximum for lists and search is 100 / 200).
 pub const PAGE: usize = 100;
+/// Records skipped by earlier runs read again per run, at most.
+const RETRY_PER_RUN: usize = 1_000;
 /// Margin for clock differences between us and the vendor.
 const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
@@ -289,6 +291,8 @@ impl<'a> HubspotSync<'a> {
     /// Runs a full pass (when asked, or when there is no cursor yet), then
     /// an incremental one, then removes archived records.
     async fn object(&self, object: Object, full: bool, report: &mut ObjectReport) -> Result<(), SyncError> {
+        // Skipped by earlier runs (not this one): read again at the end.
+        let waiting = self.store.skipped_records(self.source(), object.name(), RETRY_PER_RUN)?;
         let mut cursor = match self.load_cursor(object)? {
             Some(c @ Cursor::Full { .. }) => c, // resume an interrupted full pass
             Some(c) if !full => c,
@@ -302,7 +306,54 @@ impl<'a> HubspotSync<'a> {
         if let Cursor::Since { modified, id } = cursor {
             self.incremental(object, modified, id, report).await?;
         }
-        self.archived(object, report).await
+        self.archived(object, report).await?;
+        self.retry_skipped(object, &waiting, report).await
+    }
+
+    /// Reads again, by id, the records an earlier run skipped (a contact
+    /// whose company was not in the cache yet, a company that could not be
+    /// read): what lands now is forgotten, what is gone at HubSpot too,
+    /// and what is still wrong waits for the next run. A record that was
+    /// skipped is not lost just because it does not change again.
+    async fn retry_skipped(
+        &self,
+        object: Object,
+        waiting: &[String],
+        report: &mut ObjectReport,
+    ) -> Result<(), SyncError> {
+        let source = self.source();
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let mut landed = 0;
+        for chunk in waiting.chunks(PAGE) {
+            let body = json!({
+                "properties": object.properties(self.client),
+                "inputs": chunk.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>(),
+            });
+            let path = format!("/crm/v3/objects/{}/batch/read?archived=false", object.name());
+            let page: Page = self.client.post(&path, &body).await?;
+            let mut records = page.results;
+            if object.associated() && !records.is_empty() {
+                self.associate(object, &mut records).await?;
+            }
+            let mut again = ObjectReport::new(object.name());
+            self.land(object, &records, &[], None, &mut again)?;
+            let still: std::collections::HashSet<&str> = again.skipped.iter().map(|s| s.id.as_str()).collect();
+            let done: Vec<String> = chunk.iter().filter(|id| !still.contains(id.as_str())).cloned().collect();
+            landed += records
+                .iter()
+                .filter_map(|r| r.get("id").and_then(Value::as_str))
+                .filter(|id| !still.contains(id))
+                .count();
+            self.store.forget_skipped(source, object.name(), &done)?;
+            report.counts += again.counts;
+            report.skipped.extend(again.skipped);
+        }
+        if landed > 0 {
+            report.notes.push(format!("{landed} record(s) skipped by an earlier sync were read again and landed"));
+        }
+        Ok(())
     }
 
     fn list_path(&self, object: Object, properties: &str, archived: bool, after: Option<&str>) -> String {
@@ -475,6 +526,7 @@ impl<'a> HubspotSync<'a> {
         let bytes = cursor.map(|c| serde_json::to_vec(c).expect("cursor serializes"));
         let cursor = bytes.as_deref().map(|b| (object.name(), b));
         let source = self.source();
+        let skipped_before = report.skipped.len();
         let counts = match object {
             Object::Companies => {
                 let companies = self.companies(records, report)?;
@@ -495,6 +547,10 @@ impl<'a> HubspotSync<'a> {
             }
         };
         report.counts += counts;
+        // Remembered, to be read again: not lost when they never change again.
+        let skipped: Vec<(String, String)> =
+            report.skipped[skipped_before..].iter().map(|s| (s.id.clone(), s.reason.clone())).collect();
+        self.store.remember_skipped(source, object.name(), &skipped)?;
         (self.progress)(Progress { source: source.to_string(), object: object.name(), done: report.seen() });
         Ok(())
     }
