@@ -121,15 +121,6 @@ pub fn rematch(
         *sharers.entry(*acc).or_default() += 1;
     }
     let org_name: BTreeMap<u64, &str> = records.iter().map(|r| (r.id, r.name.as_str())).collect();
-    // The users of organizations already filed, read once, for those that move.
-    let mut users: BTreeMap<u64, Vec<(u64, UserRecord)>> = BTreeMap::new();
-    if current.iter().any(Option::is_some) {
-        for (id, u) in store.user_records(source) {
-            if let Some(org) = u.org {
-                users.entry(org).or_default().push((id, u));
-            }
-        }
-    }
     let mut changes: Vec<Change> = Vec::new();
     let mut froms: Vec<Option<AccountId>> = Vec::new();
     for ((rec, decision), now_at) in records.iter().zip(&decisions).zip(&current) {
@@ -181,9 +172,23 @@ pub fn rematch(
             report.linked += u64::from(matches!(target, Target::Account(_)));
         }
         let updated = OrgRecord { link, ..rec.clone() };
-        let its_users = if now_at.is_some() { users.remove(&rec.id).unwrap_or_default() } else { Vec::new() };
-        changes.push(Change { record: updated, target, own: own_now, exclusive, users: its_users });
+        changes.push(Change { record: updated, target, own: own_now, exclusive, users: Vec::new() });
         froms.push(*now_at);
+    }
+    // Organizations already filed that move take their users along: read
+    // once, and only when one moves.
+    if froms.iter().any(Option::is_some) {
+        let moving: BTreeSet<u64> =
+            changes.iter().zip(&froms).filter(|(_, f)| f.is_some()).map(|(c, _)| c.record.id).collect();
+        let mut users: BTreeMap<u64, Vec<(u64, UserRecord)>> = BTreeMap::new();
+        for (id, u) in store.user_records(source) {
+            if let Some(org) = u.org.filter(|o| moving.contains(o)) {
+                users.entry(org).or_default().push((id, u));
+            }
+        }
+        for c in &mut changes {
+            c.users = users.remove(&c.record.id).unwrap_or_default();
+        }
     }
     let done = store.relink_many(source, &changes, sources)?;
     for ((change, d), now_at) in changes.iter().zip(&done).zip(froms) {

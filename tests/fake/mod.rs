@@ -249,6 +249,24 @@ async fn search(
     Json(out).into_response()
 }
 
+/// Logs a request, then answers it with a scripted fault or a refusal, if any.
+async fn gate(state: &Shared, headers: &HeaderMap, line: String) -> Option<Response> {
+    state.lock().unwrap().log.push(line);
+    if let Some(r) = fault(state).await {
+        return Some(r);
+    }
+    (!authorized(state, headers)).then(unauthorized)
+}
+
+/// The records of a table that a batch request's `inputs` name by id.
+fn named<'a>(table: &[&'a Record], body: &Value) -> Vec<&'a Record> {
+    let ids = body["inputs"].as_array().cloned().unwrap_or_default();
+    ids.iter()
+        .filter_map(|i| i["id"].as_str()?.parse::<u64>().ok())
+        .filter_map(|id| table.iter().find(|r| r.id == id).copied())
+        .collect()
+}
+
 /// The v4 batch association read: each input's associated companies.
 async fn associations(
     State(state): State<Shared>,
@@ -256,26 +274,16 @@ async fn associations(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    state.lock().unwrap().log.push(format!("POST associations {object} {body}"));
-    if let Some(r) = fault(&state).await {
+    if let Some(r) = gate(&state, &headers, format!("POST associations {object} {body}")).await {
         return r;
     }
-    if !authorized(&state, &headers) {
-        return unauthorized();
-    }
     let crm = state.lock().unwrap();
-    let table = crm.table(&object);
-    let results: Vec<Value> = body["inputs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|i| i["id"].as_str()?.parse::<u64>().ok())
-        .filter_map(|id| table.iter().find(|r| r.id == id))
+    let results: Vec<Value> = named(&crm.table(&object), &body)
+        .into_iter()
         .filter_map(|r| {
             let company = r.company?;
             Some(json!({"from": {"id": r.id.to_string()}, "to": [
-                {"toObjectId": company, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"}]}
+                {"toObjectId": company.to_string(), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"}]}
             ]}))
         })
         .collect();
@@ -290,22 +298,13 @@ async fn batch_read(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    state.lock().unwrap().log.push(format!("POST batch_read {object} {body}"));
-    if let Some(r) = fault(&state).await {
+    if let Some(r) = gate(&state, &headers, format!("POST batch_read {object} {body}")).await {
         return r;
     }
-    if !authorized(&state, &headers) {
-        return unauthorized();
-    }
     let crm = state.lock().unwrap();
-    let table = crm.table(&object);
-    let results: Vec<Value> = body["inputs"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|i| i["id"].as_str()?.parse::<u64>().ok())
-        .filter_map(|id| table.iter().find(|r| r.id == id && !r.archived))
+    let results: Vec<Value> = named(&crm.table(&object), &body)
+        .into_iter()
+        .filter(|r| !r.archived)
         .map(|r| Crm::record(&object, r, false))
         .collect();
     Json(json!({"status": "COMPLETE", "results": results, "startedAt": "2026-11-28T00:00:00Z", "completedAt": "2026-11-28T00:00:01Z"}))
