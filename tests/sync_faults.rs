@@ -14,7 +14,7 @@ use std::time::Duration;
 use cockpit::domain::{Account, AccountId, Stage, Team, Ticket, TicketPriority, TicketStatus};
 use cockpit::store::Store;
 use cockpit::sync::http::RetryPolicy;
-use cockpit::sync::source::{Kind, RawSource, Source};
+use cockpit::sync::source::{Kind, Source};
 use cockpit::sync::{self, Options, SourceReport};
 use fake::desk::{Desk, SharedDesk};
 use fake::{Crm, Fault, Shared};
@@ -94,19 +94,9 @@ async fn vendors() -> Vendors {
     let crm: Shared = Arc::new(Mutex::new(crm));
     let desk: SharedDesk = Arc::new(Mutex::new(desk));
     let (crm_url, desk_url) = (fake::start(crm.clone()).await, fake::desk::start(desk.clone()).await);
-    let raw = |name: &str, kind, url: String, env: &str, email: Option<&str>| RawSource {
-        name: Some(name.into()),
-        kind,
-        base_url: Some(url),
-        token_env: Some(env.into()),
-        email: email.map(str::to_string),
-        properties: BTreeMap::new(),
-        requests_per_minute: None,
-        exports_per_minute: None,
-    };
     let sources = vec![
-        raw("crm", Kind::Hubspot, crm_url, &crm_env, None).validate().unwrap(),
-        raw("desk", Kind::Zendesk, desk_url, &desk_env, Some("agent@acme.com")).validate().unwrap(),
+        fake::source("crm", Kind::Hubspot, crm_url, &crm_env, None),
+        fake::source("desk", Kind::Zendesk, desk_url, &desk_env, Some("agent@acme.com")),
     ];
     Vendors { crm, desk, sources }
 }

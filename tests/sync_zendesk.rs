@@ -4,7 +4,6 @@
 
 mod fake;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +11,7 @@ use std::time::Duration;
 use cockpit::domain::TicketStatus;
 use cockpit::store::Store;
 use cockpit::sync::http::RetryPolicy;
-use cockpit::sync::source::{Kind, RawSource, Source};
+use cockpit::sync::source::{Kind, Source};
 use cockpit::sync::{self, Options, SourceReport};
 use fake::desk::{Desk, SharedDesk};
 use fake::{Crm, Shared};
@@ -58,19 +57,9 @@ async fn env() -> Env {
     let desk: SharedDesk = Arc::new(Mutex::new(desk));
     let desk_url = fake::desk::start(desk.clone()).await;
 
-    let raw = |name: &str, kind, url: String, env: &str, email: Option<&str>| RawSource {
-        name: Some(name.into()),
-        kind,
-        base_url: Some(url),
-        token_env: Some(env.into()),
-        email: email.map(str::to_string),
-        properties: BTreeMap::new(),
-        requests_per_minute: None,
-        exports_per_minute: None,
-    };
     let sources = vec![
-        raw("crm", Kind::Hubspot, crm_url, &crm_env, None).validate().unwrap(),
-        raw("desk", Kind::Zendesk, desk_url, &desk_env, Some("agent@acme.com")).validate().unwrap(),
+        fake::source("crm", Kind::Hubspot, crm_url, &crm_env, None),
+        fake::source("desk", Kind::Zendesk, desk_url, &desk_env, Some("agent@acme.com")),
     ];
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(&tmp.path().join("ws")).unwrap();

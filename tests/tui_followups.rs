@@ -33,6 +33,23 @@ fn queue_app() -> (tempfile::TempDir, App) {
     (tmp, app)
 }
 
+/// Moves the queue cursor to the first item on an open ticket; its position.
+fn to_an_open_ticket(app: &mut App) -> usize {
+    let pos = app
+        .queue
+        .iter()
+        .position(|q| {
+            q.follow_up.ticket_id.is_some_and(|t| {
+                app.store.tickets(q.follow_up.account_id).unwrap().iter().any(|x| x.id == t && x.status.is_open())
+            })
+        })
+        .expect("the demo queue has an item on an open ticket");
+    for _ in 0..pos {
+        app.update(Action::Down);
+    }
+    pos
+}
+
 fn cursor_item(app: &App) -> cockpit::domain::FollowUp {
     app.queue[app.queue_cursor].follow_up.clone()
 }
@@ -140,18 +157,7 @@ fn a_note_goes_to_the_timeline_and_the_outbox_once_per_account() {
 #[test]
 fn reply_with_a_saved_reply_then_the_outbox_shows_it() {
     let (_tmp, mut app) = queue_app();
-    let pos = app
-        .queue
-        .iter()
-        .position(|q| {
-            q.follow_up.ticket_id.is_some_and(|t| {
-                app.store.tickets(q.follow_up.account_id).unwrap().iter().any(|x| x.id == t && x.status.is_open())
-            })
-        })
-        .expect("the demo queue has an item on an open ticket");
-    for _ in 0..pos {
-        app.update(Action::Down);
-    }
+    let pos = to_an_open_ticket(&mut app);
     assert_eq!(app.queue_cursor, pos);
     let item = app.queue[pos].follow_up.clone();
     let ticket_id = item.ticket_id.unwrap();
@@ -262,18 +268,7 @@ fn a_note_typed_while_the_health_pass_runs_is_kept_until_it_can_be_saved() {
 #[test]
 fn a_reply_greets_the_synced_requester_by_name_and_is_not_sent_unsigned() {
     let (_tmp, mut app) = queue_app();
-    let pos = app
-        .queue
-        .iter()
-        .position(|q| {
-            q.follow_up.ticket_id.is_some_and(|t| {
-                app.store.tickets(q.follow_up.account_id).unwrap().iter().any(|x| x.id == t && x.status.is_open())
-            })
-        })
-        .expect("the demo queue has an item on an open ticket");
-    for _ in 0..pos {
-        app.update(Action::Down);
-    }
+    let pos = to_an_open_ticket(&mut app);
     let item = app.queue[pos].follow_up.clone();
     let ticket_id = item.ticket_id.unwrap();
     // As a desk sync leaves it: the ticket names its requester by id, and

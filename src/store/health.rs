@@ -522,18 +522,9 @@ impl Store {
     /// The sources whose id map files tickets, found by skipping from one
     /// source's `x:` entries to the next (a seek per source, not a scan).
     fn ticket_sources(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        let mut from = keys::EXTERNAL.to_vec();
-        while let Some(k) = self.tree.range(from..).keys().next().transpose()? {
-            let Some(rest) = k.strip_prefix(keys::EXTERNAL) else { break };
-            let Some(nul) = rest.iter().position(|b| *b == 0) else { break };
-            let source = String::from_utf8_lossy(&rest[..nul]).into_owned();
-            // Tickets are named `ticket/<id>` in the map (see `ticket_ext`).
-            if self.tree.scan_prefix(keys::external(&source, "ticket/")).next().is_some() {
-                out.push(source);
-            }
-            from = [keys::EXTERNAL, &rest[..nul], &[1]].concat();
-        }
+        let mut out = super::sources_under(&self.tree, keys::EXTERNAL)?;
+        // Tickets are named `ticket/<id>` in the map (see `ticket_ext`).
+        out.retain(|source| self.tree.scan_prefix(keys::external(source, "ticket/")).next().is_some());
         Ok(out)
     }
 

@@ -16,7 +16,7 @@ use crate::domain::{
     Account, AccountId, AccountRow, Activity, Contact, Deal, FollowUp, FollowUpState, NpsResponse, OrgRecord,
     SupportOnly, Ticket,
 };
-use crate::sync::zendesk::user_contact_id;
+use crate::sync::zendesk::{desk_user_of, user_contact_id};
 
 /// Changes filed per batch at most.
 const PER_BATCH: usize = 2_000;
@@ -418,9 +418,8 @@ impl Store {
         }
         let mut contacts = 0;
         for c in self.contacts(from)? {
-            let user = c.id & ((1 << 60) - 1);
-            let is_user = user_contact_id(user) == c.id;
-            if is_user && self.user_record(source, user)?.is_some_and(|u| u.org == Some(org)) {
+            let Some(user) = desk_user_of(c.id) else { continue };
+            if self.user_record(source, user)?.is_some_and(|u| u.org == Some(org)) {
                 self.move_contact(b, c, into, sources)?;
                 contacts += 1;
             }

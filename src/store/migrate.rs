@@ -27,24 +27,18 @@ fn outbox_watch_states(_: &sled::Tree) -> Result<(), StoreError> {
 fn mark_own_accounts(tree: &sled::Tree) -> Result<(), StoreError> {
     use std::collections::BTreeMap;
     let mut owner: BTreeMap<u64, (String, u64)> = BTreeMap::new();
-    let mut from = keys::EXTERNAL.to_vec();
     // A seek per source, then its `org/` links only.
-    while let Some(k) = tree.range(from..).keys().next().transpose()? {
-        let Some(rest) = k.strip_prefix(keys::EXTERNAL) else { break };
-        let Some(nul) = rest.iter().position(|b| *b == 0) else { break };
-        let source = String::from_utf8_lossy(&rest[..nul]).into_owned();
-        for kv in tree.scan_prefix(keys::external(&source, "org/")) {
+    for source in super::sources_under(tree, keys::EXTERNAL)? {
+        let prefix = keys::external(&source, "org/");
+        for kv in tree.scan_prefix(&prefix) {
             let (k, v) = kv?;
-            let org =
-                std::str::from_utf8(&k[keys::external(&source, "org/").len()..]).ok().and_then(|o| o.parse().ok());
+            let org = std::str::from_utf8(&k[prefix.len()..]).ok().and_then(|o| o.parse().ok());
             let (Some(org), Ok(acc)) = (org, <[u8; 8]>::try_from(v.as_ref())) else { continue };
             let acc = u64::from_be_bytes(acc);
-            let better = owner.get(&acc).is_none_or(|(_, o)| org < *o);
-            if better {
+            if owner.get(&acc).is_none_or(|(_, o)| org < *o) {
                 owner.insert(acc, (source.clone(), org));
             }
         }
-        from = [keys::EXTERNAL, &rest[..nul], &[1]].concat();
     }
     // Workspaces from before the reverse id map (`xr`) say which source
     // knows an account only in the forward map: a CRM company there is a

@@ -244,6 +244,20 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The sources that have keys under `prefix` (keyed prefix, source, NUL,
+/// ...), found by a seek per source, not a scan of every record.
+pub(super) fn sources_under(tree: &sled::Tree, prefix: &[u8]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut from = prefix.to_vec();
+    while let Some(k) = tree.range(from..).keys().next().transpose()? {
+        let Some(rest) = k.strip_prefix(prefix) else { break };
+        let Some(nul) = rest.iter().position(|b| *b == 0) else { break };
+        out.push(String::from_utf8_lossy(&rest[..nul]).into_owned());
+        from = [prefix, &rest[..nul], &[1]].concat();
+    }
+    Ok(out)
+}
+
 fn prepare_dir(path: &Path) -> Result<()> {
     let unreadable = |source| StoreError::Unreadable { path: path.to_path_buf(), source };
     #[cfg(unix)]
@@ -587,7 +601,7 @@ impl Store {
                 }
             }
             for c in self.contacts(id)? {
-                if crate::sync::zendesk::user_contact_id(c.id & ((1 << 60) - 1)) != c.id {
+                if crate::sync::zendesk::desk_user_of(c.id).is_none() {
                     b.inner.remove(keys::child(keys::CONTACT, id, c.id));
                 }
             }

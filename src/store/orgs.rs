@@ -56,18 +56,10 @@ impl Store {
 
     /// The sources that have sent organizations or users.
     pub fn desk_sources(&self) -> Result<Vec<String>> {
-        let mut out: Vec<String> = Vec::new();
-        for prefix in [keys::ORG, keys::USER] {
-            let mut from = prefix.to_vec();
-            // A seek per source, not a scan of every record.
-            while let Some(k) = self.tree.range(from..).keys().next().transpose()? {
-                let Some(rest) = k.strip_prefix(prefix) else { break };
-                let Some(nul) = rest.iter().position(|b| *b == 0) else { break };
-                let source = String::from_utf8_lossy(&rest[..nul]).into_owned();
-                if !out.contains(&source) {
-                    out.push(source);
-                }
-                from = [prefix, &rest[..nul], &[1]].concat();
+        let mut out = super::sources_under(&self.tree, keys::ORG)?;
+        for source in super::sources_under(&self.tree, keys::USER)? {
+            if !out.contains(&source) {
+                out.push(source);
             }
         }
         Ok(out)

@@ -675,6 +675,12 @@ pub fn user_contact_id(user: u64) -> u64 {
     (1 << 60) | (user & ((1 << 60) - 1))
 }
 
+/// The Zendesk user a contact id was made from, if it was made from one.
+pub fn desk_user_of(contact: u64) -> Option<u64> {
+    let user = contact & ((1 << 60) - 1);
+    (user_contact_id(user) == contact).then_some(user)
+}
+
 /// Parses one exported record on its own; one that is not what Zendesk
 /// documents is skipped and reported by its `id`, and the page goes on.
 fn parse_record<T: DeserializeOwned>(raw: &RawValue, what: &str, report: &mut ObjectReport) -> Option<T> {

@@ -327,6 +327,28 @@ pub async fn start(state: Shared) -> String {
     format!("http://{addr}")
 }
 
+/// A validated source pointing at a fake (`email` makes it Zendesk API-token auth).
+pub fn source(
+    name: &str,
+    kind: cockpit::sync::source::Kind,
+    url: String,
+    token_env: &str,
+    email: Option<&str>,
+) -> cockpit::sync::source::Source {
+    cockpit::sync::source::RawSource {
+        name: Some(name.into()),
+        kind,
+        base_url: Some(url),
+        token_env: Some(token_env.into()),
+        email: email.map(str::to_string),
+        properties: BTreeMap::new(),
+        requests_per_minute: None,
+        exports_per_minute: None,
+    }
+    .validate()
+    .unwrap()
+}
+
 /// Standard base64 (for the desk's basic auth header), to avoid a crate for tests.
 pub fn base64(input: &[u8]) -> String {
     const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
