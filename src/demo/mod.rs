@@ -384,8 +384,14 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
             by: account.owner.clone(),
         }),
     };
-    let records =
-        Records { account: &account, tickets: &tickets, activities: &activities, nps: &nps, manual: Some(&manual) };
+    let records = Records {
+        account: &account,
+        tickets: &tickets,
+        activities: &activities,
+        nps: &nps,
+        manual: Some(&manual),
+        observed: None,
+    };
     let today_inputs = inputs_at(&records, end_now);
     if let Fate::Churned(_) = fate {
         // Support closed everything out once the customer had left (after

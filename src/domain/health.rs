@@ -7,8 +7,7 @@ use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// A measured signal that feeds health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Measure {
     /// Product usage against the account's own baseline.
     Usage,
@@ -30,11 +29,55 @@ pub enum Measure {
     Onboarding,
     /// The CSM's own read of the account.
     Sentiment,
+    /// Share of rated tickets the customer rated good (last 90 days).
+    SupportCsat,
+    /// Days since anyone at the account last logged in.
+    Login,
+    /// A named usage metric against its own baseline (slot 0-3; the names
+    /// are the config's `[source.metrics]`, see `register_metrics`).
+    Metric(u8),
+}
+
+/// Named usage metrics the model can read, at most this many.
+pub const METRIC_SLOTS: usize = 4;
+
+static METRIC_NAMES: std::sync::RwLock<[Option<&'static str>; METRIC_SLOTS]> =
+    std::sync::RwLock::new([None; METRIC_SLOTS]);
+
+/// Names the metric slots, in order (the config's metric names, sorted);
+/// names past `METRIC_SLOTS` are ignored (the config check says so).
+pub fn register_metrics(names: &[String]) {
+    static LEAKED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut leaked = LEAKED.lock().unwrap_or_else(|p| p.into_inner());
+    let mut slots = [None; METRIC_SLOTS];
+    for (slot, name) in slots.iter_mut().zip(names) {
+        // A name is leaked once per process: labels are `&'static str`.
+        let s = match leaked.iter().find(|l| **l == name.as_str()) {
+            Some(l) => *l,
+            None => {
+                let l: &'static str = Box::leak(name.clone().into_boxed_str());
+                leaked.push(l);
+                l
+            }
+        };
+        *slot = Some(s);
+    }
+    *METRIC_NAMES.write().unwrap_or_else(|p| p.into_inner()) = slots;
+}
+
+/// The registered metric names, by slot.
+pub fn metric_names() -> Vec<(u8, &'static str)> {
+    let names = METRIC_NAMES.read().unwrap_or_else(|p| p.into_inner());
+    names.iter().enumerate().filter_map(|(i, n)| Some((i as u8, (*n)?))).collect()
+}
+
+fn metric_name(slot: u8) -> Option<&'static str> {
+    METRIC_NAMES.read().unwrap_or_else(|p| p.into_inner()).get(slot as usize).copied().flatten()
 }
 
 impl Measure {
     /// Every measure in display order.
-    pub const ALL: [Measure; 10] = [
+    pub const ALL: [Measure; 16] = [
         Measure::Usage,
         Measure::Seats,
         Measure::Engagement,
@@ -45,7 +88,45 @@ impl Measure {
         Measure::Billing,
         Measure::Onboarding,
         Measure::Sentiment,
+        Measure::SupportCsat,
+        Measure::Login,
+        Measure::Metric(0),
+        Measure::Metric(1),
+        Measure::Metric(2),
+        Measure::Metric(3),
     ];
+
+    /// Position in `ALL` (and byte in `DaySignals`).
+    pub const fn index(self) -> usize {
+        match self {
+            Measure::Usage => 0,
+            Measure::Seats => 1,
+            Measure::Engagement => 2,
+            Measure::Support => 3,
+            Measure::TicketAge => 4,
+            Measure::Satisfaction => 5,
+            Measure::NpsTrend => 6,
+            Measure::Billing => 7,
+            Measure::Onboarding => 8,
+            Measure::Sentiment => 9,
+            Measure::SupportCsat => 10,
+            Measure::Login => 11,
+            Measure::Metric(i) => 12 + (i as usize % METRIC_SLOTS),
+        }
+    }
+
+    /// Whether the measure can hold a value: a metric slot needs a name.
+    pub fn is_named(self) -> bool {
+        match self {
+            Measure::Metric(i) => metric_name(i).is_some(),
+            _ => true,
+        }
+    }
+
+    /// The measures that can hold a value, in display order.
+    pub fn named() -> impl Iterator<Item = Measure> {
+        Measure::ALL.into_iter().filter(|m| m.is_named())
+    }
 
     /// The input's name in a health model file.
     pub fn key(self) -> &'static str {
@@ -60,12 +141,17 @@ impl Measure {
             Measure::NpsTrend => "nps_trend",
             Measure::Onboarding => "onboarding_completion",
             Measure::Sentiment => "csm_sentiment",
+            Measure::SupportCsat => "support_satisfaction",
+            Measure::Login => "days_since_login",
+            Measure::Metric(i) => {
+                metric_name(i).unwrap_or(["metric_1", "metric_2", "metric_3", "metric_4"][i as usize % 4])
+            }
         }
     }
 
-    /// The measure reading a named input.
+    /// The measure reading a named input (a built-in input or a registered metric).
     pub fn from_key(key: &str) -> Option<Measure> {
-        Measure::ALL.into_iter().find(|m| m.key() == key)
+        Measure::ALL.into_iter().find(|m| m.is_named() && m.key() == key)
     }
 
     /// What the input is, for messages and the model reference.
@@ -81,6 +167,9 @@ impl Measure {
             Measure::NpsTrend => "latest NPS answer minus the one before",
             Measure::Onboarding => "share of the onboarding plan completed (0-1)",
             Measure::Sentiment => "the CSM's sentiment: 1 (worried) to 5 (confident)",
+            Measure::SupportCsat => "share of rated tickets rated good in the last 90 days (0-1)",
+            Measure::Login => "days since anyone at the account last logged in",
+            Measure::Metric(_) => "a named usage metric against its own 90-day baseline (1.0 = normal)",
         }
     }
 
@@ -97,7 +186,23 @@ impl Measure {
             Measure::NpsTrend => "NPS trend",
             Measure::Onboarding => "onboarding",
             Measure::Sentiment => "sentiment",
+            Measure::SupportCsat => "CSAT",
+            Measure::Login => "last login",
+            Measure::Metric(_) => self.key(),
         }
+    }
+}
+
+impl Serialize for Measure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Measure {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Measure, D::Error> {
+        let key = String::deserialize(d)?;
+        Measure::from_key(&key).ok_or_else(|| serde::de::Error::custom(format!("unknown input \"{key}\"")))
     }
 }
 

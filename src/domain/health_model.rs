@@ -119,7 +119,7 @@ pub struct Inputs([Option<f64>; Measure::ALL.len()]);
 
 impl Inputs {
     fn index(m: Measure) -> usize {
-        Measure::ALL.iter().position(|x| *x == m).expect("every measure is listed")
+        m.index()
     }
 
     /// Sets an input.

@@ -36,7 +36,7 @@ impl ScoreTable {
         let mut tables = [[0u8; 256]; MEASURES];
         let mut base = [0u8; MEASURES];
         for spec in &model.measures {
-            let i = Measure::ALL.iter().position(|m| *m == spec.measure).expect("listed");
+            let i = spec.measure.index();
             base[i] = spec.weight;
             for q in 0..UNKNOWN {
                 if let Some(v) = dequantize(spec.measure, q) {
@@ -48,7 +48,7 @@ impl ScoreTable {
         for p in &model.profiles {
             let mut w = base;
             for (m, pw) in &p.weights {
-                let i = Measure::ALL.iter().position(|x| x == m).expect("listed");
+                let i = m.index();
                 // A profile only re-weighs measures the model has.
                 if model.measures.iter().any(|s| s.measure == *m) {
                     w[i] = *pw;

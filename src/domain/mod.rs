@@ -15,6 +15,7 @@ pub mod health_table;
 pub mod lifecycle;
 pub mod metrics;
 pub mod nps;
+pub mod observed;
 pub mod org;
 pub mod outbox;
 pub mod ranking;

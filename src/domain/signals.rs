@@ -7,10 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::account::Account;
 use super::activity::Activity;
+use super::health::metric_names;
 use super::health::Measure;
 use super::health_model::Inputs;
 use super::lifecycle::Stage;
 use super::nps::{classify, NpsClass, NpsResponse};
+use super::observed::{trend, Observations, Signal};
 use super::ticket::Ticket;
 
 /// Byte meaning "not known".
@@ -32,21 +34,21 @@ impl Default for DaySignals {
 }
 
 fn measure_index(m: Measure) -> usize {
-    Measure::ALL.iter().position(|x| *x == m).expect("every measure is listed")
+    m.index()
 }
 
 /// The byte of one input value: ratios in hundredths, counts and days whole
 /// (capped at 254), the NPS trend offset by 10 so it stays positive.
 pub fn quantize(m: Measure, v: f64) -> u8 {
     let v = match m {
-        Measure::Usage | Measure::Seats | Measure::Onboarding => v * 100.0,
+        Measure::Usage | Measure::Seats | Measure::Onboarding | Measure::SupportCsat | Measure::Metric(_) => v * 100.0,
         Measure::NpsTrend => v + 10.0,
         _ => v,
     };
     let (lo, hi) = match m {
         Measure::Satisfaction => (0.0, 10.0),
         Measure::NpsTrend => (0.0, 20.0),
-        Measure::Onboarding => (0.0, 100.0),
+        Measure::Onboarding | Measure::SupportCsat => (0.0, 100.0),
         Measure::Sentiment => (1.0, 5.0),
         _ => (0.0, 254.0),
     };
@@ -63,14 +65,14 @@ pub fn dequantize(m: Measure, q: u8) -> Option<f64> {
     }
     let q = q as f64;
     Some(match m {
-        Measure::Usage | Measure::Seats | Measure::Onboarding => q / 100.0,
+        Measure::Usage | Measure::Seats | Measure::Onboarding | Measure::SupportCsat | Measure::Metric(_) => q / 100.0,
         Measure::NpsTrend => q - 10.0,
         _ => q,
     })
 }
 
 impl DaySignals {
-    /// Bytes per day: ten inputs and the stage.
+    /// Bytes per day: one per input and the stage.
     pub const LEN: usize = Measure::ALL.len() + 1;
 
     /// Packs inputs and the day's stage.
@@ -157,6 +159,8 @@ pub struct Records<'a> {
     pub nps: &'a [NpsResponse],
     /// Usage, billing and sentiment, when known.
     pub manual: Option<&'a ManualSignals>,
+    /// What sources report: usage, seats, billing, onboarding, logins, metrics.
+    pub observed: Option<&'a Observations>,
 }
 
 /// The inputs at `now`, from records only (nothing after `now` counts).
@@ -164,13 +168,17 @@ pub fn inputs_at(r: &Records, now: DateTime<Utc>) -> Inputs {
     let mut inputs = Inputs::default();
     let today = now.date_naive();
 
-    let touch_tickets = r.tickets.iter().filter_map(|t| t.last_customer_reply);
+    // A ticket's creation is the customer writing in; its last reply too.
+    let touch_tickets = r.tickets.iter().flat_map(|t| [Some(t.created_at), t.last_customer_reply]).flatten();
     let touch_timeline = r.activities.iter().filter(|a| a.kind.is_two_way()).map(|a| a.at);
     if let Some(last) = touch_tickets.chain(touch_timeline).filter(|t| *t <= now).max() {
         inputs.set(Measure::Engagement, (now - last).num_days().max(0) as f64);
     }
 
-    let open: Vec<&Ticket> = r.tickets.iter().filter(|t| t.status.is_open() && t.created_at <= now).collect();
+    // Open on the day: created by then, and not yet solved (a solved
+    // ticket's last update is when it was solved).
+    let open: Vec<&Ticket> =
+        r.tickets.iter().filter(|t| t.created_at <= now && (t.status.is_open() || t.updated_at > now)).collect();
     let escalated = open.iter().filter(|t| t.escalated).count();
     inputs.set(Measure::Support, (open.len() + 2 * escalated) as f64);
     let oldest = open.iter().map(|t| (now - t.created_at).num_days().max(0)).max().unwrap_or(0);
@@ -186,19 +194,24 @@ pub fn inputs_at(r: &Records, now: DateTime<Utc>) -> Inputs {
         inputs.set(Measure::NpsTrend, last.score as f64 - before.score as f64);
     }
 
+    if let Some(o) = r.observed {
+        observed_inputs(&mut inputs, r.account, o, today);
+    }
+    // Figures set by hand or by the demo, where no source reports them.
     if let Some(m) = r.manual {
-        if let Some(u) = m.usage_trend {
+        let unset = |i: &Inputs, m: Measure| i.get(m).is_none();
+        if let Some(u) = m.usage_trend.filter(|_| unset(&inputs, Measure::Usage)) {
             inputs.set(Measure::Usage, u as f64);
         }
         if let (Some(active), seats) = (m.active_users, r.account.seats) {
-            if seats > 0 {
+            if seats > 0 && unset(&inputs, Measure::Seats) {
                 inputs.set(Measure::Seats, active as f64 / seats as f64);
             }
         }
-        if let Some(d) = m.days_past_due {
+        if let Some(d) = m.days_past_due.filter(|_| unset(&inputs, Measure::Billing)) {
             inputs.set(Measure::Billing, d as f64);
         }
-        if let Some(o) = m.onboarding {
+        if let Some(o) = m.onboarding.filter(|_| unset(&inputs, Measure::Onboarding)) {
             inputs.set(Measure::Onboarding, o as f64);
         }
         if let Some(s) = &m.sentiment {
@@ -211,11 +224,55 @@ pub fn inputs_at(r: &Records, now: DateTime<Utc>) -> Inputs {
     inputs
 }
 
+/// The inputs sources report, as of `day`: a value that was not a number
+/// leaves its input unknown.
+fn observed_inputs(inputs: &mut Inputs, account: &Account, o: &Observations, day: NaiveDate) {
+    let usage = match o.at(&Signal::UsageTrend, day) {
+        Some(t) => Some(t),
+        None => o.best(&Signal::ActiveUsers, day).and_then(|s| trend(s, day)),
+    };
+    if let Some(u) = usage {
+        inputs.set(Measure::Usage, u);
+    }
+    let seats = o.at(&Signal::Seats, day).or((account.seats > 0).then_some(account.seats as f64));
+    if let (Some(active), Some(seats)) = (o.at(&Signal::ActiveUsers, day), seats) {
+        if seats > 0.0 {
+            inputs.set(Measure::Seats, active / seats);
+        }
+    }
+    let billing = match o.at(&Signal::DaysPastDue, day) {
+        Some(d) => Some(d),
+        // An invoice status: past due since the day it turned overdue.
+        None => o.best(&Signal::Overdue, day).and_then(|s| match s.at(day)? {
+            v if v >= 0.5 => s.since(day).map(|d| d as f64),
+            _ => Some(0.0),
+        }),
+    };
+    if let Some(b) = billing {
+        inputs.set(Measure::Billing, b);
+    }
+    if let Some(v) = o.at(&Signal::Onboarding, day) {
+        inputs.set(Measure::Onboarding, v);
+    }
+    if let Some(v) = o.at(&Signal::LastLogin, day) {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+        inputs.set(Measure::Login, ((day - epoch).num_days() as f64 - v).max(0.0));
+    }
+    for (slot, name) in metric_names() {
+        let signal = Signal::Metric(name.to_string());
+        if let Some(t) = o.best(&signal, day).and_then(|s| trend(s, day)) {
+            inputs.set(Measure::Metric(slot), t);
+        }
+    }
+}
+
 /// An input's value with its unit ("19 days", "62%", "NPS 4").
 pub fn value_text(m: Measure, v: f64) -> String {
     match m {
-        Measure::Usage | Measure::Seats | Measure::Onboarding => format!("{:.0}%", v * 100.0),
-        Measure::Engagement | Measure::TicketAge | Measure::Billing => days(v),
+        Measure::Usage | Measure::Seats | Measure::Onboarding | Measure::SupportCsat | Measure::Metric(_) => {
+            format!("{:.0}%", v * 100.0)
+        }
+        Measure::Engagement | Measure::TicketAge | Measure::Billing | Measure::Login => days(v),
         Measure::Support => format!("{v:.0}"),
         Measure::Satisfaction => format!("NPS {v:.0}"),
         Measure::NpsTrend => format!("{v:+.0}"),
@@ -260,6 +317,10 @@ pub fn describe(m: Measure, v: Option<f64>) -> String {
         Measure::Billing => format!("invoice {} past due", days(v)),
         Measure::Onboarding => format!("onboarding {:.0}% complete", v * 100.0),
         Measure::Sentiment => format!("CSM sentiment {v:.0} of 5"),
+        Measure::SupportCsat => format!("{:.0}% of rated tickets rated good", v * 100.0),
+        Measure::Login if v < 1.0 => "someone logged in today".into(),
+        Measure::Login => format!("no login for {}", days(v)),
+        Measure::Metric(_) => format!("{} at {:.0}% of its usual level", m.key(), v * 100.0),
     }
 }
 
@@ -396,7 +457,14 @@ mod tests {
             onboarding: None,
             sentiment: Some(Sentiment { value: 2, at: now - Duration::days(91), by: "dana".into() }),
         };
-        let r = Records { account: &a, tickets: &tickets, activities: &[call, note], nps: &nps, manual: Some(&manual) };
+        let r = Records {
+            account: &a,
+            tickets: &tickets,
+            activities: &[call, note],
+            nps: &nps,
+            manual: Some(&manual),
+            observed: None,
+        };
         let i = inputs_at(&r, now);
         assert_eq!(i.get(Measure::Engagement), Some(2.0), "the call, not the note, and not ticket 4");
         assert_eq!(i.get(Measure::Support), Some(4.0), "two open, one escalated");
@@ -420,7 +488,7 @@ mod tests {
     fn no_records_leave_only_support_known() {
         let a = account();
         let now = Utc::now();
-        let r = Records { account: &a, tickets: &[], activities: &[], nps: &[], manual: None };
+        let r = Records { account: &a, tickets: &[], activities: &[], nps: &[], manual: None, observed: None };
         let i = inputs_at(&r, now);
         assert_eq!(i.get(Measure::Support), Some(0.0));
         assert_eq!(i.get(Measure::TicketAge), Some(0.0));

@@ -126,6 +126,25 @@ fn with_health(row: &AccountRow, (health, w, m): HealthFields) -> AccountRow {
     AccountRow { health, health_7d_ago: w, health_30d_ago: m, ..row.clone() }
 }
 
+/// The row with its health figures read again from the pages in `pages`
+/// (or the store) as of `today`.
+pub(super) fn refresh_health(
+    store: &Store,
+    row: &AccountRow,
+    pages: &mut PageCache,
+    today: NaiveDate,
+) -> Result<AccountRow> {
+    let mut years = Years::new();
+    for y in [(today - Duration::days(31)).year(), today.year()] {
+        let kept = match pages.peek_series(store, row.id, y)? {
+            Some(s) => Some(s.clone()),
+            None => store.tree.get(keys::series(row.id, y))?.map(|v| YearSeries::from_bytes(&v)),
+        };
+        years.extend(kept.map(|s| (y, s)));
+    }
+    Ok(with_health(row, health_fields(|y| years.get(&y), years.keys().copied(), today)))
+}
+
 impl Store {
     /// Which model the history was last scored with.
     pub fn model_stamp(&self) -> Result<Option<ModelStamp>> {
@@ -372,12 +391,14 @@ impl Store {
             Some(m) => Some(m),
             None => self.manual_signals(id)?,
         };
+        let observed = self.observations(id)?;
         let records = Records {
             account: &account,
             tickets: &tickets,
             activities: &activities,
             nps: &nps,
             manual: manual.as_ref(),
+            observed: Some(&observed),
         };
         let inputs = inputs_at(&records, now);
         let today = now.date_naive();

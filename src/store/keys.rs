@@ -25,6 +25,11 @@
 //! | `hs` id day                       | snapshot (legacy, removed |
 //! |                                   | with its account)         |
 //! | `g:` id                           | `ManualSignals`           |
+//! | `ob` id signal NUL source         | `Observed`: one signal's  |
+//! |                                   | dated values from a source|
+//! | `rb` id                           | day (u32) from which the  |
+//! |                                   | account's daily inputs and|
+//! |                                   | scores are to be rebuilt  |
 //! | `fl` id flag(u8)                  | follow-up id of a raised  |
 //! |                                   | churn-risk flag (codes    |
 //! |                                   | < 64) or lifecycle rule   |
@@ -100,6 +105,10 @@ pub const INPUT_PAGE: &[u8] = b"hq";
 pub const SNAPSHOT: &[u8] = b"hs";
 /// Usage, billing and sentiment per account.
 pub const MANUAL: &[u8] = b"g:";
+/// Observed signals per account, signal and source.
+pub const OBSERVED: &[u8] = b"ob";
+/// Accounts whose history is to be rebuilt, from a day.
+pub const REBUILD: &[u8] = b"rb";
 /// Raised churn-risk flags and lifecycle rules per account.
 pub const FLAG: &[u8] = b"fl";
 /// Tickets by account.
@@ -196,6 +205,11 @@ pub fn trailing_id(k: &[u8]) -> Option<AccountId> {
 /// Yearly series key.
 pub fn series(id: AccountId, year: i32) -> Vec<u8> {
     key(SERIES, &[&id.0.to_be_bytes(), &(year as u16).to_be_bytes()])
+}
+
+/// Observed-signal key: account, signal, source.
+pub fn observed(id: AccountId, signal: &str, source: &str) -> Vec<u8> {
+    key(OBSERVED, &[&id.0.to_be_bytes(), signal.as_bytes(), &[0], source.as_bytes()])
 }
 
 /// Flag key.

@@ -375,6 +375,21 @@ impl Store {
             }
             b.remove(keys::with_id(keys::MANUAL, from));
         }
+        // Observed signals: the CRM account's own series win; the rest move.
+        let from_prefix = keys::with_id(keys::OBSERVED, from);
+        for kv in self.tree.scan_prefix(&from_prefix) {
+            let (k, v) = kv?;
+            let mut to = keys::with_id(keys::OBSERVED, into);
+            to.extend_from_slice(&k[from_prefix.len()..]);
+            if !self.tree.contains_key(&to)? {
+                b.insert(to, v.to_vec());
+            }
+            b.remove(k.to_vec());
+        }
+        if let Some(v) = self.tree.get(keys::with_id(keys::REBUILD, from))? {
+            b.insert(keys::with_id(keys::REBUILD, into), v.to_vec());
+            b.remove(keys::with_id(keys::REBUILD, from));
+        }
         self.move_raised_items(b, from, into)?;
         move_outbox(b, outbox, into);
         // Its own history describes an account that is gone.

@@ -8,6 +8,7 @@ mod health;
 pub mod keys;
 mod merge;
 pub mod migrate;
+mod observed;
 mod orgs;
 mod outbox;
 pub mod pages;
@@ -29,6 +30,7 @@ pub use children::Child;
 pub use drafts::{Draft, DraftKind};
 pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeReport};
 pub use merge::{Change, Relinked, Target};
+pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
 pub use series::{YearInputs, YearSeries};
 
@@ -594,7 +596,16 @@ impl Store {
             // Tickets and support users' contacts belong to the desk's
             // organization, not to the CRM record: they stay until matching
             // moves them to the organization's next account.
-            let owned = [keys::NPS, keys::ACTIVITY, keys::DEAL, keys::SNAPSHOT, keys::SERIES, keys::MANUAL];
+            let owned = [
+                keys::NPS,
+                keys::ACTIVITY,
+                keys::DEAL,
+                keys::SNAPSHOT,
+                keys::SERIES,
+                keys::MANUAL,
+                keys::OBSERVED,
+                keys::REBUILD,
+            ];
             for prefix in owned {
                 for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
                     b.inner.remove(k?);

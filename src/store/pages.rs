@@ -244,7 +244,7 @@ mod tests {
 
         let mut i: Page<YearInputs> = Page::default();
         let mut day = crate::domain::signals::DaySignals::default();
-        day.0[10] = 3;
+        day.0[crate::domain::signals::DaySignals::LEN - 1] = 3;
         i.entry(AccountId(5)).set(d, &day);
         i.entry(AccountId(1));
         let back = Page::<YearInputs>::from_bytes(&i.to_bytes());

@@ -106,14 +106,13 @@ impl YearSeries {
     /// them: the recompute of a whole book runs through here.
     pub fn rescore_stored(&mut self, stored: &[u8], table: &ScoreTable, stage: Stage, segment: Segment) -> bool {
         let mut changed = self.version != table.version;
-        if stored.len() >= HEADER {
-            let first = u16::from_be_bytes([stored[0], stored[1]]) as usize;
-            for (i, b) in stored[HEADER..].chunks_exact(W).enumerate() {
+        if let Some((first, width, body)) = input_header(stored) {
+            for (i, b) in body.chunks_exact(width).enumerate() {
                 let slot = first + i;
-                if slot >= DAYS || b[W - 1] == crate::domain::signals::UNKNOWN {
+                if slot >= DAYS || b[width - 1] == crate::domain::signals::UNKNOWN {
                     continue;
                 }
-                let day = DaySignals(b.try_into().expect("W bytes"));
+                let day = widen(b);
                 let score = table.score(&day, stage, segment).unwrap_or(NO_HEALTH);
                 if self.days[slot] != score {
                     self.days[slot] = score;
@@ -151,23 +150,55 @@ pub struct YearInputs {
 }
 
 const W: usize = DaySignals::LEN;
+/// Bytes per day written before the support-satisfaction, login and
+/// metric inputs: ten inputs and the stage, with no width byte.
+const LEGACY_W: usize = 11;
+/// Set in the first-day field when a width byte follows.
+const WIDTH_FLAG: u16 = 0x8000;
+
+/// The first day, the bytes per day and the days of stored inputs.
+fn input_header(stored: &[u8]) -> Option<(usize, usize, &[u8])> {
+    let raw = u16::from_be_bytes(stored.get(..HEADER)?.try_into().ok()?);
+    let (first, width, body) = match raw & WIDTH_FLAG {
+        0 => (raw, LEGACY_W, &stored[HEADER..]),
+        _ => (raw & !WIDTH_FLAG, *stored.get(HEADER)? as usize, &stored[HEADER + 1..]),
+    };
+    (width >= 2).then_some(((first as usize).min(DAYS), width, body))
+}
+
+/// One stored day at today's width: the inputs it has in their places,
+/// the stage last, every input it lacks unknown.
+fn widen(b: &[u8]) -> DaySignals {
+    let mut day = DaySignals::default();
+    if b.len() == W {
+        day.0.copy_from_slice(b);
+        return day;
+    }
+    let inputs = (b.len() - 1).min(W - 1);
+    day.0[..inputs].copy_from_slice(&b[..inputs]);
+    day.0[W - 1] = b[b.len() - 1];
+    day
+}
 
 impl YearInputs {
-    /// Reads stored bytes (a damaged tail is dropped).
+    /// Reads stored bytes (a damaged tail is dropped); days stored by an
+    /// older version with fewer inputs read with the new inputs unknown.
     pub fn from_bytes(stored: &[u8]) -> YearInputs {
-        if stored.len() < HEADER {
-            return YearInputs::default();
-        }
-        let first = u16::from_be_bytes([stored[0], stored[1]]).min(DAYS as u16);
-        let body = &stored[HEADER..];
-        let n = (body.len() / W).min(DAYS - first as usize);
-        YearInputs { first, bytes: body[..n * W].to_vec() }
+        let Some((first, width, body)) = input_header(stored) else { return YearInputs::default() };
+        let n = (body.len() / width).min(DAYS - first);
+        let bytes = if width == W {
+            body[..n * W].to_vec()
+        } else {
+            body.chunks_exact(width).take(n).flat_map(|b| widen(b).0).collect()
+        };
+        YearInputs { first: first as u16, bytes }
     }
 
-    /// The stored bytes.
+    /// The stored bytes: the first day with the width flag, the width, the days.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(HEADER + self.bytes.len());
-        v.extend_from_slice(&self.first.to_be_bytes());
+        let mut v = Vec::with_capacity(HEADER + 1 + self.bytes.len());
+        v.extend_from_slice(&(self.first | WIDTH_FLAG).to_be_bytes());
+        v.push(W as u8);
         v.extend_from_slice(&self.bytes);
         v
     }
@@ -256,8 +287,32 @@ mod tests {
         assert_eq!(back.get(d + Duration::days(1)), None, "a gap stays unknown");
         assert_eq!(back.get(d - Duration::days(3)), Some(day(9.0)));
         assert_eq!(back.days().count(), 3);
-        assert_eq!(i.to_bytes().len(), 2 + 6 * DaySignals::LEN);
+        assert_eq!(i.to_bytes().len(), 3 + 6 * DaySignals::LEN);
         assert_eq!(YearInputs::from_bytes(&[1]), YearInputs::default());
+    }
+
+    #[test]
+    fn days_stored_with_eleven_bytes_read_with_the_new_inputs_unknown() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        // The layout before version 12's inputs: first day, then 10 inputs and the stage.
+        let mut old = (d.ordinal0() as u16).to_be_bytes().to_vec();
+        old.extend_from_slice(&[50, 100, 4, 2, 1, 9, 11, 0, 255, 3, Stage::Adoption.index() as u8]);
+        let i = YearInputs::from_bytes(&old);
+        let day = i.get(d).expect("the day reads");
+        assert_eq!(day.get(Measure::Usage), Some(0.5));
+        assert_eq!(day.get(Measure::Engagement), Some(4.0));
+        assert_eq!(day.get(Measure::Sentiment), Some(3.0));
+        assert_eq!(day.get(Measure::SupportCsat), None);
+        assert_eq!(day.get(Measure::Metric(0)), None);
+        assert_eq!(day.stage(), Some(Stage::Adoption));
+        // Rescoring reads the old layout straight from the bytes too.
+        let table = ScoreTable::new(Model::builtin_ref());
+        let mut s = YearSeries::new();
+        s.rescore_stored(&old, &table, Stage::Adoption, Segment::Smb);
+        assert_eq!(s.get(d), table.score(&day, Stage::Adoption, Segment::Smb));
+        assert!(s.get(d).is_some());
+        // And is written back in the new layout.
+        assert_eq!(YearInputs::from_bytes(&i.to_bytes()), i);
     }
 
     #[test]

@@ -1,0 +1,378 @@
+//! Observed signals in the store (each account's dated values per signal
+//! and source), and the rebuild of an account's daily inputs and scores
+//! from its records when its past changed: a first sync that read a year
+//! of property history, an import of past usage, a late-arriving value.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
+
+use super::codec::{decode, encode};
+use super::pages::{page_of, PageCache};
+use super::{keys, Batch, Result, Store};
+use crate::domain::health_model::Model;
+use crate::domain::health_table::ScoreTable;
+use crate::domain::observed::{Observations, Observed, Point, Signal};
+use crate::domain::signals::{inputs_at, DaySignals, Records};
+use crate::domain::{Account, AccountId, OutcomeKind, Stage};
+
+/// Days of history a rebuild covers, today included.
+pub const HISTORY_DAYS: i64 = 366;
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Accounts rebuilt.
+    pub accounts: u64,
+    /// Account-days scored.
+    pub days: u64,
+}
+
+/// Observations gathered for one batch: each series read once, merged in
+/// memory (so two pages naming one account in a batch both count), then
+/// written with the rebuild marks they call for.
+pub struct Observe<'s> {
+    store: &'s Store,
+    today: NaiveDate,
+    series: BTreeMap<Vec<u8>, Observed>,
+    marks: BTreeMap<AccountId, NaiveDate>,
+}
+
+impl<'s> Observe<'s> {
+    /// Merges `points` into `signal` of account `id` as `source` reports it
+    /// (`origin` says where: "hubspot:active_users_30d"). A change before
+    /// today marks the account's history for rebuild from that day.
+    /// Returns whether anything changed.
+    pub fn add(
+        &mut self,
+        id: AccountId,
+        signal: &Signal,
+        source: &str,
+        origin: &str,
+        points: impl IntoIterator<Item = Point>,
+    ) -> Result<bool> {
+        let key = keys::observed(id, &signal.key(), source);
+        let series = match self.series.entry(key) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let kept = match self.store.tree.get(e.key())? {
+                    Some(v) => decode::<Observed>(&v, "observed signal")?,
+                    None => Observed::new(origin, self.today),
+                };
+                e.insert(kept)
+            }
+        };
+        series.origin = origin.to_string();
+        series.checked = series.checked.max(self.today);
+        let changed = series.merge(points);
+        if let Some(day) = changed.filter(|d| *d < self.today) {
+            self.mark(id, day);
+        }
+        Ok(changed.is_some())
+    }
+
+    /// Asks for the account's history to be rebuilt from `from` on.
+    pub fn mark(&mut self, id: AccountId, from: NaiveDate) {
+        let e = self.marks.entry(id).or_insert(from);
+        *e = (*e).min(from);
+    }
+
+    /// Whether nothing was gathered.
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty() && self.marks.is_empty()
+    }
+
+    /// Writes what was gathered into `b` (marks keep the earliest day).
+    pub fn flush_into(self, b: &mut Batch) -> Result<()> {
+        for (k, o) in self.series {
+            b.insert(k, encode(&o));
+        }
+        for (id, from) in self.marks {
+            let from = match self.store.rebuild_mark(id)? {
+                Some(kept) => kept.min(from),
+                None => from,
+            };
+            b.insert(keys::with_id(keys::REBUILD, id), keys::day(from).to_vec());
+        }
+        Ok(())
+    }
+}
+
+fn day_of(b: &[u8]) -> Option<NaiveDate> {
+    let n = u32::from_be_bytes(b.try_into().ok()?);
+    NaiveDate::from_num_days_from_ce_opt(n as i32)
+}
+
+/// The stage an account was probably in on a past day: the early stages
+/// in the first 60 days of its contract, the renewal stages by days to
+/// its renewal, else `settled`.
+fn stage_then(account: &Account, day: NaiveDate, settled: Stage) -> Stage {
+    let tenure = (day - account.contract_start).num_days();
+    match tenure {
+        0..3 => Stage::Handover,
+        3..14 => Stage::Delivery,
+        14..60 => Stage::Onboarding,
+        _ => match (account.renewal_date - day).num_days() {
+            left if left >= 0 => Stage::renewal_window(left).unwrap_or(settled),
+            _ => settled,
+        },
+    }
+}
+
+impl Store {
+    /// Gathers observations for a batch.
+    pub fn observe(&self, today: NaiveDate) -> Observe<'_> {
+        Observe { store: self, today, series: BTreeMap::new(), marks: BTreeMap::new() }
+    }
+
+    /// Every signal observed for an account, each series from its source.
+    pub fn observations(&self, id: AccountId) -> Result<Observations> {
+        let prefix = keys::with_id(keys::OBSERVED, id);
+        let mut series = Vec::new();
+        for kv in self.tree.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            let tail = &k[prefix.len()..];
+            let Some(nul) = tail.iter().position(|b| *b == 0) else { continue };
+            let Some(signal) = std::str::from_utf8(&tail[..nul]).ok().and_then(Signal::from_key) else { continue };
+            series.push((signal, decode::<Observed>(&v, "observed signal")?));
+        }
+        Ok(Observations { series })
+    }
+
+    /// The day from which an account's history waits to be rebuilt.
+    pub fn rebuild_mark(&self, id: AccountId) -> Result<Option<NaiveDate>> {
+        Ok(self.tree.get(keys::with_id(keys::REBUILD, id))?.and_then(|v| day_of(&v)))
+    }
+
+    /// Marks every account's history for rebuild from `from` (a first or a
+    /// full sync: the records of the past have just arrived).
+    pub fn mark_all_for_rebuild(&self, from: NaiveDate) -> Result<u64> {
+        let mut b = Batch::default();
+        let mut n = 0;
+        for k in self.tree.scan_prefix(keys::ACCOUNT).keys() {
+            let k = k?;
+            let Some(id) = keys::trailing_id(&k) else { continue };
+            let from = self.rebuild_mark(id)?.map_or(from, |kept| kept.min(from));
+            b.insert(keys::with_id(keys::REBUILD, id), keys::day(from).to_vec());
+            n += 1;
+            if b.len() >= 10_000 {
+                self.apply(std::mem::take(&mut b))?;
+            }
+        }
+        self.apply(b)?;
+        Ok(n)
+    }
+
+    /// Accounts waiting for a rebuild.
+    pub fn rebuild_pending(&self) -> usize {
+        self.tree.scan_prefix(keys::REBUILD).count()
+    }
+
+    /// Rebuilds the daily inputs and scores of every marked account from
+    /// its mark (at most a year back) to today, with `model`, from the
+    /// records as they stand: a property's value on a day is its last
+    /// change at or before it, contact comes from the dated calls, meetings,
+    /// emails and replies, support load from the tickets open that day, NPS
+    /// from the answers before it. Each page of accounts lands with its
+    /// marks cleared, so a stop part-way resumes where it was.
+    pub fn rebuild_marked(&self, model: &Model, now: DateTime<Utc>) -> Result<RebuildReport> {
+        let table = ScoreTable::new(model);
+        let today = now.date_naive();
+        let oldest = today - Duration::days(HISTORY_DAYS - 1);
+        let mut report = RebuildReport::default();
+        let mut batch = Batch::default();
+        let mut totals = self.stage_totals()?;
+        let mut pages = PageCache::default();
+        let mut page = None;
+        let marks: Vec<(AccountId, NaiveDate)> = self
+            .tree
+            .scan_prefix(keys::REBUILD)
+            .filter_map(|kv| {
+                let (k, v) = kv.ok()?;
+                Some((keys::trailing_id(&k)?, day_of(&v)?))
+            })
+            .collect();
+        for (id, from) in marks {
+            if page.is_some_and(|p| p != page_of(id)) {
+                pages.flush_into(&mut batch);
+                batch.put_totals(&totals);
+                if batch.len() > 2_000 {
+                    self.apply(std::mem::take(&mut batch))?;
+                }
+            }
+            page = Some(page_of(id));
+            batch.remove(keys::with_id(keys::REBUILD, id));
+            let (Some(account), Some(row)) = (self.account(id)?, self.row(id)?) else { continue };
+            let days = self.rebuild_account(&account, from.max(oldest), now, &table, &mut pages)?;
+            report.accounts += 1;
+            report.days += days;
+            let new = super::health::refresh_health(self, &row, &mut pages, today)?;
+            if new != row {
+                batch.put_row(Some(&row), &new, &mut totals);
+            }
+        }
+        pages.flush_into(&mut batch);
+        batch.put_totals(&totals);
+        self.apply(batch)?;
+        Ok(report)
+    }
+
+    /// Rescores one account's days from `from` to today; returns the days scored.
+    fn rebuild_account(
+        &self,
+        account: &Account,
+        from: NaiveDate,
+        now: DateTime<Utc>,
+        table: &ScoreTable,
+        pages: &mut PageCache,
+    ) -> Result<u64> {
+        let id = account.id;
+        let today = now.date_naive();
+        let tickets = self.tickets(id)?;
+        let activities = self.activities(id)?;
+        let nps = self.nps(id)?;
+        let manual = self.manual_signals(id)?;
+        let observed = self.observations(id)?;
+        // No score before anything was known of the account, and none
+        // after it left.
+        let first_known = [Some(account.contract_start)]
+            .into_iter()
+            .chain([tickets.iter().map(|t| t.created_at.date_naive()).min()])
+            .chain([activities.iter().map(|a| a.at.date_naive()).min()])
+            .chain([nps.iter().map(|n| n.on).min()])
+            .chain(observed.series.iter().map(|(_, o)| o.points.first().map(|p| p.day)))
+            .flatten()
+            .min()
+            .unwrap_or(today);
+        let left = account.outcome.filter(|o| o.kind == OutcomeKind::Churned).map(|o| o.on);
+        let settled = match account.stage {
+            s @ (Stage::Adoption | Stage::Expansion) => s,
+            _ => Stage::Adoption,
+        };
+        let records = Records {
+            account,
+            tickets: &tickets,
+            activities: &activities,
+            nps: &nps,
+            manual: manual.as_ref(),
+            observed: Some(&observed),
+        };
+        let mut d = from.max(first_known);
+        let mut n = 0;
+        let end_of_day = NaiveTime::from_hms_opt(23, 59, 59).expect("valid time");
+        while d <= today {
+            if left.is_some_and(|l| d >= l) {
+                break;
+            }
+            let (at, stage) = match d == today {
+                true => (now, account.stage),
+                false => (d.and_time(end_of_day).and_utc(), stage_then(account, d, settled)),
+            };
+            let day = DaySignals::new(&inputs_at(&records, at), stage);
+            pages.inputs(self, id, d.year())?.set(d, &day);
+            let series = pages.series(self, id, d.year())?;
+            series.set(d, table.score(&day, stage, account.segment));
+            series.set_model_version(table.version);
+            n += 1;
+            d += Duration::days(1);
+        }
+        Ok(n)
+    }
+}
+
+impl Batch {
+    /// Stores one signal's series of an account from a source.
+    pub fn put_observed(&mut self, id: AccountId, signal: &Signal, source: &str, o: &Observed) {
+        self.insert(keys::observed(id, &signal.key(), source), encode(o));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Measure, Segment};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        (dir, s)
+    }
+
+    fn account(id: u64, start: NaiveDate) -> Account {
+        Account {
+            id: AccountId(id),
+            name: format!("Acct {id}"),
+            domain: String::new(),
+            segment: Segment::Smb,
+            industry: String::new(),
+            region: String::new(),
+            owner: String::new(),
+            plan: String::new(),
+            seats: 20,
+            arr: 10_000,
+            contract_start: start,
+            renewal_date: start + Duration::days(700),
+            stage: Stage::Adoption,
+            key_people: vec![],
+            outcome: None,
+        }
+    }
+
+    #[test]
+    fn a_year_of_property_history_becomes_a_year_of_scores() {
+        let (_dir, s) = store();
+        let now = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let today = now.date_naive();
+        let a = account(7, today - Duration::days(500));
+        s.ingest_accounts("crm", &[("7".into(), a.clone())], &[], &[], None).unwrap();
+        // Active users fall from 20 to 5 over the last 100 days, weekly.
+        let mut o = s.observe(today);
+        let points = (0..52).map(|w| {
+            let day = today - Duration::days(7 * (51 - w));
+            let users = if w < 38 { 20.0 } else { 20.0 - (w - 37) as f64 };
+            Point { day, value: Some(users) }
+        });
+        assert!(o.add(a.id, &Signal::ActiveUsers, "crm", "crm:active_users", points).unwrap());
+        let mut b = Batch::default();
+        o.flush_into(&mut b).unwrap();
+        s.apply(b).unwrap();
+        assert_eq!(s.rebuild_mark(a.id).unwrap(), Some(today - Duration::days(357)));
+        // The same history again changes nothing and asks for nothing.
+        let mut again = s.observe(today);
+        let same = s.observations(a.id).unwrap().series[0].1.points.clone();
+        assert!(!again.add(a.id, &Signal::ActiveUsers, "crm", "crm:active_users", same).unwrap());
+
+        let report = s.rebuild_marked(Model::builtin_ref(), now).unwrap();
+        assert_eq!(report.accounts, 1);
+        assert_eq!(report.days, 358);
+        assert_eq!(s.rebuild_pending(), 0);
+        let early = s.day_signals(a.id, today - Duration::days(200)).unwrap().unwrap();
+        assert_eq!(early.get(Measure::Seats), Some(1.0));
+        assert_eq!(early.get(Measure::Usage), Some(1.0));
+        let late = s.day_signals(a.id, today).unwrap().unwrap();
+        assert_eq!(late.get(Measure::Seats), Some(0.3), "6 of 20 seats");
+        assert!(late.get(Measure::Usage).unwrap() < 0.5, "{late:?}");
+        let h = s.health_history(a.id, today - Duration::days(364), today).unwrap();
+        assert!(h.scores.iter().filter(|x| x.is_some()).count() >= 358);
+        let row = s.row(a.id).unwrap().unwrap();
+        assert!(row.health.unwrap() < h.at(today - Duration::days(200)).unwrap(), "{row:?}");
+        assert!(row.health_30d_ago.is_some() && row.health_7d_ago.is_some());
+    }
+
+    #[test]
+    fn no_score_before_anything_was_known_nor_after_a_churn() {
+        let (_dir, s) = store();
+        let now = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let today = now.date_naive();
+        let mut a = account(3, today - Duration::days(100));
+        a.outcome = Some(crate::domain::Outcome { kind: OutcomeKind::Churned, on: today - Duration::days(10) });
+        a.stage = Stage::Churned;
+        s.ingest_accounts("crm", &[("3".into(), a.clone())], &[], &[], None).unwrap();
+        s.mark_all_for_rebuild(today - Duration::days(365)).unwrap();
+        let r = s.rebuild_marked(Model::builtin_ref(), now).unwrap();
+        assert_eq!(r.days, 90, "from the contract start to the day before the churn");
+        assert_eq!(s.day_signals(a.id, today - Duration::days(101)).unwrap(), None);
+        assert!(s.day_signals(a.id, today - Duration::days(11)).unwrap().is_some());
+        assert_eq!(s.day_signals(a.id, today - Duration::days(10)).unwrap(), None);
+    }
+}
