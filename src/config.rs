@@ -161,8 +161,32 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
     if let Some((t, _)) = top.table(&mut report, "keys") {
         read_keys(&mut report, Table::new(t, "in [keys]", "keys.", &[]), &mut config.keys);
     }
-    if let Some((_, value)) = top.take("source") {
+    if let Some((value_at, value)) = top.take("source") {
         sources::read(&mut report, value, &mut config.sources);
+        // Named metrics take the model's metric slots in name order.
+        let mut names: Vec<String> = config
+            .sources
+            .iter()
+            .flat_map(|s| s.properties.signals.keys())
+            .filter_map(|k| match k {
+                crate::domain::observed::Signal::Metric(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        if names.len() > crate::domain::health::METRIC_SLOTS {
+            report.at(
+                value_at.start,
+                format!(
+                    "{} named metrics are mapped; the health model can read {} ({}); the others are kept and shown but not scored",
+                    names.len(),
+                    crate::domain::health::METRIC_SLOTS,
+                    names[..crate::domain::health::METRIC_SLOTS].join(", ")
+                ),
+            );
+        }
+        crate::domain::health::register_metrics(&names);
     }
     if let Some((t, _)) = top.table(&mut report, "sync") {
         let mut sync = Table::new(t, "in [sync]", "sync.", &["every_minutes"]);

@@ -141,6 +141,7 @@ async fn env() -> Env {
     let vendors: SharedWrites = Arc::new(Mutex::new(w));
     let url = fake::writes::start(vendors.clone()).await;
     let raw = |name: &str, kind, env: &str, email: Option<&str>| RawSource {
+        metrics: Default::default(),
         name: Some(name.into()),
         kind,
         base_url: Some(url.clone()),

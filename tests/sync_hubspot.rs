@@ -36,6 +36,7 @@ async fn env(n: u64) -> Env {
     let crm: Shared = Arc::new(Mutex::new(crm));
     let base = fake::start(crm.clone()).await;
     let source = RawSource {
+        metrics: Default::default(),
         name: Some("crm".into()),
         kind: Kind::Hubspot,
         base_url: Some(base),
@@ -92,7 +93,16 @@ async fn full_sync_pages_through_everything() {
     let companies = &r.objects[0];
     assert_eq!(companies.counts.added, 250);
     assert!(companies.skipped.is_empty());
-    assert_eq!(requests(&e, "GET companies") - 1, 3, "three pages of 100 (plus one archived list)");
+    // A first read asks for the property history, which HubSpot serves 50 to a page.
+    assert_eq!(requests(&e, "GET companies") - 1, 5, "five pages of 50 (plus one archived list)");
+    assert_eq!(e.crm.lock().unwrap().history_pages, 5);
+    assert!(e
+        .crm
+        .lock()
+        .unwrap()
+        .log
+        .iter()
+        .any(|l| l.contains("propertiesWithHistory") && l.contains("\"limit\": \"50\"")));
     assert_eq!(r.objects[1].object, "contacts");
     assert_eq!(e.store.stage_totals().unwrap().accounts(), 250);
     let a = e.store.account(e.store.external_id("crm", "42").unwrap().unwrap()).unwrap().unwrap();
@@ -252,10 +262,10 @@ async fn an_interrupted_sync_resumes_to_the_same_cache() {
     }
     let r = sync(&e, false).await;
     assert!(matches!(r.error, Some(SyncError::Server { status: 503, .. })), "{:?}", r.error);
-    assert_eq!(e.store.rows().count(), 200, "two committed pages survive");
+    assert_eq!(e.store.rows().count(), 100, "two committed pages of 50 survive");
     let r = sync(&e, false).await;
     assert!(r.error.is_none(), "{:?}", r.error);
-    assert_eq!(r.objects[0].counts.added, 120, "resumed after the last committed page");
+    assert_eq!(r.objects[0].counts.added, 220, "resumed after the last committed page");
     assert_eq!(snapshot(&e.store), snapshot(&clean.store));
     assert_eq!(e.store.stage_totals().unwrap(), clean.store.stage_totals().unwrap());
 }

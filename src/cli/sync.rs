@@ -65,6 +65,15 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
             for n in &o.notes {
                 println!("    {n}");
             }
+            // Vendor text: sanitized like every other value it sent.
+            for (prop, (n, first)) in &o.unreadable {
+                println!(
+                    "    property {}: {n} compan{} sent a value that is not a number, left unknown from that day (first: {}); fix it in the CRM or map another property",
+                    sanitize(prop),
+                    if *n == 1 { "y" } else { "ies" },
+                    sanitize(first)
+                );
+            }
             let shown = if report { usize::MAX } else { 10 };
             // Ids and reasons quote the vendor's text: never let it drive the terminal.
             for s in o.skipped.iter().take(shown) {

@@ -93,12 +93,26 @@ fn one(report: &mut Report, item: Value<'_>, number: usize) -> Option<Source> {
         Some((_, v)) => properties(report, v, &label, &mut bad),
         None => BTreeMap::new(),
     };
+    let metrics = match t.take("metrics") {
+        Some((_, v)) => metrics(v, &mut bad),
+        None => BTreeMap::new(),
+    };
     let requests_per_minute = bad.per_minute(&mut t, "requests_per_minute", 100_000);
     let exports_per_minute = bad.per_minute(&mut t, "exports_per_minute", 1_000);
     t.finish(report);
     let checked = kind.map(|kind| {
-        RawSource { name, kind, base_url, token_env, email, properties, requests_per_minute, exports_per_minute }
-            .check()
+        RawSource {
+            name,
+            kind,
+            base_url,
+            token_env,
+            email,
+            properties,
+            metrics,
+            requests_per_minute,
+            exports_per_minute,
+        }
+        .check()
     });
     for (_, b) in &bad.found {
         report.at(b.at, format!("source {label}: {}; source skipped", b.message));
@@ -179,5 +193,36 @@ fn properties(report: &mut Report, v: Value<'_>, label: &str, bad: &mut Mistakes
         }
     }
     t.finish(report);
+    map
+}
+
+/// `[source.metrics]`: metric name = company property. Names are free; a
+/// value that is not text is a mistake in the source.
+fn metrics(v: Value<'_>, bad: &mut Mistakes) -> BTreeMap<String, String> {
+    let at = v.span().start;
+    let table = match v.into_inner() {
+        DeValue::Table(t) => t,
+        other => {
+            let message = format!("metrics must be a table ([source.metrics]), not {}", found(&other));
+            bad.push("metrics", Bad { at, message });
+            return BTreeMap::new();
+        }
+    };
+    let mut map = BTreeMap::new();
+    for (k, v) in table {
+        let name = k.get_ref().to_string();
+        match super::table::as_text(v) {
+            Ok(p) => {
+                map.insert(name, p.into_inner());
+            }
+            Err((at, what)) => bad.push(
+                "metrics",
+                Bad {
+                    at,
+                    message: format!("metrics.{name} must be the name of a company property (text), not {what}"),
+                },
+            ),
+        }
+    }
     map
 }

@@ -325,6 +325,12 @@ impl Store {
     pub fn daily_health(&self, rules: HealthRules, now: DateTime<Utc>) -> Result<DailyReport> {
         // Today's scores go on a history scored by the same model.
         self.ensure_model(rules.model, now.date_naive())?;
+        // A past that changed (a first sync, an import) is rebuilt first.
+        self.ensure_metric_slots(now.date_naive())?;
+        if self.rebuild_waiting() {
+            let r = self.rebuild_marked(rules.model, now)?;
+            tracing::info!(accounts = r.accounts, days = r.days, "history rebuilt");
+        }
         let table = ScoreTable::new(rules.model);
         let mut report = DailyReport::default();
         let mut batch = Batch::default();
@@ -554,7 +560,12 @@ impl Store {
     /// Returns whether anything changed.
     pub fn upkeep(&self, rules: HealthRules, now: DateTime<Utc>) -> Result<bool> {
         let rescored = self.ensure_model(rules.model, now.date_naive())?.is_some();
+        self.ensure_metric_slots(now.date_naive())?;
         if self.last_daily()?.is_some_and(|d| d >= now.date_naive()) {
+            if self.rebuild_waiting() {
+                self.rebuild_marked(rules.model, now)?;
+                return Ok(true);
+            }
             return Ok(rescored);
         }
         self.daily_health(rules, now)?;

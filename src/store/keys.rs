@@ -17,6 +17,7 @@
 //! | `ik` stage health id              | empty: kanban columns     |
 //! | `m:model`                         | `ModelStamp` of history   |
 //! | `m:daily`                         | day of the last daily pass|
+//! | `m:metrics`                       | metric names by slot      |
 //! | `h:` id year(u16)                 | 366 score bytes (legacy)  |
 //! | `hp` page(u32) year(u16)          | `Page<YearSeries>`: daily |
 //! |                                   | scores of 16 accounts     |
@@ -84,6 +85,8 @@ pub const TOTALS: &[u8] = b"m:totals";
 
 /// Which model the stored history was scored with.
 pub const MODEL_STAMP: &[u8] = b"m:model";
+/// The metric names the daily inputs' metric slots hold, in slot order.
+pub const METRIC_SLOTS: &[u8] = b"m:metrics";
 /// The day the daily health pass last ran.
 pub const DAILY: &[u8] = b"m:daily";
 

@@ -546,6 +546,20 @@ impl Store {
         removals: &[String],
         cursor: Option<(&str, &[u8])>,
     ) -> Result<IngestCounts> {
+        self.ingest_accounts_observed(source, upserts, links, removals, cursor, self.observe(Utc::now().date_naive()))
+    }
+
+    /// `ingest_accounts` with the page's observed signals (a company's
+    /// mapped properties and their history) landing in the same batch.
+    pub fn ingest_accounts_observed(
+        &self,
+        source: &str,
+        upserts: &[(String, Account)],
+        links: &[(String, AccountId)],
+        removals: &[String],
+        cursor: Option<(&str, &[u8])>,
+        observed: Observe<'_>,
+    ) -> Result<IngestCounts> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut totals = self.stage_totals()?;
         let mut counts = IngestCounts::default();
@@ -628,6 +642,7 @@ impl Store {
             }
         }
         pages.flush_into(&mut b);
+        observed.flush_into(&mut b)?;
         b.put_totals(&totals);
         b.put_cursor(source, cursor);
         self.apply(b)?;

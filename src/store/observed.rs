@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
 use super::codec::{decode, encode};
 use super::pages::{page_of, PageCache};
 use super::{keys, Batch, Result, Store};
+use crate::domain::health::metric_names;
 use crate::domain::health_model::Model;
 use crate::domain::health_table::ScoreTable;
 use crate::domain::observed::{Observations, Observed, Point, Signal};
@@ -18,6 +19,8 @@ use crate::domain::{Account, AccountId, OutcomeKind, Stage};
 
 /// Days of history a rebuild covers, today included.
 pub const HISTORY_DAYS: i64 = 366;
+/// The cursor name that records a source's history was read.
+const HISTORY_CURSOR: &str = "history";
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,6 +72,29 @@ impl<'s> Observe<'s> {
             self.mark(id, day);
         }
         Ok(changed.is_some())
+    }
+
+    /// Merges a current value dated when the source last changed the
+    /// record, but never before the series' last point: a value read now
+    /// cannot rewrite the past it already holds.
+    pub fn add_latest(
+        &mut self,
+        id: AccountId,
+        signal: &Signal,
+        source: &str,
+        origin: &str,
+        point: Point,
+    ) -> Result<bool> {
+        let key = keys::observed(id, &signal.key(), source);
+        let last = match self.series.get(&key) {
+            Some(o) => o.points.last().map(|p| p.day),
+            None => match self.store.tree.get(&key)? {
+                Some(v) => decode::<Observed>(&v, "observed signal")?.points.last().map(|p| p.day),
+                None => None,
+            },
+        };
+        let day = last.map_or(point.day, |l| point.day.max(l));
+        self.add(id, signal, source, origin, [Point { day, ..point }])
     }
 
     /// Asks for the account's history to be rebuilt from `from` on.
@@ -166,6 +192,47 @@ impl Store {
     /// Accounts waiting for a rebuild.
     pub fn rebuild_pending(&self) -> usize {
         self.tree.scan_prefix(keys::REBUILD).count()
+    }
+
+    /// Whether any account waits for a rebuild (one seek).
+    pub fn rebuild_waiting(&self) -> bool {
+        self.tree.scan_prefix(keys::REBUILD).next().is_some()
+    }
+
+    /// Whether a source's history was read (its first full sync finished).
+    pub fn history_read(&self, source: &str) -> Result<bool> {
+        Ok(self.tree.contains_key(keys::cursor(source, HISTORY_CURSOR))?)
+    }
+
+    /// Records that a source's history was read.
+    pub fn set_history_read(&self, source: &str, day: NaiveDate) -> Result<()> {
+        self.tree.insert(keys::cursor(source, HISTORY_CURSOR), keys::day(day).to_vec())?;
+        Ok(())
+    }
+
+    /// Named metrics sit in the daily inputs by slot, in the order of their
+    /// names: when the names change, the accounts that report metrics are
+    /// rebuilt so each slot holds its metric again.
+    pub fn ensure_metric_slots(&self, today: NaiveDate) -> Result<()> {
+        let names: Vec<String> = metric_names().into_iter().map(|(_, n)| n.to_string()).collect();
+        let kept: Vec<String> = self.get(keys::METRIC_SLOTS, "metric names")?.unwrap_or_default();
+        if kept == names {
+            return Ok(());
+        }
+        let mut b = Batch::default();
+        let from = today - Duration::days(HISTORY_DAYS - 1);
+        let mut last = None;
+        for k in self.tree.scan_prefix(keys::OBSERVED).keys() {
+            let k = k?;
+            let Some(id) = k.get(2..10).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes) else { continue };
+            if last == Some(id) || !k[10..].starts_with(b"metric:") {
+                continue;
+            }
+            last = Some(id);
+            b.insert(keys::with_id(keys::REBUILD, AccountId(id)), keys::day(from).to_vec());
+        }
+        b.insert(keys::METRIC_SLOTS.to_vec(), encode(&names));
+        self.apply(b)
     }
 
     /// Rebuilds the daily inputs and scores of every marked account from

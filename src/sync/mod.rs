@@ -47,6 +47,9 @@ pub struct ObjectReport {
     pub ambiguous: Vec<Skipped>,
     /// Anything else the CSM should know (a type that could not be read).
     pub notes: Vec<String>,
+    /// Mapped property values that were not usable numbers, by property:
+    /// how many, and the first one with its record.
+    pub unreadable: std::collections::BTreeMap<String, (u64, String)>,
 }
 
 impl ObjectReport {
@@ -151,6 +154,14 @@ pub async fn run<'a>(
         });
     }
     prepare(store, now)?;
+    // A first sync (or a full one) brings the past: every account's year
+    // of daily inputs is rebuilt from it once the sources have run.
+    let mut history = Vec::new();
+    for s in &chosen {
+        if opts.full || !store.history_read(&s.name).map_err(|e| e.to_string())? {
+            history.push(s.name.clone());
+        }
+    }
     let policy = opts.policy.unwrap_or_default();
     let crm: Vec<String> = sources.iter().filter(|s| s.kind == Kind::Hubspot).map(|s| s.name.clone()).collect();
     let all: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
@@ -204,6 +215,14 @@ pub async fn run<'a>(
     }
     let runs: Vec<_> = chosen.iter().filter(|s| s.kind == Kind::Zendesk).map(|s| one(s)).collect();
     reports.extend(join_all(runs).await);
+    if !history.is_empty() {
+        let from = now.date_naive() - chrono::Duration::days(crate::store::HISTORY_DAYS - 1);
+        store.mark_all_for_rebuild(from).map_err(|e| e.to_string())?;
+        // Read again next time if the run stopped early: more may land then.
+        for r in reports.iter().filter(|r| r.error.is_none() && history.contains(&r.source)) {
+            store.set_history_read(&r.source, now.date_naive()).map_err(|e| e.to_string())?;
+        }
+    }
     store.flush().map_err(|e| e.to_string())?;
     Ok(reports)
 }

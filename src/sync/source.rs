@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use reqwest::Url;
 use serde::Deserialize;
 
+use crate::domain::observed::Signal;
+
 /// Which vendor a source speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,6 +54,9 @@ pub struct RawSource {
     /// HubSpot: which company properties carry which account fields.
     #[serde(default)]
     pub properties: BTreeMap<String, String>,
+    /// HubSpot: named usage metrics, each from a company property.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, String>,
     /// Pace requests at most this many per minute (default: the vendor's
     /// documented floor); raise it when your plan allows more.
     pub requests_per_minute: Option<u32>,
@@ -79,6 +84,8 @@ pub struct PropertyMap {
     pub region: String,
     /// Contract start date.
     pub contract_start: String,
+    /// Health inputs, by signal: company property (only the mapped ones).
+    pub signals: BTreeMap<Signal, String>,
 }
 
 impl Default for PropertyMap {
@@ -92,6 +99,7 @@ impl Default for PropertyMap {
             segment: "segment".into(),
             region: "region".into(),
             contract_start: "contract_start".into(),
+            signals: BTreeMap::new(),
         }
     }
 }
@@ -113,12 +121,38 @@ impl PropertyMap {
             &self.segment,
             &self.region,
             &self.contract_start,
-        ] {
+        ]
+        .into_iter()
+        .chain(self.signals.values())
+        {
             if !v.contains(p) {
                 v.push(p.clone());
             }
         }
         v
+    }
+
+    /// The mapped properties whose history is read on a full sync: the
+    /// health inputs, seats and ARR.
+    pub fn with_history(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.signals.values().cloned().collect();
+        for p in [&self.seats, &self.arr] {
+            if !v.contains(p) {
+                v.push(p.clone());
+            }
+        }
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// The property carrying a signal, when mapped (seats always is).
+    pub fn signal_property(&self, signal: &Signal) -> Option<&str> {
+        match self.signals.get(signal) {
+            Some(p) => Some(p),
+            None if *signal == Signal::Seats => Some(&self.seats),
+            None => None,
+        }
     }
 }
 
@@ -176,6 +210,14 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// A metric name: what a health model file can name as an input.
+fn metric_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 40
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
 fn env_name_ok(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -194,12 +236,50 @@ pub struct SourceError {
 }
 
 /// The keys a `[[source]]` table takes.
-pub const SOURCE_KEYS: &[&str] =
-    &["name", "kind", "base_url", "token_env", "email", "properties", "requests_per_minute", "exports_per_minute"];
+pub const SOURCE_KEYS: &[&str] = &[
+    "name",
+    "kind",
+    "base_url",
+    "token_env",
+    "email",
+    "properties",
+    "metrics",
+    "requests_per_minute",
+    "exports_per_minute",
+];
 
-/// The account fields `[source.properties]` can map.
-pub const PROPERTY_FIELDS: &[&str] =
-    &["arr", "renewal_date", "stage", "plan", "seats", "segment", "region", "contract_start"];
+/// The account fields and health inputs `[source.properties]` can map.
+pub const PROPERTY_FIELDS: &[&str] = &[
+    "arr",
+    "mrr",
+    "renewal_date",
+    "stage",
+    "plan",
+    "seats",
+    "segment",
+    "region",
+    "contract_start",
+    "active_users",
+    "days_past_due",
+    "invoice_status",
+    "onboarding_completion",
+    "last_login",
+    "usage_trend",
+];
+
+/// The signal a health-input field of `[source.properties]` carries.
+pub fn property_signal(field: &str) -> Option<Signal> {
+    Some(match field {
+        "mrr" => Signal::Mrr,
+        "active_users" => Signal::ActiveUsers,
+        "days_past_due" => Signal::DaysPastDue,
+        "invoice_status" => Signal::Overdue,
+        "onboarding_completion" => Signal::Onboarding,
+        "last_login" => Signal::LastLogin,
+        "usage_trend" => Signal::UsageTrend,
+        _ => return None,
+    })
+}
 
 impl RawSource {
     /// Checks a source; the message says what to change.
@@ -268,6 +348,10 @@ impl RawSource {
         };
         let mut properties = PropertyMap::default();
         for (field, prop) in &self.properties {
+            if let Some(signal) = property_signal(field) {
+                properties.signals.insert(signal, prop.clone());
+                continue;
+            }
             let slot = match field.as_str() {
                 "arr" => &mut properties.arr,
                 "renewal_date" => &mut properties.renewal_date,
@@ -294,6 +378,29 @@ impl RawSource {
                 Some("properties"),
                 format!("source \"{name}\": properties apply to HubSpot sources only"),
             ));
+        }
+        if self.kind != Kind::Hubspot && !self.metrics.is_empty() {
+            return Err(fail(Some("metrics"), format!("source \"{name}\": metrics apply to HubSpot sources only")));
+        }
+        for (metric, prop) in &self.metrics {
+            if !metric_name_ok(metric) {
+                return Err(fail(
+                    Some("metrics"),
+                    format!(
+                        "source \"{name}\": metrics.{metric} is not a usable name; use lower-case letters, digits and _ (like reports_run)"
+                    ),
+                ));
+            }
+            if crate::domain::Measure::ALL
+                .iter()
+                .any(|m| !matches!(m, crate::domain::Measure::Metric(_)) && m.key() == metric)
+            {
+                return Err(fail(
+                    Some("metrics"),
+                    format!("source \"{name}\": metrics.{metric} is the name of a built-in input; give the metric another name"),
+                ));
+            }
+            properties.signals.insert(Signal::Metric(metric.clone()), prop.clone());
         }
         if self.requests_per_minute == Some(0) {
             return Err(fail(
@@ -334,6 +441,7 @@ mod tests {
 
     fn raw(kind: Kind) -> RawSource {
         RawSource {
+            metrics: Default::default(),
             name: None,
             kind,
             base_url: None,

@@ -62,6 +62,11 @@ pub struct Crm {
     pub endless_paging: bool,
     /// Searches ignore the `hs_object_id` filter (a misbehaving server).
     pub search_ignores_id: bool,
+    /// Company property history: (company id, property) -> (epoch ms, value)
+    /// in any order; served as `propertiesWithHistory`, newest first.
+    pub history: BTreeMap<(u64, String), Vec<(i64, String)>>,
+    /// List pages served with property history.
+    pub history_pages: usize,
 }
 
 pub type Shared = Arc<Mutex<Crm>>;
@@ -87,6 +92,17 @@ impl Crm {
             .insert(id, Record { id, props, modified, archived: false, company });
     }
 
+    /// Records a company property's value as of `at` (epoch ms) in its
+    /// history; the latest one also becomes the current value.
+    pub fn set_with_history(&mut self, company: u64, prop: &str, at: i64, value: &str) {
+        let h = self.history.entry((company, prop.to_string())).or_default();
+        h.push((at, value.to_string()));
+        let latest = h.iter().max_by_key(|(t, _)| *t).cloned().expect("just pushed");
+        if let Some(c) = self.companies.get_mut(&company) {
+            c.props.insert(prop.to_string(), latest.1);
+        }
+    }
+
     /// A record of another type, to change it.
     pub fn get_mut(&mut self, object: &str, id: u64) -> &mut Record {
         self.objects.get_mut(object).and_then(|t| t.get_mut(&id)).expect("record exists")
@@ -97,6 +113,30 @@ impl Crm {
             "companies" => self.companies.values().collect(),
             o => self.objects.get(o).map(|t| t.values().collect()).unwrap_or_default(),
         }
+    }
+
+    /// A record's `propertiesWithHistory`: each asked property's changes,
+    /// newest first, as the documented `{value, timestamp, sourceType,
+    /// sourceId, updatedByUserId}` entries; a property with no recorded
+    /// history has its current value, stamped with the last change.
+    fn history_of(&self, c: &Record, props: &[String]) -> Value {
+        let stamp = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339();
+        let mut out = serde_json::Map::new();
+        for p in props {
+            let mut entries: Vec<(i64, String)> = match self.history.get(&(c.id, p.clone())) {
+                Some(h) => h.clone(),
+                None => c.props.get(p).map(|v| vec![(c.modified, v.clone())]).unwrap_or_default(),
+            };
+            entries.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
+            let list: Vec<Value> = entries
+                .into_iter()
+                .map(|(t, v)| {
+                    json!({"value": v, "timestamp": stamp(t), "sourceType": "API", "sourceId": "integration", "updatedByUserId": null})
+                })
+                .collect();
+            out.insert(p.clone(), Value::Array(list));
+        }
+        Value::Object(out)
     }
 
     fn record(object: &str, c: &Record, associations: bool) -> Value {
@@ -173,11 +213,29 @@ async fn list(
     }
     let archived = q.get("archived").map(String::as_str) == Some("true");
     let associations = q.get("associations").is_some_and(|a| a == "companies");
-    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10).min(100);
+    let with_history: Vec<String> = q
+        .get("propertiesWithHistory")
+        .map(|p| p.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default();
+    // HubSpot serves at most 50 records a page when history is asked for.
+    let cap = if with_history.is_empty() { 100 } else { 50 };
+    let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10).min(cap);
     let start: usize = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
-    let crm = state.lock().unwrap();
+    let mut crm = state.lock().unwrap();
+    crm.history_pages += usize::from(!with_history.is_empty());
     let all: Vec<&Record> = crm.table(&object).into_iter().filter(|c| c.archived == archived).collect();
-    let page: Vec<Value> = all.iter().skip(start).take(limit).map(|c| Crm::record(&object, c, associations)).collect();
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|c| {
+            let mut rec = Crm::record(&object, c, associations);
+            if !with_history.is_empty() {
+                rec["propertiesWithHistory"] = crm.history_of(c, &with_history);
+            }
+            rec
+        })
+        .collect();
     let mut body = json!({ "results": page });
     if start + limit < all.len() || crm.endless_paging {
         body["paging"] = json!({ "next": { "after": (start + limit).to_string(), "link": "?after=" } });
@@ -336,6 +394,7 @@ pub fn source(
     email: Option<&str>,
 ) -> cockpit::sync::source::Source {
     cockpit::sync::source::RawSource {
+        metrics: Default::default(),
         name: Some(name.into()),
         kind,
         base_url: Some(url),

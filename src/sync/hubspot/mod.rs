@@ -22,11 +22,13 @@ use super::ratelimit::RateLimiter;
 use super::{ObjectReport, Progress, Skipped};
 use crate::domain::{Account, AccountId, Activity, Deal};
 use crate::store::{Child, IngestCounts, Store};
-pub use company::{company, parse_segment, parse_stage, Company};
+pub use company::{company, parse_segment, parse_stage, signals, Company, CompanySignals};
 pub use records::{activity, activity_id, contact, deal, plain_text};
 
 /// Records per page (the API's maximum for lists and search is 100 / 200).
 pub const PAGE: usize = 100;
+/// Records per page of a list that asks for property history (HubSpot's cap).
+pub const HISTORY_PAGE: usize = 50;
 /// Records skipped by earlier runs read again per run, at most.
 const RETRY_PER_RUN: usize = 1_000;
 /// Margin for clock differences between us and the vendor.
@@ -356,9 +358,20 @@ impl<'a> HubspotSync<'a> {
         Ok(())
     }
 
+    /// The company properties whose history a full read asks for.
+    fn history(&self, object: Object) -> Option<String> {
+        let props = self.client.source().properties.with_history();
+        (object == Object::Companies && !props.is_empty()).then(|| props.join(","))
+    }
+
     fn list_path(&self, object: Object, properties: &str, archived: bool, after: Option<&str>) -> String {
+        let history = if archived { None } else { self.history(object) };
+        let limit = if history.is_some() { HISTORY_PAGE } else { PAGE };
         let mut path =
-            format!("/crm/v3/objects/{}?limit={PAGE}&archived={archived}&properties={properties}", object.name());
+            format!("/crm/v3/objects/{}?limit={limit}&archived={archived}&properties={properties}", object.name());
+        if let Some(h) = history {
+            path.push_str(&format!("&propertiesWithHistory={h}"));
+        }
         if object.associated() && !archived {
             path.push_str("&associations=companies");
         }
@@ -377,7 +390,7 @@ impl<'a> HubspotSync<'a> {
             async move { client.get::<Page>(&path).await }
         };
         let mut page = fetch(after).await?;
-        let mut guard = PageGuard::new(PAGE);
+        let mut guard = PageGuard::new(if self.history(object).is_some() { HISTORY_PAGE } else { PAGE });
         loop {
             let next = page.paging.take().and_then(|p| p.next).map(|n| n.after);
             guard.step(next.as_deref(), page.results.len()).map_err(|d| self.client.runaway(object.name(), d))?;
@@ -530,8 +543,35 @@ impl<'a> HubspotSync<'a> {
         let counts = match object {
             Object::Companies => {
                 let companies = self.companies(records, report)?;
+                let mut observed = self.store.observe(self.today);
+                let map = &self.client.source().properties;
+                for (rec, c) in records.iter().filter_map(|r| {
+                    let id = r.get("id").and_then(Value::as_str)?;
+                    Some((r, companies.iter().find(|c| c.ext_id == id)?))
+                }) {
+                    let read = signals(rec, map, self.today);
+                    for (signal, prop, points) in read.signals {
+                        observed.add(c.account.id, &signal, source, &format!("{source}:{prop}"), points)?;
+                    }
+                    for (signal, prop, point) in read.current {
+                        observed.add_latest(c.account.id, &signal, source, &format!("{source}:{prop}"), point)?;
+                    }
+                    let mut seen: Vec<String> = Vec::new();
+                    for (prop, why) in read.unreadable {
+                        // A company counts once per property, history and all.
+                        if seen.contains(&prop) {
+                            continue;
+                        }
+                        seen.push(prop.clone());
+                        let e = report.unreadable.entry(prop).or_insert((0, String::new()));
+                        e.0 += 1;
+                        if e.1.is_empty() {
+                            e.1 = format!("company {}: {why}", c.ext_id);
+                        }
+                    }
+                }
                 let upserts: Vec<(String, Account)> = companies.into_iter().map(|c| (c.ext_id, c.account)).collect();
-                self.store.ingest_accounts(source, &upserts, &[], removed, cursor)?
+                self.store.ingest_accounts_observed(source, &upserts, &[], removed, cursor, observed)?
             }
             Object::Contacts => {
                 let ids = numeric(removed, Ok);
