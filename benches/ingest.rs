@@ -6,6 +6,12 @@
 //! Runs the real binary as a child process; reports records per second,
 //! requests made and the child's peak memory (VmHWM, sampled).
 //!
+//! `--history` gives every company a year of weekly `active_users_30d`
+//! values, mapped as an input: the first sync reads them with
+//! `propertiesWithHistory` (50 companies a page) and rebuilds and scores
+//! every account's year (`cargo bench --bench ingest -- --history
+//! --companies 10000 --tickets 0` is the first sync of a 10,000-company book).
+//!
 //! `--outage` first syncs with the CRM answering 503 (the desk lands every
 //! organization as an account of its own, with its tickets), then syncs
 //! again with the CRM back: the second run times matching the 100,000
@@ -29,9 +35,48 @@ struct Data {
     requests: Arc<AtomicU64>,
     /// The CRM answers 503 to everything while set.
     crm_down: Arc<std::sync::atomic::AtomicBool>,
+    /// Companies carry a year of weekly active users.
+    history: bool,
 }
 
-fn company(id: u64) -> Value {
+/// Weekly active users of a company over the year before the sync
+/// (newest first, as HubSpot lists them): (epoch ms, value).
+fn weekly_users(id: u64) -> Vec<(i64, u64)> {
+    let now = chrono::Utc::now().timestamp_millis();
+    (0..53).map(|w| (now - w * 7 * 86_400_000, 20 + (id * 7 + w as u64 * 3) % 30)).collect()
+}
+
+fn company(id: u64, history: bool) -> Value {
+    let mut c = plain(id);
+    if history {
+        let weeks = weekly_users(id);
+        c["properties"]["active_users_30d"] = json!(weeks[0].1.to_string());
+        c["properties"]["seats"] = json!("50");
+    }
+    c
+}
+
+/// A company's `propertiesWithHistory` for the asked properties.
+fn with_history(id: u64, props: &str) -> Value {
+    let mut out = serde_json::Map::new();
+    for p in props.split(',') {
+        let entries: Vec<Value> = match p {
+            "active_users_30d" => weekly_users(id)
+                .into_iter()
+                .map(|(t, v)| {
+                    let at = chrono::DateTime::from_timestamp_millis(t).unwrap().to_rfc3339();
+                    json!({"value": v.to_string(), "timestamp": at, "sourceType": "API", "sourceId": "usage-sync"})
+                })
+                .collect(),
+            "seats" => vec![json!({"value": "50", "timestamp": "2024-01-15T00:00:00Z", "sourceType": "CRM_UI"})],
+            _ => vec![],
+        };
+        out.insert(p.to_string(), Value::Array(entries));
+    }
+    Value::Object(out)
+}
+
+fn plain(id: u64) -> Value {
     json!({
         "id": id.to_string(),
         "properties": {
@@ -58,8 +103,20 @@ async fn objects(
         return Json(json!({"results": []})).into_response();
     }
     let start: u64 = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
-    let end = (start + 100).min(d.companies);
-    let results: Vec<Value> = (start + 1..=end).map(company).collect();
+    let history = q.get("propertiesWithHistory");
+    // HubSpot serves 50 a page when history is asked for.
+    let cap = if history.is_some() { 50 } else { 100 };
+    let limit = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(10u64).min(cap);
+    let end = (start + limit).min(d.companies);
+    let results: Vec<Value> = (start + 1..=end)
+        .map(|id| {
+            let mut c = company(id, d.history);
+            if let (Some(h), true) = (history, d.history) {
+                c["propertiesWithHistory"] = with_history(id, h);
+            }
+            c
+        })
+        .collect();
     let mut body = json!({ "results": results });
     if end < d.companies {
         body["paging"] = json!({"next": {"after": end.to_string()}});
@@ -132,11 +189,13 @@ fn main() {
             .unwrap_or(default)
     };
     let outage = args.iter().any(|a| a == "--outage");
+    let history = args.iter().any(|a| a == "--history");
     let data = Data {
         companies: arg("--companies", 100_000),
         tickets: arg("--tickets", 500_000),
         requests: Arc::default(),
         crm_down: Arc::new(outage.into()),
+        history,
     };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let addr = rt.block_on(async {
@@ -157,8 +216,9 @@ fn main() {
     std::fs::write(
         &config,
         format!(
-            "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 100000\n\n\
-             [[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 100000\nexports_per_minute = 1000\n"
+            "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 100000\n{}\n\
+             [[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"http://{addr}\"\ntoken_env = \"BENCH_TOKEN\"\nrequests_per_minute = 100000\nexports_per_minute = 1000\n",
+            if history { "[source.properties]\nactive_users = \"active_users_30d\"\n" } else { "" }
         ),
     )
     .unwrap();

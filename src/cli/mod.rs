@@ -328,6 +328,25 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
                 .into());
         }
         let result = sync::run(store, c, source.clone(), *full, *report);
+        // A first or full sync brought the past: rebuild and score it now,
+        // so the sparkline and the backtest work from the first day.
+        if store.rebuild_waiting() {
+            let started = std::time::Instant::now();
+            // The history there is gets the model in force first, so the
+            // rebuilt days and the rest are scored alike (and once).
+            let rebuilt = store
+                .ensure_model(&c.health_model, Utc::now().date_naive())
+                .and_then(|_| store.rebuild_marked(&c.health_model, Utc::now()));
+            match rebuilt {
+                Ok(r) => println!(
+                    "history: {} account(s), {} day(s) rebuilt from the records and scored in {:.1} s",
+                    r.accounts,
+                    r.days,
+                    started.elapsed().as_secs_f64()
+                ),
+                Err(e) => eprintln!("the history could not be rebuilt ({e}); it is tried again at the next start"),
+            }
+        }
         // New records change today's inputs: score them, even after a
         // partial sync (what landed is real).
         match store.daily_health(rules, Utc::now()) {

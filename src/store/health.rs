@@ -242,7 +242,7 @@ impl Store {
                     pending = Some((page, vec![(year, v)]));
                 }
             }
-            if batch.len() > 2_000 {
+            if batch.is_full(2_000) {
                 self.apply(std::mem::take(&mut batch))?;
             }
         }
@@ -348,7 +348,7 @@ impl Store {
             // Accounts come in id order: a page is done when the next starts.
             if page.is_some_and(|p| p != page_of(account.id)) {
                 pages.flush_into(&mut batch);
-                if batch.len() > 20_000 {
+                if batch.is_full(20_000) {
                     self.apply(std::mem::take(&mut batch))?;
                 }
             }

@@ -878,12 +878,24 @@ impl Store {
 pub struct Batch {
     inner: sled::Batch,
     len: usize,
+    bytes: usize,
 }
+
+/// A pass over many accounts applies its batch once it holds this much:
+/// a year of history is ~100 KB a page, and sled copies a batch as it
+/// applies it, so an unbounded batch is what peak memory would be made of.
+pub const BATCH_BYTES: usize = 4 << 20;
 
 impl Batch {
     fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
         self.len += 1;
+        self.bytes += k.len() + v.len();
         self.inner.insert(k, v);
+    }
+
+    /// Whether a pass should apply the batch now (many writes or many bytes).
+    pub fn is_full(&self, writes: usize) -> bool {
+        self.len > writes || self.bytes > BATCH_BYTES
     }
 
     /// Number of writes queued.

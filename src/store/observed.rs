@@ -263,7 +263,7 @@ impl Store {
             if page.is_some_and(|p| p != page_of(id)) {
                 pages.flush_into(&mut batch);
                 batch.put_totals(&totals);
-                if batch.len() > 2_000 {
+                if batch.is_full(2_000) {
                     self.apply(std::mem::take(&mut batch))?;
                 }
             }
