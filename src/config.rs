@@ -438,6 +438,15 @@ every_minutes = 15   # background sync in the cockpit; 0 = only when you press r
 # base_url = "https://yourcompany.zendesk.com"
 # email = "you@yourcompany.com"
 # token_env = "ZENDESK_API_TOKEN"
+#
+# [[source]]
+# name = "billing"
+# kind = "stripe"
+# token_env = "STRIPE_SECRET_KEY"      # a restricted key with read access is enough
+# match_metadata = "hubspot_company_id" # customer metadata key holding the CRM company id
+# currency = "usd"                     # the book's currency
+# [source.rates]                       # customers billed in another currency:
+# eur = 1.08                           # what one EUR is worth in USD
 "#;
 
 #[cfg(test)]
@@ -697,7 +706,7 @@ mod tests {
                      skipped"
                 ),
                 (14, 1, "source \"crm2\": exports_per_minute applies to Zendesk sources only; source skipped"),
-                (16, 1, "source \"nokind\": kind is required: \"hubspot\" or \"zendesk\"; source skipped"),
+                (16, 1, "source \"nokind\": kind is required: \"hubspot\", \"zendesk\" or \"stripe\"; source skipped"),
             ]
         );
     }
@@ -784,6 +793,37 @@ mod tests {
         assert!(issues[1].message.contains("two sources are named \"hubspot\""));
         let (_, issues) = parse("[[source]]\nkind = \"salesforce\"\n", None);
         assert!(issues[0].message.contains("salesforce"), "{issues:?}");
+    }
+
+    #[test]
+    fn a_stripe_source_reads_its_currency_keys_and_says_which_is_wrong() {
+        let text = "[[source]]\nname = \"billing\"\nkind = \"stripe\"\ntoken_env = \"STRIPE_KEY\"\n\
+                    match_metadata = \"hubspot_company_id\"\ncurrency = \"USD\"\n[source.rates]\neur = 1.08\n\
+                    [[source]]\nname = \"b2\"\nkind = \"stripe\"\n[source.rates]\ngbp = \"1.3\"\n\
+                    [[source]]\nname = \"b3\"\nkind = \"stripe\"\ncurrency = \"dollars\"\n\
+                    [[source]]\nname = \"crm\"\nkind = \"hubspot\"\nmatch_metadata = \"x\"\n";
+        let (c, issues) = parse(text, None);
+        let names: Vec<&str> = c.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing"]);
+        let b = c.sources[0].billing.as_ref().unwrap();
+        assert_eq!(b.match_metadata.as_deref(), Some("hubspot_company_id"));
+        assert_eq!(b.currency, "usd");
+        assert_eq!(b.convert(100.0, "EUR"), Some(108.0));
+        assert_eq!(b.convert(100.0, "gbp"), None);
+        assert_eq!(c.sources[0].base_url.as_str(), "https://api.stripe.com/");
+        assert_eq!(c.sources[0].auth.env_name(), "STRIPE_KEY");
+        assert_eq!(
+            found(&issues),
+            [
+                (13, 7, "source \"b2\": rates.gbp must be a number above 0, not text; source skipped"),
+                (
+                    17,
+                    1,
+                    "source \"b3\": currency must be a three-letter currency code like \"usd\" or \"eur\"; source skipped"
+                ),
+                (21, 1, "source \"crm\": match_metadata applies to Stripe sources only; source skipped"),
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use toml::de::DeValue;
 
 use super::table::{found, Bad, Report, Table, Value};
-use crate::sync::source::{Kind, RawSource, Source, PROPERTY_FIELDS, SOURCE_KEYS};
+use crate::sync::source::{Kind, RawBilling, RawSource, Source, PROPERTY_FIELDS, SOURCE_KEYS};
 
 /// Reads the `source` entry of the top level into `sources`.
 pub(super) fn read(report: &mut Report, value: Value<'_>, sources: &mut Vec<Source>) {
@@ -60,23 +60,24 @@ fn one(report: &mut Report, item: Value<'_>, number: usize) -> Option<Source> {
         Some(Ok(k)) => match k.get_ref().as_str() {
             "hubspot" => Some(Kind::Hubspot),
             "zendesk" => Some(Kind::Zendesk),
+            "stripe" => Some(Kind::Stripe),
             other => {
                 // Quoted only when it is plainly a word, not a pasted secret.
                 let shown = match other.len() <= 24 && other.chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
                     true => format!("\"{other}\""),
                     false => "that".into(),
                 };
-                let message = format!("kind must be \"hubspot\" or \"zendesk\", not {shown}");
+                let message = format!("kind must be \"hubspot\", \"zendesk\" or \"stripe\", not {shown}");
                 bad.push("kind", Bad { at: k.span().start, message });
                 None
             }
         },
         Some(Err(b)) => {
-            bad.push("kind", Bad { message: format!("{} (\"hubspot\" or \"zendesk\")", b.message), ..b });
+            bad.push("kind", Bad { message: format!("{} (\"hubspot\", \"zendesk\" or \"stripe\")", b.message), ..b });
             None
         }
         None => {
-            bad.push("kind", Bad { at, message: "kind is required: \"hubspot\" or \"zendesk\"".into() });
+            bad.push("kind", Bad { at, message: "kind is required: \"hubspot\", \"zendesk\" or \"stripe\"".into() });
             None
         }
     };
@@ -99,6 +100,12 @@ fn one(report: &mut Report, item: Value<'_>, number: usize) -> Option<Source> {
     };
     let requests_per_minute = bad.per_minute(&mut t, "requests_per_minute", 100_000);
     let exports_per_minute = bad.per_minute(&mut t, "exports_per_minute", 1_000);
+    let match_metadata = bad.text(&mut t, "match_metadata");
+    let currency = bad.text(&mut t, "currency");
+    let rates = match t.take("rates") {
+        Some((_, v)) => rates(v, &mut bad),
+        None => BTreeMap::new(),
+    };
     t.finish(report);
     let checked = kind.map(|kind| {
         RawSource {
@@ -112,7 +119,7 @@ fn one(report: &mut Report, item: Value<'_>, number: usize) -> Option<Source> {
             requests_per_minute,
             exports_per_minute,
         }
-        .check()
+        .check_with(RawBilling { match_metadata, currency, rates })
     });
     for (_, b) in &bad.found {
         report.at(b.at, format!("source {label}: {}; source skipped", b.message));
@@ -193,6 +200,43 @@ fn properties(report: &mut Report, v: Value<'_>, label: &str, bad: &mut Mistakes
         }
     }
     t.finish(report);
+    map
+}
+
+/// `[source.rates]`: currency code = what one unit is worth in the book's
+/// currency. A value that is not a number above 0 is a mistake in the source
+/// (codes themselves are checked with the source).
+fn rates(v: Value<'_>, bad: &mut Mistakes) -> BTreeMap<String, f64> {
+    use serde::de::IntoDeserializer;
+    use serde::Deserialize;
+    use toml::de::DeValue::{Float, Integer};
+    let at = v.span().start;
+    let table = match v.into_inner() {
+        DeValue::Table(t) => t,
+        other => {
+            let message = format!("rates must be a table ([source.rates] with eur = 1.08), not {}", found(&other));
+            bad.push("rates", Bad { at, message });
+            return BTreeMap::new();
+        }
+    };
+    let mut map = BTreeMap::new();
+    for (code, v) in table {
+        let at = v.span().start;
+        let shown = found(v.get_ref());
+        let rate = match v.get_ref() {
+            Integer(_) | Float(_) => f64::deserialize(v.into_deserializer()).ok(),
+            _ => None,
+        };
+        match rate {
+            Some(r) if r.is_finite() && r > 0.0 => {
+                map.insert(code.get_ref().to_string(), r);
+            }
+            _ => {
+                let message = format!("rates.{} must be a number above 0, not {shown}", code.get_ref());
+                bad.push("rates", Bad { at, message });
+            }
+        }
+    }
     map
 }
 

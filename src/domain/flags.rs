@@ -3,7 +3,7 @@
 //! follow-up when its condition starts to hold, and not again, done or
 //! snoozed, until the condition has cleared and come back.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use super::account::AccountId;
@@ -37,11 +37,13 @@ pub enum Flag {
     Overage,
     /// No two-way contact for the segment's cadence: a proactive check-in.
     CheckIn,
+    /// The default card on file expires within 30 days (or has expired).
+    CardExpiring,
 }
 
 impl Flag {
     /// Every flag, in code order.
-    pub const ALL: [Flag; 10] = [
+    pub const ALL: [Flag; 11] = [
         Flag::UsageDrop,
         Flag::Silence,
         Flag::TicketSpike,
@@ -52,6 +54,7 @@ impl Flag {
         Flag::ScoreDrop,
         Flag::Overage,
         Flag::CheckIn,
+        Flag::CardExpiring,
     ];
 
     /// Stable byte in store keys.
@@ -77,6 +80,7 @@ impl Flag {
             Flag::ScoreDrop => "score_drop",
             Flag::Overage => "overage",
             Flag::CheckIn => "check_in",
+            Flag::CardExpiring => "card_expiring",
         }
     }
 
@@ -198,6 +202,30 @@ pub fn raised(rules: &FlagRules, c: &Check) -> Vec<(Flag, String)> {
     out
 }
 
+/// Days before a card's expiry from which it is flagged.
+pub const CARD_EXPIRY_DAYS: i64 = 30;
+
+/// The card flag on `today`, from the last valid day of the default card
+/// on file (`None`: no card on file, or not known).
+pub fn card_expiring(expires: Option<NaiveDate>, today: NaiveDate) -> Option<(Flag, String)> {
+    let expires = expires?;
+    let left = (expires - today).num_days();
+    let reason = match left {
+        l if l > CARD_EXPIRY_DAYS => return None,
+        l if l < 0 => format!(
+            "the card on file expired on {}: ask for a new one before the next charge fails",
+            expires.format("%Y-%m-%d")
+        ),
+        0 => "the card on file expires today: ask for a new one before the next charge fails".to_string(),
+        l => format!(
+            "the card on file expires in {l} day{} ({}): ask for a new one before the next charge fails",
+            if l == 1 { "" } else { "s" },
+            expires.format("%Y-%m-%d")
+        ),
+    };
+    Some((Flag::CardExpiring, reason))
+}
+
 /// What to do with one flag of one account on a daily pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -311,6 +339,20 @@ mod tests {
         let d = draft(Flag::CheckIn, &r[0].1, AccountId(1), Utc::now());
         assert_eq!((d.kind, d.priority), (FollowUpKind::CheckIn, Priority::Normal));
         assert!(raised(&FlagRules::default(), &Check { context: None, ..c }).is_empty(), "no context, no check-in");
+    }
+
+    #[test]
+    fn a_card_is_flagged_from_30_days_before_its_expiry() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let on = |days: i64| card_expiring(Some(today + chrono::Duration::days(days)), today);
+        assert_eq!(on(31), None);
+        let (flag, reason) = on(30).unwrap();
+        assert_eq!(flag, Flag::CardExpiring);
+        assert!(reason.contains("expires in 30 days (2026-03-31)"), "{reason}");
+        assert!(on(0).unwrap().1.contains("expires today"));
+        assert!(on(-3).unwrap().1.contains("expired on 2026-02-26"));
+        assert_eq!(card_expiring(None, today), None, "no card, no flag");
+        assert_eq!(Flag::CardExpiring.kind(), FollowUpKind::HealthRisk);
     }
 
     #[test]

@@ -29,11 +29,17 @@ pub enum Signal {
     UsageTrend,
     /// A named usage metric (`[source.metrics]`, an imported column).
     Metric(String),
+    /// Last day the default card on file is valid, as days since
+    /// 1970-01-01 (no value: no card on file).
+    CardExpiry,
+    /// Subscriptions cancelled for non-payment so far: steps up by one on
+    /// each involuntary cancellation's day.
+    InvoluntaryChurn,
 }
 
 impl Signal {
     /// The fixed signals, in display order.
-    pub const FIXED: [Signal; 8] = [
+    pub const FIXED: [Signal; 10] = [
         Signal::ActiveUsers,
         Signal::Seats,
         Signal::Mrr,
@@ -42,6 +48,8 @@ impl Signal {
         Signal::Onboarding,
         Signal::LastLogin,
         Signal::UsageTrend,
+        Signal::CardExpiry,
+        Signal::InvoluntaryChurn,
     ];
 
     /// Stable name in keys, configs, files and JSON ("metric:<name>" for metrics).
@@ -56,6 +64,8 @@ impl Signal {
             Signal::LastLogin => "last_login".into(),
             Signal::UsageTrend => "usage_trend".into(),
             Signal::Metric(name) => format!("metric:{name}"),
+            Signal::CardExpiry => "card_expiry".into(),
+            Signal::InvoluntaryChurn => "involuntary_churn".into(),
         }
     }
 
@@ -79,6 +89,8 @@ impl Signal {
             Signal::LastLogin => "last login".into(),
             Signal::UsageTrend => "usage trend".into(),
             Signal::Metric(name) => name.clone(),
+            Signal::CardExpiry => "card expiry".into(),
+            Signal::InvoluntaryChurn => "involuntary churn".into(),
         }
     }
 
@@ -91,7 +103,8 @@ impl Signal {
             Signal::Overdue => (0.0, 1.0),
             Signal::Onboarding => (0.0, 1.0),
             // 1970 to 2200, in days.
-            Signal::LastLogin => (0.0, 84_000.0),
+            Signal::LastLogin | Signal::CardExpiry => (0.0, 84_000.0),
+            Signal::InvoluntaryChurn => (0.0, 1e6),
             Signal::UsageTrend => (0.0, 100.0),
             Signal::Metric(_) => (0.0, 1e12),
         }
@@ -106,7 +119,7 @@ impl Signal {
             return Ok(None);
         }
         let value = match self {
-            Signal::LastLogin => {
+            Signal::LastLogin | Signal::CardExpiry => {
                 let day = parse_day(v).ok_or_else(|| format!("\"{}\" is not a date", shown(v)))?;
                 (day - epoch()).num_days() as f64
             }
@@ -135,6 +148,16 @@ impl Signal {
 
 fn epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
+}
+
+/// A day as a value of a date signal (days since 1970-01-01).
+pub fn epoch_days(day: NaiveDate) -> f64 {
+    (day - epoch()).num_days() as f64
+}
+
+/// The day a date signal's value stands for.
+pub fn from_epoch_days(value: f64) -> Option<NaiveDate> {
+    value.is_finite().then(|| epoch().checked_add_signed(Duration::days(value as i64))).flatten()
 }
 
 /// A value cut to a readable length for messages.

@@ -18,6 +18,7 @@ use crate::domain::flags::{self, Check, Flag, FlagRules, Step};
 use crate::domain::followup::{is_high_value, ticket_follow_up, Draft, HIGH_VALUE_ARR};
 use crate::domain::health_model::Model;
 use crate::domain::health_table::ScoreTable;
+use crate::domain::observed::{from_epoch_days, Signal};
 use crate::domain::rollup::last_touch;
 use crate::domain::rules::{self, Facts, Moves, Rule};
 use crate::domain::signals::{inputs_at, DaySignals, ManualSignals, Records, Sentiment};
@@ -445,7 +446,9 @@ impl Store {
                 open_tickets: tickets.iter().filter(|t| t.status.is_open()).count() as u32,
             }),
         };
-        let holding: Vec<(Flag, String)> = flags::raised(rules.flags, &check);
+        let mut holding: Vec<(Flag, String)> = flags::raised(rules.flags, &check);
+        let card = observed.at(&Signal::CardExpiry, today).and_then(from_epoch_days);
+        holding.extend(flags::card_expiring(card, today));
         // Every slot this account has raised, in one read.
         let mut recorded = [None; 256];
         for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, id)) {

@@ -1,5 +1,6 @@
 //! The sled store: the only module that touches the database.
 
+mod billing;
 mod children;
 pub mod codec;
 pub mod damage;

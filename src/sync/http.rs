@@ -47,6 +47,23 @@ pub enum SyncError {
         /// Variable holding the token.
         env: String,
     },
+    /// A key that is valid but may not read an object (a restricted key
+    /// without that permission).
+    #[error("{name}: {vendor} refused the key in {env} when reading {object} (HTTP {status}); {need}")]
+    Permission {
+        /// Source name.
+        name: String,
+        /// Vendor name.
+        vendor: &'static str,
+        /// Status code.
+        status: u16,
+        /// Variable holding the key.
+        env: String,
+        /// What was being read.
+        object: String,
+        /// What the key needs, in words.
+        need: String,
+    },
     /// Rate limited beyond what retrying can fix.
     #[error("{name}: rate limited ({detail}); the sync will resume from where it stopped")]
     RateLimited {
@@ -333,7 +350,9 @@ impl Client {
                 }
                 s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
                     tracing::warn!(source = %name, attempt, status = s.as_u16(), "server error");
-                    if last {
+                    // Stripe says when a retry cannot help.
+                    let hopeless = headers.get("stripe-should-retry").is_some_and(|v| v.as_bytes() == b"false");
+                    if last || hopeless {
                         return Err(SyncError::Server {
                             name,
                             status: s.as_u16(),

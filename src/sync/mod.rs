@@ -10,6 +10,7 @@ pub mod push;
 pub mod ratelimit;
 pub mod relink;
 pub mod source;
+pub mod stripe;
 pub mod zendesk;
 
 use std::time::{Duration, Instant};
@@ -113,6 +114,8 @@ pub(crate) fn client_for(source: &Source, policy: RetryPolicy) -> Client {
         // Zendesk's lowest plan allows 200 a minute (the incremental
         // exports have a limit of their own, kept by the desk sync).
         Kind::Zendesk => Client::new(source.clone(), policy, 200, Duration::from_secs(60)),
+        // Stripe allows 25 reads a second in test mode (100 live).
+        Kind::Stripe => Client::new(source.clone(), policy, 25, Duration::from_secs(1)),
     }
 }
 
@@ -179,6 +182,10 @@ pub async fn run<'a>(
                 let sync = zendesk::DeskSync::new(&client, store, now, crm, all, progress);
                 sync.run(opts.full, &mut objects).await
             }
+            Kind::Stripe => {
+                let sync = stripe::StripeSync::new(&client, store, now, crm, progress);
+                sync.run(opts.full, &mut objects).await
+            }
         };
         if let Err(e) = &result {
             tracing::warn!(source = %source.name, error = %e, "sync stopped");
@@ -213,7 +220,8 @@ pub async fn run<'a>(
             Err(e) => tracing::warn!(desk = %desk.name, error = %e, "could not match organizations again"),
         }
     }
-    let runs: Vec<_> = chosen.iter().filter(|s| s.kind == Kind::Zendesk).map(|s| one(s)).collect();
+    // Billing sources match customers to the CRM's accounts too.
+    let runs: Vec<_> = chosen.iter().filter(|s| s.kind != Kind::Hubspot).map(|s| one(s)).collect();
     reports.extend(join_all(runs).await);
     if !history.is_empty() {
         let from = now.date_naive() - chrono::Duration::days(crate::store::HISTORY_DAYS - 1);

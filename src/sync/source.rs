@@ -17,6 +17,8 @@ pub enum Kind {
     Hubspot,
     /// Zendesk Support API v2.
     Zendesk,
+    /// Stripe API v1 (billing).
+    Stripe,
 }
 
 impl Kind {
@@ -25,6 +27,7 @@ impl Kind {
         match self {
             Kind::Hubspot => "HubSpot",
             Kind::Zendesk => "Zendesk",
+            Kind::Stripe => "Stripe",
         }
     }
 
@@ -33,6 +36,7 @@ impl Kind {
             Kind::Hubspot => Some("https://api.hubapi.com"),
             // Every Zendesk account has its own host.
             Kind::Zendesk => None,
+            Kind::Stripe => Some("https://api.stripe.com"),
         }
     }
 }
@@ -200,6 +204,50 @@ pub struct Source {
     pub requests_per_minute: Option<u32>,
     /// Zendesk incremental export requests per minute.
     pub exports_per_minute: u32,
+    /// Stripe: how customers are matched and amounts converted.
+    pub billing: Option<Billing>,
+}
+
+/// The `[[source]]` keys of a Stripe source, as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawBilling {
+    /// Customer metadata key holding the CRM company id.
+    pub match_metadata: Option<String>,
+    /// The book's currency (ISO code).
+    pub currency: Option<String>,
+    /// `[source.rates]`: value of one unit of each other currency in the
+    /// book's currency.
+    pub rates: BTreeMap<String, f64>,
+}
+
+/// A Stripe source's matching and currency settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Billing {
+    /// Customer metadata key holding the CRM company id, when customers carry one.
+    pub match_metadata: Option<String>,
+    /// The book's currency, lowercase ISO 4217 ("usd").
+    pub currency: String,
+    /// Lowercase currency -> value of one unit in the book's currency.
+    pub rates: BTreeMap<String, f64>,
+}
+
+// Rates are checked finite and positive, so equality is total.
+impl Eq for Billing {}
+
+impl Billing {
+    /// Converts `amount` (major units of `currency`) into the book's
+    /// currency; `None` when no rate is configured for it.
+    pub fn convert(&self, amount: f64, currency: &str) -> Option<f64> {
+        let c = currency.to_ascii_lowercase();
+        if c == self.currency {
+            return Some(amount);
+        }
+        self.rates.get(&c).map(|r| amount * r)
+    }
+}
+
+fn currency_ok(c: &str) -> bool {
+    c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic())
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -246,6 +294,9 @@ pub const SOURCE_KEYS: &[&str] = &[
     "metrics",
     "requests_per_minute",
     "exports_per_minute",
+    "match_metadata",
+    "currency",
+    "rates",
 ];
 
 /// The account fields and health inputs `[source.properties]` can map.
@@ -289,6 +340,11 @@ impl RawSource {
 
     /// Checks a source, naming the key at fault.
     pub fn check(self) -> Result<Source, SourceError> {
+        self.check_with(RawBilling::default())
+    }
+
+    /// Checks a source with its Stripe keys, naming the key at fault.
+    pub fn check_with(self, raw_billing: RawBilling) -> Result<Source, SourceError> {
         let fail = |field: Option<&'static str>, message: String| SourceError { field, message };
         let name = self.name.clone().unwrap_or_else(|| format!("{:?}", self.kind).to_lowercase());
         let url_text = match (&self.base_url, self.kind.default_url()) {
@@ -322,6 +378,7 @@ impl RawSource {
         let default_env = match self.kind {
             Kind::Hubspot => "HUBSPOT_TOKEN",
             Kind::Zendesk => "ZENDESK_API_TOKEN",
+            Kind::Stripe => "STRIPE_SECRET_KEY",
         };
         let token_env = self.token_env.clone().unwrap_or_else(|| default_env.to_string());
         if !env_name_ok(&token_env) {
@@ -334,7 +391,7 @@ impl RawSource {
             ));
         }
         let auth = match self.kind {
-            Kind::Hubspot => Auth::Bearer { token_env },
+            Kind::Hubspot | Kind::Stripe => Auth::Bearer { token_env },
             Kind::Zendesk => match self.email {
                 Some(email) if email.contains('@') => Auth::ZendeskToken { email, token_env },
                 Some(_) => {
@@ -415,7 +472,7 @@ impl RawSource {
                     format!("source \"{name}\": exports_per_minute must be at least 1"),
                 ))
             }
-            (Kind::Hubspot, Some(_)) => {
+            (Kind::Hubspot | Kind::Stripe, Some(_)) => {
                 return Err(fail(
                     Some("exports_per_minute"),
                     format!("source \"{name}\": exports_per_minute applies to Zendesk sources only"),
@@ -423,6 +480,7 @@ impl RawSource {
             }
             (_, n) => n.unwrap_or(10),
         };
+        let billing = billing(&name, self.kind, raw_billing)?;
         Ok(Source {
             name,
             kind: self.kind,
@@ -431,8 +489,73 @@ impl RawSource {
             properties,
             requests_per_minute: self.requests_per_minute,
             exports_per_minute,
+            billing,
         })
     }
+}
+
+/// Checks the Stripe keys: only a Stripe source takes them, and it always
+/// gets settings (the book in US dollars unless told).
+fn billing(name: &str, kind: Kind, raw: RawBilling) -> Result<Option<Billing>, SourceError> {
+    let fail = |field: &'static str, message: String| SourceError { field: Some(field), message };
+    if kind != Kind::Stripe {
+        for (field, set) in [
+            ("match_metadata", raw.match_metadata.is_some()),
+            ("currency", raw.currency.is_some()),
+            ("rates", !raw.rates.is_empty()),
+        ] {
+            if set {
+                return Err(fail(field, format!("source \"{name}\": {field} applies to Stripe sources only")));
+            }
+        }
+        return Ok(None);
+    }
+    let match_metadata = match raw.match_metadata {
+        // Stripe metadata keys are at most 40 characters.
+        Some(k) if k.trim().is_empty() || k.chars().count() > 40 || k.contains(['[', ']']) => {
+            return Err(fail(
+                "match_metadata",
+                format!(
+                    "source \"{name}\": match_metadata must be the customer metadata key holding the CRM company id (up to 40 characters, like \"hubspot_company_id\")"
+                ),
+            ))
+        }
+        k => k.map(|k| k.trim().to_string()),
+    };
+    let currency = match raw.currency {
+        Some(c) if !currency_ok(c.trim()) => {
+            return Err(fail(
+                "currency",
+                format!("source \"{name}\": currency must be a three-letter currency code like \"usd\" or \"eur\""),
+            ))
+        }
+        Some(c) => c.trim().to_ascii_lowercase(),
+        None => "usd".to_string(),
+    };
+    let mut rates = BTreeMap::new();
+    for (code, rate) in raw.rates {
+        if !currency_ok(&code) {
+            return Err(fail(
+                "rates",
+                format!(
+                    "source \"{name}\": rates are keyed by three-letter currency codes (eur = 1.08), not \"{}\"",
+                    code.chars().take(12).collect::<String>()
+                ),
+            ));
+        }
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(fail(
+                "rates",
+                format!(
+                    "source \"{name}\": rates.{code} must be a number above 0 (what one {} is worth in {})",
+                    code.to_uppercase(),
+                    currency.to_uppercase()
+                ),
+            ));
+        }
+        rates.insert(code.to_ascii_lowercase(), rate);
+    }
+    Ok(Some(Billing { match_metadata, currency, rates }))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod desk;
+pub mod stripe;
 pub mod writes;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
