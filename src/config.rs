@@ -545,6 +545,44 @@ mod tests {
     }
 
     #[test]
+    fn health_inputs_and_named_metrics_map_to_company_properties() {
+        use crate::domain::observed::Signal;
+        let text = "[[source]]\n\
+                    name = \"crm\"\n\
+                    kind = \"hubspot\"\n\
+                    [source.properties]\n\
+                    active_users = \"active_users_30d\"\n\
+                    invoice_status = \"invoice_status\"\n\
+                    [source.metrics]\n\
+                    reports_run = \"reports_30d\"\n\
+                    exports = \"exports_30d\"\n";
+        let (c, issues) = parse(text, None);
+        assert!(issues.is_empty(), "{issues:?}");
+        let map = &c.sources[0].properties;
+        assert_eq!(map.signals.get(&Signal::ActiveUsers).map(String::as_str), Some("active_users_30d"));
+        assert_eq!(map.signals.get(&Signal::Overdue).map(String::as_str), Some("invoice_status"));
+        assert_eq!(map.signals.get(&Signal::Metric("reports_run".into())).map(String::as_str), Some("reports_30d"));
+        let requested = map.requested();
+        assert!(requested.contains(&"reports_30d".to_string()) && requested.contains(&"active_users_30d".to_string()));
+        assert!(map.with_history().contains(&"seats".to_string()), "seats' history is read too");
+
+        let bad = "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\n[source.metrics]\n\"Reports Run\" = \"x\"\n";
+        let (c, issues) = parse(bad, None);
+        assert!(c.sources.is_empty());
+        assert!(issues[0].message.contains("metrics.Reports Run is not a usable name"), "{issues:?}");
+        let builtin = "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\n[source.metrics]\nnps = \"x\"\n";
+        let (_, issues) = parse(builtin, None);
+        assert!(issues[0].message.contains("the name of a built-in input"), "{issues:?}");
+        let not_text = "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\n[source.metrics]\nruns = 3\n";
+        let (_, issues) = parse(not_text, None);
+        assert!(issues[0].message.contains("metrics.runs must be the name of a company property"), "{issues:?}");
+        let desk = "[[source]]\nname = \"d\"\nkind = \"zendesk\"\nbase_url = \"https://a.zendesk.com\"\n\
+                    [source.metrics]\nruns = \"x\"\n";
+        let (_, issues) = parse(desk, None);
+        assert!(issues[0].message.contains("metrics apply to HubSpot sources only"), "{issues:?}");
+    }
+
+    #[test]
     fn unknown_keys_are_found_at_every_level() {
         let text = "[health]\n\
                     modle = \"h.toml\"\n\
