@@ -146,7 +146,7 @@ fn list_unmatched(name: &str, plan: &Plan, no_crm: bool) {
         plan.unmatched.len(),
         plural(plan.unmatched.len()),
         if plan.unmatched.len() == 1 { "is" } else { "are" },
-        if rows == 1 { "its" } else { "their" },
+        if plan.unmatched.len() == 1 { "its" } else { "their" },
         rows,
         plural(rows)
     );
