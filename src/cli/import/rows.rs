@@ -410,4 +410,30 @@ mod tests {
         }
         assert_eq!(parse_date("1772323200000"), None, "epoch numbers are ambiguous: refused");
     }
+
+    #[test]
+    fn columns_named_like_an_input_are_that_input() {
+        let r = parse(
+            "domain,date,active_users,mrr,onboarding_completion,last_login,invoice_overdue,usage_trend\n\
+             a.com,2026-03-01,3,1200.5,85%,2026-02-27,paid,\na.com,2026-03-02,3,,0.5,,1,500\n",
+        );
+        let signals: Vec<Signal> = r.columns.iter().map(|c| c.signal.clone()).collect();
+        assert_eq!(
+            signals,
+            [
+                Signal::ActiveUsers,
+                Signal::Mrr,
+                Signal::Onboarding,
+                Signal::LastLogin,
+                Signal::Overdue,
+                Signal::UsageTrend
+            ]
+        );
+        let login = (NaiveDate::from_ymd_opt(2026, 2, 27).unwrap() - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap())
+            .num_days() as f64;
+        assert_eq!(r.rows[0].values, [(0, 3.0), (1, 1200.5), (2, 0.85), (3, login), (4, 0.0)]);
+        assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+        assert_eq!(r.problems[0].column.as_deref(), Some("usage_trend"));
+        assert!(r.problems[0].message.contains("out of range"), "{:?}", r.problems);
+    }
 }
