@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod health;
+pub mod import;
 pub mod metrics;
 pub mod outbox;
 pub mod output;
@@ -128,6 +129,12 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: HealthCommand,
+    },
+    /// Bring data in from a file (`cockpit import usage FILE`).
+    Import {
+        /// What the file holds.
+        #[command(subcommand)]
+        what: import::ImportCommand,
     },
     /// Check or show the config.
     Config {
@@ -377,6 +384,7 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
             health::backtest(store, c, horizon, model.as_deref(), *format)
         }
         Command::Health { action: HealthCommand::Recompute } => health::recompute(store, c, now),
+        Command::Import { what } => import::run(store, c, what, Utc::now()),
         Command::Sync { .. } | Command::Config { .. } | Command::Demo { .. } | Command::Health { .. } => Ok(()),
     }
 }

@@ -255,7 +255,11 @@ struct RawProfile {
 }
 
 fn inputs_list() -> String {
-    Measure::ALL.iter().map(|m| m.key()).collect::<Vec<_>>().join(", ")
+    let mut list = Measure::named().map(|m| m.key()).collect::<Vec<_>>().join(", ");
+    if !Measure::ALL.iter().all(|m| m.is_named()) {
+        list.push_str(", and the names of the metrics in [source.metrics]");
+    }
+    list
 }
 
 fn weight(v: &Spanned<i64>, what: &str, issues: &mut Vec<ModelIssue>) -> Option<u8> {
