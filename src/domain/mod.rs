@@ -18,6 +18,7 @@ pub mod nps;
 pub mod observed;
 pub mod org;
 pub mod outbox;
+pub mod provenance;
 pub mod ranking;
 pub mod reply;
 pub mod rollup;
