@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no I/O, no clock (time is always passed in).
 
 pub mod account;
+pub mod account_record;
 pub mod activity;
 pub mod backtest;
 pub mod cadence;

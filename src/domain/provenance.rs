@@ -162,7 +162,7 @@ impl Basis {
                 format!("{origin}: {} against a mean of {} over {days} days", num(*value), num(*baseline))
             }
             Basis::AccountSeats { seats } => format!("{seats} seats on the account record"),
-            Basis::Activity { id, kind, summary, .. } => format!("{} #{id}: {summary}", kind.label()),
+            Basis::Activity { kind, summary, .. } => format!("{}: {summary}", kind.label()),
             Basis::Ticket { id, subject, event, escalated, .. } => {
                 let what = match event {
                     TicketEvent::Opened => "opened",
@@ -172,7 +172,7 @@ impl Basis {
                 let esc = if *escalated && *event == TicketEvent::Open { ", escalated" } else { "" };
                 format!("ticket #{id} {what}{esc}: {subject}")
             }
-            Basis::Nps { id, score, .. } => format!("NPS answer #{id}: {score}"),
+            Basis::Nps { on, score, .. } => format!("NPS answer {score} on {on}"),
             Basis::Manual { field, value } => format!("{field} {} set by hand or by the demo", num(*value)),
             Basis::Sentiment { value, by, .. } => format!("set by {by}: {value}/5"),
         }
@@ -842,7 +842,10 @@ mod tests {
         let age = of(&all, Measure::TicketAge);
         assert_eq!((age.get(), age.day(now.date_naive())), (Some(20.0), Some(now.date_naive() - Duration::days(20))));
         let nps_now = of(&all, Measure::Satisfaction);
-        assert_eq!((nps_now.get(), nps_now.source_text().as_str()), (Some(5.0), "NPS answer #2: 5"));
+        assert_eq!(
+            (nps_now.get(), nps_now.source_text().as_str()),
+            (Some(5.0), format!("NPS answer 5 on {}", now.date_naive() - Duration::days(2)).as_str())
+        );
         assert_eq!(of(&all, Measure::NpsTrend).get(), Some(-4.0));
         assert_eq!(
             reason(&all, Measure::Sentiment),
@@ -856,7 +859,7 @@ mod tests {
         let mut tickets = tickets.to_vec();
         tickets[1].last_customer_reply = None;
         let all = provenance(&Records { tickets: &tickets, ..r }, now);
-        assert_eq!(of(&all, Measure::Engagement).source_text(), "call #11: QBR");
+        assert_eq!(of(&all, Measure::Engagement).source_text(), "call: QBR");
     }
 
     #[test]
