@@ -12,8 +12,8 @@ fn main() -> std::process::ExitCode {
     match cockpit::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
+            eprintln!("error: {}", e.message);
+            std::process::ExitCode::from(e.code)
         }
     }
 }

@@ -353,3 +353,82 @@ fn the_outbox_lists_edits_pushes_and_discards() {
     assert!(stdout(&o).contains("it was never sent"), "{}", stdout(&o));
     assert!(stdout(&cockpit(tmp.path(), &["--data-dir", ws_s, "outbox"])).starts_with("Nothing waiting"));
 }
+
+#[test]
+fn one_account_by_id_or_name_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let ws = ws.to_str().unwrap();
+    let o = cockpit(tmp.path(), &["--demo", "--data-dir", ws, "accounts", "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let accounts = doc["accounts"].as_array().unwrap();
+    let worst = &accounts[0];
+    let id = worst["id"].as_u64().unwrap().to_string();
+    let name = worst["name"].as_str().unwrap().to_string();
+
+    let o = cockpit(tmp.path(), &["--data-dir", ws, "account", &id, "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let one: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(one["account"]["name"], name.as_str());
+    assert_eq!(one["health"]["score"], worst["health"], "the same score as the accounts table");
+    let inputs = one["inputs"].as_array().unwrap();
+    let keys: Vec<&str> = inputs.iter().map(|i| i["input"].as_str().unwrap()).collect();
+    assert_eq!(&keys[..4], ["usage_trend", "seat_utilisation", "days_since_contact", "support_load"]);
+    for i in inputs {
+        let known = i["known"].as_bool().unwrap();
+        assert_eq!(i["value"].is_null(), !known, "{i}");
+        assert_eq!(i["unknown"].is_null(), known, "{i}");
+        assert!(!i["source"].as_str().unwrap().is_empty(), "every input says where it comes from or why not: {i}");
+    }
+    let support = inputs.iter().find(|i| i["input"] == "support_load").unwrap();
+    let open = one["open_tickets"].as_array().unwrap();
+    let escalated = open.iter().filter(|t| t["escalated"] == true).count();
+    assert_eq!(support["value"].as_f64(), Some((open.len() + 2 * escalated) as f64), "{support}");
+    assert_eq!(support["basis"].as_array().unwrap().len(), open.len());
+    let score = &one["score"];
+    let points: f64 = score["factors"].as_array().unwrap().iter().map(|f| f["points"].as_f64().unwrap()).sum();
+    assert!((points - score["score"].as_f64().unwrap()).abs() <= 1.0, "the points add up to the score: {score}");
+    assert_eq!(one["history"]["scores"].as_array().unwrap().len(), 365);
+    let timeline: Vec<&str> = one["timeline"].as_array().unwrap().iter().map(|a| a["at"].as_str().unwrap()).collect();
+    assert!(timeline.windows(2).all(|w| w[0] >= w[1]), "most recent first: {timeline:?}");
+    let nps: Vec<&str> = one["nps"].as_array().unwrap().iter().map(|n| n["on"].as_str().unwrap()).collect();
+    assert!(nps.windows(2).all(|w| w[0] >= w[1]), "most recent first: {nps:?}");
+
+    // By name, in any case: the table.
+    let o = cockpit(tmp.path(), &["--data-dir", ws, "account", &name.to_uppercase()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    assert!(table.starts_with(&format!("{name}  (account {id}")), "{table}");
+    for section in ["\nInputs (as of ", "\nScore ", "\nHealth, ", "\nContacts (", "\nOpen tickets (", "\nTimeline ("] {
+        assert!(table.contains(section), "{section}: {table}");
+    }
+    let months = table.lines().filter(|l| l.len() > 8 && l.as_bytes()[4] == b'-' && l[..4].parse::<u32>().is_ok());
+    assert!(months.count() >= 12, "a row per month of the year: {table}");
+
+    let o = cockpit(tmp.path(), &["--data-dir", ws, "account", &id, "--format", "markdown"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = stdout(&o);
+    assert!(md.starts_with(&format!("# {name}\n")), "{md}");
+    assert!(md.contains("| Input | Value | Source | Date |"), "{md}");
+    assert!(md.contains("\n## Timeline ("), "{md}");
+
+    // A word several names share lists them with their ids and exits 2.
+    let names: Vec<String> = accounts.iter().map(|a| a["name"].as_str().unwrap().to_string()).collect();
+    let word = names
+        .iter()
+        .filter_map(|n| n.split_whitespace().last())
+        .find(|w| names.iter().filter(|n| n.to_lowercase().contains(&w.to_lowercase())).count() >= 2)
+        .expect("the demo has names sharing a word")
+        .to_lowercase();
+    let o = cockpit(tmp.path(), &["--data-dir", ws, "account", &word]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    let listed = err.lines().filter(|l| l.split_whitespace().next().is_some_and(|t| t.parse::<u64>().is_ok()));
+    assert!(listed.count() >= 2, "{err}");
+    assert!(stdout(&o).is_empty());
+
+    let o = cockpit(tmp.path(), &["--data-dir", ws, "account", "no such company anywhere"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error: no account matches \"no such company anywhere\""), "{}", stderr(&o));
+}

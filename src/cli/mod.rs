@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand, all over the same store,
 //! book and queue code as the cockpit.
 
+pub mod account;
 pub mod accounts;
 pub mod health;
 pub mod import;
@@ -78,6 +79,18 @@ pub enum Command {
         /// At most this many accounts.
         #[arg(long)]
         limit: Option<usize>,
+    },
+    /// One account's whole record: every health input with its source and
+    /// date (or why it is unknown), the score's factors, a year of daily
+    /// scores, contacts, open tickets, deals, NPS answers and the timeline.
+    Account {
+        /// The account: its id, its id at a source, or its name (or a
+        /// unique part of it).
+        #[arg(value_name = "ID|NAME")]
+        who: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
     /// Pull accounts from the configured sources into the workspace.
     Sync {
@@ -193,6 +206,22 @@ pub enum Format {
 /// An error for the person at the keyboard (printed as `error: ...`).
 pub type CliResult<T = ()> = Result<T, String>;
 
+/// A failed command: what to tell the person at the keyboard, and the
+/// exit status (1, or 2 when the request was ambiguous).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The message (printed as `error: ...`).
+    pub message: String,
+    /// The process's exit status.
+    pub code: u8,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { message, code: 1 }
+    }
+}
+
 fn config_loaded(g: &Global) -> CliResult<Loaded> {
     let themes = paths::themes_dir();
     config::load(g.config.as_deref(), paths::config_file(), themes.as_deref())
@@ -264,15 +293,15 @@ fn label(store: &Store) -> (String, String) {
 }
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> CliResult {
+pub fn run(cli: Cli) -> Result<(), Failure> {
     let g = &cli.global;
     match &cli.command {
-        Some(Command::Config { action }) => return config_command(g, action),
+        Some(Command::Config { action }) => return Ok(config_command(g, action)?),
         Some(Command::Health { action: HealthCommand::Model }) => {
             print!("{}", crate::domain::health_model::DEFAULT_MODEL);
             return Ok(());
         }
-        Some(Command::Demo { accounts, seed }) => return demo_command(g, *accounts, *seed),
+        Some(Command::Demo { accounts, seed }) => return Ok(demo_command(g, *accounts, *seed)?),
         _ => {}
     }
     let loaded = config_loaded(g)?;
@@ -293,11 +322,11 @@ pub fn run(cli: Cli) -> CliResult {
         // can still be read of it.
         Err(e @ StoreError::Corrupt { .. }) => {
             return match outbox_listing(&cli.command) {
-                Some(args) => outbox::list_damaged(&dir, args, &e, Utc::now()),
-                None => Err(e.to_string()),
+                Some(args) => Ok(outbox::list_damaged(&dir, args, &e, Utc::now())?),
+                None => Err(e.to_string().into()),
             }
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e.to_string().into()),
     };
     ensure_demo(g, &dir, &store)?;
     if is_headless {
@@ -306,7 +335,7 @@ pub fn run(cli: Cli) -> CliResult {
         }
     }
     match &cli.command {
-        None => open_cockpit(g, loaded, store),
+        None => Ok(open_cockpit(g, loaded, store)?),
         Some(command) => {
             // sled panics on some damage it reads: anywhere in a headless
             // command, that is the damaged-workspace message, not a crash.
@@ -316,7 +345,7 @@ pub fn run(cli: Cli) -> CliResult {
                     // The engine's state after its panic is unknown: no drop
                     // (which flushes) runs on it.
                     std::mem::forget(store);
-                    Err(damaged.to_string())
+                    Err(damaged.to_string().into())
                 }
             }
         }
@@ -324,15 +353,17 @@ pub fn run(cli: Cli) -> CliResult {
 }
 
 /// Runs a headless command on the open workspace.
-fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
+fn headless(command: &Command, store: &Store, loaded: &Loaded) -> Result<(), Failure> {
     let now = Utc::now();
     let c = &loaded.config;
     let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
     if let Command::Sync { source, full, report } = command {
         if c.sources.is_empty() && loaded.issues.iter().any(|i| i.contains("source \"") || i.contains("[[source]]")) {
-            return Err("no source can be used: every [[source]] in the config has a problem (the warnings above say \
-                        which); fix them (`cockpit config check` lists them all) and sync again"
-                .into());
+            return Err(String::from(
+                "no source can be used: every [[source]] in the config has a problem (the warnings above say \
+                        which); fix them (`cockpit config check` lists them all) and sync again",
+            )
+            .into());
         }
         let result = sync::run(store, c, source.clone(), *full, *report);
         // A first or full sync brought the past: rebuild and score it now,
@@ -360,14 +391,18 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
             Ok(d) => tracing::info!(scored = d.scored, raised = d.raised, cleared = d.cleared, "daily health pass"),
             Err(e) => tracing::warn!("daily health pass failed: {e}"),
         }
-        return result;
+        return Ok(result?);
     }
     if !matches!(command, Command::Health { action: HealthCommand::Recompute } | Command::Outbox { .. }) {
         // Figures shown must come from today's pass under the model in force
         // (the cockpit runs it in the background instead).
         store.upkeep(rules, now).map_err(|e| e.to_string())?;
     }
-    match command {
+    if let Command::Account { who, format } = command {
+        let sources: Vec<String> = c.sources.iter().map(|s| s.name.clone()).collect();
+        return account::run(store, &c.health_model, c.bands, &sources, who, *format, Utc::now());
+    }
+    let result = match command {
         Command::Today { format } => today::run(store, *format, Utc::now()),
         Command::Metrics { from, to, format } => {
             metrics::run(store, c.bands, *from, *to, *format, Utc::now().date_naive())
@@ -385,8 +420,13 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
         }
         Command::Health { action: HealthCommand::Recompute } => health::recompute(store, c, now),
         Command::Import { what } => import::run(store, c, what, Utc::now()),
-        Command::Sync { .. } | Command::Config { .. } | Command::Demo { .. } | Command::Health { .. } => Ok(()),
-    }
+        Command::Sync { .. }
+        | Command::Config { .. }
+        | Command::Demo { .. }
+        | Command::Health { .. }
+        | Command::Account { .. } => Ok(()),
+    };
+    Ok(result?)
 }
 
 fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {

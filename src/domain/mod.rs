@@ -1,6 +1,7 @@
 //! Pure domain types and rules: no I/O, no clock (time is always passed in).
 
 pub mod account;
+pub mod account_record;
 pub mod activity;
 pub mod backtest;
 pub mod cadence;
@@ -18,6 +19,7 @@ pub mod nps;
 pub mod observed;
 pub mod org;
 pub mod outbox;
+pub mod provenance;
 pub mod ranking;
 pub mod reply;
 pub mod rollup;

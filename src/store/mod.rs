@@ -13,6 +13,7 @@ mod observed;
 mod orgs;
 mod outbox;
 pub mod pages;
+mod record;
 pub mod salvage;
 mod series;
 pub mod shield;
