@@ -259,8 +259,11 @@ fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
     let f = &all["figures"];
     assert!(f["churned"].as_u64().unwrap() >= 8 && f["renewed"].as_u64().unwrap() >= 8, "{f}");
     let auc = f["auc"].as_f64().unwrap();
-    assert!(auc >= 0.75, "the built-in model predicts churn on the demo: AUC {auc}");
-    assert!(auc < 0.99, "the demo is not rigged to be perfect: AUC {auc}");
+    assert!(auc > 0.6, "the built-in model predicts churn on the demo: AUC {auc}");
+    assert!(auc < 0.9, "the demo is not drawn to agree with the model: AUC {auc}");
+    let measures = doc["measures"].as_array().unwrap();
+    assert!(measures.iter().any(|m| m["measure"] == "usage_trend" && m["auc_alone"].as_f64().unwrap() > 0.6), "{doc}");
+    assert_eq!(doc["with_inputs"], doc["outcomes"]);
     let shuffled = &doc["shuffled"];
     assert!((shuffled["mean_auc"].as_f64().unwrap() - 0.5).abs() < 0.05, "{shuffled}");
     assert!(shuffled["p_value"].as_f64().unwrap() < 0.05, "{shuffled}");
@@ -288,11 +291,14 @@ fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
     assert_eq!(doc["version"], 99);
     let auc = doc["groups"][0]["figures"]["auc"].as_f64().unwrap();
     assert!(auc < 0.4, "an inverted model scores churners high: AUC {auc}");
+    let o = cockpit(tmp.path(), &["--demo", "health", "backtest", "--model", path.to_str().unwrap()]);
+    assert!(stdout(&o).contains("worse than chance (inverted"), "{}", stdout(&o));
 
     let o = cockpit(tmp.path(), &["--demo", "health", "backtest"]);
     let text = stdout(&o);
     assert!(text.contains("Health backtest: model default v2, horizon 90 days"), "{text}");
     assert!(text.contains("better than chance"), "{text}");
+    assert!(text.contains("AUC alone") && text.contains("usage_trend"), "the per-measure table: {text}");
     let o = cockpit(tmp.path(), &["--demo", "health", "backtest", "--horizon", "soon"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("for example 90d"), "{}", stderr(&o));

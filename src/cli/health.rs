@@ -49,6 +49,9 @@ fn render(r: &BacktestReport, format: Format) -> CliResult<String> {
             "red_below": r.red_below,
             "groups": groups,
             "shuffled": r.shuffled,
+            "with_inputs": r.with_inputs,
+            "inputs_auc": r.inputs_auc,
+            "measures": r.measures,
         }));
     }
     let md = format == Format::Markdown;
@@ -98,6 +101,7 @@ fn render(r: &BacktestReport, format: Format) -> CliResult<String> {
     out.push('\n');
     let bullet = if md { "- " } else { "  " };
     out.push_str(&format!("{}\n\n", r.verdict()));
+    out.push_str(&measures(r, format));
     for line in [
         "ROC AUC: the chance a churned account scored lower than a renewed one (0.5 = a coin toss, 1 = perfect)."
             .to_string(),
@@ -106,10 +110,52 @@ fn render(r: &BacktestReport, format: Format) -> CliResult<String> {
             r.red_below
         ),
         "top-decile lift: churn among the riskiest 10% of scores, as a multiple of churn overall.".to_string(),
+        "AUC alone: the measure's own 0-100 score as the only predictor, over the outcomes where its input was known; \
+         AUC without: the model with that measure's weight set to 0; drop: what the model loses without it \
+         (below 0: it does better without)."
+            .to_string(),
     ] {
         out.push_str(&format!("{bullet}{line}\n"));
     }
     Ok(out)
+}
+
+/// The per-measure table: which inputs carry the model's weight in this book.
+fn measures(r: &BacktestReport, format: Format) -> String {
+    if r.measures.is_empty() {
+        return String::new();
+    }
+    let md = format == Format::Markdown;
+    let title = format!(
+        "Per measure, on the {} outcomes whose inputs were kept {} days before (the model on them: AUC {})",
+        r.with_inputs,
+        r.horizon_days,
+        dec(r.inputs_auc)
+    );
+    let mut out = if md { format!("### {title}\n\n") } else { format!("{title}\n\n") };
+    let headers = [
+        ("measure", Align::Left),
+        ("known", Align::Right),
+        ("AUC alone", Align::Right),
+        ("AUC without", Align::Right),
+        ("drop", Align::Right),
+    ];
+    let rows: Vec<Vec<String>> = r
+        .measures
+        .iter()
+        .map(|m| {
+            vec![
+                m.measure.key().to_string(),
+                m.known.to_string(),
+                dec(m.auc_alone),
+                dec(m.auc_without),
+                m.drop.map_or("n/a".into(), |d| format!("{d:+.2}")),
+            ]
+        })
+        .collect();
+    out.push_str(&grid(format, &headers, &rows));
+    out.push('\n');
+    out
 }
 
 /// Rescores the history with the model in force and runs today's pass.

@@ -6,6 +6,7 @@
 
 mod names;
 pub mod rng;
+pub mod story;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
@@ -25,6 +26,7 @@ use crate::domain::{
 use crate::store::pages::{page_of, PageCache};
 use crate::store::{Batch, StageTotals, Store, StoreError, WorkspaceMeta, YearInputs, YearSeries};
 use rng::Rng;
+use story::{Drivers, Story};
 
 /// Accounts in the default demo.
 pub const DEFAULT_ACCOUNTS: u64 = 150;
@@ -224,11 +226,14 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         Segment::Smb => (rng.range(2, 20) as u64 * 1000, rng.range(3, 40) as u32, *rng.pick(&names::PLANS[..2])),
     };
 
-    // Fate and tenure.
-    let fate = match rng.f32() {
-        x if x < 0.12 => Fate::Churned(today - Duration::days(rng.range(5, 330))),
-        x if x < 0.22 => Fate::Renewed(today - Duration::days(rng.range(1, 45))),
-        _ => Fate::Active,
+    // Fate and tenure. What may go wrong is drawn first; whether an account
+    // whose contract came up churned follows from it (see `story`).
+    let closed = rng.chance(0.24);
+    let drivers = Drivers::draw(&mut rng, if closed { 0.45 } else { 0.28 });
+    let fate = match closed {
+        true if drivers.churns(&mut rng, segment) => Fate::Churned(today - Duration::days(rng.range(5, 330))),
+        true => Fate::Renewed(today - Duration::days(rng.range(1, 45))),
+        false => Fate::Active,
     };
     let startup = matches!(fate, Fate::Active) && rng.chance(0.14);
     let tenure = if startup {
@@ -250,17 +255,6 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         renewal_date += Duration::days(365);
     }
     let days_to_renewal = (renewal_date - today).num_days();
-    // Mostly, health foretells the outcome; some churns come out of the
-    // blue (an acquisition, a budget cut) and some renew despite the signs,
-    // so a backtest has honest misses to find.
-    let risk: f32 = match fate {
-        Fate::Churned(_) if rng.chance(0.2) => 0.1 + 0.35 * rng.f32(),
-        Fate::Churned(_) => 0.65 + 0.35 * rng.f32(),
-        Fate::Renewed(_) if rng.chance(0.25) => 0.35 + 0.4 * rng.f32(),
-        Fate::Renewed(_) => 0.3 * rng.f32(),
-        Fate::Active if rng.chance(0.28) => 0.5 + 0.45 * rng.f32(),
-        Fate::Active => 0.4 * rng.f32(),
-    };
     let stage = match fate {
         Fate::Churned(_) => Stage::Churned,
         Fate::Renewed(_) => Stage::Renewed,
@@ -285,6 +279,18 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         _ => today,
     };
     let end_now = end.and_hms_opt(17, 0, 0).unwrap().and_utc().min(now);
+    // A live account's trouble runs on past today.
+    let story_end = match fate {
+        Fate::Active => today + Duration::days(rng.range(0, 45)),
+        _ => end,
+    };
+    let story = Story::place(&mut rng, &drivers, story_end, today, segment);
+    // The first day the account was a customer (closed accounts go back
+    // further than the history).
+    let first_day = match fate {
+        Fate::Active => today - Duration::days(tenure),
+        _ => contract_start - Duration::days(730),
+    };
 
     // Contacts and key people.
     let mut contacts = Vec::new();
@@ -305,16 +311,28 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         .map(|c| KeyPerson { name: c.name.clone(), role: c.title.clone(), email: c.email.clone() })
         .collect();
 
-    // Timeline: at-risk accounts have gone quiet.
-    let last_touch_days = if risk > 0.6 { rng.range(18, 75) } else { rng.range(0, 14) };
+    // Timeline: the CSM's contacts come at the account's cadence, however
+    // it is doing; the latest few are on record, the older ones date the
+    // history's contact.
+    let gap = |rng: &mut Rng| (story.cadence as f32 * (0.6 + 0.8 * rng.f32())).round() as i64;
+    let listed = rng.range(2, 7) as u64;
     let mut activities = Vec::new();
-    let mut back = last_touch_days;
-    for n in 0..rng.range(2, 7) as u64 {
+    let mut touches: Vec<DateTime<Utc>> = Vec::new();
+    let mut back = rng.range(0, story.cadence);
+    let history_from = end - Duration::days(HISTORY_DAYS + 120);
+    for n in 0.. {
         let at = end_now - Duration::days(back) - Duration::hours(rng.range(0, 8));
-        if at.date_naive() < contract_start {
+        if at.date_naive() < history_from {
             break;
         }
+        back += gap(&mut rng).max(1);
+        // A note is not contact; whether it is on the timeline is not either.
         let kind = *rng.pick(&[ActivityKind::Call, ActivityKind::Meeting, ActivityKind::Email, ActivityKind::Note]);
+        if n >= listed || at.date_naive() < contract_start {
+            // Older, or before this contract: the timeline starts after.
+            touches.extend(Some(at).filter(|_| kind.is_two_way()));
+            continue;
+        }
         let summary = match kind {
             ActivityKind::Call => "Check-in call: usage review",
             ActivityKind::Meeting => "Quarterly business review",
@@ -329,20 +347,31 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
             summary: summary.into(),
             author: names::OWNERS[(id % 3) as usize].into(),
         });
-        back += rng.range(7, 30);
     }
     activities.sort_by_key(|a| a.at);
 
-    let mut tickets = tickets(&mut rng, aid, id, risk, end_now, &contacts);
+    // Tickets at the end: more, and more escalated, in a run of trouble.
+    let trouble = if story.episodes.iter().any(|e| e.load >= 3 && (e.span.from..=e.span.until).contains(&end)) {
+        0.9
+    } else if story.in_trouble(end) {
+        0.4
+    } else {
+        0.1 * rng.f32()
+    };
+    let mut tickets = tickets(&mut rng, aid, id, trouble, end_now, &contacts);
 
-    // NPS answers, worse for riskier accounts.
+    // NPS answers: mostly the respondent's mood; a little lower while usage
+    // is falling.
     let mut nps = Vec::new();
     for n in 0..rng.range(0, 4) as u64 {
         let on = end - Duration::days(rng.range(5, 330));
-        if on < contract_start {
+        // Answers from an earlier contract count too.
+        if on < first_day {
             continue;
         }
-        let score = (9.5 - 7.5 * risk + 2.0 * (rng.f32() - 0.5)).round().clamp(0.0, 10.0) as u8;
+        let falling = story.decline.is_some_and(|x| (x.span.from..=x.span.until).contains(&on));
+        let dip = if falling && rng.chance(0.5) { 2.0 } else { 0.0 };
+        let score = (8.0 - dip + 5.0 * (rng.f32() - 0.6)).round().clamp(0.0, 10.0) as u8;
         nps.push(NpsResponse { id: child_id(id, 0x3000 + n), account_id: aid, on, score, comment: String::new() });
     }
     nps.sort_by_key(|n| n.on);
@@ -365,22 +394,47 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         outcome,
     };
 
-    // What the records cannot say: usage, billing, the CSM's read.
-    let seat_use = (0.95 - 0.7 * risk + 0.3 * (rng.f32() - 0.5)).clamp(0.05, 1.25);
-    let past_due = if risk > 0.6 && rng.chance(0.5) { rng.range(10, 60) as u32 } else { 0 };
+    // What the records cannot say: usage, billing, the CSM's read. Users
+    // are drawn day by day from the story with noise; usage is their trend
+    // against the 90 days before, as for a synced account.
     let early = matches!(stage, Stage::Handover | Stage::Delivery | Stage::Onboarding);
+    let start = (end - Duration::days(HISTORY_DAYS - 1)).max(first_day);
+    let mut usage = Usage::default();
+    let users_on = |rng: &mut Rng, d: NaiveDate| {
+        (seats as f32 * story.usage_level(d) * (1.0 + 0.12 * (rng.f32() - 0.5))).round().max(0.0)
+    };
+    // The 90 days before the first scored day, as far as the account goes back.
+    let mut d = (start - Duration::days(90)).max(first_day);
+    while d < start {
+        usage.push(users_on(&mut rng, d));
+        d += Duration::days(1);
+    }
+    let mut daily: Vec<(f32, Option<f32>)> = Vec::with_capacity((end - start).num_days().max(0) as usize + 1);
+    while d <= end {
+        let users = users_on(&mut rng, d);
+        // Usage needs four weeks of its own history to say anything.
+        let known = (d - first_day).num_days() >= 28;
+        daily.push((users, usage.trend(users).filter(|_| known)));
+        usage.push(users);
+        d += Duration::days(1);
+    }
+    let (users_now, trend_now) = daily.last().copied().unwrap_or((0.0, None));
+    let sentiment_at = end_now - Duration::days(rng.range(0, 60));
     let manual = ManualSignals {
-        usage_trend: Some((1.15 - 0.9 * risk + 0.2 * (rng.f32() - 0.5)).max(0.0)),
-        active_users: Some((seats as f32 * seat_use).round() as u32),
-        days_past_due: Some(past_due),
-        onboarding: early.then(|| (0.95 - 0.7 * risk + 0.2 * (rng.f32() - 0.5)).clamp(0.0, 1.0)),
+        usage_trend: trend_now,
+        active_users: Some(users_now as u32),
+        days_past_due: Some(story.past_due(end) as u32),
+        // The onboarding plan's progress: most on plan, some behind, with no
+        // bearing on how the account does later.
+        onboarding: early.then(|| if rng.chance(0.2) { 0.1 + 0.4 * rng.f32() } else { 0.6 + 0.4 * rng.f32() }),
+        // The CSM's read: sometimes it catches trouble, mostly it is a mood.
         sentiment: rng.chance(0.4).then(|| Sentiment {
-            value: match risk {
-                r if r > 0.6 => 2,
-                r if r > 0.35 => 3,
-                _ => 4 + u8::from(rng.chance(0.5)),
+            value: if story.in_trouble(sentiment_at.date_naive()) && rng.chance(0.35) {
+                2
+            } else {
+                rng.range(2, 6) as u8
             },
-            at: end_now - Duration::days(rng.range(0, 60)),
+            at: sentiment_at,
             by: account.owner.clone(),
         }),
     };
@@ -401,28 +455,17 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         }
     }
 
-    // A year of daily inputs ending on today's: risky accounts were
-    // healthier before a drop some weeks back (churned ones often months
-    // back, so a 90-day backtest has something to find), with a slow wave
-    // and noise on top. Each day is scored by the model like any other.
-    let first_day = match fate {
-        Fate::Active => today - Duration::days(tenure),
-        _ => contract_start - Duration::days(730),
-    };
-    let start = (end - Duration::days(HISTORY_DAYS - 1)).max(first_day);
-    let phase = rng.f32() * std::f32::consts::TAU;
-    let drop_at = match fate {
-        Fate::Churned(_) => rng.range(20, 160),
-        _ => rng.range(10, 70),
-    };
-    let base = if risk > 0.5 { (risk - 0.25 - 0.3 * rng.f32()).max(0.05) } else { risk };
+    // A year of daily inputs ending on today's, each scored by the model
+    // like any other day.
     let settled = if stage == Stage::Expansion { Stage::Expansion } else { Stage::Adoption };
     let total_days = (end - start).num_days().max(0);
-    let mut touches: Vec<DateTime<Utc>> = tickets
-        .iter()
-        .filter_map(|t| t.last_customer_reply)
-        .chain(activities.iter().filter(|a| a.kind.is_two_way()).map(|a| a.at))
-        .collect();
+    touches.extend(
+        tickets
+            .iter()
+            .flat_map(|t| [Some(t.created_at), t.last_customer_reply])
+            .flatten()
+            .chain(activities.iter().filter(|a| a.kind.is_two_way()).map(|a| a.at)),
+    );
     touches.sort();
     let mut history = History::default();
     let mut scores = Vec::with_capacity(total_days as usize + 1);
@@ -432,15 +475,9 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         let day = if before == 0 {
             DaySignals::new(&today_inputs, stage)
         } else {
-            let r = if before < drop_at { risk } else { base } + 0.06 * (before as f32 / 40.0 + phase).sin();
-            let mut inputs = past_inputs(&mut rng, &today_inputs, r, r - risk, before, &nps, d, &manual, past_due);
-            // A real touch on record caps the made-up silence before it.
             let day_end = (d + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap().and_utc();
-            if let Some(last) = touches.iter().rev().find(|t| **t < day_end) {
-                let real = (day_end - *last).num_days() as f64;
-                let made_up = inputs.get(Measure::Engagement).unwrap_or(real);
-                inputs.set(Measure::Engagement, made_up.min(real));
-            }
+            let last_touch = touches.iter().rev().find(|t| **t < day_end).copied();
+            let inputs = past_inputs(&story, daily[i as usize], seats, last_touch, day_end, before, &nps, d, &manual);
             let mut cycle = contract_start;
             while cycle > d {
                 cycle -= Duration::days(365);
@@ -476,48 +513,57 @@ impl History {
     }
 }
 
-/// A past day's inputs: today's, moved by how much riskier (`shift` > 0)
-/// or healthier the account was then, with day-to-day noise. NPS comes
-/// from the answers given by then; billing counts down to when the
-/// invoice fell due.
+/// Users over the last 90 days, for the usage trend.
+#[derive(Default)]
+struct Usage {
+    window: std::collections::VecDeque<f32>,
+    sum: f32,
+}
+
+impl Usage {
+    fn push(&mut self, users: f32) {
+        self.window.push_back(users);
+        self.sum += users;
+        if self.window.len() > 90 {
+            self.sum -= self.window.pop_front().unwrap_or(0.0);
+        }
+    }
+
+    /// `users` against the mean of the days before (`None` without users then).
+    fn trend(&self, users: f32) -> Option<f32> {
+        let mean = self.sum / self.window.len().max(1) as f32;
+        (mean > 0.0).then(|| users / mean)
+    }
+}
+
+/// A past day's inputs, from the story: users and their trend, the
+/// invoice past due, the support runs; contact from the last touch on
+/// record; NPS from the answers given by then.
 #[allow(clippy::too_many_arguments)]
 fn past_inputs(
-    rng: &mut Rng,
-    today: &Inputs,
-    risk_then: f32,
-    shift: f32,
+    story: &Story,
+    (users, trend): (f32, Option<f32>),
+    seats: u32,
+    last_touch: Option<DateTime<Utc>>,
+    day_end: DateTime<Utc>,
     before: i64,
     nps: &[NpsResponse],
     d: NaiveDate,
     manual: &ManualSignals,
-    past_due: u32,
 ) -> Inputs {
     let mut i = Inputs::default();
-    let noise = |rng: &mut Rng, size: f32| (size * (rng.f32() - 0.5)) as f64;
-    let shift = shift as f64;
-    if let Some(u) = today.get(Measure::Usage) {
-        i.set(Measure::Usage, (u - 0.9 * shift + noise(rng, 0.1)).max(0.0));
+    if let Some(t) = trend {
+        i.set(Measure::Usage, t as f64);
     }
-    if let Some(s) = today.get(Measure::Seats) {
-        i.set(Measure::Seats, (s - 0.6 * shift + noise(rng, 0.05)).clamp(0.0, 1.3));
+    if seats > 0 {
+        i.set(Measure::Seats, users as f64 / seats as f64);
     }
-    if let Some(e) = today.get(Measure::Engagement) {
-        // The silence running today reaches back; before it, contact came
-        // every 1-7 weeks depending on how the account was doing.
-        let k = before - e as i64;
-        let v = if k < 0 {
-            (e as i64 - before) as f64
-        } else {
-            let period = (7.0 + 45.0 * risk_then.clamp(0.0, 1.0)).round() as i64;
-            ((period - k % period) % period) as f64
-        };
-        i.set(Measure::Engagement, v);
+    if let Some(t) = last_touch {
+        i.set(Measure::Engagement, (day_end - t).num_days() as f64);
     }
-    for (m, scale) in [(Measure::Support, 6.0), (Measure::TicketAge, 15.0)] {
-        if let Some(v) = today.get(m) {
-            i.set(m, (v + scale * shift + noise(rng, 2.0)).round().max(0.0));
-        }
-    }
+    let (load, oldest) = story.support_on(d);
+    i.set(Measure::Support, load as f64);
+    i.set(Measure::TicketAge, oldest as f64);
     let answered: Vec<u8> = nps.iter().filter(|n| n.on <= d).map(|n| n.score).collect();
     if let Some(last) = answered.last() {
         i.set(Measure::Satisfaction, *last as f64);
@@ -525,9 +571,9 @@ fn past_inputs(
     if let [.., a, b] = answered.as_slice() {
         i.set(Measure::NpsTrend, *b as f64 - *a as f64);
     }
-    i.set(Measure::Billing, (past_due as i64 - before).max(0) as f64);
-    if let Some(o) = today.get(Measure::Onboarding) {
-        i.set(Measure::Onboarding, (o - before as f64 / 60.0).max(0.0));
+    i.set(Measure::Billing, story.past_due(d) as f64);
+    if let Some(o) = manual.onboarding {
+        i.set(Measure::Onboarding, (o as f64 - before as f64 / 60.0).max(0.0));
     }
     if let Some(s) = &manual.sentiment {
         let age = (d - s.at.date_naive()).num_days();
@@ -546,8 +592,15 @@ fn demo_ticket_id(account: u64, n: u64) -> u64 {
     10_000 + account * 8 + n
 }
 
-fn tickets(rng: &mut Rng, aid: AccountId, id: u64, risk: f32, now: DateTime<Utc>, contacts: &[Contact]) -> Vec<Ticket> {
-    let count = rng.range(0, 3) + (risk * 4.0).round() as i64;
+fn tickets(
+    rng: &mut Rng,
+    aid: AccountId,
+    id: u64,
+    trouble: f32,
+    now: DateTime<Utc>,
+    contacts: &[Contact],
+) -> Vec<Ticket> {
+    let count = rng.range(0, 3) + (trouble * 4.0).round() as i64;
     let mut out = Vec::new();
     for n in 0..count as u64 {
         let &(subject, complex, bug) = rng.pick(names::SUBJECTS);
@@ -583,7 +636,7 @@ fn tickets(rng: &mut Rng, aid: AccountId, id: u64, risk: f32, now: DateTime<Utc>
                 (Some(ours), Some(theirs), ours - h(rng.range(2, 48)))
             }
         };
-        let frustrated = status.is_open() && rng.chance(0.12 * risk);
+        let frustrated = status.is_open() && rng.chance(0.12 * trouble);
         out.push(Ticket {
             // Numbered like a desk's tickets (#10008), unique per account.
             id: demo_ticket_id(id, n),

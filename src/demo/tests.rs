@@ -147,3 +147,55 @@ fn ensure_generates_once() {
     assert!(!ensure(&store, now()).unwrap(), "an existing demo is kept, with its edits");
     assert_eq!(store.row(id).unwrap().unwrap().stage, Stage::Renewed);
 }
+
+#[test]
+fn the_demo_is_not_circular_risk_shows_in_some_signals_and_not_others() {
+    let (_t, store, _) = demo();
+    let model = Model::builtin_ref();
+    let r = crate::report::backtest::compute(&store, model, Bands::default(), 90, None).unwrap();
+    let auc = r.overall().and_then(|f| f.auc).unwrap();
+    assert!(auc > 0.6, "the model still finds the usage story: AUC {auc}");
+    assert!(auc < 0.9, "but the demo is not drawn to agree with the model: AUC {auc}");
+    assert_eq!(r.with_inputs, r.outcomes, "every outcome kept its inputs");
+    let of = |m: Measure| r.measures.iter().find(|f| f.measure == m).unwrap();
+    // Usage falls before churns: alone it predicts, and the model loses without it.
+    let usage = of(Measure::Usage);
+    assert!(usage.auc_alone.unwrap() > 0.6 && usage.drop.unwrap() > 0.0, "{usage:?}");
+    // Some weighed inputs say nothing here.
+    let flat: Vec<_> = r
+        .measures
+        .iter()
+        .filter(|f| f.known * 2 >= r.outcomes && f.auc_alone.is_some_and(|a| (0.4..=0.6).contains(&a)))
+        .map(|f| f.measure)
+        .collect();
+    assert!(!flat.is_empty(), "no weighed input is noise: {:?}", r.measures);
+}
+
+#[test]
+fn the_outcome_depends_on_the_story_not_on_the_model() {
+    // Many accounts, so rates are stable: churns with no warning in usage
+    // are common, and falling usage is far from a sentence.
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    generate(&store, &DemoSpec { accounts: 1200, seed: DEFAULT_SEED, now: now() }).unwrap();
+    let (mut churned, mut quiet_churns, mut renewed, mut falling_renewals) = (0, 0, 0, 0);
+    for a in store.accounts().map(Result::unwrap) {
+        let Some(o) = a.outcome else { continue };
+        let at = o.on - Duration::days(90);
+        let Some(usage) = store.day_signals(a.id, at).unwrap().and_then(|d| d.get(Measure::Usage)) else { continue };
+        match o.kind {
+            OutcomeKind::Churned => {
+                churned += 1;
+                quiet_churns += usize::from(usage >= 0.97);
+            }
+            OutcomeKind::Renewed => {
+                renewed += 1;
+                falling_renewals += usize::from(usage < 0.9);
+            }
+        }
+    }
+    assert!(churned > 100 && renewed > 100, "{churned} churned, {renewed} renewed");
+    let quiet = quiet_churns as f64 / churned as f64;
+    assert!(quiet > 0.2, "churns out of the blue (or with a late warning): {quiet}");
+    assert!(falling_renewals > 5, "some renew despite falling usage: {falling_renewals}");
+}

@@ -4,6 +4,10 @@
 //! `100 - score`.
 
 use super::account::Segment;
+use super::health::Measure;
+use super::health_table::ScoreTable;
+use super::lifecycle::Stage;
+use super::signals::DaySignals;
 
 /// One account's prediction and what happened.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,6 +118,75 @@ fn top_decile_lift(samples: &[Sample], churned: usize) -> Option<f64> {
     Some((top_churned * n) as f64 / (k * churned) as f64)
 }
 
+/// An outcome with the inputs its account had at the horizon.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Horizon {
+    /// The inputs stored for the day `horizon` before the outcome.
+    pub day: DaySignals,
+    /// The account's stage, for a day that recorded none.
+    pub stage: Stage,
+    /// The account's segment.
+    pub segment: Segment,
+    /// Whether the account churned (false = renewed).
+    pub churned: bool,
+}
+
+/// What one weighed measure is worth in the backtest.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MeasureFigures {
+    /// The measure (its input's key).
+    pub measure: Measure,
+    /// Outcomes whose input was known at the horizon.
+    pub known: usize,
+    /// ROC AUC of the measure's own 0-100 score over those outcomes.
+    pub auc_alone: Option<f64>,
+    /// ROC AUC of the model with this measure's weight set to 0.
+    pub auc_without: Option<f64>,
+    /// The model's AUC minus `auc_without`: how much the model loses
+    /// without the measure (negative: it does better without).
+    pub drop: Option<f64>,
+}
+
+/// Per weighed measure: its AUC alone and the model's AUC without it, over
+/// the stored inputs; with the model's own AUC on those inputs first.
+/// Largest drop first (ties in display order).
+pub fn per_measure(horizons: &[Horizon], table: &ScoreTable) -> (Option<f64>, Vec<MeasureFigures>) {
+    let scored = |t: &ScoreTable| -> Vec<Sample> {
+        horizons
+            .iter()
+            .filter_map(|h| {
+                let score = t.score(&h.day, h.stage, h.segment)?;
+                Some(Sample { score, churned: h.churned, segment: h.segment })
+            })
+            .collect()
+    };
+    let model = auc(&scored(table));
+    let mut out: Vec<MeasureFigures> = table
+        .weighed()
+        .into_iter()
+        .map(|m| {
+            let alone: Vec<Sample> = horizons
+                .iter()
+                .filter_map(|h| {
+                    let score = table.measure_score(&h.day, m)?;
+                    Some(Sample { score, churned: h.churned, segment: h.segment })
+                })
+                .collect();
+            let without = auc(&scored(&table.without(m)));
+            MeasureFigures {
+                measure: m,
+                known: alone.len(),
+                auc_alone: auc(&alone),
+                auc_without: without,
+                drop: model.zip(without).map(|(a, b)| a - b),
+            }
+        })
+        .collect();
+    // Stable: equal drops keep display order; unknown drops go last.
+    out.sort_by(|a, b| b.drop.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.drop.unwrap_or(f64::NEG_INFINITY)));
+    (model, out)
+}
+
 /// How the model's AUC compares with the same scores dealt out at random.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Shuffled {
@@ -126,6 +199,23 @@ pub struct Shuffled {
     /// Share of shuffles that did at least as well as the model: the
     /// chance its AUC is luck.
     pub p_value: f64,
+    /// Share of shuffles that did at least as badly: the chance an AUC
+    /// below 0.5 is luck rather than a model turned around.
+    pub p_below: f64,
+}
+
+/// A p-value from `rounds` shuffles in words: "p = 0.034", or "p < 0.002"
+/// when no shuffle did as well (the test cannot say more than 1 in
+/// `rounds`).
+pub fn p_text(p: f64, rounds: usize) -> String {
+    if p > 0.0 || rounds == 0 {
+        return format!("p = {p:.3}");
+    }
+    // 1/rounds rounded up, so the bound is never understated.
+    let bound = 1.0 / rounds as f64;
+    let digits = ((-bound.log10()).ceil() as usize).max(3);
+    let scale = 10f64.powi(digits as i32);
+    format!("p < {:.*}", digits, ((bound * scale) - 1e-9).ceil() / scale)
 }
 
 /// A permutation test: the scores shuffled among the accounts `rounds`
@@ -160,6 +250,7 @@ pub fn shuffled(samples: &[Sample], rounds: usize, seed: u64) -> Option<Shuffled
         mean_auc: aucs.iter().sum::<f64>() / n as f64,
         p95_auc: aucs[((n as f64 * 0.95).ceil() as usize).clamp(1, n) - 1],
         p_value: aucs.iter().filter(|a| **a >= observed - 1e-12).count() as f64 / n as f64,
+        p_below: aucs.iter().filter(|a| **a <= observed + 1e-12).count() as f64 / n as f64,
     })
 }
 
@@ -341,6 +432,71 @@ mod tests {
         assert_eq!(out[0].1, figures(&v, 40));
         assert_eq!((out[1].1.samples, out[1].1.churned, out[1].1.auc), (1, 0, None));
         assert_eq!((out[2].1.samples, out[2].1.churned, out[2].1.auc), (3, 2, Some(1.0)));
+    }
+
+    #[test]
+    fn a_p_value_no_shuffle_reached_is_a_bound() {
+        assert_eq!(p_text(0.0, 500), "p < 0.002");
+        assert_eq!(p_text(0.0, 2000), "p < 0.0005");
+        assert_eq!(p_text(0.0, 7), "p < 0.143", "rounded up, never understated");
+        assert_eq!(p_text(0.034, 500), "p = 0.034");
+        assert_eq!(p_text(1.0, 500), "p = 1.000");
+    }
+
+    #[test]
+    fn a_model_turned_around_is_below_its_shuffles() {
+        let segment = Segment::Smb;
+        let samples: Vec<Sample> = (0..40)
+            .map(|i| Sample { score: if i < 20 { 80 + i as u8 } else { i as u8 }, churned: i < 20, segment })
+            .collect();
+        assert_eq!(auc(&samples), Some(0.0));
+        let s = shuffled(&samples, 200, 7).unwrap();
+        assert!(s.p_below < 0.01 && s.p_value > 0.99, "{s:?}");
+    }
+
+    fn horizon(usage: f64, contact: f64, churned: bool) -> Horizon {
+        let mut inputs = crate::domain::health_model::Inputs::default();
+        inputs.set(Measure::Usage, usage).set(Measure::Engagement, contact);
+        Horizon {
+            day: DaySignals::new(&inputs, Stage::Adoption),
+            stage: Stage::Adoption,
+            segment: Segment::MidMarket,
+            churned,
+        }
+    }
+
+    #[test]
+    fn per_measure_finds_the_measure_that_carries_the_signal() {
+        use crate::domain::health_model::Model;
+        // Usage falls before a churn (with misses); contact is drawn the
+        // same way whatever happens.
+        let mut rng = Lcg(3);
+        let mut unit = || (rng.next() % 1000) as f64 / 1000.0;
+        let v: Vec<Horizon> = (0..400)
+            .map(|i| {
+                let churned = i % 3 == 0;
+                let usage = if churned && unit() < 0.8 { 0.4 + 0.4 * unit() } else { 0.7 + 0.5 * unit() };
+                horizon(usage, 3.0 + 60.0 * unit(), churned)
+            })
+            .collect();
+        let table = ScoreTable::new(Model::builtin_ref());
+        let (model, figures) = per_measure(&v, &table);
+        let model = model.unwrap();
+        let of = |m: Measure| figures.iter().find(|f| f.measure == m).unwrap();
+        let usage = of(Measure::Usage);
+        assert_eq!(usage.known, 400);
+        assert!(usage.auc_alone.unwrap() > 0.75, "{usage:?}");
+        assert!(usage.drop.unwrap() > 0.1, "the model without usage is left with noise: {usage:?} (model {model})");
+        assert!((usage.auc_without.unwrap() - 0.5).abs() < 0.08, "{usage:?}");
+        let contact = of(Measure::Engagement);
+        assert!((contact.auc_alone.unwrap() - 0.5).abs() < 0.08, "{contact:?}");
+        assert!(contact.drop.unwrap() < 0.03, "{contact:?}");
+        assert_eq!(figures[0].measure, Measure::Usage, "largest drop first");
+        // A weighed measure nobody reported: no AUC, nothing lost.
+        let seats = of(Measure::Seats);
+        assert_eq!((seats.known, seats.auc_alone), (0, None));
+        assert!(seats.drop.unwrap().abs() < 1e-12, "{seats:?}");
+        assert_eq!(per_measure(&[], &table).0, None);
     }
 
     #[test]

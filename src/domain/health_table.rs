@@ -81,6 +81,29 @@ impl ScoreTable {
         // The same rounding as `health::combine`.
         (total > 0).then(|| ((sum + total / 2) / total) as u8)
     }
+
+    /// The measures with a weight in the model or any of its profiles, in
+    /// display order.
+    pub fn weighed(&self) -> Vec<Measure> {
+        Measure::ALL.into_iter().filter(|m| self.weights.iter().any(|w| w[m.index()] > 0)).collect()
+    }
+
+    /// One measure's own 0-100 score on the day; `None` when its input was
+    /// not known.
+    pub fn measure_score(&self, day: &DaySignals, m: Measure) -> Option<u8> {
+        let q = day.byte(m);
+        (q != UNKNOWN).then(|| self.tables[m.index()][q as usize])
+    }
+
+    /// The same model with one measure's weight set to 0 everywhere (the
+    /// model and each profile), to see what the score is worth without it.
+    pub fn without(&self, m: Measure) -> ScoreTable {
+        let mut t = self.clone();
+        for w in &mut t.weights {
+            w[m.index()] = 0;
+        }
+        t
+    }
 }
 
 #[cfg(test)]
@@ -94,6 +117,26 @@ mod tests {
         let t = ScoreTable::new(Model::builtin_ref());
         assert_eq!(t.score(&DaySignals::default(), Stage::Adoption, Segment::Smb), None);
         assert_eq!(t.version, Model::builtin_ref().version);
+    }
+
+    #[test]
+    fn a_measure_alone_and_the_model_without_it() {
+        let t = ScoreTable::new(Model::builtin_ref());
+        let weighed = t.weighed();
+        assert!(weighed.contains(&Measure::Usage) && weighed.contains(&Measure::Onboarding), "{weighed:?}");
+        assert!(!weighed.contains(&Measure::Login), "no weight anywhere: {weighed:?}");
+        let mut inputs = Inputs::default();
+        inputs.set(Measure::Usage, 0.4).set(Measure::Engagement, 7.0);
+        let day = DaySignals::new(&inputs, Stage::Adoption);
+        assert_eq!(t.measure_score(&day, Measure::Usage), Some(0));
+        assert_eq!(t.measure_score(&day, Measure::Engagement), Some(100));
+        assert_eq!(t.measure_score(&day, Measure::Seats), None);
+        // 30 x 0 + 20 x 100 over 50 = 40; without usage, contact alone.
+        assert_eq!(t.score(&day, Stage::Adoption, Segment::Smb), Some(40));
+        let without = t.without(Measure::Usage);
+        assert_eq!(without.score(&day, Stage::Adoption, Segment::Smb), Some(100));
+        assert!(!without.weighed().contains(&Measure::Usage));
+        assert_eq!(t.without(Measure::Engagement).score(&day, Stage::Adoption, Segment::Smb), Some(0));
     }
 
     proptest! {

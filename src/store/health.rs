@@ -11,7 +11,7 @@ use super::codec::{decode, encode};
 use super::pages::{input_entries, page_of, Page, PageCache, PAGE};
 use super::series::YearInputs;
 use super::{keys, Batch, Result, Store, YearSeries};
-use crate::domain::backtest::Sample;
+use crate::domain::backtest::{Horizon, Sample};
 use crate::domain::cadence::Context;
 use crate::domain::explain::{explain, Explanation};
 use crate::domain::flags::{self, Check, Flag, FlagRules, Step};
@@ -85,6 +85,9 @@ pub struct BacktestData {
     pub outcomes: usize,
     /// Outcomes left out: no score that far back.
     pub unscored: usize,
+    /// Every outcome whose inputs were kept for its horizon day, for the
+    /// per-measure figures.
+    pub horizons: Vec<Horizon>,
 }
 
 /// Everything a daily pass needs besides the store.
@@ -587,27 +590,49 @@ impl Store {
             }
         }
         let mut data = BacktestData::default();
+        // Accounts come in id order: each (page, year) of scores and inputs
+        // is read once for the up to 16 accounts it holds.
+        let mut scores: BTreeMap<(u32, i32), Page<YearSeries>> = BTreeMap::new();
+        let mut inputs: BTreeMap<(u32, i32), Page<YearInputs>> = BTreeMap::new();
         for account in self.accounts() {
             let account = account?;
             let mut list = outcomes.remove(&account.id).unwrap_or_default();
             list.extend(account.outcome);
+            if list.is_empty() {
+                continue;
+            }
             list.sort_by_key(|o| (o.on, o.kind == OutcomeKind::Churned));
             list.dedup();
+            let page = page_of(account.id);
+            scores.retain(|(p, _), _| *p == page);
+            inputs.retain(|(p, _), _| *p == page);
             for o in list {
                 data.outcomes += 1;
                 let at = o.on - Duration::days(horizon);
+                let key = (page, at.year());
+                if let std::collections::btree_map::Entry::Vacant(e) = inputs.entry(key) {
+                    e.insert(self.input_page(page, at.year())?);
+                }
+                let day = inputs[&key].get(account.id).and_then(|y| y.get(at));
+                let churned = o.kind == OutcomeKind::Churned;
+                if let Some(day) = day {
+                    data.horizons.push(Horizon { day, stage: account.stage, segment: account.segment, churned });
+                }
                 let score = match replay {
-                    Some(table) => {
-                        self.day_signals(account.id, at)?.and_then(|d| table.score(&d, account.stage, account.segment))
+                    Some(table) => day.and_then(|d| table.score(&d, account.stage, account.segment)),
+                    None => {
+                        if let std::collections::btree_map::Entry::Vacant(e) = scores.entry(key) {
+                            e.insert(self.score_page(page, at.year())?);
+                        }
+                        match scores[&key].get(account.id) {
+                            Some(s) => s.get(at),
+                            // A series written before pages.
+                            None => self.year_series(account.id, at.year())?.and_then(|s| s.get(at)),
+                        }
                     }
-                    None => self.year_series(account.id, at.year())?.and_then(|s| s.get(at)),
                 };
                 match score {
-                    Some(score) => data.samples.push(Sample {
-                        score,
-                        churned: o.kind == OutcomeKind::Churned,
-                        segment: account.segment,
-                    }),
+                    Some(score) => data.samples.push(Sample { score, churned, segment: account.segment }),
                     None => data.unscored += 1,
                 }
             }
