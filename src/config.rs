@@ -14,6 +14,7 @@ use crate::domain::flags::FlagRules;
 use crate::domain::health_model::Model;
 
 use crate::domain::reply::Template;
+use crate::domain::write_back::WriteBack;
 use crate::domain::Bands;
 use crate::sync::source::Source;
 use crate::tui::keymap::parse_binding;
@@ -155,9 +156,10 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
         Some(Err(bad)) => report.at(bad.at, format!("{}; using your login name", bad.message)),
         None => {}
     }
-    if let Some((t, _)) = top.table(&mut report, "health") {
-        health::read(&mut report, t, text, &mut config);
-    }
+    let write_back = match top.table(&mut report, "health") {
+        Some((t, _)) => health::read(&mut report, t, text, &mut config),
+        None => None,
+    };
     if let Some((t, _)) = top.table(&mut report, "keys") {
         read_keys(&mut report, Table::new(t, "in [keys]", "keys.", &[]), &mut config.keys);
     }
@@ -204,10 +206,49 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
             }
         }
     }
+    if let Some((wb, at)) = write_back {
+        attach_write_back(&mut report, wb, at, &mut config.sources);
+    }
     top.finish(&mut report);
     let mut issues = report.issues;
     issues.sort_by_key(|i| (i.line, i.column));
     (config, issues)
+}
+
+/// Gives `[health.write_back]` to the HubSpot source it names, or to the
+/// first one; without one, nothing is written back and the CSM is told.
+fn attach_write_back(report: &mut Report, wb: WriteBack, at: usize, sources: &mut [Source]) {
+    use crate::sync::source::Kind;
+    let found = match &wb.source {
+        Some(name) => match sources.iter().position(|s| s.name == *name) {
+            Some(i) if sources[i].kind == Kind::Hubspot => Some(i),
+            Some(_) => {
+                let m = format!(
+                    "health.write_back.source names \"{name}\", which is not a HubSpot source; name a [[source]] \
+                     with kind = \"hubspot\"; the health is not written back"
+                );
+                report.at(at, m);
+                return;
+            }
+            None => {
+                let m = format!(
+                    "health.write_back.source names \"{name}\", but no usable [[source]] has that name; the health \
+                     is not written back"
+                );
+                report.at(at, m);
+                return;
+            }
+        },
+        None => sources.iter().position(|s| s.kind == Kind::Hubspot),
+    };
+    match found {
+        Some(i) => sources[i].write_back = Some(wb),
+        None => report.at(
+            at,
+            "[health.write_back] needs a HubSpot source ([[source]] with kind = \"hubspot\"); the health is not \
+             written back",
+        ),
+    }
 }
 
 /// `[keys]`: key = "action" (or "none"), each binding checked alone.
@@ -391,6 +432,16 @@ overage_above = 1.0      # active users / seats above this: paying overages
 enterprise = 7
 mid_market = 30
 smb = 90
+
+# The score back in HubSpot: after the daily pass, each account whose score,
+# band or top reason changed is written to its company (batches of 100), so
+# the team sees every account's health in HubSpot's lists and dashboards.
+# Create the properties in HubSpot first; name at least one.
+# [health.write_back]
+# score = "cockpit_health_score"    # a number property
+# band = "cockpit_health_band"      # a dropdown (green, yellow, red) or text
+# reason = "cockpit_health_reason"  # a single-line or multi-line text
+# source = "crm"                    # which HubSpot source; the first by default
 
 # Lifecycle follow-ups, each raised once while its moment holds.
 [health.flags.lifecycle]
