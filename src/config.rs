@@ -596,6 +596,56 @@ mod tests {
     }
 
     #[test]
+    fn write_back_goes_to_the_hubspot_source_it_names_and_bad_keys_lose_only_themselves() {
+        let sources = "[[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"https://a.zendesk.com\"\n\
+                       email = \"a@b.com\"\n\
+                       [[source]]\nname = \"crm\"\nkind = \"hubspot\"\n\
+                       [[source]]\nname = \"crm2\"\nkind = \"hubspot\"\n";
+        let text = format!(
+            "[health.write_back]\nscore = \"cockpit_health_score\"\nband = \"Health Band\"\n\
+             reason = \"cockpit_health_score\"\nsource = \"crm2\"\nsorce = 1\n{sources}"
+        );
+        let (c, issues) = parse(&text, None);
+        let wb = c.sources.iter().find(|s| s.name == "crm2").and_then(|s| s.write_back.clone()).expect("attached");
+        assert_eq!(
+            (wb.score.as_deref(), wb.band, wb.reason, wb.source.as_deref()),
+            (Some("cockpit_health_score"), None, None, Some("crm2"))
+        );
+        assert!(c.sources.iter().filter(|s| s.write_back.is_some()).count() == 1);
+        let f = found(&issues);
+        assert_eq!(f.len(), 3, "{f:?}");
+        assert_eq!((f[0].0, f[0].1), (3, 8));
+        assert!(f[0].2.starts_with("health.write_back.band must be a HubSpot company property's internal name"));
+        assert!(!f[0].2.contains("Health Band"), "what was written is never quoted: {}", f[0].2);
+        assert_eq!(
+            f[1],
+            (
+                4,
+                10,
+                "health.write_back.reason names the same property as health.write_back.score; each needs a \
+                 property of its own, so the reason is not written"
+            )
+        );
+        assert_eq!(f[2].0, 6);
+        assert!(f[2].2.contains("did you mean \"source\""), "{}", f[2].2);
+
+        // No source named: the first HubSpot one.
+        let (c, issues) = parse(&format!("[health.write_back]\nband = \"cockpit_health_band\"\n{sources}"), None);
+        assert!(issues.is_empty(), "{issues:?}");
+        assert!(c.sources.iter().find(|s| s.name == "crm").unwrap().write_back.is_some());
+        // A Zendesk source, no HubSpot source, or no property: nothing is written back, and why.
+        let (c, issues) = parse(&format!("[health.write_back]\nband = \"b\"\nsource = \"desk\"\n{sources}"), None);
+        assert!(c.sources.iter().all(|s| s.write_back.is_none()));
+        assert!(found(&issues)[0].2.contains("\"desk\", which is not a HubSpot source"), "{issues:?}");
+        let (c, issues) = parse("[health.write_back]\nscore = \"s\"\n", None);
+        assert!(c.sources.is_empty());
+        assert_eq!(found(&issues)[0].0, 1);
+        assert!(found(&issues)[0].2.contains("needs a HubSpot source"), "{issues:?}");
+        let (_, issues) = parse("[health.write_back]\nsource = \"crm\"\n", None);
+        assert!(found(&issues)[0].2.contains("names no usable company property"), "{issues:?}");
+    }
+
+    #[test]
     fn unknown_keys_are_found_at_every_level() {
         let text = "[health]\n\
                     modle = \"h.toml\"\n\
