@@ -14,6 +14,7 @@ use crate::domain::flags::FlagRules;
 use crate::domain::health_model::Model;
 
 use crate::domain::reply::Template;
+use crate::domain::write_back::WriteBack;
 use crate::domain::Bands;
 use crate::sync::source::Source;
 use crate::tui::keymap::parse_binding;
@@ -155,9 +156,10 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
         Some(Err(bad)) => report.at(bad.at, format!("{}; using your login name", bad.message)),
         None => {}
     }
-    if let Some((t, _)) = top.table(&mut report, "health") {
-        health::read(&mut report, t, text, &mut config);
-    }
+    let write_back = match top.table(&mut report, "health") {
+        Some((t, _)) => health::read(&mut report, t, text, &mut config),
+        None => None,
+    };
     if let Some((t, _)) = top.table(&mut report, "keys") {
         read_keys(&mut report, Table::new(t, "in [keys]", "keys.", &[]), &mut config.keys);
     }
@@ -204,10 +206,49 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
             }
         }
     }
+    if let Some((wb, at)) = write_back {
+        attach_write_back(&mut report, wb, at, &mut config.sources);
+    }
     top.finish(&mut report);
     let mut issues = report.issues;
     issues.sort_by_key(|i| (i.line, i.column));
     (config, issues)
+}
+
+/// Gives `[health.write_back]` to the HubSpot source it names, or to the
+/// first one; without one, nothing is written back and the CSM is told.
+fn attach_write_back(report: &mut Report, wb: WriteBack, at: usize, sources: &mut [Source]) {
+    use crate::sync::source::Kind;
+    let found = match &wb.source {
+        Some(name) => match sources.iter().position(|s| s.name == *name) {
+            Some(i) if sources[i].kind == Kind::Hubspot => Some(i),
+            Some(_) => {
+                let m = format!(
+                    "health.write_back.source names \"{name}\", which is not a HubSpot source; name a [[source]] \
+                     with kind = \"hubspot\"; the health is not written back"
+                );
+                report.at(at, m);
+                return;
+            }
+            None => {
+                let m = format!(
+                    "health.write_back.source names \"{name}\", but no usable [[source]] has that name; the health \
+                     is not written back"
+                );
+                report.at(at, m);
+                return;
+            }
+        },
+        None => sources.iter().position(|s| s.kind == Kind::Hubspot),
+    };
+    match found {
+        Some(i) => sources[i].write_back = Some(wb),
+        None => report.at(
+            at,
+            "[health.write_back] needs a HubSpot source ([[source]] with kind = \"hubspot\"); the health is not \
+             written back",
+        ),
+    }
 }
 
 /// `[keys]`: key = "action" (or "none"), each binding checked alone.
@@ -391,6 +432,16 @@ overage_above = 1.0      # active users / seats above this: paying overages
 enterprise = 7
 mid_market = 30
 smb = 90
+
+# The score back in HubSpot: after the daily pass, each account whose score,
+# band or top reason changed is written to its company (batches of 100), so
+# the team sees every account's health in HubSpot's lists and dashboards.
+# Create the properties in HubSpot first; name at least one.
+# [health.write_back]
+# score = "cockpit_health_score"    # a number property
+# band = "cockpit_health_band"      # a dropdown (green, yellow, red) or text
+# reason = "cockpit_health_reason"  # a single-line or multi-line text
+# source = "crm"                    # which HubSpot source; the first by default
 
 # Lifecycle follow-ups, each raised once while its moment holds.
 [health.flags.lifecycle]
@@ -580,6 +631,56 @@ mod tests {
                     [source.metrics]\nruns = \"x\"\n";
         let (_, issues) = parse(desk, None);
         assert!(issues[0].message.contains("metrics apply to HubSpot sources only"), "{issues:?}");
+    }
+
+    #[test]
+    fn write_back_goes_to_the_hubspot_source_it_names_and_bad_keys_lose_only_themselves() {
+        let sources = "[[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"https://a.zendesk.com\"\n\
+                       email = \"a@b.com\"\n\
+                       [[source]]\nname = \"crm\"\nkind = \"hubspot\"\n\
+                       [[source]]\nname = \"crm2\"\nkind = \"hubspot\"\n";
+        let text = format!(
+            "[health.write_back]\nscore = \"cockpit_health_score\"\nband = \"Health Band\"\n\
+             reason = \"cockpit_health_score\"\nsource = \"crm2\"\nsorce = 1\n{sources}"
+        );
+        let (c, issues) = parse(&text, None);
+        let wb = c.sources.iter().find(|s| s.name == "crm2").and_then(|s| s.write_back.clone()).expect("attached");
+        assert_eq!(
+            (wb.score.as_deref(), wb.band, wb.reason, wb.source.as_deref()),
+            (Some("cockpit_health_score"), None, None, Some("crm2"))
+        );
+        assert!(c.sources.iter().filter(|s| s.write_back.is_some()).count() == 1);
+        let f = found(&issues);
+        assert_eq!(f.len(), 3, "{f:?}");
+        assert_eq!((f[0].0, f[0].1), (3, 8));
+        assert!(f[0].2.starts_with("health.write_back.band must be a HubSpot company property's internal name"));
+        assert!(!f[0].2.contains("Health Band"), "what was written is never quoted: {}", f[0].2);
+        assert_eq!(
+            f[1],
+            (
+                4,
+                10,
+                "health.write_back.reason names the same property as health.write_back.score; each needs a \
+                 property of its own, so the reason is not written"
+            )
+        );
+        assert_eq!(f[2].0, 6);
+        assert!(f[2].2.contains("did you mean \"source\""), "{}", f[2].2);
+
+        // No source named: the first HubSpot one.
+        let (c, issues) = parse(&format!("[health.write_back]\nband = \"cockpit_health_band\"\n{sources}"), None);
+        assert!(issues.is_empty(), "{issues:?}");
+        assert!(c.sources.iter().find(|s| s.name == "crm").unwrap().write_back.is_some());
+        // A Zendesk source, no HubSpot source, or no property: nothing is written back, and why.
+        let (c, issues) = parse(&format!("[health.write_back]\nband = \"b\"\nsource = \"desk\"\n{sources}"), None);
+        assert!(c.sources.iter().all(|s| s.write_back.is_none()));
+        assert!(found(&issues)[0].2.contains("\"desk\", which is not a HubSpot source"), "{issues:?}");
+        let (c, issues) = parse("[health.write_back]\nscore = \"s\"\n", None);
+        assert!(c.sources.is_empty());
+        assert_eq!(found(&issues)[0].0, 1);
+        assert!(found(&issues)[0].2.contains("needs a HubSpot source"), "{issues:?}");
+        let (_, issues) = parse("[health.write_back]\nsource = \"crm\"\n", None);
+        assert!(found(&issues)[0].2.contains("names no usable company property"), "{issues:?}");
     }
 
     #[test]

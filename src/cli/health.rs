@@ -164,6 +164,7 @@ pub fn recompute(store: &Store, config: &Config, now: DateTime<Utc>) -> CliResul
     let r = store.recompute_health(&config.health_model, now.date_naive()).map_err(|e| e.to_string())?;
     let rules = HealthRules { model: &config.health_model, flags: &config.flags, bands: &config.bands };
     let d = store.daily_health(rules, now).map_err(|e| e.to_string())?;
+    super::write_back(store, config, now);
     println!(
         "health rescored with model {} v{}: {} accounts, {} account-years rewritten, {} rows changed; \
          today: {} accounts scored, {} flags raised, {} cleared ({:.1} s)",

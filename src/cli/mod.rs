@@ -13,10 +13,10 @@ pub mod today;
 
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, Loaded};
+use crate::config::{self, Config, Loaded};
 use crate::demo::{self, DemoSpec};
 use crate::store::{shield, HealthRules, Store, StoreError};
 use crate::tui::keymap::Keymap;
@@ -353,6 +353,22 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 /// Runs a headless command on the open workspace.
+/// Queues the health writes `[health.write_back]` asks for after a daily
+/// pass; a failure is logged (the scores stand, the next pass tries again).
+pub(crate) fn write_back(store: &Store, c: &Config, now: DateTime<Utc>) -> Option<crate::store::WriteBackReport> {
+    let wb = c.sources.iter().find_map(|s| s.write_back.as_ref())?;
+    match store.queue_health_writes(wb, &c.health_model, &c.bands, now) {
+        Ok(r) => {
+            tracing::info!(queued = r.queued, replaced = r.replaced, unchanged = r.unchanged, "health write-back");
+            Some(r)
+        }
+        Err(e) => {
+            tracing::warn!("health write-back could not be queued: {e}");
+            None
+        }
+    }
+}
+
 fn headless(command: &Command, store: &Store, loaded: &Loaded) -> Result<(), Failure> {
     let now = Utc::now();
     let c = &loaded.config;
@@ -391,12 +407,19 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> Result<(), Fai
             Ok(d) => tracing::info!(scored = d.scored, raised = d.raised, cleared = d.cleared, "daily health pass"),
             Err(e) => tracing::warn!("daily health pass failed: {e}"),
         }
+        // The day's health back to HubSpot, pushed now rather than at the next sync.
+        if write_back(store, c, Utc::now()).is_some_and(|q| q.queued > 0) {
+            println!("health: queued for HubSpot; pushing");
+            return Ok(result.and(sync::push_outbox(store, c))?);
+        }
         return Ok(result?);
     }
     if !matches!(command, Command::Health { action: HealthCommand::Recompute } | Command::Outbox { .. }) {
         // Figures shown must come from today's pass under the model in force
         // (the cockpit runs it in the background instead).
-        store.upkeep(rules, now).map_err(|e| e.to_string())?;
+        if store.upkeep(rules, now).map_err(|e| e.to_string())? {
+            write_back(store, c, now);
+        }
     }
     if let Command::Account { who, format } = command {
         let sources: Vec<String> = c.sources.iter().map(|s| s.name.clone()).collect();

@@ -100,6 +100,27 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
         }
     }
     // Writes made while offline go out once the sources answer again.
+    if let Err(e) = push_with(&runtime, store, config) {
+        failed.push(e);
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(failed.join("\nerror: "))
+    }
+}
+
+/// Pushes the outbox and prints what happened (after a sync's daily pass
+/// queued the health for HubSpot).
+pub fn push_outbox(store: &Store, config: &Config) -> CliResult {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    push_with(&runtime, store, config)
+}
+
+fn push_with(runtime: &tokio::runtime::Runtime, store: &Store, config: &Config) -> CliResult {
     let pushed = runtime.block_on(push::push(store, &config.sources, &Utc::now, &PushPolicy::default()));
     match pushed {
         Ok(p) => {
@@ -107,12 +128,8 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
                 let attention = p.count(|o| matches!(o, Outcome::Failed(_) | Outcome::Conflict(_))) > 0;
                 println!("outbox: {s}{}", if attention { " (`cockpit outbox` lists them)" } else { "" });
             }
+            Ok(())
         }
-        Err(e) => failed.push(format!("outbox: {e}")),
-    }
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(failed.join("\nerror: "))
+        Err(e) => Err(format!("outbox: {e}")),
     }
 }

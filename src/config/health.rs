@@ -9,9 +9,11 @@ use toml::de::DeTable;
 use super::table::{Report, Table};
 use super::{line_col, Config, ModelFile};
 use crate::domain::flags::FlagRules;
+use crate::domain::write_back::WriteBack;
 use crate::domain::Bands;
 
-const HEALTH_KEYS: &[&str] = &["bands", "model", "flags"];
+const HEALTH_KEYS: &[&str] = &["bands", "model", "flags", "write_back"];
+const WRITE_BACK_KEYS: &[&str] = &["score", "band", "reason", "source"];
 const BAND_KEYS: &[&str] = &["green", "yellow"];
 const FLAG_KEYS: &[&str] = &[
     "usage_drop_below",
@@ -41,8 +43,15 @@ const LIFECYCLE_KEYS: &[&str] = &[
 /// Ten years: the longest span a day setting may name.
 const MAX_DAYS: i64 = 3650;
 
-/// Reads `[health]` into `config`.
-pub(super) fn read(report: &mut Report, table: DeTable<'_>, text: &str, config: &mut Config) {
+/// Reads `[health]` into `config`; returns `[health.write_back]` when it
+/// names a property, with where the table is (its source is checked
+/// once the sources are read).
+pub(super) fn read(
+    report: &mut Report,
+    table: DeTable<'_>,
+    text: &str,
+    config: &mut Config,
+) -> Option<(WriteBack, usize)> {
     let mut t = Table::new(table, "in [health]", "health.", HEALTH_KEYS);
     if let Some((b, at)) = t.table(report, "bands") {
         config.bands = bands(report, b, at);
@@ -58,7 +67,79 @@ pub(super) fn read(report: &mut Report, table: DeTable<'_>, text: &str, config: 
     if let Some((f, _)) = t.table(report, "flags") {
         config.flags = flags(report, f);
     }
+    let write_back = t.table(report, "write_back").and_then(|(w, at)| write_back(report, w, at).map(|wb| (wb, at)));
     t.finish(report);
+    write_back
+}
+
+/// Whether `name` can be a HubSpot property's internal name: lowercase
+/// letters, digits and underscores, starting with a letter.
+fn property_name_ok(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `[health.write_back]`: each property name alone (a bad one is not
+/// written, the others are), the source's name, and at least one property.
+fn write_back(report: &mut Report, table: DeTable<'_>, at: usize) -> Option<WriteBack> {
+    let mut t = Table::new(table, "in [health.write_back]", "health.write_back.", WRITE_BACK_KEYS);
+    let mut wb = WriteBack::default();
+    let mut taken: Vec<(&str, String)> = Vec::new();
+    for key in ["score", "band", "reason"] {
+        let name = match t.text(key) {
+            Some(Ok(v)) => v,
+            Some(Err(bad)) => {
+                report.at(bad.at, format!("{}; the {key} is not written", bad.message));
+                continue;
+            }
+            None => continue,
+        };
+        let place = name.span().start;
+        let name = name.into_inner();
+        if !property_name_ok(&name) {
+            report.at(
+                place,
+                format!(
+                    "health.write_back.{key} must be a HubSpot company property's internal name (lowercase \
+                     letters, digits and _, starting with a letter, like \"cockpit_health_{key}\"; HubSpot shows \
+                     it in the property's settings); the {key} is not written"
+                ),
+            );
+            continue;
+        }
+        if let Some((first, _)) = taken.iter().find(|(_, n)| *n == name) {
+            report.at(
+                place,
+                format!(
+                    "health.write_back.{key} names the same property as health.write_back.{first}; each needs a \
+                     property of its own, so the {key} is not written"
+                ),
+            );
+            continue;
+        }
+        taken.push((key, name.clone()));
+        match key {
+            "score" => wb.score = Some(name),
+            "band" => wb.band = Some(name),
+            _ => wb.reason = Some(name),
+        }
+    }
+    match t.text("source") {
+        Some(Ok(s)) => wb.source = Some(s.into_inner()),
+        Some(Err(bad)) => report.at(bad.at, format!("{}; using the first HubSpot source", bad.message)),
+        None => {}
+    }
+    t.finish(report);
+    if wb.score.is_none() && wb.band.is_none() && wb.reason.is_none() {
+        report.at(
+            at,
+            "[health.write_back] names no usable company property (score, band or reason = \"property_name\"); \
+             the health is not written back to HubSpot",
+        );
+        return None;
+    }
+    Some(wb)
 }
 
 /// `[health.bands]`: each threshold alone, then their order (out of order,

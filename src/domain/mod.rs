@@ -27,6 +27,7 @@ pub mod rules;
 pub mod signals;
 pub mod text;
 pub mod ticket;
+pub mod write_back;
 
 pub use account::{Account, AccountId, AccountRow, Contact, KeyPerson, Outcome, OutcomeKind, Segment};
 pub use activity::{Activity, ActivityKind};

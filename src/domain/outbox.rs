@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::account::AccountId;
+use super::health::Band;
 use super::lifecycle::Stage;
 use super::ticket::TicketStatus;
 
@@ -73,13 +74,24 @@ pub enum Write {
         /// The stage moved to.
         stage: Stage,
     },
+    /// The account's health on its company (`[health.write_back]`), sent
+    /// with others in HubSpot batch updates. Setting values is idempotent:
+    /// no marker. Kept last: entries on disk name variants by position.
+    Health {
+        /// The score, 0-100.
+        score: u8,
+        /// Its band.
+        band: Band,
+        /// What costs the most points, in words.
+        reason: String,
+    },
 }
 
 impl Write {
     /// The system the write goes to.
     pub fn system(&self) -> System {
         match self {
-            Write::Note { .. } | Write::Task { .. } | Write::Stage { .. } => System::Crm,
+            Write::Note { .. } | Write::Task { .. } | Write::Stage { .. } | Write::Health { .. } => System::Crm,
             Write::Ticket { .. } => System::Desk,
         }
     }
@@ -89,6 +101,7 @@ impl Write {
         match self {
             Write::Note { .. } => "note".into(),
             Write::Stage { stage } => format!("stage: {}", stage.label()),
+            Write::Health { score, band, .. } => format!("health {score} {}", band.key()),
             Write::Task { subject, .. } => format!("task \"{subject}\""),
             Write::Ticket { ticket, public: true, status: None, .. } => format!("reply on #{ticket}"),
             Write::Ticket { ticket, public: true, status: Some(s), .. } => format!("reply on #{ticket}, set {s:?}"),
@@ -99,10 +112,11 @@ impl Write {
     }
 
     /// The text the CSM wrote (note, task or comment body); a stage move
-    /// has none.
+    /// has none, and a health write shows its reason.
     pub fn body(&self) -> &str {
         match self {
             Write::Note { body, .. } | Write::Task { body, .. } | Write::Ticket { body, .. } => body,
+            Write::Health { reason, .. } => reason,
             Write::Stage { .. } => "",
         }
     }
@@ -115,14 +129,31 @@ impl Write {
 
     /// Whether it carries text the CSM may edit.
     pub fn has_body(&self) -> bool {
-        !matches!(self, Write::Stage { .. })
+        self.no_edit_reason().is_none()
+    }
+
+    /// Why its text cannot be edited, for the CSM, when it cannot.
+    pub fn no_edit_reason(&self) -> Option<&'static str> {
+        match self {
+            Write::Stage { .. } => Some("a stage move has no text to edit; move the stage again instead"),
+            Write::Health { .. } => {
+                Some("a health write comes from the daily pass; it cannot be edited, only discarded")
+            }
+            Write::Note { .. } | Write::Task { .. } | Write::Ticket { .. } => None,
+        }
+    }
+
+    /// Whether it is a health write (pushed in batches, one pending per
+    /// account at most).
+    pub fn is_health(&self) -> bool {
+        matches!(self, Write::Health { .. })
     }
 
     /// Replaces the text (an edit from the outbox view).
     pub fn set_body(&mut self, text: String) {
         match self {
             Write::Note { body, .. } | Write::Task { body, .. } | Write::Ticket { body, .. } => *body = text,
-            Write::Stage { .. } => {}
+            Write::Stage { .. } | Write::Health { .. } => {}
         }
     }
 }

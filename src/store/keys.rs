@@ -63,6 +63,9 @@
 //! | `xr` account id source            | the account's external id |
 //! |                                   | at that source            |
 //! | `o:` id                           | `OutboxEntry`             |
+//! | `hw` account id                   | `HealthValues` last queued|
+//! |                                   | for the account's company |
+//! |                                   | (`[health.write_back]`)   |
 //! | `m:undo`                          | `UndoRecord` of the last  |
 //! |                                   | action                    |
 //! | `m:draft:` id                     | `Draft`: text kept when   |
@@ -147,6 +150,8 @@ pub const SUPPORT_ONLY: &[u8] = b"xs";
 pub const ALIAS: &[u8] = b"al";
 /// Writes waiting for, or having reached, a vendor.
 pub const OUTBOX: &[u8] = b"o:";
+/// The health last queued for each account's company (write-back).
+pub const HEALTH_WRITTEN: &[u8] = b"hw";
 /// How to undo the last action.
 pub const UNDO: &[u8] = b"m:undo";
 /// Drafts kept when the cockpit was stopped mid-edit, by id.

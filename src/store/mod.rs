@@ -17,6 +17,7 @@ mod record;
 pub mod salvage;
 mod series;
 pub mod shield;
+mod write_back;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,7 @@ pub use merge::{Change, Relinked, Target};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
 pub use series::{YearInputs, YearSeries};
+pub use write_back::WriteBackReport;
 
 /// What can go wrong with a workspace, worded for the person at the keyboard.
 #[derive(Debug, thiserror::Error)]

@@ -459,7 +459,7 @@ impl Store {
     /// Replaces the text of an entry that has not left yet.
     pub fn outbox_edit(&self, id: u64, body: &str) -> Result<OutboxEntry> {
         self.outbox_change(id, |e| match e.state {
-            _ if !e.write.has_body() => Err("a stage move has no text to edit; move the stage again instead".into()),
+            _ if !e.write.has_body() => Err(e.write.no_edit_reason().unwrap_or_default().into()),
             OutboxState::Pending | OutboxState::Failed { .. } | OutboxState::Conflict { .. } => {
                 if body.trim().is_empty() {
                     return Err("the new text is empty; discard the entry instead".into());

@@ -206,6 +206,9 @@ pub struct Source {
     pub exports_per_minute: u32,
     /// Stripe: how customers are matched and amounts converted.
     pub billing: Option<Billing>,
+    /// HubSpot: the company properties the health is written to, when
+    /// `[health.write_back]` picks this source.
+    pub write_back: Option<crate::domain::write_back::WriteBack>,
 }
 
 /// The `[[source]]` keys of a Stripe source, as written.
@@ -490,6 +493,7 @@ impl RawSource {
             requests_per_minute: self.requests_per_minute,
             exports_per_minute,
             billing,
+            write_back: None,
         })
     }
 }

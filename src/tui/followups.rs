@@ -670,8 +670,8 @@ impl App {
                     self.toast(Level::Info, why);
                     return true;
                 }
-                if !entry.write.has_body() {
-                    self.toast(Level::Info, "A stage move has no text to edit; move the stage again instead");
+                if let Some(why) = entry.write.no_edit_reason() {
+                    self.toast(Level::Info, capitalise(why));
                     return true;
                 }
                 self.mode = Mode::Compose;

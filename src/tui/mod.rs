@@ -92,7 +92,9 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     app.signature = session.signature;
     app.replies = session.replies;
     app.model_label = format!("{} v{}", session.health_model.name, session.health_model.version);
+    let write_back = session.sources.iter().find_map(|s| s.write_back.clone());
     app.health_setup = Some(Arc::new(HealthSetup {
+        write_back,
         model: session.health_model,
         flags: session.flags,
         bands: session.bands,
@@ -117,6 +119,8 @@ pub struct HealthSetup {
     pub flags: crate::domain::flags::FlagRules,
     /// Band thresholds.
     pub bands: Bands,
+    /// Where the health is written back to HubSpot, if anywhere.
+    pub write_back: Option<crate::domain::write_back::WriteBack>,
     /// Set while a health pass rewrites rows in the background: edits wait,
     /// so a row the pass read cannot overwrite a change made meanwhile.
     pub busy: std::sync::atomic::AtomicBool,
@@ -157,6 +161,13 @@ fn load_in_background(
             HealthPass::Upkeep => store.upkeep(setup.rules(), now),
             HealthPass::Daily => store.daily_health(setup.rules(), now).map(|_| true),
         };
+        // The day's health goes to HubSpot with the next push (every 30 s).
+        if let (Ok(true), Some(wb)) = (&changed, &setup.write_back) {
+            match store.queue_health_writes(wb, &setup.model, &setup.bands, now) {
+                Ok(r) => tracing::info!(queued = r.queued, replaced = r.replaced, "health write-back"),
+                Err(e) => tracing::warn!("health write-back could not be queued: {e}"),
+            }
+        }
         setup.busy.store(false, std::sync::atomic::Ordering::SeqCst);
         match changed {
             Ok(false) if !must_load => return,

@@ -68,6 +68,9 @@ pub struct Crm {
     pub history: BTreeMap<(u64, String), Vec<(i64, String)>>,
     /// List pages served with property history.
     pub history_pages: usize,
+    /// Bodies of the company batch updates applied (or refused in part),
+    /// in arrival order.
+    pub updates: Vec<Value>,
 }
 
 pub type Shared = Arc<Mutex<Crm>>;
@@ -370,12 +373,75 @@ async fn batch_read(
         .into_response()
 }
 
+/// The batch update by id (`POST /crm/v3/objects/companies/batch/update`):
+/// at most 100 inputs, each id once; the companies that exist take the
+/// properties (200), and when some do not, the answer is a 207 naming them
+/// in an `OBJECT_NOT_FOUND` error, the others applied all the same.
+async fn batch_update(
+    State(state): State<Shared>,
+    Path(object): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(r) = gate(&state, &headers, format!("POST batch_update {object} {body}")).await {
+        return r;
+    }
+    let inputs = body["inputs"].as_array().cloned().unwrap_or_default();
+    let invalid = |message: &str| {
+        let body =
+            json!({"status": "error", "message": message, "category": "VALIDATION_ERROR", "correlationId": "f1"});
+        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    };
+    if object != "companies" {
+        return invalid("only companies are updated by this fake");
+    }
+    if inputs.len() > 100 {
+        return invalid(&format!("Batch input limit of 100 exceeded: {} inputs", inputs.len()));
+    }
+    let ids: Vec<String> = inputs.iter().map(|i| i["id"].as_str().unwrap_or_default().to_string()).collect();
+    if ids.iter().enumerate().any(|(n, id)| ids[..n].contains(id)) {
+        return invalid("Duplicate IDs found in batch input");
+    }
+    let mut crm = state.lock().unwrap();
+    crm.updates.push(body.clone());
+    let (mut results, mut missing) = (Vec::new(), Vec::new());
+    for input in &inputs {
+        let id = input["id"].as_str().unwrap_or_default();
+        let Some(c) = id.parse::<u64>().ok().and_then(|n| crm.companies.get_mut(&n)).filter(|c| !c.archived) else {
+            missing.push(id.to_string());
+            continue;
+        };
+        for (k, v) in input["properties"].as_object().into_iter().flatten() {
+            c.props.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+        }
+        c.modified += 1;
+        results.push(json!({"id": id, "properties": input["properties"], "createdAt": "2024-01-15T00:00:00Z",
+            "updatedAt": "2026-11-28T00:00:00Z", "archived": false}));
+    }
+    let times = json!({"startedAt": "2026-11-28T00:00:00Z", "completedAt": "2026-11-28T00:00:01Z"});
+    let mut answer = json!({"status": "COMPLETE", "results": results});
+    answer.as_object_mut().unwrap().extend(times.as_object().unwrap().clone());
+    if missing.is_empty() {
+        return Json(answer).into_response();
+    }
+    answer["numErrors"] = json!(1);
+    answer["errors"] = json!([{
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND",
+        "message": "Could not get some COMPANY objects, they may be deleted or not exist. Check that ids are valid.",
+        "context": {"ids": missing},
+        "links": {},
+    }]);
+    (StatusCode::MULTI_STATUS, Json(answer)).into_response()
+}
+
 /// Starts the fake on a free loopback port; returns its base URL.
 pub async fn start(state: Shared) -> String {
     let app = Router::new()
         .route("/crm/v3/objects/{object}", get(list))
         .route("/crm/v3/objects/{object}/search", post(search))
         .route("/crm/v3/objects/{object}/batch/read", post(batch_read))
+        .route("/crm/v3/objects/{object}/batch/update", post(batch_update))
         .route("/crm/v4/associations/{object}/companies/batch/read", post(associations))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

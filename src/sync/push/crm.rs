@@ -1,9 +1,11 @@
 //! HubSpot's side of the outbox: the note and task create requests, the
-//! marker search, archiving a late copy, and reading their answers. Pure:
-//! no I/O.
+//! marker search, archiving a late copy, the health batch updates, and
+//! reading their answers. Pure: no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::SecondsFormat;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use crate::domain::outbox::{OutboxEntry, Write};
 use crate::domain::Stage;
@@ -19,7 +21,7 @@ fn object(write: &Write) -> Option<(&'static str, &'static str, u32)> {
     match write {
         Write::Note { .. } => Some(("notes", "hs_note_body", NOTE_TO_COMPANY)),
         Write::Task { .. } => Some(("tasks", "hs_task_body", TASK_TO_COMPANY)),
-        Write::Ticket { .. } | Write::Stage { .. } => None,
+        Write::Ticket { .. } | Write::Stage { .. } | Write::Health { .. } => None,
     }
 }
 
@@ -35,7 +37,7 @@ pub fn create(entry: &OutboxEntry, company: &str) -> Option<(String, Value)> {
             props.insert("hs_task_status".into(), json!("NOT_STARTED"));
             *due
         }
-        Write::Ticket { .. } | Write::Stage { .. } => return None,
+        Write::Ticket { .. } | Write::Stage { .. } | Write::Health { .. } => return None,
     };
     props.insert("hs_timestamp".into(), json!(at.to_rfc3339_opts(SecondsFormat::Millis, true)));
     props.insert(body_prop.into(), json!(entry.body_with_marker()));
@@ -53,6 +55,67 @@ pub fn create(entry: &OutboxEntry, company: &str) -> Option<(String, Value)> {
 /// property map) to the stage's key, as the sync reads it back.
 pub fn stage_update(stage: Stage, company: &str, property: &str) -> (String, Value) {
     (format!("/crm/v3/objects/companies/{company}"), json!({"properties": {property: stage.key()}}))
+}
+
+/// Where health writes go: up to 100 companies' properties a call.
+pub const BATCH_UPDATE: &str = "/crm/v3/objects/companies/batch/update";
+
+/// The body of a batch update: one input per company id with its
+/// properties (`{"inputs":[{"id":"...","properties":{...}}]}`).
+pub fn batch_update(inputs: &[(String, Map<String, Value>)]) -> Value {
+    let inputs: Vec<Value> =
+        inputs.iter().map(|(id, props)| json!({"id": id, "properties": Value::Object(props.clone())})).collect();
+    json!({ "inputs": inputs })
+}
+
+/// What a batch update's answer (200, or 207 with `errors`) says of each
+/// company.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchAnswer {
+    /// Companies in `results`: updated.
+    pub updated: BTreeSet<String>,
+    /// Companies an error names, with HubSpot's words.
+    pub failed: BTreeMap<String, String>,
+    /// Errors that name no company, in HubSpot's words.
+    pub unplaced: Vec<String>,
+}
+
+/// Reads a batch answer: the ids in `results`, and each error's message
+/// for the ids it names (`id`, or `context.ids`).
+pub fn batch_answer(body: &Value) -> BatchAnswer {
+    let mut a = BatchAnswer::default();
+    for r in body["results"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        if let Some(id) = created_id(r) {
+            a.updated.insert(id);
+        }
+    }
+    for e in body["errors"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let mut words: Vec<&str> = e["message"].as_str().into_iter().collect();
+        if words.iter().all(|w| w.trim().is_empty()) {
+            words = e["errors"].as_array().into_iter().flatten().filter_map(|x| x["message"].as_str()).collect();
+        }
+        let category = e["category"].as_str().unwrap_or_default();
+        let message = match (words.join("; ").trim(), category) {
+            ("", "") => "no reason given".to_string(),
+            ("", c) => c.to_string(),
+            (w, _) => w.to_string(),
+        };
+        let mut ids: Vec<String> = e["context"]["ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())))
+            .collect();
+        ids.extend(created_id(e));
+        if ids.is_empty() {
+            a.unplaced.push(message);
+            continue;
+        }
+        for id in ids {
+            a.failed.entry(id).or_insert_with(|| message.clone());
+        }
+    }
+    a
 }
 
 /// The search for the notes or tasks carrying the entry's key (after an
@@ -147,6 +210,37 @@ mod tests {
             "1"
         )
         .is_none());
+    }
+
+    #[test]
+    fn batch_updates_and_their_partial_answers() {
+        let mut props = Map::new();
+        props.insert("cockpit_health_score".into(), json!("42"));
+        let body = batch_update(&[("4242".into(), props.clone()), ("77".into(), props)]);
+        assert_eq!(
+            body,
+            json!({"inputs": [
+                {"id": "4242", "properties": {"cockpit_health_score": "42"}},
+                {"id": "77", "properties": {"cockpit_health_score": "42"}},
+            ]})
+        );
+        let answer = json!({
+            "status": "COMPLETE",
+            "results": [{"id": "4242", "properties": {}, "createdAt": "2026-01-01T00:00:00Z", "archived": false}],
+            "numErrors": 2,
+            "errors": [
+                {"status": "error", "category": "OBJECT_NOT_FOUND", "message": "Could not get some COMPANY objects",
+                 "context": {"ids": ["77", "78"]}},
+                {"status": "error", "category": "VALIDATION_ERROR", "message": "",
+                 "errors": [{"message": "red was not one of the allowed options"}]},
+            ],
+        });
+        let a = batch_answer(&answer);
+        assert_eq!(a.updated.iter().collect::<Vec<_>>(), ["4242"]);
+        assert_eq!(a.failed.get("77").map(String::as_str), Some("Could not get some COMPANY objects"));
+        assert!(a.failed.contains_key("78"));
+        assert_eq!(a.unplaced, ["red was not one of the allowed options"]);
+        assert_eq!(batch_answer(&json!({"status": "COMPLETE", "results": []})), BatchAnswer::default());
     }
 
     #[test]

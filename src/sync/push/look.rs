@@ -34,7 +34,7 @@ pub(super) async fn check(client: &Client, e: &OutboxEntry) -> Result<Option<Fou
             Ok((!ids.is_empty()).then_some(Found::Copies(ids)))
         }
         // Setting a property twice is harmless: nothing to look for.
-        Write::Stage { .. } => Ok(None),
+        Write::Stage { .. } | Write::Health { .. } => Ok(None),
         Write::Ticket { ticket, .. } => {
             let Some(found) = find_comments(client, e, *ticket).await? else { return Ok(None) };
             // Our comment's moment is the ticket's stamp only if nothing

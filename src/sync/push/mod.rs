@@ -10,6 +10,7 @@
 
 pub mod crm;
 pub mod desk;
+mod health;
 mod look;
 mod watch;
 
@@ -194,16 +195,20 @@ impl Drop for Busy {
     }
 }
 
-/// The clients of one push: the first configured source of each kind.
+/// The clients of one push: the first configured source of each kind, and
+/// the HubSpot source health is written to.
 struct Vendors {
     crm: Option<Client>,
     desk: Option<Client>,
+    health: Option<Client>,
 }
 
 impl Vendors {
     fn new(sources: &[Source], policy: &PushPolicy) -> Vendors {
-        let first = |k: Kind| sources.iter().find(|s| s.kind == k).map(|s| super::client_for(s, policy.http));
-        Vendors { crm: first(Kind::Hubspot), desk: first(Kind::Zendesk) }
+        let client = |s: &Source| super::client_for(s, policy.http);
+        let first = |k: Kind| sources.iter().find(|s| s.kind == k).map(client);
+        let health = sources.iter().find(|s| s.kind == Kind::Hubspot && s.write_back.is_some()).map(client);
+        Vendors { crm: first(Kind::Hubspot), desk: first(Kind::Zendesk), health }
     }
 
     fn for_system(&self, s: System) -> Option<&Client> {
@@ -227,13 +232,13 @@ pub async fn push(
     let Some(_busy) = Busy::take(store) else { return Ok(report) };
     let vendors = Vendors::new(sources, policy);
     let start = clock();
-    let due: Vec<OutboxEntry> = store
+    // Health writes go in batches of their own (see `health`).
+    let (health_due, due): (Vec<OutboxEntry>, Vec<OutboxEntry>) = store
         .outbox()?
         .into_iter()
         .filter(|e| e.state.is_pushable() && e.next_attempt <= start)
-        .take(policy.batch)
-        .collect();
-    for listed in due {
+        .partition(|e| e.write.is_health());
+    for listed in due.into_iter().take(policy.batch) {
         let system = listed.write.system();
         let Some(client) = vendors.for_system(system) else {
             let why = format!("no {} source is configured; it is sent once one is", system.label());
@@ -247,6 +252,7 @@ pub async fn push(
         let outcome = record(store, client, &before, step, now, policy)?;
         report.outcomes.push((before.id, outcome));
     }
+    health::push(store, vendors.health.as_ref(), health_due, clock, policy, &mut report).await?;
     Ok(report)
 }
 
@@ -462,6 +468,10 @@ async fn send(store: &Store, client: &Client, e: &OutboxEntry) -> Result<Result<
             let (path, body) = crm::stage_update(*stage, &company, &source.properties.stage);
             Ok(request(client, Method::PATCH, &path, Some(&body)).await.map(|_| sent(company, None)))
         }
+        // `push` sends these in batches and never here.
+        Write::Health { .. } => Ok(Err(Problem::Transient(
+            "a health write goes out in a batch with the others; it is sent at the next push".into(),
+        ))),
         Write::Ticket { ticket, updated_stamp, .. } => {
             let (path, body) = desk::update(e).expect("a ticket write");
             Ok(request(client, Method::PUT, &path, Some(&body)).await.map(|answer| {
