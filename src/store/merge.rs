@@ -405,6 +405,8 @@ impl Store {
         }
         b.remove(keys::with_id(keys::ACCOUNT, from));
         b.remove(keys::with_id(keys::SUPPORT_ONLY, from));
+        // What was last written back to the CRM describes an account that is gone.
+        b.remove(keys::with_id(keys::HEALTH_WRITTEN, from));
         for k in self.tree.scan_prefix(keys::with_id(keys::EXTERNAL_OF, from)).keys() {
             b.remove(k?.to_vec());
         }

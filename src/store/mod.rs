@@ -623,6 +623,7 @@ impl Store {
                 keys::MANUAL,
                 keys::OBSERVED,
                 keys::REBUILD,
+                keys::HEALTH_WRITTEN,
             ];
             for prefix in owned {
                 for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
