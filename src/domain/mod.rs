@@ -19,6 +19,7 @@ pub mod observed;
 pub mod org;
 pub mod outbox;
 pub mod ranking;
+pub mod rating;
 pub mod reply;
 pub mod rollup;
 pub mod rules;

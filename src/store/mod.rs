@@ -12,6 +12,7 @@ mod observed;
 mod orgs;
 mod outbox;
 pub mod pages;
+mod ratings;
 pub mod salvage;
 mod series;
 pub mod shield;
@@ -32,6 +33,7 @@ pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeRe
 pub use merge::{Change, Relinked, Target};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
+pub use ratings::IncomingRating;
 pub use series::{YearInputs, YearSeries};
 
 /// What can go wrong with a workspace, worded for the person at the keyboard.
