@@ -253,7 +253,7 @@ fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
     };
     let doc = run(&[]);
     assert_eq!(doc["horizon_days"], 90);
-    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["version"], 3);
     let all = &doc["groups"][0];
     assert_eq!(all["segment"], "all");
     let f = &all["figures"];

@@ -594,7 +594,10 @@ impl<'a> DeskSync<'a> {
         let rated: Vec<_> = upserts.iter().map(|(t, _)| t).zip(ratings).collect();
         let raised = self.store.ingest_ticket_ratings(&rated, &deletions, self.now)?;
         if raised > 0 {
-            report.notes.push(format!("{raised} bad rating(s) from customers: a follow-up each in the queue"));
+            const NOTE: &str = " bad rating(s) from customers: a follow-up each in the queue";
+            let before = report.notes.iter().position(|n| n.ends_with(NOTE));
+            let seen = before.map_or(0, |i| report.notes.remove(i).trim_end_matches(NOTE).parse::<u64>().unwrap_or(0));
+            report.notes.push(format!("{}{NOTE}", seen + raised));
         }
         report.counts += self.store.ingest_tickets(
             self.source(),
