@@ -178,11 +178,11 @@ fn hostile_text_never_reaches_the_terminal() {
 fn a_health_model_file_is_checked_and_a_bad_one_falls_back_to_the_last_good() {
     let tmp = tempfile::tempdir().unwrap();
     let model = stdout(&cockpit(tmp.path(), &["health", "model"]));
-    assert!(model.contains("[[measure]]") && model.contains("version = 2"));
+    assert!(model.contains("[[measure]]") && model.contains("version = 3"));
     let cfg = tmp.path().join("config.toml");
     std::fs::write(&cfg, "[health]\nmodel = \"health.toml\"\n").unwrap();
     let health = tmp.path().join("health.toml");
-    std::fs::write(&health, model.replace("version = 2", "version = 7")).unwrap();
+    std::fs::write(&health, model.replace("version = 3", "version = 7")).unwrap();
     let check = |tmp: &Path| cockpit(tmp, &["config", "check", "--config", cfg.to_str().unwrap()]);
     let o = check(tmp.path());
     assert!(o.status.success(), "{}", stderr(&o));
@@ -253,7 +253,7 @@ fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
     };
     let doc = run(&[]);
     assert_eq!(doc["horizon_days"], 90);
-    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["version"], 3);
     let all = &doc["groups"][0];
     assert_eq!(all["segment"], "all");
     let f = &all["figures"];
@@ -283,7 +283,7 @@ fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
         })
         .collect::<Vec<_>>()
         .join("\n")
-        .replace("version = 2", "version = 99");
+        .replace("version = 3", "version = 99");
     let path = tmp.path().join("inverted.toml");
     std::fs::write(&path, inverted).unwrap();
     let doc = run(&["--model", path.to_str().unwrap()]);
@@ -296,7 +296,7 @@ fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
 
     let o = cockpit(tmp.path(), &["--demo", "health", "backtest"]);
     let text = stdout(&o);
-    assert!(text.contains("Health backtest: model default v2, horizon 90 days"), "{text}");
+    assert!(text.contains("Health backtest: model default v3, horizon 90 days"), "{text}");
     assert!(text.contains("better than chance"), "{text}");
     assert!(text.contains("AUC alone") && text.contains("usage_trend"), "the per-measure table: {text}");
     let o = cockpit(tmp.path(), &["--demo", "health", "backtest", "--horizon", "soon"]);

@@ -162,12 +162,13 @@ async fn customers_match_by_crm_id_domain_and_name_and_billing_lands_as_inputs()
     assert_eq!(value(&e, acme, Signal::Mrr), Some(600.0));
     assert_eq!(origin(&e, acme, Signal::Mrr), "stripe:subscriptions");
     assert_eq!(value(&e, acme, Signal::Seats), Some(11.0), "10 Pro seats and one add-on");
-    assert_eq!(value(&e, acme, Signal::DaysPastDue), Some(20.0));
-    assert_eq!(origin(&e, acme, Signal::DaysPastDue), "stripe:invoices");
+    // Overdue since the invoice's due date: the days count on between syncs.
+    assert_eq!(value(&e, acme, Signal::Overdue), Some(1.0));
+    assert_eq!(origin(&e, acme, Signal::Overdue), "stripe:invoices");
     assert_eq!(e.store.account(acme).unwrap().unwrap().plan, "Pro", "the largest subscription names the plan");
     // 5 x EUR 100 at 1.08.
     assert!((value(&e, initech, Signal::Mrr).unwrap() - 540.0).abs() < 1e-9);
-    assert_eq!(value(&e, initech, Signal::DaysPastDue), Some(0.0));
+    assert_eq!(value(&e, initech, Signal::Overdue), Some(0.0));
     // Pounds without a rate: listed with what to add, MRR left unknown.
     assert_eq!(value(&e, globex3, Signal::Mrr), None);
     assert!(
@@ -187,8 +188,15 @@ async fn customers_match_by_crm_id_domain_and_name_and_billing_lands_as_inputs()
     e.store.apply(batch).unwrap();
     let a = e.store.account(acme).unwrap().unwrap();
     let observed = e.store.observations(acme).unwrap();
-    let records =
-        Records { account: &a, tickets: &[], activities: &[], nps: &[], manual: None, observed: Some(&observed) };
+    let records = Records {
+        account: &a,
+        tickets: &[],
+        activities: &[],
+        nps: &[],
+        manual: None,
+        observed: Some(&observed),
+        ratings: &[],
+    };
     let inputs = inputs_at(&records, Utc::now());
     assert_eq!(inputs.get(Measure::Seats), Some(2.0), "22 active users on 11 seats");
     assert_eq!(inputs.get(Measure::Billing), Some(20.0));
@@ -280,7 +288,7 @@ async fn a_later_run_reads_the_events_and_only_the_customers_they_touch() {
     assert!(!log.iter().any(|l| l.contains("cus_ini")), "an untouched customer is not read: {log:?}");
     assert_eq!(value(&e, acme, Signal::Seats), Some(15.0));
     assert_eq!(value(&e, acme, Signal::Mrr), Some(800.0));
-    assert_eq!(value(&e, acme, Signal::DaysPastDue), Some(0.0), "paid");
+    assert_eq!(value(&e, acme, Signal::Overdue), Some(0.0), "paid");
     // Nothing new: one request, nothing changes.
     let from = e.stripe.lock().unwrap().log.len();
     let r = run(&e, "billing").await;

@@ -323,7 +323,7 @@ fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
     app.update(Action::Detail);
     assert_eq!(app.mode, Mode::Detail);
     let text = screen(&app);
-    for want in ["Why: the factors on", "model default v2", "What moved since last week", "points", "Your sentiment"] {
+    for want in ["Why: the factors on", "model default v3", "What moved since last week", "points", "Your sentiment"] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
     app.update(Action::Back);

@@ -144,6 +144,9 @@ fn basis_json(b: &Basis) -> Value {
         Basis::Nps { id, on, score } => json!({ "id": id, "on": on.to_string(), "score": score }),
         Basis::Manual { field, value } => json!({ "field": field, "value": value }),
         Basis::Sentiment { value, at, by } => json!({ "value": value, "at": at.to_rfc3339(), "by": clean(by) }),
+        Basis::Ratings { good, total, latest } => {
+            json!({ "good": good, "total": total, "latest": latest.to_rfc3339() })
+        }
     };
     if let (Some(v), Value::Object(extra)) = (v.as_object_mut(), extra) {
         v.extend(extra);

@@ -443,6 +443,7 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         tickets: &tickets,
         activities: &activities,
         nps: &nps,
+        ratings: &[],
         manual: Some(&manual),
         observed: None,
     };

@@ -14,6 +14,7 @@ use super::health::HealthHistory;
 use super::nps::NpsResponse;
 use super::observed::Observations;
 use super::provenance::{provenance, Provenance};
+use super::rating::Rating;
 use super::signals::{ManualSignals, Records};
 use super::ticket::Ticket;
 
@@ -43,6 +44,8 @@ pub struct AccountData {
     pub manual: Option<ManualSignals>,
     /// What sources report.
     pub observed: Observations,
+    /// Its support ratings (desk ticket ratings, CSAT and CES answers).
+    pub ratings: Vec<Rating>,
 }
 
 impl AccountData {
@@ -55,6 +58,7 @@ impl AccountData {
             nps: &self.nps,
             manual: self.manual.as_ref(),
             observed: Some(&self.observed),
+            ratings: &self.ratings,
         }
     }
 }
@@ -246,6 +250,7 @@ mod tests {
         };
         AccountData {
             account,
+            ratings: vec![],
             row: None,
             external: vec![("desk".into(), "org/7".into()), ("crm".into(), "1001".into())],
             tickets: vec![

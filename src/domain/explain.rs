@@ -110,7 +110,7 @@ pub struct Explanation {
     pub then: Option<NaiveDate>,
     /// What moved the score since then, biggest first.
     pub movers: Vec<Mover>,
-    /// "default v2".
+    /// "default v3".
     pub model: String,
 }
 
@@ -174,8 +174,8 @@ mod tests {
         let m = movers(model, &now, &then, Stage::Adoption, Segment::Smb);
         assert_eq!(m.len(), 1, "{m:?}");
         assert_eq!(m[0].measure, Measure::Engagement);
-        // 19 days on a 7..60 line scores 77; weight 20 of 65 -> -7.
-        assert_eq!(m[0].text(), "-7: no reply from the customer for 19 days (was 4 days)");
+        // 19 days on a 7..60 line scores 77; weight 20 of 60 -> -8.
+        assert_eq!(m[0].text(), "-8: no reply from the customer for 19 days (was 4 days)");
         let s_now = model.score(&now.inputs(), Stage::Adoption, Segment::Smb).score.unwrap() as f32;
         let s_then = model.score(&then.inputs(), Stage::Adoption, Segment::Smb).score.unwrap() as f32;
         assert!((s_now - s_then - m[0].points).abs() <= 1.0);

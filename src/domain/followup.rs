@@ -39,6 +39,8 @@ pub enum FollowUpKind {
     CheckIn,
     /// Good news to act on: paying overages, an upgrade would save them money.
     Upsell,
+    /// A customer rated a support ticket bad.
+    BadRating,
 }
 
 impl FollowUpKind {
@@ -59,6 +61,7 @@ impl FollowUpKind {
             FollowUpKind::HealthRisk => "health",
             FollowUpKind::CheckIn => "check-in",
             FollowUpKind::Upsell => "upsell",
+            FollowUpKind::BadRating => "bad rating",
         }
     }
 
@@ -79,6 +82,7 @@ impl FollowUpKind {
             FollowUpKind::HealthRisk => "Churn risks",
             FollowUpKind::CheckIn => "Check-ins",
             FollowUpKind::Upsell => "Upgrade opportunities",
+            FollowUpKind::BadRating => "Bad support ratings",
         }
     }
 
@@ -99,6 +103,7 @@ impl FollowUpKind {
             FollowUpKind::HealthRisk => "health_risk",
             FollowUpKind::CheckIn => "check_in",
             FollowUpKind::Upsell => "upsell",
+            FollowUpKind::BadRating => "bad_rating",
         }
     }
 }

@@ -167,7 +167,7 @@ impl Measure {
             Measure::NpsTrend => "latest NPS answer minus the one before",
             Measure::Onboarding => "share of the onboarding plan completed (0-1)",
             Measure::Sentiment => "the CSM's sentiment: 1 (worried) to 5 (confident)",
-            Measure::SupportCsat => "share of rated tickets rated good in the last 90 days (0-1)",
+            Measure::SupportCsat => "share of ticket ratings and CSAT / CES answers that were good, last 90 days (0-1)",
             Measure::Login => "days since anyone at the account last logged in",
             Measure::Metric(_) => "a named usage metric against its own 90-day baseline (1.0 = normal)",
         }

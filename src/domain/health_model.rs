@@ -464,16 +464,22 @@ mod tests {
     #[test]
     fn the_builtin_model_parses_and_scores_like_version_1() {
         let m = Model::builtin();
-        assert_eq!(m.version, 2);
+        assert_eq!(m.version, 3);
         let mut i = Inputs::default();
         i.set(Measure::Usage, 1.0).set(Measure::Seats, 0.5).set(Measure::Engagement, 33.5);
         i.set(Measure::Support, 4.0).set(Measure::Billing, 0.0);
         let s = m.score(&i, Stage::Adoption, Segment::MidMarket);
-        // usage 100 x30, seats 50 x15, contact 50 x20, support 50 x15, billing 100 x10 = 6500/90.
-        assert_eq!(s.score, Some(72));
+        // usage 100 x30, seats 50 x15, contact 50 x20, support 50 x10, billing 100 x10 = 6250/85.
+        assert_eq!(s.score, Some(74));
         assert_eq!(s.profile, None);
         let missing: Vec<&str> = s.missing.iter().map(|m| m.key()).collect();
-        assert_eq!(missing, ["oldest_ticket_days", "nps", "nps_trend", "csm_sentiment"]);
+        assert_eq!(missing, ["oldest_ticket_days", "support_satisfaction", "nps", "nps_trend", "csm_sentiment"]);
+        // Half the ratings good scores 0; 95% and up, 100.
+        i.set(Measure::SupportCsat, 0.5);
+        let low = m.score(&i, Stage::Adoption, Segment::MidMarket);
+        assert_eq!(low.score, Some(66), "6250/95");
+        i.set(Measure::SupportCsat, 0.95);
+        assert_eq!(m.score(&i, Stage::Adoption, Segment::MidMarket).score, Some(76), "7250/95");
         assert_eq!(s.groups[0], ("product".to_string(), 83), "(100x30 + 50x15) / 45");
     }
 

@@ -21,6 +21,7 @@ pub mod org;
 pub mod outbox;
 pub mod provenance;
 pub mod ranking;
+pub mod rating;
 pub mod reply;
 pub mod rollup;
 pub mod rules;

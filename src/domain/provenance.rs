@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use super::activity::ActivityKind;
 use super::health::{metric_names, Measure};
 use super::observed::{Observations, Observed, Signal};
+use super::rating::{support_csat, Rating, Verdict, CSAT_WINDOW_DAYS};
 use super::signals::{Records, SENTIMENT_DAYS};
 use super::ticket::Ticket;
 
@@ -101,6 +102,16 @@ pub enum Basis {
         /// Who set it.
         by: String,
     },
+    /// The support ratings of the last 90 days (desk ticket ratings, CSAT
+    /// and CES answers): how many were good of how many, and the latest.
+    Ratings {
+        /// Good ones.
+        good: u32,
+        /// All of them.
+        total: u32,
+        /// When the latest was given.
+        latest: DateTime<Utc>,
+    },
 }
 
 /// What of a ticket an input counts.
@@ -137,6 +148,7 @@ impl Basis {
             Basis::Nps { .. } => "nps_answer",
             Basis::Manual { .. } => "manual",
             Basis::Sentiment { .. } => "sentiment",
+            Basis::Ratings { .. } => "ratings",
         }
     }
 
@@ -147,6 +159,7 @@ impl Basis {
             Basis::Activity { at, .. } | Basis::Ticket { at, .. } | Basis::Sentiment { at, .. } => {
                 Some(at.date_naive())
             }
+            Basis::Ratings { latest, .. } => Some(latest.date_naive()),
             Basis::Nps { on, .. } => Some(*on),
             Basis::AccountSeats { .. } | Basis::Manual { .. } => None,
         }
@@ -175,6 +188,7 @@ impl Basis {
             Basis::Nps { on, score, .. } => format!("NPS answer {score} on {on}"),
             Basis::Manual { field, value } => format!("{field} {} set by hand or by the demo", num(*value)),
             Basis::Sentiment { value, by, .. } => format!("set by {by}: {value}/5"),
+            Basis::Ratings { good, total, .. } => format!("{good} of {total} support ratings in 90 days good"),
         }
     }
 }
@@ -251,8 +265,8 @@ pub enum Unknown {
         /// Who set it.
         by: String,
     },
-    /// Nothing reads it yet (ticket ratings are not synced).
-    NotRead,
+    /// No support rating in the 90 days before.
+    NoRatings,
 }
 
 impl Unknown {
@@ -269,7 +283,7 @@ impl Unknown {
             Unknown::OneAnswer { .. } => "one_nps_answer",
             Unknown::NoSentiment => "no_sentiment",
             Unknown::StaleSentiment { .. } => "stale_sentiment",
-            Unknown::NotRead => "not_read",
+            Unknown::NoRatings => "no_ratings",
         }
     }
 
@@ -305,7 +319,7 @@ impl Unknown {
             Unknown::StaleSentiment { at, by } => {
                 format!("set by {by} on {}, older than {SENTIMENT_DAYS} days", at.date_naive())
             }
-            Unknown::NotRead => "no source reports ticket ratings yet".into(),
+            Unknown::NoRatings => "no ticket rating or CSAT / CES answer in the last 90 days".into(),
         }
     }
 }
@@ -383,7 +397,7 @@ pub fn provenance(r: &Records, now: DateTime<Utc>) -> Vec<Provenance> {
             Measure::TicketAge => ticket_age(r, now),
             Measure::Satisfaction | Measure::NpsTrend => nps(m, r, today),
             Measure::Sentiment => sentiment(r, now),
-            Measure::SupportCsat => Provenance::unknown(m, Unknown::NotRead, vec![]),
+            Measure::SupportCsat => support_satisfaction(r, now),
             Measure::Usage => usage(r, today),
             Measure::Seats => seats(r, today),
             Measure::Billing => billing(r, today),
@@ -584,17 +598,46 @@ fn seats(r: &Records, day: NaiveDate) -> Provenance {
     }
 }
 
+fn support_satisfaction(r: &Records, now: DateTime<Utc>) -> Provenance {
+    let m = Measure::SupportCsat;
+    let Some(share) = support_csat(r.ratings, now) else {
+        return Provenance::unknown(m, Unknown::NoRatings, vec![]);
+    };
+    // The same window `support_csat` reads.
+    let from = now - Duration::days(CSAT_WINDOW_DAYS);
+    let recent: Vec<&Rating> = r.ratings.iter().filter(|x| x.at > from && x.at <= now).collect();
+    let good = recent.iter().filter(|x| x.verdict == Verdict::Good).count() as u32;
+    let latest = recent.iter().map(|x| x.at).max().unwrap_or(now);
+    Provenance::known(m, share, vec![Basis::Ratings { good, total: recent.len() as u32, latest }])
+}
+
 fn billing(r: &Records, day: NaiveDate) -> Provenance {
     let m = Measure::Billing;
     let direct = reported(r, &Signal::DaysPastDue, day);
-    if let Some(Ok((v, b))) = direct {
-        return Provenance::known(m, v, vec![b]);
-    }
     // An invoice status: past due since the day it turned overdue.
     let status = reported(r, &Signal::Overdue, day);
-    if let Some(Ok((v, b))) = &status {
-        let days = if *v >= 0.5 { b.day().map_or(0, |since| (day - since).num_days()) as f64 } else { 0.0 };
-        return Provenance::known(m, days, vec![b.clone()]);
+    let from_status = |status: &Option<Result<(f64, Basis), Unknown>>| match status {
+        Some(Ok((v, b))) => {
+            let days = if *v >= 0.5 { b.day().map_or(0, |since| (day - since).num_days()) as f64 } else { 0.0 };
+            Some(Provenance::known(m, days, vec![b.clone()]))
+        }
+        _ => None,
+    };
+    // The source that confirmed last speaks (as `inputs_at` decides).
+    let status_first = match (best(r, &Signal::DaysPastDue, day), best(r, &Signal::Overdue, day)) {
+        (Some(d), Some(s)) => s.checked > d.checked,
+        _ => false,
+    };
+    if status_first {
+        if let Some(p) = from_status(&status) {
+            return p;
+        }
+    }
+    if let Some(Ok((v, b))) = &direct {
+        return Provenance::known(m, *v, vec![b.clone()]);
+    }
+    if let Some(p) = from_status(&status) {
+        return p;
     }
     if let Some(d) = r.manual.and_then(|m| m.days_past_due) {
         return Provenance::known(m, d as f64, vec![Basis::Manual { field: "days_past_due", value: d as f64 }]);
@@ -707,7 +750,7 @@ mod tests {
     }
 
     fn records<'a>(a: &'a Account, o: &'a Observations) -> Records<'a> {
-        Records { account: a, tickets: &[], activities: &[], nps: &[], manual: None, observed: Some(o) }
+        Records { account: a, tickets: &[], activities: &[], nps: &[], manual: None, observed: Some(o), ratings: &[] }
     }
 
     fn of(all: &[Provenance], m: Measure) -> &Provenance {
@@ -741,7 +784,10 @@ mod tests {
         assert_eq!(reason(&all, Measure::Satisfaction), "no_nps_answer: no NPS answer yet");
         assert_eq!(reason(&all, Measure::NpsTrend), "no_nps_answer: no NPS answer yet");
         assert_eq!(reason(&all, Measure::Sentiment), "no_sentiment: the CSM has not set a sentiment");
-        assert_eq!(reason(&all, Measure::SupportCsat), "not_read: no source reports ticket ratings yet");
+        assert_eq!(
+            reason(&all, Measure::SupportCsat),
+            "no_ratings: no ticket rating or CSAT / CES answer in the last 90 days"
+        );
         // Support load and ticket age are known: no open ticket is a fact.
         assert_eq!(of(&all, Measure::Support).get(), Some(0.0));
         assert_eq!(of(&all, Measure::Support).source_text(), "no open tickets");
@@ -982,6 +1028,14 @@ mod tests {
                     by: "dana".into(),
                 }),
             };
+            let verdicts = [Verdict::Good, Verdict::Neutral, Verdict::Bad];
+            let ratings: Vec<Rating> = (0..rng.below(5))
+                .map(|_| Rating {
+                    at: base + Duration::days(rng.below(220) as i64),
+                    verdict: verdicts[rng.below(3) as usize],
+                    comment: String::new(),
+                })
+                .collect();
             let r = Records {
                 account: &a,
                 tickets: &tickets,
@@ -989,6 +1043,7 @@ mod tests {
                 nps: &nps,
                 manual: rng.maybe(0.6).then_some(&manual),
                 observed: rng.maybe(0.9).then_some(&o),
+                ratings: &ratings,
             };
             for d in (0..220).step_by(11) {
                 let now = base + Duration::days(d) + Duration::hours(rng.below(12) as i64);

@@ -13,6 +13,7 @@ use super::health_model::Inputs;
 use super::lifecycle::Stage;
 use super::nps::{classify, NpsClass, NpsResponse};
 use super::observed::{trend, Observations, Signal};
+use super::rating::{support_csat, Rating};
 use super::ticket::Ticket;
 
 /// Byte meaning "not known".
@@ -157,6 +158,8 @@ pub struct Records<'a> {
     pub activities: &'a [Activity],
     /// Its NPS answers.
     pub nps: &'a [NpsResponse],
+    /// Its support ratings: desk ticket ratings and CSAT / CES answers.
+    pub ratings: &'a [Rating],
     /// Usage, billing and sentiment, when known.
     pub manual: Option<&'a ManualSignals>,
     /// What sources report: usage, seats, billing, onboarding, logins, metrics.
@@ -192,6 +195,9 @@ pub fn inputs_at(r: &Records, now: DateTime<Utc>) -> Inputs {
     }
     if let [.., before, last] = by_day.as_slice() {
         inputs.set(Measure::NpsTrend, last.score as f64 - before.score as f64);
+    }
+    if let Some(share) = support_csat(r.ratings, now) {
+        inputs.set(Measure::SupportCsat, share);
     }
 
     if let Some(o) = r.observed {
@@ -240,13 +246,19 @@ fn observed_inputs(inputs: &mut Inputs, account: &Account, o: &Observations, day
             inputs.set(Measure::Seats, active / seats);
         }
     }
-    let billing = match o.at(&Signal::DaysPastDue, day) {
-        Some(d) => Some(d),
-        // An invoice status: past due since the day it turned overdue.
-        None => o.best(&Signal::Overdue, day).and_then(|s| match s.at(day)? {
-            v if v >= 0.5 => s.since(day).map(|d| d as f64),
-            _ => Some(0.0),
-        }),
+    // Days past due as a figure, or from an invoice status (past due since
+    // the day it turned overdue); the source that confirmed last speaks.
+    let direct = o.best(&Signal::DaysPastDue, day);
+    let status = o.best(&Signal::Overdue, day);
+    let from_status = |s: &super::observed::Observed| match s.at(day)? {
+        v if v >= 0.5 => s.since(day).map(|d| d as f64),
+        _ => Some(0.0),
+    };
+    let billing = match (direct, status) {
+        (Some(d), Some(s)) if s.checked > d.checked => from_status(s).or_else(|| d.at(day)),
+        (Some(d), s) => d.at(day).or_else(|| s.and_then(from_status)),
+        (None, Some(s)) => from_status(s),
+        (None, None) => None,
     };
     if let Some(b) = billing {
         inputs.set(Measure::Billing, b);
@@ -340,6 +352,7 @@ pub fn stage_on(contract_start: NaiveDate, renewal: NaiveDate, day: NaiveDate, s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::rating::Verdict;
     use crate::domain::{AccountId, ActivityKind, Segment, TicketPriority, TicketStatus};
     use chrono::Duration;
 
@@ -450,6 +463,9 @@ mod tests {
                 comment: String::new(),
             },
         ];
+        let rating = |days: i64, verdict| Rating { at: now - Duration::days(days), verdict, comment: String::new() };
+        let ratings =
+            [rating(3, Verdict::Good), rating(40, Verdict::Bad), rating(60, Verdict::Good), rating(120, Verdict::Bad)];
         let manual = ManualSignals {
             usage_trend: Some(0.8),
             active_users: Some(25),
@@ -462,6 +478,7 @@ mod tests {
             tickets: &tickets,
             activities: &[call, note],
             nps: &nps,
+            ratings: &ratings,
             manual: Some(&manual),
             observed: None,
         };
@@ -471,6 +488,8 @@ mod tests {
         assert_eq!(i.get(Measure::TicketAge), Some(12.0));
         assert_eq!(i.get(Measure::Satisfaction), Some(4.0));
         assert_eq!(i.get(Measure::NpsTrend), Some(-5.0));
+        let csat = i.get(Measure::SupportCsat).unwrap();
+        assert!((csat - 2.0 / 3.0).abs() < 1e-9, "2 of the 3 ratings of the last 90 days are good: {csat}");
         assert_eq!(i.get(Measure::Usage), Some(0.800000011920929));
         assert_eq!(i.get(Measure::Seats), Some(1.25));
         assert_eq!(i.get(Measure::Billing), Some(0.0));
@@ -488,11 +507,20 @@ mod tests {
     fn no_records_leave_only_support_known() {
         let a = account();
         let now = Utc::now();
-        let r = Records { account: &a, tickets: &[], activities: &[], nps: &[], manual: None, observed: None };
+        let r = Records {
+            account: &a,
+            tickets: &[],
+            activities: &[],
+            nps: &[],
+            ratings: &[],
+            manual: None,
+            observed: None,
+        };
         let i = inputs_at(&r, now);
         assert_eq!(i.get(Measure::Support), Some(0.0));
         assert_eq!(i.get(Measure::TicketAge), Some(0.0));
-        for m in [Measure::Engagement, Measure::Satisfaction, Measure::Usage, Measure::Sentiment] {
+        for m in [Measure::Engagement, Measure::Satisfaction, Measure::Usage, Measure::Sentiment, Measure::SupportCsat]
+        {
             assert_eq!(i.get(m), None, "{m:?}");
         }
     }

@@ -94,7 +94,7 @@ struct Effect {
 impl Store {
     /// The stored key of a source's child record, from the id map. Entries
     /// of 8 bytes (contacts written by schema 1) hold the account id only.
-    fn child_key<T: Child>(&self, source: &str, id: u64) -> Result<Option<Vec<u8>>> {
+    pub(super) fn child_key<T: Child>(&self, source: &str, id: u64) -> Result<Option<Vec<u8>>> {
         let Some(v) = self.tree.get(keys::external(source, &format!("{}/{id}", T::KIND)))? else { return Ok(None) };
         Ok(Some(match keys::trailing_id(&v) {
             Some(acc) if v.len() == 8 => keys::child(T::PREFIX, acc, id),

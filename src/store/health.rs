@@ -402,11 +402,14 @@ impl Store {
             None => self.manual_signals(id)?,
         };
         let observed = self.observations(id)?;
+        let since = now - Duration::days(crate::domain::rating::CSAT_WINDOW_DAYS);
+        let ratings = self.ratings(id, &tickets, since)?;
         let records = Records {
             account: &account,
             tickets: &tickets,
             activities: &activities,
             nps: &nps,
+            ratings: &ratings,
             manual: manual.as_ref(),
             observed: Some(&observed),
         };

@@ -38,6 +38,12 @@
 //! | `t:` account id ticket id         | `Ticket`                  |
 //! | `c:` account id contact id        | `Contact`                 |
 //! | `n:` account id day id            | `NpsResponse`             |
+//! | `sr` account id rating id         | `SurveyRating`: a CSAT or |
+//! |                                   | CES answer from the CRM   |
+//! | `tr` ticket id                    | `TicketRating`: the desk  |
+//! |                                   | rating of that ticket (it |
+//! |                                   | follows the ticket), with |
+//! |                                   | the follow-up it raised   |
 //! | `v:` account id ts id             | `Activity`                |
 //! | `d:` account id deal id           | `Deal`                    |
 //! | `f:` due-ts id                    | `FollowUp`                |
@@ -123,6 +129,10 @@ pub const TICKET: &[u8] = b"t:";
 pub const CONTACT: &[u8] = b"c:";
 /// NPS answers by account.
 pub const NPS: &[u8] = b"n:";
+/// CSAT / CES survey answers by account.
+pub const SURVEY_RATING: &[u8] = b"sr";
+/// Desk ticket ratings by ticket.
+pub const TICKET_RATING: &[u8] = b"tr";
 /// Activities by account and time.
 pub const ACTIVITY: &[u8] = b"v:";
 /// Deals by account.
@@ -250,6 +260,11 @@ pub fn snapshot(id: AccountId, d: NaiveDate) -> Vec<u8> {
 /// NPS key.
 pub fn nps(id: AccountId, d: NaiveDate, answer: u64) -> Vec<u8> {
     key(NPS, &[&id.0.to_be_bytes(), &day(d), &answer.to_be_bytes()])
+}
+
+/// A desk ticket's rating key.
+pub fn ticket_rating(ticket: u64) -> Vec<u8> {
+    key(TICKET_RATING, &[&ticket.to_be_bytes()])
 }
 
 /// Activity key.

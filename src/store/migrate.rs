@@ -3,18 +3,26 @@
 use super::{keys, StoreError};
 
 /// The schema this binary writes.
-pub const CURRENT: u32 = 3;
+pub const CURRENT: u32 = 4;
 
 /// One step: upgrades a tree from version `from` to `from + 1`.
 type Step = fn(&sled::Tree) -> Result<(), StoreError>;
 
 /// Steps indexed by the version they upgrade from.
-const STEPS: &[(u32, Step)] = &[(1, outbox_watch_states), (2, mark_own_accounts)];
+const STEPS: &[(u32, Step)] = &[(1, outbox_watch_states), (2, mark_own_accounts), (3, bad_rating_follow_ups)];
 
 /// v2 appends two outbox states (`Watching`, `Settled`). Postcard numbers
 /// variants in order, so every v1 entry reads as it is: nothing to rewrite.
 /// The bump is what keeps an older cockpit from misreading the new states.
 fn outbox_watch_states(_: &sled::Tree) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// v4 appends a follow-up kind (`BadRating`) and adds survey answers and
+/// ticket ratings under keys of their own (`sr`, `tr`). Postcard numbers
+/// variants in order, so every v3 record reads as it is: nothing to
+/// rewrite. The bump keeps an older cockpit from misreading the new kind.
+fn bad_rating_follow_ups(_: &sled::Tree) -> Result<(), StoreError> {
     Ok(())
 }
 

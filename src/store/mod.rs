@@ -13,6 +13,7 @@ mod observed;
 mod orgs;
 mod outbox;
 pub mod pages;
+mod ratings;
 mod record;
 pub mod salvage;
 mod series;
@@ -35,6 +36,7 @@ pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeRe
 pub use merge::{Change, Relinked, Target};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
+pub use ratings::IncomingRating;
 pub use series::{YearInputs, YearSeries};
 pub use write_back::WriteBackReport;
 

@@ -300,6 +300,8 @@ impl Store {
         let nps = self.nps(id)?;
         let manual = self.manual_signals(id)?;
         let observed = self.observations(id)?;
+        let window = Duration::days(crate::domain::rating::CSAT_WINDOW_DAYS);
+        let ratings = self.ratings(id, &tickets, from.and_time(NaiveTime::MIN).and_utc() - window)?;
         // No score before anything was known of the account, and none
         // after it left.
         let first_known = [Some(account.contract_start)]
@@ -321,6 +323,7 @@ impl Store {
             tickets: &tickets,
             activities: &activities,
             nps: &nps,
+            ratings: &ratings,
             manual: manual.as_ref(),
             observed: Some(&observed),
         };

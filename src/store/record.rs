@@ -19,10 +19,14 @@ impl Store {
                 external.push((s.clone(), ext));
             }
         }
+        let tickets = self.tickets(id)?;
+        // Every rating that can count for the past year's days.
+        let since = Utc::now() - chrono::Duration::days(366 + crate::domain::rating::CSAT_WINDOW_DAYS);
         Ok(Some(AccountData {
             row: self.row(id)?,
             external,
-            tickets: self.tickets(id)?,
+            ratings: self.ratings(id, &tickets, since)?,
+            tickets,
             contacts: self.contacts(id)?,
             activities: self.activities(id)?,
             nps: self.nps(id)?,

@@ -326,11 +326,11 @@ mod tests {
         assert!(s.rescore(&inputs, &v2, Stage::Adoption, Segment::Smb));
         let before = s.get(d).unwrap();
         let text = crate::domain::health_model::DEFAULT_MODEL
-            .replace("version = 2", "version = 3")
+            .replace("version = 3", "version = 4")
             .replace("linear = { zero_at = 60, full_at = 7 }", "linear = { zero_at = 30, full_at = 7 }");
         let v3 = ScoreTable::new(&Model::parse(&text).unwrap());
         assert!(s.rescore(&inputs, &v3, Stage::Adoption, Segment::Smb));
-        assert_eq!(s.model_version(), 3);
+        assert_eq!(s.model_version(), 4);
         assert!(s.get(d).unwrap() < before);
         assert_eq!(s.get(d - Duration::days(1)), Some(44), "a day without inputs keeps its score");
         assert!(!s.rescore(&inputs, &v3, Stage::Adoption, Segment::Smb), "nothing left to change");

@@ -296,23 +296,23 @@ mod health {
         let tmp = tempfile::tempdir().unwrap();
         let s = Store::open(tmp.path()).unwrap();
         seed(&s);
-        let (v2, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+        let (builtin, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
         let id = AccountId(1);
         let mut b = Batch::default();
         b.put_activity(&call(1, id, now() - Duration::days(20)));
         s.apply(b).unwrap();
         for d in 0..10 {
-            s.daily_health(rules(&v2, &flags, &bands), now() + Duration::days(d)).unwrap();
+            s.daily_health(rules(&builtin, &flags, &bands), now() + Duration::days(d)).unwrap();
         }
         let last = now().date_naive() + Duration::days(9);
         let before = s.health_history(id, now().date_naive(), last).unwrap();
-        assert_eq!(s.ensure_model(&v2, last).unwrap(), None, "same model: nothing to do");
+        assert_eq!(s.ensure_model(&builtin, last).unwrap(), None, "same model: nothing to do");
 
         let stricter = DEFAULT_MODEL
-            .replace("version = 2", "version = 3")
+            .replace("version = 3", "version = 4")
             .replace("linear = { zero_at = 60, full_at = 7 }", "linear = { zero_at = 30, full_at = 7 }");
-        let v3 = Model::parse(&stricter).unwrap();
-        let r = s.ensure_model(&v3, last).unwrap().expect("rescored");
+        let stricter = Model::parse(&stricter).unwrap();
+        let r = s.ensure_model(&stricter, last).unwrap().expect("rescored");
         assert_eq!(r.accounts, 3);
         assert!(r.rewritten >= 3);
         let after = s.health_history(id, now().date_naive(), last).unwrap();
@@ -321,14 +321,14 @@ mod health {
             assert!(a.unwrap() <= b.unwrap(), "stricter on silence: {a:?} vs {b:?}");
         }
         assert!(after.scores != before.scores);
-        assert_eq!(s.year_series(id, last.year()).unwrap().unwrap().model_version(), 3);
-        assert_eq!(s.model_stamp().unwrap().unwrap().version, 3);
+        assert_eq!(s.year_series(id, last.year()).unwrap().unwrap().model_version(), 4);
+        assert_eq!(s.model_stamp().unwrap().unwrap().version, 4);
         let row = s.row(id).unwrap().unwrap();
         assert_eq!(row.health, after.at(last));
         assert_eq!(row.health_7d_ago, after.at(last - Duration::days(7)));
-        // The same scores as a fresh daily pass under v3 would give.
+        // The same scores as a fresh daily pass under the new model would give.
         let check = s.day_signals(id, last).unwrap().unwrap();
-        let fresh = v3.score(&check.inputs(), Stage::Adoption, Segment::MidMarket).score;
+        let fresh = stricter.score(&check.inputs(), Stage::Adoption, Segment::MidMarket).score;
         assert_eq!(row.health, fresh);
     }
 

@@ -875,8 +875,13 @@ impl<'a> StripeSync<'a> {
             if b.live && b.seats > 0 {
                 changed |= obs.add(*id, &Signal::Seats, source, "stripe:subscriptions", at(b.seats as f64))?;
             }
-            let days = b.oldest_due.map_or(0, |d| (today - d).num_days());
-            changed |= obs.add(*id, &Signal::DaysPastDue, source, "stripe:invoices", at(days as f64))?;
+            // Past due since the oldest open invoice's due date: the days
+            // count on by themselves between syncs (and offline).
+            let status = match b.oldest_due {
+                Some(due) => Point { day: due.min(today), value: Some(1.0) },
+                None => Point { day: today, value: Some(0.0) },
+            };
+            changed |= obs.add_latest(*id, &Signal::Overdue, source, "stripe:invoices", status)?;
             match b.oldest_due {
                 Some(d) => overdue.insert(id.0, d),
                 None => overdue.remove(&id.0),
@@ -922,13 +927,6 @@ impl<'a> StripeSync<'a> {
                 report.counts.updated += 1;
             } else {
                 report.counts.unchanged += 1;
-            }
-        }
-        // Days past due go on counting for the accounts not read this time.
-        for (id, due) in &overdue {
-            let id = AccountId(*id);
-            if !accounts.contains_key(&id) && self.store.account(id)?.is_some() {
-                obs.add(id, &Signal::DaysPastDue, source, "stripe:invoices", at((today - *due).num_days() as f64))?;
             }
         }
         cursor.overdue = overdue;

@@ -21,8 +21,9 @@ use super::paging::PageGuard;
 use super::ratelimit::RateLimiter;
 use super::relink::{rematch, Rematch};
 use super::{ObjectReport, Progress, Skipped};
+use crate::domain::rating::Verdict;
 use crate::domain::{AccountId, Contact, OrgLink, OrgRecord, Team, Ticket, TicketPriority, TicketStatus, UserRecord};
-use crate::store::{FollowUpRules, Store};
+use crate::store::{FollowUpRules, IncomingRating, Store};
 
 /// ARR at or above which an account counts as high-value for follow-ups.
 pub const HIGH_VALUE_ARR: u64 = 100_000;
@@ -222,10 +223,35 @@ pub struct ZTicket {
     satisfaction_rating: Option<ZRating>,
 }
 
+/// A ticket's `satisfaction_rating`: `{id, score, comment, reason...}`
+/// once rated ("good" / "bad"), or just a `score` of "offered" /
+/// "unoffered" before.
 #[derive(Debug, Clone, Deserialize)]
 struct ZRating {
     #[serde(default)]
     score: Option<String>,
+    #[serde(default)]
+    id: Option<u64>,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+/// A ticket's rating, when the customer gave one.
+fn rating(rec: &ZTicket) -> Option<IncomingRating> {
+    let r = rec.satisfaction_rating.as_ref()?;
+    let verdict = match r.score.as_deref()? {
+        s if s.starts_with("good") => Verdict::Good,
+        s if s.starts_with("bad") => Verdict::Bad,
+        _ => return None,
+    };
+    Some(IncomingRating {
+        id: r.id.unwrap_or(0),
+        verdict,
+        comment: r.comment.clone().unwrap_or_default().trim().chars().take(2_000).collect(),
+        at: parse_time(&r.created_at),
+    })
 }
 
 /// A ticket's metric set: when the requester and the assignee last acted.
@@ -530,6 +556,7 @@ impl<'a> DeskSync<'a> {
     fn land_tickets(&self, page: TicketPage, cursor: &[u8], report: &mut ObjectReport) -> Result<(), SyncError> {
         let mut upserts = Vec::new();
         let mut deletions = Vec::new();
+        let mut ratings = Vec::new();
         let metrics_by_ticket: HashMap<u64, ZMetrics> = page
             .metric_sets
             .iter()
@@ -555,10 +582,22 @@ impl<'a> DeskSync<'a> {
                 continue;
             };
             match ticket(&rec, metrics_by_ticket.get(&rec.id), account) {
-                Ok(Some(t)) => upserts.push((t, rec.organization_id)),
+                Ok(Some(t)) => {
+                    ratings.push(rating(&rec));
+                    upserts.push((t, rec.organization_id));
+                }
                 Ok(None) => {}
                 Err(reason) => report.skipped.push(Skipped { id: rec.id.to_string(), reason }),
             }
+        }
+        // Before the page's cursor moves: a stop in between reads it again.
+        let rated: Vec<_> = upserts.iter().map(|(t, _)| t).zip(ratings).collect();
+        let raised = self.store.ingest_ticket_ratings(&rated, &deletions, self.now)?;
+        if raised > 0 {
+            const NOTE: &str = " bad rating(s) from customers: a follow-up each in the queue";
+            let before = report.notes.iter().position(|n| n.ends_with(NOTE));
+            let seen = before.map_or(0, |i| report.notes.remove(i).trim_end_matches(NOTE).parse::<u64>().unwrap_or(0));
+            report.notes.push(format!("{}{NOTE}", seen + raised));
         }
         report.counts += self.store.ingest_tickets(
             self.source(),

@@ -215,7 +215,7 @@ pub struct App {
     pub signature: Option<String>,
     /// The metrics overlay's figures and its pending job.
     pub metrics: Metrics,
-    /// The health model in force, e.g. "default v2".
+    /// The health model in force, e.g. "default v3".
     pub model_label: String,
     /// Set when the user asked to quit.
     pub should_quit: bool,

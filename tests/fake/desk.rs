@@ -74,6 +74,34 @@ impl Desk {
         });
         self.tickets.push((self.seq, t));
     }
+
+    /// Rates a ticket (`score` "good", "bad", "offered" or "unoffered", the
+    /// documented `satisfaction_rating` shape, with no date in it as in the
+    /// ticket export) and moves it to the end of the export, last updated at
+    /// `updated_at`.
+    pub fn rate(&mut self, id: u64, score: &str, comment: &str, updated_at: chrono::DateTime<chrono::Utc>) {
+        self.seq += 1;
+        let at = self.tickets.iter().position(|(_, t)| t["id"] == id).expect("ticket exists");
+        let (_, mut t) = self.tickets.remove(at);
+        t["satisfaction_rating"] = match score {
+            "good" | "bad" => {
+                json!({"id": 9000 + id, "score": score, "comment": comment, "reason": "Some other reason", "reason_id": 0})
+            }
+            _ => json!({"score": score}),
+        };
+        t["updated_at"] = json!(updated_at.to_rfc3339());
+        self.tickets.push((self.seq, t));
+    }
+
+    /// Moves a ticket to the end of the export unchanged but for its
+    /// `updated_at` (an agent's internal note, say).
+    pub fn touch(&mut self, id: u64, updated_at: chrono::DateTime<chrono::Utc>) {
+        self.seq += 1;
+        let at = self.tickets.iter().position(|(_, t)| t["id"] == id).expect("ticket exists");
+        let (_, mut t) = self.tickets.remove(at);
+        t["updated_at"] = json!(updated_at.to_rfc3339());
+        self.tickets.push((self.seq, t));
+    }
 }
 
 fn check(state: &SharedDesk, headers: &HeaderMap, what: String) -> Option<Response> {

@@ -25,7 +25,8 @@ pub struct Company {
     pub props: BTreeMap<String, String>,
     pub modified: i64,
     pub archived: bool,
-    /// The associated company, for types other than companies.
+    /// The associated company, for types other than companies; for survey
+    /// answers (`feedback_submissions`), the contact who answered.
     pub company: Option<u64>,
 }
 
@@ -143,6 +144,15 @@ impl Crm {
         Value::Object(out)
     }
 
+    /// The object type a record of `object` is associated with.
+    fn target(object: &str) -> &'static str {
+        if object == "feedback_submissions" {
+            "contacts"
+        } else {
+            "companies"
+        }
+    }
+
     fn record(object: &str, c: &Record, associations: bool) -> Value {
         let mut props: serde_json::Map<String, Value> =
             c.props.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
@@ -157,8 +167,9 @@ impl Crm {
             "archived": c.archived,
         });
         if let (true, Some(company)) = (associations, c.company) {
-            let kind = format!("{}_to_company", object.trim_end_matches('s'));
-            rec["associations"] = json!({"companies": {"results": [
+            let to = Crm::target(object);
+            let kind = format!("{}_to_{}", object.trim_end_matches('s'), to.trim_end_matches('s'));
+            rec["associations"] = json!({to: {"results": [
                 {"id": company.to_string(), "type": kind},
                 {"id": company.to_string(), "type": format!("{kind}_unlabeled")},
             ]}});
@@ -216,7 +227,7 @@ async fn list(
         return (StatusCode::FORBIDDEN, Json(json!({"status": "error", "category": "MISSING_SCOPES"}))).into_response();
     }
     let archived = q.get("archived").map(String::as_str) == Some("true");
-    let associations = q.get("associations").is_some_and(|a| a == "companies");
+    let associations = q.get("associations").is_some_and(|a| a == Crm::target(&object));
     let with_history: Vec<String> = q
         .get("propertiesWithHistory")
         .map(|p| p.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
@@ -329,10 +340,11 @@ fn named<'a>(table: &[&'a Record], body: &Value) -> Vec<&'a Record> {
         .collect()
 }
 
-/// The v4 batch association read: each input's associated companies.
+/// The v4 batch association read: each input's associated companies (or,
+/// for survey answers, contacts).
 async fn associations(
     State(state): State<Shared>,
-    Path(object): Path<String>,
+    Path((object, to)): Path<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
@@ -342,6 +354,7 @@ async fn associations(
     let crm = state.lock().unwrap();
     let results: Vec<Value> = named(&crm.table(&object), &body)
         .into_iter()
+        .filter(|_| to == Crm::target(&object))
         .filter_map(|r| {
             let company = r.company?;
             Some(json!({"from": {"id": r.id.to_string()}, "to": [
@@ -442,7 +455,7 @@ pub async fn start(state: Shared) -> String {
         .route("/crm/v3/objects/{object}/search", post(search))
         .route("/crm/v3/objects/{object}/batch/read", post(batch_read))
         .route("/crm/v3/objects/{object}/batch/update", post(batch_update))
-        .route("/crm/v4/associations/{object}/companies/batch/read", post(associations))
+        .route("/crm/v4/associations/{object}/{to}/batch/read", post(associations))
         .with_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

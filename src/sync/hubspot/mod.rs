@@ -1,6 +1,7 @@
 //! HubSpot CRM v3. Companies become accounts; contacts, deals and the
 //! engagements (notes, calls, meetings, tasks, emails) land on the account
-//! of their associated company. Every object type syncs the same way: the
+//! of their associated company, survey answers on the account of their
+//! associated contact. Every object type syncs the same way: the
 //! first pass pages the list endpoint with `after`; later passes search on
 //! the last-modified date, tie-broken on `hs_object_id` so any number of
 //! records sharing one timestamp can never loop or be skipped; archived
@@ -23,7 +24,7 @@ use super::{ObjectReport, Progress, Skipped};
 use crate::domain::{Account, AccountId, Activity, Deal};
 use crate::store::{Child, IngestCounts, Store};
 pub use company::{company, parse_segment, parse_stage, signals, Company, CompanySignals};
-pub use records::{activity, activity_id, contact, deal, plain_text};
+pub use records::{activity, activity_id, contact, deal, feedback, feedback_id, plain_text, Feedback};
 
 /// Records per page (the API's maximum for lists and search is 100 / 200).
 pub const PAGE: usize = 100;
@@ -111,11 +112,13 @@ pub enum Object {
     Tasks,
     /// Emails on the timeline.
     Emails,
+    /// Survey answers (NPS, CSAT, CES): read-only, associated to contacts.
+    FeedbackSubmissions,
 }
 
 impl Object {
     /// Every type, in sync order.
-    pub const ALL: [Object; 8] = [
+    pub const ALL: [Object; 9] = [
         Object::Companies,
         Object::Contacts,
         Object::Deals,
@@ -124,6 +127,7 @@ impl Object {
         Object::Meetings,
         Object::Tasks,
         Object::Emails,
+        Object::FeedbackSubmissions,
     ];
 
     /// The API's name, used in paths, reports and cursor keys.
@@ -137,6 +141,7 @@ impl Object {
             Object::Meetings => "meetings",
             Object::Tasks => "tasks",
             Object::Emails => "emails",
+            Object::FeedbackSubmissions => "feedback_submissions",
         }
     }
 
@@ -170,12 +175,33 @@ impl Object {
             }
             Object::Tasks => &["hs_timestamp", "hs_task_subject", "hs_task_body", "hs_task_status", "hubspot_owner_id"],
             Object::Emails => &["hs_timestamp", "hs_email_subject", "hs_email_direction", "hubspot_owner_id"],
+            // `hs_value` carries the score; `hs_response_value` is asked too
+            // for portals that send that name (an unknown one is ignored).
+            Object::FeedbackSubmissions => &[
+                "hs_survey_type",
+                "hs_survey_name",
+                "hs_value",
+                "hs_response_value",
+                "hs_content",
+                "hs_submission_timestamp",
+                "hs_contact_id",
+            ],
         };
         fixed.iter().map(|s| s.to_string()).chain([self.modified_property().to_string()]).collect()
     }
 
     fn associated(self) -> bool {
-        self != Object::Companies
+        self.associated_with().is_some()
+    }
+
+    /// The object type a record hangs off: a company, or for survey
+    /// answers the contact who answered.
+    fn associated_with(self) -> Option<&'static str> {
+        match self {
+            Object::Companies => None,
+            Object::FeedbackSubmissions => Some("contacts"),
+            _ => Some("companies"),
+        }
     }
 }
 
@@ -372,8 +398,8 @@ impl<'a> HubspotSync<'a> {
         if let Some(h) = history {
             path.push_str(&format!("&propertiesWithHistory={h}"));
         }
-        if object.associated() && !archived {
-            path.push_str("&associations=companies");
+        if let Some(to) = object.associated_with().filter(|_| !archived) {
+            path.push_str(&format!("&associations={to}"));
         }
         if let Some(a) = after {
             path.push_str(&format!("&after={}", urlencode(a)));
@@ -431,19 +457,17 @@ impl<'a> HubspotSync<'a> {
 
     /// Search results carry no associations: read them in one batch.
     async fn associate(&self, object: Object, records: &mut [Value]) -> Result<(), SyncError> {
+        let Some(to) = object.associated_with() else { return Ok(()) };
         let inputs: Vec<Value> =
             records.iter().filter_map(|r| r.get("id").cloned()).map(|id| json!({ "id": id })).collect();
-        let path = format!("/crm/v4/associations/{}/companies/batch/read", object.name());
+        let path = format!("/crm/v4/associations/{}/{to}/batch/read", object.name());
         let page: AssociationPage = self.client.post(&path, &json!({ "inputs": inputs })).await?;
         let companies: HashMap<String, u64> =
             page.results.into_iter().filter_map(|a| Some((a.from.id, a.to.first()?.to_object_id))).collect();
         for rec in records.iter_mut() {
             let company = rec.get("id").and_then(Value::as_str).and_then(|id| companies.get(id));
             if let (Some(company), Some(obj)) = (company, rec.as_object_mut()) {
-                obj.insert(
-                    "associations".into(),
-                    json!({ "companies": { "results": [{ "id": company.to_string() }] } }),
-                );
+                obj.insert("associations".into(), json!({ to: { "results": [{ "id": company.to_string() }] } }));
             }
         }
         Ok(())
@@ -581,6 +605,7 @@ impl<'a> HubspotSync<'a> {
                 let ids = numeric(removed, Ok);
                 self.children::<Deal>(records, ids, cursor, report, deal)?
             }
+            Object::FeedbackSubmissions => self.feedback(records, &numeric(removed, feedback_id), cursor, report)?,
             _ => {
                 let ids = numeric(removed, |ext| activity_id(object, ext));
                 self.children::<Activity>(records, ids, cursor, report, |r, acc| activity(object, r, acc))?
@@ -616,6 +641,50 @@ impl<'a> HubspotSync<'a> {
             }
         }
         Ok(self.store.ingest_children(self.source(), &out, &removed, cursor)?)
+    }
+
+    /// Maps and stores one page of survey answers: each lands on the
+    /// account of the contact who answered; answers to other surveys are
+    /// counted in a note.
+    fn feedback(
+        &self,
+        records: &[Value],
+        removed: &[u64],
+        cursor: Option<(&str, &[u8])>,
+        report: &mut ObjectReport,
+    ) -> Result<IngestCounts, SyncError> {
+        let (mut nps, mut ratings, mut other) = (Vec::new(), Vec::new(), 0u64);
+        for rec in records {
+            match self.contact_account(rec).and_then(|acc| feedback(rec, acc)) {
+                Ok(Feedback::Nps(n)) => nps.push(n),
+                Ok(Feedback::Rating(r)) => ratings.push(r),
+                Ok(Feedback::Other(kind)) => {
+                    tracing::debug!(source = self.source(), %kind, "survey answer of another kind left out");
+                    other += 1;
+                }
+                Err(reason) => {
+                    let id = rec.get("id").and_then(Value::as_str).unwrap_or("?").to_string();
+                    tracing::debug!(source = self.source(), %id, %reason, "survey answer skipped");
+                    report.skipped.push(Skipped { id, reason });
+                }
+            }
+        }
+        if other > 0 {
+            const OTHER: &str = " answer(s) to custom or knowledge-base surveys left out: only NPS, CSAT and CES answers are health inputs";
+            let before = report.notes.iter().position(|n| n.ends_with(OTHER));
+            let seen = before.map_or(0, |i| report.notes.remove(i).trim_end_matches(OTHER).parse::<u64>().unwrap_or(0));
+            report.notes.push(format!("{}{OTHER}", seen + other));
+        }
+        Ok(self.store.ingest_feedback(self.source(), &nps, &ratings, removed, cursor, self.today)?)
+    }
+
+    /// The account of the contact a survey answer is associated with.
+    fn contact_account(&self, rec: &Value) -> Result<AccountId, String> {
+        let contact = records::contact_of(rec).ok_or("it is not associated with a contact (an anonymous answer?)")?;
+        let id: u64 = contact.parse().map_err(|_| format!("its contact id \"{contact}\" is not numeric"))?;
+        self.store.contact_account(self.source(), id).map_err(|e| e.to_string())?.ok_or_else(|| {
+            format!("its contact {contact} is not in the cache (not synced yet, or not at a synced company)")
+        })
     }
 
     fn account_of(&self, rec: &Value) -> Result<AccountId, String> {

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::{parse_date, Object};
 use crate::domain::deal::classify;
-use crate::domain::{AccountId, Activity, ActivityKind, Contact, Deal, DealState};
+use crate::domain::rating::{verdict, Rating, Survey, SurveyRating};
+use crate::domain::{AccountId, Activity, ActivityKind, Contact, Deal, DealState, NpsResponse};
 
 /// The record's numeric id.
 pub fn record_id(rec: &Value) -> Result<u64, String> {
@@ -17,6 +18,14 @@ pub fn record_id(rec: &Value) -> Result<u64, String> {
 /// The id of the company a record is associated with, if any.
 pub fn company_of(rec: &Value) -> Option<&str> {
     rec.pointer("/associations/companies/results/0/id").and_then(Value::as_str)
+}
+
+/// The id of the contact a survey answer is associated with: the
+/// association, else the answer's `hs_contact_id`.
+pub fn contact_of(rec: &Value) -> Option<&str> {
+    rec.pointer("/associations/contacts/results/0/id")
+        .and_then(Value::as_str)
+        .or_else(|| Some(prop(rec, "hs_contact_id")).filter(|c| !c.is_empty()))
 }
 
 /// A property as trimmed text ("" when absent).
@@ -104,6 +113,73 @@ pub fn activity_id(object: Object, ext: u64) -> Result<u64, String> {
         return Err(format!("id {ext} is too large"));
     }
     Ok((1 << 61) | (code << 52) | ext)
+}
+
+/// The workspace id of a survey answer: tagged like the engagements (see
+/// `activity_id`), with a code of its own.
+pub fn feedback_id(ext: u64) -> Result<u64, String> {
+    if ext >= 1 << 52 {
+        return Err(format!("id {ext} is too large"));
+    }
+    Ok((1 << 61) | (6 << 52) | ext)
+}
+
+/// Characters of a survey comment kept.
+const COMMENT_CHARS: usize = 2_000;
+
+/// What a survey answer becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Feedback {
+    /// An NPS answer.
+    Nps(NpsResponse),
+    /// A CSAT or CES answer: a support rating.
+    Rating(SurveyRating),
+    /// An answer to another kind of survey (custom, knowledge base): not a
+    /// health input. Carries the survey type.
+    Other(String),
+}
+
+/// Maps a survey answer (`feedback_submissions`) onto `account`: NPS
+/// answers (a whole number 0-10) with their comment and day; CSAT (0-2)
+/// and CES (1-7) answers as ratings on HubSpot's sentiment scale (see
+/// `rating::verdict`). The score is `hs_value` (`hs_response_value` where
+/// a portal sends that instead), the comment `hs_content`, the moment
+/// `hs_submission_timestamp`.
+pub fn feedback(rec: &Value, account: AccountId) -> Result<Feedback, String> {
+    let id = feedback_id(record_id(rec)?)?;
+    let kind = prop(rec, "hs_survey_type").to_uppercase();
+    let survey = match kind.as_str() {
+        "NPS" => None,
+        "CSAT" => Some(Survey::Csat),
+        "CES" => Some(Survey::Ces),
+        _ => return Ok(Feedback::Other(if kind.is_empty() { "untyped".into() } else { kind.to_lowercase() })),
+    };
+    let name = match prop(rec, "hs_survey_name") {
+        "" => String::new(),
+        n => format!(" (survey \"{n}\")"),
+    };
+    let raw = ["hs_value", "hs_response_value"].iter().map(|k| prop(rec, k)).find(|v| !v.is_empty()).unwrap_or("");
+    if raw.is_empty() {
+        return Err(format!("the {kind} answer has no score (hs_value is empty){name}"));
+    }
+    let at = parse_date(prop(rec, "hs_submission_timestamp"))
+        .or_else(|| rec.get("createdAt").and_then(Value::as_str).and_then(parse_date))
+        .ok_or_else(|| format!("hs_submission_timestamp is missing or not a date{name}"))?;
+    let comment: String = prop(rec, "hs_content").chars().take(COMMENT_CHARS).collect();
+    let value = raw.parse::<f64>().ok().filter(|v| v.is_finite());
+    match survey {
+        None => match value {
+            Some(v) if v.fract() == 0.0 && (0.0..=10.0).contains(&v) => {
+                Ok(Feedback::Nps(NpsResponse { id, account_id: account, on: at.date_naive(), score: v as u8, comment }))
+            }
+            _ => Err(format!("NPS answer \"{raw}\" is not a whole number from 0 to 10{name}: left out of the NPS")),
+        },
+        Some(s) => {
+            let v = value.ok_or_else(|| format!("{kind} answer \"{raw}\" is not a number{name}: left out"))?;
+            let verdict = verdict(s, v).map_err(|why| format!("{why}{name}: left out"))?;
+            Ok(Feedback::Rating(SurveyRating { id, account_id: account, rating: Rating { at, verdict, comment } }))
+        }
+    }
 }
 
 /// Maps an engagement onto `account`'s timeline.
@@ -251,6 +327,38 @@ mod tests {
         assert_eq!(activity(Object::Tasks, &task, AccountId(2)).unwrap().summary, "Send QBR deck (not started)");
         let undated = json!({"id": "10", "properties": {"hs_note_body": "x"}});
         assert!(activity(Object::Notes, &undated, AccountId(2)).unwrap_err().contains("hs_timestamp"));
+    }
+
+    #[test]
+    fn survey_answers_become_nps_answers_and_ratings() {
+        use crate::domain::rating::Verdict;
+        let rec = |kind: &str, value: &str| {
+            json!({"id": "31", "properties": {"hs_survey_type": kind, "hs_value": value, "hs_survey_name": "Q3",
+                "hs_content": "Too slow", "hs_submission_timestamp": "2026-05-02T09:30:00Z"}})
+        };
+        let Feedback::Nps(n) = feedback(&rec("NPS", "4"), AccountId(2)).unwrap() else { panic!("an NPS answer") };
+        assert_eq!((n.score, n.comment.as_str(), n.account_id), (4, "Too slow", AccountId(2)));
+        assert_eq!(n.on, NaiveDate::from_ymd_opt(2026, 5, 2).unwrap());
+        assert_eq!(n.id, (1 << 61) | (6 << 52) | 31);
+        for bad in ["11", "-1", "7.5", "ten"] {
+            let why = feedback(&rec("NPS", bad), AccountId(2)).unwrap_err();
+            assert!(why.contains(&format!("\"{bad}\" is not a whole number from 0 to 10 (survey \"Q3\")")), "{why}");
+        }
+        let Feedback::Rating(r) = feedback(&rec("CSAT", "0"), AccountId(2)).unwrap() else { panic!("a rating") };
+        assert_eq!((r.rating.verdict, r.rating.comment.as_str()), (Verdict::Bad, "Too slow"));
+        let Feedback::Rating(r) = feedback(&rec("ces", "7"), AccountId(2)).unwrap() else { panic!("a rating") };
+        assert_eq!(r.rating.verdict, Verdict::Good);
+        assert!(feedback(&rec("CSAT", "5"), AccountId(2)).unwrap_err().contains("not 0, 1 or 2"));
+        assert_eq!(feedback(&rec("CUSTOM", "3"), AccountId(2)).unwrap(), Feedback::Other("custom".into()));
+        assert!(feedback(&rec("NPS", ""), AccountId(2)).unwrap_err().contains("no score"));
+        let other_name = json!({"id": "32", "properties": {"hs_survey_type": "NPS", "hs_response_value": "9",
+            "hs_submission_timestamp": "1767225600000"}});
+        assert!(matches!(feedback(&other_name, AccountId(2)).unwrap(), Feedback::Nps(NpsResponse { score: 9, .. })));
+        let via_prop = json!({"id": "33", "properties": {"hs_contact_id": "77"}});
+        assert_eq!(contact_of(&via_prop), Some("77"));
+        let via_assoc =
+            json!({"id": "33", "associations": {"contacts": {"results": [{"id": "78"}]}}, "properties": {}});
+        assert_eq!(contact_of(&via_assoc), Some("78"));
     }
 
     #[test]
