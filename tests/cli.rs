@@ -292,7 +292,11 @@ fn backtest_on_the_demo_finds_a_real_signal_and_a_broken_model_does_not() {
     let auc = doc["groups"][0]["figures"]["auc"].as_f64().unwrap();
     assert!(auc < 0.4, "an inverted model scores churners high: AUC {auc}");
     let o = cockpit(tmp.path(), &["--demo", "health", "backtest", "--model", path.to_str().unwrap()]);
-    assert!(stdout(&o).contains("worse than chance (inverted"), "{}", stdout(&o));
+    // Never called better than chance; called inverted when the 43 demo
+    // outcomes make it significant (the wording itself is unit-tested).
+    let said = stdout(&o);
+    assert!(!said.contains("better than chance"), "{said}");
+    assert!(said.contains("worse than chance (inverted") || said.contains("not distinguishable from chance"), "{said}");
 
     let o = cockpit(tmp.path(), &["--demo", "health", "backtest"]);
     let text = stdout(&o);

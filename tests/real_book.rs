@@ -95,6 +95,33 @@ async fn world() -> World {
     crm.put("calls", 900, &[("hs_timestamp", &call), ("hs_call_title", "QBR")], 1_700_000_000_500, Some(3));
     desk.ticket(1, Some(103), "open", "Export fails");
     desk.ticket(2, Some(103), "solved", "Login help");
+    desk.rate(2, "good", "Quick and kind", Utc::now() - Duration::days(4));
+    // NPS from HubSpot surveys, through the answering contact's company:
+    // company 3 a promoter, then a passive; company 9 a detractor.
+    for (contact, company) in [(301, 3), (309, 9)] {
+        crm.put(
+            "contacts",
+            contact,
+            &[("firstname", "Sam"), ("email", "sam@x.example")],
+            1_700_000_000_000,
+            Some(company),
+        );
+    }
+    let answer = |crm: &mut Crm, id: u64, value: &str, contact: u64, days_ago: i64| {
+        let at = Utc::now() - Duration::days(days_ago);
+        let at_ms = at.timestamp_millis().to_string();
+        let props = [
+            ("hs_survey_type", "NPS"),
+            ("hs_survey_name", "Quarterly NPS"),
+            ("hs_value", value),
+            ("hs_content", "comment"),
+            ("hs_submission_timestamp", at_ms.as_str()),
+        ];
+        crm.put("feedback_submissions", id, &props, at.timestamp_millis(), Some(contact));
+    };
+    answer(&mut crm, 401, "9", 301, 120);
+    answer(&mut crm, 402, "8", 301, 10);
+    answer(&mut crm, 403, "2", 309, 6);
     // Company 5: its users fall now, its renewal still ahead.
     for week in 0..53 {
         let day = today - Duration::days(7 * (52 - week));
@@ -156,6 +183,10 @@ impl World {
     }
 }
 
+fn from_nps(known: &[(String, String)]) -> bool {
+    ["nps", "nps_trend"].iter().all(|k| known.iter().any(|(i, _)| i == k))
+}
+
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
@@ -192,7 +223,8 @@ async fn a_book_synced_from_three_vendors_and_a_usage_file_has_its_inputs_histor
             (i["input"].as_str().unwrap().to_string(), origin.to_string())
         })
         .collect();
-    assert!(known.len() >= 8, "at least eight inputs known with their sources: {known:?}\n{doc}");
+    assert!(known.len() >= 11, "the inputs known with their sources: {known:?}\n{doc}");
+    assert!(from_nps(&known), "NPS and its trend from the survey answers: {known:?}");
     let from = |input: &str| known.iter().find(|(i, _)| i == input).map(|(_, o)| o.clone());
     assert_eq!(from("days_past_due").as_deref(), Some("stripe:invoices"), "{known:?}");
     assert!(from("seat_utilisation").is_some() && from("usage_trend").is_some(), "{known:?}");
@@ -220,6 +252,7 @@ async fn a_book_synced_from_three_vendors_and_a_usage_file_has_its_inputs_histor
     assert!(has("Company 003", "paying overages"), "overage: {items:?}");
     assert!(has("Company 003", "past due"), "past due: {items:?}");
     assert!(has("Company 005", "a sudden drop"), "usage drop: {items:?}");
+    assert!(has("Company 009", "detractor"), "detractor: {items:?}");
     assert!(!has("Company 007", "a sudden drop"), "no drop where users are steady: {items:?}");
 
     let out = w.cockpit(&config, &["health", "backtest", "--format", "json"]).await;
