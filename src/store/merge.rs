@@ -12,6 +12,7 @@ use super::outbox::UndoRecord;
 use super::pages::PageCache;
 use super::{keys, Batch, Result, StageTotals, Store};
 use crate::domain::outbox::{OutboxEntry, OutboxState, System};
+use crate::domain::rating::SurveyRating;
 use crate::domain::{
     Account, AccountId, AccountRow, Activity, Contact, Deal, FollowUp, FollowUpState, NpsResponse, OrgRecord,
     SupportOnly, Ticket,
@@ -364,9 +365,23 @@ impl Store {
             self.repoint(b, sources, &format!("deal/{}", d.id), &old, &new)?;
         }
         for n in self.nps(from)? {
-            b.remove(keys::nps(from, n.on, n.id));
+            let old = keys::nps(from, n.on, n.id);
+            b.remove(old.clone());
             let n = NpsResponse { account_id: into, ..n };
             b.put_nps(&n);
+            // A CRM survey answer's id map follows it (demo answers have none).
+            self.repoint(b, sources, &format!("nps/{}", n.id), &old, &keys::nps(into, n.on, n.id))?;
+        }
+        // CSAT and CES answers from the CRM, with their id map.
+        let ratings: Vec<SurveyRating> =
+            self.scan(&keys::with_id(keys::SURVEY_RATING, from), "survey rating").collect::<Result<_>>()?;
+        for r in ratings {
+            let old = keys::child(keys::SURVEY_RATING, from, r.id);
+            let r = SurveyRating { account_id: into, ..r };
+            let new = keys::child(keys::SURVEY_RATING, into, r.id);
+            b.remove(old.clone());
+            b.insert(new.clone(), encode(&r));
+            self.repoint(b, sources, &format!("rating/{}", r.id), &old, &new)?;
         }
         // The CSM's sentiment and usage figures: the CRM account's own win.
         if let Some(m) = self.manual_signals(from)? {

@@ -1,5 +1,7 @@
 use super::*;
+use crate::domain::observed::{Point, Signal};
 use crate::domain::outbox::{OutboxEntry, Write};
+use crate::domain::rating::{Rating, SurveyRating, Verdict};
 use crate::domain::{ActivityKind, FollowUpKind, OrgLink, Priority, Stage, UserRecord};
 use crate::store::tests::{account, now, ticket};
 use crate::store::FollowUpRules;
@@ -99,6 +101,23 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     b.insert(keys::outbox(902), encode(&entry));
     s.apply(b).unwrap();
     let ticket_item = s.ticket_follow_up(DESK, 7).unwrap().expect("the open ticket has a follow-up");
+    // What a usage file reported for it, a CSAT answer, the health last
+    // written back for it.
+    let today = now().date_naive();
+    let mut o = s.observe(today);
+    let users = Point { day: today - Duration::days(3), value: Some(9.0) };
+    assert!(o.add(own, &Signal::ActiveUsers, "import", "import:u.csv:active_users", [users]).unwrap());
+    let mut b = Batch::default();
+    o.flush_into(&mut b).unwrap();
+    let rating = SurveyRating {
+        id: 77,
+        account_id: own,
+        rating: Rating { at: now(), verdict: Verdict::Bad, comment: "slow".into() },
+    };
+    b.insert(keys::child(keys::SURVEY_RATING, own, 77), encode(&rating));
+    b.insert(keys::external(CRM, "rating/77"), keys::child(keys::SURVEY_RATING, own, 77));
+    b.insert(keys::with_id(keys::HEALTH_WRITTEN, own), vec![1]);
+    s.apply(b).unwrap();
 
     let linked = OrgRecord { link: OrgLink::Matched { how: "domain".into() }, ..org(13, OrgLink::Unmatched) };
     let done = file(&s, &linked, Target::Account(crm), true, true);
@@ -124,6 +143,17 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     // The note that could not reach HubSpot goes out now.
     let e = s.outbox_entry(902).unwrap().unwrap();
     assert_eq!((e.account_id, e.state), (crm, OutboxState::Pending));
+    // Observations, their rebuild mark and CRM survey answers move; what
+    // was written back for the old account is forgotten.
+    assert_eq!(s.observations(crm).unwrap().at(&Signal::ActiveUsers, today), Some(9.0));
+    assert!(s.observations(own).unwrap().is_empty());
+    assert_eq!(s.rebuild_mark(crm).unwrap(), Some(today - Duration::days(3)));
+    assert_eq!(s.rebuild_mark(own).unwrap(), None);
+    assert_eq!(s.ratings(crm, &[], now() - Duration::days(1)).unwrap().len(), 1);
+    assert!(s.ratings(own, &[], now() - Duration::days(1)).unwrap().is_empty());
+    let filed = s.tree.get(keys::external(CRM, "rating/77")).unwrap().unwrap();
+    assert_eq!(filed.as_ref(), keys::child(keys::SURVEY_RATING, crm, 77).as_slice());
+    assert!(!s.tree.contains_key(keys::with_id(keys::HEALTH_WRITTEN, own)).unwrap());
     // Derived figures are recomputed; the board counts one account.
     let row = s.row(crm).unwrap().unwrap();
     assert_eq!(row.open_tickets, 1);

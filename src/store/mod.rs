@@ -626,6 +626,7 @@ impl Store {
                 keys::OBSERVED,
                 keys::REBUILD,
                 keys::HEALTH_WRITTEN,
+                keys::SURVEY_RATING,
             ];
             for prefix in owned {
                 for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
