@@ -11,7 +11,7 @@ use super::codec::encode;
 use super::outbox::UndoRecord;
 use super::pages::PageCache;
 use super::{keys, Batch, Result, StageTotals, Store};
-use crate::domain::outbox::{OutboxEntry, OutboxState, System};
+use crate::domain::outbox::{OutboxEntry, OutboxState, System, Write};
 use crate::domain::rating::SurveyRating;
 use crate::domain::{
     Account, AccountId, AccountRow, Activity, Contact, Deal, FollowUp, FollowUpState, NpsResponse, OrgRecord,
@@ -401,10 +401,14 @@ impl Store {
             }
             b.remove(k.to_vec());
         }
-        if let Some(v) = self.tree.get(keys::with_id(keys::REBUILD, from))? {
-            b.insert(keys::with_id(keys::REBUILD, into), v.to_vec());
-            b.remove(keys::with_id(keys::REBUILD, from));
-        }
+        // Its tickets, answers and observations are the target's past now:
+        // the target's year is rebuilt from them.
+        let year_ago = chrono::Utc::now().date_naive() - chrono::Duration::days(super::HISTORY_DAYS - 1);
+        b.insert(keys::with_id(keys::REBUILD, into), keys::day(year_ago).to_vec());
+        b.remove(keys::with_id(keys::REBUILD, from));
+        // The health last written to the target's company is written again
+        // once the merged account is scored.
+        b.remove(keys::with_id(keys::HEALTH_WRITTEN, into));
         self.move_raised_items(b, from, into)?;
         move_outbox(b, outbox, into);
         // Its own history describes an account that is gone.
@@ -614,6 +618,12 @@ impl Store {
 /// because the account had no CRM company goes out again.
 fn move_outbox(b: &mut Batch, entries: Vec<OutboxEntry>, into: AccountId) {
     for mut e in entries {
+        // A health write carries the merged-away account's score: it must
+        // not land on the target's company (one in flight is left to finish).
+        if matches!(e.write, Write::Health { .. }) && !matches!(e.state, OutboxState::Unsure { .. }) {
+            b.remove(keys::outbox(e.id));
+            continue;
+        }
         e.account_id = into;
         if let OutboxState::Failed { reason } = &e.state {
             if e.write.system() == System::Crm && reason.contains("not linked to a HubSpot company") {

@@ -117,6 +117,9 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     b.insert(keys::child(keys::SURVEY_RATING, own, 77), encode(&rating));
     b.insert(keys::external(CRM, "rating/77"), keys::child(keys::SURVEY_RATING, own, 77));
     b.insert(keys::with_id(keys::HEALTH_WRITTEN, own), vec![1]);
+    b.insert(keys::with_id(keys::HEALTH_WRITTEN, crm), vec![1]);
+    let health = Write::Health { score: 20, band: crate::domain::Band::Red, reason: "own account's".into() };
+    b.insert(keys::outbox(903), encode(&OutboxEntry::new(903, own, 0, health, now())));
     s.apply(b).unwrap();
 
     let linked = OrgRecord { link: OrgLink::Matched { how: "domain".into() }, ..org(13, OrgLink::Unmatched) };
@@ -147,13 +150,16 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     // was written back for the old account is forgotten.
     assert_eq!(s.observations(crm).unwrap().at(&Signal::ActiveUsers, today), Some(9.0));
     assert!(s.observations(own).unwrap().is_empty());
-    assert_eq!(s.rebuild_mark(crm).unwrap(), Some(today - Duration::days(3)));
+    let year_ago = chrono::Utc::now().date_naive() - Duration::days(365);
+    assert_eq!(s.rebuild_mark(crm).unwrap(), Some(year_ago), "the target's year is rebuilt");
     assert_eq!(s.rebuild_mark(own).unwrap(), None);
     assert_eq!(s.ratings(crm, &[], now() - Duration::days(1)).unwrap().len(), 1);
     assert!(s.ratings(own, &[], now() - Duration::days(1)).unwrap().is_empty());
     let filed = s.tree.get(keys::external(CRM, "rating/77")).unwrap().unwrap();
     assert_eq!(filed.as_ref(), keys::child(keys::SURVEY_RATING, crm, 77).as_slice());
     assert!(!s.tree.contains_key(keys::with_id(keys::HEALTH_WRITTEN, own)).unwrap());
+    assert!(!s.tree.contains_key(keys::with_id(keys::HEALTH_WRITTEN, crm)).unwrap(), "written again once scored");
+    assert!(s.outbox_entry(903).unwrap().is_none(), "its health never lands on the CRM account's company");
     // Derived figures are recomputed; the board counts one account.
     let row = s.row(crm).unwrap().unwrap();
     assert_eq!(row.open_tickets, 1);

@@ -564,7 +564,7 @@ impl Store {
         links: &[(String, AccountId)],
         removals: &[String],
         cursor: Option<(&str, &[u8])>,
-        observed: Observe<'_>,
+        mut observed: Observe<'_>,
     ) -> Result<IngestCounts> {
         let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut totals = self.stage_totals()?;
@@ -589,6 +589,10 @@ impl Store {
             };
             if !counts.tally(old.as_ref(), account) {
                 continue;
+            }
+            if old.is_none() {
+                // A new account's past is arriving: its year is rebuilt.
+                observed.mark_year(account.id);
             }
             let old_row = if old.is_some() { self.row(account.id)? } else { None };
             // The row's derived figures (health, tickets, touch) do not depend

@@ -14,8 +14,8 @@ use crate::domain::health::metric_names;
 use crate::domain::health_model::Model;
 use crate::domain::health_table::ScoreTable;
 use crate::domain::observed::{Observations, Observed, Point, Signal};
-use crate::domain::signals::{inputs_at, DaySignals, Records};
-use crate::domain::{Account, AccountId, OutcomeKind, Stage};
+use crate::domain::signals::{inputs_at, DaySignals, Records, UNKNOWN};
+use crate::domain::{Account, AccountId, Measure, OutcomeKind, Stage};
 
 /// Days of history a rebuild covers, today included.
 pub const HISTORY_DAYS: i64 = 366;
@@ -95,6 +95,12 @@ impl<'s> Observe<'s> {
         };
         let day = last.map_or(point.day, |l| point.day.max(l));
         self.add(id, signal, source, origin, [Point { day, ..point }])
+    }
+
+    /// Asks for the account's whole year to be rebuilt (a new account:
+    /// its past is just arriving).
+    pub fn mark_year(&mut self, id: AccountId) {
+        self.mark(id, self.today - Duration::days(HISTORY_DAYS - 1));
     }
 
     /// Asks for the account's history to be rebuilt from `from` on.
@@ -338,8 +344,19 @@ impl Store {
                 true => (now, account.stage),
                 false => (d.and_time(end_of_day).and_utc(), stage_then(account, d, settled)),
             };
-            let day = DaySignals::new(&inputs_at(&records, at), stage);
-            pages.inputs(self, id, d.year())?.set(d, &day);
+            let mut day = DaySignals::new(&inputs_at(&records, at), stage);
+            let year = pages.inputs(self, id, d.year())?;
+            // A day the daily pass recorded keeps what the records cannot
+            // tell again: the stage the account was in, and the CSM's
+            // sentiment then (only the latest sentiment is kept).
+            if let Some(kept) = year.get(d) {
+                day.0[DaySignals::LEN - 1] = kept.0[DaySignals::LEN - 1];
+                if day.byte(Measure::Sentiment) == UNKNOWN {
+                    day.0[Measure::Sentiment.index()] = kept.byte(Measure::Sentiment);
+                }
+            }
+            year.set(d, &day);
+            let stage = day.stage().unwrap_or(stage);
             let series = pages.series(self, id, d.year())?;
             series.set(d, table.score(&day, stage, account.segment));
             series.set_model_version(table.version);
@@ -406,7 +423,8 @@ mod tests {
         let mut b = Batch::default();
         o.flush_into(&mut b).unwrap();
         s.apply(b).unwrap();
-        assert_eq!(s.rebuild_mark(a.id).unwrap(), Some(today - Duration::days(357)));
+        // A new account's whole year waits for a rebuild (its past is arriving).
+        assert_eq!(s.rebuild_mark(a.id).unwrap(), Some(today - Duration::days(365)));
         // The same history again changes nothing and asks for nothing.
         let mut again = s.observe(today);
         let same = s.observations(a.id).unwrap().series[0].1.points.clone();
@@ -414,7 +432,7 @@ mod tests {
 
         let report = s.rebuild_marked(Model::builtin_ref(), now).unwrap();
         assert_eq!(report.accounts, 1);
-        assert_eq!(report.days, 358);
+        assert_eq!(report.days, 366);
         assert_eq!(s.rebuild_pending(), 0);
         let early = s.day_signals(a.id, today - Duration::days(200)).unwrap().unwrap();
         assert_eq!(early.get(Measure::Seats), Some(1.0));
@@ -427,6 +445,31 @@ mod tests {
         let row = s.row(a.id).unwrap().unwrap();
         assert!(row.health.unwrap() < h.at(today - Duration::days(200)).unwrap(), "{row:?}");
         assert!(row.health_30d_ago.is_some() && row.health_7d_ago.is_some());
+    }
+
+    #[test]
+    fn a_rebuild_keeps_the_stage_and_sentiment_a_day_recorded() {
+        let (_dir, s) = store();
+        let now = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
+        let today = now.date_naive();
+        let a = account(4, today - Duration::days(500));
+        s.ingest_accounts("crm", &[("4".into(), a.clone())], &[], &[], None).unwrap();
+        let then = today - Duration::days(40);
+        let mut recorded = crate::domain::health_model::Inputs::default();
+        recorded.set(Measure::Sentiment, 2.0).set(Measure::Support, 0.0);
+        let mut pages = PageCache::default();
+        pages.inputs(&s, a.id, then.year()).unwrap().set(then, &DaySignals::new(&recorded, Stage::RenewalPrep));
+        let mut b = Batch::default();
+        pages.flush_into(&mut b);
+        s.apply(b).unwrap();
+        s.mark_all_for_rebuild(today - Duration::days(365)).unwrap();
+        s.rebuild_marked(Model::builtin_ref(), now).unwrap();
+        let day = s.day_signals(a.id, then).unwrap().unwrap();
+        assert_eq!(day.stage(), Some(Stage::RenewalPrep), "the stage recorded that day, not a guess");
+        assert_eq!(day.get(Measure::Sentiment), Some(2.0), "the sentiment of the day stays");
+        let other = s.day_signals(a.id, then - Duration::days(1)).unwrap().unwrap();
+        assert_eq!(other.get(Measure::Sentiment), None);
+        assert_eq!(other.stage(), Some(Stage::Adoption));
     }
 
     #[test]

@@ -226,8 +226,11 @@ pub async fn run<'a>(
     if !history.is_empty() {
         let from = now.date_naive() - chrono::Duration::days(crate::store::HISTORY_DAYS - 1);
         store.mark_all_for_rebuild(from).map_err(|e| e.to_string())?;
-        // Read again next time if the run stopped early: more may land then.
-        for r in reports.iter().filter(|r| r.error.is_none() && history.contains(&r.source)) {
+        // Once per source, even when the run stopped early: a source that
+        // keeps failing must not rebuild the whole book at every sync. What
+        // lands later still gets its past: new accounts and dated
+        // observations mark themselves.
+        for r in reports.iter().filter(|r| history.contains(&r.source)) {
             store.set_history_read(&r.source, now.date_naive()).map_err(|e| e.to_string())?;
         }
     }
