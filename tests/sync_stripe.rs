@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{Datelike, Utc};
-use cockpit::domain::observed::{Point, Signal};
+use cockpit::domain::observed::{epoch_days, Point, Signal};
 use cockpit::domain::signals::{inputs_at, Records};
 use cockpit::domain::{AccountId, Measure};
 use cockpit::store::Store;
@@ -162,13 +162,14 @@ async fn customers_match_by_crm_id_domain_and_name_and_billing_lands_as_inputs()
     assert_eq!(value(&e, acme, Signal::Mrr), Some(600.0));
     assert_eq!(origin(&e, acme, Signal::Mrr), "stripe:subscriptions");
     assert_eq!(value(&e, acme, Signal::Seats), Some(11.0), "10 Pro seats and one add-on");
-    // Overdue since the invoice's due date: the days count on between syncs.
-    assert_eq!(value(&e, acme, Signal::Overdue), Some(1.0));
-    assert_eq!(origin(&e, acme, Signal::Overdue), "stripe:invoices");
+    // Unpaid since the invoice's due date: the days count on between syncs.
+    let due = epoch_days(Utc::now().date_naive() - chrono::Duration::days(20));
+    assert_eq!(value(&e, acme, Signal::OverdueSince), Some(due));
+    assert_eq!(origin(&e, acme, Signal::OverdueSince), "stripe:invoices");
     assert_eq!(e.store.account(acme).unwrap().unwrap().plan, "Pro", "the largest subscription names the plan");
     // 5 x EUR 100 at 1.08.
     assert!((value(&e, initech, Signal::Mrr).unwrap() - 540.0).abs() < 1e-9);
-    assert_eq!(value(&e, initech, Signal::Overdue), Some(0.0));
+    assert_eq!(value(&e, initech, Signal::OverdueSince), Some(0.0));
     // Pounds without a rate: listed with what to add, MRR left unknown.
     assert_eq!(value(&e, globex3, Signal::Mrr), None);
     assert!(
@@ -288,7 +289,7 @@ async fn a_later_run_reads_the_events_and_only_the_customers_they_touch() {
     assert!(!log.iter().any(|l| l.contains("cus_ini")), "an untouched customer is not read: {log:?}");
     assert_eq!(value(&e, acme, Signal::Seats), Some(15.0));
     assert_eq!(value(&e, acme, Signal::Mrr), Some(800.0));
-    assert_eq!(value(&e, acme, Signal::Overdue), Some(0.0), "paid");
+    assert_eq!(value(&e, acme, Signal::OverdueSince), Some(0.0), "paid");
     // Nothing new: one request, nothing changes.
     let from = e.stripe.lock().unwrap().log.len();
     let r = run(&e, "billing").await;

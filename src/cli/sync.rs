@@ -63,7 +63,8 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
                 o.skipped.len()
             );
             for n in &o.notes {
-                println!("    {n}");
+                // Notes can quote a vendor's ids and words.
+                println!("    {}", sanitize(n));
             }
             // Vendor text: sanitized like every other value it sent.
             for (prop, (n, first)) in &o.unreadable {

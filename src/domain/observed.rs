@@ -35,11 +35,14 @@ pub enum Signal {
     /// Subscriptions cancelled for non-payment so far: steps up by one on
     /// each involuntary cancellation's day.
     InvoluntaryChurn,
+    /// The due date of the oldest unpaid invoice, as days since 1970-01-01
+    /// (0: nothing unpaid): days past due count on from it by themselves.
+    OverdueSince,
 }
 
 impl Signal {
     /// The fixed signals, in display order.
-    pub const FIXED: [Signal; 10] = [
+    pub const FIXED: [Signal; 11] = [
         Signal::ActiveUsers,
         Signal::Seats,
         Signal::Mrr,
@@ -50,6 +53,7 @@ impl Signal {
         Signal::UsageTrend,
         Signal::CardExpiry,
         Signal::InvoluntaryChurn,
+        Signal::OverdueSince,
     ];
 
     /// Stable name in keys, configs, files and JSON ("metric:<name>" for metrics).
@@ -66,6 +70,7 @@ impl Signal {
             Signal::Metric(name) => format!("metric:{name}"),
             Signal::CardExpiry => "card_expiry".into(),
             Signal::InvoluntaryChurn => "involuntary_churn".into(),
+            Signal::OverdueSince => "overdue_since".into(),
         }
     }
 
@@ -91,6 +96,7 @@ impl Signal {
             Signal::Metric(name) => name.clone(),
             Signal::CardExpiry => "card expiry".into(),
             Signal::InvoluntaryChurn => "involuntary churn".into(),
+            Signal::OverdueSince => "oldest unpaid invoice due".into(),
         }
     }
 
@@ -103,7 +109,7 @@ impl Signal {
             Signal::Overdue => (0.0, 1.0),
             Signal::Onboarding => (0.0, 1.0),
             // 1970 to 2200, in days.
-            Signal::LastLogin | Signal::CardExpiry => (0.0, 84_000.0),
+            Signal::LastLogin | Signal::CardExpiry | Signal::OverdueSince => (0.0, 84_000.0),
             Signal::InvoluntaryChurn => (0.0, 1e6),
             Signal::UsageTrend => (0.0, 100.0),
             Signal::Metric(_) => (0.0, 1e12),
@@ -119,7 +125,8 @@ impl Signal {
             return Ok(None);
         }
         let value = match self {
-            Signal::LastLogin | Signal::CardExpiry => {
+            Signal::OverdueSince if overdue_word(v) == Some(false) => 0.0,
+            Signal::LastLogin | Signal::CardExpiry | Signal::OverdueSince => {
                 let day = parse_day(v).ok_or_else(|| format!("\"{}\" is not a date", shown(v)))?;
                 (day - epoch()).num_days() as f64
             }
@@ -201,7 +208,8 @@ pub fn parse_day(v: &str) -> Option<NaiveDate> {
         return chrono::DateTime::from_timestamp_millis(v.parse().ok()?).map(|t| t.date_naive());
     }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
-        return Some(t.date_naive());
+        // Days are UTC days everywhere.
+        return Some(t.with_timezone(&chrono::Utc).date_naive());
     }
     NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
 }

@@ -9,7 +9,7 @@ use super::activity::ActivityKind;
 use super::health::{metric_names, Measure};
 use super::observed::{Observations, Observed, Signal};
 use super::rating::{support_csat, Rating, Verdict, CSAT_WINDOW_DAYS};
-use super::signals::{Records, SENTIMENT_DAYS};
+use super::signals::{billing_series, Records, BILLING_SIGNALS, SENTIMENT_DAYS};
 use super::ticket::Ticket;
 
 /// Days of baseline a trend needs (see `observed::trend`).
@@ -207,6 +207,8 @@ fn reported_value(signal: &Signal, v: f64) -> String {
         Signal::Onboarding => format!("{:.0}%", v * 100.0),
         Signal::Overdue if v >= 0.5 => "overdue".into(),
         Signal::Overdue => "paid".into(),
+        Signal::OverdueSince if v > 0.0 => format!("unpaid since {}", epoch() + Duration::days(v as i64)),
+        Signal::OverdueSince => "nothing unpaid".into(),
         _ => num(v),
     }
 }
@@ -613,39 +615,28 @@ fn support_satisfaction(r: &Records, now: DateTime<Utc>) -> Provenance {
 
 fn billing(r: &Records, day: NaiveDate) -> Provenance {
     let m = Measure::Billing;
-    let direct = reported(r, &Signal::DaysPastDue, day);
-    // An invoice status: past due since the day it turned overdue.
-    let status = reported(r, &Signal::Overdue, day);
-    let from_status = |status: &Option<Result<(f64, Basis), Unknown>>| match status {
-        Some(Ok((v, b))) => {
-            let days = if *v >= 0.5 { b.day().map_or(0, |since| (day - since).num_days()) as f64 } else { 0.0 };
-            Some(Provenance::known(m, days, vec![b.clone()]))
+    // The source `inputs_at` listens to (see `billing_series`).
+    let chosen = r.observed.and_then(|o| billing_series(o, day)).map(|(signal, _)| signal.clone());
+    let mut why = None;
+    if let Some(signal) = &chosen {
+        match reported(r, signal, day) {
+            Some(Ok((v, b))) => {
+                let days = match signal {
+                    Signal::Overdue if v >= 0.5 => b.day().map_or(0, |since| (day - since).num_days()) as f64,
+                    Signal::OverdueSince if v > 0.0 => ((day - epoch()).num_days() as f64 - v).max(0.0),
+                    Signal::Overdue | Signal::OverdueSince => 0.0,
+                    _ => v,
+                };
+                return Provenance::known(m, days, vec![b]);
+            }
+            Some(Err(unknown)) => why = Some(unknown),
+            None => {}
         }
-        _ => None,
-    };
-    // The source that confirmed last speaks (as `inputs_at` decides).
-    let status_first = match (best(r, &Signal::DaysPastDue, day), best(r, &Signal::Overdue, day)) {
-        (Some(d), Some(s)) => s.checked > d.checked,
-        _ => false,
-    };
-    if status_first {
-        if let Some(p) = from_status(&status) {
-            return p;
-        }
-    }
-    if let Some(Ok((v, b))) = &direct {
-        return Provenance::known(m, *v, vec![b.clone()]);
-    }
-    if let Some(p) = from_status(&status) {
-        return p;
     }
     if let Some(d) = r.manual.and_then(|m| m.days_past_due) {
         return Provenance::known(m, d as f64, vec![Basis::Manual { field: "days_past_due", value: d as f64 }]);
     }
-    let why = first_reason(
-        vec![direct.and_then(Result::err), status.and_then(Result::err)],
-        &[Signal::DaysPastDue, Signal::Overdue],
-    );
+    let why = first_reason(vec![why], &BILLING_SIGNALS);
     Provenance::unknown(m, why, vec![])
 }
 
@@ -776,7 +767,7 @@ mod tests {
         assert_eq!(reason(&all, Measure::Seats), "no_source: no source reports it (active_users)");
         assert_eq!(
             reason(&all, Measure::Billing),
-            "no_source: no source reports it (days_past_due or invoice_overdue)"
+            "no_source: no source reports it (overdue_since or invoice_overdue or days_past_due)"
         );
         assert_eq!(reason(&all, Measure::Onboarding), "no_source: no source reports it (onboarding_completion)");
         assert_eq!(reason(&all, Measure::Login), "no_source: no source reports it (last_login)");

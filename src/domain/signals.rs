@@ -246,21 +246,7 @@ fn observed_inputs(inputs: &mut Inputs, account: &Account, o: &Observations, day
             inputs.set(Measure::Seats, active / seats);
         }
     }
-    // Days past due as a figure, or from an invoice status (past due since
-    // the day it turned overdue); the source that confirmed last speaks.
-    let direct = o.best(&Signal::DaysPastDue, day);
-    let status = o.best(&Signal::Overdue, day);
-    let from_status = |s: &super::observed::Observed| match s.at(day)? {
-        v if v >= 0.5 => s.since(day).map(|d| d as f64),
-        _ => Some(0.0),
-    };
-    let billing = match (direct, status) {
-        (Some(d), Some(s)) if s.checked > d.checked => from_status(s).or_else(|| d.at(day)),
-        (Some(d), s) => d.at(day).or_else(|| s.and_then(from_status)),
-        (None, Some(s)) => from_status(s),
-        (None, None) => None,
-    };
-    if let Some(b) = billing {
+    if let Some(b) = billing_on(o, day) {
         inputs.set(Measure::Billing, b);
     }
     if let Some(v) = o.at(&Signal::Onboarding, day) {
@@ -276,6 +262,42 @@ fn observed_inputs(inputs: &mut Inputs, account: &Account, o: &Observations, day
             inputs.set(Measure::Metric(slot), t);
         }
     }
+}
+
+/// The signals days past due can come from, in the order a tie goes.
+pub const BILLING_SIGNALS: [Signal; 3] = [Signal::OverdueSince, Signal::Overdue, Signal::DaysPastDue];
+
+/// Of the sources reporting billing, the one whose value in force changed
+/// last speaks (on a tie, a status over a figure): a stale "0 days past
+/// due" in the CRM does not hide an invoice the billing system says is late.
+pub fn billing_series(o: &Observations, day: NaiveDate) -> Option<(&Signal, &super::observed::Observed)> {
+    let mut best: Option<(NaiveDate, &Signal, &super::observed::Observed)> = None;
+    for signal in &BILLING_SIGNALS {
+        let Some(s) = o.best(signal, day) else { continue };
+        let Some(p) = s.point_at(day) else { continue };
+        if best.as_ref().is_none_or(|(d, _, _)| p.day > *d) {
+            best = Some((p.day, signal, s));
+        }
+    }
+    best.map(|(_, signal, s)| (signal, s))
+}
+
+/// Days past due on `day` from the billing source that speaks (see
+/// `billing_series`); `None` when unknown.
+pub fn billing_on(o: &Observations, day: NaiveDate) -> Option<f64> {
+    let (signal, s) = billing_series(o, day)?;
+    let v = s.at(day)?;
+    Some(match signal {
+        // An invoice status: past due since the day it turned overdue.
+        Signal::Overdue if v >= 0.5 => s.since(day)? as f64,
+        Signal::Overdue => 0.0,
+        Signal::OverdueSince if v > 0.0 => {
+            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+            ((day - epoch).num_days() as f64 - v).max(0.0)
+        }
+        Signal::OverdueSince => 0.0,
+        _ => v,
+    })
 }
 
 /// An input's value with its unit ("19 days", "62%", "NPS 4").
@@ -523,6 +545,29 @@ mod tests {
         {
             assert_eq!(i.get(m), None, "{m:?}");
         }
+    }
+
+    #[test]
+    fn of_two_billing_sources_the_one_that_changed_last_speaks() {
+        use crate::domain::observed::{epoch_days, Observed, Point};
+        let d = |n: i64| NaiveDate::from_ymd_opt(2026, 3, 1).unwrap() + Duration::days(n);
+        let series = |origin: &str, points: &[(i64, f64)]| {
+            let mut o = Observed::new(origin, d(0));
+            o.merge(points.iter().map(|(n, v)| Point { day: d(*n), value: Some(*v) }));
+            o
+        };
+        let crm = series("crm:days_past_due", &[(0, 0.0)]);
+        let stripe = series("stripe:invoices", &[(10, epoch_days(d(5))), (30, 0.0)]);
+        let o =
+            Observations { series: vec![(Signal::DaysPastDue, crm.clone()), (Signal::OverdueSince, stripe.clone())] };
+        assert_eq!(billing_on(&o, d(5)), Some(0.0), "before Stripe said anything, the CRM's 0");
+        assert_eq!(billing_on(&o, d(12)), Some(7.0), "unpaid since day 5: the days count on");
+        assert_eq!(billing_on(&o, d(20)), Some(15.0));
+        assert_eq!(billing_on(&o, d(31)), Some(0.0), "paid");
+        // The CRM's figure changes after Stripe's last word: it speaks.
+        let later = series("crm:days_past_due", &[(0, 0.0), (15, 3.0)]);
+        let o = Observations { series: vec![(Signal::DaysPastDue, later), (Signal::OverdueSince, stripe)] };
+        assert_eq!(billing_on(&o, d(16)), Some(3.0));
     }
 
     #[test]

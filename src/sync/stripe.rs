@@ -875,13 +875,11 @@ impl<'a> StripeSync<'a> {
             if b.live && b.seats > 0 {
                 changed |= obs.add(*id, &Signal::Seats, source, "stripe:subscriptions", at(b.seats as f64))?;
             }
-            // Past due since the oldest open invoice's due date: the days
-            // count on by themselves between syncs (and offline).
-            let status = match b.oldest_due {
-                Some(due) => Point { day: due.min(today), value: Some(1.0) },
-                None => Point { day: today, value: Some(0.0) },
-            };
-            changed |= obs.add_latest(*id, &Signal::Overdue, source, "stripe:invoices", status)?;
+            // The oldest unpaid invoice's due date: days past due count on
+            // from it by themselves between syncs (and offline), and a newer
+            // one taking its place is a change.
+            let since = b.oldest_due.map_or(0.0, epoch_days);
+            changed |= obs.add(*id, &Signal::OverdueSince, source, "stripe:invoices", at(since))?;
             match b.oldest_due {
                 Some(d) => overdue.insert(id.0, d),
                 None => overdue.remove(&id.0),

@@ -100,10 +100,15 @@ fn usage(store: &Store, config: &Config, path: &Path, now: DateTime<Utc>) -> Cli
         read.table.format.label(),
         rows.rows.len(),
         plural(rows.rows.len()),
-        rows.columns.iter().map(|c| c.signal.key()).collect::<Vec<_>>().join(", ")
+        // Column names and values come from the file: never let them drive the terminal.
+        crate::domain::text::sanitize(&rows.columns.iter().map(|c| c.signal.key()).collect::<Vec<_>>().join(", "))
     );
     for i in &rows.ignored {
-        println!("Column {} left out: {}.", i.column, i.why);
+        println!(
+            "Column {} left out: {}.",
+            crate::domain::text::sanitize(&i.column),
+            crate::domain::text::sanitize(i.why)
+        );
     }
     list_unmatched(&name, &plan, crm.is_empty());
     if plan.rows == 0 {
@@ -161,7 +166,7 @@ fn list_unmatched(name: &str, plan: &Plan, no_crm: bool) {
         println!(
             "  {} \"{}\"{why} (line {}, {} row{})",
             u.key.kind.column(),
-            u.key.value,
+            crate::domain::text::sanitize(&u.key.value),
             u.line,
             u.rows,
             plural(u.rows)
