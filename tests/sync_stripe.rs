@@ -330,6 +330,25 @@ async fn an_event_stripe_no_longer_knows_lists_everything_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_gone_at_a_relist_takes_its_late_invoice_with_it() {
+    let e = env_at(41).await;
+    both(&e).await;
+    let acme = account(&e, "1");
+    assert!(value(&e, acme, Signal::OverdueSince).unwrap() > 0.0, "its invoice is late");
+    {
+        let mut s = e.stripe.lock().unwrap();
+        s.customers.retain(|c| c["id"] != "cus_acme");
+        s.subscriptions.retain(|x| x["customer"] != "cus_acme");
+        s.invoices.retain(|x| x["customer"] != "cus_acme");
+    }
+    // The cursor is 40 days old: everything is listed again.
+    let r = run(&e, "billing").await;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(value(&e, acme, Signal::OverdueSince), Some(0.0), "nothing unpaid any more");
+    assert_eq!(value(&e, acme, Signal::Mrr), Some(0.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_storm_and_a_503_are_waited_out() {
     let e = env().await;
     run(&e, "crm").await;

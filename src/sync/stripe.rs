@@ -574,12 +574,17 @@ impl<'a> StripeSync<'a> {
         }
         let stale: Vec<String> = {
             let now: BTreeSet<&str> = links.iter().map(|(c, _)| c.as_str()).collect();
-            self.store
-                .billing_links(self.name())?
-                .into_iter()
-                .map(|(c, _)| c)
-                .filter(|c| !now.contains(c.as_str()))
-                .collect()
+            let mut stale = Vec::new();
+            for (c, id) in self.store.billing_links(self.name())? {
+                if !now.contains(c.as_str()) {
+                    // A customer gone (or matched elsewhere) takes its
+                    // figures with it: its old account is billed for nothing
+                    // unless another customer still bills it.
+                    accounts.entry(id).or_default();
+                    stale.push(c);
+                }
+            }
+            stale
         };
         self.land(accounts, &links, &stale, cursor, report)
     }
