@@ -330,6 +330,32 @@ async fn an_event_stripe_no_longer_knows_lists_everything_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_not_yet_due_turns_late_by_itself_without_another_sync() {
+    let e = env().await;
+    {
+        let mut s = e.stripe.lock().unwrap();
+        // Initech's invoice falls due in five days.
+        s.invoice("in_ini", "cus_ini", "open", 9_000, Some(Utc::now().timestamp() + 5 * DAY));
+    }
+    both(&e).await;
+    let initech = account(&e, "4");
+    let a = e.store.account(initech).unwrap().unwrap();
+    let observed = e.store.observations(initech).unwrap();
+    let records = Records {
+        account: &a,
+        tickets: &[],
+        activities: &[],
+        nps: &[],
+        manual: None,
+        observed: Some(&observed),
+        ratings: &[],
+    };
+    let billing = |days: i64| inputs_at(&records, Utc::now() + chrono::Duration::days(days)).get(Measure::Billing);
+    assert_eq!(billing(0), Some(0.0), "not due yet");
+    assert_eq!(billing(25), Some(20.0), "twenty days late, though Stripe sent no event");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_gone_at_a_relist_takes_its_late_invoice_with_it() {
     let e = env_at(41).await;
     both(&e).await;

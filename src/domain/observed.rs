@@ -35,8 +35,9 @@ pub enum Signal {
     /// Subscriptions cancelled for non-payment so far: steps up by one on
     /// each involuntary cancellation's day.
     InvoluntaryChurn,
-    /// The due date of the oldest unpaid invoice, as days since 1970-01-01
-    /// (0: nothing unpaid): days past due count on from it by themselves.
+    /// The due date of the oldest open invoice, as days since 1970-01-01
+    /// (0: nothing unpaid): once it passes, days past due count on from it
+    /// by themselves.
     OverdueSince,
 }
 

@@ -767,7 +767,6 @@ impl<'a> StripeSync<'a> {
         invoices: &[Invoice],
         report: &mut ObjectReport,
     ) -> Result<(), SyncError> {
-        let today = self.now.date_naive();
         for s in subs {
             let currency = s
                 .currency
@@ -834,11 +833,12 @@ impl<'a> StripeSync<'a> {
             }
         }
         for i in invoices.iter().filter(|i| i.status.as_deref() == Some("open") && i.amount_remaining > 0) {
-            // An invoice charged automatically has no due date: it was due when issued.
+            // An invoice charged automatically has no due date: it was due
+            // when issued. One not due yet counts too: once its day passes,
+            // the days past due count on by themselves, with or without an
+            // event from Stripe.
             let Some(due) = day_of(i.due_date.unwrap_or(i.created)) else { continue };
-            if due < today {
-                billed.oldest_due = Some(billed.oldest_due.map_or(due, |d| d.min(due)));
-            }
+            billed.oldest_due = Some(billed.oldest_due.map_or(due, |d| d.min(due)));
         }
         let card = customer
             .and_then(|c| c.invoice_settings.as_ref())
