@@ -257,24 +257,37 @@ impl Store {
         let mut totals = self.stage_totals()?;
         let mut pages = PageCache::default();
         let mut page = None;
-        let marks: Vec<(AccountId, NaiveDate)> = self
+        let marks: Vec<(AccountId, NaiveDate, sled::IVec)> = self
             .tree
             .scan_prefix(keys::REBUILD)
             .filter_map(|kv| {
                 let (k, v) = kv.ok()?;
-                Some((keys::trailing_id(&k)?, day_of(&v)?))
+                Some((keys::trailing_id(&k)?, day_of(&v)?, v))
             })
             .collect();
-        for (id, from) in marks {
+        // Marks are cleared once their pages are written, and only if no
+        // sync marked the account again meanwhile (an earlier day, new
+        // records): that mark stays for the next rebuild.
+        let mut done: Vec<(AccountId, sled::IVec)> = Vec::new();
+        let clear = |done: &mut Vec<(AccountId, sled::IVec)>| -> Result<()> {
+            for (id, seen) in done.drain(..) {
+                let key = keys::with_id(keys::REBUILD, id);
+                // A failed swap means the mark changed: leave it.
+                let _ = self.tree.compare_and_swap(key, Some(seen), None as Option<&[u8]>)?;
+            }
+            Ok(())
+        };
+        for (id, from, seen) in marks {
             if page.is_some_and(|p| p != page_of(id)) {
                 pages.flush_into(&mut batch);
                 batch.put_totals(&totals);
                 if batch.is_full(2_000) {
                     self.apply(std::mem::take(&mut batch))?;
+                    clear(&mut done)?;
                 }
             }
             page = Some(page_of(id));
-            batch.remove(keys::with_id(keys::REBUILD, id));
+            done.push((id, seen));
             let (Some(account), Some(row)) = (self.account(id)?, self.row(id)?) else { continue };
             let days = self.rebuild_account(&account, from.max(oldest), now, &table, &mut pages)?;
             report.accounts += 1;
@@ -287,6 +300,7 @@ impl Store {
         pages.flush_into(&mut batch);
         batch.put_totals(&totals);
         self.apply(batch)?;
+        clear(&mut done)?;
         Ok(report)
     }
 
