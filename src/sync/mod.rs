@@ -159,8 +159,9 @@ pub async fn run<'a>(
     prepare(store, now)?;
     // A first sync (or a full one) brings the past: every account's year
     // of daily inputs is rebuilt from it once the sources have run.
+    // Billing brings today's figures, not a past: it never asks for one.
     let mut history = Vec::new();
-    for s in &chosen {
+    for s in chosen.iter().filter(|s| s.kind != Kind::Stripe) {
         if opts.full || !store.history_read(&s.name).map_err(|e| e.to_string())? {
             history.push(s.name.clone());
         }
