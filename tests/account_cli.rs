@@ -6,16 +6,14 @@
 mod fake;
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate, Utc};
 use fake::Crm;
 use serde_json::Value;
 
-fn ms(d: NaiveDate) -> i64 {
-    d.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp_millis()
-}
+use fake::noon_ms as ms;
 
 /// Northwind Traders: a year of weekly active users (40 of 50 seats), an
 /// invoice status that is text, onboarding at 85%, two contacts (a VP is a
@@ -90,27 +88,8 @@ impl World {
     }
 
     async fn cockpit(&self, args: &[&str]) -> Output {
-        let mut all = vec![
-            "--config".to_string(),
-            self.config.display().to_string(),
-            "--data-dir".into(),
-            self.tmp.path().join("ws").display().to_string(),
-        ];
-        all.extend(args.iter().map(|a| a.to_string()));
-        let home = self.tmp.path().to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_cockpit"))
-                .args(&all)
-                .env("HOME", &home)
-                .env("XDG_CONFIG_HOME", home.join("xdg"))
-                .env("T_CRM", "crm-secret")
-                .env_remove("COCKPIT_DATA_DIR")
-                .env_remove("COCKPIT_CONFIG")
-                .output()
-                .expect("run cockpit")
-        })
-        .await
-        .unwrap()
+        let ws = self.tmp.path().join("ws");
+        fake::cockpit(self.tmp.path(), &self.config, &ws, &[("T_CRM", "crm-secret")], args).await
     }
 
     async fn json(&self, who: &str) -> Value {
@@ -120,9 +99,7 @@ impl World {
     }
 }
 
-fn text_of(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use fake::text as text_of;
 
 fn input<'a>(doc: &'a Value, key: &str) -> &'a Value {
     doc["inputs"].as_array().unwrap().iter().find(|i| i["input"] == key).unwrap_or_else(|| panic!("no {key}: {doc}"))

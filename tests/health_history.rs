@@ -7,14 +7,14 @@
 mod fake;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate, Utc};
 use cockpit::domain::observed::Signal;
 use cockpit::domain::Measure;
 use cockpit::store::Store;
-use fake::{Crm, Shared};
+use fake::{noon_ms as ms, text, Crm, Shared};
 use serde_json::Value;
 
 const DAY_MS: i64 = 86_400_000;
@@ -27,10 +27,6 @@ impl Rng {
         self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
-}
-
-fn ms(d: NaiveDate) -> i64 {
-    d.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp_millis()
 }
 
 /// How a company's active users move over the year.
@@ -131,32 +127,8 @@ impl World {
     }
 
     async fn cockpit(&self, config: &Path, args: &[&str]) -> Output {
-        let mut all = vec![
-            "--config".to_string(),
-            config.display().to_string(),
-            "--data-dir".into(),
-            self.workspace().display().to_string(),
-        ];
-        all.extend(args.iter().map(|a| a.to_string()));
-        let home = self.tmp.path().to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_cockpit"))
-                .args(&all)
-                .env("HOME", &home)
-                .env("XDG_CONFIG_HOME", home.join("xdg"))
-                .env("T_CRM", "crm-secret")
-                .env_remove("COCKPIT_DATA_DIR")
-                .env_remove("COCKPIT_CONFIG")
-                .output()
-                .expect("run cockpit")
-        })
-        .await
-        .unwrap()
+        fake::cockpit(self.tmp.path(), config, &self.workspace(), &[("T_CRM", "crm-secret")], args).await
     }
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 async fn backtest(w: &World, config: &Path) -> Value {

@@ -8,18 +8,14 @@
 mod fake;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 use fake::desk::{Desk, SharedDesk};
 use fake::stripe::SharedStripe;
-use fake::{Crm, Shared};
+use fake::{noon_ms as ms, text, Crm, Shared};
 use serde_json::Value;
-
-fn ms(d: NaiveDate) -> i64 {
-    d.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp_millis()
-}
 
 struct World {
     _crm: Shared,
@@ -157,38 +153,13 @@ impl World {
     }
 
     async fn cockpit(&self, config: &Path, args: &[&str]) -> Output {
-        let mut all = vec![
-            "--config".to_string(),
-            config.display().to_string(),
-            "--data-dir".into(),
-            self.tmp.path().join("ws").display().to_string(),
-        ];
-        all.extend(args.iter().map(|a| a.to_string()));
-        let home = self.tmp.path().to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_cockpit"))
-                .args(&all)
-                .env("HOME", &home)
-                .env("XDG_CONFIG_HOME", home.join("xdg"))
-                .env("T_CRM", "crm-secret")
-                .env("T_DESK", "desk-secret")
-                .env("T_STRIPE", "sk_test_secret")
-                .env_remove("COCKPIT_DATA_DIR")
-                .env_remove("COCKPIT_CONFIG")
-                .output()
-                .expect("run cockpit")
-        })
-        .await
-        .unwrap()
+        let secrets = [("T_CRM", "crm-secret"), ("T_DESK", "desk-secret"), ("T_STRIPE", "sk_test_secret")];
+        fake::cockpit(self.tmp.path(), config, &self.tmp.path().join("ws"), &secrets, args).await
     }
 }
 
 fn from_nps(known: &[(String, String)]) -> bool {
     ["nps", "nps_trend"].iter().all(|k| known.iter().any(|(i, _)| i == k))
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::activity::ActivityKind;
 use super::health::{metric_names, Measure};
-use super::observed::{Observations, Observed, Signal};
+use super::observed::{epoch_days, from_epoch_days, Observations, Observed, Signal};
 use super::rating::{support_csat, Rating, Verdict, CSAT_WINDOW_DAYS};
 use super::signals::{billing_series, Records, BILLING_SIGNALS, SENTIMENT_DAYS};
 use super::ticket::Ticket;
@@ -203,18 +203,16 @@ fn num(v: f64) -> String {
 
 fn reported_value(signal: &Signal, v: f64) -> String {
     match signal {
-        Signal::LastLogin => (epoch() + Duration::days(v as i64)).to_string(),
+        Signal::LastLogin => from_epoch_days(v).map_or_else(|| num(v), |d| d.to_string()),
         Signal::Onboarding => format!("{:.0}%", v * 100.0),
         Signal::Overdue if v >= 0.5 => "overdue".into(),
         Signal::Overdue => "paid".into(),
-        Signal::OverdueSince if v > 0.0 => format!("unpaid since {}", epoch() + Duration::days(v as i64)),
+        Signal::OverdueSince if v > 0.0 => {
+            format!("unpaid since {}", from_epoch_days(v).map_or_else(|| num(v), |d| d.to_string()))
+        }
         Signal::OverdueSince => "nothing unpaid".into(),
         _ => num(v),
     }
-}
-
-fn epoch() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
 }
 
 /// Why an input is not known.
@@ -623,7 +621,7 @@ fn billing(r: &Records, day: NaiveDate) -> Provenance {
             Some(Ok((v, b))) => {
                 let days = match signal {
                     Signal::Overdue if v >= 0.5 => b.day().map_or(0, |since| (day - since).num_days()) as f64,
-                    Signal::OverdueSince if v > 0.0 => ((day - epoch()).num_days() as f64 - v).max(0.0),
+                    Signal::OverdueSince if v > 0.0 => (epoch_days(day) - v).max(0.0),
                     Signal::Overdue | Signal::OverdueSince => 0.0,
                     _ => v,
                 };
@@ -655,7 +653,7 @@ fn onboarding(r: &Records, day: NaiveDate) -> Provenance {
 fn login(r: &Records, day: NaiveDate) -> Provenance {
     let m = Measure::Login;
     match reported(r, &Signal::LastLogin, day) {
-        Some(Ok((v, b))) => Provenance::known(m, ((day - epoch()).num_days() as f64 - v).max(0.0), vec![b]),
+        Some(Ok((v, b))) => Provenance::known(m, (epoch_days(day) - v).max(0.0), vec![b]),
         Some(Err(why)) => Provenance::unknown(m, why, vec![]),
         None => Provenance::unknown(m, Unknown::NoSource(vec![Signal::LastLogin]), vec![]),
     }

@@ -12,7 +12,7 @@ use super::health::Measure;
 use super::health_model::Inputs;
 use super::lifecycle::Stage;
 use super::nps::{classify, NpsClass, NpsResponse};
-use super::observed::{trend, Observations, Signal};
+use super::observed::{epoch_days, trend, Observations, Signal};
 use super::rating::{support_csat, Rating};
 use super::ticket::Ticket;
 
@@ -253,8 +253,7 @@ fn observed_inputs(inputs: &mut Inputs, account: &Account, o: &Observations, day
         inputs.set(Measure::Onboarding, v);
     }
     if let Some(v) = o.at(&Signal::LastLogin, day) {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-        inputs.set(Measure::Login, ((day - epoch).num_days() as f64 - v).max(0.0));
+        inputs.set(Measure::Login, (epoch_days(day) - v).max(0.0));
     }
     for (slot, name) in metric_names() {
         let signal = Signal::Metric(name.to_string());
@@ -291,10 +290,7 @@ pub fn billing_on(o: &Observations, day: NaiveDate) -> Option<f64> {
         // An invoice status: past due since the day it turned overdue.
         Signal::Overdue if v >= 0.5 => s.since(day)? as f64,
         Signal::Overdue => 0.0,
-        Signal::OverdueSince if v > 0.0 => {
-            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-            ((day - epoch).num_days() as f64 - v).max(0.0)
-        }
+        Signal::OverdueSince if v > 0.0 => (epoch_days(day) - v).max(0.0),
         Signal::OverdueSince => 0.0,
         _ => v,
     })

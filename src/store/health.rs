@@ -130,6 +130,20 @@ fn with_health(row: &AccountRow, (health, w, m): HealthFields) -> AccountRow {
     AccountRow { health, health_7d_ago: w, health_30d_ago: m, ..row.clone() }
 }
 
+/// The years a row's health figures look at (the last 31 days), from the
+/// pages in `pages` or the store.
+fn recent_years(store: &Store, id: AccountId, pages: &mut PageCache, today: NaiveDate) -> Result<Years> {
+    let mut years = Years::new();
+    for y in [(today - Duration::days(31)).year(), today.year()] {
+        let kept = match pages.peek_series(store, id, y)? {
+            Some(s) => Some(s.clone()),
+            None => store.tree.get(keys::series(id, y))?.map(|v| YearSeries::from_bytes(&v)),
+        };
+        years.extend(kept.map(|s| (y, s)));
+    }
+    Ok(years)
+}
+
 /// The row with its health figures read again from the pages in `pages`
 /// (or the store) as of `today`.
 pub(super) fn refresh_health(
@@ -138,14 +152,7 @@ pub(super) fn refresh_health(
     pages: &mut PageCache,
     today: NaiveDate,
 ) -> Result<AccountRow> {
-    let mut years = Years::new();
-    for y in [(today - Duration::days(31)).year(), today.year()] {
-        let kept = match pages.peek_series(store, row.id, y)? {
-            Some(s) => Some(s.clone()),
-            None => store.tree.get(keys::series(row.id, y))?.map(|v| YearSeries::from_bytes(&v)),
-        };
-        years.extend(kept.map(|s| (y, s)));
-    }
+    let years = recent_years(store, row.id, pages, today)?;
     Ok(with_health(row, health_fields(|y| years.get(&y), years.keys().copied(), today)))
 }
 
@@ -420,14 +427,7 @@ impl Store {
         let series = pages.series(self, id, today.year())?;
         series.set(today, table.score(&day, account.stage, account.segment));
         series.set_model_version(table.version);
-        let mut years = Years::new();
-        for y in [(today - Duration::days(31)).year(), today.year()] {
-            let kept = match pages.peek_series(self, id, y)? {
-                Some(s) => Some(s.clone()),
-                None => self.tree.get(keys::series(id, y))?.map(|v| YearSeries::from_bytes(&v)),
-            };
-            years.extend(kept.map(|s| (y, s)));
-        }
+        let years = recent_years(self, id, pages, today)?;
         report.scored += 1;
         let fields = health_fields(|y| years.get(&y), years.keys().copied(), today);
         let new = with_health(&row, fields);

@@ -54,19 +54,10 @@ impl<'s> Observe<'s> {
         origin: &str,
         points: impl IntoIterator<Item = Point>,
     ) -> Result<bool> {
-        let key = keys::observed(id, &signal.key(), source);
-        let series = match self.series.entry(key) {
-            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => {
-                let kept = match self.store.tree.get(e.key())? {
-                    Some(v) => decode::<Observed>(&v, "observed signal")?,
-                    None => Observed::new(origin, self.today),
-                };
-                e.insert(kept)
-            }
-        };
+        let today = self.today;
+        let series = self.series(id, signal, source, origin)?;
         series.origin = origin.to_string();
-        series.checked = series.checked.max(self.today);
+        series.checked = series.checked.max(today);
         let changed = series.merge(points);
         if let Some(day) = changed.filter(|d| *d < self.today) {
             self.mark(id, day);
@@ -85,16 +76,24 @@ impl<'s> Observe<'s> {
         origin: &str,
         point: Point,
     ) -> Result<bool> {
-        let key = keys::observed(id, &signal.key(), source);
-        let last = match self.series.get(&key) {
-            Some(o) => o.points.last().map(|p| p.day),
-            None => match self.store.tree.get(&key)? {
-                Some(v) => decode::<Observed>(&v, "observed signal")?.points.last().map(|p| p.day),
-                None => None,
-            },
-        };
+        let last = self.series(id, signal, source, origin)?.points.last().map(|p| p.day);
         let day = last.map_or(point.day, |l| point.day.max(l));
         self.add(id, signal, source, origin, [Point { day, ..point }])
+    }
+
+    /// The series of (account, signal, source) as this batch has it: read
+    /// from the store on first use, empty from `origin` when there is none.
+    fn series(&mut self, id: AccountId, signal: &Signal, source: &str, origin: &str) -> Result<&mut Observed> {
+        Ok(match self.series.entry(keys::observed(id, &signal.key(), source)) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let kept = match self.store.tree.get(e.key())? {
+                    Some(v) => decode::<Observed>(&v, "observed signal")?,
+                    None => Observed::new(origin, self.today),
+                };
+                e.insert(kept)
+            }
+        })
     }
 
     /// Asks for the account's whole year to be rebuilt (a new account:

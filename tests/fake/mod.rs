@@ -505,3 +505,43 @@ pub fn base64(input: &[u8]) -> String {
     }
     out
 }
+
+/// Runs the real binary on the workspace `ws` with `config`, a home of its
+/// own under `home`, and `secrets` (variable, value) in its environment,
+/// off the async runtime (the fakes it talks to run on it).
+pub async fn cockpit(
+    home: &std::path::Path,
+    config: &std::path::Path,
+    ws: &std::path::Path,
+    secrets: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
+    let mut all =
+        vec!["--config".to_string(), config.display().to_string(), "--data-dir".into(), ws.display().to_string()];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let home = home.to_path_buf();
+    let secrets: Vec<(String, String)> = secrets.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"))
+            .args(&all)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join("xdg"))
+            .envs(secrets)
+            .env_remove("COCKPIT_DATA_DIR")
+            .env_remove("COCKPIT_CONFIG")
+            .output()
+            .expect("run cockpit")
+    })
+    .await
+    .unwrap()
+}
+
+/// What a run printed, stdout then stderr, for assertion messages.
+pub fn text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Epoch milliseconds of noon UTC on a day (a HubSpot timestamp).
+pub fn noon_ms(d: chrono::NaiveDate) -> i64 {
+    d.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp_millis()
+}
