@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod display;
 pub mod domain;
+pub mod engine;
 pub mod logging;
 pub mod paths;
 pub mod queue;

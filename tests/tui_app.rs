@@ -6,6 +6,7 @@ use cockpit::book::Book;
 use cockpit::domain::{AccountId, Stage};
 use cockpit::tui::action::Action;
 use cockpit::tui::app::{Mode, Msg, Pane};
+use cockpit::tui::effect::Effect;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 
 fn key(code: KeyCode) -> Event {
@@ -45,6 +46,7 @@ fn moving_a_stage_is_stored_and_shown() {
     let before = app.book.row(id).unwrap().stage;
     let count_before = app.book.totals().count[before.index()];
     app.update(Action::StageNext);
+    cockpit::tui::jobs::apply_writes_inline(&mut app);
     let after = before.next().unwrap();
     assert_eq!(app.book.row(id).unwrap().stage, after);
     assert_eq!(app.book.totals().count[before.index()], count_before - 1);
@@ -205,7 +207,7 @@ fn status_line_shows_sync_progress_freshness_and_offline() {
     };
     assert!(status_line(&app).contains("demo data, offline"));
     app.update(Action::Sync);
-    assert!(!app.sync_requested, "nothing to sync without sources");
+    assert!(app.take_effects().is_empty(), "nothing to sync without sources");
     assert!(app.toasts.last().unwrap().text.contains("No sources configured"));
     app.toasts.clear();
 
@@ -215,8 +217,10 @@ fn status_line_shows_sync_progress_freshness_and_offline() {
     ];
     assert!(status_line(&app).contains("crm · never synced"));
     app.update(Action::Sync);
-    assert!(app.sync_requested);
-    app.syncing = true;
+    assert!(matches!(app.take_effects()[..], [Effect::Sync]));
+    assert!(app.syncing);
+    app.update(Action::Sync);
+    assert!(app.take_effects().is_empty(), "one sync at a time");
     app.on_msg(Msg::SyncProgress(cockpit::sync::Progress { source: "crm".into(), object: "companies", done: 300 }));
     assert!(status_line(&app).contains("crm ⟳ 300"), "{}", status_line(&app));
     let ok = SyncStatus { at: common::now() - chrono::Duration::minutes(12), ok: true, message: None };
@@ -252,7 +256,7 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
     assert!(screen(&app).contains("computing…"));
 
     // What the event loop does: hand the job to a thread, then apply its message.
-    let job = app.metrics.pending.take().expect("opening the overlay asks for the figures");
+    let job = metrics_job(&mut app).expect("opening the overlay asks for the figures");
     let (from, to, seq) = (job.from, job.to, job.seq);
     assert_eq!((from, to), (common::now().date_naive() - chrono::Duration::days(29), common::now().date_naive()));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -281,7 +285,7 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
     assert!(matches!(app.metrics.state, MetricsState::Computing));
     app.on_msg(Msg::Metrics(seq, Ok(stale)));
     assert!(matches!(app.metrics.state, MetricsState::Computing), "a stale answer must not show");
-    let job = app.metrics.pending.take().unwrap();
+    let job = metrics_job(&mut app).unwrap();
     app.on_msg(Msg::Metrics(job.seq, Err("Could not compute the metrics: disk full".into())));
     assert!(screen(&app).contains("Could not compute the metrics: disk full"));
     // q and m close the overlay too; q does not quit from it.
@@ -291,6 +295,13 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
     app.update(Action::Metrics);
     app.on_event(&key(KeyCode::Char('m')));
     assert_eq!(app.mode, Mode::Normal);
+}
+
+fn metrics_job(app: &mut cockpit::tui::app::App) -> Option<cockpit::tui::metrics::MetricsJob> {
+    app.take_effects().into_iter().find_map(|e| match e {
+        Effect::Metrics(job) => Some(job),
+        _ => None,
+    })
 }
 
 fn view_of(app: &cockpit::tui::app::App) -> Box<cockpit::tui::metrics::MetricsView> {
@@ -334,6 +345,7 @@ fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
     assert_eq!(app.mode, Mode::Sentiment);
     app.on_event(&key(KeyCode::Char('1')));
     assert_eq!(app.mode, Mode::Normal);
+    cockpit::tui::jobs::apply_writes_inline(&mut app);
     let after = app.book.row(id).unwrap().health;
     assert!(after < before, "{after:?} vs {before:?}");
     assert!(app.toasts.last().unwrap().text.contains("Sentiment 1/5 recorded"), "{:?}", app.toasts.last());
@@ -349,22 +361,33 @@ fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
 }
 
 #[test]
-fn edits_wait_while_the_health_pass_rewrites_rows() {
-    use std::sync::atomic::Ordering;
+fn an_edit_shows_at_once_and_its_toast_waits_for_the_writer() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::FocusKanban);
     let id = app.selected.unwrap();
     let before = app.book.row(id).unwrap().stage;
-    let setup = app.health_setup.clone().unwrap();
-    setup.busy.store(true, Ordering::SeqCst);
     app.update(Action::StageNext);
-    assert_eq!(app.book.row(id).unwrap().stage, before, "no edit while the pass may overwrite it");
-    assert!(app.toasts.last().unwrap().text.contains("try again in a moment"));
-    assert_eq!(app.store.row(id).unwrap().unwrap().stage, before);
-    setup.busy.store(false, Ordering::SeqCst);
-    app.update(Action::StageNext);
+    // On screen at once, not yet stored, no word yet.
     assert_eq!(app.book.row(id).unwrap().stage, before.next().unwrap());
+    assert_eq!(app.store.row(id).unwrap().unwrap().stage, before);
+    assert!(!app.toasts.iter().any(|t| t.text.contains("Moved")));
+    let effects = app.take_effects();
+    let [Effect::Write { seq, edit, at }] = &effects[..] else { panic!("one edit for the writer: {effects:?}") };
+    // The writer applies it and answers; then the toast says so.
+    let by = cockpit::engine::edits::Author { name: "tester".into(), at: *at };
+    let applied = cockpit::engine::edits::apply(&app.store, edit.clone(), &by).unwrap();
+    app.on_msg(Msg::Written(*seq, Ok(Box::new(applied))));
+    assert_eq!(app.store.row(id).unwrap().unwrap().stage, before.next().unwrap());
+    assert!(app.toasts.last().unwrap().text.contains("Moved"), "{:?}", app.toasts.last());
+    assert!(matches!(app.take_effects()[..], [Effect::Push]), "the move goes to HubSpot with the next push");
+    // A refused edit puts the screen back as stored.
+    app.update(Action::StageNext);
+    let effects = app.take_effects();
+    let [Effect::Write { seq, .. }] = &effects[..] else { panic!("{effects:?}") };
+    app.on_msg(Msg::Written(*seq, Err("the disk is full".into())));
+    assert_eq!(app.book.row(id).unwrap().stage, before.next().unwrap());
+    assert!(app.toasts.last().unwrap().text.contains("the disk is full"), "{:?}", app.toasts.last());
 }
 
 #[test]

@@ -15,10 +15,12 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 
 fn key(app: &mut App, code: KeyCode) {
     app.on_event(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    cockpit::tui::jobs::apply_writes_inline(app);
 }
 
 fn ctrl(app: &mut App, c: char) {
     app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+    cockpit::tui::jobs::apply_writes_inline(app);
 }
 
 fn typed(app: &mut App, text: &str) {
@@ -37,6 +39,12 @@ fn session(store: &Store) -> App {
     app
 }
 
+/// What the session's way out does: keep the open text through the writer.
+fn keep(app: &mut App) -> Option<cockpit::tui::drafts::Kept> {
+    let writer = cockpit::engine::writer::Writer::spawn(app.store.clone());
+    app.keep_draft(&writer)
+}
+
 fn last_toast(app: &App) -> String {
     app.toasts.last().map(|t| t.text.clone()).unwrap_or_default()
 }
@@ -53,7 +61,7 @@ fn a_kept_note_opens_again_and_is_sent_only_by_ctrl_s() {
     key(&mut app, KeyCode::Char('n'));
     typed(&mut app, "Renewal at risk");
     let title = app.composer.as_ref().unwrap().title.clone();
-    assert_eq!(app.keep_draft(), Some(Kept::Saved(title.clone())));
+    assert_eq!(keep(&mut app), Some(Kept::Saved(title.clone())));
     drop(app);
     assert_eq!(notes_saying(&store, item.account_id, "Renewal at risk"), 0, "kept, not sent");
 
@@ -67,12 +75,12 @@ fn a_kept_note_opens_again_and_is_sent_only_by_ctrl_s() {
     assert!(last_toast(&app).starts_with("A note you were writing was kept: ctrl-s saves it"), "{}", last_toast(&app));
 
     // Ending again with the text untouched keeps the draft as it is.
-    assert_eq!(app.keep_draft(), None);
+    assert_eq!(keep(&mut app), None);
     assert_eq!(store.drafts().unwrap().len(), 1);
 
     // Changed, then ended again: the same draft is updated, not doubled.
     typed(&mut app, ", call Ana");
-    assert!(matches!(app.keep_draft(), Some(Kept::Saved(t)) if t == title), "the title has no kept mark twice");
+    assert!(matches!(keep(&mut app), Some(Kept::Saved(t)) if t == title), "the title has no kept mark twice");
     let kept = store.drafts().unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!((kept[0].1.kind, kept[0].1.text.as_str()), (DraftKind::Note, "Renewal at risk, call Ana"));
@@ -82,7 +90,7 @@ fn a_kept_note_opens_again_and_is_sent_only_by_ctrl_s() {
     assert!(last_toast(&app).starts_with("Note added: "), "{}", last_toast(&app));
     assert_eq!(notes_saying(&store, item.account_id, "Renewal at risk, call Ana"), 1);
     assert!(store.drafts().unwrap().is_empty(), "sent, so no longer kept");
-    assert_eq!(app.keep_draft(), None);
+    assert_eq!(keep(&mut app), None);
 }
 
 #[test]
@@ -92,9 +100,9 @@ fn only_what_the_csm_wrote_is_kept_and_esc_discards_it() {
     // A pre-filled escalation nobody typed into is no draft.
     key(&mut app, KeyCode::Char('e'));
     assert_eq!(app.mode, Mode::Compose);
-    assert_eq!(app.keep_draft(), None);
+    assert_eq!(keep(&mut app), None);
     typed(&mut app, "a fix by Friday");
-    assert!(app.keep_draft().is_some());
+    assert!(keep(&mut app).is_some());
     drop(app);
 
     let mut app = session(&store);
@@ -104,7 +112,7 @@ fn only_what_the_csm_wrote_is_kept_and_esc_discards_it() {
     assert_eq!(app.mode, Mode::Normal);
     assert_eq!(last_toast(&app), "The kept draft was discarded");
     assert!(store.drafts().unwrap().is_empty());
-    assert_eq!(app.keep_draft(), None);
+    assert_eq!(keep(&mut app), None);
 }
 
 #[test]
@@ -114,7 +122,7 @@ fn two_kept_drafts_open_one_after_the_other() {
     let other = app.queue[app.queue_cursor + 1].follow_up.clone();
     key(&mut app, KeyCode::Char('n'));
     typed(&mut app, "first");
-    app.keep_draft().unwrap();
+    keep(&mut app).unwrap();
     drop(app);
     let second = Draft {
         kind: DraftKind::Log(ActivityKind::Call),

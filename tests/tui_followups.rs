@@ -12,10 +12,12 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 
 fn key(app: &mut App, code: KeyCode) {
     app.on_event(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    cockpit::tui::jobs::apply_writes_inline(app);
 }
 
 fn ctrl(app: &mut App, c: char) {
     app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+    cockpit::tui::jobs::apply_writes_inline(app);
 }
 
 fn typed(app: &mut App, text: &str) {
@@ -248,21 +250,49 @@ fn actions_need_the_queue_focused_and_reply_needs_a_ticket() {
 }
 
 #[test]
-fn a_note_typed_while_the_health_pass_runs_is_kept_until_it_can_be_saved() {
-    use std::sync::atomic::Ordering;
+fn a_note_saved_while_the_health_pass_runs_lands_between_its_steps_and_survives_it() {
+    use cockpit::engine::edits::{apply, Author};
+    use cockpit::engine::upkeep::{Pass, Upkeep};
+    use cockpit::engine::writer::Writer;
+    use cockpit::tui::effect::Effect;
     let (_tmp, mut app) = queue_app();
-    let setup = app.health_setup.clone().unwrap();
-    key(&mut app, KeyCode::Char('n'));
-    typed(&mut app, "Long note about the renewal");
-    setup.busy.store(true, Ordering::SeqCst);
-    ctrl(&mut app, 's');
-    assert_eq!(app.mode, Mode::Compose, "the editor stays open");
-    assert_eq!(app.composer.as_ref().unwrap().text(), "Long note about the renewal");
-    assert!(app.store.outbox().unwrap().is_empty());
-    setup.busy.store(false, Ordering::SeqCst);
-    ctrl(&mut app, 's');
-    assert_eq!(app.mode, Mode::Normal);
-    assert_eq!(app.store.outbox().unwrap()[0].write.body(), "Long note about the renewal");
+    let id = app.queue[app.queue_cursor].follow_up.account_id;
+    let writer = Writer::spawn(app.store.clone());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    // Today's pass again, one account a step: it runs a few hundred steps.
+    let done = tx.clone();
+    let pass = Upkeep::new(app.health_setup.clone().unwrap(), app.now, Pass::Daily, move |r| {
+        done.send(format!("pass {}", r.is_ok())).unwrap()
+    });
+    writer.steps(pass.with_step_sizes(1, 1, 1));
+    app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE)));
+    for c in "Call booked for the renewal".chars() {
+        app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+    }
+    app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    assert_eq!(app.mode, Mode::Normal, "never refused, never waiting");
+    let Some(Effect::Write { seq, edit, at }) = app.take_effects().into_iter().next() else { panic!("no edit") };
+    let by = Author { name: "tester".into(), at };
+    let answered = tx.clone();
+    writer.edit(move |store| {
+        let r = apply(store, edit, &by).map(Box::new).map_err(|e| e.to_string());
+        Box::new(move || answered.send(format!("edit {}", r.is_ok())).unwrap())
+    });
+    let first = rx.recv().unwrap();
+    let second = rx.recv().unwrap();
+    assert_eq!((first.as_str(), second.as_str()), ("edit true", "pass true"), "the edit did not wait for the pass");
+    let _ = seq;
+    // The pass that ran after the edit kept it: the note and its entry.
+    let outbox = app.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].write.body(), "Call booked for the renewal");
+    let row = app.store.row(id).unwrap().unwrap();
+    assert_eq!(app.store.last_daily().unwrap(), Some(app.now.date_naive()));
+    let totals = app.store.stage_totals().unwrap();
+    let counted = app.store.rows().filter(|r| r.as_ref().unwrap().stage == row.stage).count() as u64;
+    assert_eq!(totals.count[row.stage as usize], counted, "the totals add up after edits between steps");
+    let timeline = app.store.activities(id).unwrap();
+    assert!(timeline.iter().any(|a| a.summary.contains("Call booked for the renewal")), "{timeline:?}");
 }
 
 #[test]

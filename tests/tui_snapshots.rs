@@ -116,7 +116,14 @@ fn metrics_overlay() {
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::Metrics);
     // Computed here rather than on a thread: the figures, not the timing, are pinned.
-    let job = app.metrics.pending.take().unwrap();
+    let job = app
+        .take_effects()
+        .into_iter()
+        .find_map(|e| match e {
+            cockpit::tui::effect::Effect::Metrics(job) => Some(job),
+            _ => None,
+        })
+        .unwrap();
     app.on_msg(job.run(&app.store));
     insta::assert_snapshot!("metrics_overlay", text(&screen(&app, 100, 32)));
     let small = text(&screen(&app, 80, 24));
@@ -145,6 +152,7 @@ fn queue_item_detail_reply_editor_and_outbox() {
     use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
     let press = |app: &mut App, code: KeyCode, mods: KeyModifiers| {
         app.on_event(&Event::Key(KeyEvent::new(code, mods)));
+        cockpit::tui::jobs::apply_writes_inline(app);
     };
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));

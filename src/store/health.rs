@@ -76,6 +76,43 @@ pub struct DailyReport {
     pub cleared: u64,
 }
 
+/// Where a rescore stands between its steps.
+#[derive(Debug, Clone)]
+pub struct Rescore {
+    table: ScoreTable,
+    stamp: ModelStamp,
+    today: NaiveDate,
+    /// The input pages there are, counted at the first step.
+    pages: Option<u32>,
+    next: u32,
+    /// What it did so far.
+    pub report: RecomputeReport,
+}
+
+impl Rescore {
+    /// A rescore of the whole history with `model`.
+    pub fn new(model: &Model, today: NaiveDate) -> Rescore {
+        Rescore {
+            table: ScoreTable::new(model),
+            stamp: ModelStamp::of(model),
+            today,
+            pages: None,
+            next: 0,
+            report: RecomputeReport::default(),
+        }
+    }
+}
+
+/// Where a daily pass stands between its steps.
+#[derive(Debug, Clone, Default)]
+pub struct DailyPass {
+    /// The key of the next account to score (empty before the first step).
+    next: Vec<u8>,
+    sources: Vec<String>,
+    /// What it did so far.
+    pub report: DailyReport,
+}
+
 /// What a backtest replays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BacktestData {
@@ -199,15 +236,30 @@ impl Store {
     /// rows, and records the model. A crash part-way leaves the old stamp,
     /// so the next start finishes the job.
     pub fn recompute_health(&self, model: &Model, today: NaiveDate) -> Result<RecomputeReport> {
-        let table = ScoreTable::new(model);
+        let mut pass = Rescore::new(model, today);
+        while self.rescore_step(&mut pass, u32::MAX)? {}
+        Ok(pass.report)
+    }
+
+    /// Rescores the next `pages` pages of a rescore; `Ok(false)` once the
+    /// last is done and the model recorded. Rows are read and written in
+    /// the same step, so a change made between two steps is kept.
+    pub fn rescore_step(&self, pass: &mut Rescore, pages: u32) -> Result<bool> {
+        let total = match pass.pages {
+            Some(n) => n,
+            None => {
+                let last = self.tree.scan_prefix(keys::INPUT_PAGE).keys().next_back().transpose()?;
+                *pass.pages.insert(last.and_then(|k| keys::split_page(&k)).map_or(0, |(p, _)| p + 1))
+            }
+        };
+        let (from, to) = (pass.next, pass.next.saturating_add(pages).min(total));
         // Two halves of the pages on two threads: the work is reading,
         // scoring and writing pages, which sled lets run side by side.
-        let last = self.tree.scan_prefix(keys::INPUT_PAGE).keys().next_back().transpose()?;
-        let pages = last.and_then(|k| keys::split_page(&k)).map_or(0, |(p, _)| p + 1);
-        let mid = pages / 2;
+        let mid = from + (to - from) / 2;
+        let (table, today) = (&pass.table, pass.today);
         let (a, b) = std::thread::scope(|scope| {
-            let low = scope.spawn(|| self.recompute_range(0, mid, &table, today));
-            let high = self.recompute_range(mid, pages, &table, today);
+            let low = scope.spawn(|| self.recompute_range(from, mid, table, today));
+            let high = self.recompute_range(mid, to, table, today);
             (
                 low.join().unwrap_or_else(|_| {
                     Err(super::StoreError::Decode {
@@ -218,17 +270,20 @@ impl Store {
                 high,
             )
         });
-        let (a, b) = (a?, b?);
-        let report = RecomputeReport {
-            accounts: a.accounts + b.accounts,
-            years: a.years + b.years,
-            rewritten: a.rewritten + b.rewritten,
-            rows_changed: a.rows_changed + b.rows_changed,
-        };
+        for r in [a?, b?] {
+            pass.report.accounts += r.accounts;
+            pass.report.years += r.years;
+            pass.report.rewritten += r.rewritten;
+            pass.report.rows_changed += r.rows_changed;
+        }
+        pass.next = to;
+        if to < total {
+            return Ok(true);
+        }
         let mut batch = Batch::default();
-        batch.insert(keys::MODEL_STAMP.to_vec(), encode(&ModelStamp::of(model)));
+        batch.insert(keys::MODEL_STAMP.to_vec(), encode(&pass.stamp));
         self.apply(batch)?;
-        Ok(report)
+        Ok(false)
     }
 
     /// Rescores the pages numbered `from..to`. Rows change only in their
@@ -342,24 +397,52 @@ impl Store {
             let r = self.rebuild_marked(rules.model, now)?;
             tracing::info!(accounts = r.accounts, days = r.days, "history rebuilt");
         }
+        let mut pass = DailyPass::default();
+        while self.daily_step(rules, now, &mut pass, usize::MAX)? {}
+        Ok(pass.report)
+    }
+
+    /// Scores the next `accounts` accounts of a daily pass; `Ok(false)` once
+    /// the last is done and the day recorded. Each step reads the rows and
+    /// totals it changes afresh, so an edit made between two steps is kept.
+    pub fn daily_step(
+        &self,
+        rules: HealthRules,
+        now: DateTime<Utc>,
+        pass: &mut DailyPass,
+        accounts: usize,
+    ) -> Result<bool> {
+        if pass.next.is_empty() {
+            pass.sources = self.ticket_sources()?;
+            pass.next = keys::ACCOUNT.to_vec();
+        }
         let table = ScoreTable::new(rules.model);
-        let mut report = DailyReport::default();
         let mut batch = Batch::default();
         let mut totals = self.stage_totals()?;
         let mut pages = PageCache::default();
         let mut page = None;
-        let sources = self.ticket_sources()?;
-        for account in self.accounts() {
-            let account = account?;
+        let mut more = false;
+        for (done, kv) in self.tree.range(pass.next.clone()..).enumerate() {
+            let (k, v) = kv?;
+            if !k.starts_with(keys::ACCOUNT) {
+                break;
+            }
+            if done == accounts {
+                pass.next = k.to_vec();
+                more = true;
+                break;
+            }
+            let account: Account = decode(&v, "account")?;
             if !account.stage.is_active() {
                 // A customer who left needs no churn warning any more.
-                self.clear_flags(account.id, &mut batch, &mut report)?;
+                self.clear_flags(account.id, &mut batch, &mut pass.report)?;
                 continue;
             }
             // Accounts come in id order: a page is done when the next starts.
             if page.is_some_and(|p| p != page_of(account.id)) {
                 pages.flush_into(&mut batch);
                 if batch.is_full(20_000) {
+                    batch.put_totals(&totals);
                     self.apply(std::mem::take(&mut batch))?;
                 }
             }
@@ -370,19 +453,21 @@ impl Store {
                 rules,
                 now,
                 None,
-                &sources,
+                &pass.sources,
                 &mut pages,
                 &mut batch,
                 &mut totals,
-                &mut report,
+                &mut pass.report,
             )?;
         }
         pages.flush_into(&mut batch);
         batch.put_totals(&totals);
-        batch.insert(keys::DAILY.to_vec(), encode(&now.date_naive()));
-        batch.insert(keys::MODEL_STAMP.to_vec(), encode(&ModelStamp::of(rules.model)));
+        if !more {
+            batch.insert(keys::DAILY.to_vec(), encode(&now.date_naive()));
+            batch.insert(keys::MODEL_STAMP.to_vec(), encode(&ModelStamp::of(rules.model)));
+        }
         self.apply(batch)?;
-        Ok(report)
+        Ok(more)
     }
 
     #[allow(clippy::too_many_arguments)]

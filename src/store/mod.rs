@@ -32,7 +32,7 @@ use codec::{decode, encode};
 
 pub use children::Child;
 pub use drafts::{Draft, DraftKind};
-pub use health::{BacktestData, DailyReport, HealthRules, ModelStamp, RecomputeReport};
+pub use health::{BacktestData, DailyPass, DailyReport, HealthRules, ModelStamp, RecomputeReport, Rescore};
 pub use merge::{Change, Relinked, Target};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};

@@ -248,22 +248,40 @@ impl Store {
     /// from the answers before it. Each page of accounts lands with its
     /// marks cleared, so a stop part-way resumes where it was.
     pub fn rebuild_marked(&self, model: &Model, now: DateTime<Utc>) -> Result<RebuildReport> {
+        let mut report = RebuildReport::default();
+        while self.rebuild_step(model, now, usize::MAX, &mut report)? {}
+        Ok(report)
+    }
+
+    /// Rebuilds up to `limit` marked accounts, adding to `report`;
+    /// `Ok(true)` while marks remain. Rows and totals are read in the step
+    /// that writes them, so a change made between two steps is kept.
+    pub fn rebuild_step(
+        &self,
+        model: &Model,
+        now: DateTime<Utc>,
+        limit: usize,
+        report: &mut RebuildReport,
+    ) -> Result<bool> {
         let table = ScoreTable::new(model);
         let today = now.date_naive();
         let oldest = today - Duration::days(HISTORY_DAYS - 1);
-        let mut report = RebuildReport::default();
         let mut batch = Batch::default();
         let mut totals = self.stage_totals()?;
         let mut pages = PageCache::default();
         let mut page = None;
-        let marks: Vec<(AccountId, NaiveDate, sled::IVec)> = self
-            .tree
-            .scan_prefix(keys::REBUILD)
-            .filter_map(|kv| {
-                let (k, v) = kv.ok()?;
-                Some((keys::trailing_id(&k)?, day_of(&v)?, v))
-            })
-            .collect();
+        let mut marks: Vec<(AccountId, NaiveDate, sled::IVec)> = Vec::new();
+        let mut seen = 0;
+        for kv in self.tree.scan_prefix(keys::REBUILD).take(limit) {
+            let (k, v) = kv?;
+            seen += 1;
+            match (keys::trailing_id(&k), day_of(&v)) {
+                (Some(id), Some(day)) => marks.push((id, day, v)),
+                // A mark that does not read would come back every step.
+                _ => batch.remove(k.to_vec()),
+            }
+        }
+        let more = seen == limit;
         // Marks are cleared once their pages are written, and only if no
         // sync marked the account again meanwhile (an earlier day, new
         // records): that mark stays for the next rebuild.
@@ -300,7 +318,7 @@ impl Store {
         batch.put_totals(&totals);
         self.apply(batch)?;
         clear(&mut done)?;
-        Ok(report)
+        Ok(more)
     }
 
     /// Rescores one account's days from `from` to today; returns the days scored.

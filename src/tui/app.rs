@@ -9,15 +9,18 @@ use chrono::{DateTime, Duration, Utc};
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
+use super::effect::Effect;
 use super::keymap::Keymap;
-use super::metrics::{Metrics, MetricsView};
+use super::metrics::Metrics;
+pub use super::msg::Msg;
 use super::theme::Theme;
 use crate::book::Book;
 use crate::domain::explain::Explanation;
 use crate::domain::{AccountId, Bands, HealthHistory, Stage};
+use crate::engine::edits::Edit;
+use crate::engine::upkeep::HealthSetup;
 use crate::queue::QueueItem;
 use crate::store::{Store, SyncStatus};
-use crate::sync::Progress;
 
 /// Timeline entries the account detail shows.
 pub const TIMELINE_SHOWN: usize = 6;
@@ -119,26 +122,6 @@ pub struct SourceView {
     pub running: Option<u64>,
 }
 
-/// A message from background work.
-#[derive(Debug)]
-pub enum Msg {
-    /// A running sync handled more records.
-    SyncProgress(Progress),
-    /// The sync finished: each source's outcome, and whether it changed
-    /// any record.
-    SyncDone(Vec<(String, SyncStatus)>, bool),
-    /// The full book and queue finished loading.
-    Loaded(Box<Book>, Vec<QueueItem>),
-    /// Background loading failed.
-    LoadFailed(String),
-    /// The metrics job of that request finished (or failed, for the CSM).
-    Metrics(u64, Result<Box<MetricsView>, String>),
-    /// A push of the outbox finished.
-    Pushed(Result<crate::sync::push::PushReport, String>),
-    /// A conflicted entry was set to go out over the ticket's current state.
-    Retried(Result<(), String>),
-}
-
 fn index_queue(queue: &[QueueItem]) -> HashMap<AccountId, usize> {
     let mut index = HashMap::with_capacity(queue.len());
     for (i, q) in queue.iter().enumerate() {
@@ -204,8 +187,6 @@ pub struct App {
     pub data_label: String,
     /// Configured sources and how their syncs went.
     pub sources: Vec<SourceView>,
-    /// A sync was asked for (key or timer) and should start.
-    pub sync_requested: bool,
     /// A sync is running.
     pub syncing: bool,
     /// Who is at the keyboard (for timeline entries).
@@ -220,7 +201,7 @@ pub struct App {
     /// Set when the user asked to quit.
     pub should_quit: bool,
     /// The health model, flags and bands, for explanations and sentiment.
-    pub health_setup: Option<std::sync::Arc<super::HealthSetup>>,
+    pub health_setup: Option<std::sync::Arc<HealthSetup>>,
     /// Queue items marked for an action on several (follow-up ids).
     pub marked: std::collections::BTreeSet<u64>,
     /// The items the action being composed applies to.
@@ -229,8 +210,6 @@ pub struct App {
     pub picker: Option<super::compose::Picker>,
     /// The open inline editor.
     pub composer: Option<super::compose::Composer>,
-    /// Text to continue in `$EDITOR` (the event loop suspends the screen).
-    pub external_edit: Option<super::followups::ExternalEdit>,
     /// The id of the kept draft the open editor continues (see `drafts`).
     pub kept_draft: Option<u64>,
     /// The outbox overlay.
@@ -239,15 +218,19 @@ pub struct App {
     pub outbox_counts: crate::store::OutboxCounts,
     /// Saved replies.
     pub replies: Vec<crate::domain::reply::Template>,
-    /// A push of the outbox was asked for.
-    pub push_requested: bool,
     /// The ticket of the queue item the detail shows, read when it opens.
     pub queue_ticket: Option<crate::domain::Ticket>,
-    /// A push is running.
-    pub pushing: bool,
-    /// A conflicted entry to send again over the ticket's current state
-    /// (the event loop fetches that state).
-    pub retry_conflict: Option<u64>,
+    /// The text being submitted, given back if its action fails.
+    pub(super) submitting: Option<super::followups::ExternalEdit>,
+    /// What updates asked for beyond the screen, for the job runner.
+    effects: Vec<Effect>,
+    /// The number of the next edit sent to the writer.
+    next_edit: u64,
+    /// Edits sent and not yet answered, with what their answer needs.
+    pub(super) in_flight: HashMap<u64, super::followups::InFlight>,
+    /// Rows the writer answered with since the last book load started:
+    /// a load that read them before the edit must not undo them on screen.
+    pub(super) since_load: Vec<(Vec<crate::domain::AccountRow>, Vec<crate::domain::FollowUp>)>,
 }
 
 impl App {
@@ -281,7 +264,6 @@ impl App {
             workspace: String::new(),
             data_label: String::new(),
             sources: Vec::new(),
-            sync_requested: false,
             health_setup: None,
             syncing: false,
             author: "me".into(),
@@ -293,21 +275,49 @@ impl App {
             targets_pending: Vec::new(),
             picker: None,
             composer: None,
-            external_edit: None,
             kept_draft: None,
             outbox_view: Default::default(),
             outbox_counts: Default::default(),
             replies: crate::domain::reply::builtin(),
-            push_requested: false,
             queue_ticket: None,
-            pushing: false,
-            retry_conflict: None,
+            submitting: None,
+            effects: Vec::new(),
+            next_edit: 1,
+            in_flight: HashMap::new(),
+            since_load: Vec::new(),
         };
         app.refresh_outbox_counts();
         if let Some(id) = app.book.view_row(0).map(|r| r.id) {
             app.select(id);
         }
         app
+    }
+
+    /// The effects asked for since the last call, in order.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    /// Asks the job runner for an effect.
+    pub(super) fn effect(&mut self, e: Effect) {
+        self.effects.push(e);
+    }
+
+    /// Sends an edit to the writer; returns its number.
+    pub(super) fn write(&mut self, edit: Edit, then: super::followups::InFlight) -> u64 {
+        let seq = self.next_edit;
+        self.next_edit += 1;
+        self.in_flight.insert(seq, then);
+        self.effects.push(Effect::Write { seq, edit, at: self.now });
+        seq
+    }
+
+    /// Asks for a sync now, unless one runs.
+    pub fn request_sync(&mut self) {
+        if !self.syncing && !self.sources.is_empty() {
+            self.syncing = true;
+            self.effect(Effect::Sync);
+        }
     }
 
     /// Shows a toast for a few seconds, and writes it to the log: the status
@@ -389,29 +399,13 @@ impl App {
     }
 
     /// Records the CSM's sentiment on the selected account; the score and
-    /// its explanation move at once.
+    /// its explanation move once the writer has it.
     fn set_sentiment(&mut self, value: u8) {
-        if self.health_busy() {
-            return;
-        }
         let (Some(id), Some(setup)) = (self.selected, self.health_setup.clone()) else {
             self.toast(Level::Warning, "Select an account first");
             return;
         };
-        match self.store.set_sentiment(id, value, &self.author, setup.rules(), self.now) {
-            Ok(row) => {
-                let text = format!(
-                    "Sentiment {value}/5 recorded for {}; health {}",
-                    crate::domain::text::sanitize(&row.name),
-                    row.health.map_or("—".into(), |h| h.to_string())
-                );
-                self.book.update_row(row);
-                self.health = None;
-                self.select_from(id, Pane::Health);
-                self.toast(Level::Info, text);
-            }
-            Err(e) => self.toast(Level::Error, format!("Could not record the sentiment: {e}")),
-        }
+        self.write(Edit::Sentiment { id, value, setup }, super::followups::InFlight::Sentiment { value });
     }
 
     fn on_filter_key(&mut self, k: &KeyEvent) -> bool {
@@ -467,7 +461,8 @@ impl App {
             Action::Metrics => {
                 // Recomputed on every opening: the book may have changed since.
                 self.mode = Mode::Metrics;
-                self.metrics.request(self.now, self.bands, self.health_setup.clone());
+                let job = self.metrics.request(self.now, self.bands, self.health_setup.clone());
+                self.effect(Effect::Metrics(job));
             }
             Action::Filter => {
                 self.focus = Pane::Accounts;
@@ -512,7 +507,7 @@ impl App {
                 "No sources configured: add a [[source]] to the config (`cockpit config example`)",
             ),
             Action::Sync if self.syncing => self.toast(Level::Info, "A sync is already running"),
-            Action::Sync => self.sync_requested = true,
+            Action::Sync => self.request_sync(),
             Action::Mark
             | Action::Done
             | Action::Snooze
@@ -620,7 +615,7 @@ impl App {
     }
 
     /// Selects an account, moving every pane's cursor but `from`'s to it.
-    fn select_from(&mut self, id: AccountId, from: Pane) {
+    pub(super) fn select_from(&mut self, id: AccountId, from: Pane) {
         self.selected = Some(id);
         if from != Pane::Accounts {
             if let Some(i) = self.book.view_position(id) {
@@ -689,38 +684,20 @@ impl App {
         }
     }
 
-    /// Whether the background health pass is rewriting rows right now.
-    pub(super) fn health_busy(&mut self) -> bool {
-        let busy = self.health_setup.as_ref().is_some_and(|h| h.busy.load(std::sync::atomic::Ordering::SeqCst));
-        if busy {
-            self.toast(Level::Info, "Today's health scores are being updated; try again in a moment");
-        }
-        busy
-    }
-
     fn move_stage(&mut self, step: fn(Stage) -> Option<Stage>) {
-        if self.health_busy() {
-            return;
-        }
         let Some(id) = self.selected else { return };
-        let Some(row) = self.book.row(id) else { return };
+        let Some(row) = self.book.row(id).cloned() else { return };
         let (name, from) = (row.name.clone(), row.stage);
         let Some(to) = step(from) else {
             self.toast(Level::Warning, format!("{name} is already in the {} column", from.label()));
             return;
         };
-        match self.store.set_stage(id, to, &self.author, self.now) {
-            Ok(new_row) => {
-                self.book.update_row(new_row);
-                // Reread the detail: the move is on the timeline.
-                self.health = None;
-                self.select_from(id, Pane::Health);
-                self.refresh_outbox_counts();
-                self.push_requested = true;
-                self.toast(Level::Info, format!("Moved {name}: {} → {} · u undoes", from.label(), to.label()));
-            }
-            Err(e) => self.toast(Level::Error, format!("Could not move {name}: {e}")),
-        }
+        // On screen at once; the writer's answer brings the stored row.
+        let mut moved = row.clone();
+        moved.stage = to;
+        self.book.update_row(moved);
+        self.select_from(id, Pane::Health);
+        self.write(Edit::Stage { id, to }, super::followups::InFlight::Stage { name, from: row });
     }
 
     fn open(&mut self) {
@@ -754,6 +731,10 @@ impl App {
                 self.queue_counts = crate::queue::counts(&queue, self.now);
                 self.queue = queue;
                 self.queue_complete = true;
+                // Edits the writer answered while the book loaded.
+                for (rows, changed) in std::mem::take(&mut self.since_load) {
+                    self.show_written(rows, &changed);
+                }
                 self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
                 // An account merged away (a support organization that found
                 // its CRM account) is selected as the account it became.
@@ -775,16 +756,19 @@ impl App {
             Msg::LoadFailed(e) => self.toast(Level::Error, format!("Could not load the whole book: {e}")),
             Msg::Metrics(seq, result) => self.metrics.deliver(seq, result),
             Msg::Pushed(result) => self.on_pushed(result),
-            Msg::Retried(result) => {
-                match result {
-                    Ok(()) => {
-                        self.push_requested = true;
-                        self.toast(Level::Info, "It goes out at the next push, over the ticket as it is now");
-                    }
-                    Err(e) => self.toast(Level::Error, format!("Could not retry: {e}")),
-                }
-                if self.mode == Mode::Outbox {
-                    self.refresh_outbox_view();
+            Msg::ConflictStamp(id, Ok(stamp)) => {
+                self.write(Edit::OutboxRetry { id, stamp }, super::followups::InFlight::Retry { over_current: true });
+            }
+            Msg::ConflictStamp(_, Err(e)) => self.toast(Level::Error, format!("Could not retry: {e}")),
+            Msg::Written(seq, result) => self.on_written(seq, result),
+            Msg::HealthDone(result) => {
+                // Any load now reads every edit answered before this.
+                self.since_load.clear();
+                if let Err(e) = result {
+                    self.toast(
+                        Level::Warning,
+                        format!("Today's health could not be updated ({e}); scores are as before"),
+                    )
                 }
             }
             Msg::SyncProgress(p) => {

@@ -6,7 +6,10 @@
 
 use super::app::{App, Level, Mode, Pane};
 use super::compose::{Composer, Purpose};
+use super::followups::InFlight;
 use super::followups::{capitalise, ExternalEdit};
+use crate::engine::edits::Edit;
+use crate::engine::writer::Writer;
 use crate::store::{Draft, DraftKind};
 
 /// Marks the title of an editor that continues a kept draft.
@@ -96,23 +99,24 @@ impl App {
 
     /// Keeps what the open editor holds in the workspace (the session is
     /// ending without the CSM's ctrl-s or esc). `None` when there is nothing.
-    pub fn keep_draft(&mut self) -> Option<Kept> {
+    pub fn keep_draft(&mut self, writer: &Writer) -> Option<Kept> {
         let draft = self.draft()?;
-        Some(self.keep(draft))
+        Some(self.keep(writer, draft))
     }
 
     /// Keeps the text `$EDITOR` came back with when the session ends before
     /// it could be submitted.
-    pub fn keep_external_draft(&mut self, edit: &ExternalEdit, text: String) -> Option<Kept> {
+    pub fn keep_external_draft(&mut self, writer: &Writer, edit: &ExternalEdit, text: String) -> Option<Kept> {
         if text.trim().is_empty() || text == edit.initial {
             return None;
         }
         let draft = self.draft_of(&edit.purpose, &edit.title, text);
-        Some(self.keep(draft))
+        Some(self.keep(writer, draft))
     }
 
-    fn keep(&mut self, draft: Draft) -> Kept {
-        match self.store.keep_draft(self.kept_draft, &draft) {
+    fn keep(&mut self, writer: &Writer, draft: Draft) -> Kept {
+        let (id, kept) = (self.kept_draft, draft.clone());
+        match writer.edit_wait(move |s| s.keep_draft(id, &kept)) {
             Ok(id) => {
                 tracing::info!(id, kind = ?draft.kind, chars = draft.text.chars().count(), "draft kept");
                 self.kept_draft = Some(id);
@@ -134,6 +138,16 @@ impl App {
                 return;
             }
         };
+        // One being forgotten right now is not waiting any more.
+        let forgetting: Vec<u64> = self
+            .in_flight
+            .values()
+            .filter_map(|f| match f {
+                InFlight::ForgetDraft { id } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let drafts: Vec<_> = drafts.into_iter().filter(|(id, _)| !forgetting.contains(id)).collect();
         let waiting = drafts.len();
         let Some((id, d)) = drafts.into_iter().next() else { return };
         if let Some(first) = d.items.first() {
@@ -168,10 +182,7 @@ impl App {
             self.toast(Level::Warning, "The kept draft stays: it opens again at the next start (esc discards it)");
             return;
         }
-        if let Err(e) = self.store.discard_draft(id) {
-            self.toast(Level::Error, format!("Could not forget the kept draft: {e}"));
-            return;
-        }
+        self.write(Edit::DiscardDraft { id }, InFlight::ForgetDraft { id });
         if self.mode == Mode::Normal && self.composer.is_none() {
             self.reopen_kept_draft();
         }

@@ -1,7 +1,7 @@
 //! One-key actions on the follow-up queue: done, snooze, note, reply,
-//! escalate, close, log a touch, undo, and the outbox view. Each action is
-//! applied to the store at once (with its outbox entries) and the queue on
-//! screen follows.
+//! escalate, close, log a touch, undo, and the outbox view. Each action
+//! shows on screen at once and goes to the writer as an edit; the toast
+//! comes with the writer's answer, once the change is on disk.
 
 use std::collections::BTreeSet;
 
@@ -10,11 +10,13 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::app::{App, Level, Mode, Pane};
 use super::compose::{Composer, Outcome, PickFor, Picker, Purpose};
-use crate::domain::followup_action::{EscalateTo, FollowUpAction};
+use super::effect::Effect;
+use crate::domain::followup_action::{plan, EscalateTo, FollowUpAction};
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::{fill, unresolved, Requester, Vars};
 use crate::domain::text::sanitize;
-use crate::domain::{AccountId, ActivityKind, FollowUp, FollowUpKind, Ticket};
+use crate::domain::{AccountId, AccountRow, ActivityKind, FollowUp, FollowUpKind, Ticket};
+use crate::engine::edits::{Applied, Edit, Written};
 use crate::store::UndoOutcome;
 
 /// A request to continue editing in `$EDITOR`, served by the event loop.
@@ -29,6 +31,50 @@ pub struct ExternalEdit {
     /// The text the action first opened with: coming back with only that
     /// is no draft.
     pub initial: String,
+}
+
+/// An edit sent to the writer, with what its answer needs.
+#[derive(Debug, Clone)]
+pub enum InFlight {
+    /// A queue action.
+    Action {
+        /// The action.
+        action: FollowUpAction,
+        /// The items as they were before it.
+        items: Vec<FollowUp>,
+        /// The text it was written with, to give back if it fails.
+        text: Option<ExternalEdit>,
+        /// The kept draft it sends: forgotten once the action applies.
+        kept_draft: Option<u64>,
+    },
+    /// An undo.
+    Undo,
+    /// A stage move of the account of that name, from that row.
+    Stage {
+        /// The account's name.
+        name: String,
+        /// Its row before the move.
+        from: AccountRow,
+    },
+    /// A sentiment.
+    Sentiment {
+        /// 1 to 5.
+        value: u8,
+    },
+    /// An outbox entry's new text.
+    OutboxEdit,
+    /// An outbox entry sent again (over the ticket as read just now).
+    Retry {
+        /// Whether the ticket's state was read again first.
+        over_current: bool,
+    },
+    /// An outbox entry discarded.
+    Discard,
+    /// A kept draft forgotten: nothing to say when it lands.
+    ForgetDraft {
+        /// The draft.
+        id: u64,
+    },
 }
 
 /// The outbox overlay's rows and cursor.
@@ -163,14 +209,12 @@ impl App {
             }
             A::Snooze => self.picker = Some(Picker::snooze()),
             A::Note => self.composer = Some(Composer::new(Purpose::Note, format!("Note on {on}"), "")),
-            A::NoteEditor => {
-                self.external_edit = Some(ExternalEdit {
-                    purpose: Purpose::Note,
-                    title: format!("Note on {on}"),
-                    text: String::new(),
-                    initial: String::new(),
-                })
-            }
+            A::NoteEditor => self.effect(Effect::Editor(ExternalEdit {
+                purpose: Purpose::Note,
+                title: format!("Note on {on}"),
+                text: String::new(),
+                initial: String::new(),
+            })),
             A::Reply => {
                 if !single {
                     self.toast(Level::Info, "A reply goes on one ticket: unmark the others (space)");
@@ -329,15 +373,16 @@ impl App {
                 let c = self.composer.take().expect("checked above");
                 self.mode = Mode::Normal;
                 let initial = c.initial().to_string();
-                self.external_edit = Some(ExternalEdit { purpose: c.purpose, title: c.title, text, initial });
+                self.effect(Effect::Editor(ExternalEdit { purpose: c.purpose, title: c.title, text, initial }));
             }
-            // The editor stays open with the text while the health pass
-            // rewrites rows: nothing typed is lost.
-            Outcome::Submit(_) if self.health_busy() => {}
             Outcome::Submit(text) => {
                 let c = self.composer.take().expect("checked above");
                 self.mode = Mode::Normal;
+                let initial = c.initial().to_string();
+                self.submitting =
+                    Some(ExternalEdit { purpose: c.purpose.clone(), title: c.title, text: text.clone(), initial });
                 let used = self.submit(c.purpose, text);
+                self.submitting = None;
                 self.close_kept_draft(used);
             }
         }
@@ -362,13 +407,10 @@ impl App {
                 self.toast(Level::Info, "The editor left the text empty; nothing was saved");
                 self.close_kept_draft(true);
             }
-            Ok(text) if self.health_busy() => {
-                // Kept in the inline editor until the pass is over.
-                self.composer = Some(Composer::new(edit.purpose, edit.title, &text).opened_with(&edit.initial));
-                self.mode = Mode::Compose;
-            }
             Ok(text) => {
+                self.submitting = Some(ExternalEdit { text: text.clone(), ..edit.clone() });
                 let used = self.submit(edit.purpose, text);
+                self.submitting = None;
                 self.close_kept_draft(used);
             }
             Err(e) => {
@@ -433,33 +475,58 @@ impl App {
                 return false;
             }
             Purpose::OutboxEdit { id } => {
-                let edited = match self.store.outbox_edit(id, &text) {
-                    Ok(_) => {
-                        self.toast(Level::Info, "Outbox entry updated; it goes out at the next push");
-                        true
-                    }
-                    Err(e) => {
-                        self.toast(Level::Error, e.to_string());
-                        false
-                    }
-                };
-                self.open_outbox();
-                return edited;
+                self.write(Edit::OutboxEdit { id, text }, InFlight::OutboxEdit);
+                self.mode = Mode::Outbox;
+                return true;
             }
         };
         self.run_action(action)
     }
 
-    /// Applies an action to the pending targets and updates the screen;
-    /// returns whether it applied to any.
+    /// Sends an action on the pending targets to the writer and shows its
+    /// effect on the queue at once; returns whether there was any target.
     fn run_action(&mut self, action: FollowUpAction) -> bool {
         let items = std::mem::take(&mut self.targets_pending);
-        if items.is_empty() || self.health_busy() {
+        if items.is_empty() {
             return false;
         }
-        match self.store.apply_action(&items, &action, &self.author, self.now) {
-            Ok(report) => {
-                let applied = report.applied > 0;
+        // What the plan does to each item, shown now; the writer's answer
+        // (from the items as stored) settles it.
+        let mut shown = Vec::with_capacity(items.len());
+        for item in &items {
+            let ticket = if action.needs_ticket() { self.ticket_of(item) } else { None };
+            if let Ok(p) = plan(&action, item, ticket.as_ref(), self.now) {
+                let mut f = item.clone();
+                if let Some(state) = p.state {
+                    f.state = state;
+                }
+                shown.push(f);
+            }
+        }
+        let text = self.submitting.take();
+        // A kept draft is forgotten only once its action applied.
+        let kept_draft = self.kept_draft.take();
+        self.show_written(Vec::new(), &shown);
+        let edit = Edit::Action { items: items.clone(), action: action.clone(), forget_draft: kept_draft };
+        self.write(edit, InFlight::Action { action, items, text, kept_draft });
+        true
+    }
+
+    fn undo(&mut self) {
+        self.write(Edit::Undo, InFlight::Undo);
+    }
+
+    /// The writer applied (or refused) an edit: the toast, and the rows and
+    /// items as stored.
+    pub(super) fn on_written(&mut self, seq: u64, result: Result<Box<Applied>, String>) {
+        let Some(then) = self.in_flight.remove(&seq) else { return };
+        let applied = match result {
+            Ok(a) => *a,
+            Err(e) => return self.on_refused(then, e),
+        };
+        let Applied { written, rows } = applied;
+        match (then, written) {
+            (InFlight::Action { action, items, kept_draft, .. }, Written::Action(report)) => {
                 let mut text = match report.applied {
                     0 => "Nothing changed".to_string(),
                     1 => format!("{}: {}", capitalise(action.label()), self.account_name(items[0].account_id)),
@@ -468,7 +535,7 @@ impl App {
                 if report.queued > 0 {
                     let w = if report.queued == 1 { "write" } else { "writes" };
                     text.push_str(&format!(" · {} {w} in the outbox", report.queued));
-                    self.push_requested = true;
+                    self.effect(Effect::Push);
                 }
                 if report.applied > 0 {
                     text.push_str(" · u undoes");
@@ -478,47 +545,141 @@ impl App {
                     text.push_str(&format!(" · skipped {}: {}", report.skipped.len(), sanitize(why)));
                 }
                 self.toast(level, text);
-                let accounts: BTreeSet<AccountId> = items.iter().map(|f| f.account_id).collect();
-                self.after_store_change(accounts, &report.changed);
-                applied
+                // Items it skipped show again as they are stored.
+                let settled: BTreeSet<u64> = report.changed.iter().map(|f| f.id).collect();
+                let mut changed = report.changed;
+                changed.extend(items.into_iter().filter(|f| !settled.contains(&f.id)));
+                self.settle(rows, changed);
+                match kept_draft {
+                    // The writer forgot it with the action: the next one opens.
+                    Some(_) if report.applied > 0 && self.mode == Mode::Normal && self.composer.is_none() => {
+                        self.reopen_kept_draft();
+                    }
+                    Some(_) if report.applied > 0 => {}
+                    Some(_) => self.toast(
+                        Level::Warning,
+                        "The kept draft stays: it opens again at the next start (esc discards it)",
+                    ),
+                    None => {}
+                }
             }
-            Err(e) => {
-                self.toast(Level::Error, format!("The action was not saved: {e}"));
-                false
+            (InFlight::Undo, Written::Undo(outcome)) => match outcome {
+                UndoOutcome::Undone { label, restored, .. } => {
+                    self.toast(Level::Info, format!("Undone: {label}"));
+                    self.settle(rows, restored);
+                }
+                UndoOutcome::Nothing => self.toast(Level::Info, "Nothing to undo"),
+                UndoOutcome::AlreadySent { label, system } => self.toast(
+                    Level::Warning,
+                    format!(
+                        "Cannot undo {label}: it already went to {}; correct it there or add a note",
+                        system.label()
+                    ),
+                ),
+            },
+            (InFlight::Stage { name, from }, Written::Row(row)) => {
+                let (id, to) = (row.id, row.stage);
+                self.book.update_row(row.clone());
+                self.since_load.push((vec![row], Vec::new()));
+                // Reread the detail: the move is on the timeline.
+                self.health = None;
+                self.select_from(id, Pane::Health);
+                self.refresh_outbox_counts();
+                self.effect(Effect::Push);
+                self.toast(Level::Info, format!("Moved {name}: {} → {} · u undoes", from.stage.label(), to.label()));
             }
+            (InFlight::Sentiment { value }, Written::Row(row)) => {
+                let text = format!(
+                    "Sentiment {value}/5 recorded for {}; health {}",
+                    sanitize(&row.name),
+                    row.health.map_or("—".into(), |h| h.to_string())
+                );
+                let id = row.id;
+                self.book.update_row(row.clone());
+                self.since_load.push((vec![row], Vec::new()));
+                self.health = None;
+                self.select_from(id, Pane::Health);
+                self.toast(Level::Info, text);
+            }
+            (InFlight::OutboxEdit, _) => {
+                self.effect(Effect::Push);
+                self.toast(Level::Info, "Outbox entry updated; it goes out at the next push");
+                self.refresh_outbox_view();
+            }
+            (InFlight::Retry { over_current }, _) => {
+                self.effect(Effect::Push);
+                let text = if over_current {
+                    "It goes out at the next push, over the ticket as it is now"
+                } else {
+                    "It goes out at the next push"
+                };
+                self.toast(Level::Info, text);
+                self.refresh_outbox_view();
+            }
+            (InFlight::Discard, _) => {
+                self.toast(Level::Info, "Discarded: it will not be sent");
+                self.refresh_outbox_view();
+            }
+            (InFlight::ForgetDraft { .. }, _) => {}
+            (then, written) => tracing::warn!(?then, ?written, "an edit's answer did not match it"),
         }
     }
 
-    fn undo(&mut self) {
-        if self.health_busy() {
-            return;
-        }
-        match self.store.undo() {
-            Ok(UndoOutcome::Undone { label, accounts, restored }) => {
-                self.toast(Level::Info, format!("Undone: {label}"));
-                self.after_store_change(accounts.into_iter().collect(), &restored);
+    /// An edit the writer could not apply: the screen goes back to the
+    /// stored state, and text written for it is given back.
+    fn on_refused(&mut self, then: InFlight, e: String) {
+        match then {
+            InFlight::Action { items, text, kept_draft, .. } => {
+                self.show_written(Vec::new(), &items);
+                match text {
+                    Some(t) if self.composer.is_none() && self.picker.is_none() => {
+                        self.composer = Some(Composer::new(t.purpose, t.title, &t.text).opened_with(&t.initial));
+                        self.targets_pending = items;
+                        self.kept_draft = kept_draft;
+                        self.mode = Mode::Compose;
+                        self.toast(
+                            Level::Error,
+                            format!("The action was not saved: {e}; your text is back in the editor"),
+                        );
+                    }
+                    _ => self.toast(Level::Error, format!("The action was not saved: {e}")),
+                }
             }
-            Ok(UndoOutcome::Nothing) => self.toast(Level::Info, "Nothing to undo"),
-            Ok(UndoOutcome::AlreadySent { label, system }) => self.toast(
-                Level::Warning,
-                format!("Cannot undo {label}: it already went to {}; correct it there or add a note", system.label()),
-            ),
-            Err(e) => self.toast(Level::Error, format!("Could not undo: {e}")),
+            InFlight::Undo => self.toast(Level::Error, format!("Could not undo: {e}")),
+            InFlight::Stage { name, from } => {
+                self.book.update_row(from);
+                self.toast(Level::Error, format!("Could not move {name}: {e}"));
+            }
+            InFlight::Sentiment { .. } => self.toast(Level::Error, format!("Could not record the sentiment: {e}")),
+            InFlight::OutboxEdit | InFlight::Retry { .. } | InFlight::Discard => {
+                self.toast(Level::Warning, e);
+                if self.mode == Mode::Outbox {
+                    self.refresh_outbox_view();
+                }
+            }
+            InFlight::ForgetDraft { .. } => self.toast(Level::Error, format!("Could not forget the kept draft: {e}")),
         }
     }
 
-    /// Rereads the queue and the rows of `accounts` after a change.
-    fn after_store_change(&mut self, accounts: BTreeSet<AccountId>, changed: &[FollowUp]) {
+    /// Rows and items as the writer stored them, kept to survive a book
+    /// load that read them before.
+    fn settle(&mut self, rows: Vec<AccountRow>, changed: Vec<FollowUp>) {
+        self.show_written(rows.clone(), &changed);
+        self.since_load.push((rows, changed));
+        self.refresh_outbox_counts();
+    }
+
+    /// Puts rows and changed items on screen: the rows in the book, the
+    /// items out of the queue or back in their ranked place.
+    pub(super) fn show_written(&mut self, rows: Vec<AccountRow>, changed: &[FollowUp]) {
         // The detail's timeline and the row may have changed.
+        let accounts: BTreeSet<AccountId> =
+            rows.iter().map(|r| r.id).chain(changed.iter().map(|f| f.account_id)).collect();
         if self.health.as_ref().is_some_and(|h| accounts.contains(&h.id)) {
             self.health = None;
         }
-        for id in accounts {
-            match self.store.row(id) {
-                Ok(Some(row)) => self.book.update_row(row),
-                Ok(None) => {}
-                Err(e) => self.toast(Level::Error, format!("Could not reread an account: {e}")),
-            }
+        for row in rows {
+            self.book.update_row(row);
         }
         // The queue follows in place: the changed items leave it, or take
         // their ranked place again (no reread: at 100,000 accounts that
@@ -539,7 +700,6 @@ impl App {
             self.set_queue(queue);
         }
         self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
-        self.refresh_outbox_counts();
         if let Some(id) = self.selected.filter(|_| self.health.is_none()) {
             self.select_from_queue(id);
         }
@@ -555,7 +715,6 @@ impl App {
     /// A push finished: new counts, and a word when something needs the CSM.
     pub(super) fn on_pushed(&mut self, result: Result<crate::sync::push::PushReport, String>) {
         use crate::sync::push::Outcome;
-        self.pushing = false;
         self.refresh_outbox_counts();
         if self.mode == Mode::Outbox {
             self.refresh_outbox_view();
@@ -634,28 +793,17 @@ impl App {
                     .get(self.outbox_view.cursor)
                     .is_some_and(|(e, _)| matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. }));
                 if conflict && !self.sources.is_empty() {
-                    // Sent again over the ticket as it is now: the event loop
-                    // reads its current stamp first.
-                    self.retry_conflict = Some(id);
+                    // Sent again over the ticket as it is now: its current
+                    // stamp is read first.
+                    self.effect(Effect::RefetchConflict(id));
                     self.toast(Level::Info, "Reading the ticket as it is now…");
                     return true;
                 }
-                match self.store.outbox_retry(id, self.now, None) {
-                    Ok(_) => {
-                        self.push_requested = true;
-                        self.toast(Level::Info, "It goes out at the next push")
-                    }
-                    Err(e) => self.toast(Level::Warning, e.to_string()),
-                }
-                self.open_outbox();
+                self.write(Edit::OutboxRetry { id, stamp: None }, InFlight::Retry { over_current: false });
             }
             KeyCode::Char('x') => {
                 let Some(id) = id else { return true };
-                match self.store.outbox_discard(id) {
-                    Ok(_) => self.toast(Level::Info, "Discarded: it will not be sent"),
-                    Err(e) => self.toast(Level::Warning, e.to_string()),
-                }
-                self.open_outbox();
+                self.write(Edit::OutboxDiscard { id }, InFlight::Discard);
             }
             KeyCode::Char('e') => {
                 let Some((entry, _)) = self.outbox_view.entries.get(self.outbox_view.cursor).cloned() else {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::app::Msg;
+use super::msg::Msg;
 use crate::domain::Bands;
 use crate::report::backtest;
 use crate::report::metrics::{compute, MetricsReport};
@@ -43,7 +43,7 @@ pub struct MetricsView {
 #[derive(Clone)]
 pub struct MetricsJob {
     /// The model in force, for the backtest (none: no backtest).
-    pub health: Option<std::sync::Arc<super::HealthSetup>>,
+    pub health: Option<std::sync::Arc<crate::engine::upkeep::HealthSetup>>,
     /// Which opening asked; older answers are dropped.
     pub seq: u64,
     /// Health band thresholds.
@@ -101,24 +101,27 @@ pub fn spawn(store: Store, job: MetricsJob, tx: UnboundedSender<Msg>) {
     }
 }
 
-/// The overlay's state plus the job waiting for the event loop.
+/// The overlay's state and the number of the latest request.
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// What to draw.
     pub state: MetricsState,
-    /// A job asked for and not yet started; the event loop takes it.
-    pub pending: Option<MetricsJob>,
     seq: u64,
 }
 
 impl Metrics {
     /// Starts over: shows "computing…" and asks for the 30 days up to `now`.
-    pub fn request(&mut self, now: DateTime<Utc>, bands: Bands, health: Option<std::sync::Arc<super::HealthSetup>>) {
+    /// Returns the job for the runner; an answer to an older one is dropped.
+    pub fn request(
+        &mut self,
+        now: DateTime<Utc>,
+        bands: Bands,
+        health: Option<std::sync::Arc<crate::engine::upkeep::HealthSetup>>,
+    ) -> MetricsJob {
         self.seq += 1;
         let to = now.date_naive();
         self.state = MetricsState::Computing;
-        self.pending =
-            Some(MetricsJob { health, seq: self.seq, bands, from: to - Duration::days(PERIOD_DAYS - 1), to });
+        MetricsJob { health, seq: self.seq, bands, from: to - Duration::days(PERIOD_DAYS - 1), to }
     }
 
     /// Takes a job's answer, unless a newer request has replaced it.

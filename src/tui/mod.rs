@@ -7,9 +7,12 @@ pub mod app;
 pub mod compose;
 pub mod drafts;
 pub mod editor;
+pub mod effect;
 pub mod followups;
+pub mod jobs;
 pub mod keymap;
 pub mod metrics;
+pub mod msg;
 pub mod panes;
 pub mod signals;
 pub mod terminal;
@@ -26,8 +29,12 @@ use tokio::sync::mpsc;
 
 use crate::book::Book;
 use crate::domain::Bands;
-use crate::store::{HealthRules, Store, StoreError};
-use app::{App, Level, Msg};
+use crate::engine::upkeep::{HealthSetup, Pass};
+use crate::engine::writer::Writer;
+use crate::store::{Store, StoreError};
+use app::{App, Level};
+use effect::Effect;
+use jobs::{Jobs, PUSH_EVERY};
 use keymap::Keymap;
 use theme::Theme;
 
@@ -98,7 +105,6 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         model: session.health_model,
         flags: session.flags,
         bands: session.bands,
-        busy: Default::default(),
     }));
     if complete && app.queue.len() < FIRST_QUEUE {
         app.queue_complete = true;
@@ -109,127 +115,6 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     // What the CSM was writing when an earlier session was stopped.
     app.reopen_kept_draft();
     Ok(app)
-}
-
-/// What the cockpit's health work runs with.
-pub struct HealthSetup {
-    /// The model in force.
-    pub model: crate::domain::health_model::Model,
-    /// Flag thresholds.
-    pub flags: crate::domain::flags::FlagRules,
-    /// Band thresholds.
-    pub bands: Bands,
-    /// Where the health is written back to HubSpot, if anywhere.
-    pub write_back: Option<crate::domain::write_back::WriteBack>,
-    /// Set while a health pass rewrites rows in the background: edits wait,
-    /// so a row the pass read cannot overwrite a change made meanwhile.
-    pub busy: std::sync::atomic::AtomicBool,
-}
-
-impl HealthSetup {
-    /// The rules in the store's terms.
-    pub fn rules(&self) -> HealthRules<'_> {
-        HealthRules { model: &self.model, flags: &self.flags, bands: &self.bands }
-    }
-}
-
-/// Health work to run before a load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HealthPass {
-    /// Rescore after a model change and run today's pass if it has not run.
-    Upkeep,
-    /// Run today's pass again (new records arrived).
-    Daily,
-}
-
-/// Runs the health pass, then loads the whole book and queue, off the UI
-/// thread. With `must_load` false, nothing is sent when the pass changed
-/// nothing (the first page already showed everything).
-fn load_in_background(
-    store: Store,
-    now: DateTime<Utc>,
-    tx: mpsc::UnboundedSender<Msg>,
-    health: (Arc<HealthSetup>, HealthPass),
-    must_load: bool,
-) {
-    tokio::task::spawn_blocking(move || {
-        terminal::debug_panic_point("load");
-        let started = std::time::Instant::now();
-        let (setup, pass) = health;
-        setup.busy.store(true, std::sync::atomic::Ordering::SeqCst);
-        let changed = match pass {
-            HealthPass::Upkeep => store.upkeep(setup.rules(), now),
-            HealthPass::Daily => store.daily_health(setup.rules(), now).map(|_| true),
-        };
-        // The day's health goes to HubSpot with the next push (every 30 s).
-        if let (Ok(true), Some(wb)) = (&changed, &setup.write_back) {
-            match store.queue_health_writes(wb, &setup.model, &setup.bands, now) {
-                Ok(r) => tracing::info!(queued = r.queued, replaced = r.replaced, "health write-back"),
-                Err(e) => tracing::warn!("health write-back could not be queued: {e}"),
-            }
-        }
-        setup.busy.store(false, std::sync::atomic::Ordering::SeqCst);
-        match changed {
-            Ok(false) if !must_load => return,
-            Ok(_) => {}
-            // Scores stay as they were; the book still loads.
-            Err(e) => tracing::warn!("health pass failed: {e}"),
-        }
-        let result = terminal::catch_panic(|| {
-            let mut book = Book::load(&store)?;
-            let queue = crate::queue::load_with(&store, now, usize::MAX, Some(&book))?;
-            book.precompute_orders();
-            Ok::<_, StoreError>((book, queue))
-        });
-        let msg = match result {
-            Ok(Ok((book, queue))) => {
-                tracing::info!(
-                    accounts = book.total(),
-                    queue = queue.len(),
-                    ms = started.elapsed().as_millis() as u64,
-                    "book loaded"
-                );
-                Msg::Loaded(Box::new(book), queue)
-            }
-            Ok(Err(e)) => Msg::LoadFailed(e.to_string()),
-            Err(_) => Msg::LoadFailed("an internal error stopped loading; see the log file".into()),
-        };
-        let _ = tx.send(msg);
-    });
-}
-
-/// Syncs every source off the UI thread, reporting progress as messages.
-fn sync_in_background(store: Store, sources: Vec<crate::sync::source::Source>, tx: mpsc::UnboundedSender<Msg>) {
-    tokio::spawn(async move {
-        let progress_tx = tx.clone();
-        let progress = move |p: crate::sync::Progress| {
-            let _ = progress_tx.send(Msg::SyncProgress(p));
-        };
-        let opts = crate::sync::Options::default();
-        let mut changed = false;
-        let results = match crate::sync::run(&store, &sources, &opts, &progress).await {
-            Ok(reports) => reports
-                .into_iter()
-                .inspect(|r| {
-                    // A failed run may still have committed pages: count them.
-                    changed |= r.objects.iter().any(|o| o.counts.added + o.counts.updated + o.counts.removed > 0);
-                })
-                .map(|r| {
-                    let status = crate::store::SyncStatus {
-                        at: Utc::now(),
-                        ok: r.error.is_none(),
-                        message: r.error.map(|e| e.to_string()),
-                    };
-                    (r.source, status)
-                })
-                .collect(),
-            Err(e) => {
-                let status = crate::store::SyncStatus { at: Utc::now(), ok: false, message: Some(e) };
-                sources.iter().map(|s| (s.name.clone(), status.clone())).collect()
-            }
-        };
-        let _ = tx.send(Msg::SyncDone(results, changed));
-    });
 }
 
 /// Lets the event loop stop the input thread while another program (the
@@ -254,42 +139,6 @@ impl InputPause {
         self.paused.store(false, Ordering::SeqCst);
     }
 }
-
-/// Pushes the outbox off the UI thread.
-fn push_in_background(store: Store, sources: Vec<crate::sync::source::Source>, tx: mpsc::UnboundedSender<Msg>) {
-    tokio::spawn(async move {
-        let policy = crate::sync::push::PushPolicy::default();
-        let result = crate::sync::push::push(&store, &sources, &Utc::now, &policy).await.map_err(|e| e.to_string());
-        let _ = tx.send(Msg::Pushed(result));
-    });
-}
-
-/// Sets a conflicted entry to go out over the ticket's current state.
-fn retry_in_background(
-    store: Store,
-    sources: Vec<crate::sync::source::Source>,
-    id: u64,
-    tx: mpsc::UnboundedSender<Msg>,
-) {
-    tokio::spawn(async move {
-        let policy = crate::sync::push::PushPolicy::default();
-        let result = async {
-            let entry = store.outbox_entry(id).map_err(|e| e.to_string())?.ok_or("the entry is gone")?;
-            let stamp = match entry.write {
-                crate::domain::outbox::Write::Ticket { ticket, .. } => {
-                    crate::sync::push::fresh_stamp(&sources, &policy, ticket).await?
-                }
-                _ => None,
-            };
-            store.outbox_retry(id, Utc::now(), stamp).map(|_| ()).map_err(|e| e.to_string())
-        }
-        .await;
-        let _ = tx.send(Msg::Retried(result));
-    });
-}
-
-/// How often the cockpit looks for outbox entries whose backoff is over.
-const PUSH_EVERY: Duration = Duration::from_secs(30);
 
 /// How the session ended, for the process's exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,8 +204,11 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
     let mut guard = terminal::Guard::enter()?;
 
     let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
+    // The one owner of every store mutation from here on.
+    let writer = Writer::spawn(store.clone());
+    let mut jobs = Jobs::new(writer, sources.clone(), msg_tx.clone(), setup, app.author.clone());
     let must_load = !(app.book.is_complete() && app.queue_complete);
-    load_in_background(store.clone(), now, msg_tx.clone(), (setup.clone(), HealthPass::Upkeep), must_load);
+    jobs.health(Pass::Upkeep, must_load);
     let (in_tx, mut in_rx) = mpsc::unbounded_channel();
     let input = Arc::new(InputPause::default());
     let reader = input.clone();
@@ -383,41 +235,25 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
         }
     })?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    // Sync on start, then every `sync_every`.
-    app.sync_requested = !sources.is_empty();
+    // Sync on start, then every `sync_every`; the push on start sends
+    // what an earlier session left, then one every PUSH_EVERY.
+    app.request_sync();
     let mut next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
-    // Pushed on start (what an earlier session left), then every PUSH_EVERY.
-    let mut next_push = (!sources.is_empty()).then(tokio::time::Instant::now);
+    let mut next_push = tokio::time::Instant::now() + PUSH_EVERY;
+    jobs.push_due();
     let mut dirty = true;
     let mut stop = Stop::Quit;
     // Text `$EDITOR` gave back that the session ended before submitting.
     let mut kept = None;
     while !app.should_quit {
-        if app.sync_requested && !app.syncing {
-            app.sync_requested = false;
-            app.syncing = true;
-            sync_in_background(store.clone(), sources.clone(), msg_tx.clone());
-            next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
-            dirty = true;
-        }
-        if !sources.is_empty() {
-            if let Some(id) = app.retry_conflict.take() {
-                retry_in_background(store.clone(), sources.clone(), id, msg_tx.clone());
+        let mut editor = None;
+        for e in app.take_effects() {
+            if matches!(e, Effect::Sync) {
+                next_sync = sync_every.map(|d| tokio::time::Instant::now() + d);
             }
-            let due = next_push.is_some_and(|t| tokio::time::Instant::now() >= t);
-            if (app.push_requested || due) && !app.pushing && !app.syncing {
-                app.push_requested = false;
-                app.pushing = true;
-                next_push = Some(tokio::time::Instant::now() + PUSH_EVERY);
-                push_in_background(store.clone(), sources.clone(), msg_tx.clone());
-            }
-        } else {
-            app.push_requested = false;
+            editor = jobs.run(e).or(editor);
         }
-        if let Some(job) = app.metrics.pending.take() {
-            metrics::spawn(store.clone(), job, msg_tx.clone());
-        }
-        if let Some(edit) = app.external_edit.take() {
+        if let Some(edit) = editor {
             input.pause();
             guard.suspend();
             let result = editor::edit(&edit.text);
@@ -428,7 +264,7 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
             if let Some(ending) = ending {
                 // Kept, not sent: the CSM never saw it land.
                 let text = result.unwrap_or_else(|f| f.saved.unwrap_or_else(|| edit.text.clone()));
-                kept = app.keep_external_draft(&edit, text);
+                kept = app.keep_external_draft(jobs.writer(), &edit, text);
                 stop = ending;
                 break;
             }
@@ -459,23 +295,20 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
                 }
             }
             Some(msg) = msg_rx.recv() => {
-                let synced = match &msg { Msg::SyncDone(_, changed) => Some(*changed), _ => None };
+                jobs.on_msg(&msg);
                 app.on_msg(msg);
-                if let Some(changed) = synced {
-                    // The network is back, or was never gone: push what waits.
-                    app.push_requested = true;
-                    // New records: rescore today and reload the book off the
-                    // UI thread. Nothing new: only the day's pass if the day
-                    // turned (edits need not wait for a full pass).
-                    let pass = if changed { HealthPass::Daily } else { HealthPass::Upkeep };
-                    load_in_background(store.clone(), Utc::now(), msg_tx.clone(), (setup.clone(), pass), changed);
-                }
                 dirty = true;
             }
             _ = tick.tick() => {
                 dirty |= app.tick(Utc::now());
-                if next_sync.is_some_and(|t| tokio::time::Instant::now() >= t) {
-                    app.sync_requested = true;
+                let now = tokio::time::Instant::now();
+                if next_sync.is_some_and(|t| now >= t) {
+                    app.request_sync();
+                    next_sync = sync_every.map(|d| now + d);
+                }
+                if now >= next_push {
+                    next_push = now + PUSH_EVERY;
+                    jobs.push_due();
                 }
             }
             n = signals.recv() => {
@@ -489,13 +322,14 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
             }
         }
     }
-    finish(app, guard, signals, stop, kept).await
+    finish(app, jobs, guard, signals, stop, kept).await
 }
 
 /// Ends the session: keeps what the CSM was writing, restores the terminal,
 /// flushes the store, then says on stderr what happened.
 async fn finish(
     mut app: App,
+    mut jobs: Jobs,
     guard: terminal::Guard,
     mut signals: signals::Signals,
     stop: Stop,
@@ -515,7 +349,9 @@ async fn finish(
         other => other,
     };
     // Saving a draft is one small write; the flush below makes it durable.
-    let kept = kept.or_else(|| app.keep_draft());
+    // Edits sent and not yet answered are applied first: the CSM saw them.
+    let writer = jobs.writer().clone();
+    let kept = kept.or_else(|| app.keep_draft(&writer));
     // A (further) signal restores the terminal at once and ends the process
     // within a second, however long the flush takes. A closed terminal
     // often sends two hangups: the second waits for the flush, as the
@@ -529,7 +365,13 @@ async fn finish(
         std::process::exit(signals::exit_status(n));
     });
     drop(guard);
-    let flushed = app.store.flush();
+    for e in app.take_effects() {
+        if let Effect::Write { .. } = e {
+            let _ = jobs.run(e);
+        }
+    }
+    let flushed = writer.settle_edits();
+    drop((jobs, writer));
     if let Some(k) = &kept {
         eprintln!("{}", k.message());
     }

@@ -1,0 +1,33 @@
+//! What `update` asks for beyond the screen: effects the event loop hands
+//! to its one job runner (`jobs`), instead of flags it polls.
+
+use chrono::{DateTime, Utc};
+
+use super::followups::ExternalEdit;
+use super::metrics::MetricsJob;
+use crate::engine::edits::Edit;
+
+/// One effect of an update.
+#[derive(Debug)]
+pub enum Effect {
+    /// A change for the writer, numbered so its answer finds its toast.
+    Write {
+        /// The number its answer comes back with.
+        seq: u64,
+        /// The change.
+        edit: Edit,
+        /// When the CSM made it.
+        at: DateTime<Utc>,
+    },
+    /// Sync every source now (one sync at a time).
+    Sync,
+    /// Push the outbox soon (after a running sync or push).
+    Push,
+    /// Read a conflicted entry's ticket as it is now, to send the entry
+    /// again over it.
+    RefetchConflict(u64),
+    /// Compute the metrics overlay's figures; a newer request wins.
+    Metrics(MetricsJob),
+    /// Hand the text to `$EDITOR` (the event loop lends it the terminal).
+    Editor(ExternalEdit),
+}

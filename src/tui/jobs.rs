@@ -1,0 +1,260 @@
+//! The one job runner: carries out the effects `update` asks for (edits to
+//! the writer, syncs, pushes, metrics), and the health upkeep with the book
+//! reload after it. Every answer comes back to the event loop as a `Msg`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::effect::Effect;
+use super::followups::ExternalEdit;
+use super::msg::Msg;
+use super::terminal;
+use crate::book::Book;
+use crate::engine::edits::{self, Author};
+use crate::engine::upkeep::{HealthSetup, Pass, Upkeep};
+use crate::engine::writer::Writer;
+use crate::store::StoreError;
+use crate::sync::source::Source;
+
+/// How often the cockpit looks for outbox entries whose backoff is over.
+pub const PUSH_EVERY: Duration = Duration::from_secs(30);
+
+/// Runs what the cockpit asks for, one sync and one push at a time.
+pub struct Jobs {
+    writer: Writer,
+    sources: Vec<Source>,
+    tx: UnboundedSender<Msg>,
+    setup: Arc<HealthSetup>,
+    author: String,
+    syncing: bool,
+    pushing: bool,
+    /// A push asked for while one (or a sync) ran: it starts after.
+    push_wanted: bool,
+}
+
+impl Jobs {
+    /// A runner over the writer, answering on `tx`.
+    pub fn new(
+        writer: Writer,
+        sources: Vec<Source>,
+        tx: UnboundedSender<Msg>,
+        setup: Arc<HealthSetup>,
+        author: String,
+    ) -> Jobs {
+        Jobs { writer, sources, tx, setup, author, syncing: false, pushing: false, push_wanted: false }
+    }
+
+    /// The writer, for the way out of the session.
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// Carries out one effect; the editor is handed back, as only the event
+    /// loop can lend it the terminal.
+    pub fn run(&mut self, effect: Effect) -> Option<ExternalEdit> {
+        match effect {
+            Effect::Write { seq, edit, at } => {
+                let (tx, by) = (self.tx.clone(), Author { name: self.author.clone(), at });
+                tracing::info!(seq, ?edit, "edit");
+                self.writer.edit(move |store| {
+                    let result = edits::apply(store, edit, &by).map(Box::new).map_err(|e| e.to_string());
+                    Box::new(move || {
+                        let _ = tx.send(Msg::Written(seq, result));
+                    })
+                });
+            }
+            Effect::Sync => self.sync(),
+            Effect::Push => {
+                self.push_wanted = true;
+                self.push_if_idle();
+            }
+            Effect::RefetchConflict(id) => self.refetch_conflict(id),
+            Effect::Metrics(job) => super::metrics::spawn(self.writer.store().clone(), job, self.tx.clone()),
+            Effect::Editor(edit) => return Some(edit),
+        }
+        None
+    }
+
+    /// Looks at a message on its way to the app: a sync or push that ended
+    /// frees its slot, and a sync is followed by the health pass and a push.
+    pub fn on_msg(&mut self, msg: &Msg) {
+        match msg {
+            Msg::SyncDone(_, changed) => {
+                self.syncing = false;
+                // New records: rescore today and reload. Nothing new: only
+                // the day's pass if the day turned.
+                let pass = if *changed { Pass::Daily } else { Pass::Upkeep };
+                self.health(pass, *changed);
+                // The network is back, or was never gone: push what waits.
+                self.push_wanted = true;
+                self.push_if_idle();
+            }
+            Msg::Pushed(_) => {
+                self.pushing = false;
+                self.push_if_idle();
+            }
+            _ => {}
+        }
+    }
+
+    /// The timer's push: what waits for its backoff to end.
+    pub fn push_due(&mut self) {
+        self.push_wanted = true;
+        self.push_if_idle();
+    }
+
+    fn push_if_idle(&mut self) {
+        if !self.push_wanted || self.pushing || self.syncing || self.sources.is_empty() {
+            return;
+        }
+        self.push_wanted = false;
+        self.pushing = true;
+        let (store, sources, tx) = (self.writer.store().clone(), self.sources.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let policy = crate::sync::push::PushPolicy::default();
+            let result = crate::sync::push::push(&store, &sources, &Utc::now, &policy).await.map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Pushed(result));
+        });
+    }
+
+    fn sync(&mut self) {
+        if self.syncing || self.sources.is_empty() {
+            return;
+        }
+        self.syncing = true;
+        let (store, sources, tx) = (self.writer.store().clone(), self.sources.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let progress_tx = tx.clone();
+            let progress = move |p: crate::sync::Progress| {
+                let _ = progress_tx.send(Msg::SyncProgress(p));
+            };
+            let opts = crate::sync::Options::default();
+            let mut changed = false;
+            let results = match crate::sync::run(&store, &sources, &opts, &progress).await {
+                Ok(reports) => reports
+                    .into_iter()
+                    .inspect(|r| {
+                        // A failed run may still have committed pages: count them.
+                        changed |= r.objects.iter().any(|o| o.counts.added + o.counts.updated + o.counts.removed > 0);
+                    })
+                    .map(|r| {
+                        let status = crate::store::SyncStatus {
+                            at: Utc::now(),
+                            ok: r.error.is_none(),
+                            message: r.error.map(|e| e.to_string()),
+                        };
+                        (r.source, status)
+                    })
+                    .collect(),
+                Err(e) => {
+                    let status = crate::store::SyncStatus { at: Utc::now(), ok: false, message: Some(e) };
+                    sources.iter().map(|s| (s.name.clone(), status.clone())).collect()
+                }
+            };
+            let _ = tx.send(Msg::SyncDone(results, changed));
+        });
+    }
+
+    /// Reads a conflicted entry's ticket as it is now; the app then sends
+    /// the entry again over it.
+    fn refetch_conflict(&self, id: u64) {
+        let (store, sources, tx) = (self.writer.store().clone(), self.sources.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let policy = crate::sync::push::PushPolicy::default();
+            let result = async {
+                let entry = store.outbox_entry(id).map_err(|e| e.to_string())?.ok_or("the entry is gone")?;
+                match entry.write {
+                    crate::domain::outbox::Write::Ticket { ticket, .. } => {
+                        crate::sync::push::fresh_stamp(&sources, &policy, ticket).await
+                    }
+                    _ => Ok(None),
+                }
+            }
+            .await;
+            let _ = tx.send(Msg::ConflictStamp(id, result));
+        });
+    }
+
+    /// Runs the health upkeep on the writer (edits land between its steps),
+    /// then loads the whole book and queue off the UI thread. With
+    /// `must_load` false, nothing loads when the pass changed nothing (the
+    /// first page already showed everything).
+    pub fn health(&self, pass: Pass, must_load: bool) {
+        let (tx, store) = (self.tx.clone(), self.writer.store().clone());
+        let started = std::time::Instant::now();
+        let now = Utc::now();
+        let runtime = tokio::runtime::Handle::current();
+        self.writer.steps(Upkeep::new(self.setup.clone(), now, pass, move |outcome| {
+            terminal::debug_panic_point("load");
+            let changed = match &outcome {
+                Ok(changed) => *changed,
+                Err(e) => {
+                    // Scores stay as they were; the book still loads.
+                    tracing::warn!("health pass failed: {e}");
+                    true
+                }
+            };
+            let _ = tx.send(Msg::HealthDone(outcome.map_err(|e| e.to_string())));
+            if !changed && !must_load {
+                return;
+            }
+            runtime.spawn_blocking(move || load(&store, now, &tx, started));
+        }));
+    }
+}
+
+/// Loads the whole book and queue and sends them to the event loop.
+fn load(
+    store: &crate::store::Store,
+    now: chrono::DateTime<Utc>,
+    tx: &UnboundedSender<Msg>,
+    started: std::time::Instant,
+) {
+    let result = terminal::catch_panic(|| {
+        let mut book = Book::load(store)?;
+        let queue = crate::queue::load_with(store, now, usize::MAX, Some(&book))?;
+        book.precompute_orders();
+        Ok::<_, StoreError>((book, queue))
+    });
+    let msg = match result {
+        Ok(Ok((book, queue))) => {
+            tracing::info!(
+                accounts = book.total(),
+                queue = queue.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "book loaded"
+            );
+            Msg::Loaded(Box::new(book), queue)
+        }
+        Ok(Err(e)) => Msg::LoadFailed(e.to_string()),
+        Err(_) => Msg::LoadFailed("an internal error stopped loading; see the log file".into()),
+    };
+    let _ = tx.send(msg);
+}
+
+/// Applies the app's pending edits here and now, on this thread, and hands
+/// it their answers, until none is left; returns the other effects. For
+/// tests and benches that drive `App` without an event loop: the cockpit
+/// itself sends every edit to the writer.
+pub fn apply_writes_inline(app: &mut super::app::App) -> Vec<Effect> {
+    let mut others = Vec::new();
+    loop {
+        let effects = app.take_effects();
+        if effects.is_empty() {
+            return others;
+        }
+        for e in effects {
+            match e {
+                Effect::Write { seq, edit, at } => {
+                    let by = Author { name: app.author.clone(), at };
+                    let result = edits::apply(&app.store, edit, &by).map(Box::new).map_err(|e| e.to_string());
+                    app.on_msg(Msg::Written(seq, result));
+                }
+                other => others.push(other),
+            }
+        }
+    }
+}
