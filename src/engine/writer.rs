@@ -81,6 +81,11 @@ impl std::fmt::Debug for Writer {
     }
 }
 
+thread_local! {
+    /// Set on the writer thread.
+    static ON_WRITER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// A panic inside a job, as the error its caller sees.
 fn stopped() -> StoreError {
     StoreError::Decode { what: "change".into(), detail: "an internal error stopped it; see the log file".into() }
@@ -145,6 +150,33 @@ impl Writer {
         rx.recv().unwrap_or_else(|_| Err(stopped()))
     }
 
+    /// Runs `f` on the writer as background work, blocking this thread until
+    /// it is done: how sync and push tasks write (they wrote in place
+    /// before; the wait is the same, now in order with everything else).
+    /// `f` may borrow from the caller, who waits until it has run.
+    pub fn run<'a, T: Send + 'a>(&self, f: impl FnOnce(&Store) -> Result<T> + Send + 'a) -> Result<T> {
+        if ON_WRITER.with(|w| w.get()) {
+            // Already on the writer (a job that writes more): no queue.
+            return f(&self.store);
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let job: Box<dyn FnOnce(&Store) + Send + 'a> = Box::new(move |s| {
+            // `f` (and all it borrows) is consumed before the answer goes.
+            let r = f(s);
+            let _ = tx.send(r);
+        });
+        // SAFETY: the job borrows for 'a, and this call does not return
+        // before the job is gone: `recv` answers once the job sent its
+        // result (after `f` was consumed), or once the job was dropped
+        // without running (its sender with it). Either way nothing the job
+        // borrows is touched after `recv` returns. The queue holds the job
+        // until then: it is only cleared when the last handle goes, and
+        // `self` is one.
+        let job: Box<dyn FnOnce(&Store) + Send + 'static> = unsafe { std::mem::transmute(job) };
+        self.push(|q| q.work.push_back(Work::Once(job)));
+        rx.recv().unwrap_or_else(|_| Err(stopped()))
+    }
+
     /// Starts a long job; it runs step by step among the other work.
     pub fn steps(&self, job: impl Steps + 'static) {
         self.push(|q| q.work.push_back(Work::Steps(Box::new(job))));
@@ -178,6 +210,7 @@ impl Writer {
 /// The writer thread: edits first (flushed together, then acknowledged),
 /// then one piece of background work, until closed and drained.
 fn run(shared: &Shared, store: &Store) {
+    ON_WRITER.with(|w| w.set(true));
     loop {
         let (edits, work) = {
             let mut q = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -316,6 +349,13 @@ mod tests {
         assert_eq!(*log.lock().unwrap(), ["step 2", "page", "step 1", "finished true"]);
         let answer = writer.call_blocking(|_| Ok(7)).unwrap();
         assert_eq!(answer, 7);
+        // A borrowed page, written by the writer while the caller waits.
+        let page = [1u64, 2, 3];
+        let total = writer.run(|_| Ok(page.iter().sum::<u64>())).unwrap();
+        assert_eq!((total, page.len()), (6, 3));
+        // A job that writes more from the writer itself does not wait on it.
+        let w = writer.clone();
+        assert_eq!(writer.call_blocking(move |_| w.run(|_| Ok(1))).unwrap(), 1);
     }
 
     #[test]

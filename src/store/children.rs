@@ -15,7 +15,7 @@ use super::{keys, Batch, IngestCounts, Result, Store};
 use crate::domain::{AccountId, Activity, Contact, Deal, Outcome};
 
 /// A record stored under an account and known to a source by id.
-pub trait Child: Serialize + DeserializeOwned + PartialEq {
+pub trait Child: Serialize + DeserializeOwned + PartialEq + Send + Sync {
     /// Its name in the id map and in messages ("contact").
     const KIND: &'static str;
     /// The key prefix of its records.

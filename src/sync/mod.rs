@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use crate::engine::writer::Writer;
 use crate::store::{IngestCounts, Store, SyncStatus, WorkspaceMeta};
 use http::{Client, RetryPolicy, SyncError};
 use source::{Kind, Source};
@@ -120,7 +121,8 @@ pub(crate) fn client_for(source: &Source, policy: RetryPolicy) -> Client {
 }
 
 /// Refuses to mix synced data into the demo, and names a new workspace.
-fn prepare(store: &Store, now: DateTime<Utc>) -> Result<(), String> {
+fn prepare(writer: &Writer, now: DateTime<Utc>) -> Result<(), String> {
+    let store = writer.store();
     match store.workspace().map_err(|e| e.to_string())? {
         Some(meta) if meta.demo_seed.is_some() => Err(format!(
             "{} is the demo workspace; sync into your own workspace (drop --demo, or pick another --data-dir)",
@@ -133,19 +135,34 @@ fn prepare(store: &Store, now: DateTime<Utc>) -> Result<(), String> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "workspace".into());
-            store.set_workspace(&WorkspaceMeta { name, demo_seed: None, created: now }).map_err(|e| e.to_string())
+            let meta = WorkspaceMeta { name, demo_seed: None, created: now };
+            writer.run(|s| s.set_workspace(&meta)).map_err(|e| e.to_string())
         }
     }
 }
 
 /// Syncs the configured sources (concurrently), each until done or until
-/// an error stops it; what was committed stays either way.
-pub async fn run<'a>(
-    store: &'a Store,
+/// an error stops it; what was committed stays either way. Writes go
+/// through a writer of the run's own (a command that owns the workspace).
+pub async fn run(
+    store: &Store,
+    sources: &[Source],
+    opts: &Options,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Vec<SourceReport>, String> {
+    let writer = Writer::spawn(store.clone());
+    run_with(&writer, sources, opts, progress).await
+}
+
+/// Syncs as `run` does, every page written by `writer` in order with the
+/// other writes (the cockpit's edits, its health passes).
+pub async fn run_with<'a>(
+    writer: &'a Writer,
     sources: &'a [Source],
     opts: &Options,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Vec<SourceReport>, String> {
+    let store = writer.store();
     let now = Utc::now();
     let chosen: Vec<&Source> = sources.iter().filter(|s| opts.only.as_ref().is_none_or(|o| *o == s.name)).collect();
     if chosen.is_empty() {
@@ -156,7 +173,7 @@ pub async fn run<'a>(
             }
         });
     }
-    prepare(store, now)?;
+    prepare(writer, now)?;
     // A first sync (or a full one) brings the past: every account's year
     // of daily inputs is rebuilt from it once the sources have run.
     // Billing brings today's figures, not a past: it never asks for one.
@@ -176,15 +193,15 @@ pub async fn run<'a>(
         let mut objects = Vec::new();
         let result = match source.kind {
             Kind::Hubspot => {
-                let sync = hubspot::HubspotSync::new(&client, store, now.date_naive(), progress);
+                let sync = hubspot::HubspotSync::new(&client, writer, now.date_naive(), progress);
                 sync.run(opts.full, &mut objects).await
             }
             Kind::Zendesk => {
-                let sync = zendesk::DeskSync::new(&client, store, now, crm, all, progress);
+                let sync = zendesk::DeskSync::new(&client, writer, now, crm, all, progress);
                 sync.run(opts.full, &mut objects).await
             }
             Kind::Stripe => {
-                let sync = stripe::StripeSync::new(&client, store, now, crm, progress);
+                let sync = stripe::StripeSync::new(&client, writer, now, crm, progress);
                 sync.run(opts.full, &mut objects).await
             }
         };
@@ -193,7 +210,7 @@ pub async fn run<'a>(
         }
         let status =
             SyncStatus { at: Utc::now(), ok: result.is_ok(), message: result.as_ref().err().map(|e| e.to_string()) };
-        if let Err(e) = store.set_sync_status(&source.name, &status) {
+        if let Err(e) = writer.run(|s| s.set_sync_status(&source.name, &status)) {
             tracing::warn!(source = %source.name, error = %e, "could not record the sync status");
         }
         SourceReport {
@@ -213,7 +230,7 @@ pub async fn run<'a>(
     // desk sent earlier: match those again now, for desks not syncing in
     // this run (the ones that do match again after their organizations).
     for desk in sources.iter().filter(|s| s.kind == Kind::Zendesk && !chosen.iter().any(|c| c.name == s.name)) {
-        match relink::rematch(store, &desk.name, crm, all, now.date_naive()) {
+        match relink::rematch(writer, &desk.name, crm, all, now.date_naive()) {
             Ok(r) if r.merged + r.moved + r.linked > 0 => {
                 tracing::info!(desk = %desk.name, ?r, "organizations matched again")
             }
@@ -226,16 +243,16 @@ pub async fn run<'a>(
     reports.extend(join_all(runs).await);
     if !history.is_empty() {
         let from = now.date_naive() - chrono::Duration::days(crate::store::HISTORY_DAYS - 1);
-        store.mark_all_for_rebuild(from).map_err(|e| e.to_string())?;
+        writer.run(|s| s.mark_all_for_rebuild(from)).map_err(|e| e.to_string())?;
         // Once per source, even when the run stopped early: a source that
         // keeps failing must not rebuild the whole book at every sync. What
         // lands later still gets its past: new accounts and dated
         // observations mark themselves.
         for r in reports.iter().filter(|r| history.contains(&r.source)) {
-            store.set_history_read(&r.source, now.date_naive()).map_err(|e| e.to_string())?;
+            writer.run(|s| s.set_history_read(&r.source, now.date_naive())).map_err(|e| e.to_string())?;
         }
     }
-    store.flush().map_err(|e| e.to_string())?;
+    writer.run(|s| s.flush()).map_err(|e| e.to_string())?;
     Ok(reports)
 }
 

@@ -12,6 +12,7 @@ use chrono::{Months, NaiveDate};
 use super::matching::{decide, Candidates, Decision, OrgFacts};
 use super::Skipped;
 use crate::domain::{Account, AccountId, OrgLink, OrgRecord, Segment, Stage, UserRecord};
+use crate::engine::writer::Writer;
 use crate::store::{Change, Store, StoreError, Target};
 
 /// What matching the organizations again did, and where they stand.
@@ -62,12 +63,13 @@ pub fn own_account(rec: &OrgRecord, id: AccountId, today: NaiveDate) -> Account 
 /// accounts organizations match (and whose ids an external id names);
 /// `sources` every configured source.
 pub fn rematch(
-    store: &Store,
+    writer: &Writer,
     source: &str,
     crm_sources: &[String],
     sources: &[String],
     today: NaiveDate,
 ) -> Result<Rematch, StoreError> {
+    let store = writer.store();
     let records: Vec<OrgRecord> = store.org_records(source).collect::<Result<_, _>>()?;
     let mut report = Rematch::default();
     if records.is_empty() {
@@ -190,7 +192,7 @@ pub fn rematch(
             c.users = users.remove(&c.record.id).unwrap_or_default();
         }
     }
-    let done = store.relink_many(source, &changes, sources)?;
+    let done = writer.run(|s| s.relink_many(source, &changes, sources))?;
     for ((change, d), now_at) in changes.iter().zip(&done).zip(froms) {
         if now_at.is_some() {
             tracing::info!(source, org = change.record.id, link = %change.record.link.label(), ?d, "organization relinked");
@@ -202,14 +204,15 @@ pub fn rematch(
         report.created += u64::from(d.created.is_some());
         report.tickets_moved += d.tickets as u64;
     }
-    sweep_stranded(store, source, sources)?;
+    sweep_stranded(writer, source, sources)?;
     Ok(report)
 }
 
 /// An account of its own whose organization has moved on (a workspace
 /// where several organizations once shared one account) is merged whole
 /// into where that organization lives now, so no account is left behind.
-fn sweep_stranded(store: &Store, source: &str, sources: &[String]) -> Result<(), StoreError> {
+fn sweep_stranded(writer: &Writer, source: &str, sources: &[String]) -> Result<(), StoreError> {
+    let store = writer.store();
     let mut stranded = Vec::new();
     for (acc, mark) in store.support_only_accounts()? {
         if mark.source != source {
@@ -222,7 +225,7 @@ fn sweep_stranded(store: &Store, source: &str, sources: &[String]) -> Result<(),
     }
     if !stranded.is_empty() {
         tracing::info!(source, accounts = stranded.len(), "accounts left behind by their organization merged");
-        store.merge_accounts(&stranded, sources)?;
+        writer.run(|s| s.merge_accounts(&stranded, sources))?;
     }
     Ok(())
 }

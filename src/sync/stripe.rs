@@ -16,6 +16,7 @@ use super::source::Billing;
 use super::{ObjectReport, Progress, Skipped};
 use crate::domain::observed::{epoch_days, Point, Signal};
 use crate::domain::{AccountId, Activity, ActivityKind};
+use crate::engine::writer::Writer;
 use crate::store::{Batch, Store};
 
 /// Object names in reports and the cursor key.
@@ -413,6 +414,7 @@ impl From<crate::store::StoreError> for Gone {
 pub struct StripeSync<'a> {
     client: &'a Client,
     store: &'a Store,
+    writer: &'a Writer,
     now: DateTime<Utc>,
     crm_sources: &'a [String],
     progress: &'a (dyn Fn(Progress) + Send + Sync),
@@ -425,17 +427,18 @@ impl<'a> StripeSync<'a> {
     /// accounts of `crm_sources`.
     pub fn new(
         client: &'a Client,
-        store: &'a Store,
+        writer: &'a Writer,
         now: DateTime<Utc>,
         crm_sources: &'a [String],
         progress: &'a (dyn Fn(Progress) + Send + Sync),
     ) -> Self {
+        let store = writer.store();
         let billing = client.source().billing.clone().unwrap_or(Billing {
             match_metadata: None,
             currency: "usd".into(),
             rates: BTreeMap::new(),
         });
-        StripeSync { client, store, now, crm_sources, progress, billing, products: Default::default() }
+        StripeSync { client, store, writer, now, crm_sources, progress, billing, products: Default::default() }
     }
 
     fn name(&self) -> &str {
@@ -942,7 +945,7 @@ impl<'a> StripeSync<'a> {
         obs.flush_into(&mut batch)?;
         let bytes = serde_json::to_vec(&cursor).expect("a cursor serializes");
         batch.put_cursor(source, Some((EVENTS, &bytes)));
-        self.store.apply(batch)?;
+        self.writer.run(|s| s.apply(batch))?;
         Ok(())
     }
 }

@@ -23,6 +23,7 @@ use super::relink::{rematch, Rematch};
 use super::{ObjectReport, Progress, Skipped};
 use crate::domain::rating::Verdict;
 use crate::domain::{AccountId, Contact, OrgLink, OrgRecord, Team, Ticket, TicketPriority, TicketStatus, UserRecord};
+use crate::engine::writer::Writer;
 use crate::store::{FollowUpRules, IncomingRating, Store};
 
 /// ARR at or above which an account counts as high-value for follow-ups.
@@ -326,6 +327,7 @@ pub fn ticket(rec: &ZTicket, metrics: Option<&ZMetrics>, account: AccountId) -> 
 pub struct DeskSync<'a> {
     client: &'a Client,
     store: &'a Store,
+    writer: &'a Writer,
     now: DateTime<Utc>,
     crm_sources: &'a [String],
     /// Every configured source (id maps that may point at moved records).
@@ -346,16 +348,18 @@ impl<'a> DeskSync<'a> {
     /// `external_id` may carry), `all_sources` every configured source.
     pub fn new(
         client: &'a Client,
-        store: &'a Store,
+        writer: &'a Writer,
         now: DateTime<Utc>,
         crm_sources: &'a [String],
         all_sources: &'a [String],
         progress: &'a (dyn Fn(Progress) + Send + Sync),
     ) -> Self {
+        let store = writer.store();
         let exports = client.source().exports_per_minute as usize;
         DeskSync {
             client,
             store,
+            writer,
             now,
             crm_sources,
             all_sources,
@@ -414,7 +418,7 @@ impl<'a> DeskSync<'a> {
                 .map(|o| o.record())
                 .collect();
             let cursor = serde_json::to_vec(&OrgCursor { start_time: end.max(start) }).expect("cursor serializes");
-            report.counts += self.store.ingest_orgs(self.source(), &records, Some((ORGS, &cursor)))?;
+            report.counts += self.writer.run(|s| s.ingest_orgs(self.source(), &records, Some((ORGS, &cursor))))?;
             (self.progress)(Progress { source: self.source().to_string(), object: ORGS, done: report.seen() });
             if done {
                 break;
@@ -427,7 +431,7 @@ impl<'a> DeskSync<'a> {
 
     /// Matches every organization again and notes what moved.
     fn relink(&self, report: &mut ObjectReport) -> Result<(), SyncError> {
-        let r = rematch(self.store, self.source(), self.crm_sources, self.all_sources, self.now.date_naive())?;
+        let r = rematch(self.writer, self.source(), self.crm_sources, self.all_sources, self.now.date_naive())?;
         note_rematch(&r, report);
         report.ambiguous = r.ambiguous;
         report.unmatched = r.unmatched;
@@ -467,11 +471,11 @@ impl<'a> DeskSync<'a> {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .extend(chunk.iter().filter(|i| !found.contains(i)));
-            self.store.ingest_orgs(self.source(), &records, None)?;
+            self.writer.run(|s| s.ingest_orgs(self.source(), &records, None))?;
             report.notes.extend(scratch.skipped.into_iter().map(|s| format!("organization {}: {}", s.id, s.reason)));
         }
         if fetched > 0 {
-            let r = rematch(self.store, self.source(), self.crm_sources, self.all_sources, self.now.date_naive())?;
+            let r = rematch(self.writer, self.source(), self.crm_sources, self.all_sources, self.now.date_naive())?;
             tracing::info!(
                 source = self.source(),
                 fetched,
@@ -592,20 +596,17 @@ impl<'a> DeskSync<'a> {
         }
         // Before the page's cursor moves: a stop in between reads it again.
         let rated: Vec<_> = upserts.iter().map(|(t, _)| t).zip(ratings).collect();
-        let raised = self.store.ingest_ticket_ratings(&rated, &deletions, self.now)?;
+        let raised = self.writer.run(|s| s.ingest_ticket_ratings(&rated, &deletions, self.now))?;
         if raised > 0 {
             const NOTE: &str = " bad rating(s) from customers: a follow-up each in the queue";
             let before = report.notes.iter().position(|n| n.ends_with(NOTE));
             let seen = before.map_or(0, |i| report.notes.remove(i).trim_end_matches(NOTE).parse::<u64>().unwrap_or(0));
             report.notes.push(format!("{}{NOTE}", seen + raised));
         }
-        report.counts += self.store.ingest_tickets(
-            self.source(),
-            &upserts,
-            &deletions,
-            Some((TICKETS, cursor)),
-            Some(FollowUpRules { now: self.now, high_value_arr: HIGH_VALUE_ARR }),
-        )?;
+        let rules = FollowUpRules { now: self.now, high_value_arr: HIGH_VALUE_ARR };
+        report.counts += self
+            .writer
+            .run(|s| s.ingest_tickets(self.source(), &upserts, &deletions, Some((TICKETS, cursor)), Some(rules)))?;
         (self.progress)(Progress { source: self.source().to_string(), object: TICKETS, done: report.seen() });
         Ok(())
     }
@@ -676,8 +677,9 @@ impl<'a> DeskSync<'a> {
                 let title = user.details.unwrap_or_default();
                 contacts.push(Contact { id, account_id: account, name, email, title, key_person: false });
             }
-            report.counts +=
-                self.store.ingest_users(self.source(), &records, &contacts, &removed, Some((USERS, cursor)))?;
+            report.counts += self
+                .writer
+                .run(|s| s.ingest_users(self.source(), &records, &contacts, &removed, Some((USERS, cursor))))?;
             (self.progress)(Progress { source: self.source().to_string(), object: USERS, done: report.seen() });
             Ok(())
         })

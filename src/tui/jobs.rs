@@ -112,10 +112,11 @@ impl Jobs {
         }
         self.push_wanted = false;
         self.pushing = true;
-        let (store, sources, tx) = (self.writer.store().clone(), self.sources.clone(), self.tx.clone());
+        let (writer, sources, tx) = (self.writer.clone(), self.sources.clone(), self.tx.clone());
         tokio::spawn(async move {
             let policy = crate::sync::push::PushPolicy::default();
-            let result = crate::sync::push::push(&store, &sources, &Utc::now, &policy).await.map_err(|e| e.to_string());
+            let result =
+                crate::sync::push::push_with(&writer, &sources, &Utc::now, &policy).await.map_err(|e| e.to_string());
             let _ = tx.send(Msg::Pushed(result));
         });
     }
@@ -125,7 +126,7 @@ impl Jobs {
             return;
         }
         self.syncing = true;
-        let (store, sources, tx) = (self.writer.store().clone(), self.sources.clone(), self.tx.clone());
+        let (writer, sources, tx) = (self.writer.clone(), self.sources.clone(), self.tx.clone());
         tokio::spawn(async move {
             let progress_tx = tx.clone();
             let progress = move |p: crate::sync::Progress| {
@@ -133,7 +134,7 @@ impl Jobs {
             };
             let opts = crate::sync::Options::default();
             let mut changed = false;
-            let results = match crate::sync::run(&store, &sources, &opts, &progress).await {
+            let results = match crate::sync::run_with(&writer, &sources, &opts, &progress).await {
                 Ok(reports) => reports
                     .into_iter()
                     .inspect(|r| {

@@ -22,6 +22,7 @@ use super::paging::PageGuard;
 use super::ratelimit::RateLimiter;
 use super::{ObjectReport, Progress, Skipped};
 use crate::domain::{Account, AccountId, Activity, Deal};
+use crate::engine::writer::Writer;
 use crate::store::{Child, IngestCounts, Store};
 pub use company::{company, parse_segment, parse_stage, signals, Company, CompanySignals};
 pub use records::{activity, activity_id, contact, deal, feedback, feedback_id, plain_text, Feedback};
@@ -261,8 +262,10 @@ fn object_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
 pub struct HubspotSync<'a> {
     /// The source's client.
     pub client: &'a Client,
-    /// The workspace.
+    /// The workspace, for reads.
     pub store: &'a Store,
+    /// Who writes every page.
+    pub writer: &'a Writer,
     /// Today, for derived dates.
     pub today: NaiveDate,
     /// Progress reports.
@@ -275,11 +278,12 @@ impl<'a> HubspotSync<'a> {
     /// A sync with HubSpot's search limit (4 per second).
     pub fn new(
         client: &'a Client,
-        store: &'a Store,
+        writer: &'a Writer,
         today: NaiveDate,
         progress: &'a (dyn Fn(Progress) + Send + Sync),
     ) -> Self {
-        HubspotSync { client, store, today, progress, search_limit: RateLimiter::new(4, Duration::from_secs(1)) }
+        let (store, search_limit) = (writer.store(), RateLimiter::new(4, Duration::from_secs(1)));
+        HubspotSync { client, store, writer, today, progress, search_limit }
     }
 
     fn source(&self) -> &str {
@@ -374,7 +378,7 @@ impl<'a> HubspotSync<'a> {
                 .filter_map(|r| r.get("id").and_then(Value::as_str))
                 .filter(|id| !still.contains(id))
                 .count();
-            self.store.forget_skipped(source, object.name(), &done)?;
+            self.writer.run(|s| s.forget_skipped(source, object.name(), &done))?;
             report.counts += again.counts;
             report.skipped.extend(again.skipped);
         }
@@ -595,7 +599,7 @@ impl<'a> HubspotSync<'a> {
                     }
                 }
                 let upserts: Vec<(String, Account)> = companies.into_iter().map(|c| (c.ext_id, c.account)).collect();
-                self.store.ingest_accounts_observed(source, &upserts, &[], removed, cursor, observed)?
+                self.writer.run(|s| s.ingest_accounts_observed(source, &upserts, &[], removed, cursor, observed))?
             }
             Object::Contacts => {
                 let ids = numeric(removed, Ok);
@@ -615,7 +619,7 @@ impl<'a> HubspotSync<'a> {
         // Remembered, to be read again: not lost when they never change again.
         let skipped: Vec<(String, String)> =
             report.skipped[skipped_before..].iter().map(|s| (s.id.clone(), s.reason.clone())).collect();
-        self.store.remember_skipped(source, object.name(), &skipped)?;
+        self.writer.run(|s| s.remember_skipped(source, object.name(), &skipped))?;
         (self.progress)(Progress { source: source.to_string(), object: object.name(), done: report.seen() });
         Ok(())
     }
@@ -640,7 +644,7 @@ impl<'a> HubspotSync<'a> {
                 }
             }
         }
-        Ok(self.store.ingest_children(self.source(), &out, &removed, cursor)?)
+        Ok(self.writer.run(|s| s.ingest_children(self.source(), &out, &removed, cursor))?)
     }
 
     /// Maps and stores one page of survey answers: each lands on the
@@ -675,7 +679,7 @@ impl<'a> HubspotSync<'a> {
             let seen = before.map_or(0, |i| report.notes.remove(i).trim_end_matches(OTHER).parse::<u64>().unwrap_or(0));
             report.notes.push(format!("{}{OTHER}", seen + other));
         }
-        Ok(self.store.ingest_feedback(self.source(), &nps, &ratings, removed, cursor, self.today)?)
+        Ok(self.writer.run(|s| s.ingest_feedback(self.source(), &nps, &ratings, removed, cursor, self.today))?)
     }
 
     /// The account of the contact a survey answer is associated with.

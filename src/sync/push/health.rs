@@ -14,7 +14,8 @@ use super::{crm, exchange, judge, record, Outcome, Problem, PushPolicy, PushRepo
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::text::sanitize;
 use crate::domain::write_back::{HealthValues, BATCH_LIMIT};
-use crate::store::{Store, StoreError};
+use crate::engine::writer::Writer;
+use crate::store::StoreError;
 use crate::sync::http::Client;
 
 /// One claimed entry on its way: as it was before the claim, its company.
@@ -28,13 +29,14 @@ struct Claimed {
 /// `[health.write_back]` picks), at most `policy.batch` calls, each of at
 /// most 100 companies. Without such a source they wait.
 pub(super) async fn push(
-    store: &Store,
+    writer: &Writer,
     client: Option<&Client>,
     due: Vec<OutboxEntry>,
     clock: &(dyn Fn() -> DateTime<Utc> + Send + Sync),
     policy: &PushPolicy,
     report: &mut PushReport,
 ) -> Result<(), StoreError> {
+    let store = writer.store();
     let Some((client, wb)) = client.and_then(|c| Some((c, c.source().write_back.clone()?))) else {
         let why = "[health.write_back] names no usable HubSpot source; it is sent once the config has one";
         report.outcomes.extend(due.iter().map(|e| (e.id, Outcome::Waiting(why.into()))));
@@ -56,33 +58,33 @@ pub(super) async fn push(
             continue;
         }
         let now = clock();
-        let Some(before) = store.outbox_claim(listed.id, now)? else { continue };
+        let Some(before) = writer.run(|s| s.outbox_claim(listed.id, now))? else { continue };
         let Some(company) = company else {
             let why = format!(
                 "this account is not linked to a HubSpot company (source \"{source}\"); its health stays in the \
                  cockpit: discard the entry"
             );
-            let outcome = record(store, client, &before, Step::Send(Problem::Refused(why)), now, policy)?;
+            let outcome = record(writer, client, &before, Step::Send(Problem::Refused(why)), now, policy)?;
             report.outcomes.push((before.id, outcome));
             continue;
         };
         companies.insert(company.clone());
         chunk.push(Claimed { before, company, properties: wb.properties(&values) });
         if chunk.len() == BATCH_LIMIT {
-            send(store, client, std::mem::take(&mut chunk), clock(), policy, report).await?;
+            send(writer, client, std::mem::take(&mut chunk), clock(), policy, report).await?;
             companies.clear();
             calls += 1;
         }
     }
     if !chunk.is_empty() {
-        send(store, client, chunk, clock(), policy, report).await?;
+        send(writer, client, chunk, clock(), policy, report).await?;
     }
     Ok(())
 }
 
 /// Sends one batch and records each entry's outcome.
 async fn send(
-    store: &Store,
+    writer: &Writer,
     client: &Client,
     chunk: Vec<Claimed>,
     now: DateTime<Utc>,
@@ -126,7 +128,7 @@ async fn send(
         }
     };
     for (c, step) in chunk.iter().zip(steps) {
-        let outcome = record(store, client, &c.before, step, now, policy)?;
+        let outcome = record(writer, client, &c.before, step, now, policy)?;
         report.outcomes.push((c.before.id, outcome));
     }
     Ok(())

@@ -26,6 +26,7 @@ use super::http::{Answer, Client, RetryPolicy, SendFailure};
 use super::source::{Kind, Source};
 use crate::domain::outbox::{backoff, moment, next_point, watch_note, OutboxEntry, OutboxState, System, Write};
 use crate::domain::text::sanitize;
+use crate::engine::writer::Writer;
 use crate::store::{Store, StoreError};
 use look::{check, Found};
 use watch::{reconcile, watch, Watch};
@@ -221,13 +222,28 @@ impl Vendors {
 
 /// Pushes the due entries (at most `policy.batch`, oldest first) to the
 /// configured sources; `clock` gives the moment (tests move it). Entries
-/// for a system with no configured source wait, untouched.
+/// for a system with no configured source wait, untouched. The outbox's
+/// states are written by a writer of the push's own (a command that owns
+/// the workspace).
 pub async fn push(
     store: &Store,
     sources: &[Source],
     clock: &(dyn Fn() -> DateTime<Utc> + Send + Sync),
     policy: &PushPolicy,
 ) -> Result<PushReport, StoreError> {
+    let writer = Writer::spawn(store.clone());
+    push_with(&writer, sources, clock, policy).await
+}
+
+/// Pushes as `push` does, every outbox state written by `writer` in order
+/// with the other writes.
+pub async fn push_with(
+    writer: &Writer,
+    sources: &[Source],
+    clock: &(dyn Fn() -> DateTime<Utc> + Send + Sync),
+    policy: &PushPolicy,
+) -> Result<PushReport, StoreError> {
+    let store = writer.store();
     let mut report = PushReport::default();
     let Some(_busy) = Busy::take(store) else { return Ok(report) };
     let vendors = Vendors::new(sources, policy);
@@ -247,12 +263,12 @@ pub async fn push(
         };
         let now = clock();
         // Marked Unsure and on disk before anything leaves.
-        let Some(before) = store.outbox_claim(listed.id, now)? else { continue };
-        let step = attempt(store, client, &before, now, policy).await?;
-        let outcome = record(store, client, &before, step, now, policy)?;
+        let Some(before) = writer.run(|s| s.outbox_claim(listed.id, now))? else { continue };
+        let step = attempt(writer, client, &before, now, policy).await?;
+        let outcome = record(writer, client, &before, step, now, policy)?;
         report.outcomes.push((before.id, outcome));
     }
-    health::push(store, vendors.health.as_ref(), health_due, clock, policy, &mut report).await?;
+    health::push(writer, vendors.health.as_ref(), health_due, clock, policy, &mut report).await?;
     Ok(report)
 }
 
@@ -260,7 +276,7 @@ pub async fn push(
 /// sync gives that engagement, so the synced copy replaces it. `from` is
 /// the copy it follows so far, when the kept copy changes.
 fn adopt_activity(
-    store: &Store,
+    writer: &Writer,
     client: &Client,
     e: &OutboxEntry,
     from: Option<&str>,
@@ -279,7 +295,7 @@ fn adopt_activity(
         let Some(old) = synced(from) else { return Ok(()) };
         current.activity = old;
     }
-    store.outbox_adopt_activity(&current, &client.source().name, id)
+    writer.run(|s| s.outbox_adopt_activity(&current, &client.source().name, id))
 }
 
 /// The ticket's `updated_at` now, at the first Zendesk source: what a
@@ -301,7 +317,7 @@ pub async fn fresh_stamp(
 /// attempt may have landed, then the send; for a watched create, a look
 /// for copies.
 async fn attempt(
-    store: &Store,
+    writer: &Writer,
     client: &Client,
     before: &OutboxEntry,
     now: DateTime<Utc>,
@@ -309,7 +325,7 @@ async fn attempt(
 ) -> Result<Step, StoreError> {
     if let OutboxState::Watching { since, kept, archived } = &before.state {
         let w = Watch { since: *since, kept: kept.clone(), archived: archived.clone() };
-        return watch(store, client, before, w, now, policy).await;
+        return watch(writer, client, before, w, now, policy).await;
     }
     // Any earlier attempt (an unanswered one, a crash, or a failure the CSM
     // retried) may have landed: look before sending again.
@@ -334,7 +350,7 @@ async fn attempt(
                 // More than one request may have left: keep the earliest,
                 // archive the others, and watch from now.
                 let w = Watch { since: now, kept: None, archived: Vec::new() };
-                return reconcile(store, client, before, w, ids, now, policy).await;
+                return reconcile(writer, client, before, w, ids, now, policy).await;
             }
             Ok(Some(Found::Comment { id, stamp, others })) => {
                 return Ok(comment_found(before, id, stamp, others, now, None));
@@ -354,8 +370,8 @@ async fn attempt(
             let mut again = before.clone();
             again.attempts += 1;
             again.state = OutboxState::Watching { since: now, kept: None, archived: Vec::new() };
-            store.outbox_put(&again)?;
-            store.flush()?;
+            writer.run(|s| s.outbox_put(&again))?;
+            writer.run(|s| s.flush())?;
             resent = Some(now);
         } else if let OutboxState::Unsure { .. } = before.state {
             // Sending again now: a crash during this request must be
@@ -363,11 +379,11 @@ async fn attempt(
             let mut again = before.clone();
             again.attempts += 1;
             again.state = OutboxState::Unsure { since: now };
-            store.outbox_put(&again)?;
-            store.flush()?;
+            writer.run(|s| s.outbox_put(&again))?;
+            writer.run(|s| s.flush())?;
         }
     }
-    Ok(match (send(store, client, before).await?, resent) {
+    Ok(match (send(writer, client, before).await?, resent) {
         (Ok(Step::Sent { remote, found, rebase, note, duplicate, .. }), Some(at)) => {
             Step::Sent { remote, found, rebase, resent: Some(at), note, duplicate }
         }
@@ -434,7 +450,8 @@ fn comment_found(
 }
 
 /// Sends the write. The outer error is the store's; the inner, the vendor's.
-async fn send(store: &Store, client: &Client, e: &OutboxEntry) -> Result<Result<Step, Problem>, StoreError> {
+async fn send(writer: &Writer, client: &Client, e: &OutboxEntry) -> Result<Result<Step, Problem>, StoreError> {
+    let store = writer.store();
     let sent = |remote: String, rebase| Step::Sent {
         remote,
         found: false,
@@ -549,7 +566,7 @@ fn vendor_message(body: &[u8]) -> String {
 
 /// Stores what an attempt came to and says it for the report.
 fn record(
-    store: &Store,
+    writer: &Writer,
     client: &Client,
     before: &OutboxEntry,
     step: Step,
@@ -579,12 +596,12 @@ fn record(
                 (None, None) => OutboxState::Sent { at: now, remote: remote.clone() },
             };
             e.last_error = None;
-            store.outbox_put(&e)?;
+            writer.run(|s| s.outbox_put(&e))?;
             if let (Write::Ticket { ticket, .. }, Some((old, new))) = (&e.write, rebase) {
-                let moved = store.outbox_rebase(e.account_id, *ticket, old, new, e.id)?;
+                let moved = writer.run(|s| s.outbox_rebase(e.account_id, *ticket, old, new, e.id))?;
                 tracing::info!(entry = e.id, ticket, moved, "later writes on the ticket take its new stamp");
             }
-            adopt_activity(store, client, before, None, &remote)?;
+            adopt_activity(writer, client, before, None, &remote)?;
             return Ok(match (duplicate, found) {
                 (true, _) => {
                     tracing::warn!(entry = e.id, "a ticket comment is at the desk more than once");
@@ -595,7 +612,7 @@ fn record(
             });
         }
         Step::Watched(entry, outcome) => {
-            store.outbox_put(&entry)?;
+            writer.run(|s| s.outbox_put(&entry))?;
             return Ok(outcome);
         }
         Step::NotYet(at) => {
@@ -644,7 +661,7 @@ fn record(
             Outcome::Conflict(detail)
         }
     };
-    store.outbox_put(&e)?;
+    writer.run(|s| s.outbox_put(&e))?;
     Ok(outcome)
 }
 

@@ -8,7 +8,8 @@ use reqwest::{Method, StatusCode};
 use super::look::copies;
 use super::{adopt_activity, crm, exchange, judge, send, Outcome, Problem, PushPolicy, Step};
 use crate::domain::outbox::{backoff, moment, next_point, watch_note, OutboxEntry, OutboxState};
-use crate::store::{Store, StoreError};
+use crate::engine::writer::Writer;
+use crate::store::StoreError;
 use crate::sync::http::Client;
 
 /// Where the watch of a resent create stands.
@@ -32,7 +33,7 @@ impl Watch {
 /// A round of a watched create: look for every copy; when none is there
 /// yet and the checks found nothing, send once more (watched from then).
 pub(super) async fn watch(
-    store: &Store,
+    writer: &Writer,
     client: &Client,
     before: &OutboxEntry,
     w: Watch,
@@ -60,9 +61,9 @@ pub(super) async fn watch(
         let mut again = before.clone();
         again.attempts += 1;
         again.state = Watch { since: now, ..w }.state();
-        store.outbox_put(&again)?;
-        store.flush()?;
-        return Ok(match send(store, client, before).await? {
+        writer.run(|s| s.outbox_put(&again))?;
+        writer.run(|s| s.flush())?;
+        return Ok(match send(writer, client, before).await? {
             Ok(Step::Sent { remote, found, rebase, note, duplicate, .. }) => {
                 Step::Sent { remote, found, rebase, resent: Some(now), note, duplicate }
             }
@@ -70,7 +71,7 @@ pub(super) async fn watch(
             Err(p) => Step::Resend(p, now),
         });
     }
-    reconcile(store, client, before, w, ids, now, policy).await
+    reconcile(writer, client, before, w, ids, now, policy).await
 }
 
 /// Keeps the earliest of the copies carrying the marker (`ids`, earliest
@@ -78,7 +79,7 @@ pub(super) async fn watch(
 /// requests leave (a crash then finds them again and archives them again).
 /// Ends the watch after its last round.
 pub(super) async fn reconcile(
-    store: &Store,
+    writer: &Writer,
     client: &Client,
     before: &OutboxEntry,
     mut w: Watch,
@@ -106,8 +107,8 @@ pub(super) async fn reconcile(
         }
         if !extra.is_empty() {
             e.state = w.state();
-            store.outbox_put(&e)?;
-            store.flush()?;
+            writer.run(|s| s.outbox_put(&e))?;
+            writer.run(|s| s.flush())?;
             for x in extra {
                 if let Err(p) = archive(client, before, x).await {
                     // Still listed, and found again next round.
@@ -116,7 +117,7 @@ pub(super) async fn reconcile(
                     e.last_error = Some(m.clone());
                     e.next_attempt = now + backoff(e.attempts);
                     if was.as_deref() != Some(keep.as_str()) {
-                        adopt_activity(store, client, before, was.as_deref(), &keep)?;
+                        adopt_activity(writer, client, before, was.as_deref(), &keep)?;
                     }
                     return Ok(Step::Watched(Box::new(e), Outcome::Retrying(m)));
                 }
@@ -127,7 +128,7 @@ pub(super) async fn reconcile(
             outcome = Outcome::AlreadyThere(keep.clone());
         }
         if was.as_deref() != Some(keep.as_str()) {
-            adopt_activity(store, client, before, was.as_deref(), &keep)?;
+            adopt_activity(writer, client, before, was.as_deref(), &keep)?;
         }
     }
     e.state = w.state();
