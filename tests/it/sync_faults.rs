@@ -4,7 +4,7 @@
 //! `sync --full`) leaves the cache equal to one clean sync: the same
 //! accounts, none twice, the same tickets and people on each.
 
-mod fake;
+use crate::fake;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

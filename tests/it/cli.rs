@@ -1,6 +1,6 @@
 //! The real binary's headless commands: formats, errors and exit codes.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

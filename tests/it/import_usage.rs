@@ -4,7 +4,7 @@
 //! nothing; and files with a BOM, semicolons, the wrong delimiter, a bad
 //! line, future dates, duplicates and unknown accounts.
 
-mod fake;
+use crate::fake;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

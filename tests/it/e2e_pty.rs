@@ -4,7 +4,7 @@
 //! Every test runs in its own temp dir with HOME and the XDG directories
 //! pointing into it, so the user's real config and data are never touched.
 
-mod fake;
+use crate::fake;
 
 use std::io::{Read, Write};
 use std::path::PathBuf;

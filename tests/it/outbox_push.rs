@@ -4,7 +4,7 @@
 //! the test's clock) that never leave a duplicate, conflicts, credentials,
 //! backoff and the stamp a second write on the same ticket carries.
 
-mod fake;
+use crate::fake;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
