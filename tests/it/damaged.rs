@@ -6,23 +6,20 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{Duration, Utc};
 use cockpit::domain::followup_action::FollowUpAction;
 use cockpit::domain::FollowUp;
 use cockpit::store::{Store, SyncStatus, WorkspaceMeta};
 
+use crate::common::bin;
+
 const BIN: &str = env!("CARGO_BIN_EXE_cockpit");
 
 fn cockpit(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    bin::in_home(home)
         .args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env_remove("COCKPIT_DATA_DIR")
-        .env_remove("COCKPIT_CONFIG")
         // A panic that got through would print its backtrace.
         .env("RUST_BACKTRACE", "1")
         .output()

@@ -4,6 +4,7 @@
 //! Every test runs in its own temp dir with HOME and the XDG directories
 //! pointing into it, so the user's real config and data are never touched.
 
+use crate::common::fixtures;
 use crate::fake;
 
 use std::io::{Read, Write};
@@ -746,14 +747,8 @@ fn synced_with_an_item(rt: &tokio::runtime::Runtime, note: &str) -> (Sandbox, co
     let account = store.external_id("crm", "1").unwrap().expect("Company 0001 is synced");
     let now = chrono::Utc::now();
     let item = cockpit::domain::FollowUp {
-        id: 77,
-        account_id: account,
-        ticket_id: None,
-        kind: cockpit::domain::FollowUpKind::CheckIn,
-        reason: "Check in before the quarter closes".into(),
-        due: now - chrono::Duration::hours(1),
         priority: cockpit::domain::Priority::Urgent,
-        state: cockpit::domain::FollowUpState::Open,
+        ..fixtures::follow_up(77, account, "Check in before the quarter closes", now - chrono::Duration::hours(1))
     };
     let mut b = cockpit::store::Batch::default();
     b.put_follow_up(&item, None);
