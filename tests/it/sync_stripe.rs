@@ -4,7 +4,7 @@
 //! churn, currencies, the events feed, an expired cursor, 429s and a key
 //! without permission.
 
-mod fake;
+use crate::fake;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,7 @@
 //! own renewals and churns that finds a signal planted in the data (and
 //! none when the outcomes do not follow it).
 
-mod fake;
+use crate::fake;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

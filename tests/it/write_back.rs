@@ -4,7 +4,7 @@
 //! most 100, as documented: what is written, what is not queued again, a
 //! 207 partial failure and a 429.
 
-mod fake;
+use crate::fake;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,9 @@
 //! says them on stderr and still works.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::common::bin::{self, stderr, stdout};
 
 /// An unknown top-level key, a misspelt key in a source, a wrong type, and
 /// one valid source whose token variable is never set.
@@ -19,24 +21,7 @@ const MISTAKES: &str = "colour = \"blue\"\n\
                         token_env = \"COCKPIT_CONFIG_TEST_NEVER_SET\"\n";
 
 fn cockpit(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cockpit"))
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env_remove("COCKPIT_DATA_DIR")
-        .env_remove("COCKPIT_CONFIG")
-        .env_remove("COCKPIT_CONFIG_TEST_NEVER_SET")
-        .output()
-        .expect("run cockpit")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    bin::in_home(home).args(args).env_remove("COCKPIT_CONFIG_TEST_NEVER_SET").output().expect("run cockpit")
 }
 
 /// A temp dir with the config written in it.

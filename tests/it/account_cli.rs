@@ -3,7 +3,7 @@
 //! values that are not numbers and short histories say why they are
 //! unknown, and names are matched exactly first, then by a unique part.
 
-mod fake;
+use crate::fake;
 
 use std::path::PathBuf;
 use std::process::Output;

@@ -4,14 +4,15 @@
 //! `sync --full`) leaves the cache equal to one clean sync: the same
 //! accounts, none twice, the same tickets and people on each.
 
-mod fake;
+use crate::common::fixtures;
+use crate::fake;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cockpit::domain::{Account, AccountId, Stage, Team, Ticket, TicketPriority, TicketStatus};
+use cockpit::domain::{Account, AccountId, Stage, Ticket, TicketStatus};
 use cockpit::store::Store;
 use cockpit::sync::http::RetryPolicy;
 use cockpit::sync::source::{Kind, Source};
@@ -105,27 +106,14 @@ async fn vendors() -> Vendors {
 fn ticket(t: &serde_json::Value, account: AccountId) -> Ticket {
     let time = |k: &str| chrono::DateTime::parse_from_rfc3339(t[k].as_str().unwrap()).unwrap().to_utc();
     Ticket {
-        id: t["id"].as_u64().unwrap(),
-        account_id: account,
-        subject: t["subject"].as_str().unwrap().into(),
         status: match t["status"].as_str().unwrap() {
             "open" => TicketStatus::Open,
             "pending" => TicketStatus::Pending,
             _ => TicketStatus::Solved,
         },
-        priority: TicketPriority::Normal,
-        team: Team::Unassigned,
         requester: format!("user {}", t["requester_id"]),
         created_at: time("created_at"),
-        updated_at: time("updated_at"),
-        last_customer_reply: None,
-        last_agent_reply: None,
-        seen_by_customer: false,
-        complex: false,
-        frustrated: false,
-        bug: false,
-        escalated: false,
-        follow_ups_sent: 0,
+        ..fixtures::ticket(t["id"].as_u64().unwrap(), account, t["subject"].as_str().unwrap(), time("updated_at"))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The real binary's headless commands: formats, errors and exit codes.
 
-mod common;
+use crate::common;
+use crate::common::bin::{self, stderr, stdout};
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -9,23 +10,7 @@ use cockpit::domain::{AccountId, Stage};
 use cockpit::store::{Batch, StageTotals, Store};
 
 fn cockpit(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cockpit"))
-        .args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env_remove("COCKPIT_DATA_DIR")
-        .env_remove("COCKPIT_CONFIG")
-        .output()
-        .expect("run cockpit")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    bin::in_home(home).args(args).output().expect("run cockpit")
 }
 
 #[test]

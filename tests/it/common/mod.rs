@@ -1,6 +1,12 @@
-//! Shared fixtures: a demo workspace in a temp dir at a fixed moment.
+//! Shared fixtures: a demo workspace in a temp dir at a fixed moment, the
+//! cockpit's state over it, records with defaults, and the binary in a home
+//! of its own or in a pseudo-terminal.
 
 #![allow(dead_code)]
+
+pub mod bin;
+pub mod fixtures;
+pub mod pty;
 
 use chrono::{DateTime, TimeZone, Utc};
 use cockpit::demo::{self, DemoSpec};

@@ -4,20 +4,18 @@
 //! the test's clock) that never leave a duplicate, conflicts, credentials,
 //! backoff and the stamp a second write on the same ticket carries.
 
-mod fake;
+use crate::common::fixtures::{self, account};
+use crate::fake;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use cockpit::domain::followup_action::{EscalateTo, FollowUpAction};
 use cockpit::domain::outbox::{OutboxEntry, OutboxState, Write};
-use cockpit::domain::{
-    Account, AccountId, FollowUp, FollowUpKind, FollowUpState, Priority, Segment, Stage, Team, Ticket, TicketPriority,
-    TicketStatus,
-};
+use cockpit::domain::{AccountId, FollowUp, FollowUpKind, Stage, Ticket};
 use cockpit::store::{Batch, Store};
 use cockpit::sync::http::RetryPolicy;
 use cockpit::sync::push::{self, Outcome, PushPolicy, PushReport};
@@ -50,45 +48,14 @@ struct Env {
     store: Store,
 }
 
-fn account(id: AccountId, name: &str) -> Account {
-    Account {
-        id,
-        name: name.into(),
-        domain: format!("{}.example", name.to_lowercase()),
-        segment: Segment::MidMarket,
-        industry: "Retail".into(),
-        region: "EMEA".into(),
-        owner: "Dana".into(),
-        plan: "Pro".into(),
-        seats: 20,
-        arr: 40_000,
-        contract_start: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        renewal_date: NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
-        stage: Stage::Adoption,
-        key_people: vec![],
-        outcome: None,
-    }
-}
-
+/// Ticket 35436 on Acme: the customer wrote two days ago, we answered at
+/// the stamp the store and the desk first know.
 fn ticket() -> Ticket {
     Ticket {
-        id: TICKET,
-        account_id: ACME,
-        subject: "Export fails".into(),
-        status: TicketStatus::Open,
-        priority: TicketPriority::Normal,
-        team: Team::Unassigned,
-        requester: "Ana Lima".into(),
         created_at: seen_stamp() - chrono::Duration::days(3),
-        updated_at: seen_stamp(),
         last_customer_reply: Some(seen_stamp() - chrono::Duration::days(2)),
         last_agent_reply: Some(seen_stamp()),
-        seen_by_customer: false,
-        complex: false,
-        frustrated: false,
-        bug: false,
-        escalated: false,
-        follow_ups_sent: 0,
+        ..fixtures::ticket(TICKET, ACME, "Export fails", seen_stamp())
     }
 }
 
@@ -167,14 +134,9 @@ impl Env {
     /// A follow-up on an account (and its ticket), stored in the queue.
     fn item(&self, id: u64, account: AccountId, ticket: Option<u64>) -> FollowUp {
         let f = FollowUp {
-            id,
-            account_id: account,
             ticket_id: ticket,
             kind: if ticket.is_some() { FollowUpKind::TicketNoReply } else { FollowUpKind::CheckIn },
-            reason: "No reply for 2 days to 'Export fails'".into(),
-            due: t0(),
-            priority: Priority::Normal,
-            state: FollowUpState::Open,
+            ..fixtures::follow_up(id, account, "No reply for 2 days to 'Export fails'", t0())
         };
         let mut b = Batch::default();
         b.put_follow_up(&f, None);

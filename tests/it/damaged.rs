@@ -4,25 +4,23 @@
 //! never a panic, never a backtrace. The outbox listing reads what it can.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::{Duration, Utc};
 use cockpit::domain::followup_action::FollowUpAction;
 use cockpit::domain::FollowUp;
 use cockpit::store::{Store, SyncStatus, WorkspaceMeta};
+use portable_pty::CommandBuilder;
+
+use crate::common::bin;
+use crate::common::pty::{Harness, TIMEOUT};
 
 const BIN: &str = env!("CARGO_BIN_EXE_cockpit");
 
 fn cockpit(home: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    bin::in_home(home)
         .args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env_remove("COCKPIT_DATA_DIR")
-        .env_remove("COCKPIT_CONFIG")
         // A panic that got through would print its backtrace.
         .env("RUST_BACKTRACE", "1")
         .output()
@@ -328,59 +326,23 @@ struct TuiRun {
 const ALT_SCREEN: &str = "\x1b[?1049h";
 
 fn run_tui(home: &Path, ws: &Path) -> TuiRun {
-    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
-    let pair = native_pty_system().openpty(PtySize { rows: 30, cols: 120, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut cmd = CommandBuilder::new(BIN);
     cmd.args(["--data-dir", ws.to_str().unwrap()]);
     cmd.cwd(home);
     cmd.env("HOME", home);
     cmd.env("XDG_CONFIG_HOME", home.join("config"));
     cmd.env("XDG_DATA_HOME", home.join("data"));
-    cmd.env("TERM", "xterm-256color");
     cmd.env("RUST_BACKTRACE", "1");
     cmd.env_remove("COCKPIT_DATA_DIR");
     cmd.env_remove("COCKPIT_CONFIG");
-    let mut child = pair.slave.spawn_command(cmd).unwrap();
-    // Only the child may hold the slave side, or the reader never sees EOF.
-    drop(pair.slave);
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let mut reader = pair.master.try_clone_reader().unwrap();
-    let sink = Arc::clone(&output);
-    let reading = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        // Ends with EOF (or EIO on Linux) once the child has exited.
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let mut writer = pair.master.take_writer().unwrap();
-    let started = Instant::now();
-    let mut took_screen = false;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if !took_screen && text(&output.lock().unwrap()).contains(ALT_SCREEN) {
-            took_screen = true;
-            std::thread::sleep(Duration::from_millis(300));
-            std::io::Write::write_all(&mut writer, b"q").unwrap();
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("the cockpit did not exit:\n{}", text(&output.lock().unwrap()));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(writer);
-    drop(pair.master);
-    reading.join().unwrap();
-    let output = text(&output.lock().unwrap());
-    TuiRun { code: status.exit_code(), output, took_screen }
+    let mut h = Harness::start(cmd, 120, 30, true);
+    // Its first frame (then it is asked to quit), or an exit before one.
+    if h.wait_for_or_exit("the first frame", Harness::panes).is_some() {
+        h.send(b"q");
+    }
+    let status = h.wait_exit(TIMEOUT);
+    let output = h.raw_text();
+    TuiRun { code: status.exit_code(), took_screen: output.contains(ALT_SCREEN), output }
 }
 
 /// The cockpit on a damaged copy: the damaged message on the normal

@@ -2,7 +2,7 @@
 //! at 80x24 and 160x48, in the dark and high-contrast themes. Text-only
 //! snapshots pin the layout; the styled ones pin the themes.
 
-mod common;
+use crate::common;
 
 use cockpit::tui::action::Action;
 use cockpit::tui::app::App;

@@ -1,7 +1,7 @@
 //! HubSpot sync against a fake CRM on 127.0.0.1: what ends up in the store
 //! after full and incremental runs, archived records, and every failure.
 
-mod fake;
+use crate::fake;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,6 @@
 //! The cockpit's state machine driven by actions, on a real demo store.
 
-mod common;
+use crate::common;
 
 use cockpit::book::Book;
 use cockpit::domain::{AccountId, Stage};

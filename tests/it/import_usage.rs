@@ -4,7 +4,8 @@
 //! nothing; and files with a BOM, semicolons, the wrong delimiter, a bad
 //! line, future dates, duplicates and unknown accounts.
 
-mod fake;
+use crate::common::fixtures;
+use crate::fake;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate, Utc};
 use cockpit::domain::observed::Signal;
-use cockpit::domain::{Account, AccountId, Measure, Segment, Stage};
+use cockpit::domain::{Account, AccountId, Measure};
 use cockpit::store::Store;
 use fake::{Crm, Shared};
 
@@ -55,23 +56,14 @@ fn import(dir: &Path, config: &Path, path: &Path) -> Output {
     cockpit(dir, config, &["import", "usage", path.to_str().unwrap()])
 }
 
+/// An account at `domain` whose contract started 600 days ago and renews
+/// in 200.
 fn account(id: u64, name: &str, domain: &str) -> Account {
     Account {
-        id: AccountId(id),
-        name: name.into(),
         domain: domain.into(),
-        segment: Segment::MidMarket,
-        industry: "Retail".into(),
-        region: "EMEA".into(),
-        owner: "Dana".into(),
-        plan: "Pro".into(),
-        seats: 20,
-        arr: 40_000,
         contract_start: today() - Duration::days(600),
         renewal_date: today() + Duration::days(200),
-        stage: Stage::Adoption,
-        key_people: vec![],
-        outcome: None,
+        ..fixtures::account(AccountId(id), name)
     }
 }
 

@@ -4,27 +4,19 @@
 //! Every test runs in its own temp dir with HOME and the XDG directories
 //! pointing into it, so the user's real config and data are never touched.
 
-mod fake;
+use crate::common::fixtures;
+use crate::common::pty::{Harness, TIMEOUT};
+use crate::fake;
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::thread;
+use std::time::Duration;
 
-use portable_pty::{native_pty_system, Child, CommandBuilder, ExitStatus, MasterPty, PtySize};
+use portable_pty::CommandBuilder;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cockpit");
-/// How long to wait for anything to appear on screen.
-const TIMEOUT: Duration = Duration::from_secs(20);
-/// How often to look at the screen while waiting.
-const POLL: Duration = Duration::from_millis(30);
-/// A pause between keys, so that a lone Esc is not read together with the
-/// next key as an Alt chord.
-const KEY_GAP: Duration = Duration::from_millis(60);
 
 const ESC: &[u8] = b"\x1b";
 const TAB: &[u8] = b"\t";
@@ -94,7 +86,27 @@ impl Sandbox {
 
     /// Opens the cockpit in a pty of the given size.
     fn spawn(&self, cols: u16, rows: u16) -> Harness {
-        Harness::spawn(self, &[], cols, rows, true)
+        self.spawn_with(&[], cols, rows, true)
+    }
+
+    /// Runs `cockpit --demo --data-dir <ws> ARGS` in a `cols`x`rows` pty. With
+    /// `answer_dsr` false the emulated terminal ignores cursor position queries,
+    /// as some terminals do.
+    fn spawn_with(&self, args: &[&str], cols: u16, rows: u16, answer_dsr: bool) -> Harness {
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.args(self.base_args());
+        cmd.args(args);
+        cmd.cwd(self.dir.path());
+        for key in SCRUBBED_ENV {
+            cmd.env_remove(key);
+        }
+        for (k, v) in self.env() {
+            cmd.env(k, v);
+        }
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        Harness::start(cmd, cols, rows, answer_dsr)
     }
 
     /// Runs a headless command (no pty) and returns its stdout; asserts success.
@@ -130,248 +142,6 @@ impl Sandbox {
 
 /// Variables that could point the binary at the real user's files.
 const SCRUBBED_ENV: [&str; 4] = ["COCKPIT_CONFIG", "COCKPIT_DATA_DIR", "NO_COLOR", "RUST_LOG"];
-
-/// The cursor position query (DSR 6); crossterm sends it from `Terminal::clear`.
-const DSR: &[u8] = b"\x1b[6n";
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The terminal settings of a pty that matter here (raw mode is in them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Termios {
-    iflag: libc::tcflag_t,
-    oflag: libc::tcflag_t,
-    cflag: libc::tcflag_t,
-    lflag: libc::tcflag_t,
-    cc: Vec<libc::cc_t>,
-}
-
-/// The settings of the pty whose master is `fd` (on Linux the master's
-/// tcgetattr answers for the slave, the side the cockpit changes).
-fn termios(fd: std::os::unix::io::RawFd) -> Termios {
-    // SAFETY: a zeroed termios is a valid out-parameter, and fd is open.
-    let mut t: libc::termios = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr: {}", std::io::Error::last_os_error());
-    Termios { iflag: t.c_iflag, oflag: t.c_oflag, cflag: t.c_cflag, lflag: t.c_lflag, cc: t.c_cc.to_vec() }
-}
-
-/// A running cockpit in a pty, with a VT100 parser fed by a reader thread.
-struct Harness {
-    /// The pty's settings before the cockpit started.
-    termios_before: Termios,
-    /// Every byte the cockpit wrote.
-    raw: Arc<Mutex<Vec<u8>>>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    master: Box<dyn MasterPty + Send>,
-    writer: Arc<Mutex<Box<dyn Write + Send>>>,
-    child: Box<dyn Child + Send + Sync>,
-    eof: Arc<AtomicBool>,
-    reader: Option<JoinHandle<()>>,
-}
-
-impl Harness {
-    /// Runs `cockpit --demo --data-dir <ws> ARGS` in a `cols`x`rows` pty. With
-    /// `answer_dsr` false the emulated terminal ignores cursor position queries,
-    /// as some terminals do.
-    fn spawn(sandbox: &Sandbox, args: &[&str], cols: u16, rows: u16, answer_dsr: bool) -> Harness {
-        let pty = native_pty_system();
-        let pair = pty.openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("open pty");
-        let termios_before = termios(pair.master.as_raw_fd().expect("pty master fd"));
-        let mut cmd = CommandBuilder::new(BIN);
-        cmd.args(sandbox.base_args());
-        cmd.args(args);
-        cmd.cwd(sandbox.dir.path());
-        for key in SCRUBBED_ENV {
-            cmd.env_remove(key);
-        }
-        for (k, v) in sandbox.env() {
-            cmd.env(k, v);
-        }
-        for (k, v) in &sandbox.extra_env {
-            cmd.env(k, v);
-        }
-        cmd.env("TERM", "xterm-256color");
-        let child = pair.slave.spawn_command(cmd).expect("spawn cockpit");
-        // Only the child may hold the slave side, or the reader never sees EOF.
-        drop(pair.slave);
-
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let eof = Arc::new(AtomicBool::new(false));
-        let writer = Arc::new(Mutex::new(pair.master.take_writer().expect("pty writer")));
-        let mut reader = pair.master.try_clone_reader().expect("pty reader");
-        let reader = {
-            let (parser, eof, writer, raw) =
-                (Arc::clone(&parser), Arc::clone(&eof), Arc::clone(&writer), Arc::clone(&raw));
-            thread::spawn(move || {
-                let mut buf = [0u8; 16 * 1024];
-                // Bytes held back because they may start a cursor position query.
-                let mut pending: Vec<u8> = Vec::new();
-                loop {
-                    let n = match reader.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => n,
-                    };
-                    raw.lock().unwrap().extend_from_slice(&buf[..n]);
-                    pending.extend_from_slice(&buf[..n]);
-                    let mut parser = parser.lock().unwrap();
-                    // Like a real terminal, answer "where is the cursor?" (ESC [ 6 n)
-                    // with the cursor position at that point of the output.
-                    while let Some(i) = find(&pending, DSR) {
-                        parser.process(&pending[..i]);
-                        pending.drain(..i + DSR.len());
-                        if answer_dsr {
-                            let (row, col) = parser.screen().cursor_position();
-                            let reply = format!("\x1b[{};{}R", row + 1, col + 1);
-                            let mut w = writer.lock().unwrap();
-                            let _ = w.write_all(reply.as_bytes()).and_then(|()| w.flush());
-                        }
-                    }
-                    let keep = (1..DSR.len()).rev().find(|&k| pending.ends_with(&DSR[..k])).unwrap_or(0);
-                    parser.process(&pending[..pending.len() - keep]);
-                    pending.drain(..pending.len() - keep);
-                }
-                parser.lock().unwrap().process(&pending);
-                eof.store(true, Ordering::SeqCst);
-            })
-        };
-        Harness { termios_before, raw, parser, master: pair.master, writer, child, eof, reader: Some(reader) }
-    }
-
-    fn screen_text(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    /// The screen with its size, for failure messages.
-    fn dump(&self) -> String {
-        let p = self.parser.lock().unwrap();
-        let (rows, cols) = p.screen().size();
-        format!("--- screen {cols}x{rows} ---\n{}\n--- end of screen ---", p.screen().contents())
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        self.wait_for_within(what, TIMEOUT, pred)
-    }
-
-    fn wait_for_within(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let text = self.screen_text();
-            if pred(&text) {
-                return text;
-            }
-            if start.elapsed() > timeout {
-                panic!("timed out after {timeout:?} waiting for {what}\n{}", self.dump());
-            }
-            thread::sleep(POLL);
-        }
-    }
-
-    fn wait_for_text(&self, needle: &str) -> String {
-        self.wait_for(&format!("{needle:?}"), |s| s.contains(needle))
-    }
-
-    /// Waits for the four panes and the status line.
-    fn wait_for_panes(&self) -> String {
-        self.wait_for("the four panes", |s| {
-            ["Accounts", "Health", "Lifecycle", "Follow-ups", " cockpit "].iter().all(|t| s.contains(t))
-        })
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        let mut w = self.writer.lock().unwrap();
-        w.write_all(bytes).and_then(|()| w.flush()).expect("write to pty");
-        drop(w);
-        thread::sleep(KEY_GAP);
-    }
-
-    fn resize(&mut self, cols: u16, rows: u16) {
-        self.master.resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 }).expect("resize pty");
-        self.parser.lock().unwrap().screen_mut().set_size(rows, cols);
-    }
-
-    fn assert_running(&mut self) {
-        match self.child.try_wait().expect("try_wait") {
-            None => {}
-            Some(status) => panic!("cockpit exited unexpectedly with {status:?}\n{}", self.dump()),
-        }
-    }
-
-    /// Waits for the child to exit, then drains the pty until EOF (at most
-    /// ~2 s) so the parser holds everything the app wrote on its way out.
-    fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                break status;
-            }
-            if start.elapsed() > timeout {
-                let screen = self.dump();
-                let _ = self.child.kill();
-                panic!("cockpit did not exit within {timeout:?}\n{screen}");
-            }
-            thread::sleep(POLL);
-        };
-        let drained = Instant::now();
-        while !self.eof.load(Ordering::SeqCst) && drained.elapsed() < Duration::from_secs(2) {
-            thread::sleep(Duration::from_millis(10));
-        }
-        if self.eof.load(Ordering::SeqCst) {
-            if let Some(r) = self.reader.take() {
-                r.join().expect("reader thread");
-            }
-        }
-        status
-    }
-
-    /// The pty's settings now.
-    fn termios_now(&self) -> Termios {
-        termios(self.master.as_raw_fd().expect("pty master fd"))
-    }
-
-    /// Sends `signal` to the cockpit's process (only to it, as `kill` does).
-    fn signal(&self, signal: libc::c_int) {
-        let pid = self.child.process_id().expect("pid") as libc::pid_t;
-        // SAFETY: kill has no memory effects; pid is our child.
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill: {}", std::io::Error::last_os_error());
-    }
-
-    /// Asserts the cockpit left the terminal as it found it: main screen,
-    /// cursor shown, bracketed paste off, and the pty's settings (raw mode)
-    /// as before it started.
-    fn assert_terminal_restored(&self) {
-        let screen = self.parser.lock().unwrap().screen().clone();
-        assert!(!screen.alternate_screen(), "still on the alternate screen\n{}", self.dump());
-        assert!(!screen.hide_cursor(), "cursor still hidden\n{}", self.dump());
-        let raw = self.raw.lock().unwrap();
-        let paste = raw.windows(7).rposition(|w| w == b"\x1b[?2004").expect("bracketed paste was turned on");
-        assert_eq!(raw.get(paste + 7), Some(&b'l'), "bracketed paste left on");
-        drop(raw);
-        assert_eq!(self.termios_now(), self.termios_before, "the pty's settings (raw mode) were not restored");
-    }
-
-    /// Asserts a clean exit that left the terminal as it found it.
-    fn assert_clean_exit(&mut self) {
-        let status = self.wait_exit(TIMEOUT);
-        let p = self.parser.lock().unwrap();
-        let screen = p.screen();
-        assert!(status.success(), "exit status {status:?} (code {})", status.exit_code());
-        assert_eq!(status.exit_code(), 0);
-        assert!(!screen.alternate_screen(), "still on the alternate screen after exit");
-        assert!(!screen.hide_cursor(), "cursor still hidden after exit");
-    }
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// Whether the pane numbered `n` titled `title` has the focused (thick) border.
 fn focused(screen: &str, n: u8, title: &str) -> bool {
@@ -432,8 +202,8 @@ fn navigate_move_quit_and_persist() {
     h.wait_for("help overlay", |s| s.contains(" Keys ") && s.contains("move account to next stage"));
     h.send(ESC);
     h.wait_for("help overlay closed", |s| !s.contains(" Keys ") && s.contains("Accounts"));
-    thread::sleep(Duration::from_millis(200));
-    h.assert_running();
+    // Esc must not quit: no screen shows that it did not, so give it the time to.
+    h.assert_still_running_for(Duration::from_millis(200));
 
     h.send(b"3");
     h.wait_for("kanban focused after 3", |s| focused(s, 3, "Lifecycle"));
@@ -497,15 +267,15 @@ fn esc_never_quits_and_ctrl_c_does() {
     let sb = Sandbox::new();
     let mut h = sb.spawn(80, 24);
     h.wait_for_panes();
+    // Three lone Escs (`send` leaves a gap after each, so none reads as Alt).
     for _ in 0..3 {
         h.send(ESC);
-        thread::sleep(Duration::from_millis(40));
     }
-    thread::sleep(Duration::from_millis(300));
-    h.assert_running();
+    // None may quit: no screen shows that it did not, so give them the time to.
+    h.assert_still_running_for(Duration::from_millis(300));
     let screen = h.screen_text();
     assert!(screen.contains("Accounts"), "panes gone after Esc\n{}", h.dump());
-    assert!(h.parser.lock().unwrap().screen().alternate_screen(), "left the alternate screen on Esc");
+    assert!(h.screen().alternate_screen(), "left the alternate screen on Esc");
 
     h.send(CTRL_C);
     h.assert_clean_exit();
@@ -546,8 +316,8 @@ fn resize_small_and_back() {
 
     h.resize(60, 20);
     h.wait_for_text("Terminal too small");
-    thread::sleep(Duration::from_millis(100));
-    h.assert_running();
+    // A tiny terminal must not end the session: give it the time to.
+    h.assert_still_running_for(Duration::from_millis(100));
 
     h.resize(80, 24);
     h.wait_for("panes redrawn at 80x24", |s| !s.contains("Terminal too small") && s.contains("Accounts"));
@@ -577,12 +347,12 @@ fn toast_and_table_parsing() {
 #[test]
 fn starts_without_a_cursor_position_reply() {
     let sb = Sandbox::new();
-    let mut h = Harness::spawn(&sb, &[], 80, 24, false);
+    let mut h = sb.spawn_with(&[], 80, 24, false);
     h.wait_for_panes();
     h.send(b"q");
     let status = h.wait_exit(Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
-    let screen = h.parser.lock().unwrap().screen().clone();
+    let screen = h.screen();
     assert!(!screen.alternate_screen(), "left on the alternate screen");
     assert!(!screen.hide_cursor(), "cursor left hidden");
     assert!(!screen.bracketed_paste(), "bracketed paste left on");
@@ -691,7 +461,7 @@ fn clear_five_queue_items_add_a_note_in_the_editor_and_find_it_all_after_a_resta
     h.send(b"N");
     h.wait_for_text("Note added: ");
     let screen = h.wait_for_text("outbox 2");
-    assert!(h.parser.lock().unwrap().screen().alternate_screen(), "back on the cockpit's screen\n{screen}");
+    assert!(h.screen().alternate_screen(), "back on the cockpit's screen\n{screen}");
     h.send(b"q");
     h.assert_clean_exit();
     drop(h);
@@ -746,14 +516,8 @@ fn synced_with_an_item(rt: &tokio::runtime::Runtime, note: &str) -> (Sandbox, co
     let account = store.external_id("crm", "1").unwrap().expect("Company 0001 is synced");
     let now = chrono::Utc::now();
     let item = cockpit::domain::FollowUp {
-        id: 77,
-        account_id: account,
-        ticket_id: None,
-        kind: cockpit::domain::FollowUpKind::CheckIn,
-        reason: "Check in before the quarter closes".into(),
-        due: now - chrono::Duration::hours(1),
         priority: cockpit::domain::Priority::Urgent,
-        state: cockpit::domain::FollowUpState::Open,
+        ..fixtures::follow_up(77, account, "Check in before the quarter closes", now - chrono::Duration::hours(1))
     };
     let mut b = cockpit::store::Batch::default();
     b.put_follow_up(&item, None);
@@ -798,7 +562,7 @@ fn note_from_the_queue(sb: &Sandbox) -> Harness {
 }
 
 fn kill_9(h: &mut Harness) {
-    let pid = h.child.process_id().expect("pid");
+    let pid = h.pid();
     let status = Command::new("kill").args(["-9", &pid.to_string()]).status().expect("run kill");
     assert!(status.success());
     let exit = h.wait_exit(TIMEOUT);
@@ -882,11 +646,7 @@ fn kill_9_while_the_note_is_in_flight_then_the_marker_stops_a_second_create() {
         .fault("POST /crm/v3/objects/notes", fake::writes::Fault::ApplyThenSleep(Duration::from_secs(120)));
     point_crm_at(&sb, &url);
     let mut h = note_from_the_queue(&sb);
-    let start = Instant::now();
-    while vendor.lock().unwrap().requests("POST /crm/v3/objects/notes").is_empty() {
-        assert!(start.elapsed() < TIMEOUT, "the cockpit never pushed\n{}", h.dump());
-        thread::sleep(POLL);
-    }
+    h.wait_until("the cockpit's push", || !vendor.lock().unwrap().requests("POST /crm/v3/objects/notes").is_empty());
     kill_9(&mut h);
     drop(h);
     let entries = outbox_json(&sb);
@@ -909,7 +669,7 @@ fn a_signal_ends_the_cockpit_cleanly(signal: libc::c_int) {
     let sb = Sandbox::new();
     let mut h = sb.spawn(100, 30);
     h.wait_for_panes();
-    assert_ne!(h.termios_now(), h.termios_before, "the measure sees raw mode while the cockpit runs");
+    assert_ne!(&h.termios_now(), h.termios_before(), "the measure sees raw mode while the cockpit runs");
     h.signal(signal);
     let status = h.wait_exit(Duration::from_secs(5));
     assert_eq!(status.signal(), None, "killed by the signal instead of exiting: {status:?}\n{}", h.dump());
@@ -1004,6 +764,8 @@ fn two_hangups_in_a_row_keep_the_draft_and_the_terminal() {
     }
     h.wait_for_text("Half a thought");
     h.signal(libc::SIGHUP);
+    // The timing under test, not a settle: the second hangup lands while the
+    // first one's shutdown runs.
     thread::sleep(Duration::from_millis(5));
     h.signal(libc::SIGHUP);
     let status = h.wait_exit(Duration::from_secs(5));
@@ -1034,11 +796,7 @@ fn slow_editor(sb: &mut Sandbox, text: &str, secs: u32) -> PathBuf {
 }
 
 fn wait_for_file(h: &Harness, path: &std::path::Path) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(start.elapsed() < TIMEOUT, "the editor never started\n{}", h.dump());
-        thread::sleep(POLL);
-    }
+    h.wait_until("the editor to start", || path.exists());
 }
 
 /// SIGTERM while `$EDITOR` has the terminal: the cockpit waits for the
@@ -1086,7 +844,7 @@ fn ctrl_c_in_the_editor_is_the_editors_not_the_cockpits() {
     // for the foreground process group, the cockpit included.
     h.send(CTRL_C);
     let screen = h.wait_for("back in the inline editor", |s| s.contains("exited with") && s.contains("Typed inline"));
-    assert!(h.parser.lock().unwrap().screen().alternate_screen(), "the cockpit goes on\n{screen}");
+    assert!(h.screen().alternate_screen(), "the cockpit goes on\n{screen}");
     h.assert_running();
     h.send(ESC);
     h.wait_for_text("Nothing was saved");

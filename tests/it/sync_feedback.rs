@@ -4,7 +4,7 @@
 //! company; Zendesk ticket ratings (`satisfaction_rating`) become the
 //! support-satisfaction input, and a bad one raises one follow-up.
 
-mod fake;
+use crate::fake;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! One-key actions on the follow-up queue, on a real demo store: each is
 //! stored with its timeline entry and outbox writes, and undo takes it back.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use cockpit::domain::outbox::{OutboxState, Write};

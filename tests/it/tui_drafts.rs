@@ -2,7 +2,7 @@
 //! ended is kept, opens again in the editor at the next start, and leaves
 //! only by the CSM's ctrl-s or esc.
 
-mod common;
+use crate::common;
 
 use cockpit::domain::followup_action::FollowUpAction;
 use cockpit::domain::ActivityKind;

@@ -3,7 +3,7 @@
 //! organizations kept apart, how `accounts` shows them, and a config with
 //! mistakes that still syncs its valid source.
 
-mod fake;
+use crate::fake;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! matching organizations to CRM accounts, the incremental ticket export,
 //! deletions, a repeated cursor and rate limits.
 
-mod fake;
+use crate::fake;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

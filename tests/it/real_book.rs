@@ -5,7 +5,7 @@
 //! the usage-drop, past-due and overage flags where they should fire, and a
 //! backtest over the book's own renewals and churns.
 
-mod fake;
+use crate::fake;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
