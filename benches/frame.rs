@@ -62,6 +62,7 @@ fn session(store: Store) -> Session {
         health_model: cockpit::domain::health_model::Model::builtin(),
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),
+        config: None,
     }
 }
 

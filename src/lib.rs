@@ -11,6 +11,7 @@ pub mod engine;
 pub mod logging;
 pub mod paths;
 pub mod queue;
+pub mod remote;
 pub mod report;
 pub mod store;
 pub mod sync;

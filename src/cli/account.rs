@@ -1,5 +1,6 @@
 //! `cockpit account ID|NAME`: one account's whole record, headless.
 
+use super::print::say;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 
@@ -39,7 +40,7 @@ pub fn run(
         Format::Json => json(&to_json(&record, &bands))?,
         Format::Table | Format::Markdown => text(&record, &bands, format == Format::Markdown),
     };
-    print!("{out}");
+    say!("{out}");
     Ok(())
 }
 

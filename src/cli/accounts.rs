@@ -1,5 +1,6 @@
 //! `cockpit accounts`: the accounts table, headless.
 
+use super::print::say;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -170,6 +171,6 @@ pub fn run(store: &Store, q: Query<'_>, bands: Bands, format: Format, now: DateT
             grid(format, &headers, &cells)
         }
     };
-    print!("{out}");
+    say!("{out}");
     Ok(())
 }

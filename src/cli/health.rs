@@ -1,5 +1,6 @@
 //! `cockpit health backtest` and `cockpit health recompute`.
 
+use super::print::{say, sayln};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -31,7 +32,7 @@ pub fn backtest(store: &Store, config: &Config, horizon: &str, replay: Option<&P
     let days = backtest::parse_horizon(horizon)?;
     let replay = replay.map(replay_model).transpose()?;
     let r = backtest::compute(store, &config.health_model, config.bands, days, replay.as_ref())?;
-    print!("{}", render(&r, format)?);
+    say!("{}", render(&r, format)?);
     Ok(())
 }
 
@@ -165,7 +166,7 @@ pub fn recompute(store: &Store, config: &Config, now: DateTime<Utc>) -> CliResul
     let rules = HealthRules { model: &config.health_model, flags: &config.flags, bands: &config.bands };
     let d = store.daily_health(rules, now).map_err(|e| e.to_string())?;
     super::write_back(store, config, now);
-    println!(
+    sayln!(
         "health rescored with model {} v{}: {} accounts, {} account-years rewritten, {} rows changed; \
          today: {} accounts scored, {} flags raised, {} cleared ({:.1} s)",
         config.health_model.name,

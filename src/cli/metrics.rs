@@ -2,6 +2,7 @@
 //! renewal pipeline over a period, each figure with how it was counted.
 //! The figures come from [`crate::report::metrics`]; this module prints them.
 
+use super::print::{say, sayln};
 use chrono::{Duration, NaiveDate};
 use serde_json::json;
 
@@ -35,14 +36,14 @@ pub fn run(
     }
     let r = compute(store, bands, from, to, today)?;
     match format {
-        Format::Json => print!("{}", json(&to_json(&r))?),
+        Format::Json => say!("{}", json(&to_json(&r))?),
         Format::Table => {
-            println!("{from} to {to} ({} days)\n", r.period.days);
-            print!("{}", rows_grid(format, &r));
+            sayln!("{from} to {to} ({} days)\n", r.period.days);
+            say!("{}", rows_grid(format, &r));
         }
         Format::Markdown => {
-            println!("## Metrics, {from} to {to} ({} days)\n", r.period.days);
-            print!("{}", rows_grid(format, &r));
+            sayln!("## Metrics, {from} to {to} ({} days)\n", r.period.days);
+            say!("{}", rows_grid(format, &r));
         }
     }
     Ok(())

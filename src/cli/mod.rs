@@ -8,6 +8,7 @@ pub mod import;
 pub mod metrics;
 pub mod outbox;
 pub mod output;
+pub mod print;
 pub mod sync;
 pub mod today;
 
@@ -326,6 +327,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 None => Err(e.to_string().into()),
             }
         }
+        // A cockpit is open on it: it answers the command instead.
+        Err(e @ StoreError::Locked { .. }) if cli.command.is_some() => return beside_cockpit(&dir, e),
         Err(e) => return Err(e.to_string().into()),
     };
     ensure_demo(g, &dir, &store)?;
@@ -347,6 +350,25 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     std::mem::forget(store);
                     Err(damaged.to_string().into())
                 }
+            }
+        }
+    }
+}
+
+/// Asks the cockpit open on `dir` to run this command and prints its
+/// answer as if it had run here; without an answer, the workspace is busy.
+fn beside_cockpit(dir: &Path, busy: StoreError) -> Result<(), Failure> {
+    let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    match crate::remote::ask(dir, args) {
+        None => Err(busy.to_string().into()),
+        Some(Err(e)) => Err(e.into()),
+        Some(Ok(answer)) => {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(&answer.stderr);
+            print::out(format_args!("{}", String::from_utf8_lossy(&answer.stdout)));
+            match (answer.head.code, answer.head.message) {
+                (0, _) => Ok(()),
+                (code, message) => Err(Failure { message: message.unwrap_or_default(), code }),
             }
         }
     }
@@ -421,6 +443,14 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> Result<(), Fai
             write_back(store, c, now);
         }
     }
+    answer(command, store, c)
+}
+
+/// Runs a command that reads the workspace (or changes one outbox entry)
+/// and prints its answer: the part of a headless command a running cockpit
+/// can serve for another process (see `remote`).
+pub fn answer(command: &Command, store: &Store, c: &Config) -> Result<(), Failure> {
+    let now = Utc::now();
     if let Command::Account { who, format } = command {
         let sources: Vec<String> = c.sources.iter().map(|s| s.name.clone()).collect();
         return account::run(store, &c.health_model, c.bands, &sources, who, *format, Utc::now());
@@ -469,7 +499,9 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
     let every = loaded.config.sync_every_minutes;
     let sync_every = (every > 0).then(|| std::time::Duration::from_secs(60 * every as u64));
     let author = loaded.config.author.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "me".into());
+    let config = Some(std::sync::Arc::new(loaded.config.clone()));
     let session = Session {
+        config,
         store,
         theme,
         keymap,

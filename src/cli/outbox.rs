@@ -1,6 +1,7 @@
 //! `cockpit outbox`: the writes waiting to reach HubSpot or Zendesk, and
 //! what the CSM can do with them (push now, retry, edit, discard).
 
+use super::print::{say, sayln, warnln};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -68,7 +69,7 @@ pub fn run(store: &Store, config: &Config, action: Option<&OutboxCommand>, list_
             } else {
                 "it was never sent"
             };
-            println!("Discarded {id} ({}, {}): {was}.", what(&e), account_name(store, &e));
+            sayln!("Discarded {id} ({}, {}): {was}.", what(&e), account_name(store, &e));
             Ok(())
         }
         Some(OutboxCommand::Edit { id }) => edit(store, *id),
@@ -176,7 +177,7 @@ pub fn list_damaged(dir: &Path, args: ListArgs, damage: &StoreError, now: DateTi
     let n = salvaged.entries.len();
     let reach =
         if salvaged.incomplete { "; part of the outbox could not be reached, so entries may be missing" } else { "" };
-    eprintln!(
+    warnln!(
         "warning: the workspace at {} is damaged: listed the {n} outbox entr{} that could be read, {} could not be read{reach}.",
         std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()).display(),
         if n == 1 { "y" } else { "ies" },
@@ -223,12 +224,12 @@ fn print_list(
             "counts": {"pending": counts.pending, "failed": counts.failed, "conflict": counts.conflict, "sent": counts.sent},
             "entries": entries,
         });
-        print!("{}", json(&doc)?);
+        say!("{}", json(&doc)?);
         return Ok(());
     }
     if shown.is_empty() {
         let sent = if counts.sent > 0 { format!(" ({} sent; --all lists them)", counts.sent) } else { String::new() };
-        println!("Nothing waiting: every write reached its vendor{sent}.");
+        sayln!("Nothing waiting: every write reached its vendor{sent}.");
         return Ok(());
     }
     let headers = [
@@ -254,9 +255,9 @@ fn print_list(
             ]
         })
         .collect();
-    print!("{}", grid(args.format, &headers, &rows));
+    say!("{}", grid(args.format, &headers, &rows));
     if args.format == Format::Table && (counts.failed > 0 || counts.conflict > 0) {
-        println!(
+        sayln!(
             "\n{} need you: `cockpit outbox retry ID`, `edit ID` or `discard ID`; `--format json` shows each detail in full.",
             counts.failed + counts.conflict
         );
@@ -284,14 +285,14 @@ fn push_now(store: &Store, config: &Config) -> CliResult {
             Outcome::Conflict(detail) => format!("conflict: {detail}"),
             Outcome::Waiting(why) => format!("waiting: {why}"),
         };
-        println!("{id} {what}: {}", sanitize(&line));
+        sayln!("{id} {what}: {}", sanitize(&line));
     }
     match report.summary() {
-        Some(s) => println!("Outbox: {s}."),
+        Some(s) => sayln!("Outbox: {s}."),
         None if sources.is_empty() && !entries.is_empty() => {
-            println!("No sources are configured (or this is the demo): writes stay in the outbox.")
+            sayln!("No sources are configured (or this is the demo): writes stay in the outbox.")
         }
-        None => println!("Nothing due to push."),
+        None => sayln!("Nothing due to push."),
     }
     Ok(())
 }
@@ -308,11 +309,11 @@ fn retry(store: &Store, config: &Config, id: u64, now: DateTime<Utc>) -> CliResu
             .block_on(push::fresh_stamp(&sources, &PushPolicy::default(), *ticket))
             .map_err(|e| format!("{e}; nothing was changed"))?;
         if fresh.is_none() {
-            eprintln!("warning: no Zendesk source is configured, so it keeps its stamp and may conflict again");
+            warnln!("warning: no Zendesk source is configured, so it keeps its stamp and may conflict again");
         }
     }
     store.outbox_retry(id, now, fresh).map_err(|e| e.to_string())?;
-    println!("{id} ({}) goes out at the next push: `cockpit outbox push`, or the next sync.", what(&e));
+    sayln!("{id} ({}) goes out at the next push: `cockpit outbox push`, or the next sync.", what(&e));
     Ok(())
 }
 
@@ -331,11 +332,11 @@ fn edit(store: &Store, id: u64) -> CliResult {
     }
     let text = in_editor(id, e.write.body())?;
     if text.trim_end() == e.write.body().trim_end() {
-        println!("No change; nothing was saved.");
+        sayln!("No change; nothing was saved.");
         return Ok(());
     }
     store.outbox_edit(id, &text).map_err(|e| e.to_string())?;
-    println!("Saved the new text of {id} ({}).", what(&e));
+    sayln!("Saved the new text of {id} ({}).", what(&e));
     Ok(())
 }
 

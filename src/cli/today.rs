@@ -1,5 +1,6 @@
 //! `cockpit today`: the follow-up queue, headless.
 
+use super::print::say;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -172,6 +173,6 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
             s
         }
     };
-    print!("{out}");
+    say!("{out}");
     Ok(())
 }

@@ -761,6 +761,8 @@ impl App {
             }
             Msg::ConflictStamp(_, Err(e)) => self.toast(Level::Error, format!("Could not retry: {e}")),
             Msg::Written(seq, result) => self.on_written(seq, result),
+            // The job runner answers these; they never reach the app.
+            Msg::Remote(_) => {}
             Msg::HealthDone(result) => {
                 // Any load now reads every edit answered before this.
                 self.since_load.clear();

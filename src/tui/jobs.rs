@@ -33,7 +33,14 @@ pub struct Jobs {
     pushing: bool,
     /// A push asked for while one (or a sync) ran: it starts after.
     push_wanted: bool,
+    /// Commands beside the cockpit waiting for the sync's end.
+    sync_waiters: Vec<Reply>,
+    /// Commands beside the cockpit waiting for the next push's end.
+    push_waiters: Vec<Reply>,
 }
+
+/// Where a command beside the cockpit waits for its answer.
+type Reply = tokio::sync::oneshot::Sender<Result<String, String>>;
 
 impl Jobs {
     /// A runner over the writer, answering on `tx`.
@@ -44,7 +51,18 @@ impl Jobs {
         setup: Arc<HealthSetup>,
         author: String,
     ) -> Jobs {
-        Jobs { writer, sources, tx, setup, author, syncing: false, pushing: false, push_wanted: false }
+        Jobs {
+            writer,
+            sources,
+            tx,
+            setup,
+            author,
+            syncing: false,
+            pushing: false,
+            push_wanted: false,
+            sync_waiters: Vec::new(),
+            push_waiters: Vec::new(),
+        }
     }
 
     /// The writer, for the way out of the session.
@@ -78,12 +96,46 @@ impl Jobs {
         None
     }
 
+    /// A command beside the cockpit asks for a sync or a push: it runs now
+    /// (or the one running counts) and the command hears how it went.
+    pub fn on_ask(&mut self, ask: crate::remote::Ask) {
+        use crate::remote::Ask;
+        if self.sources.is_empty() {
+            let no = "no source is configured (or this is the demo): there is nothing to sync or push".to_string();
+            let (Ask::Sync(reply) | Ask::Push(reply)) = ask;
+            let _ = reply.send(Err(no));
+            return;
+        }
+        match ask {
+            Ask::Sync(reply) => {
+                self.sync_waiters.push(reply);
+                self.sync();
+            }
+            Ask::Push(reply) => {
+                self.push_waiters.push(reply);
+                self.push_wanted = true;
+                self.push_if_idle();
+            }
+        }
+    }
+
     /// Looks at a message on its way to the app: a sync or push that ended
     /// frees its slot, and a sync is followed by the health pass and a push.
     pub fn on_msg(&mut self, msg: &Msg) {
         match msg {
-            Msg::SyncDone(_, changed) => {
+            Msg::SyncDone(results, changed) => {
                 self.syncing = false;
+                let text: String = results
+                    .iter()
+                    .map(|(name, s)| match (&s.message, s.ok) {
+                        (_, true) => format!("{name}: synced\n"),
+                        (Some(m), false) => format!("{name}: failed: {m}\n"),
+                        (None, false) => format!("{name}: failed\n"),
+                    })
+                    .collect();
+                for w in self.sync_waiters.drain(..) {
+                    let _ = w.send(Ok(text.clone()));
+                }
                 // New records: rescore today and reload. Nothing new: only
                 // the day's pass if the day turned.
                 let pass = if *changed { Pass::Daily } else { Pass::Upkeep };
@@ -92,8 +144,15 @@ impl Jobs {
                 self.push_wanted = true;
                 self.push_if_idle();
             }
-            Msg::Pushed(_) => {
+            Msg::Pushed(result) => {
                 self.pushing = false;
+                let said = match result {
+                    Ok(r) => Ok(r.summary().map_or("Nothing due to push.\n".into(), |s| format!("Outbox: {s}.\n"))),
+                    Err(e) => Err(format!("the outbox could not be pushed: {e}")),
+                };
+                for w in self.push_waiters.drain(..) {
+                    let _ = w.send(said.clone());
+                }
                 self.push_if_idle();
             }
             _ => {}

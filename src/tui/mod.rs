@@ -73,6 +73,8 @@ pub struct Session {
     pub flags: crate::domain::flags::FlagRules,
     /// Saved replies.
     pub replies: Vec<crate::domain::reply::Template>,
+    /// The whole config, to answer commands run beside the cockpit.
+    pub config: Option<Arc<crate::config::Config>>,
 }
 
 /// Builds the state for the first frame: the first page of the default
@@ -187,6 +189,7 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
     let store = session.store.clone();
     let sources = session.sources.clone();
     let sync_every = session.sync_every;
+    let session_config = session.config.clone();
     // The first frame's data is read before the screen is taken: damage
     // (even a panic in the engine) ends here with the message, on a normal
     // terminal.
@@ -209,6 +212,19 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
     let mut jobs = Jobs::new(writer, sources.clone(), msg_tx.clone(), setup, app.author.clone());
     let must_load = !(app.book.is_complete() && app.queue_complete);
     jobs.health(Pass::Upkeep, must_load);
+    // Commands beside the cockpit (`cockpit today` in another terminal).
+    #[cfg(unix)]
+    let _listening = session_config.and_then(|config| {
+        let tx = msg_tx.clone();
+        crate::remote::serve::start(crate::remote::serve::Context {
+            writer: jobs.writer().clone(),
+            config,
+            setup: app.health_setup.clone().expect("first_app sets the health setup"),
+            ask: Box::new(move |a| {
+                let _ = tx.send(app::Msg::Remote(a));
+            }),
+        })
+    });
     let (in_tx, mut in_rx) = mpsc::unbounded_channel();
     let input = Arc::new(InputPause::default());
     let reader = input.clone();
@@ -295,9 +311,14 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
                 }
             }
             Some(msg) = msg_rx.recv() => {
-                jobs.on_msg(&msg);
-                app.on_msg(msg);
-                dirty = true;
+                match msg {
+                    app::Msg::Remote(ask) => jobs.on_ask(ask),
+                    msg => {
+                        jobs.on_msg(&msg);
+                        app.on_msg(msg);
+                        dirty = true;
+                    }
+                }
             }
             _ = tick.tick() => {
                 dirty |= app.tick(Utc::now());

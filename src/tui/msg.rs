@@ -30,6 +30,8 @@ pub enum Msg {
     ConflictStamp(u64, Result<Option<DateTime<Utc>>, String>),
     /// The writer applied an edit (`seq` as sent) and flushed it.
     Written(u64, Result<Box<Applied>, String>),
+    /// A command beside the cockpit asks for a sync or a push.
+    Remote(crate::remote::Ask),
     /// A health pass finished (whether it changed anything); the book
     /// reload follows when it did.
     HealthDone(Result<bool, String>),

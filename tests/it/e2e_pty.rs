@@ -901,3 +901,59 @@ fn a_caught_background_panic_is_a_message_and_the_session_goes_on() {
     h.send(b"q");
     h.assert_clean_exit();
 }
+
+#[test]
+fn commands_beside_an_open_cockpit_answer_as_after_it_quits() {
+    let sb = Sandbox::new();
+    // The demo exists before the cockpit opens, so both sides read the same day.
+    sb.cli(&["today", "--format", "json"]);
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    let socket = sb.workspace().join("cockpit.sock");
+    h.wait_until("the command socket", || socket.exists());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "only the owner may talk to the cockpit");
+    }
+    let today_beside = sb.cli(&["today", "--format", "json"]);
+    let accounts_beside = sb.cli(&["accounts", "--format", "json", "--limit", "7"]);
+    let outbox_beside = sb.cli(&["outbox"]);
+    // What needs the workspace to itself says so, and what to do.
+    let mut cmd = Command::new(BIN);
+    cmd.args(sb.base_args()).args(["health", "recompute"]).current_dir(sb.dir.path());
+    for (k, v) in sb.env() {
+        cmd.env(k, v);
+    }
+    let refused = cmd.output().unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("needs the workspace to itself") && said.contains("quit"), "{said}");
+    h.assert_running();
+
+    h.send(b"q");
+    h.assert_clean_exit();
+    assert!(!socket.exists(), "the socket goes with the cockpit");
+    let today_after = sb.cli(&["today", "--format", "json"]);
+    // The same JSON, but for the moment it was made (and the minutes an
+    // item due just now has been overdue).
+    let same = |text: &str| {
+        let mut doc: Value = serde_json::from_str(text).expect("JSON");
+        doc.as_object_mut().unwrap().remove("generated_at").expect("a generated_at field");
+        let minutes = |s: &str| s.starts_with("overdue by ") && s.contains(" min ");
+        for item in doc["items"].as_array_mut().unwrap() {
+            item["rank_explained"].as_array_mut().unwrap().retain(|l| !minutes(l.as_str().unwrap()));
+        }
+        doc
+    };
+    assert!(same(&today_beside)["items"].as_array().unwrap().len() > 10, "{today_beside}");
+    assert_eq!(same(&today_beside), same(&today_after), "the same JSON beside the cockpit as after it quits");
+    let undated = |text: &str| {
+        let mut doc: Value = serde_json::from_str(text).expect("JSON");
+        doc.as_object_mut().unwrap().remove("generated_at").expect("a generated_at field");
+        doc
+    };
+    let accounts_after = sb.cli(&["accounts", "--format", "json", "--limit", "7"]);
+    assert_eq!(undated(&accounts_beside), undated(&accounts_after));
+    assert_eq!(outbox_beside, sb.cli(&["outbox"]));
+}

@@ -183,6 +183,7 @@ fn config_and_theme_warnings_show_in_the_status_line() {
         health_model: cockpit::domain::health_model::Model::builtin(),
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),
+        config: None,
     };
     let app = cockpit::tui::first_app(session, common::now()).unwrap();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();

@@ -47,6 +47,7 @@ pub fn app(store: Store, theme: Theme) -> App {
         health_model: cockpit::domain::health_model::Model::builtin(),
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),
+        config: None,
     };
     first_app(session, now()).unwrap()
 }

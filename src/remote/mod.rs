@@ -1,0 +1,96 @@
+//! Commands beside a running cockpit. The cockpit holds the workspace's
+//! lock; while it runs, it listens on a socket in the workspace directory
+//! (mode 0600, inside the 0700 directory) and answers the headless
+//! commands for the processes that cannot open the store themselves, with
+//! the same output they would print. One request per connection: a JSON
+//! line with the arguments; the answer is a JSON line (exit status,
+//! message, lengths) followed by the stdout and stderr bytes.
+
+#[cfg(unix)]
+pub mod serve;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// What only the cockpit's own job runner does (one sync, one push at a
+/// time); the answer is what to print.
+#[derive(Debug)]
+pub enum Ask {
+    /// Sync every source (or wait for the sync running) and say how each went.
+    Sync(tokio::sync::oneshot::Sender<Result<String, String>>),
+    /// Push the outbox now and say what happened.
+    Push(tokio::sync::oneshot::Sender<Result<String, String>>),
+}
+
+/// The socket's file name in the workspace directory.
+pub const SOCKET: &str = "cockpit.sock";
+
+/// The most a request may hold (arguments only).
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+/// The socket of the workspace in `dir`.
+pub fn socket_path(dir: &Path) -> PathBuf {
+    dir.join(SOCKET)
+}
+
+/// What a command beside the cockpit asks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Request {
+    /// The command line after the program's name.
+    pub args: Vec<String>,
+}
+
+/// The head of an answer; the output bytes follow it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Head {
+    /// The exit status.
+    pub code: u8,
+    /// The error message when the command failed (printed as `error: ...`).
+    pub message: Option<String>,
+    /// Bytes of stdout that follow.
+    pub stdout: usize,
+    /// Bytes of stderr that follow them.
+    pub stderr: usize,
+}
+
+/// A finished answer: the head and the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Status and message.
+    pub head: Head,
+    /// What the command printed on stdout.
+    pub stdout: Vec<u8>,
+    /// What it printed on stderr.
+    pub stderr: Vec<u8>,
+}
+
+/// Asks the cockpit running on the workspace in `dir` to run `args`; `None`
+/// when no cockpit answers there (none runs, or an older one without the
+/// socket), so the caller says the workspace is busy as before.
+#[cfg(unix)]
+pub fn ask(dir: &Path, args: Vec<String>) -> Option<Result<Answer, String>> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket_path(dir)).ok()?;
+    let result = (|| -> Result<Answer, String> {
+        let mut line = serde_json::to_vec(&Request { args }).map_err(|e| e.to_string())?;
+        line.push(b'\n');
+        stream.write_all(&line).map_err(|e| e.to_string())?;
+        let mut reader = BufReader::new(stream);
+        let mut head = String::new();
+        reader.read_line(&mut head).map_err(|e| e.to_string())?;
+        let head: Head = serde_json::from_str(&head).map_err(|e| format!("an answer that does not read: {e}"))?;
+        let mut stdout = vec![0; head.stdout];
+        reader.read_exact(&mut stdout).map_err(|e| e.to_string())?;
+        let mut stderr = vec![0; head.stderr];
+        reader.read_exact(&mut stderr).map_err(|e| e.to_string())?;
+        Ok(Answer { head, stdout, stderr })
+    })();
+    Some(result.map_err(|e| format!("the cockpit open on {} did not answer ({e}); try again", dir.display())))
+}
+
+/// No sockets here: a command beside a running cockpit is refused as before.
+#[cfg(not(unix))]
+pub fn ask(_dir: &Path, _args: Vec<String>) -> Option<Result<Answer, String>> {
+    None
+}
