@@ -12,9 +12,12 @@ use chrono::Utc;
 use cockpit::book::Book;
 use cockpit::demo::{self, DemoSpec};
 use cockpit::domain::Bands;
+use cockpit::engine::edits::{apply, Author};
+use cockpit::engine::writer::Writer;
 use cockpit::store::Store;
 use cockpit::tui::action::Action;
 use cockpit::tui::app::{App, Msg};
+use cockpit::tui::effect::Effect;
 use cockpit::tui::keymap::Keymap;
 use cockpit::tui::theme::Theme;
 use cockpit::tui::{first_app, view, Session};
@@ -114,6 +117,25 @@ fn keystrokes(dir: &Path, label: &str) {
     app.on_msg(Msg::Loaded(Box::new(book), queue));
     let mut term = Terminal::new(TestBackend::new(W, H)).unwrap();
     draw(&mut term, &app);
+    // The cockpit's writer: a keystroke sends its edit there and returns;
+    // the answer (after the flush) is timed apart, as "saved".
+    let writer = Writer::spawn(store.clone());
+    let saved = std::cell::RefCell::new(Vec::new());
+    let settle = |app: &mut App, sent: Instant| {
+        for e in app.take_effects() {
+            if let Effect::Write { seq, edit, at } = e {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let by = Author { name: "bench".into(), at };
+                writer.edit(move |s| {
+                    let r = apply(s, edit, &by).map(Box::new).map_err(|e| e.to_string());
+                    Box::new(move || tx.send(r).unwrap())
+                });
+                let r = rx.recv().unwrap();
+                saved.borrow_mut().push(sent.elapsed());
+                app.on_msg(Msg::Written(seq, r));
+            }
+        }
+    };
     let mut run = |name: &str, actions: &[Action], n: usize, app: &mut App| {
         let mut samples = Vec::new();
         for i in 0..n {
@@ -122,6 +144,7 @@ fn keystrokes(dir: &Path, label: &str) {
             app.update(a);
             draw(&mut term, app);
             samples.push(t0.elapsed());
+            settle(app, t0);
         }
         stats(&format!("{label}: keystroke {name}"), samples);
     };
@@ -130,7 +153,8 @@ fn keystrokes(dir: &Path, label: &str) {
     run("G / g (bottom / top)", &[Action::Bottom, Action::Top], 50, &mut app);
     app.update(Action::FocusKanban);
     run("kanban h/l", &[Action::Right, Action::Right, Action::Left, Action::Left], 100, &mut app);
-    run("> / < (stage move, stored)", &[Action::StageNext, Action::StagePrev], 40, &mut app);
+    run("> / < (stage move, sent to the writer)", &[Action::StageNext, Action::StagePrev], 40, &mut app);
+    stats(&format!("{label}: > / < until saved (flushed, toast shown)"), saved.take());
     app.update(Action::FocusAccounts);
     run("s (re-sort whole book)", &[Action::SortNext], 14, &mut app);
     // Working the queue: done, then undo, each stored (and flushed) with
@@ -143,14 +167,16 @@ fn keystrokes(dir: &Path, label: &str) {
         app.on_event(&ratatui::crossterm::event::Event::Key(ratatui::crossterm::event::KeyCode::Char(c).into()));
         draw(&mut term, app);
         into.push(t0.elapsed());
+        settle(app, t0);
     };
     for _ in 0..20 {
         press(&mut app, 'd', &mut done);
         press(&mut app, 'u', &mut undo);
     }
     assert!(app.toasts.iter().any(|t| t.text.starts_with("Undone")), "the queue actions ran");
-    stats(&format!("{label}: keystroke d (done: stored, queue updated)"), done);
+    stats(&format!("{label}: keystroke d (done: shown, sent to the writer)"), done);
     stats(&format!("{label}: keystroke u (undo)"), undo);
+    stats(&format!("{label}: d / u until saved (flushed, toast shown)"), saved.take());
     app.update(Action::FocusAccounts);
     // Filter typing: one character at a time.
     let mut samples = Vec::new();

@@ -99,9 +99,14 @@ fn rank_key(i: &QueueItem, now: DateTime<Utc>) -> RankKey {
 /// Puts an item where the ranking wants it in an already ranked queue,
 /// without re-ranking the rest (an undo at 100,000 accounts stays instant).
 pub fn insert_ranked(items: &mut Vec<QueueItem>, item: QueueItem, now: DateTime<Utc>) {
-    let key = rank_key(&item, now);
-    let at = items.partition_point(|i| rank_key(i, now) < key);
+    let at = ranked_place(items, &item, now);
     items.insert(at, item);
+}
+
+/// Where `item` goes in ranked `items`.
+pub fn ranked_place(items: &[QueueItem], item: &QueueItem, now: DateTime<Utc>) -> usize {
+    let key = rank_key(item, now);
+    items.partition_point(|i| rank_key(i, now) < key)
 }
 
 /// Loads the items actionable at `now` (at most `limit`), ranked.

@@ -154,6 +154,7 @@ impl Writer {
     /// it is done: how sync and push tasks write (they wrote in place
     /// before; the wait is the same, now in order with everything else).
     /// `f` may borrow from the caller, who waits until it has run.
+    #[allow(unsafe_code)] // the one lifetime erasure, argued where it is made
     pub fn run<'a, T: Send + 'a>(&self, f: impl FnOnce(&Store) -> Result<T> + Send + 'a) -> Result<T> {
         if ON_WRITER.with(|w| w.get()) {
             // Already on the writer (a job that writes more): no queue.

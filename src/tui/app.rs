@@ -536,15 +536,68 @@ impl App {
     }
 
     /// Replaces the queue, keeping the cursor in place.
-    pub(super) fn set_queue(&mut self, queue: Vec<QueueItem>) {
-        self.queue_index = index_queue(&queue);
-        self.queue_counts = crate::queue::counts(&queue, self.now);
-        self.queue = queue;
+    /// Takes the items with these ids out of the queue and puts `back`
+    /// (those still actionable) in their ranked places, keeping the index
+    /// and counts in step: no pass over the whole queue per keystroke
+    /// beyond the index's positions.
+    pub(super) fn requeue(&mut self, out: &[crate::domain::FollowUp], back: Vec<QueueItem>) {
+        for f in out {
+            // An account's items all sit at or after its first position.
+            let Some(&first) = self.queue_index.get(&f.account_id) else { continue };
+            let Some(i) = self.queue[first..].iter().position(|q| q.follow_up.id == f.id).map(|j| first + j) else {
+                continue;
+            };
+            let gone = self.queue.remove(i);
+            self.count_out(&gone);
+            for v in self.queue_index.values_mut() {
+                if *v > i {
+                    *v -= 1;
+                }
+            }
+            let account = gone.follow_up.account_id;
+            if self.queue_index.get(&account) == Some(&i) {
+                match self.queue[i..].iter().position(|q| q.follow_up.account_id == account) {
+                    Some(j) => {
+                        self.queue_index.insert(account, i + j);
+                    }
+                    None => {
+                        self.queue_index.remove(&account);
+                    }
+                }
+            }
+        }
+        for item in back {
+            let at = crate::queue::ranked_place(&self.queue, &item, self.now);
+            for v in self.queue_index.values_mut() {
+                if *v >= at {
+                    *v += 1;
+                }
+            }
+            let account = item.follow_up.account_id;
+            self.queue_index.entry(account).and_modify(|v| *v = (*v).min(at)).or_insert(at);
+            self.count_in(&item);
+            self.queue.insert(at, item);
+        }
+        debug_assert_eq!(self.queue_index, index_queue(&self.queue), "the index follows the queue");
         self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
         if let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id) {
             if self.focus == Pane::Queue {
                 self.select_from(id, Pane::Queue);
             }
+        }
+    }
+
+    fn count_out(&mut self, q: &QueueItem) {
+        match q.follow_up.is_overdue(self.now) {
+            true => self.queue_counts.0 = self.queue_counts.0.saturating_sub(1),
+            false => self.queue_counts.1 = self.queue_counts.1.saturating_sub(1),
+        }
+    }
+
+    fn count_in(&mut self, q: &QueueItem) {
+        match q.follow_up.is_overdue(self.now) {
+            true => self.queue_counts.0 += 1,
+            false => self.queue_counts.1 += 1,
         }
     }
 

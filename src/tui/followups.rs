@@ -685,19 +685,17 @@ impl App {
         // their ranked place again (no reread: at 100,000 accounts that
         // would cost most of a second per key).
         if !changed.is_empty() {
-            let mut queue = std::mem::take(&mut self.queue);
-            let ids: BTreeSet<u64> = changed.iter().map(|f| f.id).collect();
-            queue.retain(|q| !ids.contains(&q.follow_up.id));
+            let mut back = Vec::new();
             for f in changed.iter().filter(|f| f.is_actionable(self.now)) {
                 if let Some(row) = self.book.row(f.account_id) {
                     let mut item = crate::queue::QueueItem::new(f.clone(), row);
                     if self.book.support_only(row.id).is_some() {
                         item = item.without_renewal();
                     }
-                    crate::queue::insert_ranked(&mut queue, item, self.now);
+                    back.push(item);
                 }
             }
-            self.set_queue(queue);
+            self.requeue(changed, back);
         }
         self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
         if let Some(id) = self.selected.filter(|_| self.health.is_none()) {

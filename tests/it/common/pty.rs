@@ -4,6 +4,7 @@
 //! timeout and the screen in the failure message; the only fixed waits are
 //! the gap between keys and `assert_still_running_for`, which proves that
 //! something does not happen.
+#![allow(unsafe_code)] // termios and kill on the pty, each with its SAFETY note
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,6 +44,7 @@ pub struct Termios {
 fn termios(fd: std::os::unix::io::RawFd) -> Termios {
     // SAFETY: a zeroed termios is a valid out-parameter, and fd is open.
     let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: `t` is a valid termios to fill, and fd is open.
     assert_eq!(unsafe { libc::tcgetattr(fd, &mut t) }, 0, "tcgetattr: {}", std::io::Error::last_os_error());
     Termios { iflag: t.c_iflag, oflag: t.c_oflag, cflag: t.c_cflag, lflag: t.c_lflag, cc: t.c_cc.to_vec() }
 }
