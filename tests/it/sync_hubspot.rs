@@ -518,3 +518,54 @@ async fn a_search_that_does_not_move_forward_is_bounded() {
         e.crm.lock().unwrap().log.iter().filter(|l| l.starts_with("POST search companies")).count() - searches_before;
     assert_eq!(searches, 4, "the stored instant, the next one, its first page, and the page that did not move on");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_made_during_a_sync_lands_between_its_pages_and_the_sync_keeps_it() {
+    use cockpit::engine::edits::{apply, Author, Edit};
+    use cockpit::engine::writer::Writer;
+    let e = env(250).await;
+    sync(&e, false).await;
+    let account = e.store.accounts().map(Result::unwrap).find(|a| a.name == "Company 0250").unwrap();
+    let moved = account.stage.next().or(account.stage.prev()).unwrap();
+    // The CRM renames every company: the next sync rewrites each account,
+    // the last one on its last page.
+    {
+        let mut crm = e.crm.lock().unwrap();
+        for (id, c) in crm.companies.iter_mut() {
+            c.props.insert("name".into(), format!("Renamed {id:04}"));
+            c.modified = 1_800_000_000_000 + *id as i64;
+        }
+        crm.latency = Duration::from_millis(150);
+    }
+    let before = e.crm.lock().unwrap().log.len();
+    let writer = Writer::spawn(e.store.clone());
+    let (w, source) = (writer.clone(), e.source.clone());
+    let syncing = tokio::spawn(async move {
+        let opts = Options { full: false, only: None, policy: Some(quick()) };
+        sync::run_with(&w, std::slice::from_ref(&source), &opts, &|_| {}).await
+    });
+    // The first page is in and the next one asked for: the CSM moves the
+    // last company's account, whose page has not come yet.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while e.crm.lock().unwrap().log.len() < before + 2 {
+        assert!(std::time::Instant::now() < deadline, "the sync never asked for a second page");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let by = Author { name: "csm".into(), at: chrono::Utc::now() };
+    writer.edit(move |s| {
+        let r = apply(s, Edit::Stage { id: account.id, to: moved }, &by).map(|_| ()).map_err(|e| e.to_string());
+        Box::new(move || drop(tx.send(r)))
+    });
+    rx.await.unwrap().unwrap();
+    assert!(!syncing.is_finished(), "the edit was saved while the sync ran, not after it");
+    let reports = syncing.await.unwrap().unwrap();
+    assert!(reports[0].error.is_none(), "{:?}", reports[0].error);
+    let now = e.store.account(account.id).unwrap().unwrap();
+    assert_eq!(now.name, "Renamed 0250", "the sync's later page landed");
+    assert_eq!(now.stage, moved, "and kept the CSM's move, waiting in the outbox for HubSpot");
+    assert_eq!(e.store.row(account.id).unwrap().unwrap().stage, moved);
+    let totals = e.store.stage_totals().unwrap();
+    let counted = e.store.rows().filter(|r| r.as_ref().unwrap().stage == moved).count() as u64;
+    assert_eq!(totals.count[moved.index()], counted, "the totals add up");
+}
