@@ -226,13 +226,32 @@ fn run_of(v: u8, days: &[u8]) -> usize {
 
 /// One account's daily inputs for one calendar year, from the first to the
 /// last recorded day.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone)]
 pub struct YearInputs {
     /// Day of the year (0-based) of the first stored day.
     first: u16,
     /// `DaySignals::LEN` bytes per day from `first` on.
     bytes: Vec<u8>,
+    /// The runs these days were read as, kept up to date while days are
+    /// added at the end (what the daily pass does), so writing them back
+    /// costs no encoding of the year; `None` once another day changed.
+    ops: Option<runs::Ops>,
 }
+
+impl Default for YearInputs {
+    fn default() -> Self {
+        YearInputs { first: 0, bytes: Vec::new(), ops: Some(runs::Ops::default()) }
+    }
+}
+
+impl PartialEq for YearInputs {
+    /// The same days (however they would be written).
+    fn eq(&self, other: &Self) -> bool {
+        (self.first, &self.bytes) == (other.first, &other.bytes)
+    }
+}
+
+impl Eq for YearInputs {}
 
 const W: usize = DaySignals::LEN;
 /// Bytes per day written before the support-satisfaction, login and
@@ -302,15 +321,19 @@ impl YearInputs {
     pub fn from_bytes(stored: &[u8]) -> YearInputs {
         let Some((first, width, layout, body)) = input_header(stored) else { return YearInputs::default() };
         let max = DAYS - first;
-        let bytes = match layout {
-            Layout::Flat if width == W => body[..(body.len() / W).min(max) * W].to_vec(),
-            _ => {
-                let mut bytes = Vec::new();
-                each_day(layout, body, width, max, |day| bytes.extend_from_slice(&day.0));
-                bytes
+        let (mut bytes, mut ops) = (Vec::new(), None);
+        match layout {
+            Layout::Flat if width == W => bytes = body[..(body.len() / W).min(max) * W].to_vec(),
+            Layout::Runs if width == W => {
+                let (mut days, mut day) = (runs::Decoder::new(body, W, max), DaySignals::default());
+                while days.next_into(&mut day.0) {
+                    bytes.extend_from_slice(&day.0);
+                }
+                ops = days.into_ops();
             }
-        };
-        YearInputs { first: first as u16, bytes }
+            _ => each_day(layout, body, width, max, |day| bytes.extend_from_slice(&day.0)),
+        }
+        YearInputs { first: first as u16, bytes, ops }
     }
 
     /// The stored bytes: the first day with the layout flags, the width, the days.
@@ -326,7 +349,10 @@ impl YearInputs {
         let start = out.len();
         out.extend_from_slice(&(self.first | WIDTH_FLAG | RUNS_FLAG).to_be_bytes());
         out.push(W as u8);
-        runs::encode(&self.bytes, W, out);
+        match &self.ops {
+            Some(ops) => out.extend_from_slice(ops.bytes()),
+            None => runs::encode(&self.bytes, W, out),
+        }
         if out.len() - start > HEADER + 1 + self.bytes.len() {
             out.truncate(start);
             out.extend_from_slice(&(self.first | WIDTH_FLAG).to_be_bytes());
@@ -356,12 +382,24 @@ impl YearInputs {
             grown.extend_from_slice(&self.bytes);
             self.bytes = grown;
             self.first = o as u16;
+            self.ops = None;
         }
         let i = o - self.first as usize;
+        let days = self.bytes.len() / W;
+        // The runs follow a day added at the end, or the last day replaced.
+        let from = match &mut self.ops {
+            Some(_) if i >= days => Some(days),
+            Some(ops) if i + 1 == days => ops.pop().then_some(i),
+            _ => None,
+        };
         if self.bytes.len() < (i + 1) * W {
             self.bytes.resize((i + 1) * W, crate::domain::signals::UNKNOWN);
         }
         self.bytes[i * W..(i + 1) * W].copy_from_slice(&day.0);
+        match (from, &mut self.ops) {
+            (Some(from), Some(ops)) => ops.push(&self.bytes[..from * W], &self.bytes[from * W..], W),
+            _ => self.ops = None,
+        }
     }
 
     /// Every recorded day as (day of the year, inputs).
@@ -546,6 +584,38 @@ mod tests {
     }
 
     #[test]
+    fn a_day_added_or_replaced_at_the_end_is_encoded_alone() {
+        let jan1 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut i = YearInputs::default();
+        for n in 0..300 {
+            i.set(jan1 + Duration::days(n), &day((n % 30) as f64));
+        }
+        let mut scratch = vec![0xC0, 0, W as u8];
+        runs::encode(&i.bytes, W, &mut scratch);
+        assert_eq!(i.to_bytes(), scratch, "day by day, the same runs as the year at once");
+        // The daily pass: read the year, score today again, then tomorrow.
+        let mut again = YearInputs::from_bytes(&scratch);
+        assert!(again.ops.is_some());
+        again.set(jan1 + Duration::days(299), &day(0.0));
+        again.set(jan1 + Duration::days(300), &day(1.0));
+        again.set(jan1 + Duration::days(303), &day(4.0));
+        assert!(again.ops.is_some(), "days at the end keep the runs");
+        let mut expected = i.clone();
+        expected.set(jan1 + Duration::days(299), &day(0.0));
+        expected.set(jan1 + Duration::days(300), &day(1.0));
+        expected.set(jan1 + Duration::days(303), &day(4.0));
+        assert_eq!(YearInputs::from_bytes(&again.to_bytes()), expected);
+        // A day before the end is a change of the past: the year is encoded again.
+        again.set(jan1 + Duration::days(10), &day(3.0));
+        assert!(again.ops.is_none());
+        expected.set(jan1 + Duration::days(10), &day(3.0));
+        assert_eq!(YearInputs::from_bytes(&again.to_bytes()), expected);
+        let mut scratch = vec![0xC0, 0, W as u8];
+        runs::encode(&expected.bytes, W, &mut scratch);
+        assert_eq!(again.to_bytes(), scratch);
+    }
+
+    #[test]
     fn days_that_change_every_byte_every_day_are_stored_flat() {
         let jan1 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let mut i = YearInputs::default();
@@ -661,6 +731,44 @@ mod tests {
             // A damaged tail loses days from the end, never changes one.
             let cut = YearInputs::from_bytes(&stored[..cut.min(stored.len())]);
             proptest::prop_assert!(i.bytes.starts_with(&cut.bytes));
+        }
+
+        #[test]
+        fn days_added_or_replaced_in_any_order_keep_the_runs_true(
+            start in proptest::array::uniform17(proptest::prop_oneof![
+                proptest::strategy::Just(255u8), proptest::strategy::Just(253u8), 0u8..=255
+            ]),
+            edits in proptest::collection::vec((0u8..6, 0usize..400, 0u8..5, 0u32..(1 << 17), 0u8..=255), 1..120),
+            reread in proptest::collection::vec(proptest::bool::ANY, 120),
+        ) {
+            let jan1 = NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+            let mut i = YearInputs::default();
+            let mut d = start;
+            for ((kind, at, how, mask, value), reread) in edits.into_iter().zip(reread) {
+                d = next_day(&d, how, mask, value);
+                let days = i.bytes.len() / W;
+                let first = i.first as usize;
+                // Mostly the next day or the last one again, as the daily pass
+                // does; sometimes a gap, a day in the middle or before the first.
+                let o = match kind {
+                    0 | 1 => first + days,
+                    2 => (first + days).saturating_sub(1),
+                    3 => first + days + at % 5,
+                    4 => first + at % days.max(1),
+                    _ => at % 366,
+                };
+                if o < 366 {
+                    i.set(jan1 + Duration::days(o as i64), &DaySignals(d));
+                }
+                let stored = i.to_bytes();
+                proptest::prop_assert_eq!(&YearInputs::from_bytes(&stored), &i);
+                let mut scratch = Vec::new();
+                runs::encode(&i.bytes, W, &mut scratch);
+                proptest::prop_assert!(stored.len() <= 3 + scratch.len() + i.bytes.len() / W / 8 + 2);
+                if reread {
+                    i = YearInputs::from_bytes(&stored);
+                }
+            }
         }
 
         #[test]

@@ -93,54 +93,101 @@ fn bits(mut mask: u32) -> impl Iterator<Item = usize> + Clone {
 
 /// Appends the ops for `days` (consecutive days of `width` bytes each).
 pub fn encode(days: &[u8], width: usize, out: &mut Vec<u8>) {
-    assert!((2..=MAX_WIDTH).contains(&width), "a day of {width} bytes");
-    // The last known day, the top bit of its lanes that step, and whether
-    // it was the day before (no start, no gap in between).
-    let (mut last, mut step, mut after_day) = (GAP_DAY, [0u64; 4], false);
-    // The days of the run or gap being counted.
-    let (mut run, mut gap) = (0, 0);
-    for day in days.chunks_exact(width) {
+    let mut e = Encoder::new(width);
+    days.chunks_exact(width).for_each(|d| e.day(d, out));
+    e.finish(out);
+}
+
+/// Writes ops a day at a time.
+struct Encoder {
+    /// The last known day.
+    last: Words,
+    /// The top bit of each lane that steps.
+    step: Words,
+    /// Whether the last day was a known one (not the start, not a gap).
+    after_day: bool,
+    /// The days of the run or gap being counted.
+    run: usize,
+    gap: usize,
+    /// Where the last op written starts.
+    last_op: Option<usize>,
+}
+
+impl Encoder {
+    fn new(width: usize) -> Encoder {
+        assert!((2..=MAX_WIDTH).contains(&width), "a day of {width} bytes");
+        Encoder { last: GAP_DAY, step: [0; 4], after_day: false, run: 0, gap: 0, last_op: None }
+    }
+
+    /// The encoder as it is after `days`, found from their last two days
+    /// (what it keeps of the days before is the last known one).
+    fn after(days: &[u8], width: usize) -> Encoder {
+        let mut e = Encoder::new(width);
+        let mut rows = days.chunks_exact(width).rev();
+        let Some(last) = rows.next() else { return e };
+        let last = words(last);
+        if is_gap(&last) {
+            e.last = rows.map(words).find(|d| !is_gap(d)).unwrap_or(GAP_DAY);
+            return e;
+        }
+        if let Some(before) = rows.next().map(words).filter(|d| !is_gap(d)) {
+            e.step = [0, 1, 2, 3].map(|k| up_tops(&last, &before, k) & nonzero_tops(!(before[k] | ONES)));
+        }
+        (e.last, e.after_day) = (last, true);
+        e
+    }
+
+    fn op(&mut self, out: &mut Vec<u8>, tag: u8) {
+        self.last_op = Some(out.len());
+        out.push(tag);
+    }
+
+    fn close_run(&mut self, out: &mut Vec<u8>) {
+        if self.run > 0 {
+            self.op(out, (self.run - 1) as u8);
+            self.run = 0;
+        }
+    }
+
+    fn close_gap(&mut self, out: &mut Vec<u8>) {
+        if self.gap > 0 {
+            self.op(out, GAP | (self.gap - 1) as u8);
+            self.gap = 0;
+        }
+    }
+
+    /// Counts or writes the next day.
+    fn day(&mut self, day: &[u8], out: &mut Vec<u8>) {
         let day = words(day);
-        // Scalar tests: comparing the arrays would read back, two words at
-        // a time, the words just written one at a time.
-        if day[0] & day[1] & day[2] & day[3] == u64::MAX {
-            if run > 0 {
-                out.push((run - 1) as u8);
-                run = 0;
+        if is_gap(&day) {
+            self.close_run(out);
+            self.gap += 1;
+            if self.gap == MAX_COUNT {
+                self.close_gap(out);
             }
-            gap += 1;
-            if gap == MAX_COUNT {
-                out.push(GAP | (gap - 1) as u8);
-                gap = 0;
-            }
-            (step, after_day) = ([0; 4], false);
-            continue;
+            (self.step, self.after_day) = ([0; 4], false);
+            return;
         }
-        if gap > 0 {
-            out.push(GAP | (gap - 1) as u8);
-            gap = 0;
-        }
+        self.close_gap(out);
         // Lanes as predicted: one up where they step, as they were elsewhere.
         let (mut up, mut changed) = ([0u64; 4], [0u64; 4]);
         for k in 0..4 {
-            up[k] = zero_tops(day[k] ^ lanes_plus_one(last[k]));
-            let same = zero_tops(day[k] ^ last[k]);
-            changed[k] = !((step[k] & up[k]) | (!step[k] & same)) & TOPS;
+            up[k] = up_tops(&day, &self.last, k);
+            let same = zero_tops(day[k] ^ self.last[k]);
+            changed[k] = !((self.step[k] & up[k]) | (!self.step[k] & same)) & TOPS;
         }
+        // Scalar tests: comparing the arrays would read back, two words at
+        // a time, the words just written one at a time.
         if changed[0] | changed[1] | changed[2] | changed[3] == 0 {
-            run += 1;
-            if run == MAX_COUNT {
-                out.push((run - 1) as u8);
-                run = 0;
+            self.run += 1;
+            if self.run == MAX_COUNT {
+                self.close_run(out);
             }
         } else {
-            if run > 0 {
-                out.push((run - 1) as u8);
-                run = 0;
-            }
+            self.close_run(out);
             let mask = gather(&changed);
             let mut rest = mask >> 6;
-            out.push(CHANGE | (mask & 0x3f) as u8 | if rest != 0 { MORE } else { 0 });
+            self.op(out, CHANGE | (mask & 0x3f) as u8 | if rest != 0 { MORE } else { 0 });
             while rest != 0 {
                 let seven = (rest & 0x7f) as u8;
                 rest >>= 7;
@@ -149,17 +196,77 @@ pub fn encode(days: &[u8], width: usize, out: &mut Vec<u8>) {
             out.extend(bits(mask).map(|i| (day[i / 8] >> (i % 8 * 8)) as u8));
         }
         // What steps next: lanes one up from below the cap.
-        for k in 0..4 {
-            let below_cap = nonzero_tops(!(last[k] | ONES));
-            step[k] = if after_day { up[k] & below_cap } else { 0 };
+        let after_day = self.after_day;
+        for ((step, up), last) in self.step.iter_mut().zip(up).zip(self.last) {
+            *step = if after_day { up & nonzero_tops(!(last | ONES)) } else { 0 };
         }
-        (last, after_day) = (day, true);
+        (self.last, self.after_day) = (day, true);
     }
-    if run > 0 {
-        out.push((run - 1) as u8);
+
+    /// Writes the run or gap being counted.
+    fn finish(&mut self, out: &mut Vec<u8>) {
+        self.close_run(out);
+        self.close_gap(out);
     }
-    if gap > 0 {
-        out.push(GAP | (gap - 1) as u8);
+}
+
+/// The top bit of each lane of word `k` one above the same lane of `last`.
+fn up_tops(day: &Words, last: &Words, k: usize) -> u64 {
+    zero_tops(day[k] ^ lanes_plus_one(last[k]))
+}
+
+/// Whether every lane is `UNKNOWN` (scalar: comparing the arrays would read
+/// back, two words at a time, words just written one at a time).
+fn is_gap(day: &Words) -> bool {
+    day[0] & day[1] & day[2] & day[3] == u64::MAX
+}
+
+/// A year's ops kept with the days they encode, so a day added at the end
+/// (what the daily pass does), or the last day replaced, is encoded alone
+/// rather than the whole year again.
+#[derive(Debug, Clone, Default)]
+pub struct Ops {
+    bytes: Vec<u8>,
+    /// Where the last op starts, when known.
+    last_op: Option<usize>,
+}
+
+impl Ops {
+    /// The ops.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Appends days: `new` after `before`, the days the ops encode so far.
+    pub fn push(&mut self, before: &[u8], new: &[u8], width: usize) {
+        let mut e = Encoder::after(before, width);
+        // A run or gap that can take more days is counted on.
+        if let Some(at) = self.last_op.filter(|at| at + 1 == self.bytes.len()) {
+            let tag = self.bytes[at];
+            let n = (tag & 0x3f) as usize + 1;
+            if tag & CHANGE == 0 && n < MAX_COUNT {
+                self.bytes.truncate(at);
+                *(if tag & GAP == 0 { &mut e.run } else { &mut e.gap }) = n;
+            }
+        }
+        e.last_op = self.last_op;
+        new.chunks_exact(width).for_each(|d| e.day(d, &mut self.bytes));
+        e.finish(&mut self.bytes);
+        self.last_op = e.last_op;
+    }
+
+    /// Drops the last day; false when the ops cannot tell where it starts
+    /// (they then no longer encode the days).
+    pub fn pop(&mut self) -> bool {
+        let Some(at) = self.last_op else { return false };
+        let tag = self.bytes[at];
+        if tag & CHANGE == 0 && tag & 0x3f > 0 {
+            self.bytes[at] = tag - 1;
+        } else {
+            self.bytes.truncate(at);
+            self.last_op = None;
+        }
+        true
     }
 }
 
@@ -181,6 +288,9 @@ pub struct Decoder<'a> {
     started: bool,
     /// The last known day, while in a gap.
     kept: [u8; MAX_WIDTH],
+    /// Where the op last read starts.
+    last_op: Option<usize>,
+    damaged: bool,
 }
 
 impl<'a> Decoder<'a> {
@@ -198,7 +308,16 @@ impl<'a> Decoder<'a> {
             after_day: false,
             started: false,
             kept: [UNKNOWN; MAX_WIDTH],
+            last_op: None,
+            damaged: false,
         }
+    }
+
+    /// Once the days are read: the ops as read, when they encode exactly
+    /// the days given (not damaged, not cut at the year's end).
+    pub fn into_ops(self) -> Option<Ops> {
+        let whole = !self.damaged && self.at == self.ops.len() && self.pending == 0;
+        whole.then(|| Ops { bytes: self.ops.to_vec(), last_op: self.last_op })
     }
 
     /// Moves `day` (`width` bytes, holding the day this gave last, as it
@@ -229,6 +348,7 @@ impl<'a> Decoder<'a> {
             self.started = true;
         }
         if !self.read_op(day) {
+            self.damaged |= self.at < self.ops.len();
             self.left = 0;
             return false;
         }
@@ -259,6 +379,7 @@ impl<'a> Decoder<'a> {
     /// applied. False at the end of the ops or at damage.
     fn read_op(&mut self, day: &mut [u8]) -> bool {
         let Some(&tag) = self.ops.get(self.at) else { return false };
+        self.last_op = Some(self.at);
         self.at += 1;
         let n = (tag & 0x3f) as usize + 1;
         if tag & CHANGE == 0 && tag & GAP != 0 {
