@@ -319,4 +319,86 @@ mod tests {
         assert_eq!(Page::<YearSeries>::from_bytes(&new), p);
         assert_eq!(Page::<YearSeries>::default().to_bytes(), Vec::<u8>::new(), "an empty page is removed");
     }
+
+    #[test]
+    fn a_workspace_written_before_runs_reads_rescores_and_is_written_anew() {
+        use crate::domain::health_model::{Model, DEFAULT_MODEL};
+        use crate::domain::health_table::ScoreTable;
+        use crate::domain::signals::DaySignals;
+        use crate::domain::Stage;
+        use crate::store::tests::{account, row};
+
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let (mut batch, mut totals) = (Batch::default(), super::super::StageTotals::default());
+        // Two accounts' year as the layouts before wrote them: inputs flat
+        // with a width byte, scores 368 bytes an entry with no mark.
+        let (mut old_inputs, mut old_scores, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+        for id in [1u64, 2] {
+            let a = account(id, Stage::Adoption);
+            batch.put_account(&a);
+            batch.put_row(None, &row(&a, Some(50)), &mut totals);
+            let mut inputs = YearInputs::default();
+            let mut scores = YearSeries::new();
+            for n in 0..40 {
+                let mut day = DaySignals::default();
+                (day.0[2], day.0[16]) = ((n % 20 * id) as u8, Stage::Adoption.index() as u8);
+                let d = today - chrono::Duration::days(40 - n as i64);
+                inputs.set(d, &day);
+                scores.set(d, Some(50));
+            }
+            let days: Vec<u8> = inputs.days().flat_map(|(_, d)| d.0).collect();
+            let first = inputs.days().next().unwrap().0 as u16;
+            old_inputs.extend_from_slice(&id.to_be_bytes());
+            old_inputs.extend_from_slice(&(3 + days.len() as u32).to_be_bytes());
+            old_inputs.extend_from_slice(&(first | 0x8000).to_be_bytes());
+            old_inputs.push(DaySignals::LEN as u8);
+            old_inputs.extend_from_slice(&days);
+            old_scores.extend_from_slice(&id.to_be_bytes());
+            old_scores.extend_from_slice(&scores.to_bytes());
+            kept.push((AccountId(id), inputs, scores));
+        }
+        batch.insert(keys::input_page(0, 2026), old_inputs);
+        batch.insert(keys::score_page(0, 2026), old_scores);
+        store.apply(batch).unwrap();
+        for (id, inputs, scores) in &kept {
+            assert_eq!(store.year_inputs(*id, 2026).unwrap().as_ref(), Some(inputs));
+            assert_eq!(store.year_series(*id, 2026).unwrap().as_ref(), Some(scores));
+        }
+
+        let stricter =
+            DEFAULT_MODEL.replace("linear = { zero_at = 60, full_at = 7 }", "linear = { zero_at = 30, full_at = 7 }");
+        let stricter = Model::parse(&stricter).unwrap();
+        let report = store.recompute_health(&stricter, today).unwrap();
+        assert_eq!((report.accounts, report.years), (2, 2));
+        let table = ScoreTable::new(&stricter);
+        for (id, inputs, _) in &kept {
+            let scores = store.year_series(*id, 2026).unwrap().unwrap();
+            for (n, day) in inputs.days() {
+                let d = NaiveDate::from_yo_opt(2026, n as u32 + 1).unwrap();
+                assert_eq!(scores.get(d), table.score(&day, Stage::Adoption, crate::domain::Segment::MidMarket));
+            }
+            assert_eq!(store.year_inputs(*id, 2026).unwrap().as_ref(), Some(inputs), "inputs unchanged");
+        }
+        // The scores went back in the new layout; the inputs, once a day is
+        // added, as runs.
+        let raw = |k: Vec<u8>| store.tree.get(k).unwrap().unwrap().to_vec();
+        assert_eq!(raw(keys::score_page(0, 2026))[0], MARK);
+        let mut pages = PageCache::default();
+        let mut day = crate::domain::signals::DaySignals::default();
+        day.0[16] = Stage::Adoption.index() as u8;
+        pages.inputs(&store, AccountId(1), 2026).unwrap().set(today, &day);
+        let mut batch = Batch::default();
+        pages.flush_into(&mut batch);
+        store.apply(batch).unwrap();
+        let stored = raw(keys::input_page(0, 2026));
+        let (_, first) = input_entries(&stored).next().unwrap();
+        assert_eq!(first[0] & 0xC0, 0xC0, "runs");
+        assert!(stored.len() < 200, "{} bytes, from {}", stored.len(), 2 * (12 + 3 + 40 * DaySignals::LEN));
+        let mut expected = kept[0].1.clone();
+        expected.set(today, &day);
+        assert_eq!(store.year_inputs(AccountId(1), 2026).unwrap(), Some(expected));
+        assert_eq!(store.year_inputs(AccountId(2), 2026).unwrap().as_ref(), Some(&kept[1].1));
+    }
 }
