@@ -21,8 +21,10 @@
 //! | `h:` id year(u16)                 | 366 score bytes (legacy)  |
 //! | `hp` page(u32) year(u16)          | `Page<YearSeries>`: daily |
 //! |                                   | scores of 16 accounts     |
+//! |                                   | (compact: repeats counted)|
 //! | `hq` page(u32) year(u16)          | `Page<YearInputs>`: their |
-//! |                                   | daily health inputs       |
+//! |                                   | daily health inputs (as   |
+//! |                                   | runs: `series::runs`)     |
 //! | `hs` id day                       | snapshot (legacy, removed |
 //! |                                   | with its account)         |
 //! | `g:` id                           | `ManualSignals`           |

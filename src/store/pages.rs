@@ -2,10 +2,13 @@
 //! accounts, by id, for one calendar year share one record. sled writes a
 //! few large values far faster than many small ones (100,000 accounts'
 //! scores are ~12,500 records, not ~175,000), which is what lets a model
-//! change rewrite a year of history for a big book in seconds. 16 keeps an
-//! inputs page (about 64 KB) under sled's threshold for storing a node as a
-//! separate blob file (a quarter of its 512 KB segment), which would cost a
-//! file read and a fresh allocation per page.
+//! change rewrite a year of history for a big book in seconds. 16 kept an
+//! inputs page (about 64 KB when days were stored flat; about 7 KB now
+//! that they are stored as runs, 2.5 KB for scores) under sled's threshold
+//! for storing a node as a separate blob file (a quarter of its 512 KB
+//! segment), which would cost a file read and a fresh allocation per page.
+//! Score pages start with `MARK` and give each entry's length (scores are
+//! stored compact); those written before hold 368 bytes an entry.
 
 use std::collections::BTreeMap;
 
@@ -21,20 +24,43 @@ pub fn page_of(id: AccountId) -> u32 {
     (id.0 / PAGE) as u32
 }
 
+/// First byte of a page whose entries say their length. Pages of scores
+/// written before it hold entries of `YearSeries::BYTES` each, and start
+/// with an account id, whose top byte is never this.
+const MARK: u8 = 0xFF;
+
 /// A record kept per account in a page.
 pub trait Entry: Sized + Default {
+    /// Whether pages of these entries start with `MARK`.
+    const MARKED: bool = false;
     /// Appends the entry's bytes.
     fn encode(&self, out: &mut Vec<u8>);
     /// Reads one entry from the front; returns it and the bytes used.
     fn decode(b: &[u8]) -> Option<(Self, usize)>;
+    /// Reads one entry of a page without `MARK` (written before it).
+    fn decode_unmarked(b: &[u8]) -> Option<(Self, usize)> {
+        Self::decode(b)
+    }
 }
 
 impl Entry for YearSeries {
+    const MARKED: bool = true;
+
+    /// The length, then the compact layout.
     fn encode(&self, out: &mut Vec<u8>) {
+        let at = out.len();
+        out.extend_from_slice(&[0; 2]);
         self.write_to(out);
+        let n = (out.len() - at - 2) as u16;
+        out[at..at + 2].copy_from_slice(&n.to_be_bytes());
     }
 
     fn decode(b: &[u8]) -> Option<(Self, usize)> {
+        let n = u16::from_be_bytes(b.get(..2)?.try_into().ok()?) as usize;
+        Some((YearSeries::from_bytes(b.get(2..2 + n)?), 2 + n))
+    }
+
+    fn decode_unmarked(b: &[u8]) -> Option<(Self, usize)> {
         let n = YearSeries::BYTES;
         Some((YearSeries::from_bytes(b.get(..n)?), n))
     }
@@ -42,9 +68,12 @@ impl Entry for YearSeries {
 
 impl Entry for YearInputs {
     fn encode(&self, out: &mut Vec<u8>) {
-        let bytes = self.to_bytes();
-        out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-        out.extend_from_slice(&bytes);
+        // The length goes first: written in place once the entry is.
+        let at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        self.write_to(out);
+        let n = (out.len() - at - 4) as u32;
+        out[at..at + 4].copy_from_slice(&n.to_be_bytes());
     }
 
     fn decode(b: &[u8]) -> Option<(Self, usize)> {
@@ -69,10 +98,17 @@ impl<T> Default for Page<T> {
 impl<T: Entry> Page<T> {
     /// Reads stored bytes; a damaged tail is dropped.
     pub fn from_bytes(mut b: &[u8]) -> Page<T> {
+        let decode = match b.first() {
+            Some(&MARK) if T::MARKED => {
+                b = &b[1..];
+                T::decode
+            }
+            _ => T::decode_unmarked,
+        };
         let mut entries = Vec::new();
         while b.len() >= 8 {
             let id = u64::from_be_bytes(b[..8].try_into().expect("8 bytes"));
-            let Some((e, used)) = T::decode(&b[8..]) else { break };
+            let Some((e, used)) = decode(&b[8..]) else { break };
             entries.push((id, e));
             b = &b[8 + used..];
         }
@@ -83,6 +119,9 @@ impl<T: Entry> Page<T> {
     /// The stored bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.entries.len() * (8 + YearSeries::BYTES));
+        if T::MARKED && !self.entries.is_empty() {
+            out.push(MARK);
+        }
         for (id, e) in &self.entries {
             out.extend_from_slice(&id.to_be_bytes());
             e.encode(&mut out);
@@ -257,5 +296,109 @@ mod tests {
         assert_eq!(i.entries.len(), 1);
         assert_eq!(page_of(AccountId(15)), 0);
         assert_eq!(page_of(AccountId(16)), 1);
+    }
+
+    #[test]
+    fn score_pages_written_before_the_mark_still_read() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let mut p: Page<YearSeries> = Page::default();
+        for (id, score) in [(32u64, 40u8), (33, 90)] {
+            let s = p.entry(AccountId(id));
+            s.set(d, Some(score));
+            s.set(d + chrono::Duration::days(1), Some(score));
+            s.set_model_version(3);
+        }
+        // The layout before: an id and the 368 full bytes, entry after entry.
+        let old: Vec<u8> =
+            p.entries.iter().flat_map(|(id, s)| [id.to_be_bytes().to_vec(), s.to_bytes()].concat()).collect();
+        assert_eq!(old.len(), 2 * (8 + YearSeries::BYTES));
+        assert_eq!(Page::<YearSeries>::from_bytes(&old), p);
+        let new = p.to_bytes();
+        assert_eq!(new[0], MARK);
+        assert!(new.len() < 50, "{} bytes", new.len());
+        assert_eq!(Page::<YearSeries>::from_bytes(&new), p);
+        assert_eq!(Page::<YearSeries>::default().to_bytes(), Vec::<u8>::new(), "an empty page is removed");
+    }
+
+    #[test]
+    fn a_workspace_written_before_runs_reads_rescores_and_is_written_anew() {
+        use crate::domain::health_model::{Model, DEFAULT_MODEL};
+        use crate::domain::health_table::ScoreTable;
+        use crate::domain::signals::DaySignals;
+        use crate::domain::Stage;
+        use crate::store::tests::{account, row};
+
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let (mut batch, mut totals) = (Batch::default(), super::super::StageTotals::default());
+        // Two accounts' year as the layouts before wrote them: inputs flat
+        // with a width byte, scores 368 bytes an entry with no mark.
+        let (mut old_inputs, mut old_scores, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+        for id in [1u64, 2] {
+            let a = account(id, Stage::Adoption);
+            batch.put_account(&a);
+            batch.put_row(None, &row(&a, Some(50)), &mut totals);
+            let mut inputs = YearInputs::default();
+            let mut scores = YearSeries::new();
+            for n in 0..40 {
+                let mut day = DaySignals::default();
+                (day.0[2], day.0[16]) = ((n % 20 * id) as u8, Stage::Adoption.index() as u8);
+                let d = today - chrono::Duration::days(40 - n as i64);
+                inputs.set(d, &day);
+                scores.set(d, Some(50));
+            }
+            let days: Vec<u8> = inputs.days().flat_map(|(_, d)| d.0).collect();
+            let first = inputs.days().next().unwrap().0 as u16;
+            old_inputs.extend_from_slice(&id.to_be_bytes());
+            old_inputs.extend_from_slice(&(3 + days.len() as u32).to_be_bytes());
+            old_inputs.extend_from_slice(&(first | 0x8000).to_be_bytes());
+            old_inputs.push(DaySignals::LEN as u8);
+            old_inputs.extend_from_slice(&days);
+            old_scores.extend_from_slice(&id.to_be_bytes());
+            old_scores.extend_from_slice(&scores.to_bytes());
+            kept.push((AccountId(id), inputs, scores));
+        }
+        batch.insert(keys::input_page(0, 2026), old_inputs);
+        batch.insert(keys::score_page(0, 2026), old_scores);
+        store.apply(batch).unwrap();
+        for (id, inputs, scores) in &kept {
+            assert_eq!(store.year_inputs(*id, 2026).unwrap().as_ref(), Some(inputs));
+            assert_eq!(store.year_series(*id, 2026).unwrap().as_ref(), Some(scores));
+        }
+
+        let stricter =
+            DEFAULT_MODEL.replace("linear = { zero_at = 60, full_at = 7 }", "linear = { zero_at = 30, full_at = 7 }");
+        let stricter = Model::parse(&stricter).unwrap();
+        let report = store.recompute_health(&stricter, today).unwrap();
+        assert_eq!((report.accounts, report.years), (2, 2));
+        let table = ScoreTable::new(&stricter);
+        for (id, inputs, _) in &kept {
+            let scores = store.year_series(*id, 2026).unwrap().unwrap();
+            for (n, day) in inputs.days() {
+                let d = NaiveDate::from_yo_opt(2026, n as u32 + 1).unwrap();
+                assert_eq!(scores.get(d), table.score(&day, Stage::Adoption, crate::domain::Segment::MidMarket));
+            }
+            assert_eq!(store.year_inputs(*id, 2026).unwrap().as_ref(), Some(inputs), "inputs unchanged");
+        }
+        // The scores went back in the new layout; the inputs, once a day is
+        // added, as runs.
+        let raw = |k: Vec<u8>| store.tree.get(k).unwrap().unwrap().to_vec();
+        assert_eq!(raw(keys::score_page(0, 2026))[0], MARK);
+        let mut pages = PageCache::default();
+        let mut day = crate::domain::signals::DaySignals::default();
+        day.0[16] = Stage::Adoption.index() as u8;
+        pages.inputs(&store, AccountId(1), 2026).unwrap().set(today, &day);
+        let mut batch = Batch::default();
+        pages.flush_into(&mut batch);
+        store.apply(batch).unwrap();
+        let stored = raw(keys::input_page(0, 2026));
+        let (_, first) = input_entries(&stored).next().unwrap();
+        assert_eq!(first[0] & 0xC0, 0xC0, "runs");
+        assert!(stored.len() < 200, "{} bytes, from {}", stored.len(), 2 * (12 + 3 + 40 * DaySignals::LEN));
+        let mut expected = kept[0].1.clone();
+        expected.set(today, &day);
+        assert_eq!(store.year_inputs(AccountId(1), 2026).unwrap(), Some(expected));
+        assert_eq!(store.year_inputs(AccountId(2), 2026).unwrap().as_ref(), Some(&kept[1].1));
     }
 }
