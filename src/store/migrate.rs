@@ -3,13 +3,14 @@
 use super::{keys, StoreError};
 
 /// The schema this binary writes.
-pub const CURRENT: u32 = 4;
+pub const CURRENT: u32 = 5;
 
 /// One step: upgrades a tree from version `from` to `from + 1`.
 type Step = fn(&sled::Tree) -> Result<(), StoreError>;
 
 /// Steps indexed by the version they upgrade from.
-const STEPS: &[(u32, Step)] = &[(1, outbox_watch_states), (2, mark_own_accounts), (3, bad_rating_follow_ups)];
+const STEPS: &[(u32, Step)] =
+    &[(1, outbox_watch_states), (2, mark_own_accounts), (3, bad_rating_follow_ups), (4, history_as_runs)];
 
 /// v2 appends two outbox states (`Watching`, `Settled`). Postcard numbers
 /// variants in order, so every v1 entry reads as it is: nothing to rewrite.
@@ -23,6 +24,15 @@ fn outbox_watch_states(_: &sled::Tree) -> Result<(), StoreError> {
 /// variants in order, so every v3 record reads as it is: nothing to
 /// rewrite. The bump keeps an older cockpit from misreading the new kind.
 fn bad_rating_follow_ups(_: &sled::Tree) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// v5 writes a year of daily inputs as runs and scores compact (see
+/// `series`). Pages written before read as they are and are rewritten in
+/// the new layout when next touched: nothing to rewrite now. The bump keeps
+/// an older cockpit from reading the new pages as empty years, and its daily
+/// pass from overwriting a year's inputs with one day.
+fn history_as_runs(_: &sled::Tree) -> Result<(), StoreError> {
     Ok(())
 }
 
