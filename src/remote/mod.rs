@@ -72,6 +72,9 @@ pub struct Answer {
 pub fn ask(dir: &Path, args: Vec<String>) -> Option<Result<Answer, String>> {
     use std::io::{BufRead, BufReader, Read, Write};
     let mut stream = std::os::unix::net::UnixStream::connect(socket_path(dir)).ok()?;
+    // A cockpit that stopped answering must not hold the command forever;
+    // a sync it runs for the command may take minutes.
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(600)));
     let result = (|| -> Result<Answer, String> {
         let mut line = serde_json::to_vec(&Request { args }).map_err(|e| e.to_string())?;
         line.push(b'\n');

@@ -79,8 +79,8 @@ pub fn start(ctx: Context) -> Option<Listening> {
 /// Binds with no permission for anyone else from the first moment.
 fn bind_private(path: &std::path::Path) -> std::io::Result<UnixListener> {
     use std::os::unix::fs::PermissionsExt;
-    // SAFETY-free: umask is process-wide, so set the mode right after bind
-    // instead; the directory (0700) already keeps others out meanwhile.
+    // The umask is process-wide, so the mode is set right after the bind;
+    // the workspace directory (0700) keeps others out meanwhile.
     let listener = UnixListener::bind(path)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     Ok(listener)
