@@ -135,21 +135,6 @@ impl Writer {
         rx.recv().unwrap_or_else(|_| Err(stopped()))
     }
 
-    /// Sends background work and waits (asynchronously) for its result.
-    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T> + Send + 'static) -> Result<T> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.push(|q| q.work.push_back(Work::Once(Box::new(move |s| drop(tx.send(f(s)))))));
-        rx.await.unwrap_or_else(|_| Err(stopped()))
-    }
-
-    /// Sends background work and blocks the calling thread for its result
-    /// (for threads that are not the event loop).
-    pub fn call_blocking<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T> + Send + 'static) -> Result<T> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.push(|q| q.work.push_back(Work::Once(Box::new(move |s| drop(tx.send(f(s)))))));
-        rx.recv().unwrap_or_else(|_| Err(stopped()))
-    }
-
     /// Runs `f` on the writer as background work, blocking this thread until
     /// it is done: how sync and push tasks write (they wrote in place
     /// before; the wait is the same, now in order with everything else).
@@ -186,25 +171,6 @@ impl Writer {
     /// Waits until every edit sent before this call is on disk.
     pub fn settle_edits(&self) -> Result<()> {
         self.edit_wait(|_| Ok(()))
-    }
-
-    /// Waits until every edit and every call sent before this one is done
-    /// and flushed (a long job still running may have steps left).
-    pub fn settle(&self) -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.edit(move |_| {
-            Box::new(move || {
-                let _ = tx.send(());
-            })
-        });
-        rx.recv().map_err(|_| stopped())?;
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.push(|q| {
-            q.work.push_back(Work::Once(Box::new(move |_| {
-                let _ = tx.send(());
-            })))
-        });
-        rx.recv().map_err(|_| stopped())
     }
 }
 
@@ -304,7 +270,7 @@ mod tests {
             Box::new(move || o.lock().unwrap().push("ack"))
         });
         go_tx.send(()).unwrap();
-        writer.settle().unwrap();
+        writer.run(|_| Ok(())).unwrap();
         assert_eq!(*order.lock().unwrap(), ["first work", "edit", "ack", "second work"]);
     }
 
@@ -348,7 +314,7 @@ mod tests {
         go_tx.send(()).unwrap();
         done_rx.recv().unwrap();
         assert_eq!(*log.lock().unwrap(), ["step 2", "page", "step 1", "finished true"]);
-        let answer = writer.call_blocking(|_| Ok(7)).unwrap();
+        let answer = writer.run(|_| Ok(7)).unwrap();
         assert_eq!(answer, 7);
         // A borrowed page, written by the writer while the caller waits.
         let page = [1u64, 2, 3];
@@ -356,7 +322,7 @@ mod tests {
         assert_eq!((total, page.len()), (6, 3));
         // A job that writes more from the writer itself does not wait on it.
         let w = writer.clone();
-        assert_eq!(writer.call_blocking(move |_| w.run(|_| Ok(1))).unwrap(), 1);
+        assert_eq!(writer.run(|_| w.run(|_| Ok(1))).unwrap(), 1);
     }
 
     #[test]

@@ -109,8 +109,8 @@ impl Sandbox {
         Harness::start(cmd, cols, rows, answer_dsr)
     }
 
-    /// Runs a headless command (no pty) and returns its stdout; asserts success.
-    fn cli(&self, args: &[&str]) -> String {
+    /// A headless command (no pty) in the sandbox, not yet run.
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.args(self.base_args()).args(args).current_dir(self.dir.path());
         for key in SCRUBBED_ENV {
@@ -119,7 +119,12 @@ impl Sandbox {
         for (k, v) in self.env() {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run cockpit");
+        cmd
+    }
+
+    /// Runs a headless command (no pty) and returns its stdout; asserts success.
+    fn cli(&self, args: &[&str]) -> String {
+        let out = self.command(args).output().expect("run cockpit");
         assert!(
             out.status.success(),
             "cockpit {args:?} failed with {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -920,12 +925,7 @@ fn commands_beside_an_open_cockpit_answer_as_after_it_quits() {
     let accounts_beside = sb.cli(&["accounts", "--format", "json", "--limit", "7"]);
     let outbox_beside = sb.cli(&["outbox"]);
     // What needs the workspace to itself says so, and what to do.
-    let mut cmd = Command::new(BIN);
-    cmd.args(sb.base_args()).args(["health", "recompute"]).current_dir(sb.dir.path());
-    for (k, v) in sb.env() {
-        cmd.env(k, v);
-    }
-    let refused = cmd.output().unwrap();
+    let refused = sb.command(&["health", "recompute"]).output().unwrap();
     assert_eq!(refused.status.code(), Some(1));
     let said = String::from_utf8_lossy(&refused.stderr);
     assert!(said.contains("needs the workspace to itself") && said.contains("quit"), "{said}");
