@@ -121,9 +121,17 @@ fn keystrokes(dir: &Path, label: &str) {
     // the answer (after the flush) is timed apart, as "saved".
     let writer = Writer::spawn(store.clone());
     let saved = std::cell::RefCell::new(Vec::new());
+    // A keystroke asks the reader thread for what it shows of an account;
+    // read here, after the keystroke is timed, and timed apart.
+    let read = std::cell::RefCell::new(Vec::new());
+    let model = cockpit::domain::health_model::Model::builtin();
     let settle = |app: &mut App, sent: Instant| {
         for e in app.take_effects() {
-            if let Effect::Write { seq, edit, at } = e {
+            if let Effect::Read(r) = e {
+                let answer = cockpit::tui::reads::read(&store, r, &model);
+                app.on_msg(Msg::Read(answer));
+                read.borrow_mut().push(sent.elapsed());
+            } else if let Effect::Write { seq, edit, at } = e {
                 let (tx, rx) = std::sync::mpsc::channel();
                 let by = Author { name: "bench".into(), at };
                 writer.edit(move |s| {
@@ -149,6 +157,7 @@ fn keystrokes(dir: &Path, label: &str) {
         stats(&format!("{label}: keystroke {name}"), samples);
     };
     run("j/k (move selection)", &[Action::Down, Action::Down, Action::Up], 300, &mut app);
+    stats(&format!("{label}: j/k until the account is read (off the event loop)"), read.take());
     run("pgdn", &[Action::PageDown], 100, &mut app);
     run("G / g (bottom / top)", &[Action::Bottom, Action::Top], 50, &mut app);
     app.update(Action::FocusKanban);

@@ -2,10 +2,10 @@
 //! screen happens here, never in a draw function.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration as StdDuration, Instant};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::Action;
@@ -13,6 +13,7 @@ use super::effect::Effect;
 use super::keymap::Keymap;
 use super::metrics::Metrics;
 pub use super::msg::Msg;
+use super::reads::{Read, ReadAnswer, TicketView};
 use super::theme::Theme;
 use crate::book::Book;
 use crate::domain::explain::Explanation;
@@ -20,7 +21,7 @@ use crate::domain::{AccountId, Bands, HealthHistory, Stage};
 use crate::engine::edits::Edit;
 use crate::engine::upkeep::HealthSetup;
 use crate::queue::QueueItem;
-use crate::store::{Store, SyncStatus};
+use crate::store::SyncStatus;
 
 /// Timeline entries the account detail shows.
 pub const TIMELINE_SHOWN: usize = 6;
@@ -132,8 +133,6 @@ fn index_queue(queue: &[QueueItem]) -> HashMap<AccountId, usize> {
 
 /// The whole UI state.
 pub struct App {
-    /// The workspace.
-    pub store: Store,
     /// Accounts with their indexes.
     pub book: Book,
     /// Today's follow-ups, ranked.
@@ -179,6 +178,21 @@ pub struct App {
     pub queue_offset: Cell<usize>,
     /// Selected account's health.
     pub health: Option<HealthView>,
+    /// The health shown is older than a change the writer answered: it
+    /// stays on screen until the reread arrives.
+    pub(super) health_stale: bool,
+    /// Account reads asked of the job runner, by the number of the latest:
+    /// an answer to an older one is dropped.
+    pub(super) reading: HashMap<AccountId, u64>,
+    /// The number of the next read.
+    pub(super) next_read: u64,
+    /// The tickets of the accounts read lately (the selected ones, those of
+    /// marked items), with their requesters named, oldest first.
+    pub(super) tickets: VecDeque<(AccountId, Vec<TicketView>)>,
+    /// A queue action waiting for its items' tickets to be read.
+    pub(super) awaiting: Option<Action>,
+    /// The outbox view is waiting for its entries.
+    pub outbox_loading: bool,
     /// Transient messages.
     pub toasts: Vec<Toast>,
     /// Workspace label for the status line.
@@ -218,8 +232,6 @@ pub struct App {
     pub outbox_counts: crate::store::OutboxCounts,
     /// Saved replies.
     pub replies: Vec<crate::domain::reply::Template>,
-    /// The ticket of the queue item the detail shows, read when it opens.
-    pub queue_ticket: Option<crate::domain::Ticket>,
     /// The text being submitted, given back if its action fails.
     pub(super) submitting: Option<super::followups::ExternalEdit>,
     /// What updates asked for beyond the screen, for the job runner.
@@ -235,9 +247,8 @@ pub struct App {
 
 impl App {
     /// A new app over a (possibly partial) book and queue.
-    pub fn new(store: Store, book: Book, queue: Vec<QueueItem>, theme: Theme, now: DateTime<Utc>) -> App {
+    pub fn new(book: Book, queue: Vec<QueueItem>, theme: Theme, now: DateTime<Utc>) -> App {
         let mut app = App {
-            store,
             book,
             queue_index: index_queue(&queue),
             queue_counts: crate::queue::counts(&queue, now),
@@ -260,6 +271,12 @@ impl App {
             queue_cursor: 0,
             queue_offset: Cell::new(0),
             health: None,
+            health_stale: false,
+            reading: HashMap::new(),
+            next_read: 1,
+            tickets: VecDeque::new(),
+            awaiting: None,
+            outbox_loading: false,
             toasts: Vec::new(),
             workspace: String::new(),
             data_label: String::new(),
@@ -279,14 +296,12 @@ impl App {
             outbox_view: Default::default(),
             outbox_counts: Default::default(),
             replies: crate::domain::reply::builtin(),
-            queue_ticket: None,
             submitting: None,
             effects: Vec::new(),
             next_edit: 1,
             in_flight: HashMap::new(),
             since_load: Vec::new(),
         };
-        app.refresh_outbox_counts();
         if let Some(id) = app.book.view_row(0).map(|r| r.id) {
             app.select(id);
         }
@@ -469,7 +484,6 @@ impl App {
                 self.mode = Mode::Filter;
             }
             Action::Detail if self.selected.is_some() => {
-                self.queue_ticket = self.queue_item_ticket();
                 self.mode = Mode::Detail;
             }
             Action::Sentiment if self.selected.is_some() => self.mode = Mode::Sentiment,
@@ -689,39 +703,90 @@ impl App {
         self.load_health(id);
     }
 
+    /// Asks for the account's health when it is not the one shown (or the
+    /// one shown is older than a change); it stays on screen until then.
     fn load_health(&mut self, id: AccountId) {
-        if self.health.as_ref().is_some_and(|h| h.id == id) {
+        if self.health.as_ref().is_some_and(|h| h.id == id) && !self.health_stale {
             return;
         }
-        let builtin;
-        let model = match &self.health_setup {
-            Some(setup) => &setup.model,
-            None => {
-                builtin = crate::domain::health_model::Model::builtin_ref();
-                builtin
-            }
-        };
-        let explanation = match self.store.explain(id, model, self.now.date_naive()) {
-            Ok(e) => e,
-            Err(e) => {
-                self.toast(Level::Error, format!("Could not read health: {e}"));
-                None
-            }
-        };
-        // The 90 days up to today; moved back only when the last score is
-        // older than today but within the month (one read in the usual case).
-        let today = self.now.date_naive();
-        let days = Duration::days(HEALTH_DAYS - 1);
-        let mut history = self.store.health_history(id, today - days, today).unwrap_or_default();
-        let end = history.latest().map(|(d, _)| d).filter(|d| *d >= today - Duration::days(29)).unwrap_or(today);
-        if end != today {
-            history = self.store.health_history(id, end - days, end).unwrap_or_default();
+        if !self.reading.contains_key(&id) {
+            self.read_account(id);
         }
-        let sentiment = self.store.manual_signals(id).ok().flatten().and_then(|m| m.sentiment);
-        let mut timeline = self.store.activities(id).unwrap_or_default();
-        timeline.reverse();
-        timeline.truncate(TIMELINE_SHOWN);
-        self.health = Some(HealthView { id, history, explanation, sentiment, timeline });
+    }
+
+    /// Asks the job runner to read an account (a newer ask wins).
+    pub(super) fn read_account(&mut self, id: AccountId) {
+        let seq = self.next_read;
+        self.next_read += 1;
+        self.reading.insert(id, seq);
+        self.effect(Effect::Read(Read::Account { id, now: self.now, seq }));
+    }
+
+    /// The account changed on disk: what is shown of it is read again.
+    pub(super) fn reread_account(&mut self, id: AccountId) {
+        self.tickets.retain(|(a, _)| *a != id);
+        if self.health.as_ref().is_some_and(|h| h.id == id) {
+            self.health_stale = true;
+        }
+        if self.selected == Some(id) || self.reading.contains_key(&id) {
+            self.read_account(id);
+        }
+    }
+
+    /// The tickets read of an account, if it was read lately.
+    pub(super) fn tickets_of(&self, id: AccountId) -> Option<&[TicketView]> {
+        self.tickets.iter().rev().find(|(a, _)| *a == id).map(|(_, t)| t.as_slice())
+    }
+
+    /// The health of the selected account, once read.
+    pub fn selected_health(&self) -> Option<&HealthView> {
+        self.health.as_ref().filter(|h| Some(h.id) == self.selected)
+    }
+
+    /// Whether a read of the account is on its way.
+    pub(super) fn is_reading(&self, id: AccountId) -> bool {
+        self.reading.contains_key(&id)
+    }
+
+    /// Tickets kept for this many accounts at most.
+    const TICKETS_KEPT: usize = 256;
+
+    /// A read the job runner answered.
+    pub fn on_read(&mut self, answer: ReadAnswer) {
+        match answer {
+            ReadAnswer::Account(view, seq) => {
+                let id = view.health.id;
+                if self.reading.get(&id) != Some(&seq) {
+                    return; // a newer read of it is on its way
+                }
+                self.reading.remove(&id);
+                if let Some(trouble) = &view.trouble {
+                    self.toast(Level::Error, trouble.clone());
+                }
+                self.tickets.retain(|(a, _)| *a != id);
+                if self.tickets.len() >= Self::TICKETS_KEPT {
+                    self.tickets.pop_front();
+                }
+                let view = *view;
+                self.tickets.push_back((id, view.tickets));
+                if self.selected == Some(id) {
+                    self.health = Some(view.health);
+                    self.health_stale = false;
+                }
+                if let Some(action) = self.awaiting.take() {
+                    self.follow_up_action(action);
+                }
+            }
+            ReadAnswer::Outbox(all) => self.on_outbox(all),
+            ReadAnswer::OutboxCounts(c) => self.outbox_counts = c,
+            ReadAnswer::Drafts(drafts) => self.reopen_kept_draft_from(drafts),
+            ReadAnswer::Resolved(from, to) => {
+                if self.selected == Some(from) {
+                    self.selected = to.filter(|r| self.book.row(*r).is_some());
+                    self.reselect();
+                }
+            }
+        }
     }
 
     /// Re-finds cursors after the table order changed.
@@ -769,12 +834,29 @@ impl App {
         }
     }
 
+    /// Puts every cursor on the selected account again after the book
+    /// changed, or selects the first row when it is gone.
+    fn reselect(&mut self) {
+        match self.selected {
+            Some(id) => {
+                self.select_from(id, Pane::Health);
+                self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
+            }
+            None => {
+                if let Some(id) = self.book.view_row(0).map(|r| r.id) {
+                    self.select(id);
+                }
+            }
+        }
+    }
+
     /// Applies a message from background work.
     pub fn on_msg(&mut self, msg: Msg) {
         match msg {
             Msg::Loaded(book, queue) => {
                 // Scores may have moved (a daily pass ran): reread health.
-                self.health = None;
+                self.health_stale = true;
+                self.tickets.clear();
                 let mut book = *book;
                 let (key, rev) = self.book.sort();
                 book.set_sort(key, rev);
@@ -790,20 +872,11 @@ impl App {
                 }
                 self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
                 // An account merged away (a support organization that found
-                // its CRM account) is selected as the account it became.
-                if let Some(id) = self.selected.filter(|id| self.book.row(*id).is_none()) {
-                    self.selected = self.store.resolve(id).ok().filter(|r| self.book.row(*r).is_some());
-                }
-                match self.selected {
-                    Some(id) => {
-                        self.select_from(id, Pane::Health);
-                        self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
-                    }
-                    None => {
-                        if let Some(id) = self.book.view_row(0).map(|r| r.id) {
-                            self.select(id);
-                        }
-                    }
+                // its CRM account) is selected as the account it became,
+                // once the store says which.
+                match self.selected.filter(|id| self.book.row(*id).is_none()) {
+                    Some(id) => self.effect(Effect::Read(Read::Resolve(id))),
+                    None => self.reselect(),
                 }
             }
             Msg::LoadFailed(e) => self.toast(Level::Error, format!("Could not load the whole book: {e}")),
@@ -814,6 +887,7 @@ impl App {
             }
             Msg::ConflictStamp(_, Err(e)) => self.toast(Level::Error, format!("Could not retry: {e}")),
             Msg::Written(seq, result) => self.on_written(seq, result),
+            Msg::Read(answer) => self.on_read(answer),
             // The job runner answers these; they never reach the app.
             Msg::Remote(_) => {}
             Msg::HealthDone(result) => {

@@ -129,15 +129,24 @@ impl App {
         }
     }
 
-    /// Opens the oldest kept draft in the editor, on its items, and says so.
+    /// Asks for the kept drafts, to open the oldest when they arrive.
     pub fn reopen_kept_draft(&mut self) {
-        let drafts = match self.store.drafts() {
+        self.effect(super::effect::Effect::Read(super::reads::Read::Drafts));
+    }
+
+    /// Opens the oldest kept draft in the editor, on its items, and says so.
+    pub fn reopen_kept_draft_from(&mut self, drafts: Result<Vec<(u64, Draft)>, String>) {
+        let drafts = match drafts {
             Ok(d) => d,
             Err(e) => {
                 self.toast(Level::Error, format!("A draft kept from an earlier session could not be read: {e}"));
                 return;
             }
         };
+        // Opened meanwhile: the CSM is busy with something else.
+        if self.mode != Mode::Normal || self.composer.is_some() {
+            return;
+        }
         // One being forgotten right now is not waiting any more.
         let forgetting: Vec<u64> = self
             .in_flight

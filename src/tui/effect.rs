@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::followups::ExternalEdit;
 use super::metrics::MetricsJob;
+use super::reads::Read;
 use crate::engine::edits::Edit;
 
 /// One effect of an update.
@@ -30,4 +31,6 @@ pub enum Effect {
     Metrics(MetricsJob),
     /// Hand the text to `$EDITOR` (the event loop lends it the terminal).
     Editor(ExternalEdit),
+    /// Read what the screen needs from the store, off the event loop.
+    Read(Read),
 }

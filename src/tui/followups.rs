@@ -11,6 +11,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use super::app::{App, Level, Mode, Pane};
 use super::compose::{Composer, Outcome, PickFor, Picker, Purpose};
 use super::effect::Effect;
+use super::reads::{Read, TicketView};
 use crate::domain::followup_action::{plan, EscalateTo, FollowUpAction};
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::{fill, unresolved, Requester, Vars};
@@ -90,11 +91,6 @@ pub struct OutboxView {
 /// Sent entries kept in view below the rest.
 const SENT_SHOWN: usize = 20;
 
-/// Whether a ticket's requester is the desk's id (`user 380000000126`).
-fn is_desk_id(requester: &str) -> bool {
-    requester.strip_prefix("user ").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
 impl App {
     /// The items an action applies to: the marked ones, else the one under
     /// the cursor. `None` (with a toast) when the queue is not focused.
@@ -119,60 +115,53 @@ impl App {
         self.book.row(id).map_or_else(|| format!("account {}", id.0), |r| sanitize(&r.name).into_owned())
     }
 
-    fn ticket_of(&mut self, f: &FollowUp) -> Option<Ticket> {
+    /// The ticket of a queue item, as read with its account (see
+    /// `tickets_of`; the action that needs it waits for that read).
+    fn ticket_of(&self, f: &FollowUp) -> Option<Ticket> {
+        self.ticket_view(f).map(|t| t.ticket.clone())
+    }
+
+    fn ticket_view(&self, f: &FollowUp) -> Option<&TicketView> {
         let id = f.ticket_id?;
-        match self.store.tickets(f.account_id) {
-            Ok(ts) => ts.into_iter().find(|t| t.id == id),
-            Err(e) => {
-                self.toast(Level::Error, format!("Could not read the ticket: {e}"));
-                None
-            }
-        }
+        self.tickets_of(f.account_id)?.iter().find(|t| t.ticket.id == id)
     }
 
     /// The ticket of the queue item under the cursor, when the queue is
     /// focused, with its requester named as the CSM reads them.
-    pub(super) fn queue_item_ticket(&mut self) -> Option<Ticket> {
+    pub fn queue_item_ticket(&self) -> Option<&TicketView> {
         if self.focus != Pane::Queue {
             return None;
         }
-        let f = self.queue.get(self.queue_cursor)?.follow_up.clone();
-        let mut t = self.ticket_of(&f)?;
-        t.requester = self.requester_of(&t).0;
-        Some(t)
+        self.ticket_view(&self.queue.get(self.queue_cursor)?.follow_up)
     }
 
-    /// Who opened a ticket: "Ana Lima <ana@acme.com>" from the synced
-    /// users, else the desk's id with a word on why; and their names for a
+    /// Who opened a ticket (read with its account), and their names for a
     /// greeting.
-    fn requester_of(&mut self, t: &Ticket) -> (String, Requester) {
-        match self.store.requester(t) {
-            Ok(Some(u)) => {
-                let shown = match (u.name.trim(), u.email.trim()) {
-                    ("", "") => sanitize(&t.requester).into_owned(),
-                    ("", email) => sanitize(email).into_owned(),
-                    (name, "") => sanitize(name).into_owned(),
-                    (name, email) => format!("{} <{}>", sanitize(name), sanitize(email)),
-                };
-                let first = u.first_name().map(|f| sanitize(f).into_owned());
-                let name = Some(sanitize(u.name.trim()).into_owned()).filter(|n| !n.is_empty());
-                (shown, Requester { first_name: first, name })
-            }
-            // A desk id the synced users do not know.
-            Ok(None) if is_desk_id(&t.requester) => {
-                (format!("{} (name not synced)", sanitize(&t.requester)), Requester::default())
-            }
-            // A name as written on the ticket (the demo, older caches).
-            Ok(None) => {
-                let name = sanitize(t.requester.trim()).into_owned();
-                let first = name.split_whitespace().next().filter(|f| !f.contains('@')).map(str::to_string);
-                (name.clone(), Requester { first_name: first, name: Some(name).filter(|n| !n.is_empty()) })
-            }
-            Err(e) => {
-                self.toast(Level::Warning, format!("Could not read who opened #{}: {e}", t.id));
-                (sanitize(&t.requester).into_owned(), Requester::default())
+    fn requester_of(&self, t: &Ticket) -> (String, Requester) {
+        match self.tickets_of(t.account_id).and_then(|ts| ts.iter().find(|v| v.ticket.id == t.id)) {
+            Some(v) => (v.shown.clone(), v.requester.clone()),
+            None => (sanitize(&t.requester).into_owned(), Requester::default()),
+        }
+    }
+
+    /// Whether an action on `items` must first read their tickets: it asks
+    /// for the reads, and the action runs again when they arrive.
+    fn wait_for_tickets(&mut self, action: super::action::Action, items: &[FollowUp]) -> bool {
+        let missing: BTreeSet<AccountId> = items
+            .iter()
+            .filter(|f| f.ticket_id.is_some() && self.tickets_of(f.account_id).is_none())
+            .map(|f| f.account_id)
+            .collect();
+        if missing.is_empty() {
+            return false;
+        }
+        for id in missing {
+            if !self.is_reading(id) {
+                self.read_account(id);
             }
         }
+        self.awaiting = Some(action);
+        true
     }
 
     /// The title of the reply editor for the first pending target.
@@ -197,6 +186,9 @@ impl App {
             return self.toggle_mark();
         }
         let Some(items) = self.targets() else { return };
+        if matches!(action, A::Reply | A::Escalate | A::CloseTicket) && self.wait_for_tickets(action, &items) {
+            return;
+        }
         let first = items[0].clone();
         let single = items.len() == 1;
         let name = self.account_name(first.account_id);
@@ -582,7 +574,7 @@ impl App {
                 self.book.update_row(row.clone());
                 self.since_load.push((vec![row], Vec::new()));
                 // Reread the detail: the move is on the timeline.
-                self.health = None;
+                self.reread_account(id);
                 self.select_from(id, Pane::Health);
                 self.refresh_outbox_counts();
                 self.effect(Effect::Push);
@@ -597,7 +589,7 @@ impl App {
                 let id = row.id;
                 self.book.update_row(row.clone());
                 self.since_load.push((vec![row], Vec::new()));
-                self.health = None;
+                self.reread_account(id);
                 self.select_from(id, Pane::Health);
                 self.toast(Level::Info, text);
             }
@@ -675,8 +667,8 @@ impl App {
         // The detail's timeline and the row may have changed.
         let accounts: BTreeSet<AccountId> =
             rows.iter().map(|r| r.id).chain(changed.iter().map(|f| f.account_id)).collect();
-        if self.health.as_ref().is_some_and(|h| accounts.contains(&h.id)) {
-            self.health = None;
+        for id in accounts {
+            self.reread_account(id);
         }
         for row in rows {
             self.book.update_row(row);
@@ -703,11 +695,9 @@ impl App {
         }
     }
 
-    /// Rereads the outbox counts for the status line.
+    /// Asks for the outbox counts of the status line again.
     pub fn refresh_outbox_counts(&mut self) {
-        if let Ok(c) = self.store.outbox_counts() {
-            self.outbox_counts = c;
-        }
+        self.effect(Effect::Read(Read::OutboxCounts));
     }
 
     /// A push finished: new counts, and a word when something needs the CSM.
@@ -738,10 +728,23 @@ impl App {
         self.open_outbox();
     }
 
+    /// Opens the outbox view; its entries follow from the job runner.
     fn open_outbox(&mut self) {
-        let all = match self.store.outbox() {
+        self.effect(Effect::Read(Read::Outbox));
+        self.outbox_loading = true;
+        self.mode = Mode::Outbox;
+    }
+
+    /// The outbox as read: the view's entries, the cursor kept.
+    pub(super) fn on_outbox(&mut self, all: Result<Vec<OutboxEntry>, String>) {
+        self.outbox_loading = false;
+        if self.mode != Mode::Outbox {
+            return;
+        }
+        let all = match all {
             Ok(all) => all,
             Err(e) => {
+                self.mode = Mode::Normal;
                 self.toast(Level::Error, format!("Could not read the outbox: {e}"));
                 return;
             }
@@ -770,7 +773,6 @@ impl App {
             cursor,
         };
         self.refresh_outbox_counts();
-        self.mode = Mode::Outbox;
     }
 
     /// A key while the outbox is open: move, retry, edit, discard, close.

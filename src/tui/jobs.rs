@@ -11,12 +11,14 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::effect::Effect;
 use super::followups::ExternalEdit;
 use super::msg::Msg;
+use super::reads::{self, Read};
 use super::terminal;
 use crate::book::Book;
+use crate::domain::health_model::Model;
 use crate::engine::edits::{self, Author};
 use crate::engine::upkeep::{HealthSetup, Pass, Upkeep};
 use crate::engine::writer::Writer;
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 use crate::sync::source::Source;
 
 /// How often the cockpit looks for outbox entries whose backoff is over.
@@ -37,6 +39,8 @@ pub struct Jobs {
     sync_waiters: Vec<Reply>,
     /// Commands beside the cockpit waiting for the next push's end.
     push_waiters: Vec<Reply>,
+    /// The reader thread's queue: reads are answered in the order asked.
+    reader: std::sync::mpsc::Sender<Read>,
 }
 
 /// Where a command beside the cockpit waits for its answer.
@@ -51,6 +55,7 @@ impl Jobs {
         setup: Arc<HealthSetup>,
         author: String,
     ) -> Jobs {
+        let reader = spawn_reader(writer.store().clone(), setup.clone(), tx.clone());
         Jobs {
             writer,
             sources,
@@ -62,6 +67,7 @@ impl Jobs {
             push_wanted: false,
             sync_waiters: Vec::new(),
             push_waiters: Vec::new(),
+            reader,
         }
     }
 
@@ -92,6 +98,11 @@ impl Jobs {
             Effect::RefetchConflict(id) => self.refetch_conflict(id),
             Effect::Metrics(job) => super::metrics::spawn(self.writer.store().clone(), job, self.tx.clone()),
             Effect::Editor(edit) => return Some(edit),
+            Effect::Read(read) => {
+                if self.reader.send(read).is_err() {
+                    tracing::error!("the reader thread is gone; the screen cannot read the workspace");
+                }
+            }
         }
         None
     }
@@ -295,11 +306,31 @@ fn load(
     let _ = tx.send(msg);
 }
 
-/// Applies the app's pending edits here and now, on this thread, and hands
-/// it their answers, until none is left; returns the other effects. For
-/// tests and benches that drive `App` without an event loop: the cockpit
-/// itself sends every edit to the writer.
-pub fn apply_writes_inline(app: &mut super::app::App) -> Vec<Effect> {
+/// The thread that reads what the screen asks for (`Effect::Read`): one
+/// at a time, in order, never on the event loop.
+fn spawn_reader(store: Store, setup: Arc<HealthSetup>, tx: UnboundedSender<Msg>) -> std::sync::mpsc::Sender<Read> {
+    let (ask, asked) = std::sync::mpsc::channel::<Read>();
+    let spawned = std::thread::Builder::new().name("reader".into()).spawn(move || {
+        for read in asked {
+            let answer = reads::read(&store, read, &setup.model);
+            if tx.send(Msg::Read(answer)).is_err() {
+                break;
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!("could not start the reader thread: {e}");
+    }
+    ask
+}
+
+/// Carries out the app's pending edits and reads here and now, on this
+/// thread, and hands it their answers, until none is left; returns the
+/// other effects. For tests and benches that drive `App` without an event
+/// loop (and the first frame): the cockpit sends edits to the writer and
+/// reads to its reader thread.
+pub fn settle_inline(app: &mut super::app::App, store: &Store) -> Vec<Effect> {
+    let model = app.health_setup.as_ref().map(|s| s.model.clone()).unwrap_or_else(Model::builtin);
     let mut others = Vec::new();
     loop {
         let effects = app.take_effects();
@@ -310,9 +341,10 @@ pub fn apply_writes_inline(app: &mut super::app::App) -> Vec<Effect> {
             match e {
                 Effect::Write { seq, edit, at } => {
                     let by = Author { name: app.author.clone(), at };
-                    let result = edits::apply(&app.store, edit, &by).map(Box::new).map_err(|e| e.to_string());
+                    let result = edits::apply(store, edit, &by).map(Box::new).map_err(|e| e.to_string());
                     app.on_msg(Msg::Written(seq, result));
                 }
+                Effect::Read(read) => app.on_msg(Msg::Read(reads::read(store, read, &model))),
                 other => others.push(other),
             }
         }

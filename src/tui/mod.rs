@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod metrics;
 pub mod msg;
 pub mod panes;
+pub mod reads;
 pub mod signals;
 pub mod terminal;
 pub mod theme;
@@ -83,7 +84,8 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     let book = Book::load_first(&session.store, FIRST_PAGE)?;
     let queue = crate::queue::load(&session.store, now, FIRST_QUEUE)?;
     let complete = book.is_complete();
-    let mut app = App::new(session.store, book, queue, session.theme, now);
+    let store = session.store;
+    let mut app = App::new(book, queue, session.theme, now);
     app.keymap = session.keymap;
     app.bands = session.bands;
     app.workspace = session.workspace;
@@ -93,7 +95,7 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         .iter()
         .map(|s| app::SourceView {
             name: s.name.clone(),
-            last: app.store.sync_status(&s.name).ok().flatten(),
+            last: store.sync_status(&s.name).ok().flatten(),
             running: None,
         })
         .collect();
@@ -114,8 +116,12 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     for w in session.warnings {
         app.toast(Level::Warning, w);
     }
+    app.outbox_counts = store.outbox_counts()?;
     // What the CSM was writing when an earlier session was stopped.
-    app.reopen_kept_draft();
+    app.reopen_kept_draft_from(store.drafts().map_err(|e| e.to_string()));
+    // The first frame shows the selected account's health: read here,
+    // before the screen is taken (the event loop never reads).
+    jobs::settle_inline(&mut app, &store);
     Ok(app)
 }
 
@@ -392,6 +398,7 @@ async fn finish(
         }
     }
     let flushed = writer.settle_edits();
+    let log = writer.store().path().join("cockpit.log");
     drop((jobs, writer));
     if let Some(k) = &kept {
         eprintln!("{}", k.message());
@@ -399,7 +406,7 @@ async fn finish(
     if let Some(why) = &fatal {
         eprintln!(
             "cockpit stopped after {why}. What you saved is in the workspace; details are in {}. Please report it.",
-            app.store.path().join("cockpit.log").display()
+            log.display()
         );
     }
     done.notify_one();

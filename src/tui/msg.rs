@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::metrics::MetricsView;
+use super::reads::ReadAnswer;
 use crate::book::Book;
 use crate::engine::edits::Applied;
 use crate::queue::QueueItem;
@@ -28,6 +29,8 @@ pub enum Msg {
     /// The ticket of a conflicted outbox entry was read again: its entry
     /// can go out over that state.
     ConflictStamp(u64, Result<Option<DateTime<Utc>>, String>),
+    /// A read the screen asked for (`Effect::Read`).
+    Read(ReadAnswer),
     /// The writer applied an edit (`seq` as sent) and flushed it.
     Written(u64, Result<Box<Applied>, String>),
     /// A command beside the cockpit asks for a sync or a push.

@@ -46,7 +46,7 @@ fn moving_a_stage_is_stored_and_shown() {
     let before = app.book.row(id).unwrap().stage;
     let count_before = app.book.totals().count[before.index()];
     app.update(Action::StageNext);
-    cockpit::tui::jobs::apply_writes_inline(&mut app);
+    app.settle();
     let after = before.next().unwrap();
     assert_eq!(app.book.row(id).unwrap().stage, after);
     assert_eq!(app.book.totals().count[before.index()], count_before - 1);
@@ -254,7 +254,7 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
     app.update(Action::Metrics);
     assert_eq!(app.mode, Mode::Metrics);
     assert!(matches!(app.metrics.state, MetricsState::Computing));
-    assert!(screen(&app).contains("computing…"));
+    assert!(screen(&mut app).contains("computing…"));
 
     // What the event loop does: hand the job to a thread, then apply its message.
     let job = metrics_job(&mut app).expect("opening the overlay asks for the figures");
@@ -270,7 +270,7 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
     assert!(view.backtest_lines.iter().any(|l| l.contains("better than chance")), "{:?}", view.backtest_lines);
     let model = cockpit::domain::health_model::Model::builtin();
     assert_eq!(app.model_label, format!("{} v{}", model.name, model.version));
-    let text = screen(&app);
+    let text = screen(&mut app);
     for want in ["Net revenue retention", "Logo churn, customer-days", "NPS", "Within 90 days", "ROC AUC"] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
@@ -278,7 +278,7 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
 
     app.update(Action::Back);
     assert_eq!(app.mode, Mode::Normal);
-    assert!(!screen(&app).contains("Net revenue retention"));
+    assert!(!screen(&mut app).contains("Net revenue retention"));
 
     // Reopening recomputes; an answer to an older opening is dropped.
     let stale = view_of(&app);
@@ -288,7 +288,7 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
     assert!(matches!(app.metrics.state, MetricsState::Computing), "a stale answer must not show");
     let job = metrics_job(&mut app).unwrap();
     app.on_msg(Msg::Metrics(job.seq, Err("Could not compute the metrics: disk full".into())));
-    assert!(screen(&app).contains("Could not compute the metrics: disk full"));
+    assert!(screen(&mut app).contains("Could not compute the metrics: disk full"));
     // q and m close the overlay too; q does not quit from it.
     app.update(Action::Quit);
     assert_eq!(app.mode, Mode::Normal);
@@ -298,8 +298,8 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
     assert_eq!(app.mode, Mode::Normal);
 }
 
-fn metrics_job(app: &mut cockpit::tui::app::App) -> Option<cockpit::tui::metrics::MetricsJob> {
-    app.take_effects().into_iter().find_map(|e| match e {
+fn metrics_job(app: &mut common::Cockpit) -> Option<cockpit::tui::metrics::MetricsJob> {
+    app.settle().into_iter().find_map(|e| match e {
         Effect::Metrics(job) => Some(job),
         _ => None,
     })
@@ -313,7 +313,8 @@ fn view_of(app: &cockpit::tui::app::App) -> Box<cockpit::tui::metrics::MetricsVi
 }
 
 /// The whole screen as text at 100x40.
-fn screen(app: &cockpit::tui::app::App) -> String {
+fn screen(app: &mut common::Cockpit) -> String {
+    app.settle();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 40)).unwrap();
     term.draw(|f| cockpit::tui::view::draw(app, f)).unwrap();
     let buf = term.backend().buffer().clone();
@@ -334,7 +335,7 @@ fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
 
     app.update(Action::Detail);
     assert_eq!(app.mode, Mode::Detail);
-    let text = screen(&app);
+    let text = screen(&mut app);
     for want in ["Why: the factors on", "model default v3", "What moved since last week", "points", "Your sentiment"] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
@@ -346,7 +347,7 @@ fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
     assert_eq!(app.mode, Mode::Sentiment);
     app.on_event(&key(KeyCode::Char('1')));
     assert_eq!(app.mode, Mode::Normal);
-    cockpit::tui::jobs::apply_writes_inline(&mut app);
+    app.settle();
     let after = app.book.row(id).unwrap().health;
     assert!(after < before, "{after:?} vs {before:?}");
     assert!(app.toasts.last().unwrap().text.contains("Sentiment 1/5 recorded"), "{:?}", app.toasts.last());
@@ -381,7 +382,11 @@ fn an_edit_shows_at_once_and_its_toast_waits_for_the_writer() {
     app.on_msg(Msg::Written(*seq, Ok(Box::new(applied))));
     assert_eq!(app.store.row(id).unwrap().unwrap().stage, before.next().unwrap());
     assert!(app.toasts.last().unwrap().text.contains("Moved"), "{:?}", app.toasts.last());
-    assert!(matches!(app.take_effects()[..], [Effect::Push]), "the move goes to HubSpot with the next push");
+    // The move goes to HubSpot with the next push; the rest are rereads of
+    // what it changed (the timeline, the outbox counts), off the event loop.
+    let effects = app.take_effects();
+    assert_eq!(effects.iter().filter(|e| matches!(e, Effect::Push)).count(), 1, "{effects:?}");
+    assert!(effects.iter().all(|e| matches!(e, Effect::Push | Effect::Read(_))), "{effects:?}");
     // A refused edit puts the screen back as stored.
     app.update(Action::StageNext);
     let effects = app.take_effects();
@@ -454,5 +459,108 @@ fn an_account_merged_away_stays_selected_as_the_account_it_became() {
     let book = Book::load(&app.store).unwrap();
     let queue = cockpit::queue::load(&app.store, common::now(), usize::MAX).unwrap();
     app.on_msg(Msg::Loaded(Box::new(book), queue));
+    // Which account it became is read off the event loop.
+    app.settle();
     assert_eq!(app.selected, Some(stays));
+}
+
+/// The reads an update asked for, and the other effects dropped.
+fn reads_asked(app: &mut common::Cockpit) -> Vec<cockpit::tui::reads::Read> {
+    app.take_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Read(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The screen as it is, without settling what is asked for.
+fn screen_as_is(app: &cockpit::tui::app::App) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 40)).unwrap();
+    term.draw(|f| cockpit::tui::view::draw(app, f)).unwrap();
+    let buf = term.backend().buffer().clone();
+    (0..40).map(|y| (0..100).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>() + "\n").collect()
+}
+
+#[test]
+fn a_keystroke_asks_for_reads_and_an_answer_older_than_a_change_is_dropped() {
+    use cockpit::tui::reads::{self, Read};
+    let model = cockpit::domain::health_model::Model::builtin();
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    let first = app.selected.unwrap();
+    assert!(app.selected_health().is_some(), "the first frame's health is read before the screen");
+    app.update(Action::Down);
+    let second = app.selected.unwrap();
+    assert_ne!(first, second);
+    // The key only asked: nothing of the new account's health yet.
+    assert!(app.selected_health().is_none());
+    assert!(screen_as_is(&app).contains("Reading…"));
+    let asked = reads_asked(&mut app);
+    let [Read::Account { id, .. }] = &asked[..] else { panic!("{asked:?}") };
+    assert_eq!(*id, second);
+    // Before that read is answered, the CSM records a sentiment on it.
+    let before_change = reads::read(&app.store, asked[0].clone(), &model);
+    app.on_event(&key(KeyCode::Char('f')));
+    app.on_event(&key(KeyCode::Char('1')));
+    let effects = app.take_effects();
+    let Some(Effect::Write { seq, edit, at }) = effects.into_iter().find(|e| matches!(e, Effect::Write { .. })) else {
+        panic!("no edit")
+    };
+    let by = cockpit::engine::edits::Author { name: "tester".into(), at };
+    let applied = cockpit::engine::edits::apply(&app.store, edit, &by).unwrap();
+    app.on_msg(Msg::Written(seq, Ok(Box::new(applied))));
+    let reread = reads_asked(&mut app);
+    let again = reread.iter().find(|r| matches!(r, Read::Account { id, .. } if *id == second)).expect("a reread");
+    // The answer read before the change arrives late: it is not shown.
+    app.on_msg(Msg::Read(before_change));
+    assert!(app.selected_health().is_none(), "an answer older than the change was shown");
+    let answer = reads::read(&app.store, again.clone(), &model);
+    app.on_msg(Msg::Read(answer));
+    let shown = app.selected_health().expect("the reread is shown");
+    assert_eq!(shown.id, second);
+    assert!(shown.sentiment.is_some(), "the reread sees the sentiment");
+    assert!(!screen_as_is(&app).contains("Reading…"));
+}
+
+#[test]
+fn a_reply_waits_for_its_ticket_to_be_read_and_then_goes_on() {
+    use cockpit::tui::reads::{self, Read};
+    let model = cockpit::domain::health_model::Model::builtin();
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    let mut read = vec![app.selected];
+    app.update(Action::FocusQueue);
+    app.update(Action::Top);
+    app.settle();
+    read.push(app.selected);
+    // An item on a ticket of an account not read yet.
+    let at = app
+        .queue
+        .iter()
+        .position(|q| q.follow_up.ticket_id.is_some() && !read.contains(&Some(q.follow_up.account_id)))
+        .expect("an item on a ticket");
+    let item = app.queue[at].follow_up.clone();
+    let mut asked = Vec::new();
+    while app.queue_cursor < at {
+        app.update(Action::Down);
+        asked.extend(reads_asked(&mut app));
+    }
+    assert_eq!(app.queue[app.queue_cursor].follow_up.id, item.id);
+    app.on_event(&key(KeyCode::Char('R')));
+    asked.extend(reads_asked(&mut app));
+    // Its ticket is not read yet: no picker, and no "no ticket" either.
+    assert!(app.picker.is_none());
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(!app.toasts.iter().any(|t| t.text.contains("no ticket")), "{:?}", app.toasts);
+    let read = asked
+        .into_iter()
+        .rev()
+        .find(|r| matches!(r, Read::Account { id, .. } if *id == item.account_id))
+        .expect("the item's account is read");
+    let answer = reads::read(&app.store, read, &model);
+    app.on_msg(Msg::Read(answer));
+    assert_eq!(app.mode, Mode::Pick, "the reply goes on once its ticket is read");
+    assert!(app.picker.is_some());
 }

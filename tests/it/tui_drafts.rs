@@ -3,34 +3,35 @@
 //! only by the CSM's ctrl-s or esc.
 
 use crate::common;
+use crate::common::Cockpit;
 
 use cockpit::domain::followup_action::FollowUpAction;
 use cockpit::domain::ActivityKind;
 use cockpit::store::{Draft, DraftKind, Store};
 use cockpit::tui::action::Action;
-use cockpit::tui::app::{App, Mode, Pane};
+use cockpit::tui::app::{Mode, Pane};
 use cockpit::tui::compose::Purpose;
 use cockpit::tui::drafts::Kept;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 
-fn key(app: &mut App, code: KeyCode) {
+fn key(app: &mut Cockpit, code: KeyCode) {
     app.on_event(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    cockpit::tui::jobs::apply_writes_inline(app);
+    app.settle();
 }
 
-fn ctrl(app: &mut App, c: char) {
+fn ctrl(app: &mut Cockpit, c: char) {
     app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
-    cockpit::tui::jobs::apply_writes_inline(app);
+    app.settle();
 }
 
-fn typed(app: &mut App, text: &str) {
+fn typed(app: &mut Cockpit, text: &str) {
     for c in text.chars() {
         key(app, KeyCode::Char(c));
     }
 }
 
 /// A session on `store` with the queue focused on its first item.
-fn session(store: &Store) -> App {
+fn session(store: &Store) -> Cockpit {
     let mut app = common::app(store.clone(), common::theme("dark"));
     if app.mode == Mode::Normal {
         app.update(Action::FocusQueue);
@@ -40,12 +41,12 @@ fn session(store: &Store) -> App {
 }
 
 /// What the session's way out does: keep the open text through the writer.
-fn keep(app: &mut App) -> Option<cockpit::tui::drafts::Kept> {
+fn keep(app: &mut Cockpit) -> Option<cockpit::tui::drafts::Kept> {
     let writer = cockpit::engine::writer::Writer::spawn(app.store.clone());
     app.keep_draft(&writer)
 }
 
-fn last_toast(app: &App) -> String {
+fn last_toast(app: &Cockpit) -> String {
     app.toasts.last().map(|t| t.text.clone()).unwrap_or_default()
 }
 

@@ -2,31 +2,32 @@
 //! stored with its timeline entry and outbox writes, and undo takes it back.
 
 use crate::common;
+use crate::common::Cockpit;
 
 use chrono::Duration;
 use cockpit::domain::outbox::{OutboxState, Write};
 use cockpit::domain::{ActivityKind, FollowUpState, TicketStatus};
 use cockpit::tui::action::Action;
-use cockpit::tui::app::{App, Mode};
+use cockpit::tui::app::Mode;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 
-fn key(app: &mut App, code: KeyCode) {
+fn key(app: &mut Cockpit, code: KeyCode) {
     app.on_event(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    cockpit::tui::jobs::apply_writes_inline(app);
+    app.settle();
 }
 
-fn ctrl(app: &mut App, c: char) {
+fn ctrl(app: &mut Cockpit, c: char) {
     app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
-    cockpit::tui::jobs::apply_writes_inline(app);
+    app.settle();
 }
 
-fn typed(app: &mut App, text: &str) {
+fn typed(app: &mut Cockpit, text: &str) {
     for c in text.chars() {
         key(app, if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) });
     }
 }
 
-fn queue_app() -> (tempfile::TempDir, App) {
+fn queue_app() -> (tempfile::TempDir, Cockpit) {
     let (tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::FocusQueue);
@@ -36,7 +37,7 @@ fn queue_app() -> (tempfile::TempDir, App) {
 }
 
 /// Moves the queue cursor to the first item on an open ticket; its position.
-fn to_an_open_ticket(app: &mut App) -> usize {
+fn to_an_open_ticket(app: &mut Cockpit) -> usize {
     let pos = app
         .queue
         .iter()
@@ -52,11 +53,11 @@ fn to_an_open_ticket(app: &mut App) -> usize {
     pos
 }
 
-fn cursor_item(app: &App) -> cockpit::domain::FollowUp {
+fn cursor_item(app: &Cockpit) -> cockpit::domain::FollowUp {
     app.queue[app.queue_cursor].follow_up.clone()
 }
 
-fn stored(app: &App, id: u64) -> cockpit::domain::FollowUp {
+fn stored(app: &Cockpit, id: u64) -> cockpit::domain::FollowUp {
     let f = app.queue.iter().map(|q| &q.follow_up).find(|f| f.id == id).cloned();
     let due = f.map(|f| f.due).unwrap_or(common::now() + Duration::days(400));
     app.store.follow_ups_before(due + Duration::days(400)).map(Result::unwrap).find(|f| f.id == id).unwrap()
@@ -271,7 +272,8 @@ fn a_note_saved_while_the_health_pass_runs_lands_between_its_steps_and_survives_
     }
     app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
     assert_eq!(app.mode, Mode::Normal, "never refused, never waiting");
-    let Some(Effect::Write { seq, edit, at }) = app.take_effects().into_iter().next() else { panic!("no edit") };
+    let write = app.take_effects().into_iter().find(|e| matches!(e, Effect::Write { .. }));
+    let Some(Effect::Write { seq, edit, at }) = write else { panic!("no edit") };
     let by = Author { name: "tester".into(), at };
     let answered = tx.clone();
     writer.edit(move |store| {

@@ -7,12 +7,15 @@ use crate::common;
 use cockpit::tui::action::Action;
 use cockpit::tui::app::App;
 use cockpit::tui::{panes, view};
+use common::Cockpit;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
-fn screen(app: &App, w: u16, h: u16) -> Buffer {
+/// The screen once the reads and edits the updates asked for are in.
+fn screen(app: &mut Cockpit, w: u16, h: u16) -> Buffer {
+    app.settle();
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| view::draw(app, f)).unwrap();
     term.backend().buffer().clone()
@@ -58,9 +61,9 @@ fn styled(buf: &Buffer) -> String {
 fn whole_screen_at_both_sizes_and_themes() {
     for theme in ["dark", "high-contrast"] {
         let (_tmp, store) = common::demo_store(150);
-        let app = common::app(store, common::theme(theme));
+        let mut app = common::app(store, common::theme(theme));
         for (w, h) in [(80, 24), (160, 48)] {
-            let buf = screen(&app, w, h);
+            let buf = screen(&mut app, w, h);
             insta::assert_snapshot!(format!("screen_{theme}_{w}x{h}"), styled(&buf));
         }
     }
@@ -82,6 +85,7 @@ fn each_pane_focused() {
     ];
     for (name, focus, render) in panes {
         app.update(focus);
+        app.settle();
         let mut buf = Buffer::empty(area);
         render(&app, area, &mut buf);
         insta::assert_snapshot!(format!("pane_{name}"), text(&buf));
@@ -93,8 +97,8 @@ fn help_overlay_filter_and_zoom() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::Help);
-    insta::assert_snapshot!("help_overlay", text(&screen(&app, 100, 32)));
-    let small = text(&screen(&app, 80, 24));
+    insta::assert_snapshot!("help_overlay", text(&screen(&mut app, 100, 32)));
+    let small = text(&screen(&mut app, 80, 24));
     for a in Action::ALL {
         assert!(small.contains(a.describe().split(':').next().unwrap()), "{a:?} missing from help at 80x24");
     }
@@ -103,11 +107,11 @@ fn help_overlay_filter_and_zoom() {
     for c in "energy".chars() {
         app.on_event(&key(c));
     }
-    insta::assert_snapshot!("filtered_80x24", text(&screen(&app, 80, 24)));
+    insta::assert_snapshot!("filtered_80x24", text(&screen(&mut app, 80, 24)));
     app.on_event(&ratatui::crossterm::event::Event::Key(ratatui::crossterm::event::KeyCode::Enter.into()));
     app.update(Action::FocusKanban);
     app.update(Action::Zoom);
-    insta::assert_snapshot!("kanban_zoomed_120x30", text(&screen(&app, 120, 30)));
+    insta::assert_snapshot!("kanban_zoomed_120x30", text(&screen(&mut app, 120, 30)));
 }
 
 #[test]
@@ -117,16 +121,17 @@ fn metrics_overlay() {
     app.update(Action::Metrics);
     // Computed here rather than on a thread: the figures, not the timing, are pinned.
     let job = app
-        .take_effects()
+        .settle()
         .into_iter()
         .find_map(|e| match e {
             cockpit::tui::effect::Effect::Metrics(job) => Some(job),
             _ => None,
         })
         .unwrap();
-    app.on_msg(job.run(&app.store));
-    insta::assert_snapshot!("metrics_overlay", text(&screen(&app, 100, 32)));
-    let small = text(&screen(&app, 80, 24));
+    let msg = job.run(&app.store);
+    app.on_msg(msg);
+    insta::assert_snapshot!("metrics_overlay", text(&screen(&mut app, 100, 32)));
+    let small = text(&screen(&mut app, 80, 24));
     for want in ["Net revenue retention", "Within 90 days", "ROC AUC"] {
         assert!(small.contains(want), "{want} missing at 80x24:\n{small}");
     }
@@ -135,11 +140,11 @@ fn metrics_overlay() {
 #[test]
 fn too_small_says_so() {
     let (_tmp, store) = common::demo_store(20);
-    let app = common::app(store, common::theme("dark"));
-    let t = text(&screen(&app, 60, 20));
+    let mut app = common::app(store, common::theme("dark"));
+    let t = text(&screen(&mut app, 60, 20));
     assert!(t.contains("Terminal too small: 60x20"), "{t}");
     for (w, h) in [(1, 1), (79, 24), (80, 23), (80, 24), (200, 60)] {
-        screen(&app, w, h); // never panics at any size
+        screen(&mut app, w, h); // never panics at any size
     }
 }
 
@@ -150,9 +155,9 @@ fn key(c: char) -> ratatui::crossterm::event::Event {
 #[test]
 fn queue_item_detail_reply_editor_and_outbox() {
     use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-    let press = |app: &mut App, code: KeyCode, mods: KeyModifiers| {
+    let press = |app: &mut Cockpit, code: KeyCode, mods: KeyModifiers| {
         app.on_event(&Event::Key(KeyEvent::new(code, mods)));
-        cockpit::tui::jobs::apply_writes_inline(app);
+        app.settle();
     };
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
@@ -171,13 +176,13 @@ fn queue_item_detail_reply_editor_and_outbox() {
         app.update(Action::Down);
     }
     app.update(Action::Detail);
-    insta::assert_snapshot!("queue_item_detail", text(&screen(&app, 120, 40)));
+    insta::assert_snapshot!("queue_item_detail", text(&screen(&mut app, 120, 40)));
     app.update(Action::Back);
     press(&mut app, KeyCode::Char('R'), KeyModifiers::NONE);
-    insta::assert_snapshot!("reply_picker", text(&screen(&app, 100, 30)));
+    insta::assert_snapshot!("reply_picker", text(&screen(&mut app, 100, 30)));
     press(&mut app, KeyCode::Char('1'), KeyModifiers::NONE);
-    insta::assert_snapshot!("reply_editor", text(&screen(&app, 100, 30)));
+    insta::assert_snapshot!("reply_editor", text(&screen(&mut app, 100, 30)));
     press(&mut app, KeyCode::Char('s'), KeyModifiers::CONTROL);
     app.update(Action::Outbox);
-    insta::assert_snapshot!("outbox_overlay", text(&screen(&app, 120, 30)));
+    insta::assert_snapshot!("outbox_overlay", text(&screen(&mut app, 120, 30)));
 }

@@ -46,14 +46,15 @@ fn follow_up_lines(app: &App, inner_w: usize, lines: &mut Vec<Line<'_>>) {
         line.push_str(&part);
     }
     lines.push(Line::styled(fit(&line, inner_w), t.dim));
-    if let Some(ticket) = &app.queue_ticket {
+    if let Some(view) = app.queue_item_ticket() {
+        let ticket = &view.ticket;
         lines.push(Line::styled(
             fit(
                 &format!(
                     "#{} \"{}\" · {} · {:?} · customer last {} · we last {}",
                     ticket.id,
                     sanitize(&ticket.subject),
-                    sanitize(&ticket.requester),
+                    view.shown,
                     ticket.status,
                     ticket.last_customer_reply.map_or("—".into(), |d| format!("{} ago", ago(d, app.now))),
                     ticket.last_agent_reply.map_or("—".into(), |d| format!("{} ago", ago(d, app.now))),
@@ -94,7 +95,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Some(r) => format!(" {} ", fit(&sanitize(&r.name), inner_w.saturating_sub(4))),
         None => " Account ".into(),
     };
-    match (row, app.health.as_ref()) {
+    match (row, app.selected_health()) {
         (Some(r), view) => {
             let band = r.band(&app.bands);
             lines.push(Line::from(vec![

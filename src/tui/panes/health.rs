@@ -30,8 +30,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let block = pane_block(app, Pane::Health, 2, title);
     let inner = block.inner(area);
     block.render(area, buf);
-    let (Some(row), Some(view)) = (row, app.health.as_ref()) else {
+    let Some(row) = row else {
         buf.set_stringn(inner.x + 1, inner.y, "Select an account", inner.width as usize, app.theme.dim);
+        return;
+    };
+    // Read off the event loop; there within a frame or two.
+    let Some(view) = app.selected_health() else {
+        buf.set_stringn(inner.x + 1, inner.y, "Reading…", inner.width as usize, app.theme.dim);
         return;
     };
     if inner.height < 3 {

@@ -30,10 +30,41 @@ pub fn demo_store(accounts: u64) -> (tempfile::TempDir, Store) {
     (tmp, store)
 }
 
+/// The cockpit's state with the store its effects are carried out on: the
+/// app holds no store (the event loop never reads it), so a test settles
+/// the edits and reads an update asked for with `settle`.
+pub struct Cockpit {
+    /// The UI state.
+    pub app: App,
+    /// The workspace.
+    pub store: Store,
+}
+
+impl Cockpit {
+    /// Carries out the pending edits and reads here and now; returns the
+    /// other effects.
+    pub fn settle(&mut self) -> Vec<cockpit::tui::effect::Effect> {
+        cockpit::tui::jobs::settle_inline(&mut self.app, &self.store)
+    }
+}
+
+impl std::ops::Deref for Cockpit {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl std::ops::DerefMut for Cockpit {
+    fn deref_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+}
+
 /// The cockpit's first-frame state over a store, in a theme.
-pub fn app(store: Store, theme: Theme) -> App {
+pub fn app(store: Store, theme: Theme) -> Cockpit {
     let session = Session {
-        store,
+        store: store.clone(),
         theme,
         keymap: Keymap::default(),
         bands: Bands::default(),
@@ -49,7 +80,7 @@ pub fn app(store: Store, theme: Theme) -> App {
         replies: cockpit::domain::reply::builtin(),
         config: None,
     };
-    first_app(session, now()).unwrap()
+    Cockpit { app: first_app(session, now()).unwrap(), store }
 }
 
 /// A named built-in theme.
