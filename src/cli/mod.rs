@@ -425,9 +425,11 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> Result<(), Fai
         }
         // New records change today's inputs: score them, even after a
         // partial sync (what landed is real).
-        match store.daily_health(rules, Utc::now()) {
-            Ok(d) => tracing::info!(scored = d.scored, raised = d.raised, cleared = d.cleared, "daily health pass"),
-            Err(e) => tracing::warn!("daily health pass failed: {e}"),
+        // Only the accounts it changed are scored again (the day's full
+        // pass when the day turned).
+        match store.upkeep(rules, Utc::now()) {
+            Ok(changed) => tracing::info!(changed, "health upkeep after the sync"),
+            Err(e) => tracing::warn!("health upkeep after the sync failed: {e}"),
         }
         // The day's health back to HubSpot, pushed now rather than at the next sync.
         if write_back(store, c, Utc::now()).is_some_and(|q| q.queued > 0) {

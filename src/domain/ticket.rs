@@ -139,6 +139,24 @@ impl Ticket {
         }
     }
 
+    /// The next moment after `now` at which `call` could answer otherwise
+    /// with nothing else changed (a silence reaching 24 h, 48 h or 5 days),
+    /// if any: the daily pass looks at the ticket again then.
+    pub fn next_change(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.status.is_open() || !self.awaiting_customer() {
+            return None;
+        }
+        let ours = self.last_agent_reply?;
+        [
+            ours + Duration::hours(SEEN_COMPLEX_HOURS),
+            ours + Duration::hours(NO_REPLY_HOURS),
+            ours + Duration::days(CLOSE_AFTER_DAYS),
+        ]
+        .into_iter()
+        .filter(|at| *at > now)
+        .min()
+    }
+
     /// The rule that applies at `now`, and the moment it tripped.
     /// `high_value` lifts the one-follow-up limit.
     pub fn call(&self, high_value: bool, now: DateTime<Utc>) -> Option<(TicketCall, DateTime<Utc>)> {
@@ -207,6 +225,30 @@ mod tests {
 
     fn at(d: Duration) -> DateTime<Utc> {
         t0() + d
+    }
+
+    #[test]
+    fn nothing_changes_before_the_next_change() {
+        // Every variant the rules look at, every hour over a week: what the
+        // ticket calls for holds until `next_change` (or for good).
+        for (complex, seen, sent, high) in (0..16).map(|b| (b & 1 > 0, b & 2 > 0, (b >> 2) & 1, b & 8 > 0)) {
+            let t = Ticket { complex, seen_by_customer: seen, follow_ups_sent: sent as u8, ..ticket() };
+            for h in 0..24 * 7 {
+                let now = at(Duration::hours(h) + Duration::minutes(7));
+                let call = t.call(high, now).map(|(c, _)| c);
+                let until = t.next_change(now).unwrap_or(now + Duration::days(60));
+                assert!(until > now);
+                let before = until - Duration::minutes(1);
+                assert_eq!(t.call(high, before).map(|(c, _)| c), call, "{t:?} high {high} at +{h}h");
+            }
+        }
+        // Closed, or the customer spoke last: nothing to wait for.
+        let closed = Ticket { status: TicketStatus::Solved, ..ticket() };
+        assert_eq!(closed.next_change(t0()), None);
+        let theirs = Ticket { last_customer_reply: Some(t0() + Duration::hours(1)), ..ticket() };
+        assert_eq!(theirs.next_change(t0()), None);
+        assert_eq!(ticket().next_change(t0()), Some(at(Duration::hours(24))));
+        assert_eq!(ticket().next_change(at(Duration::hours(30))), Some(at(Duration::hours(48))));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::domain::health_model::Model;
 use crate::domain::write_back::WriteBack;
 use crate::domain::Bands;
 use crate::store::RebuildReport;
-use crate::store::{DailyPass, ModelStamp, Rescore};
+use crate::store::{DailyPass, ModelStamp, Rescore, SincePass};
 use crate::store::{HealthRules, Result, Store};
 
 /// Input pages rescored in one step (16 accounts each).
@@ -47,10 +47,11 @@ impl HealthSetup {
 /// Which passes to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pass {
-    /// Rescore after a model change, rebuild what waits, and run today's
-    /// pass if it has not run.
+    /// Rescore after a model change, rebuild what waits, run today's pass
+    /// if it has not run, else score again the accounts whose records
+    /// changed since (and those whose ticket rules reach a deadline).
     Upkeep,
-    /// All of that, and today's pass again (new records arrived).
+    /// All of that with today's full pass again, even if it ran.
     Daily,
 }
 
@@ -61,6 +62,7 @@ enum Phase {
     Slots,
     Rebuild(RebuildReport),
     Daily(Box<DailyPass>),
+    Since(Box<SincePass>),
     WriteBack,
     Done,
 }
@@ -144,7 +146,7 @@ impl Upkeep {
                     }
                     let ran_today = store.last_daily()?.is_some_and(|d| d >= today);
                     match (self.pass, ran_today) {
-                        (Pass::Upkeep, true) => Phase::Done,
+                        (Pass::Upkeep, true) => Phase::Since(Box::default()),
                         _ => Phase::Daily(Box::default()),
                     }
                 }
@@ -157,6 +159,23 @@ impl Upkeep {
                     tracing::info!(scored = r.scored, raised = r.raised, cleared = r.cleared, "daily health pass");
                     self.changed = true;
                     Phase::WriteBack
+                }
+            }
+            Phase::Since(mut pass) => {
+                if store.since_step(rules, self.now, &mut pass, self.sizes.2)? {
+                    Phase::Since(pass)
+                } else if pass.report.scored > 0 || pass.report.raised > 0 || pass.report.cleared > 0 {
+                    let r = pass.report;
+                    tracing::info!(
+                        scored = r.scored,
+                        raised = r.raised,
+                        cleared = r.cleared,
+                        "changed accounts scored"
+                    );
+                    self.changed = true;
+                    Phase::WriteBack
+                } else {
+                    Phase::Done
                 }
             }
             Phase::WriteBack => {

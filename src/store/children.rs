@@ -163,7 +163,7 @@ impl Store {
                 if self.tree.contains_key(&k)? {
                     counts.removed += 1;
                 }
-                b.inner.remove(k);
+                b.remove(k);
                 b.inner.remove(keys::external(source, &format!("{}/{id}", T::KIND)));
             }
         }

@@ -113,6 +113,15 @@ pub struct DailyPass {
     pub report: DailyReport,
 }
 
+/// Where a pass over the changed accounts stands between its steps.
+#[derive(Debug, Clone, Default)]
+pub struct SincePass {
+    started: bool,
+    sources: Vec<String>,
+    /// What it did so far.
+    pub report: DailyReport,
+}
+
 /// What a backtest replays.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BacktestData {
@@ -422,6 +431,9 @@ impl Store {
         let mut pages = PageCache::default();
         let mut page = None;
         let mut more = false;
+        // Marks up to the next account's id are done with by this step.
+        let marks_from = keys::with_id(keys::DIRTY, keys::trailing_id(&pass.next).unwrap_or(AccountId(0)));
+        let mut marks_to = None;
         for (done, kv) in self.tree.range(pass.next.clone()..).enumerate() {
             let (k, v) = kv?;
             if !k.starts_with(keys::ACCOUNT) {
@@ -429,6 +441,7 @@ impl Store {
             }
             if done == accounts {
                 pass.next = k.to_vec();
+                marks_to = keys::trailing_id(&k).map(|id| keys::with_id(keys::DIRTY, id));
                 more = true;
                 break;
             }
@@ -462,12 +475,95 @@ impl Store {
         }
         pages.flush_into(&mut batch);
         batch.put_totals(&totals);
+        // Every account this step scored had its records read now: its
+        // mark (set by an edit or a sync page before) is done with.
+        let marks = match &marks_to {
+            Some(to) => self.tree.range(marks_from.clone()..to.clone()),
+            None => self.tree.range(marks_from.clone()..keys::DEADLINE.to_vec()),
+        };
+        for kv in marks {
+            let (k, _) = kv?;
+            if !k.starts_with(keys::DIRTY) {
+                break;
+            }
+            batch.inner.remove(k);
+        }
         if !more {
             batch.insert(keys::DAILY.to_vec(), encode(&now.date_naive()));
             batch.insert(keys::MODEL_STAMP.to_vec(), encode(&ModelStamp::of(rules.model)));
+            // Every open ticket was looked at now, and its next moment kept.
+            for kv in self.tree.range(keys::DEADLINE.to_vec()..keys::deadline_after(now)) {
+                batch.inner.remove(kv?.0);
+            }
         }
         self.apply(batch)?;
         Ok(more)
+    }
+
+    /// Scores again, `accounts` at a step, the accounts whose records
+    /// changed since they were last scored (`keys::DIRTY`, set by every
+    /// batch that writes them) and those with a ticket whose support rule
+    /// may call for something else by `now` (`keys::DEADLINE`). `Ok(false)`
+    /// when none is left. The day's full pass (`daily_step`) runs first on
+    /// a new day; this one keeps the day current after syncs and edits.
+    pub fn since_step(
+        &self,
+        rules: HealthRules,
+        now: DateTime<Utc>,
+        pass: &mut SincePass,
+        accounts: usize,
+    ) -> Result<bool> {
+        if !pass.started {
+            pass.sources = self.ticket_sources()?;
+            pass.started = true;
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        let mut done = Batch::default();
+        for kv in self.tree.scan_prefix(keys::DIRTY).take(accounts) {
+            let (k, _) = kv?;
+            ids.extend(keys::trailing_id(&k));
+            done.inner.remove(k);
+        }
+        for kv in self.tree.range(keys::DEADLINE.to_vec()..keys::deadline_after(now)).take(accounts) {
+            let (k, _) = kv?;
+            ids.extend(keys::deadline_account(&k));
+            done.inner.remove(k);
+        }
+        if ids.is_empty() {
+            return Ok(false);
+        }
+        let table = ScoreTable::new(rules.model);
+        let mut batch = done;
+        let mut totals = self.stage_totals()?;
+        let mut pages = PageCache::default();
+        let mut page = None;
+        for id in ids {
+            let Some(account) = self.account(id)? else { continue };
+            if !account.stage.is_active() {
+                self.clear_flags(account.id, &mut batch, &mut pass.report)?;
+                continue;
+            }
+            if page.is_some_and(|p| p != page_of(id)) {
+                pages.flush_into(&mut batch);
+            }
+            page = Some(page_of(id));
+            self.score_account(
+                &id,
+                &table,
+                rules,
+                now,
+                None,
+                &pass.sources,
+                &mut pages,
+                &mut batch,
+                &mut totals,
+                &mut pass.report,
+            )?;
+        }
+        pages.flush_into(&mut batch);
+        batch.put_totals(&totals);
+        self.apply(batch)?;
+        Ok(true)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -626,6 +722,10 @@ impl Store {
                     continue;
                 }
                 let due = self.put_ticket_follow_up(batch, t.id, ticket_follow_up(t, high, now), Some(&slot))?;
+                // Looked at again when a silence reaches its next mark.
+                if let Some(at) = t.next_change(now) {
+                    batch.insert(keys::deadline(at, account.id, t.id), Vec::new());
+                }
                 if slot.legacy || slot.due != due {
                     let slot = keys::ticket_slot(account.id, due, slot.org);
                     batch.insert(keys::external(source, &super::ticket_ext(t.id)), slot);
@@ -650,17 +750,22 @@ impl Store {
     }
 
     /// What every start does before showing figures: rescore the history
-    /// if the model changed, and run the daily pass if today's has not run.
+    /// if the model changed, and run the daily pass if today's has not run,
+    /// else score again the accounts that changed since (`since_step`).
     /// Returns whether anything changed.
     pub fn upkeep(&self, rules: HealthRules, now: DateTime<Utc>) -> Result<bool> {
         let rescored = self.ensure_model(rules.model, now.date_naive())?.is_some();
         self.ensure_metric_slots(now.date_naive())?;
         if self.last_daily()?.is_some_and(|d| d >= now.date_naive()) {
-            if self.rebuild_waiting() {
+            let rebuilt = self.rebuild_waiting();
+            if rebuilt {
                 self.rebuild_marked(rules.model, now)?;
-                return Ok(true);
             }
-            return Ok(rescored);
+            // The accounts whose records changed since they were scored.
+            let mut pass = SincePass::default();
+            while self.since_step(rules, now, &mut pass, 1_000)? {}
+            let r = pass.report;
+            return Ok(rescored || rebuilt || r.scored + r.raised + r.cleared > 0);
         }
         self.daily_health(rules, now)?;
         Ok(true)

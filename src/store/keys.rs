@@ -16,7 +16,6 @@
 //! | `ih` churned health id            | empty: default order      |
 //! | `ik` stage health id              | empty: kanban columns     |
 //! | `m:model`                         | `ModelStamp` of history   |
-//! | `m:daily`                         | day of the last daily pass|
 //! | `m:metrics`                       | metric names by slot      |
 //! | `h:` id year(u16)                 | 366 score bytes (legacy)  |
 //! | `hp` page(u32) year(u16)          | `Page<YearSeries>`: daily |
@@ -76,6 +75,15 @@
 //! |                                   | (`[health.write_back]`)   |
 //! | `m:undo`                          | `UndoRecord` of the last  |
 //! |                                   | action                    |
+//! | `m:day`                           | day of the last full daily|
+//! |                                   | pass (`m:daily` before)   |
+//! | `dd` id                           | empty: the account's      |
+//! |                                   | records changed since its |
+//! |                                   | last scoring (set by every|
+//! |                                   | batch that writes them)   |
+//! | `td` ts id ticket                 | empty: when that ticket's |
+//! |                                   | support rule may call for |
+//! |                                   | something else            |
 //! | `m:draft:` id                     | `Draft`: text kept when   |
 //! |                                   | the cockpit was stopped   |
 //! |                                   | mid-edit (never sent)     |
@@ -98,8 +106,14 @@ pub const TOTALS: &[u8] = b"m:totals";
 pub const MODEL_STAMP: &[u8] = b"m:model";
 /// The metric names the daily inputs' metric slots hold, in slot order.
 pub const METRIC_SLOTS: &[u8] = b"m:metrics";
-/// The day the daily health pass last ran.
-pub const DAILY: &[u8] = b"m:daily";
+/// The day the full daily health pass last ran. (Before the pass kept
+/// `DIRTY` marks it was `m:daily`: a workspace written by an older cockpit
+/// runs the full pass once, which starts the marks.)
+pub const DAILY: &[u8] = b"m:day";
+/// Accounts whose records changed since they were last scored.
+pub const DIRTY: &[u8] = b"dd";
+/// When a ticket's support rule could call for something else.
+pub const DEADLINE: &[u8] = b"td";
 
 /// Account records.
 pub const ACCOUNT: &[u8] = b"a:";
@@ -189,6 +203,36 @@ pub fn day(d: NaiveDate) -> [u8; 4] {
 /// A timestamp as order-preserving bytes (sign bit flipped).
 pub fn ts(t: DateTime<Utc>) -> [u8; 8] {
     ((t.timestamp() as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// The account whose health a record under this key feeds (tickets,
+/// timeline, NPS, survey answers, contacts, deals, signals, the account
+/// itself): a write to it marks the account for the next pass.
+pub fn health_record_of(k: &[u8]) -> Option<AccountId> {
+    const FEEDS: [&[u8]; 9] = [ACCOUNT, TICKET, ACTIVITY, NPS, SURVEY_RATING, MANUAL, OBSERVED, CONTACT, DEAL];
+    let prefix = k.get(..2)?;
+    if !FEEDS.contains(&prefix) {
+        return None;
+    }
+    let id: [u8; 8] = k.get(2..10)?.try_into().ok()?;
+    Some(AccountId(u64::from_be_bytes(id)))
+}
+
+/// A ticket's next support-rule moment: time, account, ticket (so a scan
+/// up to now yields the accounts to look at).
+pub fn deadline(at: DateTime<Utc>, id: AccountId, ticket: u64) -> Vec<u8> {
+    key(DEADLINE, &[&ts(at), &id.0.to_be_bytes(), &ticket.to_be_bytes()])
+}
+
+/// The first deadline key after `at` (the end of a scan up to `at`).
+pub fn deadline_after(at: DateTime<Utc>) -> Vec<u8> {
+    key(DEADLINE, &[&ts(at + chrono::Duration::seconds(1))])
+}
+
+/// The account of a deadline key.
+pub fn deadline_account(k: &[u8]) -> Option<AccountId> {
+    let id: [u8; 8] = k.get(10..18)?.try_into().ok()?;
+    Some(AccountId(u64::from_be_bytes(id)))
 }
 
 /// `prefix` + account id.

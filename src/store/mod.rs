@@ -32,7 +32,7 @@ use codec::{decode, encode};
 
 pub use children::Child;
 pub use drafts::{Draft, DraftKind};
-pub use health::{BacktestData, DailyPass, DailyReport, HealthRules, ModelStamp, RecomputeReport, Rescore};
+pub use health::{BacktestData, DailyPass, DailyReport, HealthRules, ModelStamp, RecomputeReport, Rescore, SincePass};
 pub use merge::{Change, Relinked, Target};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
 pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
@@ -639,7 +639,7 @@ impl Store {
             }
             for c in self.contacts(id)? {
                 if crate::sync::zendesk::desk_user_of(c.id).is_none() {
-                    b.inner.remove(keys::child(keys::CONTACT, id, c.id));
+                    b.remove(keys::child(keys::CONTACT, id, c.id));
                 }
             }
             // Its raised items leave the queue with it.
@@ -731,7 +731,7 @@ impl Store {
                 e.open_delta -= open(o);
                 e.touched.insert(t.id);
                 if prev != t.account_id {
-                    b.inner.remove(keys::child(keys::TICKET, prev, t.id));
+                    b.remove(keys::child(keys::TICKET, prev, t.id));
                     e.lost = true;
                 }
             }
@@ -879,7 +879,12 @@ impl Store {
     }
 
     /// Applies a batch atomically.
-    pub fn apply(&self, batch: Batch) -> Result<()> {
+    /// The accounts whose health records it writes are marked for the
+    /// next pass in the same batch (see `keys::DIRTY`).
+    pub fn apply(&self, mut batch: Batch) -> Result<()> {
+        for id in std::mem::take(&mut batch.touched) {
+            batch.inner.insert(keys::with_id(keys::DIRTY, AccountId(id)), &[]);
+        }
         self.tree.apply_batch(batch.inner)?;
         Ok(())
     }
@@ -891,6 +896,8 @@ pub struct Batch {
     inner: sled::Batch,
     len: usize,
     bytes: usize,
+    /// Accounts whose health records it writes (marked when applied).
+    touched: std::collections::BTreeSet<u64>,
 }
 
 /// A pass over many accounts applies its batch once it holds this much:
@@ -900,9 +907,19 @@ pub const BATCH_BYTES: usize = 4 << 20;
 
 impl Batch {
     fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
+        if let Some(id) = keys::health_record_of(&k) {
+            self.touched.insert(id.0);
+        }
         self.len += 1;
         self.bytes += k.len() + v.len();
         self.inner.insert(k, v);
+    }
+
+    /// Marks an account for the next pass: a record that feeds its health
+    /// changed under a key not filed by account (a ticket's rating), or
+    /// was removed.
+    pub fn touch(&mut self, id: AccountId) {
+        self.touched.insert(id.0);
     }
 
     /// Whether a pass should apply the batch now (many writes or many bytes).
@@ -967,6 +984,9 @@ impl Batch {
 
     /// Queues the removal of a key.
     fn remove(&mut self, k: Vec<u8>) {
+        if let Some(id) = keys::health_record_of(&k) {
+            self.touched.insert(id.0);
+        }
         self.len += 1;
         self.inner.remove(k);
     }

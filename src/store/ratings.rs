@@ -131,6 +131,7 @@ impl Store {
             let Some(new) = incoming else {
                 if let Some(s) = stored {
                     b.remove(key);
+                    b.touch(t.account_id);
                     marks.mark(t.account_id, s.rating.at.date_naive().min(today));
                 }
                 continue;
@@ -155,6 +156,7 @@ impl Store {
             }
             if stored.as_ref() != Some(&record) {
                 b.insert(key, encode(&record));
+                b.touch(t.account_id);
                 let day = record.rating.at.date_naive();
                 if day < today {
                     marks.mark(t.account_id, day);

@@ -147,10 +147,10 @@ impl Jobs {
                 for w in self.sync_waiters.drain(..) {
                     let _ = w.send(Ok(text.clone()));
                 }
-                // New records: rescore today and reload. Nothing new: only
-                // the day's pass if the day turned.
-                let pass = if *changed { Pass::Daily } else { Pass::Upkeep };
-                self.health(pass, *changed);
+                // The accounts the sync changed are marked: the upkeep
+                // scores them again (or runs the day's pass if the day
+                // turned), and the book reloads when records came.
+                self.health(Pass::Upkeep, *changed);
                 // The network is back, or was never gone: push what waits.
                 self.push_wanted = true;
                 self.push_if_idle();

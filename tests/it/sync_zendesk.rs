@@ -327,3 +327,47 @@ async fn synced_accounts_get_a_daily_score_explained_by_their_records() {
     assert_eq!(again.raised, 0);
     assert_eq!(e.store.row(acme).unwrap().unwrap(), row);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silence_reaching_its_mark_raises_its_follow_up_in_the_same_day_without_a_full_pass() {
+    use chrono::TimeZone;
+    use cockpit::domain::flags::FlagRules;
+    use cockpit::domain::health_model::Model;
+    use cockpit::domain::{Bands, FollowUpKind};
+    use cockpit::store::{HealthRules, SincePass};
+    let e = env().await;
+    {
+        let mut d = e.desk.lock().unwrap();
+        d.tickets.clear();
+        // Our answer on 2026-11-21 08:00, the customer's before it.
+        d.ticket(7001, Some(13), "pending", "Where is my export?");
+        d.ticket(7002, Some(10), "solved", "Another account's question");
+    }
+    run(&e, None).await;
+    let (model, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+    let rules = HealthRules { model: &model, flags: &flags, bands: &bands };
+    let item_of = |store: &Store| {
+        store.ticket_follow_up("desk", 7001).unwrap().filter(|f| f.state == cockpit::domain::FollowUpState::Open)
+    };
+    // The day's full pass an hour before the 48-hour mark: nothing is due.
+    let before = chrono::Utc.with_ymd_and_hms(2026, 11, 23, 7, 0, 0).unwrap();
+    e.store.daily_health(rules, before).unwrap();
+    assert!(item_of(&e.store).is_none(), "{:?}", item_of(&e.store));
+    // Later that day, with no sync and no change: only the ticket whose
+    // silence reached its mark is looked at, and its follow-up is raised.
+    let after = chrono::Utc.with_ymd_and_hms(2026, 11, 23, 8, 30, 0).unwrap();
+    let mut pass = SincePass::default();
+    while e.store.since_step(rules, after, &mut pass, 1_000).unwrap() {}
+    assert_eq!(pass.report.scored, 1, "one account looked at, not the book");
+    let item = item_of(&e.store).expect("the 48-hour rule fired on its own");
+    assert_eq!(item.kind, FollowUpKind::TicketNoReply);
+    // Nothing left to look at until the next mark (the 5-day one).
+    let mut again = SincePass::default();
+    assert!(!e.store.since_step(rules, after, &mut again, 1_000).unwrap());
+    // A sync that changes one ticket marks its account alone.
+    e.desk.lock().unwrap().ticket(7002, Some(10), "open", "Another account's question");
+    run(&e, Some("desk")).await;
+    let mut synced = SincePass::default();
+    while e.store.since_step(rules, after, &mut synced, 1_000).unwrap() {}
+    assert_eq!(synced.report.scored, 1, "only the account whose ticket changed");
+}

@@ -22,7 +22,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let inner = overlay(app, area, (width, height), 1, &title, footer, buf);
     let view = &app.outbox_view;
     if view.entries.is_empty() {
-        let msg = "Nothing waiting: every note, reply and status change reached its vendor.";
+        // Read off the event loop: until then nothing is claimed.
+        let msg = if app.outbox_loading {
+            "Reading the outbox…"
+        } else {
+            "Nothing waiting: every note, reply and status change reached its vendor."
+        };
         buf.set_stringn(inner.x, inner.y, msg, inner.width as usize, t.dim);
         return;
     }
