@@ -12,8 +12,20 @@ fn main() -> std::process::ExitCode {
     match cockpit::cli::run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
-            std::process::ExitCode::from(e.code)
+            eprintln!("error: {e}");
+            // What lies under the message, as the code names it, for
+            // whoever is debugging.
+            if verbose() {
+                for cause in e.causes() {
+                    eprintln!("  caused by: {cause:?}");
+                }
+            }
+            std::process::ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `COCKPIT_LOG` asks for debug (or trace) detail.
+fn verbose() -> bool {
+    std::env::var("COCKPIT_LOG").is_ok_and(|v| v.contains("debug") || v.contains("trace"))
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 
 use super::output::{grid, json, Align};
-use super::{Failure, Format};
+use super::{CliResult, Error, Format};
 use crate::domain::account_record::AccountRecord;
 use crate::domain::explain::Explanation;
 use crate::domain::health_model::Model;
@@ -30,11 +30,10 @@ pub fn run(
     who: &str,
     format: Format,
     now: DateTime<Utc>,
-) -> Result<(), Failure> {
+) -> CliResult {
     let id = resolve(store, sources, who)?;
     let record = store
-        .account_record(id, model, sources, now)
-        .map_err(|e| e.to_string())?
+        .account_record(id, model, sources, now)?
         .ok_or_else(|| format!("account {} is gone from the workspace; run cockpit accounts to see the book", id.0))?;
     let out = match format {
         Format::Json => json(&to_json(&record, &bands))?,
@@ -46,22 +45,21 @@ pub fn run(
 
 /// The account `who` names: its id in the workspace, its id at a source,
 /// else its name (case-insensitive, exact first, then a unique part).
-fn resolve(store: &Store, sources: &[String], who: &str) -> Result<AccountId, Failure> {
+fn resolve(store: &Store, sources: &[String], who: &str) -> CliResult<AccountId> {
     let who = who.trim();
     if who.is_empty() {
-        return Err("give an account id or name (cockpit accounts lists them)".to_string().into());
+        return Err(Error::usage("give an account id or name (cockpit accounts lists them)"));
     }
-    let err = |e: crate::store::StoreError| Failure::from(e.to_string());
     if let Ok(n) = who.parse::<u64>() {
-        if store.account(AccountId(n)).map_err(err)?.is_some() {
+        if store.account(AccountId(n))?.is_some() {
             return Ok(AccountId(n));
         }
     }
     let mut by_source: Vec<AccountId> = Vec::new();
     for s in sources {
         for ext in [who.to_string(), format!("org/{who}")] {
-            if let Some(id) = store.external_id(s, &ext).map_err(err)? {
-                if !by_source.contains(&id) && store.account(id).map_err(err)?.is_some() {
+            if let Some(id) = store.external_id(s, &ext)? {
+                if !by_source.contains(&id) && store.account(id)?.is_some() {
                     by_source.push(id);
                 }
             }
@@ -69,7 +67,7 @@ fn resolve(store: &Store, sources: &[String], who: &str) -> Result<AccountId, Fa
     }
     let mut names = Vec::new();
     for row in store.rows() {
-        let row = row.map_err(err)?;
+        let row = row?;
         names.push((row.id, row.name));
     }
     let found: Vec<(AccountId, String)> = match by_source.as_slice() {
@@ -90,15 +88,12 @@ fn resolve(store: &Store, sources: &[String], who: &str) -> Result<AccountId, Fa
             if many.len() > LISTED {
                 list.push(format!("  ... and {} more", many.len() - LISTED));
             }
-            Err(Failure {
-                message: format!(
-                    "\"{}\" matches {} accounts; run cockpit account with one of these ids:\n{}",
-                    sanitize(who),
-                    many.len(),
-                    list.join("\n")
-                ),
-                code: 2,
-            })
+            Err(Error::usage(format!(
+                "\"{}\" matches {} accounts; run cockpit account with one of these ids:\n{}",
+                sanitize(who),
+                many.len(),
+                list.join("\n")
+            )))
         }
     }
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::output::{grid, json, Align};
-use super::{CliResult, Format};
+use super::{CliResult, Error, Format};
 use crate::book::{Book, SortKey};
 use crate::domain::text::sanitize;
 use crate::domain::{AccountRow, Bands, OrgLink, SupportOnly};
@@ -111,9 +111,9 @@ fn to_json<'a>(
 pub fn run(store: &Store, q: Query<'_>, bands: Bands, format: Format, now: DateTime<Utc>) -> CliResult {
     let key = SortKey::parse(q.sort).ok_or_else(|| {
         let keys: Vec<&str> = SortKey::ALL.iter().map(|k| k.cli()).collect();
-        format!("--sort {}: unknown column; use one of {}", q.sort, keys.join(", "))
+        Error::usage(format!("--sort {}: unknown column; use one of {}", q.sort, keys.join(", ")))
     })?;
-    let mut book = Book::load(store).map_err(|e| e.to_string())?;
+    let mut book = Book::load(store)?;
     book.set_sort(key, q.reverse);
     if let Some(f) = q.filter {
         book.set_filter(f);

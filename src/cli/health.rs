@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::output::{grid, json, Align};
-use super::{CliResult, Format};
+use super::{CliResult, Error, Format};
 use crate::config::Config;
 use crate::domain::health_model::Model;
 use crate::report::backtest::{self, dec, pct, BacktestReport};
@@ -15,8 +15,8 @@ use crate::store::{HealthRules, Store};
 
 fn replay_model(path: &Path) -> CliResult<Model> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the health model {}: {e}; check the path", path.display()))?;
-    Model::parse(&text).map_err(|issues| {
+        .map_err(|e| Error::io(format!("cannot read the health model {}", path.display()), e, "; check the path"))?;
+    Model::parse(&text).map_err(|issues| -> Error {
         let first = &issues[0];
         let line = text[..first.offset.min(text.len())].lines().count().max(1);
         format!(
@@ -24,12 +24,13 @@ fn replay_model(path: &Path) -> CliResult<Model> {
             path.display(),
             first.message
         )
+        .into()
     })
 }
 
 /// Prints the backtest of the model in force, or of `replay` on the stored inputs.
 pub fn backtest(store: &Store, config: &Config, horizon: &str, replay: Option<&Path>, format: Format) -> CliResult {
-    let days = backtest::parse_horizon(horizon)?;
+    let days = backtest::parse_horizon(horizon).map_err(Error::Usage)?;
     let replay = replay.map(replay_model).transpose()?;
     let r = backtest::compute(store, &config.health_model, config.bands, days, replay.as_ref())?;
     say!("{}", render(&r, format)?);
@@ -162,9 +163,9 @@ fn measures(r: &BacktestReport, format: Format) -> String {
 /// Rescores the history with the model in force and runs today's pass.
 pub fn recompute(store: &Store, config: &Config, now: DateTime<Utc>) -> CliResult {
     let started = std::time::Instant::now();
-    let r = store.recompute_health(&config.health_model, now.date_naive()).map_err(|e| e.to_string())?;
+    let r = store.recompute_health(&config.health_model, now.date_naive())?;
     let rules = HealthRules { model: &config.health_model, flags: &config.flags, bands: &config.bands };
-    let d = store.daily_health(rules, now).map_err(|e| e.to_string())?;
+    let d = store.daily_health(rules, now)?;
     super::write_back(store, config, now);
     sayln!(
         "health rescored with model {} v{}: {} accounts, {} account-years rewritten, {} rows changed; \

@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate};
 use serde_json::json;
 
 use super::output::{grid, json, Align};
-use super::{CliResult, Format};
+use super::{CliResult, Error, Format};
 use crate::domain::Bands;
 use crate::report::metrics::{compute, pct, BandCounts, MetricsReport};
 use crate::store::Store;
@@ -32,7 +32,7 @@ pub fn run(
     let to = to.unwrap_or(today);
     let from = from.unwrap_or(to - Duration::days(29));
     if from > to {
-        return Err(format!("--from {from} is after --to {to}; give the earlier day first"));
+        return Err(Error::usage(format!("--from {from} is after --to {to}; give the earlier day first")));
     }
     let r = compute(store, bands, from, to, today)?;
     match format {

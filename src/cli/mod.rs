@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod accounts;
+pub mod error;
 pub mod health;
 pub mod import;
 pub mod metrics;
@@ -11,6 +12,8 @@ pub mod output;
 pub mod print;
 pub mod sync;
 pub mod today;
+
+pub use error::{CliResult, Error};
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +27,7 @@ use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
 use crate::tui::Session;
 use crate::{logging, paths};
+use error::ConfigError;
 
 /// Cockpit: triage your customer-success day from the terminal.
 #[derive(Debug, Parser)]
@@ -204,28 +208,10 @@ pub enum Format {
     Markdown,
 }
 
-/// An error for the person at the keyboard (printed as `error: ...`).
-pub type CliResult<T = ()> = Result<T, String>;
-
-/// A failed command: what to tell the person at the keyboard, and the
-/// exit status (1, or 2 when the request was ambiguous).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The message (printed as `error: ...`).
-    pub message: String,
-    /// The process's exit status.
-    pub code: u8,
-}
-
-impl From<String> for Failure {
-    fn from(message: String) -> Failure {
-        Failure { message, code: 1 }
-    }
-}
-
 fn config_loaded(g: &Global) -> CliResult<Loaded> {
     let themes = paths::themes_dir();
     config::load(g.config.as_deref(), paths::config_file(), themes.as_deref())
+        .map_err(|e| ConfigError::Unreadable(e).into())
 }
 
 fn workspace_dir(g: &Global, loaded: &Loaded) -> CliResult<PathBuf> {
@@ -233,11 +219,11 @@ fn workspace_dir(g: &Global, loaded: &Loaded) -> CliResult<PathBuf> {
         return Ok(d.clone());
     }
     if g.demo {
-        return paths::workspace_dir("demo");
+        return Ok(paths::workspace_dir("demo")?);
     }
     match &loaded.config.data_dir {
         Some(d) => Ok(d.clone()),
-        None => paths::workspace_dir("default"),
+        None => Ok(paths::workspace_dir("default")?),
     }
 }
 
@@ -261,14 +247,15 @@ fn ensure_demo(g: &Global, dir: &Path, store: &Store) -> CliResult {
     if !g.demo {
         return Ok(());
     }
-    match store.workspace().map_err(|e| e.to_string())? {
-        Some(meta) if meta.demo_seed.is_none() => {
-            Err(format!("{} holds synced data, not the demo; drop --demo, or pick another --data-dir", dir.display()))
-        }
+    match store.workspace()? {
+        Some(meta) if meta.demo_seed.is_none() => Err(Error::usage(format!(
+            "{} holds synced data, not the demo; drop --demo, or pick another --data-dir",
+            dir.display()
+        ))),
         Some(_) => Ok(()),
         None => {
             tracing::info!(dir = %dir.display(), "creating the demo workspace");
-            demo::ensure(store, Utc::now()).map(|_| ()).map_err(|e| e.to_string())
+            Ok(demo::ensure(store, Utc::now()).map(|_| ())?)
         }
     }
 }
@@ -294,15 +281,15 @@ fn label(store: &Store) -> (String, String) {
 }
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<(), Failure> {
+pub fn run(cli: Cli) -> CliResult {
     let g = &cli.global;
     match &cli.command {
-        Some(Command::Config { action }) => return Ok(config_command(g, action)?),
+        Some(Command::Config { action }) => return config_command(g, action),
         Some(Command::Health { action: HealthCommand::Model }) => {
             print!("{}", crate::domain::health_model::DEFAULT_MODEL);
             return Ok(());
         }
-        Some(Command::Demo { accounts, seed }) => return Ok(demo_command(g, *accounts, *seed)?),
+        Some(Command::Demo { accounts, seed }) => return demo_command(g, *accounts, *seed),
         _ => {}
     }
     let loaded = config_loaded(g)?;
@@ -323,13 +310,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         // can still be read of it.
         Err(e @ StoreError::Corrupt { .. }) => {
             return match outbox_listing(&cli.command) {
-                Some(args) => Ok(outbox::list_damaged(&dir, args, &e, Utc::now())?),
-                None => Err(e.to_string().into()),
+                Some(args) => outbox::list_damaged(&dir, args, e, Utc::now()),
+                None => Err(e.into()),
             }
         }
         // A cockpit is open on it: it answers the command instead.
         Err(e @ StoreError::Locked { .. }) if cli.command.is_some() => return beside_cockpit(&dir, e),
-        Err(e) => return Err(e.to_string().into()),
+        Err(e) => return Err(e.into()),
     };
     ensure_demo(g, &dir, &store)?;
     if is_headless {
@@ -338,7 +325,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
     match &cli.command {
-        None => Ok(open_cockpit(g, loaded, store)?),
+        None => open_cockpit(g, loaded, store),
         Some(command) => {
             // sled panics on some damage it reads: anywhere in a headless
             // command, that is the damaged-workspace message, not a crash.
@@ -348,7 +335,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     // The engine's state after its panic is unknown: no drop
                     // (which flushes) runs on it.
                     std::mem::forget(store);
-                    Err(damaged.to_string().into())
+                    Err(damaged.into())
                 }
             }
         }
@@ -357,10 +344,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
 
 /// Asks the cockpit open on `dir` to run this command and prints its
 /// answer as if it had run here; without an answer, the workspace is busy.
-fn beside_cockpit(dir: &Path, busy: StoreError) -> Result<(), Failure> {
+fn beside_cockpit(dir: &Path, busy: StoreError) -> CliResult {
     let args: Vec<String> = std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
     match crate::remote::ask(dir, args) {
-        None => Err(busy.to_string().into()),
+        None => Err(busy.into()),
         Some(Err(e)) => Err(e.into()),
         Some(Ok(answer)) => {
             use std::io::Write;
@@ -368,7 +355,7 @@ fn beside_cockpit(dir: &Path, busy: StoreError) -> Result<(), Failure> {
             print::out(format_args!("{}", String::from_utf8_lossy(&answer.stdout)));
             match (answer.head.code, answer.head.message) {
                 (0, _) => Ok(()),
-                (code, message) => Err(Failure { message: message.unwrap_or_default(), code }),
+                (code, message) => Err(Error::Answered { message: message.unwrap_or_default(), code }),
             }
         }
     }
@@ -391,17 +378,13 @@ pub(crate) fn write_back(store: &Store, c: &Config, now: DateTime<Utc>) -> Optio
     }
 }
 
-fn headless(command: &Command, store: &Store, loaded: &Loaded) -> Result<(), Failure> {
+fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
     let now = Utc::now();
     let c = &loaded.config;
     let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
     if let Command::Sync { source, full, report } = command {
         if c.sources.is_empty() && loaded.issues.iter().any(|i| i.contains("source \"") || i.contains("[[source]]")) {
-            return Err(String::from(
-                "no source can be used: every [[source]] in the config has a problem (the warnings above say \
-                        which); fix them (`cockpit config check` lists them all) and sync again",
-            )
-            .into());
+            return Err(ConfigError::NoUsableSource.into());
         }
         let result = sync::run(store, c, source.clone(), *full, *report);
         // A first or full sync brought the past: rebuild and score it now,
@@ -434,14 +417,14 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> Result<(), Fai
         // The day's health back to HubSpot, pushed now rather than at the next sync.
         if write_back(store, c, Utc::now()).is_some_and(|q| q.queued > 0) {
             println!("health: queued for HubSpot; pushing");
-            return Ok(result.and(sync::push_outbox(store, c))?);
+            return result.and(sync::push_outbox(store, c));
         }
-        return Ok(result?);
+        return result;
     }
     if !matches!(command, Command::Health { action: HealthCommand::Recompute } | Command::Outbox { .. }) {
         // Figures shown must come from today's pass under the model in force
         // (the cockpit runs it in the background instead).
-        if store.upkeep(rules, now).map_err(|e| e.to_string())? {
+        if store.upkeep(rules, now)? {
             write_back(store, c, now);
         }
     }
@@ -451,7 +434,7 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> Result<(), Fai
 /// Runs a command that reads the workspace (or changes one outbox entry)
 /// and prints its answer: the part of a headless command a running cockpit
 /// can serve for another process (see `remote`).
-pub fn answer(command: &Command, store: &Store, c: &Config) -> Result<(), Failure> {
+pub fn answer(command: &Command, store: &Store, c: &Config) -> CliResult {
     let now = Utc::now();
     if let Command::Account { who, format } = command {
         let sources: Vec<String> = c.sources.iter().map(|s| s.name.clone()).collect();
@@ -481,7 +464,7 @@ pub fn answer(command: &Command, store: &Store, c: &Config) -> Result<(), Failur
         | Command::Health { .. }
         | Command::Account { .. } => Ok(()),
     };
-    Ok(result?)
+    result
 }
 
 fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
@@ -523,8 +506,8 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    let ended = runtime.block_on(crate::tui::run(session)).map_err(|e| e.to_string())?;
+        .map_err(|e| Error::io("cannot start the runtime", e, ""))?;
+    let ended = runtime.block_on(crate::tui::run(session)).map_err(Error::from_cockpit)?;
     match ended {
         crate::tui::Ended::Quit => Ok(()),
         // The store is flushed and the terminal restored: exit now, without
@@ -556,7 +539,7 @@ fn config_command(g: &Global, action: &ConfigCommand) -> CliResult {
             if let Some(theme) = &g.theme {
                 let (_, warnings) = Theme::load(theme, paths::themes_dir().as_deref());
                 if let Some(w) = warnings.first() {
-                    return Err(format!("--theme: {w}"));
+                    return Err(ConfigError::Theme(w.to_string()).into());
                 }
             }
             if loaded.issues.is_empty() {
@@ -570,8 +553,7 @@ fn config_command(g: &Global, action: &ConfigCommand) -> CliResult {
                 for issue in &loaded.issues {
                     eprintln!("{issue}");
                 }
-                let n = loaded.issues.len();
-                Err(format!("{n} problem{} in {}", if n == 1 { "" } else { "s" }, path.display()))
+                Err(ConfigError::Problems { count: loaded.issues.len(), path: path.clone() }.into())
             }
         }
     }
@@ -587,18 +569,18 @@ fn demo_command(g: &Global, accounts: u64, seed: u64) -> CliResult {
         None => paths::workspace_dir(&format!("demo-{accounts}"))?,
     };
     if accounts == 0 {
-        return Err("--accounts must be at least 1".into());
+        return Err(Error::usage("--accounts must be at least 1"));
     }
-    let store = open_store(&dir, false).map_err(|e| e.to_string())?;
-    if store.workspace().map_err(|e| e.to_string())?.is_some() || store.accounts().next().is_some() {
-        return Err(format!(
+    let store = open_store(&dir, false)?;
+    if store.workspace()?.is_some() || store.accounts().next().is_some() {
+        return Err(Error::usage(format!(
             "{} already holds a workspace; pick an empty --data-dir (nothing was changed)",
             dir.display()
-        ));
+        )));
     }
     let started = std::time::Instant::now();
     eprintln!("Generating {accounts} accounts (seed {seed}) in {} ...", dir.display());
-    let g = demo::generate(&store, &DemoSpec { accounts, seed, now: Utc::now() }).map_err(|e| e.to_string())?;
+    let g = demo::generate(&store, &DemoSpec { accounts, seed, now: Utc::now() })?;
     eprintln!(
         "Done in {:.1} s: {} accounts, {} tickets, {} follow-ups. Open it with: cockpit --data-dir {}",
         started.elapsed().as_secs_f64(),

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use super::output::{grid, json, Align};
-use super::{CliResult, Format};
+use super::{CliResult, Error, Format};
 use crate::config::Config;
 use crate::display::ago;
 use crate::domain::outbox::{moment, watch_note, OutboxEntry, OutboxState, Write};
@@ -63,7 +63,7 @@ pub fn run(store: &Store, config: &Config, action: Option<&OutboxCommand>, list_
         Some(OutboxCommand::Push) => push_now(store, config),
         Some(OutboxCommand::Retry { id }) => retry(store, config, *id, now),
         Some(OutboxCommand::Discard { id }) => {
-            let e = store.outbox_discard(*id).map_err(|e| e.to_string())?;
+            let e = store.outbox_discard(*id)?;
             let was = if e.state.landed() {
                 "its record is gone; what it wrote stays at the vendor"
             } else {
@@ -90,7 +90,7 @@ fn runtime() -> CliResult<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))
+        .map_err(|e| Error::io("cannot start the runtime", e, ""))
 }
 
 fn account_name(store: &Store, e: &OutboxEntry) -> String {
@@ -152,10 +152,10 @@ fn list(store: &Store, args: ListArgs, now: DateTime<Utc>) -> CliResult {
     // Damage met while reading the outbox: read it from a copy instead.
     let all = match shield::guard(store.path(), || store.outbox()) {
         Ok(all) => all,
-        Err(e @ StoreError::Corrupt { .. }) => return list_damaged(store.path(), args, &e, now),
-        Err(e) => return Err(e.to_string()),
+        Err(e @ StoreError::Corrupt { .. }) => return list_damaged(store.path(), args, e, now),
+        Err(e) => return Err(e.into()),
     };
-    let counts = store.outbox_counts().map_err(|e| e.to_string())?;
+    let counts = store.outbox_counts()?;
     print_list(&all, counts, &|e| account_name(store, e), args, now)
 }
 
@@ -163,11 +163,11 @@ fn list(store: &Store, args: ListArgs, now: DateTime<Utc>) -> CliResult {
 /// `dir` (`damage` says how it is damaged), in the usual format, and says
 /// on stderr how much could not be read. Fails with the damage message
 /// only when nothing could be read.
-pub fn list_damaged(dir: &Path, args: ListArgs, damage: &StoreError, now: DateTime<Utc>) -> CliResult {
+pub fn list_damaged(dir: &Path, args: ListArgs, damage: StoreError, now: DateTime<Utc>) -> CliResult {
     let salvaged = match salvage::outbox(dir) {
         Ok(s) => s,
-        Err(StoreError::Corrupt { .. }) => return Err(damage.to_string()),
-        Err(e) => return Err(format!("{damage}\n\nThe outbox could not be read either: {e}")),
+        Err(StoreError::Corrupt { .. }) => return Err(damage.into()),
+        Err(salvage) => return Err(Error::Unsalvageable { damage, salvage }),
     };
     let name = |e: &OutboxEntry| match salvaged.names.get(&e.account_id) {
         Some(n) => sanitize(n).into_owned(),
@@ -267,10 +267,8 @@ fn print_list(
 
 fn push_now(store: &Store, config: &Config) -> CliResult {
     let sources = push_sources(store, config);
-    let report = runtime()?
-        .block_on(push::push(store, &sources, &Utc::now, &PushPolicy::default()))
-        .map_err(|e| e.to_string())?;
-    let entries = store.outbox().map_err(|e| e.to_string())?;
+    let report = runtime()?.block_on(push::push(store, &sources, &Utc::now, &PushPolicy::default()))?;
+    let entries = store.outbox()?;
     for (id, outcome) in &report.outcomes {
         let what = entries.iter().find(|e| e.id == *id).map(what).unwrap_or_default();
         let line = match outcome {
@@ -298,8 +296,8 @@ fn push_now(store: &Store, config: &Config) -> CliResult {
 }
 
 fn retry(store: &Store, config: &Config, id: u64, now: DateTime<Utc>) -> CliResult {
-    let e = store.outbox_entry(id).map_err(|e| e.to_string())?;
-    let e = e.ok_or_else(|| format!("the outbox has no entry {id}; list them with `cockpit outbox`"))?;
+    let e = store.outbox_entry(id)?;
+    let e = e.ok_or(StoreError::NoOutboxEntry(id))?;
     let mut fresh = None;
     if let (OutboxState::Conflict { .. }, Write::Ticket { ticket, .. }) = (&e.state, &e.write) {
         // Sent again with the stamp the ticket has now: the CSM saw the
@@ -312,21 +310,21 @@ fn retry(store: &Store, config: &Config, id: u64, now: DateTime<Utc>) -> CliResu
             warnln!("warning: no Zendesk source is configured, so it keeps its stamp and may conflict again");
         }
     }
-    store.outbox_retry(id, now, fresh).map_err(|e| e.to_string())?;
+    store.outbox_retry(id, now, fresh)?;
     sayln!("{id} ({}) goes out at the next push: `cockpit outbox push`, or the next sync.", what(&e));
     Ok(())
 }
 
 fn edit(store: &Store, id: u64) -> CliResult {
-    let e = store.outbox_entry(id).map_err(|e| e.to_string())?;
-    let e = e.ok_or_else(|| format!("the outbox has no entry {id}; list them with `cockpit outbox`"))?;
+    let e = store.outbox_entry(id)?;
+    let e = e.ok_or(StoreError::NoOutboxEntry(id))?;
     // Checked before the editor opens, so no typing is lost to a refusal.
     match e.state {
         OutboxState::Unsure { .. } | OutboxState::Watching { kept: None, .. } => {
-            return Err(format!("outbox entry {id} may already have reached the vendor; wait for the check"))
+            return Err(format!("outbox entry {id} may already have reached the vendor; wait for the check").into())
         }
         OutboxState::Sent { .. } | OutboxState::Settled { .. } | OutboxState::Watching { .. } => {
-            return Err(format!("outbox entry {id} already reached the vendor"))
+            return Err(format!("outbox entry {id} already reached the vendor").into())
         }
         _ => {}
     }
@@ -335,7 +333,7 @@ fn edit(store: &Store, id: u64) -> CliResult {
         sayln!("No change; nothing was saved.");
         return Ok(());
     }
-    store.outbox_edit(id, &text).map_err(|e| e.to_string())?;
+    store.outbox_edit(id, &text)?;
     sayln!("Saved the new text of {id} ({}).", what(&e));
     Ok(())
 }
@@ -357,7 +355,7 @@ fn in_editor(id: u64, text: &str) -> CliResult<String> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let cannot = |e: std::io::Error| format!("cannot prepare a file for the editor at {}: {e}", path.display());
+    let cannot = |e| Error::io(format!("cannot prepare a file for the editor at {}", path.display()), e, "");
     {
         use std::io::Write as _;
         let mut f = opts.open(&path).map_err(cannot)?;
@@ -371,9 +369,9 @@ fn in_editor(id: u64, text: &str) -> CliResult<String> {
     let status = std::process::Command::new(&editor).arg(&path).status();
     let result = match status {
         Ok(s) if s.success() => std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read back the edited text: {e}; nothing was changed")),
-        Ok(_) => Err(format!("{editor} exited with an error; nothing was changed")),
-        Err(e) => Err(format!("cannot start {editor}: {e}; nothing was changed")),
+            .map_err(|e| Error::io("cannot read back the edited text", e, "; nothing was changed")),
+        Ok(_) => Err(format!("{editor} exited with an error; nothing was changed").into()),
+        Err(e) => Err(Error::io(format!("cannot start {editor}"), e, "; nothing was changed")),
     };
     let _ = std::fs::remove_file(&path);
     result

@@ -2,11 +2,11 @@
 
 use unicode_width::UnicodeWidthStr;
 
-use super::{CliResult, Format};
+use super::{CliResult, Error, Format};
 
 /// Pretty JSON with a trailing newline.
 pub fn json(doc: &serde_json::Value) -> CliResult<String> {
-    serde_json::to_string_pretty(doc).map(|s| s + "\n").map_err(|e| e.to_string())
+    serde_json::to_string_pretty(doc).map(|s| s + "\n").map_err(|e| Error::Failed(e.to_string()))
 }
 
 /// An aligned table or a Markdown table, as the format asks.

@@ -6,21 +6,29 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::CliResult;
+use super::error::{ConfigError, SyncFailed};
+use super::{CliResult, Error};
 use crate::config::Config;
 use crate::domain::text::sanitize;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::sync::push::{self, Outcome, PushPolicy};
 use crate::sync::{self, Options, Progress};
 use chrono::Utc;
 
 /// Runs the sync and prints its summary.
 pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, report: bool) -> CliResult {
+    // What the config cannot do, said as a config problem before any work.
+    if config.sources.is_empty() {
+        return Err(ConfigError::NoSources.into());
+    }
+    if let Some(name) = only.as_ref().filter(|o| !config.sources.iter().any(|s| &s.name == *o)) {
+        return Err(ConfigError::NoSuchSource(name.clone()).into());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+        .map_err(|e| Error::io("cannot start the runtime", e, ""))?;
     let last_print = Mutex::new(Instant::now());
     let progress = |p: Progress| {
         let mut last = last_print.lock().unwrap_or_else(|e| e.into_inner());
@@ -31,10 +39,10 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
         }
     };
     let opts = Options { full, only, policy: None };
-    let reports = runtime.block_on(sync::run(store, &config.sources, &opts, &progress))?;
+    let mut reports = runtime.block_on(sync::run(store, &config.sources, &opts, &progress))?;
     eprint!("\r{:60}\r", "");
-    let mut failed = Vec::new();
-    for r in &reports {
+    let mut failed = SyncFailed::default();
+    for r in &mut reports {
         let (requests, retries) = r.requests;
         println!(
             "{}: {} requests ({} retries) in {:.1} s{}",
@@ -96,18 +104,16 @@ pub fn run(store: &Store, config: &Config, only: Option<String>, full: bool, rep
                 );
             }
         }
-        if let Some(e) = &r.error {
-            failed.push(e.to_string());
+        if let Some(e) = r.error.take() {
+            failed.sources.push(e);
         }
     }
     // Writes made while offline go out once the sources answer again.
-    if let Err(e) = push_with(&runtime, store, config) {
-        failed.push(e);
-    }
+    failed.push = push_with(&runtime, store, config).err();
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(failed.join("\nerror: "))
+        Err(failed.into())
     }
 }
 
@@ -117,11 +123,11 @@ pub fn push_outbox(store: &Store, config: &Config) -> CliResult {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    push_with(&runtime, store, config)
+        .map_err(|e| Error::io("cannot start the runtime", e, ""))?;
+    push_with(&runtime, store, config).map_err(|e| SyncFailed { sources: Vec::new(), push: Some(e) }.into())
 }
 
-fn push_with(runtime: &tokio::runtime::Runtime, store: &Store, config: &Config) -> CliResult {
+fn push_with(runtime: &tokio::runtime::Runtime, store: &Store, config: &Config) -> Result<(), StoreError> {
     let pushed = runtime.block_on(push::push(store, &config.sources, &Utc::now, &PushPolicy::default()));
     match pushed {
         Ok(p) => {
@@ -131,6 +137,6 @@ fn push_with(runtime: &tokio::runtime::Runtime, store: &Store, config: &Config) 
             }
             Ok(())
         }
-        Err(e) => Err(format!("outbox: {e}")),
+        Err(e) => Err(e),
     }
 }

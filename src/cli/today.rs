@@ -96,13 +96,13 @@ fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize
                 continue;
             }
             seen.push(id.0);
-            let row = store.row(id).map_err(|e| e.to_string())?;
+            let row = store.row(id)?;
             let mut context = vec![match first.health {
                 Some(h) => format!("health {h} ({})", bands.band(h).key()),
                 None => "no health score yet".into(),
             }];
             context.push(format!("{} ARR", crate::display::money(first.arr)));
-            let support = store.support_only(id).map_err(|e| e.to_string())?;
+            let support = store.support_only(id)?;
             if let (Some(r), Some(s)) = (&row, &support) {
                 context.push(r.stage.label().to_string());
                 context.push(if s.is_ambiguous() { "support only, ambiguous match" } else { "support only" }.into());
@@ -133,7 +133,7 @@ fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize
 
 /// Prints today's queue.
 pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
-    let items = queue::load(store, now, usize::MAX).map_err(|e| e.to_string())?;
+    let items = queue::load(store, now, usize::MAX)?;
     let (overdue, today) = queue::counts(&items, now);
     let out = match format {
         Format::Json => {

@@ -65,35 +65,60 @@ pub struct Answer {
     pub stderr: Vec<u8>,
 }
 
+/// Why a cockpit open on the workspace gave no answer.
+#[derive(Debug, thiserror::Error)]
+#[error("the cockpit open on {} did not answer ({why}); try again", .dir.display())]
+pub struct AskError {
+    /// The workspace directory.
+    pub dir: PathBuf,
+    /// What failed on the socket.
+    #[source]
+    pub why: AskFailure,
+}
+
+/// What failed while asking.
+#[derive(Debug, thiserror::Error)]
+pub enum AskFailure {
+    /// The socket failed (or the answer stopped short).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The request could not be written as JSON.
+    #[error("{0}")]
+    Request(serde_json::Error),
+    /// The answer's head is not what this cockpit sends.
+    #[error("an answer that does not read: {0}")]
+    Garbled(serde_json::Error),
+}
+
 /// Asks the cockpit running on the workspace in `dir` to run `args`; `None`
 /// when no cockpit answers there (none runs, or an older one without the
 /// socket), so the caller says the workspace is busy as before.
 #[cfg(unix)]
-pub fn ask(dir: &Path, args: Vec<String>) -> Option<Result<Answer, String>> {
+pub fn ask(dir: &Path, args: Vec<String>) -> Option<Result<Answer, AskError>> {
     use std::io::{BufRead, BufReader, Read, Write};
     let mut stream = std::os::unix::net::UnixStream::connect(socket_path(dir)).ok()?;
     // A cockpit that stopped answering must not hold the command forever;
     // a sync it runs for the command may take minutes.
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(600)));
-    let result = (|| -> Result<Answer, String> {
-        let mut line = serde_json::to_vec(&Request { args }).map_err(|e| e.to_string())?;
+    let result = (|| -> Result<Answer, AskFailure> {
+        let mut line = serde_json::to_vec(&Request { args }).map_err(AskFailure::Request)?;
         line.push(b'\n');
-        stream.write_all(&line).map_err(|e| e.to_string())?;
+        stream.write_all(&line)?;
         let mut reader = BufReader::new(stream);
         let mut head = String::new();
-        reader.read_line(&mut head).map_err(|e| e.to_string())?;
-        let head: Head = serde_json::from_str(&head).map_err(|e| format!("an answer that does not read: {e}"))?;
+        reader.read_line(&mut head)?;
+        let head: Head = serde_json::from_str(&head).map_err(AskFailure::Garbled)?;
         let mut stdout = vec![0; head.stdout];
-        reader.read_exact(&mut stdout).map_err(|e| e.to_string())?;
+        reader.read_exact(&mut stdout)?;
         let mut stderr = vec![0; head.stderr];
-        reader.read_exact(&mut stderr).map_err(|e| e.to_string())?;
+        reader.read_exact(&mut stderr)?;
         Ok(Answer { head, stdout, stderr })
     })();
-    Some(result.map_err(|e| format!("the cockpit open on {} did not answer ({e}); try again", dir.display())))
+    Some(result.map_err(|why| AskError { dir: dir.to_path_buf(), why }))
 }
 
 /// No sockets here: a command beside a running cockpit is refused as before.
 #[cfg(not(unix))]
-pub fn ask(_dir: &Path, _args: Vec<String>) -> Option<Result<Answer, String>> {
+pub fn ask(_dir: &Path, _args: Vec<String>) -> Option<Result<Answer, AskError>> {
     None
 }

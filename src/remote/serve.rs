@@ -12,9 +12,10 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::oneshot;
 
 use super::{socket_path, Answer, Ask, Head, Request, MAX_REQUEST};
+use crate::cli::error::code;
 use crate::cli::outbox::OutboxCommand;
 use crate::cli::print::{capture, Captured};
-use crate::cli::{Cli, Command, Failure, HealthCommand};
+use crate::cli::{Cli, CliResult, Command, HealthCommand};
 use crate::config::Config;
 use crate::engine::upkeep::{HealthSetup, Pass, Upkeep};
 use crate::engine::writer::Writer;
@@ -114,10 +115,10 @@ fn failed(code: u8, message: String) -> Answer {
     Answer { head: Head { code, message: Some(message), stdout: 0, stderr: 0 }, stdout: Vec::new(), stderr: Vec::new() }
 }
 
-fn answered(result: Result<(), Failure>, out: Captured) -> Answer {
+fn answered(result: CliResult, out: Captured) -> Answer {
     let (code, message) = match result {
         Ok(()) => (0, None),
-        Err(f) => (f.code, Some(f.message)),
+        Err(e) => (e.exit_code(), Some(e.to_string())),
     };
     let head = Head { code, message, stdout: out.stdout.len(), stderr: out.stderr.len() };
     Answer { head, stdout: out.stdout, stderr: out.stderr }
@@ -133,7 +134,7 @@ async fn run(args: Vec<String>, ctx: &Arc<Context>) -> Answer {
     };
     tracing::info!(command = ?cli.command, "a command beside the cockpit");
     let Some(command) = cli.command else {
-        return failed(1, "the cockpit is already open on this workspace".into());
+        return failed(code::BUSY, "the cockpit is already open on this workspace".into());
     };
     match &command {
         Command::Today { .. }
@@ -171,13 +172,13 @@ async fn run(args: Vec<String>, ctx: &Arc<Context>) -> Answer {
         Command::Sync { source: None, full: false, .. } => ask(ctx, Ask::Sync).await,
         Command::Outbox { action: Some(OutboxCommand::Push), .. } => ask(ctx, Ask::Push).await,
         Command::Sync { .. } => failed(
-            1,
+            code::BUSY,
             "the cockpit open on this workspace syncs every source itself; `cockpit sync` with no option asks it to \
              sync now (--source and --full need the workspace to themselves: quit the cockpit first)"
                 .into(),
         ),
         other => failed(
-            1,
+            code::BUSY,
             format!(
                 "`cockpit {}` needs the workspace to itself, and a cockpit is open on it; quit that one first",
                 name(other)

@@ -65,7 +65,7 @@ fn demo_commands_in_every_format() {
     assert_eq!(stdout(&o).lines().count(), 5, "header, rule, three rows");
 
     let o = cockpit(tmp.path(), &["--data-dir", ws, "accounts", "--sort", "vibes"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--sort vibes: unknown column; use one of health, name, arr"), "{}", stderr(&o));
 }
 
@@ -76,7 +76,7 @@ fn config_check_names_file_line_and_column() {
     std::fs::write(&cfg, "theme = \"dark\"\n[health.bands]\ngreen = 30\nyellow = 50\n[keys]\n\"j\" = \"jump\"\n")
         .unwrap();
     let o = cockpit(tmp.path(), &["config", "check", "--config", cfg.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
     assert!(err.contains(&format!("{}:4:10: health.bands.yellow (50) must be below", cfg.display())), "{err}");
     assert!(err.contains(&format!("{}:6:1: [keys] \"jump\" is not an action", cfg.display())), "{err}");
@@ -88,7 +88,7 @@ fn config_check_names_file_line_and_column() {
     assert!(stdout(&o).ends_with(": ok\n"));
 
     let o = cockpit(tmp.path(), &["config", "check", "--config", tmp.path().join("nope.toml").to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     assert!(stderr(&o).contains("cannot read the config file"));
 }
 
@@ -99,7 +99,7 @@ fn workspace_errors_say_what_to_do() {
     // A workspace held open by another process.
     let store = Store::open(&ws).unwrap();
     let o = cockpit(tmp.path(), &["--data-dir", ws.to_str().unwrap(), "accounts"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(4));
     assert!(stderr(&o).contains("already open in another running cockpit"), "{}", stderr(&o));
     // Synced data is never replaced by the demo.
     store
@@ -107,11 +107,11 @@ fn workspace_errors_say_what_to_do() {
         .unwrap();
     drop(store);
     let o = cockpit(tmp.path(), &["--demo", "--data-dir", ws.to_str().unwrap(), "today"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("holds synced data, not the demo"), "{}", stderr(&o));
     // `demo` never writes into a workspace that has data.
     let o = cockpit(tmp.path(), &["demo", "--accounts", "5", "--data-dir", ws.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("already holds a workspace"), "{}", stderr(&o));
     let fresh = tmp.path().join("fresh");
     let o = cockpit(tmp.path(), &["demo", "--accounts", "25", "--seed", "3", "--data-dir", fresh.to_str().unwrap()]);
@@ -179,7 +179,7 @@ fn a_health_model_file_is_checked_and_a_bad_one_falls_back_to_the_last_good() {
         .replace("{ from = 3, to = 7, score = 70 }", "{ from = 2, to = 7, score = 70 }");
     std::fs::write(&health, &broken).unwrap();
     let o = check(tmp.path());
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
     let line = broken.lines().position(|l| l.contains("\"heavy\"")).unwrap() + 1;
     assert!(err.contains(&format!("{}:{line}:", health.display())), "{err}");
@@ -220,7 +220,7 @@ fn metrics_on_the_demo_add_up() {
     assert!(r["30d"].as_u64() <= r["60d"].as_u64() && r["60d"].as_u64() <= r["90d"].as_u64());
 
     let o = cockpit(tmp.path(), &["--demo", "metrics", "--from", "2026-02-01", "--to", "2026-01-01"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is after --to"), "{}", stderr(&o));
     let o = cockpit(tmp.path(), &["--demo", "metrics", "--format", "markdown"]);
     assert!(stdout(&o).contains("| logo churn |"), "{}", stdout(&o));
@@ -426,4 +426,99 @@ fn one_account_by_id_or_name_in_every_format() {
     let o = cockpit(tmp.path(), &["--data-dir", ws, "account", "no such company anywhere"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("error: no account matches \"no such company anywhere\""), "{}", stderr(&o));
+}
+
+/// Every status the README's exit-code table documents, each from a real
+/// run of the binary meeting that kind of failure.
+#[test]
+fn each_kind_of_failure_exits_with_its_own_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let workspace = |name: &str| {
+        let ws = tmp.path().join(name);
+        Store::open(&ws).unwrap().flush().unwrap();
+        ws
+    };
+    let ws = workspace("ws");
+    let ws_s = ws.to_str().unwrap();
+    let run = |args: &[&str]| cockpit(tmp.path(), args);
+    let status = |o: &Output| (o.status.code(), stderr(o));
+
+    // 0: done.
+    let o = run(&["--data-dir", ws_s, "accounts"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // 1: the work failed (nothing matched; a file that cannot be read).
+    let (code, err) = status(&run(&["--data-dir", ws_s, "account", "nobody"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with("error: no account matches \"nobody\""), "{err}");
+    let missing = tmp.path().join("usage.csv");
+    let (code, err) = status(&run(&["--data-dir", ws_s, "import", "usage", missing.to_str().unwrap()]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.starts_with(&format!("error: cannot read {}: ", missing.display())), "{err}");
+    assert!(err.ends_with("; check the path\n") && err.lines().count() == 1, "{err}");
+
+    // 2: the request cannot be served as given.
+    let (code, err) = status(&run(&["--data-dir", ws_s, "accounts", "--sort", "vibes"]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.starts_with("error: --sort vibes: unknown column"), "{err}");
+
+    // 3: the config cannot be used (a file that does not read; no source to sync).
+    let nope = tmp.path().join("nope.toml");
+    let (code, err) = status(&run(&["--config", nope.to_str().unwrap(), "--data-dir", ws_s, "today"]));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.starts_with(&format!("error: cannot read the config file {}", nope.display())), "{err}");
+    let (code, err) = status(&run(&["--data-dir", ws_s, "sync"]));
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("error: no sources are configured; add a [[source]] table"), "{err}");
+
+    // 4: another process holds the workspace and no cockpit answers for it.
+    {
+        let _held = Store::open(&ws).unwrap();
+        let (code, err) = status(&run(&["--data-dir", ws_s, "today"]));
+        assert_eq!(code, Some(4), "{err}");
+        assert!(err.contains("already open in another running cockpit"), "{err}");
+    }
+
+    // 5: damaged (the records could not be read back: no schema version).
+    let broken = workspace("broken");
+    {
+        let db = sled::Config::new().path(broken.join("db")).open().unwrap();
+        db.open_tree("cockpit").unwrap().remove(cockpit::store::keys::SCHEMA).unwrap();
+        db.flush().unwrap();
+    }
+    let (code, err) = status(&run(&["--data-dir", broken.to_str().unwrap(), "accounts"]));
+    assert_eq!(code, Some(5), "{err}");
+    assert!(err.contains("is damaged") && err.contains("nothing was changed"), "{err}");
+
+    // 6: written by a newer cockpit.
+    let newer = workspace("newer");
+    {
+        let db = sled::Config::new().path(newer.join("db")).open().unwrap();
+        let next = cockpit::store::migrate::CURRENT + 1;
+        db.open_tree("cockpit").unwrap().insert(cockpit::store::keys::SCHEMA, &next.to_be_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let (code, err) = status(&run(&["--data-dir", newer.to_str().unwrap(), "accounts"]));
+    assert_eq!(code, Some(6), "{err}");
+    assert!(err.starts_with("error: this workspace was written by a newer cockpit"), "{err}");
+}
+
+/// `COCKPIT_LOG=debug` adds the causes under the message, as the code
+/// names them; without it, the message alone.
+#[test]
+fn debug_logging_shows_the_causes_under_the_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let missing = tmp.path().join("usage.csv");
+    let args = ["--data-dir", ws.to_str().unwrap(), "import", "usage", missing.to_str().unwrap()];
+    let plain = cockpit(tmp.path(), &args);
+    let debug = bin::in_home(tmp.path()).env("COCKPIT_LOG", "debug").args(args).output().unwrap();
+    assert_eq!(plain.status.code(), Some(1));
+    assert_eq!(debug.status.code(), Some(1));
+    let (plain, debug) = (stderr(&plain), stderr(&debug));
+    assert_eq!(plain.lines().count(), 1, "{plain}");
+    let mut lines = debug.lines();
+    assert_eq!(lines.next(), plain.lines().next(), "the same message first");
+    let cause = lines.next().unwrap_or_default();
+    assert!(cause.starts_with("  caused by: Os {") && cause.contains("kind: NotFound"), "{debug}");
 }

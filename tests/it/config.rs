@@ -48,7 +48,7 @@ fn expected(cfg: &Path) -> [String; 3] {
 fn config_check_lists_every_problem_where_it_is_and_fails() {
     let (tmp, cfg) = with_config(MISTAKES);
     let o = cockpit(tmp.path(), &["config", "check", "--config", cfg.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1), "warnings count as problems");
+    assert_eq!(o.status.code(), Some(3), "warnings count as problems");
     let err = stderr(&o);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 4, "three problems and the summary:\n{err}");
@@ -70,7 +70,7 @@ fn config_check_lists_every_problem_where_it_is_and_fails() {
 fn a_syntax_error_says_the_whole_file_is_unused() {
     let (tmp, cfg) = with_config("[sync]\nevery_minutes = = 3\n");
     let o = cockpit(tmp.path(), &["config", "check", "--config", cfg.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     let err = stderr(&o);
     assert!(err.starts_with(&format!("{}:2:17: ", cfg.display())), "{err}");
     assert!(err.contains("not valid TOML, so none of the file is used"), "{err}");

@@ -1,6 +1,6 @@
 //! The real binary on a damaged workspace: whatever bytes of the database
 //! files are cut or changed, a command either still works (sled recovered
-//! a prefix of its log) or exits 1 with the damaged-workspace message:
+//! a prefix of its log) or exits 5 with the damaged-workspace message:
 //! never a panic, never a backtrace. The outbox listing reads what it can.
 
 use std::collections::BTreeMap;
@@ -100,7 +100,7 @@ impl Lcg {
     }
 }
 
-/// Checks one run on a damaged copy: exit 0, or exit 1 with the damaged
+/// Checks one run on a damaged copy: exit 0, or exit 5 with the damaged
 /// message for `ws`; never a panic or a backtrace. Returns whether the
 /// message was shown.
 fn no_panic(o: &Output, ws: &Path, case: &str) -> bool {
@@ -110,7 +110,7 @@ fn no_panic(o: &Output, ws: &Path, case: &str) -> bool {
     }
     match o.status.code() {
         Some(0) => false,
-        Some(1) => {
+        Some(5) => {
             let dir = std::path::absolute(ws).unwrap().display().to_string();
             assert!(err.contains(&format!("the workspace at {dir} is damaged")), "{case}: {err}");
             assert!(err.contains("nothing was changed"), "{case}: {err}");
@@ -224,7 +224,7 @@ fn an_engine_panic_on_a_missing_record_file_gives_the_message() {
 /// command (sled's recovery has then done whatever it does to the files).
 /// Checks the listing holds only entries as they were written and, when
 /// the workspace was found damaged, changed no file; returns the ids listed
-/// and stderr, or None when it exited 1 with the damaged message.
+/// and stderr, or None when it exited 5 with the damaged message.
 fn list_outbox(home: &Path, ws: &Path, outbox: &BTreeMap<u64, String>, case: &str) -> Option<(Vec<u64>, String)> {
     let dir = ws.to_str().unwrap();
     let first = cockpit(home, &["--data-dir", dir, "today"]);
@@ -288,7 +288,7 @@ fn the_outbox_of_a_damaged_workspace_is_listed_as_far_as_it_can_be_read() {
         let ws = damaged(&base, &format!("outbox-{n}"), |db| truncate(&db.join("db"), at));
         list_outbox(home, &ws, &outbox, &format!("db/db cut at {at}"));
     }
-    // Nothing readable at all: exit 1 with the message, not an empty list.
+    // Nothing readable at all: exit 5 with the message, not an empty list.
     let ws = damaged(&base, "outbox-gone", |db| {
         truncate(&db.join("db"), 0);
         truncate(&db.join(&snap), 0);
@@ -346,7 +346,7 @@ fn run_tui(home: &Path, ws: &Path) -> TuiRun {
 }
 
 /// The cockpit on a damaged copy: the damaged message on the normal
-/// screen (exit 1), or, when its first frame could still be read, the
+/// screen (exit 5), or, when its first frame could still be read, the
 /// cockpit itself; never a panic. Returns whether the message was shown.
 fn tui_no_panic(run: &TuiRun, ws: &Path, case: &str) -> bool {
     let out = &run.output;
@@ -357,7 +357,7 @@ fn tui_no_panic(run: &TuiRun, ws: &Path, case: &str) -> bool {
         assert_eq!(run.code, 0, "{case}: {out}");
         return false;
     }
-    assert_eq!(run.code, 1, "{case}: {out}");
+    assert_eq!(run.code, 5, "{case}: {out}");
     let dir = std::path::absolute(ws).unwrap().display().to_string();
     assert!(out.contains(&format!("the workspace at {dir} is damaged")), "{case}: {out}");
     assert!(out.contains(&format!("cockpit --data-dir {dir} outbox --format json > unsent.json")), "{case}: {out}");

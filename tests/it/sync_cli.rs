@@ -150,6 +150,6 @@ async fn a_config_with_mistakes_still_syncs_its_valid_sources() {
     assert!(!out.contains("no sources are configured"), "{out}");
     assert!(out.contains("crm:") && out.contains("desk:"), "{out}");
     let o = w.cockpit(&config, &["config", "check"]).await;
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(3));
     assert_eq!(text(&o.stderr).lines().filter(|l| l.contains("config.toml:")).count(), 2, "{}", text(&o.stderr));
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::Subcommand;
 
-use super::CliResult;
+use super::{CliResult, Error};
 use crate::config::Config;
 use crate::domain::AccountId;
 use crate::store::{Batch, HealthRules, Store};
@@ -79,21 +79,22 @@ pub fn run(store: &Store, config: &Config, action: &ImportCommand, now: DateTime
 }
 
 fn usage(store: &Store, config: &Config, path: &Path, now: DateTime<Utc>) -> CliResult {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}; check the path", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e, "; check the path"))?;
     let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let whole = |why: String| format!("{name}: {why}; nothing was imported");
     let read = read::read(&name, &bytes).map_err(whole)?;
     let rows = rows::rows(&read.table, last_day(now)).map_err(whole)?;
     let crm: Vec<String> = config.sources.iter().filter(|s| s.kind == Kind::Hubspot).map(|s| s.name.clone()).collect();
-    let found = resolve(store, &crm, rows.rows.iter().map(|r| &r.key)).map_err(|e| e.to_string())?;
+    let found = resolve(store, &crm, rows.rows.iter().map(|r| &r.key))?;
     let plan = plan::plan(&rows, &found);
     let mut problems: Vec<Problem> = read.problems.into_iter().chain(rows.problems.iter().cloned()).collect();
     problems.extend(plan.problems.iter().cloned());
     if !problems.is_empty() {
-        return Err(refuse(&name, problems));
+        return Err(refuse(&name, problems).into());
     }
     if rows.rows.is_empty() {
-        return Err(whole("it has no rows under its header".into()));
+        return Err(whole("it has no rows under its header".into()).into());
     }
     println!(
         "Read {name} ({}): {} row{}, columns {}.",
@@ -116,7 +117,8 @@ fn usage(store: &Store, config: &Config, path: &Path, now: DateTime<Utc>) -> Cli
             "none of its accounts is in this workspace; check the account column (account_id is the HubSpot company \
              id, domain the company's web domain, name its name as in the CRM)"
                 .into(),
-        ));
+        )
+        .into());
     }
     apply(store, config, &name, &rows, &plan, now)
 }
@@ -187,7 +189,7 @@ fn apply(store: &Store, config: &Config, name: &str, rows: &Rows, plan: &Plan, n
     for ((id, column), points) in &plan.series {
         let c = &rows.columns[*column];
         let origin = format!("{SOURCE}:{name}:{}", c.name);
-        if observe.add(*id, &c.signal, SOURCE, &origin, points.iter().copied()).map_err(|e| e.to_string())? {
+        if observe.add(*id, &c.signal, SOURCE, &origin, points.iter().copied())? {
             changed += 1;
             touched.insert(*id);
         }
@@ -201,8 +203,8 @@ fn apply(store: &Store, config: &Config, name: &str, rows: &Rows, plan: &Plan, n
         return Ok(());
     }
     let mut batch = Batch::default();
-    observe.flush_into(&mut batch).map_err(|e| e.to_string())?;
-    store.apply(batch).map_err(|e| e.to_string())?;
+    observe.flush_into(&mut batch)?;
+    store.apply(batch)?;
     let from = plan.earliest.unwrap_or(today);
     println!(
         "Imported {} row{} for {} account{}: {changed} series changed on {} account{}, from {from}.",
@@ -213,7 +215,7 @@ fn apply(store: &Store, config: &Config, name: &str, rows: &Rows, plan: &Plan, n
         touched.len(),
         plural(touched.len())
     );
-    let rebuilt = store.rebuild_marked(&config.health_model, now).map_err(|e| e.to_string())?;
+    let rebuilt = store.rebuild_marked(&config.health_model, now)?;
     if rebuilt.accounts > 0 {
         println!(
             "History rebuilt from {}: {} account{}, {} day{} rescored.",
@@ -229,7 +231,7 @@ fn apply(store: &Store, config: &Config, name: &str, rows: &Rows, plan: &Plan, n
     }
     // Today's score and the flags follow the new inputs now, not tomorrow.
     let rules = HealthRules { model: &config.health_model, flags: &config.flags, bands: &config.bands };
-    store.daily_health(rules, now).map_err(|e| e.to_string())?;
+    store.daily_health(rules, now)?;
     Ok(())
 }
 
