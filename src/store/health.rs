@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::codec::{decode, encode};
+use super::cursor::Cursor;
 use super::pages::{input_entries, page_of, Page, PageCache, PAGE};
 use super::series::YearInputs;
 use super::{keys, Batch, Result, Store, YearSeries};
@@ -120,6 +121,89 @@ pub struct SincePass {
     sources: Vec<String>,
     /// What it did so far.
     pub report: DailyReport,
+}
+
+/// An account's records, as the daily pass scores them.
+struct Fetched {
+    account: Account,
+    row: crate::domain::AccountRow,
+    tickets: Vec<crate::domain::Ticket>,
+    activities: Vec<crate::domain::Activity>,
+    nps: Vec<crate::domain::NpsResponse>,
+    manual: Option<ManualSignals>,
+    observed: crate::domain::observed::Observations,
+    /// CSAT / CES answers from the CRM (desk ratings follow the tickets).
+    surveys: Vec<crate::domain::rating::Rating>,
+    /// The follow-up each raised flag or rule slot holds, by code.
+    flags: [Option<u64>; 256],
+    support_only: bool,
+}
+
+/// One slot of a `fl` entry into `flags`.
+fn record_flag(flags: &mut [Option<u64>; 256], k: &[u8], v: &[u8]) {
+    if let (Some(code), Ok(f)) = (k.last(), <[u8; 8]>::try_from(v)) {
+        flags[*code as usize] = Some(u64::from_be_bytes(f));
+    }
+}
+
+/// A step's accounts read in id order: a cursor per kind of record.
+struct Cursors {
+    rows: Cursor,
+    tickets: Cursor,
+    activities: Cursor,
+    nps: Cursor,
+    manual: Cursor,
+    observed: Cursor,
+    surveys: Cursor,
+    flags: Cursor,
+    support: Cursor,
+}
+
+impl Cursors {
+    fn new(tree: &sled::Tree, from: AccountId) -> Cursors {
+        Cursors {
+            rows: Cursor::new(tree, keys::ROW, from),
+            tickets: Cursor::new(tree, keys::TICKET, from),
+            activities: Cursor::new(tree, keys::ACTIVITY, from),
+            nps: Cursor::new(tree, keys::NPS, from),
+            manual: Cursor::new(tree, keys::MANUAL, from),
+            observed: Cursor::new(tree, keys::OBSERVED, from),
+            surveys: Cursor::new(tree, keys::SURVEY_RATING, from),
+            flags: Cursor::new(tree, keys::FLAG, from),
+            support: Cursor::new(tree, keys::SUPPORT_ONLY, from),
+        }
+    }
+
+    /// `account`'s records (accounts asked in ascending id order).
+    fn fetch(&mut self, store: &Store, account: Account) -> Result<Option<Fetched>> {
+        let id = account.id;
+        let Some(row) = all::<crate::domain::AccountRow>(&mut self.rows, id, "account row")?.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut flags = [None; 256];
+        for (k, v) in self.flags.take(id)? {
+            record_flag(&mut flags, &k, &v);
+        }
+        let surveys: Vec<crate::domain::rating::SurveyRating> = all(&mut self.surveys, id, "survey rating")?;
+        let observed = self.observed.take(id)?;
+        Ok(Some(Fetched {
+            row,
+            tickets: all(&mut self.tickets, id, "ticket")?,
+            activities: all(&mut self.activities, id, "activity")?,
+            nps: all(&mut self.nps, id, "NPS answer")?,
+            manual: all::<ManualSignals>(&mut self.manual, id, "usage and sentiment")?.into_iter().next(),
+            observed: store.observations_of(id, observed)?,
+            surveys: surveys.into_iter().map(|r| r.rating).collect(),
+            flags,
+            support_only: !self.support.take(id)?.is_empty(),
+            account,
+        }))
+    }
+}
+
+/// Every record of `id` under a cursor, decoded.
+fn all<T: serde::de::DeserializeOwned>(c: &mut Cursor, id: AccountId, what: &str) -> Result<Vec<T>> {
+    c.take(id)?.into_iter().map(|(_, v)| decode(&v, what)).collect()
 }
 
 /// What a backtest replays.
@@ -434,6 +518,8 @@ impl Store {
         // Marks up to the next account's id are done with by this step.
         let marks_from = keys::with_id(keys::DIRTY, keys::trailing_id(&pass.next).unwrap_or(AccountId(0)));
         let mut marks_to = None;
+        // The step's accounts' records, each kind read in one sweep.
+        let mut cursors: Option<Cursors> = None;
         for (done, kv) in self.tree.range(pass.next.clone()..).enumerate() {
             let (k, v) = kv?;
             if !k.starts_with(keys::ACCOUNT) {
@@ -460,12 +546,13 @@ impl Store {
                 }
             }
             page = Some(page_of(account.id));
+            let cursors = cursors.get_or_insert_with(|| Cursors::new(&self.tree, account.id));
+            let Some(fetched) = cursors.fetch(self, account)? else { continue };
             self.score_account(
-                &account.id,
+                fetched,
                 &table,
                 rules,
                 now,
-                None,
                 &pass.sources,
                 &mut pages,
                 &mut batch,
@@ -547,12 +634,12 @@ impl Store {
                 pages.flush_into(&mut batch);
             }
             page = Some(page_of(id));
+            let Some(fetched) = self.fetch(id, None)? else { continue };
             self.score_account(
-                &id,
+                fetched,
                 &table,
                 rules,
                 now,
-                None,
                 &pass.sources,
                 &mut pages,
                 &mut batch,
@@ -567,31 +654,69 @@ impl Store {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// An account's records read one by one (a few accounts: the changed
+    /// ones, a sentiment); `manual` replaces the stored signals.
+    fn fetch(&self, id: AccountId, manual: Option<ManualSignals>) -> Result<Option<Fetched>> {
+        let (Some(account), Some(row)) = (self.account(id)?, self.row(id)?) else { return Ok(None) };
+        let manual = match manual {
+            Some(m) => Some(m),
+            None => self.manual_signals(id)?,
+        };
+        let surveys = self
+            .scan::<crate::domain::rating::SurveyRating>(&keys::with_id(keys::SURVEY_RATING, id), "survey rating")
+            .map(|r| r.map(|r| r.rating))
+            .collect::<Result<_>>()?;
+        let mut flags = [None; 256];
+        for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, id)) {
+            let (k, v) = kv?;
+            record_flag(&mut flags, &k, &v);
+        }
+        Ok(Some(Fetched {
+            tickets: self.tickets(id)?,
+            activities: self.activities(id)?,
+            nps: self.nps(id)?,
+            manual,
+            observed: self.observations(id)?,
+            surveys,
+            flags,
+            support_only: self.tree.contains_key(keys::with_id(keys::SUPPORT_ONLY, id))?,
+            account,
+            row,
+        }))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn score_account(
         &self,
-        id: &AccountId,
+        fetched: Fetched,
         table: &ScoreTable,
         rules: HealthRules,
         now: DateTime<Utc>,
-        manual: Option<ManualSignals>,
         sources: &[String],
         pages: &mut PageCache,
         batch: &mut Batch,
         totals: &mut super::StageTotals,
         report: &mut DailyReport,
     ) -> Result<()> {
-        let id = *id;
-        let (Some(account), Some(row)) = (self.account(id)?, self.row(id)?) else { return Ok(()) };
-        let tickets = self.tickets(id)?;
-        let activities = self.activities(id)?;
-        let nps = self.nps(id)?;
-        let manual = match manual {
-            Some(m) => Some(m),
-            None => self.manual_signals(id)?,
-        };
-        let observed = self.observations(id)?;
+        let Fetched {
+            account,
+            row,
+            tickets,
+            activities,
+            nps,
+            manual,
+            observed,
+            surveys,
+            flags: recorded,
+            support_only,
+        } = fetched;
+        let id = account.id;
+        // Desk ratings follow their tickets: those updated within the window.
         let since = now - Duration::days(crate::domain::rating::CSAT_WINDOW_DAYS);
-        let ratings = self.ratings(id, &tickets, since)?;
+        let mut ratings = surveys;
+        for t in tickets.iter().filter(|t| t.updated_at >= since) {
+            ratings.extend(self.ticket_rating(t.id)?.map(|r| r.rating));
+        }
         let records = Records {
             account: &account,
             tickets: &tickets,
@@ -619,7 +744,6 @@ impl Store {
         // A support organization of its own has no contract: its renewal
         // date is a placeholder, so no check-in cadence and no lifecycle
         // rule speaks for it; its tickets' flags do.
-        let support_only = self.tree.contains_key(keys::with_id(keys::SUPPORT_ONLY, id))?;
         let check = Check {
             inputs: &inputs,
             frustrated: tickets.iter().any(|t| t.status.is_open() && t.frustrated),
@@ -636,14 +760,6 @@ impl Store {
         let mut holding: Vec<(Flag, String)> = flags::raised(rules.flags, &check);
         let card = observed.at(&Signal::CardExpiry, today).and_then(from_epoch_days);
         holding.extend(flags::card_expiring(card, today));
-        // Every slot this account has raised, in one read.
-        let mut recorded = [None; 256];
-        for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, id)) {
-            let (k, v) = kv?;
-            if let (Some(code), Ok(f)) = (k.last(), <[u8; 8]>::try_from(v.as_ref())) {
-                recorded[*code as usize] = Some(u64::from_be_bytes(f));
-            }
-        }
         for flag in Flag::ALL {
             let draft = holding.iter().find(|(f, _)| *f == flag).map(|(_, r)| flags::draft(flag, r, id, now));
             self.step_slot(keys::flag(id, flag.code()), recorded[flag.code() as usize], draft, batch, report)?;
@@ -899,18 +1015,8 @@ impl Store {
         let mut pages = PageCache::default();
         let mut report = DailyReport::default();
         let sources = self.ticket_sources()?;
-        self.score_account(
-            &id,
-            &table,
-            rules,
-            now,
-            Some(manual),
-            &sources,
-            &mut pages,
-            &mut batch,
-            &mut totals,
-            &mut report,
-        )?;
+        let Some(fetched) = self.fetch(id, Some(manual))? else { return Err(super::StoreError::NoAccount(id.0)) };
+        self.score_account(fetched, &table, rules, now, &sources, &mut pages, &mut batch, &mut totals, &mut report)?;
         pages.flush_into(&mut batch);
         batch.put_totals(&totals);
         self.apply(batch)?;

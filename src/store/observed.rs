@@ -158,10 +158,19 @@ impl Store {
 
     /// Every signal observed for an account, each series from its source.
     pub fn observations(&self, id: AccountId) -> Result<Observations> {
+        let entries = self.tree.scan_prefix(keys::with_id(keys::OBSERVED, id)).collect::<sled::Result<Vec<_>>>()?;
+        self.observations_of(id, entries)
+    }
+
+    /// An account's signals from its `ob` entries as read.
+    pub(super) fn observations_of(
+        &self,
+        id: AccountId,
+        entries: Vec<(sled::IVec, sled::IVec)>,
+    ) -> Result<Observations> {
         let prefix = keys::with_id(keys::OBSERVED, id);
         let mut series = Vec::new();
-        for kv in self.tree.scan_prefix(&prefix) {
-            let (k, v) = kv?;
+        for (k, v) in entries {
             let tail = &k[prefix.len()..];
             let Some(nul) = tail.iter().position(|b| *b == 0) else { continue };
             let Some(signal) = std::str::from_utf8(&tail[..nul]).ok().and_then(Signal::from_key) else { continue };
