@@ -1,6 +1,7 @@
 //! The workflows between the store and the screens: the one writer that
 //! owns every store mutation, and the long jobs it runs in steps.
 
+pub mod act;
 pub mod edits;
 pub mod upkeep;
 pub mod writer;

@@ -25,9 +25,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{
-    Account, AccountId, AccountRow, Activity, ActivityKind, Contact, FollowUp, NpsResponse, Stage, Ticket,
-};
+use crate::domain::{Account, AccountId, AccountRow, Activity, Contact, FollowUp, NpsResponse, Stage, Ticket};
 use codec::{decode, encode};
 
 pub use children::Child;
@@ -35,7 +33,7 @@ pub use drafts::{Draft, DraftKind};
 pub use health::{BacktestData, DailyPass, DailyReport, HealthRules, ModelStamp, RecomputeReport, Rescore};
 pub use merge::{Change, Relinked, Target};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
-pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
+pub use outbox::{OutboxCounts, UndoRecord};
 pub use ratings::IncomingRating;
 pub use series::{YearInputs, YearSeries};
 pub use write_back::WriteBackReport;
@@ -187,10 +185,10 @@ pub struct Store {
 }
 
 /// Where a synced ticket lives (see `keys::ticket_slot`).
-type TicketSlot = keys::SlotValue;
+pub(crate) type TicketSlot = keys::SlotValue;
 
 /// A ticket's name in a source's id map.
-fn ticket_ext(ticket: u64) -> String {
+pub(crate) fn ticket_ext(ticket: u64) -> String {
     format!("ticket/{ticket}")
 }
 
@@ -224,7 +222,7 @@ pub struct IngestCounts {
 impl IngestCounts {
     /// Counts one incoming record against what was stored; returns whether
     /// it needs writing (it is new or changed).
-    fn tally<T: PartialEq>(&mut self, old: Option<&T>, new: &T) -> bool {
+    pub(crate) fn tally<T: PartialEq>(&mut self, old: Option<&T>, new: &T) -> bool {
         match old {
             None => self.added += 1,
             Some(o) if o == new => {
@@ -365,11 +363,20 @@ impl Store {
         Ok(self.db.generate_id()?)
     }
 
-    fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8], what: &str) -> Result<Option<T>> {
+    /// Holds the one-writer lock: every read-modify-write batch (rows,
+    /// indexes, totals) is read and applied under it, so the UI and sync,
+    /// which share one store in one process, never interleave.
+    pub(crate) fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The record under `key`, decoded (`what` names it in errors).
+    pub(crate) fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8], what: &str) -> Result<Option<T>> {
         self.tree.get(key)?.map(|v| decode(&v, what)).transpose()
     }
 
-    fn scan<T: serde::de::DeserializeOwned>(
+    /// Every record under `prefix`, decoded, in key order.
+    pub(crate) fn scan<T: serde::de::DeserializeOwned>(
         &self,
         prefix: &[u8],
         what: &'static str,
@@ -485,37 +492,6 @@ impl Store {
         k.extend_from_slice(&due);
         k.extend_from_slice(&id.to_be_bytes());
         self.get(&k, "follow-up")
-    }
-
-    /// Moves an account to another lifecycle stage: the account, its row,
-    /// the indexes, the totals and a timeline entry change in one batch.
-    pub fn set_stage(&self, id: AccountId, stage: Stage, author: &str, now: DateTime<Utc>) -> Result<AccountRow> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut account = self.account(id)?.ok_or(StoreError::NoAccount(id.0))?;
-        let old_row = self.row(id)?.ok_or(StoreError::NoAccount(id.0))?;
-        let before = account.clone();
-        let from = account.stage;
-        account.stage = stage;
-        let mut row = old_row.clone();
-        row.stage = stage;
-        let mut totals = self.stage_totals()?;
-        let mut w = Batch::default();
-        w.put_account(&account);
-        w.put_row(Some(&old_row), &row, &mut totals);
-        w.put_totals(&totals);
-        let activity = Activity {
-            id: self.next_id()?,
-            account_id: id,
-            at: now,
-            kind: ActivityKind::StageChange,
-            summary: format!("Moved from {} to {}", from.label(), stage.label()),
-            author: author.to_string(),
-        };
-        w.put_activity(&activity);
-        self.stage_move_writes(&mut w, &before, &old_row, &activity, stage)?;
-        self.apply(w)?;
-        self.flush()?;
-        Ok(row)
     }
 
     /// How a source's last sync went.
@@ -824,7 +800,7 @@ impl Store {
     }
 
     /// Where a source's ticket lives and the due time of its follow-up.
-    fn ticket_slot(&self, source: &str, ticket: u64) -> Result<Option<TicketSlot>> {
+    pub(crate) fn ticket_slot(&self, source: &str, ticket: u64) -> Result<Option<TicketSlot>> {
         let Some(v) = self.tree.get(keys::external(source, &ticket_ext(ticket)))? else { return Ok(None) };
         let slot = keys::read_ticket_slot(&v).ok_or_else(|| StoreError::Decode {
             what: "ticket location".into(),
@@ -839,7 +815,7 @@ impl Store {
     /// when the condition clears the slot empties, so the item fires again
     /// only if the condition returns. The ticket's slot (its `x:` entry)
     /// records the due time, so no `fi` entry is written.
-    fn put_ticket_follow_up(
+    pub(crate) fn put_ticket_follow_up(
         &self,
         b: &mut Batch,
         ticket: u64,
@@ -899,7 +875,8 @@ pub struct Batch {
 pub const BATCH_BYTES: usize = 4 << 20;
 
 impl Batch {
-    fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
+    /// Queues a raw write (prefer the typed `put_*` below).
+    pub(crate) fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
         self.len += 1;
         self.bytes += k.len() + v.len();
         self.inner.insert(k, v);
@@ -965,8 +942,8 @@ impl Batch {
         self.insert(keys::TOTALS.to_vec(), encode(totals));
     }
 
-    /// Queues the removal of a key.
-    fn remove(&mut self, k: Vec<u8>) {
+    /// Queues the removal of a key (prefer the typed `remove_*`).
+    pub(crate) fn remove(&mut self, k: Vec<u8>) {
         self.len += 1;
         self.inner.remove(k);
     }
@@ -975,6 +952,45 @@ impl Batch {
     pub fn remove_follow_up(&mut self, f: &FollowUp) {
         self.remove(keys::follow_up(f.due, f.id));
         self.remove(keys::follow_up_id(f.id));
+    }
+
+    /// Maps a source's record `ext` to account `id`, both ways (the id map
+    /// and the reverse map `external_of` reads).
+    pub fn link_external(&mut self, source: &str, ext: &str, id: AccountId) {
+        self.insert(keys::external(source, ext), id.0.to_be_bytes().to_vec());
+        self.insert(keys::external_of(id, source), ext.as_bytes().to_vec());
+    }
+
+    /// Takes a source's record `ext` out of the id map, both ways.
+    pub fn unlink_external(&mut self, source: &str, ext: &str, id: AccountId) {
+        self.remove(keys::external(source, ext));
+        self.remove(keys::external_of(id, source));
+    }
+
+    /// Stores a follow-up whose due time did not change (only its state or
+    /// account did), so its `fi` index entry stands.
+    pub fn put_follow_up_state(&mut self, f: &FollowUp) {
+        self.insert(keys::follow_up(f.due, f.id), encode(f));
+    }
+
+    /// Stores an outbox entry.
+    pub fn put_outbox(&mut self, e: &crate::domain::outbox::OutboxEntry) {
+        self.insert(keys::outbox(e.id), encode(e));
+    }
+
+    /// Removes an outbox entry.
+    pub fn remove_outbox(&mut self, id: u64) {
+        self.remove(keys::outbox(id));
+    }
+
+    /// Removes a timeline entry.
+    pub fn remove_activity(&mut self, account: AccountId, at: DateTime<Utc>, id: u64) {
+        self.remove(keys::activity(account, at, id));
+    }
+
+    /// Removes a ticket's record (not its slot in the id map).
+    pub fn remove_ticket(&mut self, account: AccountId, id: u64) {
+        self.remove(keys::child(keys::TICKET, account, id));
     }
 
     /// Stores a ticket.

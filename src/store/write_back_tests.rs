@@ -4,13 +4,14 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::super::{keys, Batch, HealthRules, StageTotals, Store, UndoOutcome};
+use super::super::{keys, Batch, HealthRules, StageTotals, Store};
 use crate::domain::flags::FlagRules;
 use crate::domain::health_model::Model;
 use crate::domain::outbox::{OutboxEntry, OutboxState, Write};
 use crate::domain::rollup::derive_row;
 use crate::domain::write_back::WriteBack;
 use crate::domain::{Account, AccountId, Activity, ActivityKind, Band, Bands, Segment, Stage};
+use crate::engine::act::UndoOutcome;
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
@@ -130,7 +131,7 @@ fn a_write_on_its_way_is_kept_and_undo_is_untouched() {
         (OutboxState::Pending, true)
     );
     // The CSM's stage move is still theirs to take back, health writes aside.
-    match s.undo().unwrap() {
+    match crate::engine::act::undo(&s).unwrap() {
         UndoOutcome::Undone { label, .. } => assert_eq!(label, "stage move"),
         other => panic!("{other:?}"),
     }

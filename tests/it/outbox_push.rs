@@ -145,7 +145,13 @@ impl Env {
     }
 
     fn act(&self, item: &FollowUp, action: FollowUpAction) {
-        let r = self.store.apply_action(std::slice::from_ref(item), &action, "tester", t0()).unwrap();
+        let r = cockpit::engine::act::apply(
+            &self.store,
+            std::slice::from_ref(item),
+            &action,
+            &cockpit::engine::act::Author::new("tester", t0()),
+        )
+        .unwrap();
         assert!(r.skipped.is_empty(), "{:?}", r.skipped);
     }
 
@@ -489,7 +495,13 @@ async fn unlinked_accounts_fail_missing_sources_wait_and_offline_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stage_move_reaches_the_company_and_holds_against_a_sync_until_then() {
     let e = env().await;
-    e.store.set_stage(ACME, Stage::Expansion, "tester", t0()).unwrap();
+    cockpit::engine::act::set_stage(
+        &e.store,
+        ACME,
+        Stage::Expansion,
+        &cockpit::engine::act::Author::new("tester", t0()),
+    )
+    .unwrap();
     // A sync before the push brings HubSpot's old stage: the move holds.
     let stale = account(ACME, "Acme");
     assert_ne!(stale.stage, Stage::Expansion);
@@ -506,7 +518,13 @@ async fn a_stage_move_reaches_the_company_and_holds_against_a_sync_until_then() 
     assert_eq!(e.store.account(ACME).unwrap().unwrap().stage, stale.stage);
 
     // A lost answer is simply sent again: setting a property twice is harmless.
-    e.store.set_stage(ACME, Stage::RenewalPrep, "tester", t0()).unwrap();
+    cockpit::engine::act::set_stage(
+        &e.store,
+        ACME,
+        Stage::RenewalPrep,
+        &cockpit::engine::act::Author::new("tester", t0()),
+    )
+    .unwrap();
     e.vendors.lock().unwrap().fault("PATCH /crm/v3/objects/companies/4242", fake::writes::Fault::ApplyThenDrop);
     let r = e.push().await;
     assert!(matches!(&r.outcomes[0].1, Outcome::Retrying(_)), "{r:?}");
