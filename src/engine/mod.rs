@@ -3,5 +3,6 @@
 
 pub mod act;
 pub mod edits;
+pub mod ingest;
 pub mod upkeep;
 pub mod writer;

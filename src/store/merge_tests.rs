@@ -3,6 +3,7 @@ use crate::domain::observed::{Point, Signal};
 use crate::domain::outbox::{OutboxEntry, Write};
 use crate::domain::rating::{Rating, SurveyRating, Verdict};
 use crate::domain::{ActivityKind, FollowUpKind, OrgLink, Priority, Stage, UserRecord};
+use crate::engine::ingest::{self, Page};
 use crate::store::tests::{account, now, ticket};
 use crate::store::FollowUpRules;
 use chrono::Duration;
@@ -70,7 +71,8 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
         title: String::new(),
         key_person: false,
     };
-    s.ingest_users(DESK, &[(99, ana)], std::slice::from_ref(&contact), &[], None).unwrap();
+    let page = Page { source: DESK, records: std::slice::from_ref(&contact), removed: &[], cursor: None };
+    ingest::users(&s, &[(99, ana)], &page).unwrap();
     let note = Activity {
         id: 900,
         account_id: own,
@@ -208,7 +210,7 @@ fn an_organization_leaving_a_crm_account_takes_only_its_own_records() {
     };
     let (u1, c1) = user(1, 11);
     let (u2, c2) = user(2, 12);
-    s.ingest_users(DESK, &[u1, u2], &[c1, c2], &[], None).unwrap();
+    ingest::users(&s, &[u1, u2], &Page { source: DESK, records: &[c1, c2], removed: &[], cursor: None }).unwrap();
     assert_eq!(s.row(crm).unwrap().unwrap().open_tickets, 3);
 
     // Organization 11 turns out ambiguous: it gets an account of its own.
