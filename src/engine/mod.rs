@@ -4,5 +4,6 @@
 pub mod act;
 pub mod edits;
 pub mod ingest;
+pub mod merge;
 pub mod upkeep;
 pub mod writer;

@@ -7,7 +7,6 @@ pub mod damage;
 mod drafts;
 mod health;
 pub mod keys;
-mod merge;
 pub mod migrate;
 mod observed;
 mod orgs;
@@ -31,7 +30,6 @@ use codec::{decode, encode};
 pub use children::Child;
 pub use drafts::{Draft, DraftKind};
 pub use health::{BacktestData, DailyPass, DailyReport, HealthRules, ModelStamp, RecomputeReport, Rescore};
-pub use merge::{Change, Relinked, Target};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
 pub use outbox::{OutboxCounts, UndoRecord};
 pub use series::{YearInputs, YearSeries};
@@ -742,4 +740,4 @@ impl Batch {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -95,6 +95,12 @@ impl Store {
         Ok(at)
     }
 
+    /// Whether `acc` is organization `org`'s account of its own (its mark
+    /// names it; workspaces from before the mark get it when they upgrade).
+    pub fn is_own_account(&self, acc: AccountId, source: &str, org: u64) -> Result<bool> {
+        Ok(self.support_only(acc)?.is_some_and(|m| m.source == source && m.org == org))
+    }
+
     /// Remembers records a sync skipped (`id`, why), to read them again at
     /// the next sync: their company may arrive, or be fixed, meanwhile.
     pub fn remember_skipped(&self, source: &str, object: &str, skipped: &[(String, String)]) -> Result<()> {

@@ -3,11 +3,11 @@ use crate::domain::{Measure, Segment};
 use chrono::TimeZone;
 use chrono::{Datelike, Duration, NaiveDate};
 
-pub(super) fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
 }
 
-pub(super) fn account(id: u64, stage: Stage) -> Account {
+pub(crate) fn account(id: u64, stage: Stage) -> Account {
     let today = now().date_naive();
     Account {
         id: AccountId(id),
@@ -28,7 +28,7 @@ pub(super) fn account(id: u64, stage: Stage) -> Account {
     }
 }
 
-pub(super) fn row(a: &Account, health: Option<u8>) -> AccountRow {
+pub(crate) fn row(a: &Account, health: Option<u8>) -> AccountRow {
     AccountRow {
         id: a.id,
         name: a.name.clone(),
@@ -44,7 +44,7 @@ pub(super) fn row(a: &Account, health: Option<u8>) -> AccountRow {
     }
 }
 
-pub(super) fn seed(store: &Store) {
+pub(crate) fn seed(store: &Store) {
     let mut b = Batch::default();
     let mut totals = StageTotals::default();
     for (id, stage, health) in
@@ -441,7 +441,7 @@ fn a_damaged_database_is_reported_not_silently_emptied() {
     }
 }
 
-pub(super) fn ticket(id: u64, account: AccountId, frustrated: bool) -> Ticket {
+pub(crate) fn ticket(id: u64, account: AccountId, frustrated: bool) -> Ticket {
     Ticket {
         id,
         account_id: account,
