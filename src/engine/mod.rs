@@ -6,4 +6,5 @@ pub mod edits;
 pub mod ingest;
 pub mod merge;
 pub mod upkeep;
+pub mod write_back;
 pub mod writer;

@@ -33,7 +33,6 @@ pub use health::{BacktestData, DailyPass, DailyReport, HealthRules, ModelStamp, 
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
 pub use outbox::{OutboxCounts, UndoRecord};
 pub use series::{YearInputs, YearSeries};
-pub use write_back::WriteBackReport;
 
 /// What can go wrong with a workspace, worded for the person at the keyboard.
 #[derive(Debug, thiserror::Error)]
