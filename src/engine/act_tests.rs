@@ -259,3 +259,31 @@ fn a_pushers_outcome_keeps_the_account_a_merge_moved_the_entry_to() {
     assert_eq!(stored.account_id, AccountId(9));
     assert!(matches!(stored.state, OutboxState::Sent { .. }));
 }
+
+#[test]
+fn set_stage_moves_row_index_totals_and_logs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(tmp.path()).unwrap();
+        crate::store::tests::seed(&s);
+        let r = set_stage(&s, AccountId(2), Stage::Expansion, &Author::new("Dana", now())).unwrap();
+        assert_eq!(r.stage, Stage::Expansion);
+        s.flush().unwrap();
+    }
+    let s = Store::open(tmp.path()).unwrap();
+    assert_eq!(s.account(AccountId(2)).unwrap().unwrap().stage, Stage::Expansion);
+    assert_eq!(s.row(AccountId(2)).unwrap().unwrap().stage, Stage::Expansion);
+    let adoption: Vec<u64> = s.stage_rows(Stage::Adoption, 10).unwrap().iter().map(|r| r.id.0).collect();
+    assert_eq!(adoption, vec![1]);
+    assert_eq!(s.stage_rows(Stage::Expansion, 10).unwrap()[0].id, AccountId(2));
+    let t = s.stage_totals().unwrap();
+    assert_eq!((t.count[Stage::Adoption.index()], t.count[Stage::Expansion.index()]), (1, 1));
+    assert_eq!(t.arr[Stage::Expansion.index()], 20_000);
+    let log = s.activities(AccountId(2)).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].summary, "Moved from Adoption to Expansion");
+    assert!(matches!(
+        set_stage(&s, AccountId(99), Stage::Expansion, &Author::new("x", now())),
+        Err(StoreError::NoAccount(99))
+    ));
+}

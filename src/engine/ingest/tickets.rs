@@ -172,3 +172,7 @@ impl Store {
         tickets(self, &Page { source, records: upserts, removed: deletions, cursor }, rules)
     }
 }
+
+#[cfg(test)]
+#[path = "tickets_tests.rs"]
+mod tests;
