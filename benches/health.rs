@@ -108,7 +108,8 @@ fn main() {
     let mut scored = 0;
     for i in 0..5 {
         for (id, from, to) in &moves {
-            store.set_stage(*id, if i % 2 == 0 { *to } else { *from }, "bench", now).unwrap();
+            let by = cockpit::engine::act::Author { name: "bench".into(), at: now };
+            cockpit::engine::act::set_stage(&store, *id, if i % 2 == 0 { *to } else { *from }, &by).unwrap();
         }
         let t = Instant::now();
         let mut pass = SincePass::default();

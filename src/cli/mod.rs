@@ -364,9 +364,14 @@ fn beside_cockpit(dir: &Path, busy: StoreError) -> CliResult {
 /// Runs a headless command on the open workspace.
 /// Queues the health writes `[health.write_back]` asks for after a daily
 /// pass; a failure is logged (the scores stand, the next pass tries again).
-pub(crate) fn write_back(store: &Store, c: &Config, now: DateTime<Utc>) -> Option<crate::store::WriteBackReport> {
+pub(crate) fn write_back(
+    store: &Store,
+    c: &Config,
+    now: DateTime<Utc>,
+) -> Option<crate::engine::write_back::WriteBackReport> {
     let wb = c.sources.iter().find_map(|s| s.write_back.as_ref())?;
-    match store.queue_health_writes(wb, &c.health_model, &c.bands, now) {
+    use crate::engine::write_back::{queue_health_writes, WriteBackRules};
+    match queue_health_writes(store, &WriteBackRules { write_back: wb, model: &c.health_model, bands: &c.bands }, now) {
         Ok(r) => {
             tracing::info!(queued = r.queued, replaced = r.replaced, unchanged = r.unchanged, "health write-back");
             Some(r)

@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+pub use super::act::Author;
+use super::act::{self, ActionReport, UndoOutcome};
 use super::upkeep::HealthSetup;
 use crate::domain::followup_action::FollowUpAction;
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::{AccountId, AccountRow, FollowUp, Stage};
-use crate::store::{ActionReport, Result, Store, UndoOutcome};
+use crate::store::{Result, Store};
 
 /// One change the CSM made.
 #[derive(Debug, Clone)]
@@ -70,15 +72,6 @@ pub enum Edit {
     },
 }
 
-/// Who made an edit and when.
-#[derive(Debug, Clone)]
-pub struct Author {
-    /// The name on timeline entries.
-    pub name: String,
-    /// The moment of the edit.
-    pub at: DateTime<Utc>,
-}
-
 /// What an applied edit changed.
 #[derive(Debug, Clone)]
 pub enum Written {
@@ -108,21 +101,21 @@ pub fn apply(store: &Store, edit: Edit, by: &Author) -> Result<Applied> {
     let (written, touched): (Written, Vec<AccountId>) = match edit {
         Edit::Action { items, action, forget_draft } => {
             let accounts = items.iter().map(|f| f.account_id).collect();
-            let report = store.apply_action(&items, &action, &by.name, by.at)?;
+            let report = act::apply(store, &items, &action, by)?;
             if let (Some(id), true) = (forget_draft, report.applied > 0) {
                 store.discard_draft(id)?;
             }
             (Written::Action(report), accounts)
         }
         Edit::Undo => {
-            let outcome = store.undo()?;
+            let outcome = act::undo(store)?;
             let accounts = match &outcome {
                 UndoOutcome::Undone { accounts, .. } => accounts.clone(),
                 _ => Vec::new(),
             };
             (Written::Undo(outcome), accounts)
         }
-        Edit::Stage { id, to } => (Written::Row(store.set_stage(id, to, &by.name, by.at)?), Vec::new()),
+        Edit::Stage { id, to } => (Written::Row(act::set_stage(store, id, to, by)?), Vec::new()),
         Edit::Sentiment { id, value, setup } => {
             (Written::Row(store.set_sentiment(id, value, &by.name, setup.rules(), by.at)?), Vec::new())
         }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::write_back::{queue_health_writes, WriteBackRules};
 use super::writer::Steps;
 use crate::domain::flags::FlagRules;
 use crate::domain::health_model::Model;
@@ -181,7 +182,8 @@ impl Upkeep {
             Phase::WriteBack => {
                 // The day's health goes to HubSpot with the next push.
                 if let Some(wb) = &self.setup.write_back {
-                    match store.queue_health_writes(wb, &self.setup.model, &self.setup.bands, self.now) {
+                    let rules = WriteBackRules { write_back: wb, model: &self.setup.model, bands: &self.setup.bands };
+                    match queue_health_writes(store, &rules, self.now) {
                         Ok(r) => tracing::info!(queued = r.queued, replaced = r.replaced, "health write-back"),
                         Err(e) => tracing::warn!("health write-back could not be queued: {e}"),
                     }

@@ -8,7 +8,6 @@ pub mod damage;
 mod drafts;
 mod health;
 pub mod keys;
-mod merge;
 pub mod migrate;
 mod observed;
 mod orgs;
@@ -26,20 +25,15 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{
-    Account, AccountId, AccountRow, Activity, ActivityKind, Contact, FollowUp, NpsResponse, Stage, Ticket,
-};
+use crate::domain::{Account, AccountId, AccountRow, Activity, Contact, FollowUp, NpsResponse, Stage, Ticket};
 use codec::{decode, encode};
 
 pub use children::Child;
 pub use drafts::{Draft, DraftKind};
 pub use health::{BacktestData, DailyPass, DailyReport, HealthRules, ModelStamp, RecomputeReport, Rescore, SincePass};
-pub use merge::{Change, Relinked, Target};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
-pub use outbox::{ActionReport, OutboxCounts, UndoOutcome, UndoRecord};
-pub use ratings::IncomingRating;
+pub use outbox::{OutboxCounts, UndoRecord};
 pub use series::{YearInputs, YearSeries};
-pub use write_back::WriteBackReport;
 
 /// What can go wrong with a workspace, worded for the person at the keyboard.
 #[derive(Debug, thiserror::Error)]
@@ -187,11 +181,14 @@ pub struct Store {
     writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
+/// Raw stored bytes (a key or a value that is not an encoded record).
+pub(crate) type Bytes = sled::IVec;
+
 /// Where a synced ticket lives (see `keys::ticket_slot`).
-type TicketSlot = keys::SlotValue;
+pub(crate) type TicketSlot = keys::SlotValue;
 
 /// A ticket's name in a source's id map.
-fn ticket_ext(ticket: u64) -> String {
+pub(crate) fn ticket_ext(ticket: u64) -> String {
     format!("ticket/{ticket}")
 }
 
@@ -207,44 +204,6 @@ pub struct FollowUpRules {
     pub now: DateTime<Utc>,
     /// ARR at or above which an account is high-value.
     pub high_value_arr: u64,
-}
-
-/// What one ingest batch did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct IngestCounts {
-    /// New records.
-    pub added: u64,
-    /// Changed records.
-    pub updated: u64,
-    /// Records that came back identical.
-    pub unchanged: u64,
-    /// Records removed (deleted or archived at the source).
-    pub removed: u64,
-}
-
-impl IngestCounts {
-    /// Counts one incoming record against what was stored; returns whether
-    /// it needs writing (it is new or changed).
-    fn tally<T: PartialEq>(&mut self, old: Option<&T>, new: &T) -> bool {
-        match old {
-            None => self.added += 1,
-            Some(o) if o == new => {
-                self.unchanged += 1;
-                return false;
-            }
-            Some(_) => self.updated += 1,
-        }
-        true
-    }
-}
-
-impl std::ops::AddAssign for IngestCounts {
-    fn add_assign(&mut self, o: IngestCounts) {
-        self.added += o.added;
-        self.updated += o.updated;
-        self.unchanged += o.unchanged;
-        self.removed += o.removed;
-    }
 }
 
 impl std::fmt::Debug for Store {
@@ -366,11 +325,41 @@ impl Store {
         Ok(self.db.generate_id()?)
     }
 
-    fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8], what: &str) -> Result<Option<T>> {
+    /// Holds the one-writer lock: every read-modify-write batch (rows,
+    /// indexes, totals) is read and applied under it, so the UI and sync,
+    /// which share one store in one process, never interleave.
+    pub(crate) fn write_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The record under `key`, decoded (`what` names it in errors).
+    pub(crate) fn get<T: serde::de::DeserializeOwned>(&self, key: &[u8], what: &str) -> Result<Option<T>> {
         self.tree.get(key)?.map(|v| decode(&v, what)).transpose()
     }
 
-    fn scan<T: serde::de::DeserializeOwned>(
+    /// The bytes under `key`, for values that are not encoded records
+    /// (id maps, ticket slots, index entries).
+    pub(crate) fn raw(&self, key: &[u8]) -> Result<Option<Bytes>> {
+        Ok(self.tree.get(key)?)
+    }
+
+    /// Whether anything is stored under `key`.
+    pub(crate) fn contains(&self, key: &[u8]) -> Result<bool> {
+        Ok(self.tree.contains_key(key)?)
+    }
+
+    /// Every key under `prefix`, in order.
+    pub(crate) fn keys_under(&self, prefix: &[u8]) -> impl Iterator<Item = Result<Bytes>> + '_ {
+        self.tree.scan_prefix(prefix).keys().map(|k| Ok(k?))
+    }
+
+    /// Every key and raw value under `prefix`, in order.
+    pub(crate) fn entries_under(&self, prefix: &[u8]) -> impl Iterator<Item = Result<(Bytes, Bytes)>> + '_ {
+        self.tree.scan_prefix(prefix).map(|kv| Ok(kv?))
+    }
+
+    /// Every record under `prefix`, decoded, in key order.
+    pub(crate) fn scan<T: serde::de::DeserializeOwned>(
         &self,
         prefix: &[u8],
         what: &'static str,
@@ -488,37 +477,6 @@ impl Store {
         self.get(&k, "follow-up")
     }
 
-    /// Moves an account to another lifecycle stage: the account, its row,
-    /// the indexes, the totals and a timeline entry change in one batch.
-    pub fn set_stage(&self, id: AccountId, stage: Stage, author: &str, now: DateTime<Utc>) -> Result<AccountRow> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut account = self.account(id)?.ok_or(StoreError::NoAccount(id.0))?;
-        let old_row = self.row(id)?.ok_or(StoreError::NoAccount(id.0))?;
-        let before = account.clone();
-        let from = account.stage;
-        account.stage = stage;
-        let mut row = old_row.clone();
-        row.stage = stage;
-        let mut totals = self.stage_totals()?;
-        let mut w = Batch::default();
-        w.put_account(&account);
-        w.put_row(Some(&old_row), &row, &mut totals);
-        w.put_totals(&totals);
-        let activity = Activity {
-            id: self.next_id()?,
-            account_id: id,
-            at: now,
-            kind: ActivityKind::StageChange,
-            summary: format!("Moved from {} to {}", from.label(), stage.label()),
-            author: author.to_string(),
-        };
-        w.put_activity(&activity);
-        self.stage_move_writes(&mut w, &before, &old_row, &activity, stage)?;
-        self.apply(w)?;
-        self.flush()?;
-        Ok(row)
-    }
-
     /// How a source's last sync went.
     pub fn sync_status(&self, source: &str) -> Result<Option<SyncStatus>> {
         self.get(&keys::sync_status(source), "sync status")
@@ -540,280 +498,6 @@ impl Store {
         Ok(self.tree.get(keys::cursor(source, object))?.map(|v| v.to_vec()))
     }
 
-    /// Writes one page of a source's accounts, links of its records to
-    /// accounts that already exist, the records it removed and its cursor
-    /// in a single batch: after a crash the cursor never runs
-    /// ahead of (or behind) the records. Accounts carry ids already resolved
-    /// with `external_id` / `next_id`.
-    pub fn ingest_accounts(
-        &self,
-        source: &str,
-        upserts: &[(String, Account)],
-        links: &[(String, AccountId)],
-        removals: &[String],
-        cursor: Option<(&str, &[u8])>,
-    ) -> Result<IngestCounts> {
-        self.ingest_accounts_observed(source, upserts, links, removals, cursor, self.observe(Utc::now().date_naive()))
-    }
-
-    /// `ingest_accounts` with the page's observed signals (a company's
-    /// mapped properties and their history) landing in the same batch.
-    pub fn ingest_accounts_observed(
-        &self,
-        source: &str,
-        upserts: &[(String, Account)],
-        links: &[(String, AccountId)],
-        removals: &[String],
-        cursor: Option<(&str, &[u8])>,
-        mut observed: Observe<'_>,
-    ) -> Result<IngestCounts> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut totals = self.stage_totals()?;
-        let mut counts = IngestCounts::default();
-        let mut b = Batch::default();
-        // A stage moved here and not yet in the CRM stays as moved.
-        let held = if upserts.is_empty() { Default::default() } else { self.stage_moves_in_flight()? };
-        for (ext, id) in links {
-            b.insert(keys::external(source, ext), id.0.to_be_bytes().to_vec());
-            b.insert(keys::external_of(*id, source), ext.as_bytes().to_vec());
-        }
-        for (ext, account) in upserts {
-            let old = self.account(account.id)?;
-            let held_stage = held.contains(&account.id).then(|| old.as_ref().map(|o| o.stage)).flatten();
-            let kept;
-            let account = match held_stage {
-                Some(stage) if stage != account.stage => {
-                    kept = Account { stage, ..account.clone() };
-                    &kept
-                }
-                _ => account,
-            };
-            if !counts.tally(old.as_ref(), account) {
-                continue;
-            }
-            if old.is_none() {
-                // A new account's past is arriving: its year is rebuilt.
-                observed.mark_year(account.id);
-            }
-            let old_row = if old.is_some() { self.row(account.id)? } else { None };
-            // The row's derived figures (health, tickets, touch) do not depend
-            // on the account's own fields: keep them, refresh the rest.
-            let row = match &old_row {
-                Some(r) => r.with_account(account),
-                None => crate::domain::rollup::derive_row(account, &Default::default(), &[], &[]),
-            };
-            b.put_account(account);
-            b.put_row(old_row.as_ref(), &row, &mut totals);
-            b.insert(keys::external(source, ext), account.id.0.to_be_bytes().to_vec());
-            b.insert(keys::external_of(account.id, source), ext.as_bytes().to_vec());
-        }
-        let mut pages = pages::PageCache::default();
-        for ext in removals {
-            let Some(id) = self.external_id(source, ext)? else { continue };
-            counts.removed += 1;
-            pages.remove(self, id)?;
-            if let Some(old_row) = self.row(id)? {
-                b.remove_row(&old_row, &mut totals);
-            }
-            b.inner.remove(keys::with_id(keys::ACCOUNT, id));
-            b.inner.remove(keys::external(source, ext));
-            b.inner.remove(keys::external_of(id, source));
-            // Tickets and support users' contacts belong to the desk's
-            // organization, not to the CRM record: they stay until matching
-            // moves them to the organization's next account.
-            let owned = [
-                keys::NPS,
-                keys::ACTIVITY,
-                keys::DEAL,
-                keys::SNAPSHOT,
-                keys::SERIES,
-                keys::MANUAL,
-                keys::OBSERVED,
-                keys::REBUILD,
-                keys::HEALTH_WRITTEN,
-                keys::SURVEY_RATING,
-            ];
-            for prefix in owned {
-                for k in self.tree.scan_prefix(keys::with_id(prefix, id)).keys() {
-                    b.inner.remove(k?);
-                }
-            }
-            for c in self.contacts(id)? {
-                if crate::sync::zendesk::desk_user_of(c.id).is_none() {
-                    b.remove(keys::child(keys::CONTACT, id, c.id));
-                }
-            }
-            // Its raised items leave the queue with it.
-            for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, id)) {
-                let (k, v) = kv?;
-                if let Some(f) = <[u8; 8]>::try_from(v.as_ref()).ok().map(u64::from_be_bytes) {
-                    if let Some(f) = self.follow_up(f)? {
-                        b.remove_follow_up(&f);
-                    }
-                }
-                b.inner.remove(k);
-            }
-        }
-        pages.flush_into(&mut b);
-        observed.flush_into(&mut b)?;
-        b.put_totals(&totals);
-        b.put_cursor(source, cursor);
-        self.apply(b)?;
-        Ok(counts)
-    }
-
-    /// Writes one page of a source's tickets (each with the support
-    /// organization it belongs to, when it has one), the ones it deleted
-    /// and its cursor in one batch, and re-derives the rows of every
-    /// account they touch (open tickets, last touch) in that same batch.
-    /// Ticket ids are the vendor's; `ext` names each ticket for the id map.
-    pub fn ingest_tickets(
-        &self,
-        source: &str,
-        upserts: &[(Ticket, Option<u64>)],
-        deletions: &[u64],
-        cursor: Option<(&str, &[u8])>,
-        rules: Option<FollowUpRules>,
-    ) -> Result<IngestCounts> {
-        use std::collections::{BTreeMap, BTreeSet};
-        /// What a page does to one account's derived figures.
-        #[derive(Default)]
-        struct Effect<'t> {
-            open_delta: i64,
-            newest_reply: Option<DateTime<Utc>>,
-            // A ticket left this account: its last touch must be recounted.
-            lost: bool,
-            touched: BTreeSet<u64>,
-            arrived: Vec<&'t Ticket>,
-        }
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut counts = IngestCounts::default();
-        let mut b = Batch::default();
-        let mut effects: BTreeMap<AccountId, Effect> = BTreeMap::new();
-        let open = |t: &Ticket| i64::from(t.status.is_open());
-        // A ticket listed twice in one page counts once, as its last copy.
-        let mut last_copy: BTreeMap<u64, (&Ticket, Option<u64>)> = BTreeMap::new();
-        // Each account's row is read once per page: for the high-value test
-        // here and for the derived figures below.
-        let mut rows: BTreeMap<AccountId, Option<AccountRow>> = BTreeMap::new();
-        for (t, org) in upserts {
-            last_copy.insert(t.id, (t, *org));
-        }
-        for (t, org) in last_copy.into_values() {
-            let slot = self.ticket_slot(source, t.id)?;
-            let before = slot.as_ref().map(|s| s.account);
-            let old: Option<Ticket> = match before {
-                Some(acc) => self.get(&keys::child(keys::TICKET, acc, t.id), "ticket")?,
-                None => None,
-            };
-            if !counts.tally(old.as_ref(), t) {
-                // Unchanged, but a slot written before organizations were
-                // recorded learns its organization (a schema-1 slot takes its
-                // follow-up's due time from `fi` and drops that entry).
-                if let Some(s) = slot.filter(|s| (s.legacy || s.org != org) && s.account == t.account_id) {
-                    let due = match s.legacy {
-                        true => {
-                            let id = ticket_follow_up_id(t.id);
-                            let due = self
-                                .tree
-                                .get(keys::follow_up_id(id))?
-                                .and_then(|d| <[u8; 8]>::try_from(d.as_ref()).ok());
-                            b.inner.remove(keys::follow_up_id(id));
-                            due
-                        }
-                        false => s.due,
-                    };
-                    b.insert(keys::external(source, &ticket_ext(t.id)), keys::ticket_slot(s.account, due, org));
-                }
-                continue;
-            }
-            if let (Some(prev), Some(o)) = (before, &old) {
-                let e = effects.entry(prev).or_default();
-                e.open_delta -= open(o);
-                e.touched.insert(t.id);
-                if prev != t.account_id {
-                    b.remove(keys::child(keys::TICKET, prev, t.id));
-                    e.lost = true;
-                }
-            }
-            b.put_ticket(t);
-            let mut due = slot.as_ref().and_then(|s| s.due);
-            if let Some(r) = &rules {
-                let row = match rows.entry(t.account_id) {
-                    std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                    std::collections::btree_map::Entry::Vacant(v) => v.insert(self.row(t.account_id)?),
-                };
-                let draft = row.as_ref().and_then(|row| {
-                    let high = crate::domain::followup::is_high_value(row.segment, row.arr, r.high_value_arr);
-                    crate::domain::followup::ticket_follow_up(t, high, r.now)
-                });
-                due = self.put_ticket_follow_up(&mut b, t.id, draft, slot.as_ref())?;
-            }
-            let slot_value = match &slot {
-                // Without rules a schema-1 slot keeps its form: its
-                // follow-up is still found through `fi`.
-                Some(s) if s.legacy && rules.is_none() => {
-                    (s.account != t.account_id).then(|| t.account_id.0.to_be_bytes().to_vec())
-                }
-                Some(s) if !s.legacy && s.account == t.account_id && s.due == due && s.org == org => None,
-                _ => Some(keys::ticket_slot(t.account_id, due, org)),
-            };
-            if let Some(v) = slot_value {
-                b.insert(keys::external(source, &ticket_ext(t.id)), v);
-            }
-            let e = effects.entry(t.account_id).or_default();
-            e.open_delta += open(t);
-            e.newest_reply = e.newest_reply.max(t.last_customer_reply);
-            e.touched.insert(t.id);
-            e.arrived.push(t);
-        }
-        for id in deletions {
-            let Some(slot) = self.ticket_slot(source, *id)? else { continue };
-            let acc = slot.account;
-            counts.removed += 1;
-            let key = keys::child(keys::TICKET, acc, *id);
-            let e = effects.entry(acc).or_default();
-            if let Some(old) = self.get::<Ticket>(&key, "ticket")? {
-                e.open_delta -= open(&old);
-            }
-            e.lost = true;
-            e.touched.insert(*id);
-            b.inner.remove(key);
-            // The follow-up goes with the ticket, rules or not.
-            self.put_ticket_follow_up(&mut b, *id, None, Some(&slot))?;
-            b.inner.remove(keys::external(source, &ticket_ext(*id)));
-        }
-        let mut totals = self.stage_totals()?;
-        for (acc, e) in effects {
-            let cached = rows.remove(&acc);
-            let Some(old_row) = (match cached {
-                Some(row) => row,
-                None => self.row(acc)?,
-            }) else {
-                continue;
-            };
-            let mut row = old_row.clone();
-            // Counted incrementally: an account with thousands of tickets
-            // costs the same as one with a few.
-            row.open_tickets = (old_row.open_tickets as i64 + e.open_delta).max(0) as u32;
-            row.last_touch = if e.lost {
-                let mut tickets: Vec<Ticket> =
-                    self.tickets(acc)?.into_iter().filter(|t| !e.touched.contains(&t.id)).collect();
-                tickets.extend(e.arrived.iter().map(|t| (*t).clone()));
-                crate::domain::rollup::last_touch(&tickets, &self.activities(acc)?)
-            } else {
-                row.last_touch.max(e.newest_reply)
-            };
-            if row != old_row {
-                b.put_row(Some(&old_row), &row, &mut totals);
-            }
-        }
-        b.put_totals(&totals);
-        b.put_cursor(source, cursor);
-        self.apply(b)?;
-        Ok(counts)
-    }
-
     /// The follow-up of a source's ticket, if it has one.
     pub fn ticket_follow_up(&self, source: &str, ticket: u64) -> Result<Option<FollowUp>> {
         let id = ticket_follow_up_id(ticket);
@@ -825,7 +509,7 @@ impl Store {
     }
 
     /// Where a source's ticket lives and the due time of its follow-up.
-    fn ticket_slot(&self, source: &str, ticket: u64) -> Result<Option<TicketSlot>> {
+    pub(crate) fn ticket_slot(&self, source: &str, ticket: u64) -> Result<Option<TicketSlot>> {
         let Some(v) = self.tree.get(keys::external(source, &ticket_ext(ticket)))? else { return Ok(None) };
         let slot = keys::read_ticket_slot(&v).ok_or_else(|| StoreError::Decode {
             what: "ticket location".into(),
@@ -840,7 +524,7 @@ impl Store {
     /// when the condition clears the slot empties, so the item fires again
     /// only if the condition returns. The ticket's slot (its `x:` entry)
     /// records the due time, so no `fi` entry is written.
-    fn put_ticket_follow_up(
+    pub(crate) fn put_ticket_follow_up(
         &self,
         b: &mut Batch,
         ticket: u64,
@@ -907,7 +591,8 @@ pub struct Batch {
 pub const BATCH_BYTES: usize = 4 << 20;
 
 impl Batch {
-    fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
+    /// Queues a raw write (prefer the typed `put_*` below).
+    pub(crate) fn insert(&mut self, k: Vec<u8>, v: Vec<u8>) {
         if let Some(id) = keys::health_record_of(&k) {
             self.touched.insert(id.0);
         }
@@ -978,13 +663,19 @@ impl Batch {
         }
     }
 
+    /// Stores a row whose stage, health and ARR did not change, so neither
+    /// its index entries nor the totals move.
+    pub fn put_row_in_place(&mut self, row: &AccountRow) {
+        self.insert(keys::with_id(keys::ROW, row.id), encode(row));
+    }
+
     /// Stores the kanban totals.
     pub fn put_totals(&mut self, totals: &StageTotals) {
         self.insert(keys::TOTALS.to_vec(), encode(totals));
     }
 
-    /// Queues the removal of a key.
-    fn remove(&mut self, k: Vec<u8>) {
+    /// Queues the removal of a key (prefer the typed `remove_*`).
+    pub(crate) fn remove(&mut self, k: Vec<u8>) {
         if let Some(id) = keys::health_record_of(&k) {
             self.touched.insert(id.0);
         }
@@ -996,6 +687,45 @@ impl Batch {
     pub fn remove_follow_up(&mut self, f: &FollowUp) {
         self.remove(keys::follow_up(f.due, f.id));
         self.remove(keys::follow_up_id(f.id));
+    }
+
+    /// Maps a source's record `ext` to account `id`, both ways (the id map
+    /// and the reverse map `external_of` reads).
+    pub fn link_external(&mut self, source: &str, ext: &str, id: AccountId) {
+        self.insert(keys::external(source, ext), id.0.to_be_bytes().to_vec());
+        self.insert(keys::external_of(id, source), ext.as_bytes().to_vec());
+    }
+
+    /// Takes a source's record `ext` out of the id map, both ways.
+    pub fn unlink_external(&mut self, source: &str, ext: &str, id: AccountId) {
+        self.remove(keys::external(source, ext));
+        self.remove(keys::external_of(id, source));
+    }
+
+    /// Stores a follow-up whose due time did not change (only its state or
+    /// account did), so its `fi` index entry stands.
+    pub fn put_follow_up_state(&mut self, f: &FollowUp) {
+        self.insert(keys::follow_up(f.due, f.id), encode(f));
+    }
+
+    /// Stores an outbox entry.
+    pub fn put_outbox(&mut self, e: &crate::domain::outbox::OutboxEntry) {
+        self.insert(keys::outbox(e.id), encode(e));
+    }
+
+    /// Removes an outbox entry.
+    pub fn remove_outbox(&mut self, id: u64) {
+        self.remove(keys::outbox(id));
+    }
+
+    /// Removes a timeline entry.
+    pub fn remove_activity(&mut self, account: AccountId, at: DateTime<Utc>, id: u64) {
+        self.remove(keys::activity(account, at, id));
+    }
+
+    /// Removes a ticket's record (not its slot in the id map).
+    pub fn remove_ticket(&mut self, account: AccountId, id: u64) {
+        self.remove(keys::child(keys::TICKET, account, id));
     }
 
     /// Stores a ticket.
@@ -1030,4 +760,4 @@ impl Batch {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::codec::{decode, encode};
-use super::{keys, Batch, IngestCounts, Result, Store};
-use crate::domain::{AccountId, Contact, OrgRecord, SupportOnly, Ticket, UserRecord};
+use super::codec::decode;
+use super::{keys, Batch, Result, Store};
+use crate::domain::{AccountId, OrgRecord, SupportOnly, Ticket, UserRecord};
 
 /// Longest chain of merges followed when resolving an old account id.
 const MAX_ALIAS_HOPS: usize = 16;
@@ -95,6 +95,12 @@ impl Store {
         Ok(at)
     }
 
+    /// Whether `acc` is organization `org`'s account of its own (its mark
+    /// names it; workspaces from before the mark get it when they upgrade).
+    pub fn is_own_account(&self, acc: AccountId, source: &str, org: u64) -> Result<bool> {
+        Ok(self.support_only(acc)?.is_some_and(|m| m.source == source && m.org == org))
+    }
+
     /// Remembers records a sync skipped (`id`, why), to read them again at
     /// the next sync: their company may arrive, or be fixed, meanwhile.
     pub fn remember_skipped(&self, source: &str, object: &str, skipped: &[(String, String)]) -> Result<()> {
@@ -126,96 +132,11 @@ impl Store {
         }
         self.apply(b)
     }
-
-    /// Lands a page of a desk's organizations and its cursor in one batch:
-    /// their records, with what they are matched on. An organization seen
-    /// before keeps its link until matching decides again (`relink_org`).
-    pub fn ingest_orgs(
-        &self,
-        source: &str,
-        records: &[OrgRecord],
-        cursor: Option<(&str, &[u8])>,
-    ) -> Result<IngestCounts> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut counts = IngestCounts::default();
-        let mut b = Batch::default();
-        let mut last: BTreeMap<u64, &OrgRecord> = BTreeMap::new();
-        for r in records {
-            last.insert(r.id, r);
-        }
-        for r in last.into_values() {
-            let old = self.org_record(source, r.id)?;
-            let new = OrgRecord { link: old.as_ref().map_or(r.link.clone(), |o| o.link.clone()), ..r.clone() };
-            if counts.tally(old.as_ref(), &new) {
-                b.insert(keys::org(source, r.id), encode(&new));
-            }
-        }
-        b.put_cursor(source, cursor);
-        self.apply(b)?;
-        Ok(counts)
-    }
-
-    /// Lands a page of a desk's users: each user's record (name, email,
-    /// organization), the contacts end users make on their organization's
-    /// account, the contacts that leave, and the cursor, in one batch.
-    pub fn ingest_users(
-        &self,
-        source: &str,
-        users: &[(u64, UserRecord)],
-        contacts: &[Contact],
-        removed: &[u64],
-        cursor: Option<(&str, &[u8])>,
-    ) -> Result<IngestCounts> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut b = Batch::default();
-        for (id, u) in users {
-            if self.user_record(source, *id)?.as_ref() != Some(u) {
-                b.insert(keys::user(source, *id), encode(u));
-            }
-        }
-        let counts = self.children_into(&mut b, source, contacts, removed)?;
-        b.put_cursor(source, cursor);
-        self.apply(b)?;
-        Ok(counts)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::OrgLink;
-
-    fn org(id: u64, name: &str) -> OrgRecord {
-        OrgRecord {
-            id,
-            name: name.into(),
-            domains: vec![format!("{}.com", name.to_lowercase())],
-            external_id: None,
-            created: None,
-            link: OrgLink::Unmatched,
-        }
-    }
-
-    #[test]
-    fn organizations_keep_their_link_when_their_facts_change() {
-        let tmp = tempfile::tempdir().unwrap();
-        let s = Store::open(tmp.path()).unwrap();
-        let c = s.ingest_orgs("desk", &[org(1, "Acme"), org(2, "Globex")], Some(("organizations", b"7"))).unwrap();
-        assert_eq!(c.added, 2);
-        let mut b = Batch::default();
-        let linked = OrgRecord { link: OrgLink::Matched { how: "domain".into() }, ..org(1, "Acme") };
-        b.insert(keys::org("desk", 1), encode(&linked));
-        s.apply(b).unwrap();
-        let renamed = OrgRecord { name: "Acme Europe".into(), ..org(1, "Acme") };
-        let c = s.ingest_orgs("desk", &[renamed, org(2, "Globex")], None).unwrap();
-        assert_eq!((c.updated, c.unchanged), (1, 1));
-        let got = s.org_record("desk", 1).unwrap().unwrap();
-        assert_eq!((got.name.as_str(), got.link), ("Acme Europe", OrgLink::Matched { how: "domain".into() }));
-        assert_eq!(s.org_records("desk").count(), 2);
-        assert_eq!(s.cursor("desk", "organizations").unwrap().as_deref(), Some(&b"7"[..]));
-        assert_eq!(s.desk_sources().unwrap(), vec!["desk".to_string()]);
-    }
-
     #[test]
     fn requesters_are_found_by_their_user_id() {
         let tmp = tempfile::tempdir().unwrap();
@@ -227,7 +148,8 @@ mod tests {
             title: String::new(),
             contact: true,
         };
-        s.ingest_users("desk", &[(99, ana.clone())], &[], &[], None).unwrap();
+        let page = crate::engine::ingest::Page { source: "desk", records: &[], removed: &[], cursor: None };
+        crate::engine::ingest::users(&s, &[(99, ana.clone())], &page).unwrap();
         let mut t = crate::store::tests::ticket(5, AccountId(1), false);
         t.requester = "user 99".into();
         assert_eq!(s.requester(&t).unwrap(), Some(ana));

@@ -1,16 +1,15 @@
-//! One-key actions applied locally in one batch (the item, the timeline,
-//! the ticket, the row, the outbox entries and the undo record land
-//! together or not at all), and the outbox the pusher works through.
+//! The outbox the pusher works through (claim on disk before a send,
+//! retry, edit, discard, rebase) and the undo record of the last action.
+//! The actions that fill them are `engine::act`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::codec::encode;
 use super::{keys, Batch, Result, Store, StoreError};
-use crate::domain::followup_action::{plan, FollowUpAction};
-use crate::domain::outbox::{OutboxEntry, OutboxState, System};
+use crate::domain::outbox::{OutboxEntry, OutboxState};
 use crate::domain::{Account, AccountId, AccountRow, Activity, FollowUp, Ticket};
 
 /// How to take back the last action: everything it changed, as it was.
@@ -32,40 +31,16 @@ pub struct UndoRecord {
     pub accounts: Vec<Account>,
 }
 
-/// What an action did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ActionReport {
-    /// Items it applied to.
-    pub applied: usize,
-    /// Items it could not apply to, with why.
-    pub skipped: Vec<String>,
-    /// Writes queued for the vendors.
-    pub queued: usize,
-    /// The items whose state changed, as they are now.
-    pub changed: Vec<FollowUp>,
-}
+impl Batch {
+    /// Stores the undo record of the action this batch applies.
+    pub fn put_undo(&mut self, undo: &UndoRecord) {
+        self.insert(keys::UNDO.to_vec(), encode(undo));
+    }
 
-/// What an undo did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UndoOutcome {
-    /// Taken back.
-    Undone {
-        /// The action.
-        label: String,
-        /// The accounts it touched.
-        accounts: Vec<AccountId>,
-        /// The items as they are again.
-        restored: Vec<FollowUp>,
-    },
-    /// Nothing to undo.
-    Nothing,
-    /// A write already left for a vendor: it cannot be taken back from here.
-    AlreadySent {
-        /// The action.
-        label: String,
-        /// Where it went.
-        system: System,
-    },
+    /// Forgets the undo record (taken back, or no longer possible).
+    pub fn remove_undo(&mut self) {
+        self.remove(keys::UNDO.to_vec());
+    }
 }
 
 /// Counts of the outbox by state, for the status bar.
@@ -98,171 +73,6 @@ impl OutboxCounts {
 }
 
 impl Store {
-    fn follow_up_at_key(&self, f: &FollowUp) -> Result<Option<FollowUp>> {
-        self.get(&keys::follow_up(f.due, f.id), "follow-up")
-    }
-
-    /// Applies `action` to `items` at `now`, as `author`: each item's state,
-    /// a timeline entry, the local ticket and row changes and the outbox
-    /// entries, with the undo record, in one batch. Account-level writes
-    /// (notes, logged calls) are made once per account and ticket writes
-    /// once per ticket, however many of its items are selected.
-    pub fn apply_action(
-        &self,
-        items: &[FollowUp],
-        action: &FollowUpAction,
-        author: &str,
-        now: DateTime<Utc>,
-    ) -> Result<ActionReport> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut report = ActionReport::default();
-        let mut b = Batch::default();
-        let mut undo = UndoRecord::default();
-        let mut rows: BTreeMap<AccountId, (AccountRow, AccountRow)> = BTreeMap::new();
-        let mut tickets: BTreeMap<u64, Ticket> = BTreeMap::new();
-        let mut accounts_written: BTreeSet<AccountId> = BTreeSet::new();
-        let mut tickets_written: BTreeSet<u64> = BTreeSet::new();
-        for item in items {
-            // The item as stored now: the queue on screen may be a moment old.
-            let Some(current) = self.follow_up_at_key(item)? else {
-                report.skipped.push(format!("{}: no longer in the queue", item.reason));
-                continue;
-            };
-            let ticket = match current.ticket_id {
-                Some(t) => match tickets.get(&t) {
-                    Some(t) => Some(t.clone()),
-                    None => self.get::<Ticket>(&keys::child(keys::TICKET, current.account_id, t), "ticket")?,
-                },
-                None => None,
-            };
-            let p = match plan(action, &current, ticket.as_ref(), now) {
-                Ok(p) => p,
-                Err(e) => {
-                    report.skipped.push(format!("{}: {e}", current.reason));
-                    continue;
-                }
-            };
-            report.applied += 1;
-            if let Some(state) = p.state {
-                let mut f = current.clone();
-                f.state = state;
-                b.insert(keys::follow_up(f.due, f.id), encode(&f));
-                undo.follow_ups.push(current.clone());
-                report.changed.push(f);
-            }
-            // Writes about the account go once per account; about a ticket,
-            // once per ticket. A local change (done, snooze) is logged per item.
-            let shared = !p.writes.is_empty() || p.touch || p.ticket.is_some();
-            let first_for_target = !shared
-                || match current.ticket_id {
-                    Some(t) if action.needs_ticket() || matches!(action, FollowUpAction::Escalate { .. }) => {
-                        tickets_written.insert(t)
-                    }
-                    _ => accounts_written.insert(current.account_id),
-                };
-            if !first_for_target {
-                continue;
-            }
-            let activity = Activity {
-                id: self.next_id()?,
-                account_id: current.account_id,
-                at: now,
-                kind: p.timeline.0,
-                summary: p.timeline.1,
-                author: author.to_string(),
-            };
-            b.put_activity(&activity);
-            undo.activities.push((activity.account_id, activity.at, activity.id));
-            if let Some(changed) = p.ticket {
-                let before = ticket.expect("a ticket change comes from a ticket");
-                if !tickets.contains_key(&before.id) {
-                    undo.tickets.push(before.clone());
-                }
-                let closed_now = before.status.is_open() && !changed.status.is_open();
-                if closed_now {
-                    self.touch_row(&mut rows, current.account_id, |r| {
-                        r.open_tickets = r.open_tickets.saturating_sub(1);
-                    })?;
-                }
-                b.put_ticket(&changed);
-                tickets.insert(changed.id, changed);
-            }
-            if p.touch {
-                self.touch_row(&mut rows, current.account_id, |r| r.last_touch = r.last_touch.max(Some(now)))?;
-            }
-            for w in p.writes {
-                let entry = OutboxEntry::new(self.next_id()?, current.account_id, activity.id, w, now);
-                b.insert(keys::outbox(entry.id), encode(&entry));
-                undo.outbox.push(entry.id);
-                report.queued += 1;
-            }
-        }
-        if report.applied == 0 {
-            return Ok(report);
-        }
-        if !rows.is_empty() {
-            let mut totals = self.stage_totals()?;
-            for (old, new) in rows.values() {
-                b.put_row(Some(old), new, &mut totals);
-                undo.rows.push(old.clone());
-            }
-            b.put_totals(&totals);
-        }
-        undo.label = if report.applied == 1 {
-            action.label().to_string()
-        } else {
-            format!("{} on {} items", action.label(), report.applied)
-        };
-        b.insert(keys::UNDO.to_vec(), encode(&undo));
-        self.apply(b)?;
-        // On disk before the CSM moves on: a crash or kill -9 right after
-        // the toast must not lose the action or its outbox entries.
-        self.flush()?;
-        Ok(report)
-    }
-
-    /// Reads a row once per action and changes it in place.
-    fn touch_row(
-        &self,
-        rows: &mut BTreeMap<AccountId, (AccountRow, AccountRow)>,
-        id: AccountId,
-        change: impl FnOnce(&mut AccountRow),
-    ) -> Result<()> {
-        if let std::collections::btree_map::Entry::Vacant(v) = rows.entry(id) {
-            let Some(row) = self.row(id)? else { return Ok(()) };
-            v.insert((row.clone(), row));
-        }
-        if let Some((_, new)) = rows.get_mut(&id) {
-            change(new);
-        }
-        Ok(())
-    }
-
-    /// Queues a stage move for the CRM and records how to undo it (inside
-    /// `set_stage`'s batch).
-    pub(super) fn stage_move_writes(
-        &self,
-        b: &mut Batch,
-        account: &Account,
-        row: &AccountRow,
-        activity: &Activity,
-        stage: crate::domain::Stage,
-    ) -> Result<()> {
-        let write = crate::domain::outbox::Write::Stage { stage };
-        let entry = OutboxEntry::new(self.next_id()?, account.id, activity.id, write, activity.at);
-        b.insert(keys::outbox(entry.id), encode(&entry));
-        let undo = UndoRecord {
-            label: "stage move".into(),
-            activities: vec![(activity.account_id, activity.at, activity.id)],
-            outbox: vec![entry.id],
-            rows: vec![row.clone()],
-            accounts: vec![account.clone()],
-            ..Default::default()
-        };
-        b.insert(keys::UNDO.to_vec(), encode(&undo));
-        Ok(())
-    }
-
     /// Accounts whose stage move has not reached the CRM (pending, failed
     /// or in conflict): a sync keeps their local stage meanwhile, so a move
     /// made offline is not undone by the next sync.
@@ -281,60 +91,12 @@ impl Store {
 
     /// The label of the action `undo` would take back.
     pub fn last_action(&self) -> Result<Option<String>> {
-        Ok(self.get::<UndoRecord>(keys::UNDO, "undo record")?.map(|u| u.label))
+        Ok(self.undo_record()?.map(|u| u.label))
     }
 
-    /// Takes back the last action, unless one of its writes already left
-    /// for a vendor (then nothing changes and the CSM is told).
-    pub fn undo(&self) -> Result<UndoOutcome> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(undo) = self.get::<UndoRecord>(keys::UNDO, "undo record")? else { return Ok(UndoOutcome::Nothing) };
-        let mut b = Batch::default();
-        for id in &undo.outbox {
-            match self.outbox_entry(*id)? {
-                Some(e) if e.state != OutboxState::Pending => {
-                    return Ok(UndoOutcome::AlreadySent { label: undo.label, system: e.write.system() });
-                }
-                Some(_) => b.remove(keys::outbox(*id)),
-                None => {}
-            }
-        }
-        for f in &undo.follow_ups {
-            // Only the state changed, so the key is the same.
-            b.insert(keys::follow_up(f.due, f.id), encode(f));
-        }
-        for (acc, at, id) in &undo.activities {
-            b.remove(keys::activity(*acc, *at, *id));
-        }
-        for t in &undo.tickets {
-            b.put_ticket(t);
-        }
-        for a in &undo.accounts {
-            b.put_account(a);
-        }
-        if !undo.rows.is_empty() {
-            let mut totals = self.stage_totals()?;
-            for old in &undo.rows {
-                let current = self.row(old.id)?;
-                let mut restored = old.clone();
-                // Health may have moved since (the daily pass): keep it.
-                if let Some(c) = &current {
-                    restored.health = c.health;
-                    restored.health_7d_ago = c.health_7d_ago;
-                    restored.health_30d_ago = c.health_30d_ago;
-                }
-                b.put_row(current.as_ref(), &restored, &mut totals);
-            }
-            b.put_totals(&totals);
-        }
-        b.remove(keys::UNDO.to_vec());
-        self.apply(b)?;
-        self.flush()?;
-        let mut accounts: Vec<AccountId> = undo.follow_ups.iter().map(|f| f.account_id).collect();
-        accounts.extend(undo.rows.iter().map(|r| r.id));
-        accounts.sort();
-        accounts.dedup();
-        Ok(UndoOutcome::Undone { label: undo.label, accounts, restored: undo.follow_ups })
+    /// How to take back the last action, when there is one to take back.
+    pub fn undo_record(&self) -> Result<Option<UndoRecord>> {
+        self.get::<UndoRecord>(keys::UNDO, "undo record")
     }
 
     /// Gives a landed note's or task's timeline entry the id its sync will
@@ -561,7 +323,3 @@ impl Store {
         Ok(None)
     }
 }
-
-#[cfg(test)]
-#[path = "outbox_tests.rs"]
-mod tests;

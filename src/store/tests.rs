@@ -3,11 +3,11 @@ use crate::domain::{Measure, Segment};
 use chrono::TimeZone;
 use chrono::{Datelike, Duration, NaiveDate};
 
-pub(super) fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
 }
 
-pub(super) fn account(id: u64, stage: Stage) -> Account {
+pub(crate) fn account(id: u64, stage: Stage) -> Account {
     let today = now().date_naive();
     Account {
         id: AccountId(id),
@@ -28,7 +28,7 @@ pub(super) fn account(id: u64, stage: Stage) -> Account {
     }
 }
 
-pub(super) fn row(a: &Account, health: Option<u8>) -> AccountRow {
+pub(crate) fn row(a: &Account, health: Option<u8>) -> AccountRow {
     AccountRow {
         id: a.id,
         name: a.name.clone(),
@@ -44,7 +44,7 @@ pub(super) fn row(a: &Account, health: Option<u8>) -> AccountRow {
     }
 }
 
-pub(super) fn seed(store: &Store) {
+pub(crate) fn seed(store: &Store) {
     let mut b = Batch::default();
     let mut totals = StageTotals::default();
     for (id, stage, health) in
@@ -150,31 +150,6 @@ fn indexes_serve_the_default_order_and_kanban() {
     assert_eq!(t.count[Stage::Adoption.index()], 2);
     assert_eq!(t.arr[Stage::Adoption.index()], 30_000);
     assert_eq!(t.accounts(), 3);
-}
-
-#[test]
-fn set_stage_moves_row_index_totals_and_logs_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    {
-        let s = Store::open(tmp.path()).unwrap();
-        seed(&s);
-        let r = s.set_stage(AccountId(2), Stage::Expansion, "Dana", now()).unwrap();
-        assert_eq!(r.stage, Stage::Expansion);
-        s.flush().unwrap();
-    }
-    let s = Store::open(tmp.path()).unwrap();
-    assert_eq!(s.account(AccountId(2)).unwrap().unwrap().stage, Stage::Expansion);
-    assert_eq!(s.row(AccountId(2)).unwrap().unwrap().stage, Stage::Expansion);
-    let adoption: Vec<u64> = s.stage_rows(Stage::Adoption, 10).unwrap().iter().map(|r| r.id.0).collect();
-    assert_eq!(adoption, vec![1]);
-    assert_eq!(s.stage_rows(Stage::Expansion, 10).unwrap()[0].id, AccountId(2));
-    let t = s.stage_totals().unwrap();
-    assert_eq!((t.count[Stage::Adoption.index()], t.count[Stage::Expansion.index()]), (1, 1));
-    assert_eq!(t.arr[Stage::Expansion.index()], 20_000);
-    let log = s.activities(AccountId(2)).unwrap();
-    assert_eq!(log.len(), 1);
-    assert_eq!(log[0].summary, "Moved from Adoption to Expansion");
-    assert!(matches!(s.set_stage(AccountId(99), Stage::Expansion, "x", now()), Err(StoreError::NoAccount(99))));
 }
 
 #[test]
@@ -441,7 +416,7 @@ fn a_damaged_database_is_reported_not_silently_emptied() {
     }
 }
 
-pub(super) fn ticket(id: u64, account: AccountId, frustrated: bool) -> Ticket {
+pub(crate) fn ticket(id: u64, account: AccountId, frustrated: bool) -> Ticket {
     Ticket {
         id,
         account_id: account,
@@ -461,62 +436,4 @@ pub(super) fn ticket(id: u64, account: AccountId, frustrated: bool) -> Ticket {
         escalated: false,
         follow_ups_sent: 0,
     }
-}
-
-#[test]
-fn a_schema_1_ticket_slot_still_finds_its_follow_up_and_is_upgraded() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("ws")).unwrap();
-    seed(&store);
-    let rules = Some(FollowUpRules { now: now(), high_value_arr: 100_000 });
-    // As schema 1 wrote it: the slot holds the account only, the follow-up has an `fi` entry.
-    let old = crate::domain::followup::ticket_follow_up(&ticket(5, AccountId(1), false), false, now()).unwrap();
-    let mut b = Batch::default();
-    b.put_ticket(&ticket(5, AccountId(1), false));
-    b.insert(keys::external("desk", "ticket/5"), 1u64.to_be_bytes().to_vec());
-    b.put_follow_up(&old.into_follow_up(ticket_follow_up_id(5)), None);
-    store.apply(b).unwrap();
-    assert!(store.ticket_follow_up("desk", 5).unwrap().is_some(), "found through fi");
-
-    // The customer turns frustrated: the item is replaced, the old one and its fi entry go.
-    store.ingest_tickets("desk", &[(ticket(5, AccountId(1), true), None)], &[], None, rules).unwrap();
-    let items: Vec<FollowUp> = store.follow_ups_before(now() + Duration::days(30)).map(Result::unwrap).collect();
-    assert_eq!(items.len(), 1, "{items:?}");
-    assert_eq!(items[0].kind, crate::domain::FollowUpKind::EscalateManager);
-    assert!(store.tree.get(keys::follow_up_id(ticket_follow_up_id(5))).unwrap().is_none());
-    let slot = store.tree.get(keys::external("desk", "ticket/5")).unwrap().unwrap();
-    let expect = keys::SlotValue { account: AccountId(1), due: Some(keys::ts(items[0].due)), legacy: false, org: None };
-    assert_eq!(keys::read_ticket_slot(&slot), Some(expect));
-    assert_eq!(store.ticket_follow_up("desk", 5).unwrap().unwrap().id, items[0].id);
-
-    // A new ticket files its follow-up through its slot alone; deleting it takes both.
-    store.ingest_tickets("desk", &[(ticket(6, AccountId(2), false), None)], &[], None, rules).unwrap();
-    assert!(store.tree.get(keys::follow_up_id(ticket_follow_up_id(6))).unwrap().is_none());
-    assert!(store.ticket_follow_up("desk", 6).unwrap().is_some());
-    store.ingest_tickets("desk", &[], &[5, 6], None, rules).unwrap();
-    assert_eq!(store.follow_ups_before(now() + Duration::days(30)).count(), 0);
-    assert_eq!(store.row(AccountId(1)).unwrap().unwrap().open_tickets, 0);
-}
-
-#[test]
-fn an_unchanged_ticket_teaches_its_slot_its_organization_even_a_schema_1_slot() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("ws")).unwrap();
-    seed(&store);
-    let rules = Some(FollowUpRules { now: now(), high_value_arr: 100_000 });
-    let t = ticket(5, AccountId(1), true);
-    let item =
-        crate::domain::followup::ticket_follow_up(&t, false, now()).unwrap().into_follow_up(ticket_follow_up_id(5));
-    let mut b = Batch::default();
-    b.put_ticket(&t);
-    b.insert(keys::external("desk", "ticket/5"), 1u64.to_be_bytes().to_vec());
-    b.put_follow_up(&item, None);
-    store.apply(b).unwrap();
-    // The same ticket again, now known to belong to organization 11.
-    let c = store.ingest_tickets("desk", &[(t, Some(11))], &[], None, rules).unwrap();
-    assert_eq!(c.unchanged, 1);
-    let slot = keys::read_ticket_slot(&store.tree.get(keys::external("desk", "ticket/5")).unwrap().unwrap()).unwrap();
-    assert_eq!((slot.org, slot.legacy, slot.due), (Some(11), false, Some(keys::ts(item.due))));
-    assert!(store.tree.get(keys::follow_up_id(item.id)).unwrap().is_none(), "the fi entry goes with the upgrade");
-    assert_eq!(store.ticket_follow_up("desk", 5).unwrap().unwrap().id, item.id, "the follow-up is still found");
 }

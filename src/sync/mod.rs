@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use crate::engine::ingest::IngestCounts;
 use crate::engine::writer::Writer;
-use crate::store::{IngestCounts, Store, SyncStatus, WorkspaceMeta};
+use crate::store::{Store, SyncStatus, WorkspaceMeta};
 use http::{Client, RetryPolicy, SyncError};
 use source::{Kind, Source};
 

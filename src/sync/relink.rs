@@ -2,7 +2,7 @@
 //! every organization pass, and whenever the CRM's accounts change, every
 //! organization the store knows is matched again against the CRM accounts
 //! (`matching::decide`) and the store moves the records of those whose
-//! answer changed (`Store::relink_org`). No network: the organizations'
+//! answer changed (`engine::merge`). No network: the organizations'
 //! records are kept in the store.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,8 +12,9 @@ use chrono::{Months, NaiveDate};
 use super::matching::{decide, Candidates, Decision, OrgFacts};
 use super::Skipped;
 use crate::domain::{Account, AccountId, OrgLink, OrgRecord, Segment, Stage, UserRecord};
+use crate::engine::merge::{self, Change, Target};
 use crate::engine::writer::Writer;
-use crate::store::{Change, Store, StoreError, Target};
+use crate::store::{Store, StoreError};
 
 /// What matching the organizations again did, and where they stand.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -192,7 +193,7 @@ pub fn rematch(
             c.users = users.remove(&c.record.id).unwrap_or_default();
         }
     }
-    let done = writer.run(|s| s.relink_many(source, &changes, sources))?;
+    let done = writer.run(|s| merge::relink_many(s, source, &changes, sources))?;
     for ((change, d), now_at) in changes.iter().zip(&done).zip(froms) {
         if now_at.is_some() {
             tracing::info!(source, org = change.record.id, link = %change.record.link.label(), ?d, "organization relinked");
@@ -225,7 +226,7 @@ fn sweep_stranded(writer: &Writer, source: &str, sources: &[String]) -> Result<(
     }
     if !stranded.is_empty() {
         tracing::info!(source, accounts = stranded.len(), "accounts left behind by their organization merged");
-        writer.run(|s| s.merge_accounts(&stranded, sources))?;
+        writer.run(|s| merge::merge_accounts(s, &stranded, sources))?;
     }
     Ok(())
 }

@@ -23,8 +23,9 @@ use super::relink::{rematch, Rematch};
 use super::{ObjectReport, Progress, Skipped};
 use crate::domain::rating::Verdict;
 use crate::domain::{AccountId, Contact, OrgLink, OrgRecord, Team, Ticket, TicketPriority, TicketStatus, UserRecord};
+use crate::engine::ingest::{self, IncomingRating, Page};
 use crate::engine::writer::Writer;
-use crate::store::{FollowUpRules, IncomingRating, Store};
+use crate::store::{FollowUpRules, Store};
 
 /// ARR at or above which an account counts as high-value for follow-ups.
 pub const HIGH_VALUE_ARR: u64 = 100_000;
@@ -418,7 +419,8 @@ impl<'a> DeskSync<'a> {
                 .map(|o| o.record())
                 .collect();
             let cursor = serde_json::to_vec(&OrgCursor { start_time: end.max(start) }).expect("cursor serializes");
-            report.counts += self.writer.run(|s| s.ingest_orgs(self.source(), &records, Some((ORGS, &cursor))))?;
+            let page = Page { source: self.source(), records: &records, removed: &[], cursor: Some((ORGS, &cursor)) };
+            report.counts += self.writer.run(|s| ingest::orgs(s, &page))?;
             (self.progress)(Progress { source: self.source().to_string(), object: ORGS, done: report.seen() });
             if done {
                 break;
@@ -471,7 +473,8 @@ impl<'a> DeskSync<'a> {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .extend(chunk.iter().filter(|i| !found.contains(i)));
-            self.writer.run(|s| s.ingest_orgs(self.source(), &records, None))?;
+            let page = Page { source: self.source(), records: &records, removed: &[], cursor: None };
+            self.writer.run(|s| ingest::orgs(s, &page))?;
             report.notes.extend(scratch.skipped.into_iter().map(|s| format!("organization {}: {}", s.id, s.reason)));
         }
         if fetched > 0 {
@@ -596,7 +599,7 @@ impl<'a> DeskSync<'a> {
         }
         // Before the page's cursor moves: a stop in between reads it again.
         let rated: Vec<_> = upserts.iter().map(|(t, _)| t).zip(ratings).collect();
-        let raised = self.writer.run(|s| s.ingest_ticket_ratings(&rated, &deletions, self.now))?;
+        let raised = self.writer.run(|s| ingest::ticket_ratings(s, &rated, &deletions, self.now))?;
         if raised > 0 {
             const NOTE: &str = " bad rating(s) from customers: a follow-up each in the queue";
             let before = report.notes.iter().position(|n| n.ends_with(NOTE));
@@ -604,9 +607,18 @@ impl<'a> DeskSync<'a> {
             report.notes.push(format!("{}{NOTE}", seen + raised));
         }
         let rules = FollowUpRules { now: self.now, high_value_arr: HIGH_VALUE_ARR };
-        report.counts += self
-            .writer
-            .run(|s| s.ingest_tickets(self.source(), &upserts, &deletions, Some((TICKETS, cursor)), Some(rules)))?;
+        report.counts += self.writer.run(|s| {
+            ingest::tickets(
+                s,
+                &Page {
+                    source: self.source(),
+                    records: &upserts,
+                    removed: &deletions,
+                    cursor: Some((TICKETS, cursor)),
+                },
+                Some(rules),
+            )
+        })?;
         (self.progress)(Progress { source: self.source().to_string(), object: TICKETS, done: report.seen() });
         Ok(())
     }
@@ -677,9 +689,18 @@ impl<'a> DeskSync<'a> {
                 let title = user.details.unwrap_or_default();
                 contacts.push(Contact { id, account_id: account, name, email, title, key_person: false });
             }
-            report.counts += self
-                .writer
-                .run(|s| s.ingest_users(self.source(), &records, &contacts, &removed, Some((USERS, cursor))))?;
+            report.counts += self.writer.run(|s| {
+                ingest::users(
+                    s,
+                    &records,
+                    &Page {
+                        source: self.source(),
+                        records: &contacts,
+                        removed: &removed,
+                        cursor: Some((USERS, cursor)),
+                    },
+                )
+            })?;
             (self.progress)(Progress { source: self.source().to_string(), object: USERS, done: report.seen() });
             Ok(())
         })

@@ -17,8 +17,8 @@ use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::{fill, unresolved, Requester, Vars};
 use crate::domain::text::sanitize;
 use crate::domain::{AccountId, AccountRow, ActivityKind, FollowUp, FollowUpKind, Ticket};
+use crate::engine::act::UndoOutcome;
 use crate::engine::edits::{Applied, Edit, Written};
-use crate::store::UndoOutcome;
 
 /// A request to continue editing in `$EDITOR`, served by the event loop.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -305,7 +305,13 @@ fn the_outbox_lists_edits_pushes_and_discards() {
         let far = chrono::Utc::now() + chrono::Duration::days(3650);
         let item = store.follow_ups_before(far).next().unwrap().unwrap();
         let action = FollowUpAction::Note { body: "Called Ana.".into() };
-        store.apply_action(&[item], &action, "tester", chrono::Utc::now()).unwrap();
+        cockpit::engine::act::apply(
+            &store,
+            &[item],
+            &action,
+            &cockpit::engine::act::Author::new("tester", chrono::Utc::now()),
+        )
+        .unwrap();
         store.outbox().unwrap()[0].id
     };
     let id_s = id.to_string();

@@ -46,7 +46,13 @@ fn workspace_in_use(home: &Path, accounts: u32) -> (PathBuf, BTreeMap<u64, Strin
         assert!(items.len() >= 4, "the demo has follow-ups to act on");
         for (n, item) in items.iter().enumerate() {
             let note = FollowUpAction::Note { body: format!("Called the champion about item {n}") };
-            store.apply_action(std::slice::from_ref(item), &note, "tester", Utc::now()).unwrap();
+            cockpit::engine::act::apply(
+                &store,
+                std::slice::from_ref(item),
+                &note,
+                &cockpit::engine::act::Author::new("tester", Utc::now()),
+            )
+            .unwrap();
         }
         for e in store.outbox().unwrap() {
             outbox.insert(e.id, e.write.describe());

@@ -84,7 +84,8 @@ fn built() -> Built {
             ("503".to_string(), account(3, "Globex", "globex-eu.example")),
             ("504".to_string(), account(4, "Initech", "initech.example")),
         ];
-        store.ingest_accounts("crm", &accounts, &[], &[], None).unwrap();
+        let page = cockpit::engine::ingest::Page { source: "crm", records: &accounts, removed: &[], cursor: None };
+        cockpit::engine::ingest::accounts(&store, &page, &[], store.observe(chrono::Utc::now().date_naive())).unwrap();
     }
     let config = file(
         tmp.path(),

@@ -59,6 +59,12 @@ fn ticket() -> Ticket {
     }
 }
 
+/// Lands a page of accounts as a sync does (no links, no removals).
+fn accounts(store: &Store, source: &str, records: &[(String, cockpit::domain::Account)]) {
+    let page = cockpit::engine::ingest::Page { source, records, removed: &[], cursor: None };
+    cockpit::engine::ingest::accounts(store, &page, &[], store.observe(Utc::now().date_naive())).unwrap();
+}
+
 fn quick() -> PushPolicy {
     PushPolicy {
         http: RetryPolicy {
@@ -124,9 +130,14 @@ async fn env() -> Env {
     ];
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(&tmp.path().join("ws")).unwrap();
-    store.ingest_accounts("crm", &[("4242".into(), account(ACME, "Acme"))], &[], &[], None).unwrap();
-    store.ingest_accounts("desk", &[("org/7".into(), account(DESK_ONLY, "Umbrella"))], &[], &[], None).unwrap();
-    store.ingest_tickets("desk", &[(ticket(), None)], &[], None, None).unwrap();
+    accounts(&store, "crm", &[("4242".into(), account(ACME, "Acme"))]);
+    accounts(&store, "desk", &[("org/7".into(), account(DESK_ONLY, "Umbrella"))]);
+    cockpit::engine::ingest::tickets(
+        &store,
+        &cockpit::engine::ingest::Page { source: "desk", records: &[(ticket(), None)], removed: &[], cursor: None },
+        None,
+    )
+    .unwrap();
     Env { vendors, sources, crm_env, clock, policy: quick(), _tmp: tmp, store }
 }
 
@@ -145,7 +156,13 @@ impl Env {
     }
 
     fn act(&self, item: &FollowUp, action: FollowUpAction) {
-        let r = self.store.apply_action(std::slice::from_ref(item), &action, "tester", t0()).unwrap();
+        let r = cockpit::engine::act::apply(
+            &self.store,
+            std::slice::from_ref(item),
+            &action,
+            &cockpit::engine::act::Author::new("tester", t0()),
+        )
+        .unwrap();
         assert!(r.skipped.is_empty(), "{:?}", r.skipped);
     }
 
@@ -489,11 +506,17 @@ async fn unlinked_accounts_fail_missing_sources_wait_and_offline_retries() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stage_move_reaches_the_company_and_holds_against_a_sync_until_then() {
     let e = env().await;
-    e.store.set_stage(ACME, Stage::Expansion, "tester", t0()).unwrap();
+    cockpit::engine::act::set_stage(
+        &e.store,
+        ACME,
+        Stage::Expansion,
+        &cockpit::engine::act::Author::new("tester", t0()),
+    )
+    .unwrap();
     // A sync before the push brings HubSpot's old stage: the move holds.
     let stale = account(ACME, "Acme");
     assert_ne!(stale.stage, Stage::Expansion);
-    e.store.ingest_accounts("crm", &[("4242".into(), stale.clone())], &[], &[], None).unwrap();
+    accounts(&e.store, "crm", &[("4242".into(), stale.clone())]);
     assert_eq!(e.store.account(ACME).unwrap().unwrap().stage, Stage::Expansion, "not undone by the sync");
 
     let r = e.push().await;
@@ -502,11 +525,17 @@ async fn a_stage_move_reaches_the_company_and_holds_against_a_sync_until_then() 
     assert_eq!(patch.body, serde_json::json!({"properties": {"cs_stage": "expansion"}}));
     assert_eq!(patch.auth.as_deref(), Some("Bearer pat-push-secret"));
     // Once there, HubSpot is the truth again.
-    e.store.ingest_accounts("crm", &[("4242".into(), stale.clone())], &[], &[], None).unwrap();
+    accounts(&e.store, "crm", &[("4242".into(), stale.clone())]);
     assert_eq!(e.store.account(ACME).unwrap().unwrap().stage, stale.stage);
 
     // A lost answer is simply sent again: setting a property twice is harmless.
-    e.store.set_stage(ACME, Stage::RenewalPrep, "tester", t0()).unwrap();
+    cockpit::engine::act::set_stage(
+        &e.store,
+        ACME,
+        Stage::RenewalPrep,
+        &cockpit::engine::act::Author::new("tester", t0()),
+    )
+    .unwrap();
     e.vendors.lock().unwrap().fault("PATCH /crm/v3/objects/companies/4242", fake::writes::Fault::ApplyThenDrop);
     let r = e.push().await;
     assert!(matches!(&r.outcomes[0].1, Outcome::Retrying(_)), "{r:?}");
@@ -529,7 +558,11 @@ async fn a_landed_note_is_not_shown_twice_after_the_next_sync() {
     let rec = serde_json::json!({"id": remote, "properties": {
         "hs_timestamp": t0().to_rfc3339(), "hs_note_body": e.only().body_with_marker(), "hubspot_owner_id": "12"}});
     let synced = cockpit::sync::hubspot::activity(cockpit::sync::hubspot::Object::Notes, &rec, ACME).unwrap();
-    e.store.ingest_children("crm", &[synced], &[], None).unwrap();
+    cockpit::engine::ingest::children(
+        &e.store,
+        &cockpit::engine::ingest::Page { source: "crm", records: &[synced], removed: &[], cursor: None },
+    )
+    .unwrap();
     assert_eq!(notes(&e.store), 1, "{:?}", e.store.activities(ACME).unwrap());
 }
 

@@ -430,9 +430,21 @@ async fn a_workspace_damaged_by_the_old_first_come_matching_converges_with_full(
                 key_person: false,
             });
         }
-        store.ingest_accounts("desk", &creates, &links, &[], Some(("organizations", b"{\"after\":null}"))).unwrap();
-        store.ingest_tickets("desk", &tickets, &[], None, None).unwrap();
-        store.ingest_children("desk", &people, &[], None).unwrap();
+        let cursor = Some(("organizations", &b"{\"after\":null}"[..]));
+        let page = cockpit::engine::ingest::Page { source: "desk", records: &creates, removed: &[], cursor };
+        cockpit::engine::ingest::accounts(&store, &page, &links, store.observe(chrono::Utc::now().date_naive()))
+            .unwrap();
+        cockpit::engine::ingest::tickets(
+            &store,
+            &cockpit::engine::ingest::Page { source: "desk", records: &tickets, removed: &[], cursor: None },
+            None,
+        )
+        .unwrap();
+        cockpit::engine::ingest::children(
+            &store,
+            &cockpit::engine::ingest::Page { source: "desk", records: &people, removed: &[], cursor: None },
+        )
+        .unwrap();
         // A note the CSM wrote on the duplicate, which could not reach HubSpot.
         let own = own_of_101.unwrap();
         let mut entry = OutboxEntry::new(

@@ -399,7 +399,7 @@ fn an_edit_shows_at_once_and_its_toast_waits_for_the_writer() {
 #[test]
 fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
     use cockpit::domain::{OrgLink, OrgRecord};
-    use cockpit::store::{Change, Target};
+    use cockpit::engine::merge::{relink_org, Change, Target};
     let (_tmp, store) = common::demo_store(30);
     let first = store.first_rows(1).unwrap()[0].clone();
     // That account is a support organization kept apart: two companies fit it.
@@ -412,7 +412,7 @@ fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
         link: OrgLink::Ambiguous { why: "\"X\" matches 2 accounts by name (A, B); kept as its own account".into() },
     };
     let change = Change { record, target: Target::Account(first.id), own: false, exclusive: true, users: vec![] };
-    store.relink_org("support", change, &[]).unwrap();
+    relink_org(&store, "support", change, &[]).unwrap();
     let mut app = common::app(store, common::theme("dark"));
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
     term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();
@@ -435,7 +435,7 @@ fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
 #[test]
 fn an_account_merged_away_stays_selected_as_the_account_it_became() {
     use cockpit::domain::{OrgLink, OrgRecord};
-    use cockpit::store::{Change, Target};
+    use cockpit::engine::merge::{relink_org, Change, Target};
     let (_tmp, store) = common::demo_store(30);
     let rows = store.first_rows(2).unwrap();
     let (gone, stays) = (rows[0].id, rows[1].id);
@@ -448,13 +448,13 @@ fn an_account_merged_away_stays_selected_as_the_account_it_became() {
         exclusive: true,
         users: vec![],
     };
-    store.relink_org("support", mark, &[]).unwrap();
+    relink_org(&store, "support", mark, &[]).unwrap();
     let mut app = common::app(store, common::theme("dark"));
     app.selected = Some(gone);
     // Its CRM account arrives: the own account merges into it.
     let matched = OrgRecord { link: OrgLink::Matched { how: "domain".into() }, ..org(OrgLink::Unmatched) };
     let merge = Change { record: matched, target: Target::Account(stays), own: true, exclusive: true, users: vec![] };
-    let done = app.store.relink_org("support", merge, &[]).unwrap();
+    let done = relink_org(&app.store, "support", merge, &[]).unwrap();
     assert_eq!(done.merged, Some(gone));
     let book = Book::load(&app.store).unwrap();
     let queue = cockpit::queue::load(&app.store, common::now(), usize::MAX).unwrap();

@@ -162,7 +162,17 @@ fn a_kept_draft_that_cannot_apply_any_more_stays() {
     store.keep_draft(None, &reply).unwrap();
     // Meanwhile the ticket was closed (another session, a colleague).
     let close = FollowUpAction::CloseTicket { body: "Solved by phone".into() };
-    assert_eq!(store.apply_action(&[item], &close, "tester", common::now()).unwrap().applied, 1);
+    assert_eq!(
+        cockpit::engine::act::apply(
+            &store,
+            &[item],
+            &close,
+            &cockpit::engine::act::Author::new("tester", common::now())
+        )
+        .unwrap()
+        .applied,
+        1
+    );
 
     let mut app = session(&store);
     assert_eq!(app.composer.as_ref().unwrap().text(), "Fixed on our side");

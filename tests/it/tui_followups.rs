@@ -317,7 +317,8 @@ fn a_reply_greets_the_synced_requester_by_name_and_is_not_sent_unsigned() {
         title: String::new(),
         contact: true,
     };
-    app.store.ingest_users("desk", &[(380000000126, ana)], &[], &[], None).unwrap();
+    let page = cockpit::engine::ingest::Page { source: "desk", records: &[], removed: &[], cursor: None };
+    cockpit::engine::ingest::users(&app.store, &[(380000000126, ana)], &page).unwrap();
     // No `author` in the config: nothing signs the reply.
     app.signature = None;
 

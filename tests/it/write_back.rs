@@ -16,6 +16,7 @@ use cockpit::domain::health_model::Model;
 use cockpit::domain::outbox::{OutboxEntry, OutboxState, Write};
 use cockpit::domain::write_back::WriteBack;
 use cockpit::domain::{AccountId, Bands};
+use cockpit::engine::write_back::{queue_health_writes, WriteBackRules};
 use cockpit::store::{HealthRules, Store};
 use cockpit::sync::http::RetryPolicy;
 use cockpit::sync::push::{self, Outcome, PushPolicy, PushReport};
@@ -90,7 +91,9 @@ async fn env() -> Env {
 
 impl Env {
     fn queue(&self, bands: Bands) -> u64 {
-        self.store.queue_health_writes(&write_back(), &self.model, &bands, self.now).unwrap().queued
+        let wb = write_back();
+        let rules = WriteBackRules { write_back: &wb, model: &self.model, bands: &bands };
+        queue_health_writes(&self.store, &rules, self.now).unwrap().queued
     }
 
     async fn push(&self, at: DateTime<Utc>) -> PushReport {

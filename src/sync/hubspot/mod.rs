@@ -22,8 +22,9 @@ use super::paging::PageGuard;
 use super::ratelimit::RateLimiter;
 use super::{ObjectReport, Progress, Skipped};
 use crate::domain::{Account, AccountId, Activity, Deal};
+use crate::engine::ingest::{self, IngestCounts};
 use crate::engine::writer::Writer;
-use crate::store::{Child, IngestCounts, Store};
+use crate::store::{Child, Store};
 pub use company::{company, parse_segment, parse_stage, signals, Company, CompanySignals};
 pub use records::{activity, activity_id, contact, deal, feedback, feedback_id, plain_text, Feedback};
 
@@ -599,7 +600,10 @@ impl<'a> HubspotSync<'a> {
                     }
                 }
                 let upserts: Vec<(String, Account)> = companies.into_iter().map(|c| (c.ext_id, c.account)).collect();
-                self.writer.run(|s| s.ingest_accounts_observed(source, &upserts, &[], removed, cursor, observed))?
+                self.writer.run(|s| {
+                    let page = ingest::Page { source, records: &upserts, removed, cursor };
+                    ingest::accounts(s, &page, &[], observed)
+                })?
             }
             Object::Contacts => {
                 let ids = numeric(removed, Ok);
@@ -644,7 +648,8 @@ impl<'a> HubspotSync<'a> {
                 }
             }
         }
-        Ok(self.writer.run(|s| s.ingest_children(self.source(), &out, &removed, cursor))?)
+        let page = ingest::Page { source: self.source(), records: &out, removed: &removed, cursor };
+        Ok(self.writer.run(|s| ingest::children(s, &page))?)
     }
 
     /// Maps and stores one page of survey answers: each lands on the
@@ -679,7 +684,8 @@ impl<'a> HubspotSync<'a> {
             let seen = before.map_or(0, |i| report.notes.remove(i).trim_end_matches(OTHER).parse::<u64>().unwrap_or(0));
             report.notes.push(format!("{}{OTHER}", seen + other));
         }
-        Ok(self.writer.run(|s| s.ingest_feedback(self.source(), &nps, &ratings, removed, cursor, self.today))?)
+        let page = ingest::Page { source: self.source(), records: &nps, removed, cursor };
+        Ok(self.writer.run(|s| ingest::feedback(s, &page, &ratings, self.today))?)
     }
 
     /// The account of the contact a survey answer is associated with.

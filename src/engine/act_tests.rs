@@ -2,11 +2,16 @@ use super::*;
 use crate::domain::followup_action::FollowUpAction;
 use crate::domain::outbox::Write;
 use crate::domain::{FollowUpKind, FollowUpState, Priority, Segment, Stage, Team, TicketPriority, TicketStatus};
+use crate::store::codec::encode;
 use crate::store::StageTotals;
 use chrono::{Duration, TimeZone};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
+}
+
+fn dana() -> Author {
+    Author::new("dana", now())
 }
 
 fn store_with_a_ticket() -> (tempfile::TempDir, Store, FollowUp) {
@@ -76,7 +81,7 @@ fn store_with_a_ticket() -> (tempfile::TempDir, Store, FollowUp) {
 fn closing_a_ticket_lands_in_one_batch_and_undo_restores_everything() {
     let (_dir, store, item) = store_with_a_ticket();
     let close = FollowUpAction::CloseTicket { body: "No answer since the 20th; closing.".into() };
-    let report = store.apply_action(std::slice::from_ref(&item), &close, "dana", now()).unwrap();
+    let report = apply(&store, std::slice::from_ref(&item), &close, &dana()).unwrap();
     assert_eq!((report.applied, report.skipped.len(), report.queued), (1, 0, 1));
     assert!(matches!(report.changed[0].state, FollowUpState::Done { .. }));
     assert_eq!(store.tickets(AccountId(1)).unwrap()[0].status, TicketStatus::Solved);
@@ -92,11 +97,11 @@ fn closing_a_ticket_lands_in_one_batch_and_undo_restores_everything() {
     assert_eq!(store.last_action().unwrap().as_deref(), Some("ticket closed"));
 
     // Closing again is refused: the ticket is solved now.
-    let again = store.apply_action(std::slice::from_ref(&item), &close, "dana", now()).unwrap();
+    let again = apply(&store, std::slice::from_ref(&item), &close, &dana()).unwrap();
     assert_eq!((again.applied, again.skipped.len()), (0, 1));
     assert!(again.skipped[0].contains("already solved"), "{:?}", again.skipped);
 
-    match store.undo().unwrap() {
+    match undo(&store).unwrap() {
         UndoOutcome::Undone { label, accounts, restored } => {
             assert_eq!((label.as_str(), accounts), ("ticket closed", vec![AccountId(1)]));
             assert_eq!(restored, vec![item.clone()]);
@@ -108,15 +113,15 @@ fn closing_a_ticket_lands_in_one_batch_and_undo_restores_everything() {
     assert_eq!(store.follow_up(9).unwrap().unwrap().state, FollowUpState::Open);
     assert!(store.outbox().unwrap().is_empty());
     assert!(!store.activities(AccountId(1)).unwrap().iter().any(|a| a.summary.starts_with("Closed")));
-    assert_eq!(store.undo().unwrap(), UndoOutcome::Nothing);
+    assert_eq!(undo(&store).unwrap(), UndoOutcome::Nothing);
 }
 
 #[test]
 fn a_stage_move_is_undone_with_its_totals_and_timeline() {
     let (_dir, store, _) = store_with_a_ticket();
-    store.set_stage(AccountId(1), Stage::Expansion, "dana", now()).unwrap();
+    set_stage(&store, AccountId(1), Stage::Expansion, &dana()).unwrap();
     assert_eq!(store.stage_totals().unwrap().count[Stage::Expansion.index()], 1);
-    assert!(matches!(store.undo().unwrap(), UndoOutcome::Undone { .. }));
+    assert!(matches!(undo(&store).unwrap(), UndoOutcome::Undone { .. }));
     assert_eq!(store.account(AccountId(1)).unwrap().unwrap().stage, Stage::Adoption);
     assert_eq!(store.row(AccountId(1)).unwrap().unwrap().stage, Stage::Adoption);
     let totals = store.stage_totals().unwrap();
@@ -127,7 +132,7 @@ fn a_stage_move_is_undone_with_its_totals_and_timeline() {
 #[test]
 fn a_claim_is_on_disk_before_the_request_and_blocks_undo_edit_and_discard() {
     let (_dir, store, item) = store_with_a_ticket();
-    store.apply_action(&[item], &FollowUpAction::Note { body: "Called Ana".into() }, "dana", now()).unwrap();
+    apply(&store, &[item], &FollowUpAction::Note { body: "Called Ana".into() }, &dana()).unwrap();
     let id = store.outbox().unwrap()[0].id;
     let before = store.outbox_claim(id, now()).unwrap().unwrap();
     assert_eq!(before.state, OutboxState::Pending);
@@ -136,7 +141,7 @@ fn a_claim_is_on_disk_before_the_request_and_blocks_undo_edit_and_discard() {
     // Claimed again (a crash came between): handed out as unsure, to be checked.
     assert_eq!(store.outbox_claim(id, now()).unwrap().unwrap().state, OutboxState::Unsure { since: now() });
     assert!(matches!(
-        store.undo().unwrap(),
+        undo(&store).unwrap(),
         UndoOutcome::AlreadySent { system: crate::domain::outbox::System::Crm, .. }
     ));
     assert!(store.outbox_edit(id, "x").is_err());
@@ -189,9 +194,9 @@ fn done_on_two_items_of_one_account_logs_both_and_a_note_goes_once() {
     b.put_follow_up(&second, None);
     store.apply(b).unwrap();
     let both = [first.clone(), second.clone()];
-    let r = store.apply_action(&both, &FollowUpAction::Note { body: "Shared context".into() }, "dana", now()).unwrap();
+    let r = apply(&store, &both, &FollowUpAction::Note { body: "Shared context".into() }, &dana()).unwrap();
     assert_eq!((r.applied, r.queued), (2, 1), "one note for the account");
-    let r = store.apply_action(&both, &FollowUpAction::Done, "dana", now()).unwrap();
+    let r = apply(&store, &both, &FollowUpAction::Done, &dana()).unwrap();
     assert_eq!(r.changed.len(), 2);
     let done: Vec<String> = store
         .activities(AccountId(1))
@@ -206,7 +211,7 @@ fn done_on_two_items_of_one_account_logs_both_and_a_note_goes_once() {
 #[test]
 fn a_watched_entry_is_neither_retried_edited_nor_discarded_and_v1_entries_read_on() {
     let (_dir, store, item) = store_with_a_ticket();
-    store.apply_action(&[item], &FollowUpAction::Note { body: "Called Ana".into() }, "dana", now()).unwrap();
+    apply(&store, &[item], &FollowUpAction::Note { body: "Called Ana".into() }, &dana()).unwrap();
     let mut e = store.outbox().unwrap()[0].clone();
     e.state = OutboxState::Watching { since: now(), kept: Some((now(), "501".into())), archived: vec![] };
     store.outbox_put(&e).unwrap();
@@ -224,7 +229,9 @@ fn a_watched_entry_is_neither_retried_edited_nor_discarded_and_v1_entries_read_o
     // A workspace written before these states (schema 1) opens and reads as it was.
     e.state = OutboxState::Unsure { since: now() };
     store.outbox_put(&e).unwrap();
-    store.tree.insert(keys::SCHEMA, &1u32.to_be_bytes()).unwrap();
+    let mut b = Batch::default();
+    b.insert(keys::SCHEMA.to_vec(), 1u32.to_be_bytes().to_vec());
+    store.apply(b).unwrap();
     store.flush().unwrap();
     let path = store.path().to_path_buf();
     drop(store);
@@ -251,4 +258,32 @@ fn a_pushers_outcome_keeps_the_account_a_merge_moved_the_entry_to() {
     let stored = store.outbox_entry(77).unwrap().unwrap();
     assert_eq!(stored.account_id, AccountId(9));
     assert!(matches!(stored.state, OutboxState::Sent { .. }));
+}
+
+#[test]
+fn set_stage_moves_row_index_totals_and_logs_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(tmp.path()).unwrap();
+        crate::store::tests::seed(&s);
+        let r = set_stage(&s, AccountId(2), Stage::Expansion, &Author::new("Dana", now())).unwrap();
+        assert_eq!(r.stage, Stage::Expansion);
+        s.flush().unwrap();
+    }
+    let s = Store::open(tmp.path()).unwrap();
+    assert_eq!(s.account(AccountId(2)).unwrap().unwrap().stage, Stage::Expansion);
+    assert_eq!(s.row(AccountId(2)).unwrap().unwrap().stage, Stage::Expansion);
+    let adoption: Vec<u64> = s.stage_rows(Stage::Adoption, 10).unwrap().iter().map(|r| r.id.0).collect();
+    assert_eq!(adoption, vec![1]);
+    assert_eq!(s.stage_rows(Stage::Expansion, 10).unwrap()[0].id, AccountId(2));
+    let t = s.stage_totals().unwrap();
+    assert_eq!((t.count[Stage::Adoption.index()], t.count[Stage::Expansion.index()]), (1, 1));
+    assert_eq!(t.arr[Stage::Expansion.index()], 20_000);
+    let log = s.activities(AccountId(2)).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].summary, "Moved from Adoption to Expansion");
+    assert!(matches!(
+        set_stage(&s, AccountId(99), Stage::Expansion, &Author::new("x", now())),
+        Err(StoreError::NoAccount(99))
+    ));
 }

@@ -4,13 +4,15 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use super::super::{keys, Batch, HealthRules, StageTotals, Store, UndoOutcome};
+use super::*;
 use crate::domain::flags::FlagRules;
 use crate::domain::health_model::Model;
 use crate::domain::outbox::{OutboxEntry, OutboxState, Write};
 use crate::domain::rollup::derive_row;
 use crate::domain::write_back::WriteBack;
 use crate::domain::{Account, AccountId, Activity, ActivityKind, Band, Bands, Segment, Stage};
+use crate::engine::act::UndoOutcome;
+use crate::store::{HealthRules, StageTotals};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 0).unwrap()
@@ -81,7 +83,9 @@ fn health(s: &Store) -> Vec<OutboxEntry> {
 fn only_changes_are_queued_and_a_newer_write_replaces_the_waiting_one() {
     let (_tmp, s) = scored();
     let model = Model::builtin();
-    let r = s.queue_health_writes(&wb(), &model, &Bands::default(), now()).unwrap();
+    let r =
+        queue_health_writes(&s, &WriteBackRules { write_back: &wb(), model: &model, bands: &Bands::default() }, now())
+            .unwrap();
     assert_eq!((r.queued, r.replaced, r.unchanged), (1, 0, 0), "churned and support-only accounts are not written");
     let first = health(&s);
     assert_eq!(first.len(), 1);
@@ -92,13 +96,16 @@ fn only_changes_are_queued_and_a_newer_write_replaces_the_waiting_one() {
     assert!(!reason.is_empty());
     assert_eq!(s.health_written(AccountId(1)).unwrap().map(|v| v.score), Some(*score));
 
-    let again = s.queue_health_writes(&wb(), &model, &Bands::default(), now()).unwrap();
+    let again =
+        queue_health_writes(&s, &WriteBackRules { write_back: &wb(), model: &model, bands: &Bands::default() }, now())
+            .unwrap();
     assert_eq!((again.queued, again.unchanged), (0, 1), "nothing changed: nothing queued");
     assert_eq!(health(&s), first);
 
     // Stricter bands: the band changes, the waiting write is replaced.
     let strict = Bands { green: 100, yellow: 99 };
-    let r = s.queue_health_writes(&wb(), &model, &strict, now()).unwrap();
+    let r =
+        queue_health_writes(&s, &WriteBackRules { write_back: &wb(), model: &model, bands: &strict }, now()).unwrap();
     assert_eq!((r.queued, r.replaced), (1, 1));
     let now_pending = health(&s);
     assert_eq!(now_pending.len(), 1, "never two pending: {now_pending:?}");
@@ -107,20 +114,27 @@ fn only_changes_are_queued_and_a_newer_write_replaces_the_waiting_one() {
 
     // A band-only write-back does not care that the reason or score moved.
     let band_only = WriteBack { band: Some("b".into()), ..WriteBack::default() };
-    assert_eq!(s.queue_health_writes(&band_only, &model, &strict, now()).unwrap().queued, 0);
+    assert_eq!(
+        queue_health_writes(&s, &WriteBackRules { write_back: &band_only, model: &model, bands: &strict }, now())
+            .unwrap()
+            .queued,
+        0
+    );
 }
 
 #[test]
 fn a_write_on_its_way_is_kept_and_undo_is_untouched() {
     let (_tmp, s) = scored();
     let model = Model::builtin();
-    s.set_stage(AccountId(1), Stage::Expansion, "Dana", now()).unwrap();
-    s.queue_health_writes(&wb(), &model, &Bands::default(), now()).unwrap();
+    crate::engine::act::set_stage(&s, AccountId(1), Stage::Expansion, &crate::engine::act::Author::new("Dana", now()))
+        .unwrap();
+    queue_health_writes(&s, &WriteBackRules { write_back: &wb(), model: &model, bands: &Bands::default() }, now())
+        .unwrap();
     let sent = health(&s)[0].clone();
     s.outbox_claim(sent.id, now()).unwrap().expect("due");
     // Two changes while the first request is out: one pending besides it.
     for bands in [Bands { green: 100, yellow: 99 }, Bands { green: 2, yellow: 1 }] {
-        s.queue_health_writes(&wb(), &model, &bands, now()).unwrap();
+        queue_health_writes(&s, &WriteBackRules { write_back: &wb(), model: &model, bands: &bands }, now()).unwrap();
     }
     let entries = health(&s);
     assert_eq!(entries.len(), 2, "{entries:?}");
@@ -130,7 +144,7 @@ fn a_write_on_its_way_is_kept_and_undo_is_untouched() {
         (OutboxState::Pending, true)
     );
     // The CSM's stage move is still theirs to take back, health writes aside.
-    match s.undo().unwrap() {
+    match crate::engine::act::undo(&s).unwrap() {
         UndoOutcome::Undone { label, .. } => assert_eq!(label, "stage move"),
         other => panic!("{other:?}"),
     }

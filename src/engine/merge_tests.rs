@@ -3,6 +3,7 @@ use crate::domain::observed::{Point, Signal};
 use crate::domain::outbox::{OutboxEntry, Write};
 use crate::domain::rating::{Rating, SurveyRating, Verdict};
 use crate::domain::{ActivityKind, FollowUpKind, OrgLink, Priority, Stage, UserRecord};
+use crate::engine::ingest::{self, Page};
 use crate::store::tests::{account, now, ticket};
 use crate::store::FollowUpRules;
 use chrono::Duration;
@@ -29,15 +30,17 @@ fn org(id: u64, link: OrgLink) -> OrgRecord {
 fn workspace() -> (tempfile::TempDir, Store) {
     let tmp = tempfile::tempdir().unwrap();
     let s = Store::open(tmp.path()).unwrap();
-    s.ingest_accounts(CRM, &[("101".into(), account(1, Stage::Adoption))], &[], &[], None).unwrap();
+    let page =
+        Page { source: CRM, records: &[("101".into(), account(1, Stage::Adoption))], removed: &[], cursor: None };
+    ingest::accounts(&s, &page, &[], s.observe(chrono::Utc::now().date_naive())).unwrap();
     let own = crate::sync::relink::own_account(&org(13, OrgLink::Unmatched), AccountId(50), now().date_naive());
     file(&s, &org(13, OrgLink::Unmatched), Target::Own(own), false, false);
     (tmp, s)
 }
 
-/// Files an organization (see `Store::relink_org`).
+/// Files an organization (see `relink_org`).
 fn file(s: &Store, rec: &OrgRecord, target: Target, own: bool, exclusive: bool) -> Relinked {
-    s.relink_org(DESK, Change { record: rec.clone(), target, own, exclusive, users: vec![] }, &sources()).unwrap()
+    relink_org(s, DESK, Change { record: rec.clone(), target, own, exclusive, users: vec![] }, &sources()).unwrap()
 }
 
 fn rules() -> Option<FollowUpRules> {
@@ -54,7 +57,12 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     let open = ticket(7, own, true);
     let mut solved = ticket(8, own, false);
     solved.status = crate::domain::TicketStatus::Solved;
-    s.ingest_tickets(DESK, &[(open, Some(13)), (solved, Some(13))], &[], None, rules()).unwrap();
+    ingest::tickets(
+        &s,
+        &Page { source: DESK, records: &[(open, Some(13)), (solved, Some(13))], removed: &[], cursor: None },
+        rules(),
+    )
+    .unwrap();
     let ana = UserRecord {
         name: "Ana Lima".into(),
         email: "ana@org13.example".into(),
@@ -70,7 +78,8 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
         title: String::new(),
         key_person: false,
     };
-    s.ingest_users(DESK, &[(99, ana)], std::slice::from_ref(&contact), &[], None).unwrap();
+    let page = Page { source: DESK, records: std::slice::from_ref(&contact), removed: &[], cursor: None };
+    ingest::users(&s, &[(99, ana)], &page).unwrap();
     let note = Activity {
         id: 900,
         account_id: own,
@@ -142,7 +151,7 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     let moved = s.ticket_follow_up(DESK, 7).unwrap().unwrap();
     assert_eq!((moved.id, moved.account_id, moved.state), (ticket_item.id, crm, ticket_item.state));
     assert_eq!(s.follow_up(901).unwrap().unwrap().account_id, crm);
-    assert!(s.tree.get(keys::flag(crm, 3)).unwrap().is_some());
+    assert!(s.raw(&keys::flag(crm, 3)).unwrap().is_some());
     // The note that could not reach HubSpot goes out now.
     let e = s.outbox_entry(902).unwrap().unwrap();
     assert_eq!((e.account_id, e.state), (crm, OutboxState::Pending));
@@ -155,10 +164,10 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     assert_eq!(s.rebuild_mark(own).unwrap(), None);
     assert_eq!(s.ratings(crm, &[], now() - Duration::days(1)).unwrap().len(), 1);
     assert!(s.ratings(own, &[], now() - Duration::days(1)).unwrap().is_empty());
-    let filed = s.tree.get(keys::external(CRM, "rating/77")).unwrap().unwrap();
+    let filed = s.raw(&keys::external(CRM, "rating/77")).unwrap().unwrap();
     assert_eq!(filed.as_ref(), keys::child(keys::SURVEY_RATING, crm, 77).as_slice());
-    assert!(!s.tree.contains_key(keys::with_id(keys::HEALTH_WRITTEN, own)).unwrap());
-    assert!(!s.tree.contains_key(keys::with_id(keys::HEALTH_WRITTEN, crm)).unwrap(), "written again once scored");
+    assert!(!s.contains(&keys::with_id(keys::HEALTH_WRITTEN, own)).unwrap());
+    assert!(!s.contains(&keys::with_id(keys::HEALTH_WRITTEN, crm)).unwrap(), "written again once scored");
     assert!(s.outbox_entry(903).unwrap().is_none(), "its health never lands on the CRM account's company");
     // Derived figures are recomputed; the board counts one account.
     let row = s.row(crm).unwrap().unwrap();
@@ -168,7 +177,8 @@ fn an_own_account_merges_whole_into_the_crm_account_that_now_matches() {
     // Tickets synced later land on the CRM account through the moved slot.
     let mut again = ticket(7, crm, true);
     again.subject = "Export still fails".into();
-    s.ingest_tickets(DESK, &[(again, Some(13))], &[], None, rules()).unwrap();
+    ingest::tickets(&s, &Page { source: DESK, records: &[(again, Some(13))], removed: &[], cursor: None }, rules())
+        .unwrap();
     assert_eq!(s.tickets(crm).unwrap().len(), 2);
 }
 
@@ -182,7 +192,12 @@ fn an_organization_leaving_a_crm_account_takes_only_its_own_records() {
         file(&s, &linked, Target::Account(crm), false, false);
     }
     let t = |id, o| (ticket(id, crm, false), Some(o));
-    s.ingest_tickets(DESK, &[t(1, 11), t(2, 11), t(3, 12)], &[], None, rules()).unwrap();
+    ingest::tickets(
+        &s,
+        &Page { source: DESK, records: &[t(1, 11), t(2, 11), t(3, 12)], removed: &[], cursor: None },
+        rules(),
+    )
+    .unwrap();
     let user = |id: u64, o| {
         let c = Contact {
             id: crate::sync::zendesk::user_contact_id(id),
@@ -208,7 +223,7 @@ fn an_organization_leaving_a_crm_account_takes_only_its_own_records() {
     };
     let (u1, c1) = user(1, 11);
     let (u2, c2) = user(2, 12);
-    s.ingest_users(DESK, &[u1, u2], &[c1, c2], &[], None).unwrap();
+    ingest::users(&s, &[u1, u2], &Page { source: DESK, records: &[c1, c2], removed: &[], cursor: None }).unwrap();
     assert_eq!(s.row(crm).unwrap().unwrap().open_tickets, 3);
 
     // Organization 11 turns out ambiguous: it gets an account of its own.
@@ -235,9 +250,15 @@ fn an_archived_company_leaves_its_organizations_records_for_matching_to_move() {
     let crm = AccountId(1);
     let linked = org(11, OrgLink::Matched { how: "domain".into() });
     file(&s, &linked, Target::Account(crm), false, true);
-    s.ingest_tickets(DESK, &[(ticket(1, crm, true), Some(11))], &[], None, rules()).unwrap();
+    ingest::tickets(
+        &s,
+        &Page { source: DESK, records: &[(ticket(1, crm, true), Some(11))], removed: &[], cursor: None },
+        rules(),
+    )
+    .unwrap();
     assert!(s.ticket_follow_up(DESK, 1).unwrap().is_some(), "a frustrated customer's ticket has a follow-up");
-    s.ingest_accounts(CRM, &[], &[], &["101".into()], None).unwrap();
+    let page = Page { source: CRM, records: &[], removed: &["101".into()], cursor: None };
+    ingest::accounts(&s, &page, &[], s.observe(chrono::Utc::now().date_naive())).unwrap();
     assert!(s.account(crm).unwrap().is_none());
     assert_eq!(s.tickets(crm).unwrap().len(), 1, "the desk's ticket waits for matching");
     // Matching finds no CRM account for it now: an account of its own,
@@ -252,7 +273,8 @@ fn an_archived_company_leaves_its_organizations_records_for_matching_to_move() {
     assert_eq!(s.ticket_follow_up(DESK, 1).unwrap().expect("moved with its ticket").account_id, AccountId(70));
     // Creating an account of its own over an existing id is refused.
     let clash = crate::sync::relink::own_account(&org(12, OrgLink::Unmatched), AccountId(70), now().date_naive());
-    let refused = s.relink_org(
+    let refused = relink_org(
+        &s,
         DESK,
         Change {
             record: org(12, OrgLink::Unmatched),

@@ -7,16 +7,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::codec::encode;
-use super::outbox::UndoRecord;
-use super::pages::PageCache;
-use super::{keys, Batch, Result, StageTotals, Store};
 use crate::domain::outbox::{OutboxEntry, OutboxState, System, Write};
 use crate::domain::rating::SurveyRating;
 use crate::domain::{
     Account, AccountId, AccountRow, Activity, Contact, Deal, FollowUp, FollowUpState, NpsResponse, OrgRecord,
     SupportOnly, Ticket,
 };
+use crate::store::codec::encode;
+use crate::store::pages::PageCache;
+use crate::store::{keys, Batch, Result, StageTotals, Store, UndoRecord};
 use crate::sync::zendesk::{desk_user_of, user_contact_id};
 
 /// Changes filed per batch at most.
@@ -85,23 +84,52 @@ struct Chunk {
     len: usize,
 }
 
-impl Store {
-    /// Files desk organization `record` (from `source`) on `target`,
-    /// moving its records there from wherever they live now (see
-    /// `relink_many`).
-    pub fn relink_org(&self, source: &str, change: Change, sources: &[String]) -> Result<Relinked> {
-        Ok(self.relink_many(source, std::slice::from_ref(&change), sources)?.remove(0))
-    }
+/// Files desk organization `change.record` (from `source`) on its target,
+/// moving its records there from wherever they live now (see
+/// `relink_many`).
+pub fn relink_org(store: &Store, source: &str, change: Change, sources: &[String]) -> Result<Relinked> {
+    Ok(relink_many(store, source, std::slice::from_ref(&change), sources)?.remove(0))
+}
 
-    /// Merges accounts whole (`from` into `into`, each pair), many to a
-    /// batch: an account of its own left behind by its organization.
-    pub fn merge_accounts(&self, pairs: &[(AccountId, AccountId)], sources: &[String]) -> Result<()> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+/// Files desk organizations on their targets, moving their records
+/// there from wherever they live now, a few thousand to a batch (a
+/// first sync of 100,000 organizations, or the 100,000 merges after a
+/// CRM outage, writes a few dozen batches).
+///
+/// An account of its own that an organization leaves is merged whole
+/// into its target when it had it to itself (`own` and `exclusive`):
+/// tickets, people, timeline, deals, NPS answers, follow-ups with their
+/// states, outbox entries; its id then resolves to the target.
+/// Otherwise only what is the organization's moves: its tickets (their
+/// slots name it) and its users' contacts. `sources` are every source
+/// whose id map may point at moved records.
+pub fn relink_many(store: &Store, source: &str, changes: &[Change], sources: &[String]) -> Result<Vec<Relinked>> {
+    Merge { store, sources }.relink_many(source, changes)
+}
+
+/// Merges accounts whole (`from` into `into`, each pair), many to a
+/// batch: an account of its own left behind by its organization.
+/// `sources` are every source whose id map may point at moved records.
+pub fn merge_accounts(store: &Store, pairs: &[(AccountId, AccountId)], sources: &[String]) -> Result<()> {
+    Merge { store, sources }.merge_accounts(pairs)
+}
+
+/// A run of merges and relinks: the store, and every source whose id map
+/// may point at the records they move.
+struct Merge<'s> {
+    store: &'s Store,
+    sources: &'s [String],
+}
+
+impl Merge<'_> {
+    /// See `merge_accounts` (the function).
+    fn merge_accounts(&self, pairs: &[(AccountId, AccountId)]) -> Result<()> {
+        let _w = self.store.write_lock();
         let mut outbox: BTreeMap<AccountId, Vec<OutboxEntry>> = BTreeMap::new();
-        for e in self.outbox()? {
+        for e in self.store.outbox()? {
             outbox.entry(e.account_id).or_default().push(e);
         }
-        let undo = self.get::<UndoRecord>(keys::UNDO, "undo record")?;
+        let undo = self.store.get::<UndoRecord>(keys::UNDO, "undo record")?;
         let mut chunk: Option<Chunk> = None;
         for (from, into) in pairs {
             if chunk
@@ -117,7 +145,7 @@ impl Store {
             c.touched.extend([*from, *into]);
             c.len += 1;
             let mut moved = Moved::default();
-            self.merge_whole(c, *from, *into, sources, outbox.remove(from).unwrap_or_default(), &mut moved)?;
+            self.merge_whole(c, *from, *into, outbox.remove(from).unwrap_or_default(), &mut moved)?;
             self.rederive_row(&mut c.b, &mut c.totals, *into, None, &moved, true)?;
             if undo.as_ref().is_some_and(|u| undo_touches(u, *from)) {
                 c.b.remove(keys::UNDO.to_vec());
@@ -132,40 +160,29 @@ impl Store {
     fn chunk(&self) -> Result<Chunk> {
         Ok(Chunk {
             b: Batch::default(),
-            totals: self.stage_totals()?,
+            totals: self.store.stage_totals()?,
             pages: PageCache::default(),
             touched: BTreeSet::new(),
             len: 0,
         })
     }
 
-    /// Files desk organizations on their targets, moving their records
-    /// there from wherever they live now, a few thousand to a batch (a
-    /// first sync of 100,000 organizations, or the 100,000 merges after a
-    /// CRM outage, writes a few dozen batches).
-    ///
-    /// An account of its own that an organization leaves is merged whole
-    /// into its target when it had it to itself (`own_exclusive`):
-    /// tickets, people, timeline, deals, NPS answers, follow-ups with their
-    /// states, outbox entries; its id then resolves to the target.
-    /// Otherwise only what is the organization's moves: its tickets (their
-    /// slots name it) and its users' contacts. `sources` are every source
-    /// whose id map may point at moved records.
-    pub fn relink_many(&self, source: &str, changes: &[Change], sources: &[String]) -> Result<Vec<Relinked>> {
-        let _w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+    /// See `relink_many` (the function).
+    fn relink_many(&self, source: &str, changes: &[Change]) -> Result<Vec<Relinked>> {
+        let _w = self.store.write_lock();
         // The outbox by account, read once: merges move whole accounts' entries.
         let mut outbox: BTreeMap<AccountId, Vec<OutboxEntry>> = BTreeMap::new();
         if changes.iter().any(|c| c.own && c.exclusive) {
-            for e in self.outbox()? {
+            for e in self.store.outbox()? {
                 outbox.entry(e.account_id).or_default().push(e);
             }
         }
-        let undo = self.get::<UndoRecord>(keys::UNDO, "undo record")?;
+        let undo = self.store.get::<UndoRecord>(keys::UNDO, "undo record")?;
         let mut undo_ended = false;
         let mut out = Vec::with_capacity(changes.len());
         let mut chunk: Option<Chunk> = None;
         for change in changes {
-            let current = self.external_id(source, &format!("org/{}", change.record.id))?;
+            let current = self.store.external_id(source, &format!("org/{}", change.record.id))?;
             let whole = self.touches(change, current);
             let clash =
                 chunk.as_ref().is_some_and(|c| c.len >= PER_BATCH || whole.iter().any(|a| c.touched.contains(a)));
@@ -178,7 +195,7 @@ impl Store {
             let c = chunk.as_mut().expect("made above");
             c.touched.extend(whole);
             c.len += 1;
-            let done = self.relink_into(c, source, change, current, sources, &mut outbox)?;
+            let done = self.relink_into(c, source, change, current, &mut outbox)?;
             if let (Some(from), Some(u), false) = (done.merged, &undo, undo_ended) {
                 // Taking back an action on an account that no longer exists
                 // would write to it again: the merge ends the undo.
@@ -215,7 +232,7 @@ impl Store {
     fn land_chunk(&self, mut c: Chunk) -> Result<()> {
         c.pages.flush_into(&mut c.b);
         c.b.put_totals(&c.totals);
-        self.apply(c.b)
+        self.store.apply(c.b)
     }
 
     /// The writes of one change into its batch.
@@ -225,7 +242,6 @@ impl Store {
         source: &str,
         change: &Change,
         current: Option<AccountId>,
-        sources: &[String],
         outbox: &mut BTreeMap<AccountId, Vec<OutboxEntry>>,
     ) -> Result<Relinked> {
         let record = &change.record;
@@ -233,15 +249,15 @@ impl Store {
         let mut done = Relinked::default();
         // An account of its own to keep must still be there (its CRM
         // company may have been archived under it).
-        let keep_current = change.own && current.is_some() && self.account(current.expect("some"))?.is_some();
+        let keep_current = change.own && current.is_some() && self.store.account(current.expect("some"))?.is_some();
         let mut created_row = None;
         let dest = match &change.target {
             Target::Account(x) => *x,
             Target::Own(_) if keep_current => current.expect("kept"),
             Target::Own(new) => {
-                if let Some(row) = self.row(new.id)? {
+                if let Some(row) = self.store.row(new.id)? {
                     // Never created over an account that exists.
-                    return Err(super::StoreError::Decode {
+                    return Err(crate::store::StoreError::Decode {
                         what: "account of its own".into(),
                         detail: format!("id {} is already {}", new.id.0, row.name),
                     });
@@ -256,11 +272,11 @@ impl Store {
         };
         // An own account keeps the organization's name and domain.
         if let (Target::Own(new), true) = (&change.target, done.created.is_none()) {
-            if let Some(mut a) = self.account(dest)? {
+            if let Some(mut a) = self.store.account(dest)? {
                 if a.name != new.name || a.domain != new.domain {
                     a.name.clone_from(&new.name);
                     a.domain.clone_from(&new.domain);
-                    if let Some(row) = self.row(dest)? {
+                    if let Some(row) = self.store.row(dest)? {
                         c.b.put_row(Some(&row), &row.with_account(&a), &mut c.totals);
                     }
                     c.b.put_account(&a);
@@ -272,13 +288,13 @@ impl Store {
         if let Some(from) = current.filter(|f| *f != dest) {
             if change.own && change.exclusive {
                 let entries = outbox.remove(&from).unwrap_or_default();
-                self.merge_whole(c, from, dest, sources, entries, &mut moved)?;
+                self.merge_whole(c, from, dest, entries, &mut moved)?;
                 done.merged = Some(from);
             } else {
-                done.contacts = self.move_org_records(&mut c.b, source, record.id, from, dest, sources, &mut moved)?;
+                done.contacts = self.move_org_records(&mut c.b, source, record.id, from, dest, &mut moved)?;
                 // It no longer names this account at the desk.
                 let key = keys::external_of(from, source);
-                if self.tree.get(&key)?.is_some_and(|v| v.as_ref() == ext.as_bytes()) {
+                if self.store.raw(&key)?.is_some_and(|v| v.as_ref() == ext.as_bytes()) {
                     c.b.remove(key);
                 }
                 from_kept = Some(from);
@@ -307,12 +323,6 @@ impl Store {
         Ok(done)
     }
 
-    /// Whether `acc` is organization `org`'s account of its own (its mark
-    /// names it; workspaces from before the mark get it when they upgrade).
-    pub fn is_own_account(&self, acc: AccountId, source: &str, org: u64) -> Result<bool> {
-        Ok(self.support_only(acc)?.is_some_and(|m| m.source == source && m.org == org))
-    }
-
     /// Moves everything of account `from` onto `into` and removes `from`,
     /// leaving an alias so its id resolves to `into`. `outbox` are the
     /// outbox entries of `from`.
@@ -321,89 +331,88 @@ impl Store {
         c: &mut Chunk,
         from: AccountId,
         into: AccountId,
-        sources: &[String],
         outbox: Vec<OutboxEntry>,
         moved: &mut Moved,
     ) -> Result<()> {
         let b = &mut c.b;
-        for t in self.tickets(from)? {
-            self.move_ticket(b, t, into, sources, moved)?;
+        for t in self.store.tickets(from)? {
+            self.move_ticket(b, t, into, moved)?;
         }
         // A person the CRM account already knows by email is not added twice
         // (as a desk sync would not have added them).
         let known: BTreeSet<String> =
-            self.contacts(into)?.iter().filter(|k| !k.email.is_empty()).map(|k| k.email.to_lowercase()).collect();
-        for contact in self.contacts(from)? {
+            self.store.contacts(into)?.iter().filter(|k| !k.email.is_empty()).map(|k| k.email.to_lowercase()).collect();
+        for contact in self.store.contacts(from)? {
             if !contact.email.is_empty() && known.contains(&contact.email.to_lowercase()) {
                 let old = keys::child(keys::CONTACT, from, contact.id);
                 b.remove(old.clone());
-                for s in sources {
+                for s in self.sources {
                     let key = keys::external(s, &format!("contact/{}", contact.id));
-                    if self.tree.get(&key)?.is_some_and(|v| v.as_ref() == old.as_slice()) {
+                    if self.store.raw(&key)?.is_some_and(|v| v.as_ref() == old.as_slice()) {
                         b.remove(key);
                     }
                 }
                 continue;
             }
-            self.move_contact(b, contact, into, sources)?;
+            self.move_contact(b, contact, into)?;
         }
-        for a in self.activities(from)? {
+        for a in self.store.activities(from)? {
             let old = keys::activity(a.account_id, a.at, a.id);
             let a = Activity { account_id: into, ..a };
             let new = keys::activity(into, a.at, a.id);
             b.remove(old.clone());
             b.insert(new.clone(), encode(&a));
-            self.repoint(b, sources, &format!("activity/{}", a.id), &old, &new)?;
+            self.repoint(b, &format!("activity/{}", a.id), &old, &new)?;
             moved.activities.push(a);
         }
-        for d in self.deals(from)? {
+        for d in self.store.deals(from)? {
             let old = keys::child(keys::DEAL, from, d.id);
             let d = Deal { account_id: into, ..d };
             let new = keys::child(keys::DEAL, into, d.id);
             b.remove(old.clone());
             b.insert(new.clone(), encode(&d));
-            self.repoint(b, sources, &format!("deal/{}", d.id), &old, &new)?;
+            self.repoint(b, &format!("deal/{}", d.id), &old, &new)?;
         }
-        for n in self.nps(from)? {
+        for n in self.store.nps(from)? {
             let old = keys::nps(from, n.on, n.id);
             b.remove(old.clone());
             let n = NpsResponse { account_id: into, ..n };
             b.put_nps(&n);
             // A CRM survey answer's id map follows it (demo answers have none).
-            self.repoint(b, sources, &format!("nps/{}", n.id), &old, &keys::nps(into, n.on, n.id))?;
+            self.repoint(b, &format!("nps/{}", n.id), &old, &keys::nps(into, n.on, n.id))?;
         }
         // CSAT and CES answers from the CRM, with their id map.
         let ratings: Vec<SurveyRating> =
-            self.scan(&keys::with_id(keys::SURVEY_RATING, from), "survey rating").collect::<Result<_>>()?;
+            self.store.scan(&keys::with_id(keys::SURVEY_RATING, from), "survey rating").collect::<Result<_>>()?;
         for r in ratings {
             let old = keys::child(keys::SURVEY_RATING, from, r.id);
             let r = SurveyRating { account_id: into, ..r };
             let new = keys::child(keys::SURVEY_RATING, into, r.id);
             b.remove(old.clone());
             b.insert(new.clone(), encode(&r));
-            self.repoint(b, sources, &format!("rating/{}", r.id), &old, &new)?;
+            self.repoint(b, &format!("rating/{}", r.id), &old, &new)?;
         }
         // The CSM's sentiment and usage figures: the CRM account's own win.
-        if let Some(m) = self.manual_signals(from)? {
-            if self.manual_signals(into)?.is_none() {
+        if let Some(m) = self.store.manual_signals(from)? {
+            if self.store.manual_signals(into)?.is_none() {
                 b.put_manual_signals(into, &m);
             }
             b.remove(keys::with_id(keys::MANUAL, from));
         }
         // Observed signals: the CRM account's own series win; the rest move.
         let from_prefix = keys::with_id(keys::OBSERVED, from);
-        for kv in self.tree.scan_prefix(&from_prefix) {
+        for kv in self.store.entries_under(&from_prefix) {
             let (k, v) = kv?;
             let mut to = keys::with_id(keys::OBSERVED, into);
             to.extend_from_slice(&k[from_prefix.len()..]);
-            if !self.tree.contains_key(&to)? {
+            if !self.store.contains(&to)? {
                 b.insert(to, v.to_vec());
             }
             b.remove(k.to_vec());
         }
         // Its tickets, answers and observations are the target's past now:
         // the target's year is rebuilt from them.
-        let year_ago = chrono::Utc::now().date_naive() - chrono::Duration::days(super::HISTORY_DAYS - 1);
+        let year_ago = chrono::Utc::now().date_naive() - chrono::Duration::days(crate::store::HISTORY_DAYS - 1);
         b.insert(keys::with_id(keys::REBUILD, into), keys::day(year_ago).to_vec());
         b.remove(keys::with_id(keys::REBUILD, from));
         // The health last written to the target's company is written again
@@ -412,21 +421,21 @@ impl Store {
         self.move_raised_items(b, from, into)?;
         move_outbox(b, outbox, into);
         // Its own history describes an account that is gone.
-        c.pages.remove(self, from)?;
+        c.pages.remove(self.store, from)?;
         let b = &mut c.b;
         for prefix in [keys::SERIES, keys::SNAPSHOT] {
-            for k in self.tree.scan_prefix(keys::with_id(prefix, from)).keys() {
+            for k in self.store.keys_under(&keys::with_id(prefix, from)) {
                 b.remove(k?.to_vec());
             }
         }
-        if let Some(row) = self.row(from)? {
+        if let Some(row) = self.store.row(from)? {
             b.remove_row(&row, &mut c.totals);
         }
         b.remove(keys::with_id(keys::ACCOUNT, from));
         b.remove(keys::with_id(keys::SUPPORT_ONLY, from));
         // What was last written back to the CRM describes an account that is gone.
         b.remove(keys::with_id(keys::HEALTH_WRITTEN, from));
-        for k in self.tree.scan_prefix(keys::with_id(keys::EXTERNAL_OF, from)).keys() {
+        for k in self.store.keys_under(&keys::with_id(keys::EXTERNAL_OF, from)) {
             b.remove(k?.to_vec());
         }
         b.insert(keys::with_id(keys::ALIAS, from), into.0.to_be_bytes().to_vec());
@@ -435,7 +444,6 @@ impl Store {
 
     /// Moves the organization's own records off `from`: the tickets whose
     /// slot names it and the contacts of its users. Returns the contacts moved.
-    #[allow(clippy::too_many_arguments)]
     fn move_org_records(
         &self,
         b: &mut Batch,
@@ -443,20 +451,19 @@ impl Store {
         org: u64,
         from: AccountId,
         into: AccountId,
-        sources: &[String],
         moved: &mut Moved,
     ) -> Result<usize> {
-        for t in self.tickets(from)? {
-            let ours = self.ticket_slot(source, t.id)?.is_some_and(|s| s.org == Some(org));
+        for t in self.store.tickets(from)? {
+            let ours = self.store.ticket_slot(source, t.id)?.is_some_and(|s| s.org == Some(org));
             if ours {
-                self.move_ticket(b, t, into, sources, moved)?;
+                self.move_ticket(b, t, into, moved)?;
             }
         }
         let mut contacts = 0;
-        for c in self.contacts(from)? {
+        for c in self.store.contacts(from)? {
             let Some(user) = desk_user_of(c.id) else { continue };
-            if self.user_record(source, user)?.is_some_and(|u| u.org == Some(org)) {
-                self.move_contact(b, c, into, sources)?;
+            if self.store.user_record(source, user)?.is_some_and(|u| u.org == Some(org)) {
+                self.move_contact(b, c, into)?;
                 contacts += 1;
             }
         }
@@ -476,12 +483,12 @@ impl Store {
             return Ok(0);
         }
         let known: BTreeSet<String> =
-            self.contacts(dest)?.iter().filter(|k| !k.email.is_empty()).map(|k| k.email.to_lowercase()).collect();
+            self.store.contacts(dest)?.iter().filter(|k| !k.email.is_empty()).map(|k| k.email.to_lowercase()).collect();
         let mut added = 0;
         for (uid, u) in users.iter().filter(|(_, u)| u.contact) {
             let id = user_contact_id(*uid);
             let map = keys::external(source, &format!("contact/{id}"));
-            if self.tree.contains_key(&map)? || (!u.email.is_empty() && known.contains(&u.email.to_lowercase())) {
+            if self.store.contains(&map)? || (!u.email.is_empty() && known.contains(&u.email.to_lowercase())) {
                 continue;
             }
             let name = if u.name.trim().is_empty() { u.email.clone() } else { u.name.clone() };
@@ -502,23 +509,16 @@ impl Store {
     }
 
     /// Refiles a ticket (and its slot and follow-up) under `into`.
-    fn move_ticket(
-        &self,
-        b: &mut Batch,
-        t: Ticket,
-        into: AccountId,
-        sources: &[String],
-        moved: &mut Moved,
-    ) -> Result<()> {
+    fn move_ticket(&self, b: &mut Batch, t: Ticket, into: AccountId, moved: &mut Moved) -> Result<()> {
         b.remove(keys::child(keys::TICKET, t.account_id, t.id));
         let t = Ticket { account_id: into, ..t };
         b.put_ticket(&t);
-        for s in sources {
-            let Some(slot) = self.ticket_slot(s, t.id)? else { continue };
+        for s in self.sources {
+            let Some(slot) = self.store.ticket_slot(s, t.id)? else { continue };
             let item = match (slot.legacy, slot.due) {
-                (true, _) => self.follow_up(super::ticket_follow_up_id(t.id))?,
+                (true, _) => self.store.follow_up(crate::store::ticket_follow_up_id(t.id))?,
                 (false, Some(due)) => {
-                    self.get(&keys::follow_up_at(due, super::ticket_follow_up_id(t.id)), "follow-up")?
+                    self.store.get(&keys::follow_up_at(due, crate::store::ticket_follow_up_id(t.id)), "follow-up")?
                 }
                 (false, None) => None,
             };
@@ -527,7 +527,7 @@ impl Store {
             }
             let value =
                 if slot.legacy { into.0.to_be_bytes().to_vec() } else { keys::ticket_slot(into, slot.due, slot.org) };
-            b.insert(keys::external(s, &super::ticket_ext(t.id)), value);
+            b.insert(keys::external(s, &crate::store::ticket_ext(t.id)), value);
         }
         moved.ticket_ids.insert(t.id);
         moved.tickets.push(t);
@@ -535,22 +535,22 @@ impl Store {
     }
 
     /// Refiles a contact under `into`, with its id map entries.
-    fn move_contact(&self, b: &mut Batch, c: Contact, into: AccountId, sources: &[String]) -> Result<()> {
+    fn move_contact(&self, b: &mut Batch, c: Contact, into: AccountId) -> Result<()> {
         let old = keys::child(keys::CONTACT, c.account_id, c.id);
         let c = Contact { account_id: into, ..c };
         let new = keys::child(keys::CONTACT, into, c.id);
         b.remove(old.clone());
         b.insert(new.clone(), encode(&c));
-        self.repoint(b, sources, &format!("contact/{}", c.id), &old, &new)
+        self.repoint(b, &format!("contact/{}", c.id), &old, &new)
     }
 
     /// Points a source's id map entry for a child record at its new key
     /// when it pointed at the old one (an 8-byte entry holds the account).
-    fn repoint(&self, b: &mut Batch, sources: &[String], ext: &str, old: &[u8], new: &[u8]) -> Result<()> {
+    fn repoint(&self, b: &mut Batch, ext: &str, old: &[u8], new: &[u8]) -> Result<()> {
         let old_account = old.get(2..10);
-        for s in sources {
+        for s in self.sources {
             let key = keys::external(s, ext);
-            let Some(v) = self.tree.get(&key)? else { continue };
+            let Some(v) = self.store.raw(&key)? else { continue };
             if v.as_ref() == old || (v.len() == 8 && Some(v.as_ref()) == old_account) {
                 b.insert(key, new.to_vec());
             }
@@ -562,12 +562,12 @@ impl Store {
     /// target's own item for the same rule wins; the moved one leaves the
     /// queue unless it was done (a done item is history).
     fn move_raised_items(&self, b: &mut Batch, from: AccountId, into: AccountId) -> Result<()> {
-        for kv in self.tree.scan_prefix(keys::with_id(keys::FLAG, from)) {
+        for kv in self.store.entries_under(&keys::with_id(keys::FLAG, from)) {
             let (k, v) = kv?;
             b.remove(k.to_vec());
             let (Some(&code), Ok(id)) = (k.last(), <[u8; 8]>::try_from(v.as_ref())) else { continue };
-            let Some(f) = self.follow_up(u64::from_be_bytes(id))? else { continue };
-            let taken = self.tree.get(keys::flag(into, code))?.is_some();
+            let Some(f) = self.store.follow_up(u64::from_be_bytes(id))? else { continue };
+            let taken = self.store.raw(&keys::flag(into, code))?.is_some();
             let done = matches!(f.state, FollowUpState::Done { .. });
             if taken && !done {
                 b.remove_follow_up(&f);
@@ -594,10 +594,10 @@ impl Store {
         moved: &Moved,
         gains: bool,
     ) -> Result<()> {
-        let Some(old) = created.or(self.row(id)?) else { return Ok(()) };
+        let Some(old) = created.or(self.store.row(id)?) else { return Ok(()) };
         let mut tickets: Vec<Ticket> =
-            self.tickets(id)?.into_iter().filter(|t| !moved.ticket_ids.contains(&t.id)).collect();
-        let mut activities = self.activities(id)?;
+            self.store.tickets(id)?.into_iter().filter(|t| !moved.ticket_ids.contains(&t.id)).collect();
+        let mut activities = self.store.activities(id)?;
         if gains {
             tickets.extend(moved.tickets.iter().cloned());
             activities.extend(moved.activities.iter().cloned());
