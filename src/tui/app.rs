@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModif
 
 use super::action::Action;
 use super::effect::Effect;
-use super::keymap::Keymap;
+use super::keymap::{KeyMode, Keymap};
 use super::metrics::Metrics;
 pub use super::msg::Msg;
 use super::theme::Theme;
@@ -72,6 +72,23 @@ pub enum Mode {
     Compose,
     /// The outbox overlay is open.
     Outbox,
+}
+
+impl Mode {
+    /// The keymap the mode reads its command keys from.
+    pub fn keys(self) -> KeyMode {
+        match self {
+            Mode::Normal => KeyMode::Normal,
+            Mode::Filter => KeyMode::Filter,
+            Mode::Help => KeyMode::Help,
+            Mode::Detail => KeyMode::Detail,
+            Mode::Sentiment => KeyMode::Sentiment,
+            Mode::Metrics => KeyMode::Metrics,
+            Mode::Pick => KeyMode::Picker,
+            Mode::Compose => KeyMode::Editor,
+            Mode::Outbox => KeyMode::Outbox,
+        }
+    }
 }
 
 /// How loud a toast is.
@@ -360,23 +377,24 @@ impl App {
     }
 
     fn on_key(&mut self, k: &KeyEvent) -> bool {
+        // Not data: ctrl-c always quits, whatever the keymaps say.
         if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
             self.should_quit = true;
             return true;
         }
-        if self.mode == Mode::Filter {
-            return self.on_filter_key(k);
-        }
-        if self.mode == Mode::Sentiment {
-            return self.on_sentiment_key(k);
-        }
         match self.mode {
-            Mode::Pick => return self.on_pick_key(k),
-            Mode::Compose => return self.on_compose_key(k),
-            Mode::Outbox => return self.on_outbox_key(k),
-            _ => {}
+            Mode::Filter => self.on_filter_key(k),
+            Mode::Sentiment => self.on_sentiment_key(k),
+            Mode::Pick => self.on_pick_key(k),
+            Mode::Compose => self.on_compose_key(k),
+            Mode::Outbox => self.on_outbox_key(k),
+            Mode::Help | Mode::Detail | Mode::Metrics => self.on_overlay_key(k),
+            Mode::Normal => self.on_normal_key(k),
         }
-        match self.keymap.action(k) {
+    }
+
+    fn on_normal_key(&mut self, k: &KeyEvent) -> bool {
+        match self.keymap.action(KeyMode::Normal, k) {
             Some(a) => {
                 self.update(a);
                 true
@@ -385,10 +403,24 @@ impl App {
         }
     }
 
+    /// Help, detail and metrics close on their own keys; any key of the
+    /// panes closes them too (the detail then does what it asked).
+    fn on_overlay_key(&mut self, k: &KeyEvent) -> bool {
+        if self.keymap.action(self.mode.keys(), k) == Some(Action::Close) {
+            self.mode = Mode::Normal;
+            return true;
+        }
+        self.on_normal_key(k)
+    }
+
     fn on_sentiment_key(&mut self, k: &KeyEvent) -> bool {
         self.mode = Mode::Normal;
-        let value = match k.code {
-            KeyCode::Char(c @ '1'..='5') => c as u8 - b'0',
+        let value = match self.keymap.action(KeyMode::Sentiment, k) {
+            Some(Action::Sentiment1) => 1,
+            Some(Action::Sentiment2) => 2,
+            Some(Action::Sentiment3) => 3,
+            Some(Action::Sentiment4) => 4,
+            Some(Action::Sentiment5) => 5,
             _ => {
                 self.toast(Level::Info, "Sentiment left as it was");
                 return true;
@@ -410,16 +442,17 @@ impl App {
 
     fn on_filter_key(&mut self, k: &KeyEvent) -> bool {
         let mut text = self.book.filter().to_string();
-        match k.code {
-            KeyCode::Esc => {
+        match (self.keymap.action(KeyMode::Filter, k), k.code) {
+            (Some(Action::Clear), _) => {
                 text.clear();
                 self.mode = Mode::Normal;
             }
-            KeyCode::Enter => self.mode = Mode::Normal,
-            KeyCode::Backspace => {
+            (Some(Action::Keep), _) => self.mode = Mode::Normal,
+            // Everything else is the text being typed.
+            (_, KeyCode::Backspace) => {
                 text.pop();
             }
-            KeyCode::Char(c) if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => text.push(c),
+            (_, KeyCode::Char(c)) if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => text.push(c),
             _ => return false,
         }
         if text != self.book.filter() {
@@ -519,6 +552,21 @@ impl App {
             | Action::Log
             | Action::Undo
             | Action::Outbox => self.follow_up_action(action),
+            // The other modes' actions: the panes' keymap never names them.
+            Action::Close
+            | Action::Keep
+            | Action::Clear
+            | Action::Cancel
+            | Action::Retry
+            | Action::Edit
+            | Action::Discard
+            | Action::Submit
+            | Action::ExternalEditor
+            | Action::Sentiment1
+            | Action::Sentiment2
+            | Action::Sentiment3
+            | Action::Sentiment4
+            | Action::Sentiment5 => {}
         }
     }
 

@@ -6,11 +6,13 @@
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::KeyEvent;
 
+use super::action::Action;
 use super::app::{App, Level, Mode, Pane};
 use super::compose::{Composer, Outcome, PickFor, Picker, Purpose};
 use super::effect::Effect;
+use super::keymap::{in_parens, KeyMode};
 use crate::domain::followup_action::{plan, EscalateTo, FollowUpAction};
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::{fill, unresolved, Requester, Vars};
@@ -100,7 +102,8 @@ impl App {
     /// the cursor. `None` (with a toast) when the queue is not focused.
     fn targets(&mut self) -> Option<Vec<FollowUp>> {
         if self.focus != Pane::Queue {
-            self.toast(Level::Info, "Focus the follow-up queue (4) to act on its items");
+            let four = in_parens(&self.keymap, KeyMode::Normal, Action::FocusQueue);
+            self.toast(Level::Info, format!("Focus the follow-up queue{four} to act on its items"));
             return None;
         }
         let items: Vec<FollowUp> = if self.marked.is_empty() {
@@ -185,8 +188,8 @@ impl App {
     }
 
     /// Starts a queue action from its key.
-    pub(super) fn follow_up_action(&mut self, action: super::action::Action) {
-        use super::action::Action as A;
+    pub(super) fn follow_up_action(&mut self, action: Action) {
+        use Action as A;
         if action == A::Undo {
             return self.undo();
         }
@@ -217,11 +220,19 @@ impl App {
             })),
             A::Reply => {
                 if !single {
-                    self.toast(Level::Info, "A reply goes on one ticket: unmark the others (space)");
+                    let space = in_parens(&self.keymap, KeyMode::Normal, Action::Mark);
+                    self.toast(Level::Info, format!("A reply goes on one ticket: unmark the others{space}"));
                     return;
                 }
                 if self.ticket_of(&first).is_none() {
-                    self.toast(Level::Info, "This item has no ticket to reply on; add a note (n) or log a call (L)");
+                    let (n, l) = (
+                        in_parens(&self.keymap, KeyMode::Normal, Action::Note),
+                        in_parens(&self.keymap, KeyMode::Normal, Action::Log),
+                    );
+                    self.toast(
+                        Level::Info,
+                        format!("This item has no ticket to reply on; add a note{n} or log a call{l}"),
+                    );
                     return;
                 }
                 let names: Vec<String> = self.replies.iter().map(|t| t.name.clone()).collect();
@@ -261,7 +272,8 @@ impl App {
     /// file manager.
     fn toggle_mark(&mut self) {
         if self.focus != Pane::Queue {
-            self.toast(Level::Info, "Focus the follow-up queue (4) to mark its items");
+            let four = in_parens(&self.keymap, KeyMode::Normal, Action::FocusQueue);
+            self.toast(Level::Info, format!("Focus the follow-up queue{four} to mark its items"));
             return;
         }
         let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.id) else { return };
@@ -306,7 +318,7 @@ impl App {
         };
         self.mode = Mode::Normal;
         let Some(i) = picker.pick(k) else {
-            if k.code != KeyCode::Esc && k.code != KeyCode::Char('q') {
+            if self.keymap.action(KeyMode::Picker, k) != Some(Action::Cancel) {
                 self.toast(Level::Info, "Nothing chosen");
             }
             return true;
@@ -356,7 +368,8 @@ impl App {
             self.mode = Mode::Normal;
             return true;
         };
-        match c.on_key(k) {
+        let command = self.keymap.action(KeyMode::Editor, k);
+        match c.on_key(k, command) {
             Outcome::Editing => {}
             Outcome::Cancel => {
                 self.composer = None;
@@ -537,8 +550,8 @@ impl App {
                     text.push_str(&format!(" · {} {w} in the outbox", report.queued));
                     self.effect(Effect::Push);
                 }
-                if report.applied > 0 {
-                    text.push_str(" · u undoes");
+                if let Some(u) = self.keymap.hint(KeyMode::Normal, Action::Undo).filter(|_| report.applied > 0) {
+                    text.push_str(&format!(" · {u} undoes"));
                 }
                 let level = if report.skipped.is_empty() { Level::Info } else { Level::Warning };
                 if let Some(why) = report.skipped.first() {
@@ -556,10 +569,10 @@ impl App {
                         self.reopen_kept_draft();
                     }
                     Some(_) if report.applied > 0 => {}
-                    Some(_) => self.toast(
-                        Level::Warning,
-                        "The kept draft stays: it opens again at the next start (esc discards it)",
-                    ),
+                    Some(_) => {
+                        let text = self.kept_draft_stays();
+                        self.toast(Level::Warning, text)
+                    }
                     None => {}
                 }
             }
@@ -586,7 +599,9 @@ impl App {
                 self.select_from(id, Pane::Health);
                 self.refresh_outbox_counts();
                 self.effect(Effect::Push);
-                self.toast(Level::Info, format!("Moved {name}: {} → {} · u undoes", from.stage.label(), to.label()));
+                let undo =
+                    self.keymap.hint(KeyMode::Normal, Action::Undo).map_or(String::new(), |u| format!(" · {u} undoes"));
+                self.toast(Level::Info, format!("Moved {name}: {} → {}{undo}", from.stage.label(), to.label()));
             }
             (InFlight::Sentiment { value }, Written::Row(row)) => {
                 let text = format!(
@@ -724,8 +739,11 @@ impl App {
                 let landed =
                     report.count(|o| matches!(o, Outcome::Sent(_) | Outcome::AlreadyThere(_) | Outcome::Archived(_)));
                 if let Some(summary) = report.summary().filter(|_| trouble + landed > 0) {
-                    let (level, tail) =
-                        if trouble > 0 { (Level::Warning, " · o shows why") } else { (Level::Info, "") };
+                    let why = self.keymap.hint(KeyMode::Normal, Action::Outbox).map(|o| format!(" · {o} shows why"));
+                    let (level, tail) = match trouble > 0 {
+                        true => (Level::Warning, why.unwrap_or_default()),
+                        false => (Level::Info, String::new()),
+                    };
                     self.toast(level, format!("Outbox: {summary}{tail}"));
                 }
             }
@@ -777,13 +795,11 @@ impl App {
     pub(super) fn on_outbox_key(&mut self, k: &KeyEvent) -> bool {
         let len = self.outbox_view.entries.len();
         let id = self.outbox_view.entries.get(self.outbox_view.cursor).map(|(e, _)| e.id);
-        match k.code {
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('o') => self.mode = Mode::Normal,
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.outbox_view.cursor = (self.outbox_view.cursor + 1).min(len.saturating_sub(1))
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.outbox_view.cursor = self.outbox_view.cursor.saturating_sub(1),
-            KeyCode::Char('r') => {
+        match self.keymap.action(KeyMode::Outbox, k) {
+            Some(Action::Close) => self.mode = Mode::Normal,
+            Some(Action::Down) => self.outbox_view.cursor = (self.outbox_view.cursor + 1).min(len.saturating_sub(1)),
+            Some(Action::Up) => self.outbox_view.cursor = self.outbox_view.cursor.saturating_sub(1),
+            Some(Action::Retry) => {
                 let Some(id) = id else { return true };
                 let conflict = self
                     .outbox_view
@@ -799,11 +815,11 @@ impl App {
                 }
                 self.write(Edit::OutboxRetry { id, stamp: None }, InFlight::Retry { over_current: false });
             }
-            KeyCode::Char('x') => {
+            Some(Action::Discard) => {
                 let Some(id) = id else { return true };
                 self.write(Edit::OutboxDiscard { id }, InFlight::Discard);
             }
-            KeyCode::Char('e') => {
+            Some(Action::Edit) => {
                 let Some((entry, _)) = self.outbox_view.entries.get(self.outbox_view.cursor).cloned() else {
                     return true;
                 };
