@@ -14,6 +14,7 @@ use super::keymap::{KeyMode, Keymap};
 use super::metrics::Metrics;
 pub use super::msg::Msg;
 use super::theme::Theme;
+use super::writes::{InFlight, Writes};
 use crate::book::Book;
 use crate::domain::explain::Explanation;
 use crate::domain::{AccountId, Bands, HealthHistory, Stage};
@@ -230,24 +231,15 @@ pub struct App {
     /// The id of the kept draft the open editor continues (see `drafts`).
     pub kept_draft: Option<u64>,
     /// The outbox overlay.
-    pub outbox_view: super::followups::OutboxView,
+    pub outbox_view: super::outbox::OutboxView,
     /// Outbox entries by state, for the status line.
     pub outbox_counts: crate::store::OutboxCounts,
     /// Saved replies.
     pub replies: Vec<crate::domain::reply::Template>,
     /// The ticket of the queue item the detail shows, read when it opens.
     pub queue_ticket: Option<crate::domain::Ticket>,
-    /// The text being submitted, given back if its action fails.
-    pub(super) submitting: Option<super::followups::ExternalEdit>,
-    /// What updates asked for beyond the screen, for the job runner.
-    effects: Vec<Effect>,
-    /// The number of the next edit sent to the writer.
-    next_edit: u64,
-    /// Edits sent and not yet answered, with what their answer needs.
-    pub(super) in_flight: HashMap<u64, super::followups::InFlight>,
-    /// Rows the writer answered with since the last book load started:
-    /// a load that read them before the edit must not undo them on screen.
-    pub(super) since_load: Vec<(Vec<crate::domain::AccountRow>, Vec<crate::domain::FollowUp>)>,
+    /// Effects asked for and edits sent to the writer, not yet answered.
+    pub(super) writes: Writes,
 }
 
 impl App {
@@ -297,11 +289,7 @@ impl App {
             outbox_counts: Default::default(),
             replies: crate::domain::reply::builtin(),
             queue_ticket: None,
-            submitting: None,
-            effects: Vec::new(),
-            next_edit: 1,
-            in_flight: HashMap::new(),
-            since_load: Vec::new(),
+            writes: Writes::default(),
         };
         app.refresh_outbox_counts();
         if let Some(id) = app.book.view_row(0).map(|r| r.id) {
@@ -312,21 +300,17 @@ impl App {
 
     /// The effects asked for since the last call, in order.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.effects)
+        self.writes.take_effects()
     }
 
     /// Asks the job runner for an effect.
     pub(super) fn effect(&mut self, e: Effect) {
-        self.effects.push(e);
+        self.writes.effect(e);
     }
 
     /// Sends an edit to the writer; returns its number.
-    pub(super) fn write(&mut self, edit: Edit, then: super::followups::InFlight) -> u64 {
-        let seq = self.next_edit;
-        self.next_edit += 1;
-        self.in_flight.insert(seq, then);
-        self.effects.push(Effect::Write { seq, edit, at: self.now });
-        seq
+    pub(super) fn write(&mut self, edit: Edit, then: InFlight) -> u64 {
+        self.writes.send(edit, then, self.now)
     }
 
     /// Asks for a sync now, unless one runs.
@@ -437,7 +421,7 @@ impl App {
             self.toast(Level::Warning, "Select an account first");
             return;
         };
-        self.write(Edit::Sentiment { id, value, setup }, super::followups::InFlight::Sentiment { value });
+        self.write(Edit::Sentiment { id, value, setup }, InFlight::Sentiment { value });
     }
 
     fn on_filter_key(&mut self, k: &KeyEvent) -> bool {
@@ -798,7 +782,7 @@ impl App {
         moved.stage = to;
         self.book.update_row(moved);
         self.select_from(id, Pane::Health);
-        self.write(Edit::Stage { id, to }, super::followups::InFlight::Stage { name, from: row });
+        self.write(Edit::Stage { id, to }, InFlight::Stage { name, from: row });
     }
 
     fn open(&mut self) {
@@ -833,7 +817,7 @@ impl App {
                 self.queue = queue;
                 self.queue_complete = true;
                 // Edits the writer answered while the book loaded.
-                for (rows, changed) in std::mem::take(&mut self.since_load) {
+                for (rows, changed) in self.writes.take_settled() {
                     self.show_written(rows, &changed);
                 }
                 self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
@@ -858,7 +842,7 @@ impl App {
             Msg::Metrics(seq, result) => self.metrics.deliver(seq, result),
             Msg::Pushed(result) => self.on_pushed(result),
             Msg::ConflictStamp(id, Ok(stamp)) => {
-                self.write(Edit::OutboxRetry { id, stamp }, super::followups::InFlight::Retry { over_current: true });
+                self.write(Edit::OutboxRetry { id, stamp }, InFlight::Retry { over_current: true });
             }
             Msg::ConflictStamp(_, Err(e)) => self.toast(Level::Error, format!("Could not retry: {e}")),
             Msg::Written(seq, result) => self.on_written(seq, result),
@@ -866,7 +850,7 @@ impl App {
             Msg::Remote(_) => {}
             Msg::HealthDone(result) => {
                 // Any load now reads every edit answered before this.
-                self.since_load.clear();
+                self.writes.forget_settled();
                 if let Err(e) = result {
                     self.toast(
                         Level::Warning,

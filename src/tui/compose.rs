@@ -50,6 +50,20 @@ impl Purpose {
     }
 }
 
+/// A request to continue editing in `$EDITOR`, served by the event loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalEdit {
+    /// What the text is for.
+    pub purpose: Purpose,
+    /// The title of the inline editor, if the CSM comes back to it.
+    pub title: String,
+    /// The text to start from.
+    pub text: String,
+    /// The text the action first opened with: coming back with only that
+    /// is no draft.
+    pub initial: String,
+}
+
 /// What a key did to the editor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

@@ -6,10 +6,11 @@
 
 use super::action::Action;
 use super::app::{App, Level, Mode, Pane};
+use super::compose::ExternalEdit;
 use super::compose::{Composer, Purpose};
-use super::followups::InFlight;
-use super::followups::{capitalise, ExternalEdit};
+use super::followups::capitalise;
 use super::keymap::KeyMode;
+use super::writes::InFlight;
 use crate::engine::edits::Edit;
 use crate::engine::writer::Writer;
 use crate::store::{Draft, DraftKind};
@@ -142,8 +143,8 @@ impl App {
         };
         // One being forgotten right now is not waiting any more.
         let forgetting: Vec<u64> = self
-            .in_flight
-            .values()
+            .writes
+            .pending()
             .filter_map(|f| match f {
                 InFlight::ForgetDraft { id } => Some(*id),
                 _ => None,

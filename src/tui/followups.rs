@@ -10,9 +10,11 @@ use ratatui::crossterm::event::KeyEvent;
 
 use super::action::Action;
 use super::app::{App, Level, Mode, Pane};
-use super::compose::{Composer, Outcome, PickFor, Picker, Purpose};
+use super::compose::{Composer, ExternalEdit, Outcome, PickFor, Picker, Purpose};
 use super::effect::Effect;
 use super::keymap::{in_parens, KeyMode};
+use super::outbox::OutboxView;
+use super::writes::InFlight;
 use crate::domain::followup_action::{plan, EscalateTo, FollowUpAction};
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::{fill, unresolved, Requester, Vars};
@@ -20,77 +22,6 @@ use crate::domain::text::sanitize;
 use crate::domain::{AccountId, AccountRow, ActivityKind, FollowUp, FollowUpKind, Ticket};
 use crate::engine::edits::{Applied, Edit, Written};
 use crate::store::UndoOutcome;
-
-/// A request to continue editing in `$EDITOR`, served by the event loop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExternalEdit {
-    /// What the text is for.
-    pub purpose: Purpose,
-    /// The title of the inline editor, if the CSM comes back to it.
-    pub title: String,
-    /// The text to start from.
-    pub text: String,
-    /// The text the action first opened with: coming back with only that
-    /// is no draft.
-    pub initial: String,
-}
-
-/// An edit sent to the writer, with what its answer needs.
-#[derive(Debug, Clone)]
-pub enum InFlight {
-    /// A queue action.
-    Action {
-        /// The action.
-        action: FollowUpAction,
-        /// The items as they were before it.
-        items: Vec<FollowUp>,
-        /// The text it was written with, to give back if it fails.
-        text: Option<ExternalEdit>,
-        /// The kept draft it sends: forgotten once the action applies.
-        kept_draft: Option<u64>,
-    },
-    /// An undo.
-    Undo,
-    /// A stage move of the account of that name, from that row.
-    Stage {
-        /// The account's name.
-        name: String,
-        /// Its row before the move.
-        from: AccountRow,
-    },
-    /// A sentiment.
-    Sentiment {
-        /// 1 to 5.
-        value: u8,
-    },
-    /// An outbox entry's new text.
-    OutboxEdit,
-    /// An outbox entry sent again (over the ticket as read just now).
-    Retry {
-        /// Whether the ticket's state was read again first.
-        over_current: bool,
-    },
-    /// An outbox entry discarded.
-    Discard,
-    /// A kept draft forgotten: nothing to say when it lands.
-    ForgetDraft {
-        /// The draft.
-        id: u64,
-    },
-}
-
-/// The outbox overlay's rows and cursor.
-#[derive(Debug, Clone, Default)]
-pub struct OutboxView {
-    /// Entries shown: those needing attention first, then pending, then
-    /// the latest sent.
-    pub entries: Vec<(OutboxEntry, String)>,
-    /// Cursor.
-    pub cursor: usize,
-}
-
-/// Sent entries kept in view below the rest.
-const SENT_SHOWN: usize = 20;
 
 /// Whether a ticket's requester is the desk's id (`user 380000000126`).
 fn is_desk_id(requester: &str) -> bool {
@@ -392,10 +323,10 @@ impl App {
                 let c = self.composer.take().expect("checked above");
                 self.mode = Mode::Normal;
                 let initial = c.initial().to_string();
-                self.submitting =
+                self.writes.submitting =
                     Some(ExternalEdit { purpose: c.purpose.clone(), title: c.title, text: text.clone(), initial });
                 let used = self.submit(c.purpose, text);
-                self.submitting = None;
+                self.writes.submitting = None;
                 self.close_kept_draft(used);
             }
         }
@@ -421,9 +352,9 @@ impl App {
                 self.close_kept_draft(true);
             }
             Ok(text) => {
-                self.submitting = Some(ExternalEdit { text: text.clone(), ..edit.clone() });
+                self.writes.submitting = Some(ExternalEdit { text: text.clone(), ..edit.clone() });
                 let used = self.submit(edit.purpose, text);
-                self.submitting = None;
+                self.writes.submitting = None;
                 self.close_kept_draft(used);
             }
             Err(e) => {
@@ -516,7 +447,7 @@ impl App {
                 shown.push(f);
             }
         }
-        let text = self.submitting.take();
+        let text = self.writes.submitting.take();
         // A kept draft is forgotten only once its action applied.
         let kept_draft = self.kept_draft.take();
         self.show_written(Vec::new(), &shown);
@@ -532,7 +463,7 @@ impl App {
     /// The writer applied (or refused) an edit: the toast, and the rows and
     /// items as stored.
     pub(super) fn on_written(&mut self, seq: u64, result: Result<Box<Applied>, String>) {
-        let Some(then) = self.in_flight.remove(&seq) else { return };
+        let Some(then) = self.writes.answered(seq) else { return };
         let applied = match result {
             Ok(a) => *a,
             Err(e) => return self.on_refused(then, e),
@@ -593,7 +524,7 @@ impl App {
             (InFlight::Stage { name, from }, Written::Row(row)) => {
                 let (id, to) = (row.id, row.stage);
                 self.book.update_row(row.clone());
-                self.since_load.push((vec![row], Vec::new()));
+                self.writes.settled((vec![row], Vec::new()));
                 // Reread the detail: the move is on the timeline.
                 self.health = None;
                 self.select_from(id, Pane::Health);
@@ -611,7 +542,7 @@ impl App {
                 );
                 let id = row.id;
                 self.book.update_row(row.clone());
-                self.since_load.push((vec![row], Vec::new()));
+                self.writes.settled((vec![row], Vec::new()));
                 self.health = None;
                 self.select_from(id, Pane::Health);
                 self.toast(Level::Info, text);
@@ -680,7 +611,7 @@ impl App {
     /// load that read them before.
     fn settle(&mut self, rows: Vec<AccountRow>, changed: Vec<FollowUp>) {
         self.show_written(rows.clone(), &changed);
-        self.since_load.push((rows, changed));
+        self.writes.settled((rows, changed));
         self.refresh_outbox_counts();
     }
 
@@ -764,48 +695,31 @@ impl App {
                 return;
             }
         };
-        let rank = |e: &OutboxEntry| {
-            if e.state.needs_attention() {
-                0
-            } else if e.state.is_pushable() {
-                1
-            } else {
-                2
-            }
-        };
-        let mut entries: Vec<OutboxEntry> = all.iter().filter(|e| rank(e) < 2).cloned().collect();
-        entries.sort_by_key(|e| (rank(e), e.id));
-        entries.extend(all.iter().rev().filter(|e| rank(e) == 2).take(SENT_SHOWN).cloned());
-        let cursor = self.outbox_view.cursor.min(entries.len().saturating_sub(1));
-        self.outbox_view = OutboxView {
-            entries: entries
-                .into_iter()
-                .map(|e| {
-                    let name = self.account_name(e.account_id);
-                    (e, name)
-                })
-                .collect(),
-            cursor,
-        };
+        let shown: Vec<(OutboxEntry, String)> = OutboxView::shown(all)
+            .into_iter()
+            .map(|e| {
+                let name = self.account_name(e.account_id);
+                (e, name)
+            })
+            .collect();
+        self.outbox_view.show(shown);
         self.refresh_outbox_counts();
         self.mode = Mode::Outbox;
     }
 
     /// A key while the outbox is open: move, retry, edit, discard, close.
     pub(super) fn on_outbox_key(&mut self, k: &KeyEvent) -> bool {
-        let len = self.outbox_view.entries.len();
-        let id = self.outbox_view.entries.get(self.outbox_view.cursor).map(|(e, _)| e.id);
+        let id = self.outbox_view.selected().map(|e| e.id);
         match self.keymap.action(KeyMode::Outbox, k) {
             Some(Action::Close) => self.mode = Mode::Normal,
-            Some(Action::Down) => self.outbox_view.cursor = (self.outbox_view.cursor + 1).min(len.saturating_sub(1)),
-            Some(Action::Up) => self.outbox_view.cursor = self.outbox_view.cursor.saturating_sub(1),
+            Some(Action::Down) => self.outbox_view.step(1),
+            Some(Action::Up) => self.outbox_view.step(-1),
             Some(Action::Retry) => {
                 let Some(id) = id else { return true };
                 let conflict = self
                     .outbox_view
-                    .entries
-                    .get(self.outbox_view.cursor)
-                    .is_some_and(|(e, _)| matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. }));
+                    .selected()
+                    .is_some_and(|e| matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. }));
                 if conflict && !self.sources.is_empty() {
                     // Sent again over the ticket as it is now: its current
                     // stamp is read first.
@@ -820,7 +734,7 @@ impl App {
                 self.write(Edit::OutboxDiscard { id }, InFlight::Discard);
             }
             Some(Action::Edit) => {
-                let Some((entry, _)) = self.outbox_view.entries.get(self.outbox_view.cursor).cloned() else {
+                let Some(entry) = self.outbox_view.selected().cloned() else {
                     return true;
                 };
                 if !entry.state.is_editable() {

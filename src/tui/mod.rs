@@ -13,11 +13,13 @@ pub mod jobs;
 pub mod keymap;
 pub mod metrics;
 pub mod msg;
+pub mod outbox;
 pub mod panes;
 pub mod signals;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod writes;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
