@@ -14,6 +14,7 @@ use super::keymap::{KeyMode, Keymap};
 use super::metrics::Metrics;
 pub use super::msg::Msg;
 use super::theme::Theme;
+pub use super::toasts::{Level, Toast, Toasts};
 use super::writes::{InFlight, Writes};
 use crate::book::Book;
 use crate::domain::explain::Explanation;
@@ -90,28 +91,6 @@ impl Mode {
             Mode::Outbox => KeyMode::Outbox,
         }
     }
-}
-
-/// How loud a toast is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Confirmation.
-    Info,
-    /// Something degraded (a bad theme, a skipped key).
-    Warning,
-    /// Something failed.
-    Error,
-}
-
-/// A message in the status line that goes away by itself.
-#[derive(Debug, Clone)]
-pub struct Toast {
-    /// The text.
-    pub text: String,
-    /// How loud.
-    pub level: Level,
-    /// When it disappears.
-    pub until: Instant,
 }
 
 /// The selected account's health, loaded when the selection changes.
@@ -198,7 +177,7 @@ pub struct App {
     /// Selected account's health.
     pub health: Option<HealthView>,
     /// Transient messages.
-    pub toasts: Vec<Toast>,
+    pub toasts: Toasts,
     /// Workspace label for the status line.
     pub workspace: String,
     /// Where the data comes from when no source is configured ("demo data, offline").
@@ -269,7 +248,7 @@ impl App {
             queue_cursor: 0,
             queue_offset: Cell::new(0),
             health: None,
-            toasts: Vec::new(),
+            toasts: Toasts::default(),
             workspace: String::new(),
             data_label: String::new(),
             sources: Vec::new(),
@@ -329,25 +308,18 @@ impl App {
     }
 
     fn show(&mut self, level: Level, text: String, for_: StdDuration) {
-        match level {
-            Level::Info => tracing::info!("{text}"),
-            Level::Warning => tracing::warn!("{text}"),
-            Level::Error => tracing::error!("{text}"),
-        }
-        self.toasts.push(Toast { text, level, until: Instant::now() + for_ });
+        self.toasts.show(level, text, for_);
     }
 
     /// Advances the clock and drops expired toasts; returns whether to redraw.
     pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
-        let before = self.toasts.len();
-        let t = Instant::now();
-        self.toasts.retain(|toast| toast.until > t);
+        let expired = self.toasts.expire(Instant::now());
         let minute_changed = now.timestamp() / 60 != self.now.timestamp() / 60;
         self.now = now;
         if minute_changed {
             self.queue_counts = crate::queue::counts(&self.queue, now);
         }
-        before != self.toasts.len() || minute_changed
+        expired || minute_changed
     }
 
     /// Handles a terminal event; returns whether the screen changed.

@@ -18,6 +18,7 @@ pub mod panes;
 pub mod signals;
 pub mod terminal;
 pub mod theme;
+pub mod toasts;
 pub mod view;
 pub mod writes;
 

@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 
 use crate::display::ago;
 use crate::tui::action::Action;
-use crate::tui::app::{App, Level, Mode, Pane};
+use crate::tui::app::{App, Mode, Pane};
 use crate::tui::keymap::{in_parens, joined, KeyMode};
+use crate::tui::toasts::Level;
 
 /// Draws the status line.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
