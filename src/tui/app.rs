@@ -2,7 +2,6 @@
 //! screen happens here, never in a draw function.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,6 +12,7 @@ use super::effect::Effect;
 use super::keymap::{KeyMode, Keymap};
 use super::metrics::Metrics;
 pub use super::msg::Msg;
+use super::queue_index::QueueIndex;
 use super::theme::Theme;
 pub use super::toasts::{Level, Toast, Toasts};
 use super::writes::{InFlight, Writes};
@@ -119,14 +119,6 @@ pub struct SourceView {
     pub running: Option<u64>,
 }
 
-fn index_queue(queue: &[QueueItem]) -> HashMap<AccountId, usize> {
-    let mut index = HashMap::with_capacity(queue.len());
-    for (i, q) in queue.iter().enumerate() {
-        index.entry(q.follow_up.account_id).or_insert(i);
-    }
-    index
-}
-
 /// The whole UI state.
 pub struct App {
     /// The workspace.
@@ -137,11 +129,10 @@ pub struct App {
     pub queue: Vec<QueueItem>,
     /// Whether the queue holds every actionable item.
     pub queue_complete: bool,
-    /// First queue position per account, so following a selection is O(1).
-    queue_index: HashMap<AccountId, usize>,
-    /// (overdue, due later today), refreshed when the queue or the minute
-    /// changes rather than counted per frame.
-    pub queue_counts: (usize, usize),
+    /// First queue position per account, so following a selection is O(1),
+    /// and (overdue, due later today), kept in step with the queue rather
+    /// than counted per frame.
+    pub queue_index: QueueIndex,
     /// Styles.
     pub theme: Theme,
     /// Bindings.
@@ -227,8 +218,7 @@ impl App {
         let mut app = App {
             store,
             book,
-            queue_index: index_queue(&queue),
-            queue_counts: crate::queue::counts(&queue, now),
+            queue_index: QueueIndex::new(&queue, now),
             queue,
             queue_complete: false,
             theme,
@@ -317,7 +307,7 @@ impl App {
         let minute_changed = now.timestamp() / 60 != self.now.timestamp() / 60;
         self.now = now;
         if minute_changed {
-            self.queue_counts = crate::queue::counts(&self.queue, now);
+            self.queue_index.recount(&self.queue, now);
         }
         expired || minute_changed
     }
@@ -539,69 +529,16 @@ impl App {
         self.select_from(id, Pane::Queue);
     }
 
-    /// Replaces the queue, keeping the cursor in place.
-    /// Takes the items with these ids out of the queue and puts `back`
-    /// (those still actionable) in their ranked places, keeping the index
-    /// and counts in step: no pass over the whole queue per keystroke
-    /// beyond the index's positions.
+    /// Takes these items out of the queue and puts `back` (those still
+    /// actionable) in their ranked places, the index in step (see
+    /// [`QueueIndex::requeue`]); the cursor stays in place.
     pub(super) fn requeue(&mut self, out: &[crate::domain::FollowUp], back: Vec<QueueItem>) {
-        for f in out {
-            // An account's items all sit at or after its first position.
-            let Some(&first) = self.queue_index.get(&f.account_id) else { continue };
-            let Some(i) = self.queue[first..].iter().position(|q| q.follow_up.id == f.id).map(|j| first + j) else {
-                continue;
-            };
-            let gone = self.queue.remove(i);
-            self.count_out(&gone);
-            for v in self.queue_index.values_mut() {
-                if *v > i {
-                    *v -= 1;
-                }
-            }
-            let account = gone.follow_up.account_id;
-            if self.queue_index.get(&account) == Some(&i) {
-                match self.queue[i..].iter().position(|q| q.follow_up.account_id == account) {
-                    Some(j) => {
-                        self.queue_index.insert(account, i + j);
-                    }
-                    None => {
-                        self.queue_index.remove(&account);
-                    }
-                }
-            }
-        }
-        for item in back {
-            let at = crate::queue::ranked_place(&self.queue, &item, self.now);
-            for v in self.queue_index.values_mut() {
-                if *v >= at {
-                    *v += 1;
-                }
-            }
-            let account = item.follow_up.account_id;
-            self.queue_index.entry(account).and_modify(|v| *v = (*v).min(at)).or_insert(at);
-            self.count_in(&item);
-            self.queue.insert(at, item);
-        }
-        debug_assert_eq!(self.queue_index, index_queue(&self.queue), "the index follows the queue");
+        self.queue_index.requeue(&mut self.queue, out, back, self.now);
         self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
         if let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id) {
             if self.focus == Pane::Queue {
                 self.select_from(id, Pane::Queue);
             }
-        }
-    }
-
-    fn count_out(&mut self, q: &QueueItem) {
-        match q.follow_up.is_overdue(self.now) {
-            true => self.queue_counts.0 = self.queue_counts.0.saturating_sub(1),
-            false => self.queue_counts.1 = self.queue_counts.1.saturating_sub(1),
-        }
-    }
-
-    fn count_in(&mut self, q: &QueueItem) {
-        match q.follow_up.is_overdue(self.now) {
-            true => self.queue_counts.0 += 1,
-            false => self.queue_counts.1 += 1,
         }
     }
 
@@ -686,7 +623,7 @@ impl App {
             }
         }
         if from != Pane::Queue {
-            if let Some(&i) = self.queue_index.get(&id) {
+            if let Some(i) = self.queue_index.first(id) {
                 self.queue_cursor = i;
             }
         }
@@ -784,8 +721,7 @@ impl App {
                 book.set_sort(key, rev);
                 book.set_filter(self.book.filter());
                 self.book = book;
-                self.queue_index = index_queue(&queue);
-                self.queue_counts = crate::queue::counts(&queue, self.now);
+                self.queue_index = QueueIndex::new(&queue, self.now);
                 self.queue = queue;
                 self.queue_complete = true;
                 // Edits the writer answered while the book loaded.

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod msg;
 pub mod outbox;
 pub mod panes;
+pub mod queue_index;
 pub mod signals;
 pub mod terminal;
 pub mod theme;
