@@ -2,9 +2,12 @@
 //! at the line and column of a mistake. A bad config never stops the
 //! cockpit: the bad parts fall back to defaults and the problems are shown.
 
+pub mod action;
 mod health;
+pub mod keys;
 mod sources;
 mod table;
+pub mod theme;
 
 use std::path::{Path, PathBuf};
 
@@ -17,9 +20,9 @@ use crate::domain::reply::Template;
 use crate::domain::write_back::WriteBack;
 use crate::domain::Bands;
 use crate::sync::source::Source;
-use crate::tui::keymap::parse_binding;
-use crate::tui::theme::Theme;
-use table::{as_text, Report, Table};
+use keys::{KeyMode, Keymap};
+use table::{as_text, closest, Report, Table};
+use theme::Theme;
 
 /// The keys of the top level of the file.
 const TOP_KEYS: &[&str] = &["theme", "data_dir", "author", "health", "keys", "source", "sync", "replies"];
@@ -55,8 +58,9 @@ pub struct Config {
     pub model_file: Option<ModelFile>,
     /// Churn-risk flag thresholds.
     pub flags: FlagRules,
-    /// Valid key bindings laid over the defaults.
-    pub keys: Vec<(String, String)>,
+    /// Every mode's keymap: the defaults with the valid entries of `[keys]`
+    /// and `[keys.MODE]` laid over them.
+    pub keys: Keymap,
     /// Valid sources, in file order.
     pub sources: Vec<Source>,
     /// Minutes between background syncs in the cockpit (0 = only on `r`).
@@ -79,7 +83,7 @@ impl Default for Config {
             health_model: Model::builtin(),
             model_file: None,
             flags: FlagRules::default(),
-            keys: Vec::new(),
+            keys: Keymap::default(),
             sources: Vec::new(),
             sync_every_minutes: DEFAULT_SYNC_MINUTES,
             replies: crate::domain::reply::builtin(),
@@ -161,7 +165,7 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
         None => None,
     };
     if let Some((t, _)) = top.table(&mut report, "keys") {
-        read_keys(&mut report, Table::new(t, "in [keys]", "keys.", &[]), &mut config.keys);
+        read_keys(&mut report, Table::new(t, "in [keys]", "keys.", &[]), &mut config.keys, KeyMode::Normal);
     }
     if let Some((value_at, value)) = top.take("source") {
         sources::read(&mut report, value, &mut config.sources);
@@ -251,24 +255,40 @@ fn attach_write_back(report: &mut Report, wb: WriteBack, at: usize, sources: &mu
     }
 }
 
-/// `[keys]`: key = "action" (or "none"), each binding checked alone.
-fn read_keys(report: &mut Report, mut table: Table<'_>, keys: &mut Vec<(String, String)>) {
+/// `[keys]`: key = "action" (or "none"), each binding checked alone and
+/// laid over the mode's defaults; `[keys.MODE]` tables do the same for the
+/// other modes (`[keys]` itself is the panes').
+fn read_keys(report: &mut Report, mut table: Table<'_>, keys: &mut Keymap, mode: KeyMode) {
+    let place = mode.table();
     for (key, value) in table.drain() {
         let (at, key) = (key.span().start, key.into_inner().into_owned());
+        if let (KeyMode::Normal, toml::de::DeValue::Table(_)) = (mode, value.get_ref()) {
+            let toml::de::DeValue::Table(t) = value.into_inner() else { continue };
+            match KeyMode::from_table(&key) {
+                Some(sub) => read_keys(report, Table::new(t, "", "", &[]), keys, sub),
+                None => {
+                    let near =
+                        closest(&key, KeyMode::TABLES).map_or(String::new(), |k| format!("did you mean \"{k}\"? "));
+                    report.at(
+                        at,
+                        format!(
+                            "[keys.{key}] is not a mode with keys; {near}the modes are: {} (ignored)",
+                            KeyMode::TABLES.join(", ")
+                        ),
+                    );
+                }
+            }
+            continue;
+        }
         let action = match as_text(value) {
             Ok(a) => a.into_inner(),
             Err((at, shown)) => {
-                report.at(at, format!("[keys] \"{key}\" must name an action in quotes, not {shown}; binding skipped"));
+                report.at(at, format!("{place} \"{key}\" must name an action in quotes, not {shown}; binding skipped"));
                 continue;
             }
         };
-        if action == "none" {
-            keys.push((key, action));
-            continue;
-        }
-        match parse_binding(&key, &action) {
-            Ok(_) => keys.push((key, action)),
-            Err(e) => report.at(at, format!("[keys] {e}; binding skipped")),
+        if let Err(e) = keys.bind(mode, &key, &action) {
+            report.at(at, format!("{place} {e}; binding skipped"));
         }
     }
 }
@@ -459,6 +479,12 @@ onboarding_ends_day = 60        # onboarding ends this many days after signature
 [keys]
 # key = "action"; "none" unbinds a default. `cockpit` shows every action with `?`.
 # "ctrl-n" = "down"
+# "x" = "none"
+# The other modes have tables of their own, in the same form: filter,
+# sentiment, outbox, help, detail, metrics, editor (its command keys; typed
+# text stays text) and picker. The hints follow what you bind.
+# [keys.outbox]
+# "X" = "discard"
 # "x" = "none"
 
 [sync]
@@ -761,7 +787,7 @@ mod tests {
         assert_eq!((c.flags.check_in.smb, c.flags.check_in.enterprise), (d.check_in.smb, 14));
         assert_eq!(c.flags.lifecycle.proficiency_coverage, d.lifecycle.proficiency_coverage);
         assert_eq!(c.flags.lifecycle.kickoff_days, 5);
-        assert_eq!(c.keys, [("y".to_string(), "quit".to_string())]);
+        assert_eq!(c.keys, Keymap::with_overrides(KeyMode::Normal, [("y", "quit")]).0);
         assert!(c.replies.iter().any(|r| r.name == "b") && !c.replies.iter().any(|r| r.name == "a"));
         assert_eq!(c.model_file, None);
         assert_eq!(
@@ -898,7 +924,7 @@ mod tests {
         let text = "theme = \"neon\"\n[keys]\n\"x\" = \"quit\"\n\"y\" = \"fly\"\n\"ctrl-c\" = \"help\"\n";
         let (c, issues) = parse(text, None);
         assert_eq!(c.theme, None);
-        assert_eq!(c.keys, vec![("x".to_string(), "quit".to_string())]);
+        assert_eq!(c.keys, Keymap::with_overrides(KeyMode::Normal, [("x", "quit")]).0);
         assert_eq!(issues.len(), 3, "{issues:?}");
         assert_eq!((issues[0].line, issues[0].column), (1, 9));
         assert!(issues[0].message.contains("neon"));

@@ -23,7 +23,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::{self, Config, Loaded};
 use crate::demo::{self, DemoSpec};
 use crate::store::{shield, HealthRules, Store, StoreError};
-use crate::tui::keymap::Keymap;
 use crate::tui::theme::Theme;
 use crate::tui::Session;
 use crate::{logging, paths};
@@ -477,11 +476,10 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let requested = g.theme.as_deref().or(loaded.config.theme.as_deref());
     let (theme, theme_warnings) = Theme::resolve(requested, themes.as_deref(), no_color);
-    let (keymap, key_warnings) =
-        Keymap::with_overrides(loaded.config.keys.iter().map(|(k, a)| (k.as_str(), a.as_str())));
+    // The config checked every binding; its problems are among `issues`.
+    let keymap = loaded.config.keys.clone();
     let mut warnings = loaded.issues.clone();
     warnings.extend(theme_warnings);
-    warnings.extend(key_warnings);
     let (workspace, data_label) = label(&store);
     let is_demo = store.workspace().ok().flatten().is_some_and(|m| m.demo_seed.is_some());
     // The demo never syncs: it must work with no network at all.

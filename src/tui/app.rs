@@ -10,11 +10,14 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModif
 
 use super::action::Action;
 use super::effect::Effect;
-use super::keymap::Keymap;
+use super::keymap::{KeyMode, Keymap};
 use super::metrics::Metrics;
 pub use super::msg::Msg;
+use super::queue_index::QueueIndex;
 use super::reads::{Read, ReadAnswer, TicketView};
 use super::theme::Theme;
+pub use super::toasts::{Level, Toast, Toasts};
+use super::writes::{InFlight, Writes};
 use crate::book::Book;
 use crate::domain::explain::Explanation;
 use crate::domain::{AccountId, Bands, HealthHistory, Stage};
@@ -75,26 +78,21 @@ pub enum Mode {
     Outbox,
 }
 
-/// How loud a toast is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Confirmation.
-    Info,
-    /// Something degraded (a bad theme, a skipped key).
-    Warning,
-    /// Something failed.
-    Error,
-}
-
-/// A message in the status line that goes away by itself.
-#[derive(Debug, Clone)]
-pub struct Toast {
-    /// The text.
-    pub text: String,
-    /// How loud.
-    pub level: Level,
-    /// When it disappears.
-    pub until: Instant,
+impl Mode {
+    /// The keymap the mode reads its command keys from.
+    pub fn keys(self) -> KeyMode {
+        match self {
+            Mode::Normal => KeyMode::Normal,
+            Mode::Filter => KeyMode::Filter,
+            Mode::Help => KeyMode::Help,
+            Mode::Detail => KeyMode::Detail,
+            Mode::Sentiment => KeyMode::Sentiment,
+            Mode::Metrics => KeyMode::Metrics,
+            Mode::Pick => KeyMode::Picker,
+            Mode::Compose => KeyMode::Editor,
+            Mode::Outbox => KeyMode::Outbox,
+        }
+    }
 }
 
 /// The selected account's health, loaded when the selection changes.
@@ -123,14 +121,6 @@ pub struct SourceView {
     pub running: Option<u64>,
 }
 
-fn index_queue(queue: &[QueueItem]) -> HashMap<AccountId, usize> {
-    let mut index = HashMap::with_capacity(queue.len());
-    for (i, q) in queue.iter().enumerate() {
-        index.entry(q.follow_up.account_id).or_insert(i);
-    }
-    index
-}
-
 /// The whole UI state.
 pub struct App {
     /// Accounts with their indexes.
@@ -139,11 +129,10 @@ pub struct App {
     pub queue: Vec<QueueItem>,
     /// Whether the queue holds every actionable item.
     pub queue_complete: bool,
-    /// First queue position per account, so following a selection is O(1).
-    queue_index: HashMap<AccountId, usize>,
-    /// (overdue, due later today), refreshed when the queue or the minute
-    /// changes rather than counted per frame.
-    pub queue_counts: (usize, usize),
+    /// First queue position per account, so following a selection is O(1),
+    /// and (overdue, due later today), kept in step with the queue rather
+    /// than counted per frame.
+    pub queue_index: QueueIndex,
     /// Styles.
     pub theme: Theme,
     /// Bindings.
@@ -194,7 +183,7 @@ pub struct App {
     /// The outbox view is waiting for its entries.
     pub outbox_loading: bool,
     /// Transient messages.
-    pub toasts: Vec<Toast>,
+    pub toasts: Toasts,
     /// Workspace label for the status line.
     pub workspace: String,
     /// Where the data comes from when no source is configured ("demo data, offline").
@@ -227,22 +216,13 @@ pub struct App {
     /// The id of the kept draft the open editor continues (see `drafts`).
     pub kept_draft: Option<u64>,
     /// The outbox overlay.
-    pub outbox_view: super::followups::OutboxView,
+    pub outbox_view: super::outbox::OutboxView,
     /// Outbox entries by state, for the status line.
     pub outbox_counts: crate::store::OutboxCounts,
     /// Saved replies.
     pub replies: Vec<crate::domain::reply::Template>,
-    /// The text being submitted, given back if its action fails.
-    pub(super) submitting: Option<super::followups::ExternalEdit>,
-    /// What updates asked for beyond the screen, for the job runner.
-    effects: Vec<Effect>,
-    /// The number of the next edit sent to the writer.
-    next_edit: u64,
-    /// Edits sent and not yet answered, with what their answer needs.
-    pub(super) in_flight: HashMap<u64, super::followups::InFlight>,
-    /// Rows the writer answered with since the last book load started:
-    /// a load that read them before the edit must not undo them on screen.
-    pub(super) since_load: Vec<(Vec<crate::domain::AccountRow>, Vec<crate::domain::FollowUp>)>,
+    /// Effects asked for and edits sent to the writer, not yet answered.
+    pub(super) writes: Writes,
 }
 
 impl App {
@@ -250,8 +230,7 @@ impl App {
     pub fn new(book: Book, queue: Vec<QueueItem>, theme: Theme, now: DateTime<Utc>) -> App {
         let mut app = App {
             book,
-            queue_index: index_queue(&queue),
-            queue_counts: crate::queue::counts(&queue, now),
+            queue_index: QueueIndex::new(&queue, now),
             queue,
             queue_complete: false,
             theme,
@@ -277,7 +256,7 @@ impl App {
             tickets: VecDeque::new(),
             awaiting: None,
             outbox_loading: false,
-            toasts: Vec::new(),
+            toasts: Toasts::default(),
             workspace: String::new(),
             data_label: String::new(),
             sources: Vec::new(),
@@ -296,11 +275,7 @@ impl App {
             outbox_view: Default::default(),
             outbox_counts: Default::default(),
             replies: crate::domain::reply::builtin(),
-            submitting: None,
-            effects: Vec::new(),
-            next_edit: 1,
-            in_flight: HashMap::new(),
-            since_load: Vec::new(),
+            writes: Writes::default(),
         };
         if let Some(id) = app.book.view_row(0).map(|r| r.id) {
             app.select(id);
@@ -310,21 +285,17 @@ impl App {
 
     /// The effects asked for since the last call, in order.
     pub fn take_effects(&mut self) -> Vec<Effect> {
-        std::mem::take(&mut self.effects)
+        self.writes.take_effects()
     }
 
     /// Asks the job runner for an effect.
     pub(super) fn effect(&mut self, e: Effect) {
-        self.effects.push(e);
+        self.writes.effect(e);
     }
 
     /// Sends an edit to the writer; returns its number.
-    pub(super) fn write(&mut self, edit: Edit, then: super::followups::InFlight) -> u64 {
-        let seq = self.next_edit;
-        self.next_edit += 1;
-        self.in_flight.insert(seq, then);
-        self.effects.push(Effect::Write { seq, edit, at: self.now });
-        seq
+    pub(super) fn write(&mut self, edit: Edit, then: InFlight) -> u64 {
+        self.writes.send(edit, then, self.now)
     }
 
     /// Asks for a sync now, unless one runs.
@@ -343,25 +314,18 @@ impl App {
     }
 
     fn show(&mut self, level: Level, text: String, for_: StdDuration) {
-        match level {
-            Level::Info => tracing::info!("{text}"),
-            Level::Warning => tracing::warn!("{text}"),
-            Level::Error => tracing::error!("{text}"),
-        }
-        self.toasts.push(Toast { text, level, until: Instant::now() + for_ });
+        self.toasts.show(level, text, for_);
     }
 
     /// Advances the clock and drops expired toasts; returns whether to redraw.
     pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
-        let before = self.toasts.len();
-        let t = Instant::now();
-        self.toasts.retain(|toast| toast.until > t);
+        let expired = self.toasts.expire(Instant::now());
         let minute_changed = now.timestamp() / 60 != self.now.timestamp() / 60;
         self.now = now;
         if minute_changed {
-            self.queue_counts = crate::queue::counts(&self.queue, now);
+            self.queue_index.recount(&self.queue, now);
         }
-        before != self.toasts.len() || minute_changed
+        expired || minute_changed
     }
 
     /// Handles a terminal event; returns whether the screen changed.
@@ -375,23 +339,24 @@ impl App {
     }
 
     fn on_key(&mut self, k: &KeyEvent) -> bool {
+        // Not data: ctrl-c always quits, whatever the keymaps say.
         if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
             self.should_quit = true;
             return true;
         }
-        if self.mode == Mode::Filter {
-            return self.on_filter_key(k);
-        }
-        if self.mode == Mode::Sentiment {
-            return self.on_sentiment_key(k);
-        }
         match self.mode {
-            Mode::Pick => return self.on_pick_key(k),
-            Mode::Compose => return self.on_compose_key(k),
-            Mode::Outbox => return self.on_outbox_key(k),
-            _ => {}
+            Mode::Filter => self.on_filter_key(k),
+            Mode::Sentiment => self.on_sentiment_key(k),
+            Mode::Pick => self.on_pick_key(k),
+            Mode::Compose => self.on_compose_key(k),
+            Mode::Outbox => self.on_outbox_key(k),
+            Mode::Help | Mode::Detail | Mode::Metrics => self.on_overlay_key(k),
+            Mode::Normal => self.on_normal_key(k),
         }
-        match self.keymap.action(k) {
+    }
+
+    fn on_normal_key(&mut self, k: &KeyEvent) -> bool {
+        match self.keymap.action(KeyMode::Normal, k) {
             Some(a) => {
                 self.update(a);
                 true
@@ -400,10 +365,24 @@ impl App {
         }
     }
 
+    /// Help, detail and metrics close on their own keys; any key of the
+    /// panes closes them too (the detail then does what it asked).
+    fn on_overlay_key(&mut self, k: &KeyEvent) -> bool {
+        if self.keymap.action(self.mode.keys(), k) == Some(Action::Close) {
+            self.mode = Mode::Normal;
+            return true;
+        }
+        self.on_normal_key(k)
+    }
+
     fn on_sentiment_key(&mut self, k: &KeyEvent) -> bool {
         self.mode = Mode::Normal;
-        let value = match k.code {
-            KeyCode::Char(c @ '1'..='5') => c as u8 - b'0',
+        let value = match self.keymap.action(KeyMode::Sentiment, k) {
+            Some(Action::Sentiment1) => 1,
+            Some(Action::Sentiment2) => 2,
+            Some(Action::Sentiment3) => 3,
+            Some(Action::Sentiment4) => 4,
+            Some(Action::Sentiment5) => 5,
             _ => {
                 self.toast(Level::Info, "Sentiment left as it was");
                 return true;
@@ -420,21 +399,22 @@ impl App {
             self.toast(Level::Warning, "Select an account first");
             return;
         };
-        self.write(Edit::Sentiment { id, value, setup }, super::followups::InFlight::Sentiment { value });
+        self.write(Edit::Sentiment { id, value, setup }, InFlight::Sentiment { value });
     }
 
     fn on_filter_key(&mut self, k: &KeyEvent) -> bool {
         let mut text = self.book.filter().to_string();
-        match k.code {
-            KeyCode::Esc => {
+        match (self.keymap.action(KeyMode::Filter, k), k.code) {
+            (Some(Action::Clear), _) => {
                 text.clear();
                 self.mode = Mode::Normal;
             }
-            KeyCode::Enter => self.mode = Mode::Normal,
-            KeyCode::Backspace => {
+            (Some(Action::Keep), _) => self.mode = Mode::Normal,
+            // Everything else is the text being typed.
+            (_, KeyCode::Backspace) => {
                 text.pop();
             }
-            KeyCode::Char(c) if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => text.push(c),
+            (_, KeyCode::Char(c)) if !k.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => text.push(c),
             _ => return false,
         }
         if text != self.book.filter() {
@@ -533,6 +513,21 @@ impl App {
             | Action::Log
             | Action::Undo
             | Action::Outbox => self.follow_up_action(action),
+            // The other modes' actions: the panes' keymap never names them.
+            Action::Close
+            | Action::Keep
+            | Action::Clear
+            | Action::Cancel
+            | Action::Retry
+            | Action::Edit
+            | Action::Discard
+            | Action::Submit
+            | Action::ExternalEditor
+            | Action::Sentiment1
+            | Action::Sentiment2
+            | Action::Sentiment3
+            | Action::Sentiment4
+            | Action::Sentiment5 => {}
         }
     }
 
@@ -549,69 +544,16 @@ impl App {
         self.select_from(id, Pane::Queue);
     }
 
-    /// Replaces the queue, keeping the cursor in place.
-    /// Takes the items with these ids out of the queue and puts `back`
-    /// (those still actionable) in their ranked places, keeping the index
-    /// and counts in step: no pass over the whole queue per keystroke
-    /// beyond the index's positions.
+    /// Takes these items out of the queue and puts `back` (those still
+    /// actionable) in their ranked places, the index in step (see
+    /// [`QueueIndex::requeue`]); the cursor stays in place.
     pub(super) fn requeue(&mut self, out: &[crate::domain::FollowUp], back: Vec<QueueItem>) {
-        for f in out {
-            // An account's items all sit at or after its first position.
-            let Some(&first) = self.queue_index.get(&f.account_id) else { continue };
-            let Some(i) = self.queue[first..].iter().position(|q| q.follow_up.id == f.id).map(|j| first + j) else {
-                continue;
-            };
-            let gone = self.queue.remove(i);
-            self.count_out(&gone);
-            for v in self.queue_index.values_mut() {
-                if *v > i {
-                    *v -= 1;
-                }
-            }
-            let account = gone.follow_up.account_id;
-            if self.queue_index.get(&account) == Some(&i) {
-                match self.queue[i..].iter().position(|q| q.follow_up.account_id == account) {
-                    Some(j) => {
-                        self.queue_index.insert(account, i + j);
-                    }
-                    None => {
-                        self.queue_index.remove(&account);
-                    }
-                }
-            }
-        }
-        for item in back {
-            let at = crate::queue::ranked_place(&self.queue, &item, self.now);
-            for v in self.queue_index.values_mut() {
-                if *v >= at {
-                    *v += 1;
-                }
-            }
-            let account = item.follow_up.account_id;
-            self.queue_index.entry(account).and_modify(|v| *v = (*v).min(at)).or_insert(at);
-            self.count_in(&item);
-            self.queue.insert(at, item);
-        }
-        debug_assert_eq!(self.queue_index, index_queue(&self.queue), "the index follows the queue");
+        self.queue_index.requeue(&mut self.queue, out, back, self.now);
         self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
         if let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id) {
             if self.focus == Pane::Queue {
                 self.select_from(id, Pane::Queue);
             }
-        }
-    }
-
-    fn count_out(&mut self, q: &QueueItem) {
-        match q.follow_up.is_overdue(self.now) {
-            true => self.queue_counts.0 = self.queue_counts.0.saturating_sub(1),
-            false => self.queue_counts.1 = self.queue_counts.1.saturating_sub(1),
-        }
-    }
-
-    fn count_in(&mut self, q: &QueueItem) {
-        match q.follow_up.is_overdue(self.now) {
-            true => self.queue_counts.0 += 1,
-            false => self.queue_counts.1 += 1,
         }
     }
 
@@ -696,7 +638,7 @@ impl App {
             }
         }
         if from != Pane::Queue {
-            if let Some(&i) = self.queue_index.get(&id) {
+            if let Some(i) = self.queue_index.first(id) {
                 self.queue_cursor = i;
             }
         }
@@ -815,7 +757,7 @@ impl App {
         moved.stage = to;
         self.book.update_row(moved);
         self.select_from(id, Pane::Health);
-        self.write(Edit::Stage { id, to }, super::followups::InFlight::Stage { name, from: row });
+        self.write(Edit::Stage { id, to }, InFlight::Stage { name, from: row });
     }
 
     fn open(&mut self) {
@@ -862,12 +804,11 @@ impl App {
                 book.set_sort(key, rev);
                 book.set_filter(self.book.filter());
                 self.book = book;
-                self.queue_index = index_queue(&queue);
-                self.queue_counts = crate::queue::counts(&queue, self.now);
+                self.queue_index = QueueIndex::new(&queue, self.now);
                 self.queue = queue;
                 self.queue_complete = true;
                 // Edits the writer answered while the book loaded.
-                for (rows, changed) in std::mem::take(&mut self.since_load) {
+                for (rows, changed) in self.writes.take_settled() {
                     self.show_written(rows, &changed);
                 }
                 self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
@@ -883,7 +824,7 @@ impl App {
             Msg::Metrics(seq, result) => self.metrics.deliver(seq, result),
             Msg::Pushed(result) => self.on_pushed(result),
             Msg::ConflictStamp(id, Ok(stamp)) => {
-                self.write(Edit::OutboxRetry { id, stamp }, super::followups::InFlight::Retry { over_current: true });
+                self.write(Edit::OutboxRetry { id, stamp }, InFlight::Retry { over_current: true });
             }
             Msg::ConflictStamp(_, Err(e)) => self.toast(Level::Error, format!("Could not retry: {e}")),
             Msg::Written(seq, result) => self.on_written(seq, result),
@@ -892,7 +833,7 @@ impl App {
             Msg::Remote(_) => {}
             Msg::HealthDone(result) => {
                 // Any load now reads every edit answered before this.
-                self.since_load.clear();
+                self.writes.forget_settled();
                 if let Err(e) = result {
                     self.toast(
                         Level::Warning,

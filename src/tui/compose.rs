@@ -5,6 +5,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use unicode_width::UnicodeWidthStr;
 
+use super::action::Action;
 use crate::domain::ActivityKind;
 
 /// What the text is for: decides what submitting does.
@@ -47,6 +48,20 @@ impl Purpose {
     pub fn may_be_empty(&self) -> bool {
         matches!(self, Purpose::SnoozeReason { .. })
     }
+}
+
+/// A request to continue editing in `$EDITOR`, served by the event loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalEdit {
+    /// What the text is for.
+    pub purpose: Purpose,
+    /// The title of the inline editor, if the CSM comes back to it.
+    pub title: String,
+    /// The text to start from.
+    pub text: String,
+    /// The text the action first opened with: coming back with only that
+    /// is no draft.
+    pub initial: String,
 }
 
 /// What a key did to the editor.
@@ -129,15 +144,20 @@ impl Composer {
         line[..Self::byte_at(line, self.col)].width()
     }
 
-    /// Applies a key.
-    pub fn on_key(&mut self, k: &KeyEvent) -> Outcome {
+    /// Applies a key; `command` is what the editor's keymap binds it to
+    /// (submit, cancel, `$EDITOR`). Any other key edits the text.
+    pub fn on_key(&mut self, k: &KeyEvent, command: Option<Action>) -> Outcome {
+        match command {
+            Some(Action::Cancel) => return Outcome::Cancel,
+            Some(Action::Submit) => return self.submit(),
+            Some(Action::ExternalEditor) => return Outcome::External(self.text()),
+            _ => {}
+        }
         let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
         let alt = k.modifiers.contains(KeyModifiers::ALT);
         match k.code {
-            KeyCode::Esc => return Outcome::Cancel,
-            KeyCode::Char('s') if ctrl => return self.submit(),
-            KeyCode::Enter if alt || ctrl || self.purpose.single_line() => return self.submit(),
-            KeyCode::Char('e') if ctrl => return Outcome::External(self.text()),
+            // A one-line prompt ends at its line's end.
+            KeyCode::Enter if self.purpose.single_line() => return self.submit(),
             KeyCode::Enter => {
                 let line = &mut self.lines[self.row];
                 let rest = line.split_off(Self::byte_at(line, self.col));
@@ -302,10 +322,16 @@ mod tests {
         KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
     }
 
+    /// A key through the default editor keymap, as the app sends it.
+    fn press(c: &mut Composer, k: KeyEvent) -> Outcome {
+        let command = crate::config::keys::Keymap::default().action(crate::config::keys::KeyMode::Editor, &k);
+        c.on_key(&k, command)
+    }
+
     fn typed(c: &mut Composer, s: &str) {
         for ch in s.chars() {
             let code = if ch == '\n' { KeyCode::Enter } else { KeyCode::Char(ch) };
-            assert_eq!(c.on_key(&key(code)), Outcome::Editing);
+            assert_eq!(press(c, key(code)), Outcome::Editing);
         }
     }
 
@@ -314,24 +340,26 @@ mod tests {
         let mut c = Composer::new(Purpose::Note, "Note", "");
         typed(&mut c, "Hello\nwrld");
         for _ in 0..3 {
-            c.on_key(&key(KeyCode::Left));
+            press(&mut c, key(KeyCode::Left));
         }
         typed(&mut c, "o");
         assert_eq!(c.text(), "Hello\nworld");
-        c.on_key(&key(KeyCode::Home));
-        c.on_key(&key(KeyCode::Backspace));
+        press(&mut c, key(KeyCode::Home));
+        press(&mut c, key(KeyCode::Backspace));
         assert_eq!(c.text(), "Helloworld");
-        assert_eq!(c.on_key(&ctrl('s')), Outcome::Submit("Helloworld".into()));
+        assert_eq!(press(&mut c, ctrl('s')), Outcome::Submit("Helloworld".into()));
     }
 
     #[test]
     fn empty_text_cancels_unless_allowed_and_esc_cancels() {
         let mut c = Composer::new(Purpose::Note, "Note", "  ");
-        assert_eq!(c.on_key(&ctrl('s')), Outcome::Cancel);
+        assert_eq!(press(&mut c, ctrl('s')), Outcome::Cancel);
         let until = chrono::DateTime::UNIX_EPOCH;
         let mut r = Composer::new(Purpose::SnoozeReason { until }, "Why", "");
-        assert_eq!(r.on_key(&key(KeyCode::Enter)), Outcome::Submit(String::new()));
-        assert_eq!(c.on_key(&key(KeyCode::Esc)), Outcome::Cancel);
+        assert_eq!(press(&mut r, key(KeyCode::Enter)), Outcome::Submit(String::new()));
+        assert_eq!(press(&mut c, key(KeyCode::Esc)), Outcome::Cancel);
+        // Unbound, esc is no command and leaves the text alone.
+        assert_eq!(c.on_key(&key(KeyCode::Esc), None), Outcome::Editing);
     }
 
     #[test]
@@ -351,7 +379,7 @@ mod tests {
         assert_eq!((c.col, c.cursor_x()), (2, 4));
         c.insert("a\nb\x1b[31m");
         assert_eq!(c.lines, vec!["日本a".to_string(), "b[31m".to_string()]);
-        assert_eq!(c.on_key(&ctrl('e')), Outcome::External("日本a\nb[31m".into()));
+        assert_eq!(press(&mut c, ctrl('e')), Outcome::External("日本a\nb[31m".into()));
     }
 
     #[test]

@@ -4,10 +4,13 @@
 //! workspace, and the next start opens it again in the editor. Only the
 //! CSM's `ctrl-s` sends it; `esc` discards it.
 
+use super::action::Action;
 use super::app::{App, Level, Mode, Pane};
+use super::compose::ExternalEdit;
 use super::compose::{Composer, Purpose};
-use super::followups::InFlight;
-use super::followups::{capitalise, ExternalEdit};
+use super::followups::capitalise;
+use super::keymap::KeyMode;
+use super::writes::InFlight;
 use crate::engine::edits::Edit;
 use crate::engine::writer::Writer;
 use crate::store::{Draft, DraftKind};
@@ -149,8 +152,8 @@ impl App {
         }
         // One being forgotten right now is not waiting any more.
         let forgetting: Vec<u64> = self
-            .in_flight
-            .values()
+            .writes
+            .pending()
             .filter_map(|f| match f {
                 InFlight::ForgetDraft { id } => Some(*id),
                 _ => None,
@@ -173,7 +176,21 @@ impl App {
             n => format!(" ({} more kept, each opens after this one)", n - 1),
         };
         let what = capitalise(d.kind.label());
-        self.toast(Level::Warning, format!("{what} you were writing was kept: ctrl-s saves it, esc discards it{more}"));
+        let keys: Vec<String> = [(Action::Submit, "saves it"), (Action::Cancel, "discards it")]
+            .into_iter()
+            .filter_map(|(a, what)| Some(format!("{} {what}", self.keymap.hint(KeyMode::Editor, a)?)))
+            .collect();
+        let keys = if keys.is_empty() { String::new() } else { format!(": {}", keys.join(", ")) };
+        self.toast(Level::Warning, format!("{what} you were writing was kept{keys}{more}"));
+    }
+
+    /// Why a kept draft is still there, and the key that lets it go.
+    pub(super) fn kept_draft_stays(&self) -> String {
+        let discard = match self.keymap.hint(KeyMode::Editor, Action::Cancel) {
+            Some(k) => format!(" ({k} discards it)"),
+            None => String::new(),
+        };
+        format!("The kept draft stays: it opens again at the next start{discard}")
     }
 
     /// The editor that continued a kept draft closed: with `done` (saved or
@@ -188,7 +205,8 @@ impl App {
             return;
         }
         if !done {
-            self.toast(Level::Warning, "The kept draft stays: it opens again at the next start (esc discards it)");
+            let text = self.kept_draft_stays();
+            self.toast(Level::Warning, text);
             return;
         }
         self.write(Edit::DiscardDraft { id }, InFlight::ForgetDraft { id });

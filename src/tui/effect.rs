@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::followups::ExternalEdit;
+use super::compose::ExternalEdit;
 use super::metrics::MetricsJob;
 use super::reads::Read;
 use crate::engine::edits::Edit;

@@ -6,12 +6,16 @@
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::KeyEvent;
 
+use super::action::Action;
 use super::app::{App, Level, Mode, Pane};
-use super::compose::{Composer, Outcome, PickFor, Picker, Purpose};
+use super::compose::{Composer, ExternalEdit, Outcome, PickFor, Picker, Purpose};
 use super::effect::Effect;
+use super::keymap::{in_parens, KeyMode};
+use super::outbox::OutboxView;
 use super::reads::{Read, TicketView};
+use super::writes::InFlight;
 use crate::domain::followup_action::{plan, EscalateTo, FollowUpAction};
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::{fill, unresolved, Requester, Vars};
@@ -20,83 +24,13 @@ use crate::domain::{AccountId, AccountRow, ActivityKind, FollowUp, FollowUpKind,
 use crate::engine::act::UndoOutcome;
 use crate::engine::edits::{Applied, Edit, Written};
 
-/// A request to continue editing in `$EDITOR`, served by the event loop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExternalEdit {
-    /// What the text is for.
-    pub purpose: Purpose,
-    /// The title of the inline editor, if the CSM comes back to it.
-    pub title: String,
-    /// The text to start from.
-    pub text: String,
-    /// The text the action first opened with: coming back with only that
-    /// is no draft.
-    pub initial: String,
-}
-
-/// An edit sent to the writer, with what its answer needs.
-#[derive(Debug, Clone)]
-pub enum InFlight {
-    /// A queue action.
-    Action {
-        /// The action.
-        action: FollowUpAction,
-        /// The items as they were before it.
-        items: Vec<FollowUp>,
-        /// The text it was written with, to give back if it fails.
-        text: Option<ExternalEdit>,
-        /// The kept draft it sends: forgotten once the action applies.
-        kept_draft: Option<u64>,
-    },
-    /// An undo.
-    Undo,
-    /// A stage move of the account of that name, from that row.
-    Stage {
-        /// The account's name.
-        name: String,
-        /// Its row before the move.
-        from: AccountRow,
-    },
-    /// A sentiment.
-    Sentiment {
-        /// 1 to 5.
-        value: u8,
-    },
-    /// An outbox entry's new text.
-    OutboxEdit,
-    /// An outbox entry sent again (over the ticket as read just now).
-    Retry {
-        /// Whether the ticket's state was read again first.
-        over_current: bool,
-    },
-    /// An outbox entry discarded.
-    Discard,
-    /// A kept draft forgotten: nothing to say when it lands.
-    ForgetDraft {
-        /// The draft.
-        id: u64,
-    },
-}
-
-/// The outbox overlay's rows and cursor.
-#[derive(Debug, Clone, Default)]
-pub struct OutboxView {
-    /// Entries shown: those needing attention first, then pending, then
-    /// the latest sent.
-    pub entries: Vec<(OutboxEntry, String)>,
-    /// Cursor.
-    pub cursor: usize,
-}
-
-/// Sent entries kept in view below the rest.
-const SENT_SHOWN: usize = 20;
-
 impl App {
     /// The items an action applies to: the marked ones, else the one under
     /// the cursor. `None` (with a toast) when the queue is not focused.
     fn targets(&mut self) -> Option<Vec<FollowUp>> {
         if self.focus != Pane::Queue {
-            self.toast(Level::Info, "Focus the follow-up queue (4) to act on its items");
+            let four = in_parens(&self.keymap, KeyMode::Normal, Action::FocusQueue);
+            self.toast(Level::Info, format!("Focus the follow-up queue{four} to act on its items"));
             return None;
         }
         let items: Vec<FollowUp> = if self.marked.is_empty() {
@@ -174,8 +108,8 @@ impl App {
     }
 
     /// Starts a queue action from its key.
-    pub(super) fn follow_up_action(&mut self, action: super::action::Action) {
-        use super::action::Action as A;
+    pub(super) fn follow_up_action(&mut self, action: Action) {
+        use Action as A;
         if action == A::Undo {
             return self.undo();
         }
@@ -209,11 +143,19 @@ impl App {
             })),
             A::Reply => {
                 if !single {
-                    self.toast(Level::Info, "A reply goes on one ticket: unmark the others (space)");
+                    let space = in_parens(&self.keymap, KeyMode::Normal, Action::Mark);
+                    self.toast(Level::Info, format!("A reply goes on one ticket: unmark the others{space}"));
                     return;
                 }
                 if self.ticket_of(&first).is_none() {
-                    self.toast(Level::Info, "This item has no ticket to reply on; add a note (n) or log a call (L)");
+                    let (n, l) = (
+                        in_parens(&self.keymap, KeyMode::Normal, Action::Note),
+                        in_parens(&self.keymap, KeyMode::Normal, Action::Log),
+                    );
+                    self.toast(
+                        Level::Info,
+                        format!("This item has no ticket to reply on; add a note{n} or log a call{l}"),
+                    );
                     return;
                 }
                 let names: Vec<String> = self.replies.iter().map(|t| t.name.clone()).collect();
@@ -253,7 +195,8 @@ impl App {
     /// file manager.
     fn toggle_mark(&mut self) {
         if self.focus != Pane::Queue {
-            self.toast(Level::Info, "Focus the follow-up queue (4) to mark its items");
+            let four = in_parens(&self.keymap, KeyMode::Normal, Action::FocusQueue);
+            self.toast(Level::Info, format!("Focus the follow-up queue{four} to mark its items"));
             return;
         }
         let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.id) else { return };
@@ -298,7 +241,7 @@ impl App {
         };
         self.mode = Mode::Normal;
         let Some(i) = picker.pick(k) else {
-            if k.code != KeyCode::Esc && k.code != KeyCode::Char('q') {
+            if self.keymap.action(KeyMode::Picker, k) != Some(Action::Cancel) {
                 self.toast(Level::Info, "Nothing chosen");
             }
             return true;
@@ -348,7 +291,8 @@ impl App {
             self.mode = Mode::Normal;
             return true;
         };
-        match c.on_key(k) {
+        let command = self.keymap.action(KeyMode::Editor, k);
+        match c.on_key(k, command) {
             Outcome::Editing => {}
             Outcome::Cancel => {
                 self.composer = None;
@@ -371,10 +315,10 @@ impl App {
                 let c = self.composer.take().expect("checked above");
                 self.mode = Mode::Normal;
                 let initial = c.initial().to_string();
-                self.submitting =
+                self.writes.submitting =
                     Some(ExternalEdit { purpose: c.purpose.clone(), title: c.title, text: text.clone(), initial });
                 let used = self.submit(c.purpose, text);
-                self.submitting = None;
+                self.writes.submitting = None;
                 self.close_kept_draft(used);
             }
         }
@@ -400,9 +344,9 @@ impl App {
                 self.close_kept_draft(true);
             }
             Ok(text) => {
-                self.submitting = Some(ExternalEdit { text: text.clone(), ..edit.clone() });
+                self.writes.submitting = Some(ExternalEdit { text: text.clone(), ..edit.clone() });
                 let used = self.submit(edit.purpose, text);
-                self.submitting = None;
+                self.writes.submitting = None;
                 self.close_kept_draft(used);
             }
             Err(e) => {
@@ -495,7 +439,7 @@ impl App {
                 shown.push(f);
             }
         }
-        let text = self.submitting.take();
+        let text = self.writes.submitting.take();
         // A kept draft is forgotten only once its action applied.
         let kept_draft = self.kept_draft.take();
         self.show_written(Vec::new(), &shown);
@@ -511,7 +455,7 @@ impl App {
     /// The writer applied (or refused) an edit: the toast, and the rows and
     /// items as stored.
     pub(super) fn on_written(&mut self, seq: u64, result: Result<Box<Applied>, String>) {
-        let Some(then) = self.in_flight.remove(&seq) else { return };
+        let Some(then) = self.writes.answered(seq) else { return };
         let applied = match result {
             Ok(a) => *a,
             Err(e) => return self.on_refused(then, e),
@@ -529,8 +473,8 @@ impl App {
                     text.push_str(&format!(" · {} {w} in the outbox", report.queued));
                     self.effect(Effect::Push);
                 }
-                if report.applied > 0 {
-                    text.push_str(" · u undoes");
+                if let Some(u) = self.keymap.hint(KeyMode::Normal, Action::Undo).filter(|_| report.applied > 0) {
+                    text.push_str(&format!(" · {u} undoes"));
                 }
                 let level = if report.skipped.is_empty() { Level::Info } else { Level::Warning };
                 if let Some(why) = report.skipped.first() {
@@ -548,10 +492,10 @@ impl App {
                         self.reopen_kept_draft();
                     }
                     Some(_) if report.applied > 0 => {}
-                    Some(_) => self.toast(
-                        Level::Warning,
-                        "The kept draft stays: it opens again at the next start (esc discards it)",
-                    ),
+                    Some(_) => {
+                        let text = self.kept_draft_stays();
+                        self.toast(Level::Warning, text)
+                    }
                     None => {}
                 }
             }
@@ -572,13 +516,15 @@ impl App {
             (InFlight::Stage { name, from }, Written::Row(row)) => {
                 let (id, to) = (row.id, row.stage);
                 self.book.update_row(row.clone());
-                self.since_load.push((vec![row], Vec::new()));
+                self.writes.settled((vec![row], Vec::new()));
                 // Reread the detail: the move is on the timeline.
                 self.reread_account(id);
                 self.select_from(id, Pane::Health);
                 self.refresh_outbox_counts();
                 self.effect(Effect::Push);
-                self.toast(Level::Info, format!("Moved {name}: {} → {} · u undoes", from.stage.label(), to.label()));
+                let undo =
+                    self.keymap.hint(KeyMode::Normal, Action::Undo).map_or(String::new(), |u| format!(" · {u} undoes"));
+                self.toast(Level::Info, format!("Moved {name}: {} → {}{undo}", from.stage.label(), to.label()));
             }
             (InFlight::Sentiment { value }, Written::Row(row)) => {
                 let text = format!(
@@ -588,7 +534,7 @@ impl App {
                 );
                 let id = row.id;
                 self.book.update_row(row.clone());
-                self.since_load.push((vec![row], Vec::new()));
+                self.writes.settled((vec![row], Vec::new()));
                 self.reread_account(id);
                 self.select_from(id, Pane::Health);
                 self.toast(Level::Info, text);
@@ -657,7 +603,7 @@ impl App {
     /// load that read them before.
     fn settle(&mut self, rows: Vec<AccountRow>, changed: Vec<FollowUp>) {
         self.show_written(rows.clone(), &changed);
-        self.since_load.push((rows, changed));
+        self.writes.settled((rows, changed));
         self.refresh_outbox_counts();
     }
 
@@ -714,8 +660,11 @@ impl App {
                 let landed =
                     report.count(|o| matches!(o, Outcome::Sent(_) | Outcome::AlreadyThere(_) | Outcome::Archived(_)));
                 if let Some(summary) = report.summary().filter(|_| trouble + landed > 0) {
-                    let (level, tail) =
-                        if trouble > 0 { (Level::Warning, " · o shows why") } else { (Level::Info, "") };
+                    let why = self.keymap.hint(KeyMode::Normal, Action::Outbox).map(|o| format!(" · {o} shows why"));
+                    let (level, tail) = match trouble > 0 {
+                        true => (Level::Warning, why.unwrap_or_default()),
+                        false => (Level::Info, String::new()),
+                    };
                     self.toast(level, format!("Outbox: {summary}{tail}"));
                 }
             }
@@ -749,49 +698,30 @@ impl App {
                 return;
             }
         };
-        let rank = |e: &OutboxEntry| {
-            if e.state.needs_attention() {
-                0
-            } else if e.state.is_pushable() {
-                1
-            } else {
-                2
-            }
-        };
-        let mut entries: Vec<OutboxEntry> = all.iter().filter(|e| rank(e) < 2).cloned().collect();
-        entries.sort_by_key(|e| (rank(e), e.id));
-        entries.extend(all.iter().rev().filter(|e| rank(e) == 2).take(SENT_SHOWN).cloned());
-        let cursor = self.outbox_view.cursor.min(entries.len().saturating_sub(1));
-        self.outbox_view = OutboxView {
-            entries: entries
-                .into_iter()
-                .map(|e| {
-                    let name = self.account_name(e.account_id);
-                    (e, name)
-                })
-                .collect(),
-            cursor,
-        };
+        let shown: Vec<(OutboxEntry, String)> = OutboxView::shown(all)
+            .into_iter()
+            .map(|e| {
+                let name = self.account_name(e.account_id);
+                (e, name)
+            })
+            .collect();
+        self.outbox_view.show(shown);
         self.refresh_outbox_counts();
     }
 
     /// A key while the outbox is open: move, retry, edit, discard, close.
     pub(super) fn on_outbox_key(&mut self, k: &KeyEvent) -> bool {
-        let len = self.outbox_view.entries.len();
-        let id = self.outbox_view.entries.get(self.outbox_view.cursor).map(|(e, _)| e.id);
-        match k.code {
-            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('o') => self.mode = Mode::Normal,
-            KeyCode::Down | KeyCode::Char('j') => {
-                self.outbox_view.cursor = (self.outbox_view.cursor + 1).min(len.saturating_sub(1))
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.outbox_view.cursor = self.outbox_view.cursor.saturating_sub(1),
-            KeyCode::Char('r') => {
+        let id = self.outbox_view.selected().map(|e| e.id);
+        match self.keymap.action(KeyMode::Outbox, k) {
+            Some(Action::Close) => self.mode = Mode::Normal,
+            Some(Action::Down) => self.outbox_view.step(1),
+            Some(Action::Up) => self.outbox_view.step(-1),
+            Some(Action::Retry) => {
                 let Some(id) = id else { return true };
                 let conflict = self
                     .outbox_view
-                    .entries
-                    .get(self.outbox_view.cursor)
-                    .is_some_and(|(e, _)| matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. }));
+                    .selected()
+                    .is_some_and(|e| matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. }));
                 if conflict && !self.sources.is_empty() {
                     // Sent again over the ticket as it is now: its current
                     // stamp is read first.
@@ -801,12 +731,12 @@ impl App {
                 }
                 self.write(Edit::OutboxRetry { id, stamp: None }, InFlight::Retry { over_current: false });
             }
-            KeyCode::Char('x') => {
+            Some(Action::Discard) => {
                 let Some(id) = id else { return true };
                 self.write(Edit::OutboxDiscard { id }, InFlight::Discard);
             }
-            KeyCode::Char('e') => {
-                let Some((entry, _)) = self.outbox_view.entries.get(self.outbox_view.cursor).cloned() else {
+            Some(Action::Edit) => {
+                let Some(entry) = self.outbox_view.selected().cloned() else {
                     return true;
                 };
                 if !entry.state.is_editable() {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::compose::ExternalEdit;
 use super::effect::Effect;
-use super::followups::ExternalEdit;
 use super::msg::Msg;
 use super::reads::{self, Read};
 use super::terminal;

@@ -1,12 +1,12 @@
 //! The metrics overlay's state, and its computation off the UI thread:
 //! reading every account of a large workspace takes seconds, so opening the
 //! overlay asks for a job that the event loop hands to a thread, and the
-//! figures come back as a [`Msg::Metrics`].
+//! figures come back as a [`MetricsAnswer`] in whatever message the loop
+//! reads (the loop's `Msg` knows this module; this module does not know it).
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::msg::Msg;
 use crate::domain::Bands;
 use crate::report::backtest;
 use crate::report::metrics::{compute, MetricsReport};
@@ -60,9 +60,14 @@ impl std::fmt::Debug for MetricsJob {
     }
 }
 
+/// A job's answer: the request it answers, and the figures or why not
+/// (the text is for the CSM).
+#[derive(Debug)]
+pub struct MetricsAnswer(pub u64, pub Result<Box<MetricsView>, String>);
+
 impl MetricsJob {
     /// Computes the figures here and now (the thread's body; tests call it directly).
-    pub fn run(self, store: &Store) -> Msg {
+    pub fn run<M: From<MetricsAnswer>>(self, store: &Store) -> M {
         let started = std::time::Instant::now();
         let result = super::terminal::catch_panic(|| {
             super::terminal::debug_panic_point("metrics");
@@ -83,21 +88,21 @@ impl MetricsJob {
             Ok(Err(e)) => Err(format!("Could not compute the metrics: {e}")),
             Err(_) => Err("Could not compute the metrics: an internal error stopped it; see the log file".into()),
         };
-        Msg::Metrics(self.seq, result)
+        MetricsAnswer(self.seq, result).into()
     }
 }
 
 /// Runs a job on its own thread and sends its answer on `tx`.
-pub fn spawn(store: Store, job: MetricsJob, tx: UnboundedSender<Msg>) {
+pub fn spawn<M: From<MetricsAnswer> + Send + 'static>(store: Store, job: MetricsJob, tx: UnboundedSender<M>) {
     let seq = job.seq;
     let spawned = std::thread::Builder::new().name("metrics".into()).spawn({
         let tx = tx.clone();
         move || {
-            let _ = tx.send(job.run(&store));
+            let _ = tx.send(job.run::<M>(&store));
         }
     });
     if let Err(e) = spawned {
-        let _ = tx.send(Msg::Metrics(seq, Err(format!("Could not start computing the metrics: {e}"))));
+        let _ = tx.send(MetricsAnswer(seq, Err(format!("Could not start computing the metrics: {e}"))).into());
     }
 }
 

@@ -13,12 +13,16 @@ pub mod jobs;
 pub mod keymap;
 pub mod metrics;
 pub mod msg;
+pub mod outbox;
 pub mod panes;
+pub mod queue_index;
 pub mod reads;
 pub mod signals;
 pub mod terminal;
 pub mod theme;
+pub mod toasts;
 pub mod view;
+pub mod writes;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

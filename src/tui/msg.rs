@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::metrics::MetricsView;
+use super::metrics::{MetricsAnswer, MetricsView};
 use super::reads::ReadAnswer;
 use crate::book::Book;
 use crate::engine::edits::Applied;
@@ -38,4 +38,10 @@ pub enum Msg {
     /// A health pass finished (whether it changed anything); the book
     /// reload follows when it did.
     HealthDone(Result<bool, String>),
+}
+
+impl From<MetricsAnswer> for Msg {
+    fn from(MetricsAnswer(seq, result): MetricsAnswer) -> Msg {
+        Msg::Metrics(seq, result)
+    }
 }

@@ -135,3 +135,46 @@ fn a_pasted_token_is_never_printed() {
     let log = std::fs::read_to_string(ws.join("cockpit.log")).unwrap();
     assert!(log.contains("token_env must be the NAME") && !log.contains(secret), "{log}");
 }
+
+#[test]
+fn a_bad_key_in_a_modes_table_is_placed_and_the_default_stays() {
+    use cockpit::config::keys::KeyMode;
+    use cockpit::tui::action::Action;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    let text = "[keys]\n\"ctrl-n\" = \"down\"\n\n[keys.outbox]\n\"x\" = \"quit\"\n\"hyper-x\" = \"retry\"\n\"R\" = \"retry\"\n\n[keys.outbx]\n\"y\" = \"close\"\n";
+    let (tmp, cfg) = with_config(text);
+    let o = cockpit(tmp.path(), &["config", "check", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "a config with problems exits 3");
+    let err = stderr(&o);
+    let p = cfg.display();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "{p}:5:1: [keys.outbox] \"quit\" is not an action of [keys.outbox]; its actions are: down, up, retry, \
+                 edit, discard, close; binding skipped"
+            )
+            .as_str(),
+            &format!(
+                "{p}:6:1: [keys.outbox] \"hyper-x\" is not a key (try \"j\", \"ctrl-d\", \"shift-tab\", \"pagedown\", \
+                 \"f5\"); binding skipped"
+            ),
+            &format!(
+                "{p}:9:7: [keys.outbx] is not a mode with keys; did you mean \"outbox\"? the modes are: filter, \
+                 sentiment, outbox, help, detail, metrics, editor, picker (ignored)"
+            ),
+            &format!("error: 3 problems in {p}"),
+        ],
+        "{err}"
+    );
+    // What was good is used; what was bad leaves the default in place.
+    let (config, _) = cockpit::config::parse(text, None);
+    let k = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    assert_eq!(config.keys.action(KeyMode::Outbox, &k('x')), Some(Action::Discard));
+    assert_eq!(config.keys.action(KeyMode::Outbox, &k('R')), Some(Action::Retry));
+    assert_eq!(config.keys.action(KeyMode::Help, &k('y')), None);
+    let ctrl_n = KeyEvent::new(KeyCode::Char('n'), KeyModifiers::CONTROL);
+    assert_eq!(config.keys.action(KeyMode::Normal, &ctrl_n), Some(Action::Down));
+}

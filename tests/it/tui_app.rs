@@ -7,6 +7,7 @@ use cockpit::domain::{AccountId, Stage};
 use cockpit::tui::action::Action;
 use cockpit::tui::app::{Mode, Msg, Pane};
 use cockpit::tui::effect::Effect;
+use cockpit::tui::keymap::KeyMode;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 
 fn key(code: KeyCode) -> Event {
@@ -166,7 +167,7 @@ fn config_and_theme_warnings_show_in_the_status_line() {
     let (_tmp, store) = common::demo_store(20);
     let (theme, mut warnings) = cockpit::tui::theme::Theme::resolve(Some("neon"), None, false);
     assert_eq!(theme.name, "dark", "an unknown theme falls back to the default");
-    let (keymap, key_warnings) = cockpit::tui::keymap::Keymap::with_overrides([("j", "jump")]);
+    let (keymap, key_warnings) = cockpit::tui::keymap::Keymap::with_overrides(KeyMode::Normal, [("j", "jump")]);
     warnings.extend(key_warnings);
     let session = cockpit::tui::Session {
         store,
@@ -192,7 +193,8 @@ fn config_and_theme_warnings_show_in_the_status_line() {
     assert!(status.contains("\"jump\" is not an action"), "{status}");
     assert!(status.contains("(+1 more, see the log)"), "{status}");
     // The bad binding was skipped; the default stays.
-    assert_eq!(app.keymap.action(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+    let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    assert_eq!(app.keymap.action(KeyMode::Normal, &j), Some(Action::Down));
 }
 
 #[test]

@@ -344,3 +344,47 @@ fn a_reply_greets_the_synced_requester_by_name_and_is_not_sent_unsigned() {
     let e = app.store.outbox().unwrap().pop().unwrap();
     assert!(e.write.body().starts_with("Hi Ana,") && e.write.body().ends_with("Dana"), "{}", e.write.body());
 }
+
+/// The whole screen as text, rows joined with newlines.
+fn screen_text(app: &cockpit::tui::app::App) -> String {
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 40)).unwrap();
+    term.draw(|f| cockpit::tui::view::draw(app, f)).unwrap();
+    let buf = term.backend().buffer();
+    (0..40).map(|y| (0..140).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect()
+}
+
+#[test]
+fn the_outbox_keys_come_from_the_config_and_the_hints_follow_them() {
+    let (_tmp, mut app) = queue_app();
+    let text = "[keys.outbox]\n\"X\" = \"discard\"\n\"x\" = \"none\"\n\"D\" = \"down\"\n[keys.editor]\n\"ctrl-w\" = \"submit\"\n";
+    let (config, issues) = cockpit::config::parse(text, None);
+    assert!(issues.is_empty(), "{issues:?}");
+    app.keymap = config.keys;
+    // A note through the editor's rebound submit key (ctrl-s still saves too).
+    key(&mut app, KeyCode::Char('n'));
+    app.toasts.clear();
+    let shown = screen_text(&app);
+    assert!(shown.lines().last().unwrap().contains("ctrl-w save"), "the editor's hint names the user's key");
+    assert!(shown.contains("ctrl-w saves · ctrl-e opens $EDITOR · esc cancels"), "{shown}");
+    typed(&mut app, "Renewal on track");
+    ctrl(&mut app, 'w');
+    assert_eq!(app.mode, Mode::Normal);
+    let e = app.store.outbox().unwrap().pop().expect("the note waits in the outbox");
+    key(&mut app, KeyCode::Char('o'));
+    assert_eq!(app.mode, Mode::Outbox);
+    app.toasts.clear();
+    let shown = screen_text(&app);
+    let status = shown.lines().last().unwrap();
+    assert!(status.contains("X discard") && !status.contains("x discard"), "{status}");
+    assert!(shown.contains("D/k move · r retry · e edit · X discard · esc closes"), "{shown}");
+    // x is inert now; X discards.
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.mode, Mode::Outbox);
+    assert!(app.store.outbox_entry(e.id).unwrap().is_some_and(|e| e.state == OutboxState::Pending));
+    app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char('X'), KeyModifiers::SHIFT)));
+    app.settle();
+    assert!(app.store.outbox().unwrap().is_empty(), "discarded");
+    // The panes' keymap is untouched: x does nothing there, o still opens the outbox.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Normal);
+}

@@ -99,7 +99,8 @@ fn help_overlay_filter_and_zoom() {
     app.update(Action::Help);
     insta::assert_snapshot!("help_overlay", text(&screen(&mut app, 100, 32)));
     let small = text(&screen(&mut app, 80, 24));
-    for a in Action::ALL {
+    // The help lists the panes' keymap; the other modes name their keys in their own footers.
+    for a in cockpit::tui::keymap::KeyMode::Normal.actions() {
         assert!(small.contains(a.describe().split(':').next().unwrap()), "{a:?} missing from help at 80x24");
     }
     app.update(Action::Back);

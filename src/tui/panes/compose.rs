@@ -8,7 +8,9 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
 use super::{fit, overlay};
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::keymap::{footer, KeyMode};
 
 /// Draws the open editor (with its cursor) centred over `area`.
 pub fn render_composer(app: &App, area: Rect, buf: &mut Buffer) {
@@ -16,10 +18,19 @@ pub fn render_composer(app: &App, area: Rect, buf: &mut Buffer) {
     let single = c.purpose.single_line();
     let width = 76.min(area.width);
     let height = if single { 3 } else { 16.min(area.height) };
-    let footer =
-        if single { " enter saves · esc cancels " } else { " ctrl-s saves · ctrl-e opens $EDITOR · esc cancels " };
+    let (km, mode) = (&app.keymap, KeyMode::Editor);
+    let cancel = (km.hint(mode, Action::Cancel), "cancels");
+    // A one-line prompt ends with enter: that is the text's line end, not a binding.
+    let footer = match single {
+        true => footer([(Some("enter".into()), "saves"), cancel]),
+        false => footer([
+            (km.hint(mode, Action::Submit), "saves"),
+            (km.hint(mode, Action::ExternalEditor), "opens $EDITOR"),
+            cancel,
+        ]),
+    };
     let title = format!(" {} ", fit(&c.title, width.saturating_sub(4) as usize));
-    let inner = overlay(app, area, (width, height), 1, &title, footer, buf);
+    let inner = overlay(app, area, (width, height), 1, &title, &footer, buf);
     let rows = inner.height as usize;
     let w = (inner.width as usize).max(1);
     // Soft wrap: each line is cut into rows of the box's width, and the
@@ -65,7 +76,8 @@ pub fn render_picker(app: &App, area: Rect, buf: &mut Buffer) {
     let Some(p) = &app.picker else { return };
     let width = 44.min(area.width);
     let height = (p.options.len() as u16 + 2).min(area.height);
-    let inner = overlay(app, area, (width, height), 1, &format!(" {} ", p.title), " esc cancels ", buf);
+    let footer = footer([(app.keymap.hint(KeyMode::Picker, Action::Cancel), "cancels")]);
+    let inner = overlay(app, area, (width, height), 1, &format!(" {} ", p.title), &footer, buf);
     for (i, (key, label)) in p.options.iter().enumerate().take(inner.height as usize) {
         let line = Line::from(vec![
             Span::styled(format!("{key} "), app.theme.help_key),

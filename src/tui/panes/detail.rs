@@ -12,7 +12,9 @@ use super::{ago, band_style, fit, money, overlay};
 use crate::domain::signals::describe;
 use crate::domain::text::sanitize;
 use crate::domain::Band;
+use crate::tui::action::Action;
 use crate::tui::app::{App, Pane};
+use crate::tui::keymap::{any_of, footer, KeyMode};
 
 /// When the detail is opened on a queue item: what it is, when it is due,
 /// its ticket's facts and why it ranks where it does.
@@ -190,15 +192,26 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
             lines.push(Line::raw(""));
             let sentiment = view.and_then(|v| v.sentiment.as_ref());
+            let km = &app.keymap;
+            let key = km.hint(KeyMode::Normal, Action::Sentiment);
+            let scale = match (
+                km.hint(KeyMode::Sentiment, Action::Sentiment1),
+                km.hint(KeyMode::Sentiment, Action::Sentiment5),
+            ) {
+                (Some(low), Some(high)) => format!(" ({low} worried … {high} confident)"),
+                _ => String::new(),
+            };
             lines.push(Line::styled(
-                match sentiment {
-                    Some(s) => format!(
-                        "Your sentiment: {}/5, set by {} on {} · f changes it",
+                match (sentiment, key) {
+                    (Some(s), key) => format!(
+                        "Your sentiment: {}/5, set by {} on {}{}",
                         s.value,
                         sanitize(&s.by),
-                        s.at.format("%Y-%m-%d")
+                        s.at.format("%Y-%m-%d"),
+                        key.map_or(String::new(), |k| format!(" · {k} changes it"))
                     ),
-                    None => "Your sentiment: not set · f sets it (1 worried … 5 confident)".into(),
+                    (None, Some(k)) => format!("Your sentiment: not set · {k} sets it{scale}"),
+                    (None, None) => "Your sentiment: not set".into(),
                 },
                 t.dim,
             ));
@@ -223,6 +236,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         (None, _) => lines.push(Line::styled("Select an account first", t.dim)),
     }
     let height = (lines.len() as u16 + 2).min(area.height);
-    let inner = overlay(app, area, (width, height), 1, &title, " esc or i closes ", buf);
+    let footer = footer([(any_of(&app.keymap, KeyMode::Detail, Action::Close), "closes")]);
+    let inner = overlay(app, area, (width, height), 1, &title, &footer, buf);
     Paragraph::new(lines).render(inner, buf);
 }

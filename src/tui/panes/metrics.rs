@@ -12,7 +12,9 @@ use unicode_width::UnicodeWidthStr;
 use super::{fit, money, overlay};
 use crate::domain::{Band, Segment};
 use crate::report::metrics::{pct, BandCounts};
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::keymap::{any_of, footer, KeyMode};
 use crate::tui::metrics::{MetricsState, MetricsView};
 
 /// The widest the overlay gets, so figures and notes stay close together.
@@ -45,14 +47,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         MetricsState::Failed(e) => (" Metrics ".into(), vec![Line::styled(e.clone(), t.error)]),
         MetricsState::Computing | MetricsState::Idle => (" Metrics ".into(), vec![Line::styled("computing…", t.dim)]),
     };
-    let footer = " esc or m closes ";
+    let footer = footer([(any_of(&app.keymap, KeyMode::Metrics, Action::Close), "closes")]);
     let natural = body.iter().map(Line::width).max().unwrap_or(0).max(title.width() + 2).max(footer.width() + 2);
     let width = (natural as u16 + 2 + 2 * PAD).clamp(MIN_WIDTH, MAX_WIDTH).min(area.width);
     // Only an error line is longer than the box; word wrapping may need a row more than the ratio.
     let inner_w = width.saturating_sub(2 + 2 * PAD).max(1) as usize;
     let rows: usize = body.iter().map(|l| if l.width() > inner_w { l.width().div_ceil(inner_w) + 1 } else { 1 }).sum();
     let height = (rows as u16 + 2).min(area.height);
-    let inner = overlay(app, area, (width, height), PAD, &title, footer, buf);
+    let inner = overlay(app, area, (width, height), PAD, &title, &footer, buf);
     // Figure lines are already cut to fit; only an error message wraps.
     Paragraph::new(body).wrap(Wrap { trim: false }).render(inner, buf);
 }

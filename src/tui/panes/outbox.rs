@@ -9,7 +9,9 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 use super::{ago, fit, overlay};
 use crate::domain::outbox::OutboxState;
 use crate::domain::text::sanitize;
+use crate::tui::action::Action;
 use crate::tui::app::App;
+use crate::tui::keymap::{footer, joined, KeyMode};
 
 /// Draws the outbox overlay centred over `area`.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -18,8 +20,15 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let height = area.height.saturating_sub(4).clamp(8, 30);
     let c = app.outbox_counts;
     let title = format!(" Outbox · {} pending · {} failed · {} conflicts ", c.pending, c.failed, c.conflict);
-    let footer = " j/k move · r retry · e edit · x discard · esc closes ";
-    let inner = overlay(app, area, (width, height), 1, &title, footer, buf);
+    let (km, mode) = (&app.keymap, KeyMode::Outbox);
+    let footer = footer([
+        (joined(km, mode, &[Action::Down, Action::Up], "/"), "move"),
+        (km.hint(mode, Action::Retry), "retry"),
+        (km.hint(mode, Action::Edit), "edit"),
+        (km.hint(mode, Action::Discard), "discard"),
+        (km.hint(mode, Action::Close), "closes"),
+    ]);
+    let inner = overlay(app, area, (width, height), 1, &title, &footer, buf);
     let view = &app.outbox_view;
     if view.entries.is_empty() {
         // Read off the event loop: until then nothing is claimed.

@@ -14,7 +14,7 @@ use crate::tui::app::{App, Pane};
 
 /// Draws the queue pane.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let (overdue, today) = app.queue_counts;
+    let (overdue, today) = app.queue_index.counts();
     let more = if app.queue_complete { "" } else { "+" };
     let marked = if app.marked.is_empty() { String::new() } else { format!("· {} marked ", app.marked.len()) };
     let title = format!("Follow-ups · {overdue}{more} overdue · {today} today {marked}");

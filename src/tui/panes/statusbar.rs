@@ -5,7 +5,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use crate::display::ago;
-use crate::tui::app::{App, Level, Mode};
+use crate::tui::action::Action;
+use crate::tui::app::{App, Mode, Pane};
+use crate::tui::keymap::{in_parens, joined, KeyMode};
+use crate::tui::toasts::Level;
 
 /// Draws the status line.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -30,7 +33,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let style = if c.failed + c.conflict > 0 { t.warning } else { t.status };
         let mut text = format!("outbox {}", c.pending);
         if c.failed + c.conflict > 0 {
-            text.push_str(&format!(" · {} need you (o)", c.failed + c.conflict));
+            let o = in_parens(&app.keymap, KeyMode::Normal, Action::Outbox);
+            text.push_str(&format!(" · {} need you{o}", c.failed + c.conflict));
         }
         spans.push(Span::styled(format!("{text} "), style));
     }
@@ -47,27 +51,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         spans.push(Span::styled(format!("{} ", toast.text), style));
     } else {
-        let hints: &[(&str, &str)] = match app.mode {
-            Mode::Filter => &[("enter", "keep"), ("esc", "clear")],
-            Mode::Help | Mode::Metrics | Mode::Detail => &[("esc", "close")],
-            Mode::Sentiment => &[("1", "worried"), ("3", "neutral"), ("5", "confident"), ("esc", "cancel")],
-            Mode::Pick => &[("key", "choose"), ("esc", "cancel")],
-            Mode::Compose => &[("ctrl-s", "save"), ("ctrl-e", "$EDITOR"), ("esc", "cancel")],
-            Mode::Outbox => &[("r", "retry"), ("e", "edit"), ("x", "discard"), ("esc", "close")],
-            Mode::Normal if app.focus == crate::tui::app::Pane::Queue => &[
-                ("d", "done"),
-                ("p", "snooze"),
-                ("n", "note"),
-                ("R", "reply"),
-                ("L", "log"),
-                ("u", "undo"),
-                ("?", "more"),
-            ],
-            Mode::Normal if !app.sources.is_empty() => {
-                &[("?", "help"), ("/", "filter"), ("<>", "stage"), ("r", "sync"), ("q", "quit")]
-            }
-            Mode::Normal => &[("?", "help"), ("/", "filter"), ("tab", "pane"), ("<>", "stage"), ("q", "quit")],
-        };
+        let hints = hints(app);
         spans.push(Span::styled("│", t.status));
         for (k, what) in hints {
             spans.push(Span::styled(format!(" {k}"), t.status_key));
@@ -81,4 +65,50 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if clock_w > 0 {
         buf.set_string(area.right() - clock_w, area.y, clock, t.status);
     }
+}
+
+/// The key hints for the mode, written from its keymap: an action without a key has no hint.
+fn hints(app: &App) -> Vec<(String, &'static str)> {
+    use Action as A;
+    let mode = app.mode.keys();
+    let one = |a: Action, what: &'static str| Some((app.keymap.hint(mode, a)?, what));
+    let stage = || Some((joined(&app.keymap, mode, &[A::StagePrev, A::StageNext], "")?, "stage"));
+    let hints = match app.mode {
+        Mode::Filter => vec![one(A::Keep, "keep"), one(A::Clear, "clear")],
+        Mode::Help | Mode::Metrics | Mode::Detail => vec![one(A::Close, "close")],
+        Mode::Sentiment => vec![
+            one(A::Sentiment1, "worried"),
+            one(A::Sentiment3, "neutral"),
+            one(A::Sentiment5, "confident"),
+            one(A::Cancel, "cancel"),
+        ],
+        // The options' keys are in the menu itself.
+        Mode::Pick => vec![Some(("key".into(), "choose")), one(A::Cancel, "cancel")],
+        Mode::Compose => vec![one(A::Submit, "save"), one(A::ExternalEditor, "$EDITOR"), one(A::Cancel, "cancel")],
+        Mode::Outbox => {
+            vec![one(A::Retry, "retry"), one(A::Edit, "edit"), one(A::Discard, "discard"), one(A::Close, "close")]
+        }
+        Mode::Normal if app.focus == Pane::Queue => vec![
+            one(A::Done, "done"),
+            one(A::Snooze, "snooze"),
+            one(A::Note, "note"),
+            one(A::Reply, "reply"),
+            one(A::Log, "log"),
+            one(A::Undo, "undo"),
+            one(A::Help, "more"),
+        ],
+        Mode::Normal if !app.sources.is_empty() => {
+            vec![one(A::Help, "help"), one(A::Filter, "filter"), stage(), one(A::Sync, "sync"), one(A::Quit, "quit")]
+        }
+        Mode::Normal => {
+            vec![
+                one(A::Help, "help"),
+                one(A::Filter, "filter"),
+                one(A::FocusNext, "pane"),
+                stage(),
+                one(A::Quit, "quit"),
+            ]
+        }
+    };
+    hints.into_iter().flatten().collect()
 }
