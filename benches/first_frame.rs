@@ -17,6 +17,21 @@ const DSR: &[u8] = b"\x1b[6n";
 
 /// Starts the cockpit on `ws` and returns the time to its first full frame.
 fn first_frame(ws: &Path, home: &Path) -> Duration {
+    run_cockpit(ws, home, false).0
+}
+
+/// The child's peak resident memory (VmHWM) in MB.
+fn peak_mb(pid: u32) -> Option<f64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Runs the cockpit on `ws` to its first frame (and, with `peak`, until
+/// the whole book has loaded: its peak memory then).
+fn run_cockpit(ws: &Path, home: &Path, peak: bool) -> (Duration, Option<f64>) {
+    let log = ws.join("cockpit.log");
+    let logged_before = std::fs::read_to_string(&log).map(|l| l.matches("book loaded").count()).unwrap_or(0);
     let pair = native_pty_system()
         .openpty(PtySize { rows: 48, cols: 160, pixel_width: 0, pixel_height: 0 })
         .expect("a pseudo-terminal");
@@ -56,11 +71,26 @@ fn first_frame(ws: &Path, home: &Path) -> Duration {
         assert!(started.elapsed() < Duration::from_secs(60), "no first frame in 60 s:\n{text}");
         std::thread::sleep(Duration::from_micros(200));
     };
+    // The book loads after the first frame (and the day's upkeep): the
+    // cockpit's peak is read once the log says it is in.
+    let mut memory = None;
+    if peak {
+        let waited = Instant::now();
+        while waited.elapsed() < Duration::from_secs(120) {
+            let loaded = std::fs::read_to_string(&log).map(|l| l.matches("book loaded").count()).unwrap_or(0);
+            if loaded > logged_before {
+                std::thread::sleep(Duration::from_millis(500));
+                memory = child.process_id().and_then(peak_mb);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
     let _ = writer.lock().unwrap().write_all(b"q");
     let _ = child.wait();
     drop(pair.master);
     let _ = reading.join();
-    shown
+    (shown, memory)
 }
 
 fn main() {
@@ -92,6 +122,10 @@ fn main() {
     let first = first_frame(&ws, &home);
     println!("first open after writing: first frame in {:.1} ms", first.as_secs_f64() * 1e3);
     let mut times: Vec<Duration> = (0..runs).map(|_| first_frame(&ws, &home)).collect();
+    match run_cockpit(&ws, &home, true).1 {
+        Some(mb) => println!("peak memory of the cockpit with the whole book loaded (VmHWM): {mb:.0} MB"),
+        None => println!("peak memory: the book did not load within 2 minutes"),
+    }
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(

@@ -261,7 +261,8 @@ impl Store {
     }
 
     /// Opens with a smaller page cache, for bulk writes (headless sync)
-    /// where reads are few and peak memory matters more.
+    /// and the cockpit (which holds its book in memory), where peak memory
+    /// matters more than sled's cache hits.
     pub fn open_lean(dir: &Path) -> Result<Store> {
         Store::open_with_cache(dir, 16 * 1024 * 1024)
     }
