@@ -136,3 +136,80 @@ impl AccountReads {
         Some(Arrived { trouble: view.trouble, awaiting: self.awaiting.take() })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+    }
+
+    /// What a read of `id` brings: its health, no tickets.
+    fn view(id: AccountId) -> AccountView {
+        let health =
+            HealthView { id, history: Default::default(), explanation: None, sentiment: None, timeline: Vec::new() };
+        AccountView { health, tickets: Vec::new(), trouble: None }
+    }
+
+    fn seq(read: Read) -> u64 {
+        match read {
+            Read::Account { seq, .. } => seq,
+            other => panic!("not an account read: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_answer_to_an_older_ask_is_dropped() {
+        let mut reads = AccountReads::default();
+        let a = AccountId(1);
+        let first = seq(reads.ask(a, now()));
+        let second = seq(reads.ask(a, now()));
+        assert!(reads.arrived(view(a), first, Some(a)).is_none(), "a newer read is on its way");
+        assert!(reads.shown().is_none());
+        assert!(reads.is_reading(a));
+        assert!(reads.arrived(view(a), second, Some(a)).is_some());
+        assert_eq!(reads.of(Some(a)).map(|h| h.id), Some(a));
+        assert!(!reads.is_reading(a) && !reads.needs_read(a), "shown and current");
+    }
+
+    #[test]
+    fn a_change_makes_the_health_shown_stale_and_asks_again_only_for_the_selected() {
+        let mut reads = AccountReads::default();
+        let (a, b) = (AccountId(1), AccountId(2));
+        let s = seq(reads.ask(a, now()));
+        reads.arrived(view(a), s, Some(a)).unwrap();
+        assert!(reads.tickets_of(a).is_some());
+        assert!(!reads.changed(b, Some(a)), "neither selected nor being read");
+        assert!(reads.changed(a, Some(a)));
+        assert!(reads.tickets_of(a).is_none(), "its tickets are read again");
+        assert!(reads.needs_read(a), "stale: selecting it again reads it");
+        assert_eq!(reads.of(Some(a)).map(|h| h.id), Some(a), "it stays on screen meanwhile");
+    }
+
+    #[test]
+    fn an_account_not_selected_brings_its_tickets_and_the_waiting_action_but_not_its_health() {
+        let mut reads = AccountReads::default();
+        let (a, b) = (AccountId(1), AccountId(2));
+        reads.wait(Action::Reply);
+        let s = seq(reads.ask(b, now()));
+        let arrived = reads.arrived(view(b), s, Some(a)).unwrap();
+        assert_eq!(arrived.awaiting, Some(Action::Reply));
+        assert!(reads.tickets_of(b).is_some());
+        assert!(reads.shown().is_none());
+    }
+
+    #[test]
+    fn tickets_are_kept_for_the_latest_accounts_only() {
+        let mut reads = AccountReads::default();
+        for n in 0..=TICKETS_KEPT as u64 {
+            let id = AccountId(n);
+            let s = seq(reads.ask(id, now()));
+            reads.arrived(view(id), s, None).unwrap();
+        }
+        assert!(reads.tickets_of(AccountId(0)).is_none(), "the oldest went");
+        assert!(reads.tickets_of(AccountId(1)).is_some());
+        assert!(reads.tickets_of(AccountId(TICKETS_KEPT as u64)).is_some());
+    }
+}

@@ -158,3 +158,40 @@ impl Overlays {
         self.marked.retain(|id| queue.iter().any(|q| q.follow_up.id == *id));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_closes_the_mode_then_the_zoom_then_nothing() {
+        let mut o = Overlays { mode: Mode::Detail, zoom: true, ..Overlays::default() };
+        assert!(o.back());
+        assert_eq!((o.mode, o.zoom), (Mode::Normal, true));
+        assert!(o.back());
+        assert!(!o.zoom);
+        assert!(!o.back(), "nothing left to close");
+    }
+
+    #[test]
+    fn the_mode_follows_what_the_pending_action_opened() {
+        let mut o = Overlays::default();
+        o.pend(Vec::new());
+        assert_eq!(o.mode, Mode::Normal);
+        o.picker = Some(Picker::log());
+        o.pend(Vec::new());
+        assert_eq!(o.mode, Mode::Pick);
+        o.picker = None;
+        o.compose(Composer::new(crate::tui::compose::Purpose::Note, "Note", ""));
+        assert!(o.is_composing() && !o.is_idle());
+    }
+
+    #[test]
+    fn marking_twice_unmarks() {
+        let mut o = Overlays::default();
+        o.toggle_mark(7);
+        assert!(o.marked.contains(&7));
+        o.toggle_mark(7);
+        assert!(o.marked.is_empty());
+    }
+}

@@ -67,3 +67,40 @@ impl Status {
         failures
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn source(name: &str) -> SourceView {
+        SourceView { name: name.into(), last: None, running: None }
+    }
+
+    #[test]
+    fn one_sync_at_a_time_and_none_without_sources() {
+        let mut status = Status::default();
+        assert!(!status.start_sync(), "nothing to sync");
+        assert!(!status.syncing);
+        status.sources = vec![source("crm")];
+        assert!(status.start_sync());
+        assert!(!status.start_sync(), "one runs");
+    }
+
+    #[test]
+    fn a_finished_sync_records_each_source_and_returns_the_failures() {
+        let mut status = Status { sources: vec![source("crm"), source("desk")], ..Status::default() };
+        status.start_sync();
+        status.progress("crm", 300);
+        status.progress("nowhere", 1);
+        assert_eq!(status.sources[0].running, Some(300));
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+        let ok = SyncStatus { at, ok: true, message: None };
+        let failed = SyncStatus { at, ok: false, message: Some("desk: cannot reach it".into()) };
+        let failures = status.sync_done(vec![("crm".into(), ok.clone()), ("desk".into(), failed)]);
+        assert_eq!(failures, vec!["desk: cannot reach it".to_string()]);
+        assert!(!status.syncing);
+        assert_eq!((status.sources[0].running, status.sources[0].last.as_ref()), (None, Some(&ok)));
+        assert!(status.sources[1].last.as_ref().is_some_and(|s| !s.ok));
+    }
+}
