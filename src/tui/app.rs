@@ -1,127 +1,35 @@
 //! The cockpit's state and `update(action)`: every change to what is on
 //! screen happens here, never in a draw function.
 
-use std::cell::Cell;
-use std::collections::{HashMap, VecDeque};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::account_reads::AccountReads;
 use super::action::Action;
 use super::effect::Effect;
 use super::keymap::{KeyMode, Keymap};
-use super::metrics::Metrics;
 pub use super::msg::Msg;
+pub use super::overlays::Mode;
+use super::overlays::Overlays;
 use super::queue_index::QueueIndex;
+pub use super::reads::{HealthView, HEALTH_DAYS, TIMELINE_SHOWN};
 use super::reads::{Read, ReadAnswer, TicketView};
+pub use super::selection::Pane;
+use super::selection::Selection;
+pub use super::status::SourceView;
+use super::status::Status;
 use super::theme::Theme;
 pub use super::toasts::{Level, Toast, Toasts};
 use super::writes::{InFlight, Writes};
 use crate::book::Book;
-use crate::domain::explain::Explanation;
-use crate::domain::{AccountId, Bands, HealthHistory, Stage};
+use crate::domain::{AccountId, Bands, Stage};
 use crate::engine::edits::Edit;
 use crate::engine::upkeep::HealthSetup;
 use crate::queue::QueueItem;
-use crate::store::SyncStatus;
 
-/// Timeline entries the account detail shows.
-pub const TIMELINE_SHOWN: usize = 6;
-
-/// Days of history the health pane draws.
-pub const HEALTH_DAYS: i64 = 90;
-
-/// The four panes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    /// The accounts table.
-    Accounts,
-    /// Health trend of the selected account.
-    Health,
-    /// The lifecycle kanban.
-    Kanban,
-    /// Today's follow-ups.
-    Queue,
-}
-
-impl Pane {
-    /// Focus order.
-    pub const ALL: [Pane; 4] = [Pane::Accounts, Pane::Health, Pane::Kanban, Pane::Queue];
-
-    fn step(self, by: isize) -> Pane {
-        let i = Pane::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
-        Pane::ALL[(i + by).rem_euclid(4) as usize]
-    }
-}
-
-/// What keys currently drive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Keys are actions.
-    Normal,
-    /// Keys type into the filter.
-    Filter,
-    /// The help overlay is open.
-    Help,
-    /// The account detail overlay is open.
-    Detail,
-    /// The next digit (1-5) sets the CSM's sentiment on the selected account.
-    Sentiment,
-    /// The metrics overlay is open.
-    Metrics,
-    /// A one-key menu is open (snooze preset, saved reply, kind of touch).
-    Pick,
-    /// The inline editor is open.
-    Compose,
-    /// The outbox overlay is open.
-    Outbox,
-}
-
-impl Mode {
-    /// The keymap the mode reads its command keys from.
-    pub fn keys(self) -> KeyMode {
-        match self {
-            Mode::Normal => KeyMode::Normal,
-            Mode::Filter => KeyMode::Filter,
-            Mode::Help => KeyMode::Help,
-            Mode::Detail => KeyMode::Detail,
-            Mode::Sentiment => KeyMode::Sentiment,
-            Mode::Metrics => KeyMode::Metrics,
-            Mode::Pick => KeyMode::Picker,
-            Mode::Compose => KeyMode::Editor,
-            Mode::Outbox => KeyMode::Outbox,
-        }
-    }
-}
-
-/// The selected account's health, loaded when the selection changes.
-#[derive(Debug, Clone)]
-pub struct HealthView {
-    /// Whose.
-    pub id: AccountId,
-    /// Daily scores ending at the latest scored day.
-    pub history: HealthHistory,
-    /// Why the latest score is what it is, and what moved it in a week.
-    pub explanation: Option<Explanation>,
-    /// The CSM's sentiment on the account, when set.
-    pub sentiment: Option<crate::domain::signals::Sentiment>,
-    /// The latest timeline entries, newest first.
-    pub timeline: Vec<crate::domain::Activity>,
-}
-
-/// One source in the status line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceView {
-    /// Source name.
-    pub name: String,
-    /// How its last sync went.
-    pub last: Option<SyncStatus>,
-    /// Records handled by the sync running now.
-    pub running: Option<u64>,
-}
-
-/// The whole UI state.
+/// The whole UI state, in owned parts; `update` delegates to them.
 pub struct App {
     /// Accounts with their indexes.
     pub book: Book,
@@ -141,84 +49,27 @@ pub struct App {
     pub bands: Bands,
     /// The clock, advanced on each tick.
     pub now: DateTime<Utc>,
-    /// The focused pane.
-    pub focus: Pane,
-    /// Keys mode.
-    pub mode: Mode,
-    /// Whether the focused pane fills the screen.
-    pub zoom: bool,
-    /// The selected account, shared by every pane.
-    pub selected: Option<AccountId>,
-    /// Table cursor (position in the filtered, sorted view).
-    pub table_cursor: usize,
-    /// First table row drawn last frame.
-    pub table_offset: Cell<usize>,
-    /// Table rows visible last frame (for paging).
-    pub table_height: Cell<usize>,
-    /// Focused kanban column.
-    pub kanban_col: usize,
-    /// Cursor per kanban column.
-    pub kanban_rows: [usize; 9],
-    /// First card drawn per column last frame.
-    pub kanban_offsets: Cell<[usize; 9]>,
-    /// Queue cursor.
-    pub queue_cursor: usize,
-    /// First queue item drawn last frame.
-    pub queue_offset: Cell<usize>,
-    /// Selected account's health.
-    pub health: Option<HealthView>,
-    /// The health shown is older than a change the writer answered: it
-    /// stays on screen until the reread arrives.
-    pub(super) health_stale: bool,
-    /// Account reads asked of the job runner, by the number of the latest:
-    /// an answer to an older one is dropped.
-    pub(super) reading: HashMap<AccountId, u64>,
-    /// The number of the next read.
-    pub(super) next_read: u64,
-    /// The tickets of the accounts read lately (the selected ones, those of
-    /// marked items), with their requesters named, oldest first.
-    pub(super) tickets: VecDeque<(AccountId, Vec<TicketView>)>,
-    /// A queue action waiting for its items' tickets to be read.
-    pub(super) awaiting: Option<Action>,
-    /// The outbox view is waiting for its entries.
-    pub outbox_loading: bool,
+    /// The focused pane, the selected account and every pane's cursor.
+    pub selection: Selection,
+    /// The mode, the zoom, the open menu and editor, marks, and the
+    /// metrics and outbox overlays.
+    pub overlays: Overlays,
+    /// The status line's labels, sources and outbox counts.
+    pub status: Status,
+    /// The selected account's health, the reads on their way and the
+    /// tickets read.
+    pub(super) reads: AccountReads,
     /// Transient messages.
     pub toasts: Toasts,
-    /// Workspace label for the status line.
-    pub workspace: String,
-    /// Where the data comes from when no source is configured ("demo data, offline").
-    pub data_label: String,
-    /// Configured sources and how their syncs went.
-    pub sources: Vec<SourceView>,
-    /// A sync is running.
-    pub syncing: bool,
     /// Who is at the keyboard (for timeline entries).
     pub author: String,
     /// The name public replies are signed with (the config's `author`;
     /// none: `{csm}` stays unresolved and the reply is not sent).
     pub signature: Option<String>,
-    /// The metrics overlay's figures and its pending job.
-    pub metrics: Metrics,
-    /// The health model in force, e.g. "default v3".
-    pub model_label: String,
     /// Set when the user asked to quit.
     pub should_quit: bool,
     /// The health model, flags and bands, for explanations and sentiment.
     pub health_setup: Option<std::sync::Arc<HealthSetup>>,
-    /// Queue items marked for an action on several (follow-up ids).
-    pub marked: std::collections::BTreeSet<u64>,
-    /// The items the action being composed applies to.
-    pub targets_pending: Vec<crate::domain::FollowUp>,
-    /// The open one-key menu.
-    pub picker: Option<super::compose::Picker>,
-    /// The open inline editor.
-    pub composer: Option<super::compose::Composer>,
-    /// The id of the kept draft the open editor continues (see `drafts`).
-    pub kept_draft: Option<u64>,
-    /// The outbox overlay.
-    pub outbox_view: super::outbox::OutboxView,
-    /// Outbox entries by state, for the status line.
-    pub outbox_counts: crate::store::OutboxCounts,
     /// Saved replies.
     pub replies: Vec<crate::domain::reply::Template>,
     /// Effects asked for and edits sent to the writer, not yet answered.
@@ -237,43 +88,15 @@ impl App {
             keymap: Keymap::default(),
             bands: Bands::default(),
             now,
-            focus: Pane::Accounts,
-            mode: Mode::Normal,
-            zoom: false,
-            selected: None,
-            table_cursor: 0,
-            table_offset: Cell::new(0),
-            table_height: Cell::new(10),
-            kanban_col: 0,
-            kanban_rows: [0; 9],
-            kanban_offsets: Cell::new([0; 9]),
-            queue_cursor: 0,
-            queue_offset: Cell::new(0),
-            health: None,
-            health_stale: false,
-            reading: HashMap::new(),
-            next_read: 1,
-            tickets: VecDeque::new(),
-            awaiting: None,
-            outbox_loading: false,
+            selection: Selection::default(),
+            overlays: Overlays::default(),
+            status: Status::default(),
+            reads: AccountReads::default(),
             toasts: Toasts::default(),
-            workspace: String::new(),
-            data_label: String::new(),
-            sources: Vec::new(),
             health_setup: None,
-            syncing: false,
             author: "me".into(),
             signature: None,
-            metrics: Metrics::default(),
-            model_label: String::new(),
             should_quit: false,
-            marked: Default::default(),
-            targets_pending: Vec::new(),
-            picker: None,
-            composer: None,
-            kept_draft: None,
-            outbox_view: Default::default(),
-            outbox_counts: Default::default(),
             replies: crate::domain::reply::builtin(),
             writes: Writes::default(),
         };
@@ -298,10 +121,24 @@ impl App {
         self.writes.send(edit, then, self.now)
     }
 
+    /// Keys mode.
+    pub fn mode(&self) -> Mode {
+        self.overlays.mode
+    }
+
+    /// The focused pane.
+    pub fn focus(&self) -> Pane {
+        self.selection.focus
+    }
+
+    /// The selected account, shared by every pane.
+    pub fn selected(&self) -> Option<AccountId> {
+        self.selection.selected
+    }
+
     /// Asks for a sync now, unless one runs.
     pub fn request_sync(&mut self) {
-        if !self.syncing && !self.sources.is_empty() {
-            self.syncing = true;
+        if self.status.start_sync() {
             self.effect(Effect::Sync);
         }
     }
@@ -344,7 +181,7 @@ impl App {
             self.should_quit = true;
             return true;
         }
-        match self.mode {
+        match self.overlays.mode {
             Mode::Filter => self.on_filter_key(k),
             Mode::Sentiment => self.on_sentiment_key(k),
             Mode::Pick => self.on_pick_key(k),
@@ -368,15 +205,15 @@ impl App {
     /// Help, detail and metrics close on their own keys; any key of the
     /// panes closes them too (the detail then does what it asked).
     fn on_overlay_key(&mut self, k: &KeyEvent) -> bool {
-        if self.keymap.action(self.mode.keys(), k) == Some(Action::Close) {
-            self.mode = Mode::Normal;
+        if self.keymap.action(self.overlays.mode.keys(), k) == Some(Action::Close) {
+            self.overlays.close();
             return true;
         }
         self.on_normal_key(k)
     }
 
     fn on_sentiment_key(&mut self, k: &KeyEvent) -> bool {
-        self.mode = Mode::Normal;
+        self.overlays.close();
         let value = match self.keymap.action(KeyMode::Sentiment, k) {
             Some(Action::Sentiment1) => 1,
             Some(Action::Sentiment2) => 2,
@@ -395,7 +232,7 @@ impl App {
     /// Records the CSM's sentiment on the selected account; the score and
     /// its explanation move once the writer has it.
     fn set_sentiment(&mut self, value: u8) {
-        let (Some(id), Some(setup)) = (self.selected, self.health_setup.clone()) else {
+        let (Some(id), Some(setup)) = (self.selection.selected, self.health_setup.clone()) else {
             self.toast(Level::Warning, "Select an account first");
             return;
         };
@@ -407,9 +244,9 @@ impl App {
         match (self.keymap.action(KeyMode::Filter, k), k.code) {
             (Some(Action::Clear), _) => {
                 text.clear();
-                self.mode = Mode::Normal;
+                self.overlays.close();
             }
-            (Some(Action::Keep), _) => self.mode = Mode::Normal,
+            (Some(Action::Keep), _) => self.overlays.close(),
             // Everything else is the text being typed.
             (_, KeyCode::Backspace) => {
                 text.pop();
@@ -419,8 +256,7 @@ impl App {
         }
         if text != self.book.filter() {
             self.book.set_filter(&text);
-            self.table_cursor = 0;
-            self.table_offset.set(0);
+            self.selection.table_to_top();
             if let Some(id) = self.book.view_row(0).map(|r| r.id) {
                 self.select_from(id, Pane::Accounts);
             }
@@ -430,55 +266,50 @@ impl App {
 
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
-        if self.mode == Mode::Help {
+        match self.overlays.mode {
             // Any key closes help, like less/k9s; q too, as in every overlay,
             // so it never quits from here (ctrl-c always does).
-            self.mode = Mode::Normal;
-            return;
-        }
-        if self.mode == Mode::Detail {
-            // Any key closes the detail, like help; the detail key reopens nothing.
-            self.mode = Mode::Normal;
-            if !matches!(action, Action::Back | Action::Detail | Action::Quit) {
-                self.update(action);
+            Mode::Help => return self.overlays.close(),
+            Mode::Detail => {
+                // Any key closes the detail, like help; the detail key reopens nothing.
+                self.overlays.close();
+                if !matches!(action, Action::Back | Action::Detail | Action::Quit) {
+                    self.update(action);
+                }
+                return;
             }
-            return;
-        }
-        if self.mode == Mode::Metrics {
             // Every key closes the metrics overlay; q too, so it never quits from here.
-            self.mode = Mode::Normal;
-            return;
+            Mode::Metrics => return self.overlays.close(),
+            _ => {}
         }
         match action {
             Action::Quit => self.should_quit = true,
             Action::Back => self.back(),
-            Action::Help => self.mode = if self.mode == Mode::Help { Mode::Normal } else { Mode::Help },
+            Action::Help => self.overlays.toggle_help(),
             Action::Metrics => {
                 // Recomputed on every opening: the book may have changed since.
-                self.mode = Mode::Metrics;
-                let job = self.metrics.request(self.now, self.bands, self.health_setup.clone());
+                self.overlays.mode = Mode::Metrics;
+                let job = self.overlays.metrics.request(self.now, self.bands, self.health_setup.clone());
                 self.effect(Effect::Metrics(job));
             }
             Action::Filter => {
-                self.focus = Pane::Accounts;
-                self.mode = Mode::Filter;
+                self.selection.focus = Pane::Accounts;
+                self.overlays.mode = Mode::Filter;
             }
-            Action::Detail if self.selected.is_some() => {
-                self.mode = Mode::Detail;
-            }
-            Action::Sentiment if self.selected.is_some() => self.mode = Mode::Sentiment,
+            Action::Detail if self.selection.selected.is_some() => self.overlays.mode = Mode::Detail,
+            Action::Sentiment if self.selection.selected.is_some() => self.overlays.mode = Mode::Sentiment,
             Action::Detail | Action::Sentiment => self.toast(Level::Info, "Select an account first"),
-            Action::FocusNext => self.focus = self.focus.step(1),
-            Action::FocusPrev => self.focus = self.focus.step(-1),
-            Action::FocusAccounts => self.focus = Pane::Accounts,
-            Action::FocusHealth => self.focus = Pane::Health,
-            Action::FocusKanban => self.focus = Pane::Kanban,
-            Action::FocusQueue => self.focus = Pane::Queue,
-            Action::Zoom => self.zoom = !self.zoom,
+            Action::FocusNext => self.selection.step_focus(1),
+            Action::FocusPrev => self.selection.step_focus(-1),
+            Action::FocusAccounts => self.selection.focus = Pane::Accounts,
+            Action::FocusHealth => self.selection.focus = Pane::Health,
+            Action::FocusKanban => self.selection.focus = Pane::Kanban,
+            Action::FocusQueue => self.selection.focus = Pane::Queue,
+            Action::Zoom => self.overlays.zoom = !self.overlays.zoom,
             Action::Up => self.move_cursor(-1),
             Action::Down => self.move_cursor(1),
-            Action::PageUp => self.move_cursor(-(self.page() as isize)),
-            Action::PageDown => self.move_cursor(self.page() as isize),
+            Action::PageUp => self.move_cursor(-(self.selection.page() as isize)),
+            Action::PageDown => self.move_cursor(self.selection.page() as isize),
             Action::Top => self.move_cursor(isize::MIN / 2),
             Action::Bottom => self.move_cursor(isize::MAX / 2),
             Action::Left => self.move_column(-1),
@@ -496,11 +327,11 @@ impl App {
             Action::StageNext => self.move_stage(Stage::next),
             Action::StagePrev => self.move_stage(Stage::prev),
             Action::Open => self.open(),
-            Action::Sync if self.sources.is_empty() => self.toast(
+            Action::Sync if self.status.sources.is_empty() => self.toast(
                 Level::Warning,
                 "No sources configured: add a [[source]] to the config (`cockpit config example`)",
             ),
-            Action::Sync if self.syncing => self.toast(Level::Info, "A sync is already running"),
+            Action::Sync if self.status.syncing => self.toast(Level::Info, "A sync is already running"),
             Action::Sync => self.request_sync(),
             Action::Mark
             | Action::Done
@@ -533,10 +364,10 @@ impl App {
 
     /// Moves the queue cursor and the selection with it.
     pub(super) fn move_queue_cursor(&mut self, by: isize) {
-        let focus = self.focus;
-        self.focus = Pane::Queue;
+        let focus = self.selection.focus;
+        self.selection.focus = Pane::Queue;
         self.move_cursor(by);
-        self.focus = focus;
+        self.selection.focus = focus;
     }
 
     /// Reselects an account without moving the queue cursor.
@@ -549,71 +380,29 @@ impl App {
     /// [`QueueIndex::requeue`]); the cursor stays in place.
     pub(super) fn requeue(&mut self, out: &[crate::domain::FollowUp], back: Vec<QueueItem>) {
         self.queue_index.requeue(&mut self.queue, out, back, self.now);
-        self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
-        if let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id) {
-            if self.focus == Pane::Queue {
+        self.selection.clamp_queue(self.queue.len());
+        if let Some(id) = self.selection.queue_item(&self.queue).map(|q| q.follow_up.account_id) {
+            if self.selection.focus == Pane::Queue {
                 self.select_from(id, Pane::Queue);
             }
         }
     }
 
     fn back(&mut self) {
-        if self.mode != Mode::Normal {
-            self.mode = Mode::Normal;
-        } else if self.zoom {
-            self.zoom = false;
-        } else if !self.book.filter().is_empty() {
+        if !self.overlays.back() && !self.book.filter().is_empty() {
             self.book.set_filter("");
             self.after_reorder();
         }
     }
 
-    fn page(&self) -> usize {
-        self.table_height.get().max(1)
-    }
-
     fn move_cursor(&mut self, by: isize) {
-        let step = |cur: usize, len: usize| -> usize {
-            if len == 0 {
-                0
-            } else {
-                (cur as isize).saturating_add(by).clamp(0, len as isize - 1) as usize
-            }
-        };
-        match self.focus {
-            Pane::Accounts | Pane::Health => {
-                self.table_cursor = step(self.table_cursor, self.book.view_len());
-                if let Some(id) = self.book.view_row(self.table_cursor).map(|r| r.id) {
-                    self.select_from(id, Pane::Accounts);
-                }
-            }
-            Pane::Kanban => {
-                let stage = Stage::ALL[self.kanban_col];
-                let row = step(self.kanban_rows[self.kanban_col], self.book.column_len(stage));
-                self.kanban_rows[self.kanban_col] = row;
-                if let Some(id) = self.book.column_row(stage, row).map(|r| r.id) {
-                    self.select_from(id, Pane::Kanban);
-                }
-            }
-            Pane::Queue => {
-                self.queue_cursor = step(self.queue_cursor, self.queue.len());
-                if let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id) {
-                    self.select_from(id, Pane::Queue);
-                }
-            }
+        if let Some((id, from)) = self.selection.move_cursor(by, &self.book, &self.queue) {
+            self.select_from(id, from);
         }
     }
 
     fn move_column(&mut self, by: isize) {
-        if self.focus != Pane::Kanban {
-            return;
-        }
-        self.kanban_col = (self.kanban_col as isize + by).clamp(0, 8) as usize;
-        let stage = Stage::ALL[self.kanban_col];
-        let len = self.book.column_len(stage);
-        let row = self.kanban_rows[self.kanban_col].min(len.saturating_sub(1));
-        self.kanban_rows[self.kanban_col] = row;
-        if let Some(id) = self.book.column_row(stage, row).map(|r| r.id) {
+        if let Some(id) = self.selection.move_column(by, &self.book) {
             self.select_from(id, Pane::Kanban);
         }
     }
@@ -625,106 +414,60 @@ impl App {
 
     /// Selects an account, moving every pane's cursor but `from`'s to it.
     pub(super) fn select_from(&mut self, id: AccountId, from: Pane) {
-        self.selected = Some(id);
-        if from != Pane::Accounts {
-            if let Some(i) = self.book.view_position(id) {
-                self.table_cursor = i;
-            }
-        }
-        if from != Pane::Kanban {
-            if let Some((stage, i)) = self.book.column_position(id) {
-                self.kanban_col = stage.index();
-                self.kanban_rows[stage.index()] = i;
-            }
-        }
-        if from != Pane::Queue {
-            if let Some(i) = self.queue_index.first(id) {
-                self.queue_cursor = i;
-            }
-        }
-        self.load_health(id);
-    }
-
-    /// Asks for the account's health when it is not the one shown (or the
-    /// one shown is older than a change); it stays on screen until then.
-    fn load_health(&mut self, id: AccountId) {
-        if self.health.as_ref().is_some_and(|h| h.id == id) && !self.health_stale {
-            return;
-        }
-        if !self.reading.contains_key(&id) {
+        self.selection.place(id, from, &self.book, &self.queue_index);
+        // Its health, unless shown; it stays on screen until then.
+        if self.reads.needs_read(id) {
             self.read_account(id);
         }
     }
 
     /// Asks the job runner to read an account (a newer ask wins).
     pub(super) fn read_account(&mut self, id: AccountId) {
-        let seq = self.next_read;
-        self.next_read += 1;
-        self.reading.insert(id, seq);
-        self.effect(Effect::Read(Read::Account { id, now: self.now, seq }));
+        let read = self.reads.ask(id, self.now);
+        self.effect(Effect::Read(read));
     }
 
     /// The account changed on disk: what is shown of it is read again.
     pub(super) fn reread_account(&mut self, id: AccountId) {
-        self.tickets.retain(|(a, _)| *a != id);
-        if self.health.as_ref().is_some_and(|h| h.id == id) {
-            self.health_stale = true;
-        }
-        if self.selected == Some(id) || self.reading.contains_key(&id) {
+        if self.reads.changed(id, self.selection.selected) {
             self.read_account(id);
         }
     }
 
     /// The tickets read of an account, if it was read lately.
     pub(super) fn tickets_of(&self, id: AccountId) -> Option<&[TicketView]> {
-        self.tickets.iter().rev().find(|(a, _)| *a == id).map(|(_, t)| t.as_slice())
+        self.reads.tickets_of(id)
     }
 
     /// The health of the selected account, once read.
     pub fn selected_health(&self) -> Option<&HealthView> {
-        self.health.as_ref().filter(|h| Some(h.id) == self.selected)
+        self.reads.of(self.selection.selected)
     }
 
-    /// Whether a read of the account is on its way.
-    pub(super) fn is_reading(&self, id: AccountId) -> bool {
-        self.reading.contains_key(&id)
+    /// The health last read, whoever it is of.
+    pub fn health_shown(&self) -> Option<&HealthView> {
+        self.reads.shown()
     }
-
-    /// Tickets kept for this many accounts at most.
-    const TICKETS_KEPT: usize = 256;
 
     /// A read the job runner answered.
     pub fn on_read(&mut self, answer: ReadAnswer) {
         match answer {
             ReadAnswer::Account(view, seq) => {
-                let id = view.health.id;
-                if self.reading.get(&id) != Some(&seq) {
-                    return; // a newer read of it is on its way
+                // None: a newer read of it is on its way.
+                let Some(arrived) = self.reads.arrived(*view, seq, self.selection.selected) else { return };
+                if let Some(trouble) = arrived.trouble {
+                    self.toast(Level::Error, trouble);
                 }
-                self.reading.remove(&id);
-                if let Some(trouble) = &view.trouble {
-                    self.toast(Level::Error, trouble.clone());
-                }
-                self.tickets.retain(|(a, _)| *a != id);
-                if self.tickets.len() >= Self::TICKETS_KEPT {
-                    self.tickets.pop_front();
-                }
-                let view = *view;
-                self.tickets.push_back((id, view.tickets));
-                if self.selected == Some(id) {
-                    self.health = Some(view.health);
-                    self.health_stale = false;
-                }
-                if let Some(action) = self.awaiting.take() {
+                if let Some(action) = arrived.awaiting {
                     self.follow_up_action(action);
                 }
             }
             ReadAnswer::Outbox(all) => self.on_outbox(all),
-            ReadAnswer::OutboxCounts(c) => self.outbox_counts = c,
+            ReadAnswer::OutboxCounts(c) => self.status.outbox_counts = c,
             ReadAnswer::Drafts(drafts) => self.reopen_kept_draft_from(drafts),
             ReadAnswer::Resolved(from, to) => {
-                if self.selected == Some(from) {
-                    self.selected = to.filter(|r| self.book.row(*r).is_some());
+                if self.selection.selected == Some(from) {
+                    self.selection.selected = to.filter(|r| self.book.row(*r).is_some());
                     self.reselect();
                 }
             }
@@ -733,19 +476,13 @@ impl App {
 
     /// Re-finds cursors after the table order changed.
     fn after_reorder(&mut self) {
-        match self.selected.and_then(|id| self.book.view_position(id)) {
-            Some(i) => self.table_cursor = i,
-            None => {
-                self.table_cursor = 0;
-                if let Some(id) = self.book.view_row(0).map(|r| r.id) {
-                    self.select_from(id, Pane::Accounts);
-                }
-            }
+        if let Some(id) = self.selection.after_reorder(&self.book) {
+            self.select_from(id, Pane::Accounts);
         }
     }
 
     fn move_stage(&mut self, step: fn(Stage) -> Option<Stage>) {
-        let Some(id) = self.selected else { return };
+        let Some(id) = self.selection.selected else { return };
         let Some(row) = self.book.row(id).cloned() else { return };
         let (name, from) = (row.name.clone(), row.stage);
         let Some(to) = step(from) else {
@@ -761,28 +498,28 @@ impl App {
     }
 
     fn open(&mut self) {
-        let id = match self.focus {
-            Pane::Queue => self.queue.get(self.queue_cursor).map(|q| q.follow_up.account_id),
-            _ => self.selected,
+        let id = match self.selection.focus {
+            Pane::Queue => self.selection.queue_item(&self.queue).map(|q| q.follow_up.account_id),
+            _ => self.selection.selected,
         };
         let Some(id) = id else { return };
         if self.book.view_position(id).is_none() && !self.book.filter().is_empty() {
             self.book.set_filter("");
         }
-        self.focus = Pane::Accounts;
+        self.selection.focus = Pane::Accounts;
         self.select_from(id, Pane::Queue);
         if let Some(i) = self.book.view_position(id) {
-            self.table_cursor = i;
+            self.selection.table_cursor = i;
         }
     }
 
     /// Puts every cursor on the selected account again after the book
     /// changed, or selects the first row when it is gone.
     fn reselect(&mut self) {
-        match self.selected {
+        match self.selection.selected {
             Some(id) => {
                 self.select_from(id, Pane::Health);
-                self.queue_cursor = self.queue_cursor.min(self.queue.len().saturating_sub(1));
+                self.selection.clamp_queue(self.queue.len());
             }
             None => {
                 if let Some(id) = self.book.view_row(0).map(|r| r.id) {
@@ -797,8 +534,7 @@ impl App {
         match msg {
             Msg::Loaded(book, queue) => {
                 // Scores may have moved (a daily pass ran): reread health.
-                self.health_stale = true;
-                self.tickets.clear();
+                self.reads.book_loaded();
                 let mut book = *book;
                 let (key, rev) = self.book.sort();
                 book.set_sort(key, rev);
@@ -811,17 +547,17 @@ impl App {
                 for (rows, changed) in self.writes.take_settled() {
                     self.show_written(rows, &changed);
                 }
-                self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
+                self.overlays.keep_marks_in(&self.queue);
                 // An account merged away (a support organization that found
                 // its CRM account) is selected as the account it became,
                 // once the store says which.
-                match self.selected.filter(|id| self.book.row(*id).is_none()) {
+                match self.selection.selected.filter(|id| self.book.row(*id).is_none()) {
                     Some(id) => self.effect(Effect::Read(Read::Resolve(id))),
                     None => self.reselect(),
                 }
             }
             Msg::LoadFailed(e) => self.toast(Level::Error, format!("Could not load the whole book: {e}")),
-            Msg::Metrics(seq, result) => self.metrics.deliver(seq, result),
+            Msg::Metrics(seq, result) => self.overlays.metrics.deliver(seq, result),
             Msg::Pushed(result) => self.on_pushed(result),
             Msg::ConflictStamp(id, Ok(stamp)) => {
                 self.write(Edit::OutboxRetry { id, stamp }, InFlight::Retry { over_current: true });
@@ -841,21 +577,10 @@ impl App {
                     )
                 }
             }
-            Msg::SyncProgress(p) => {
-                if let Some(s) = self.sources.iter_mut().find(|s| s.name == p.source) {
-                    s.running = Some(p.done);
-                }
-            }
+            Msg::SyncProgress(p) => self.status.progress(&p.source, p.done),
             Msg::SyncDone(results, _) => {
-                self.syncing = false;
-                for (name, status) in results {
-                    let Some(s) = self.sources.iter_mut().find(|s| s.name == name) else { continue };
-                    let failed = if status.ok { None } else { status.message.clone() };
-                    s.running = None;
-                    s.last = Some(status);
-                    if let Some(m) = failed {
-                        self.show(Level::Error, m, StdDuration::from_secs(10));
-                    }
+                for m in self.status.sync_done(results) {
+                    self.show(Level::Error, m, StdDuration::from_secs(10));
                 }
             }
         }

@@ -5,7 +5,7 @@
 //! CSM's `ctrl-s` sends it; `esc` discards it.
 
 use super::action::Action;
-use super::app::{App, Level, Mode, Pane};
+use super::app::{App, Level, Pane};
 use super::compose::ExternalEdit;
 use super::compose::{Composer, Purpose};
 use super::followups::capitalise;
@@ -83,7 +83,7 @@ impl App {
     /// What the open editor holds that the CSM wrote (not only what it
     /// opened with), as a draft.
     pub fn draft(&self) -> Option<Draft> {
-        let c = self.composer.as_ref()?;
+        let c = self.overlays.composer.as_ref()?;
         if !c.changed() {
             return None;
         }
@@ -95,7 +95,7 @@ impl App {
             kind: purpose.into(),
             title: title.trim_end_matches(KEPT).to_string(),
             text,
-            items: self.targets_pending.clone(),
+            items: self.overlays.targets_pending.clone(),
             saved_at: self.now,
         }
     }
@@ -118,11 +118,11 @@ impl App {
     }
 
     fn keep(&mut self, writer: &Writer, draft: Draft) -> Kept {
-        let (id, kept) = (self.kept_draft, draft.clone());
+        let (id, kept) = (self.overlays.kept_draft, draft.clone());
         match writer.edit_wait(move |s| s.keep_draft(id, &kept)) {
             Ok(id) => {
                 tracing::info!(id, kind = ?draft.kind, chars = draft.text.chars().count(), "draft kept");
-                self.kept_draft = Some(id);
+                self.overlays.kept_draft = Some(id);
                 Kept::Saved(draft.title)
             }
             Err(e) => {
@@ -147,7 +147,7 @@ impl App {
             }
         };
         // Opened meanwhile: the CSM is busy with something else.
-        if self.mode != Mode::Normal || self.composer.is_some() {
+        if !self.overlays.is_idle() {
             return;
         }
         // One being forgotten right now is not waiting any more.
@@ -163,14 +163,13 @@ impl App {
         let waiting = drafts.len();
         let Some((id, d)) = drafts.into_iter().next() else { return };
         if let Some(first) = d.items.first() {
-            self.focus = Pane::Queue;
+            self.selection.focus = Pane::Queue;
             self.select(first.account_id);
         }
-        self.picker = None;
-        self.composer = Some(Composer::new(d.kind.into(), format!("{}{KEPT}", d.title), &d.text));
-        self.targets_pending = d.items;
-        self.mode = Mode::Compose;
-        self.kept_draft = Some(id);
+        self.overlays.picker = None;
+        self.overlays.compose(Composer::new(d.kind.into(), format!("{}{KEPT}", d.title), &d.text));
+        self.overlays.targets_pending = d.items;
+        self.overlays.kept_draft = Some(id);
         let more = match waiting {
             1 => String::new(),
             n => format!(" ({} more kept, each opens after this one)", n - 1),
@@ -197,11 +196,11 @@ impl App {
     /// discarded by the CSM) the draft is forgotten and the next one opens;
     /// otherwise (the action could not apply) it stays for the next start.
     pub(super) fn close_kept_draft(&mut self, done: bool) {
-        let Some(id) = self.kept_draft.take() else { return };
-        if !done && self.mode == Mode::Compose && self.composer.is_some() {
+        let Some(id) = self.overlays.kept_draft.take() else { return };
+        if !done && self.overlays.is_composing() {
             // The text went back into the editor (a reply still holding a
             // {variable}): it is still that draft.
-            self.kept_draft = Some(id);
+            self.overlays.kept_draft = Some(id);
             return;
         }
         if !done {
@@ -210,7 +209,7 @@ impl App {
             return;
         }
         self.write(Edit::DiscardDraft { id }, InFlight::ForgetDraft { id });
-        if self.mode == Mode::Normal && self.composer.is_none() {
+        if self.overlays.is_idle() {
             self.reopen_kept_draft();
         }
     }

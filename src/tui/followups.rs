@@ -28,15 +28,19 @@ impl App {
     /// The items an action applies to: the marked ones, else the one under
     /// the cursor. `None` (with a toast) when the queue is not focused.
     fn targets(&mut self) -> Option<Vec<FollowUp>> {
-        if self.focus != Pane::Queue {
+        if self.selection.focus != Pane::Queue {
             let four = in_parens(&self.keymap, KeyMode::Normal, Action::FocusQueue);
             self.toast(Level::Info, format!("Focus the follow-up queue{four} to act on its items"));
             return None;
         }
-        let items: Vec<FollowUp> = if self.marked.is_empty() {
-            self.queue.get(self.queue_cursor).map(|q| q.follow_up.clone()).into_iter().collect()
+        let items: Vec<FollowUp> = if self.overlays.marked.is_empty() {
+            self.selection.queue_item(&self.queue).map(|q| q.follow_up.clone()).into_iter().collect()
         } else {
-            self.queue.iter().filter(|q| self.marked.contains(&q.follow_up.id)).map(|q| q.follow_up.clone()).collect()
+            self.queue
+                .iter()
+                .filter(|q| self.overlays.marked.contains(&q.follow_up.id))
+                .map(|q| q.follow_up.clone())
+                .collect()
         };
         if items.is_empty() {
             self.toast(Level::Info, "Nothing due: the queue is empty");
@@ -63,10 +67,10 @@ impl App {
     /// The ticket of the queue item under the cursor, when the queue is
     /// focused, with its requester named as the CSM reads them.
     pub fn queue_item_ticket(&self) -> Option<&TicketView> {
-        if self.focus != Pane::Queue {
+        if self.selection.focus != Pane::Queue {
             return None;
         }
-        self.ticket_view(&self.queue.get(self.queue_cursor)?.follow_up)
+        self.ticket_view(&self.selection.queue_item(&self.queue)?.follow_up)
     }
 
     /// Who opened a ticket (read with its account), and their names for a
@@ -90,17 +94,17 @@ impl App {
             return false;
         }
         for id in missing {
-            if !self.is_reading(id) {
+            if !self.reads.is_reading(id) {
                 self.read_account(id);
             }
         }
-        self.awaiting = Some(action);
+        self.reads.wait(action);
         true
     }
 
     /// The title of the reply editor for the first pending target.
     fn composer_title_for_reply(&mut self) -> String {
-        let Some(first) = self.targets_pending.first().cloned() else { return "Reply (public)".into() };
+        let Some(first) = self.overlays.targets_pending.first().cloned() else { return "Reply (public)".into() };
         match self.ticket_of(&first) {
             Some(t) => format!("Reply on #{} to {} (public)", t.id, self.requester_of(&t).0),
             None => "Reply (public)".into(),
@@ -129,12 +133,12 @@ impl App {
         let on = if single { name.clone() } else { format!("{} items", items.len()) };
         match action {
             A::Done => {
-                self.targets_pending = items;
+                self.overlays.targets_pending = items;
                 self.run_action(FollowUpAction::Done);
                 return;
             }
-            A::Snooze => self.picker = Some(Picker::snooze()),
-            A::Note => self.composer = Some(Composer::new(Purpose::Note, format!("Note on {on}"), "")),
+            A::Snooze => self.overlays.picker = Some(Picker::snooze()),
+            A::Note => self.overlays.composer = Some(Composer::new(Purpose::Note, format!("Note on {on}"), "")),
             A::NoteEditor => self.effect(Effect::Editor(ExternalEdit {
                 purpose: Purpose::Note,
                 title: format!("Note on {on}"),
@@ -159,13 +163,13 @@ impl App {
                     return;
                 }
                 let names: Vec<String> = self.replies.iter().map(|t| t.name.clone()).collect();
-                self.picker = Some(Picker::replies(&names));
+                self.overlays.picker = Some(Picker::replies(&names));
             }
             A::Escalate => {
                 let engineering = first.kind == FollowUpKind::EscalateEngineering;
                 let text = self.escalation_details(&items);
                 let who = if engineering { "engineering" } else { "the manager" };
-                self.composer =
+                self.overlays.composer =
                     Some(Composer::new(Purpose::Escalate { engineering }, format!("Escalate {on} to {who}"), &text));
             }
             A::CloseTicket => {
@@ -175,34 +179,25 @@ impl App {
                 };
                 let since = t.last_agent_reply.map_or("our last answer".into(), |d| d.format("%Y-%m-%d").to_string());
                 let text = format!("No response from the customer since {since}; closing from Cockpit.");
-                self.composer =
+                self.overlays.composer =
                     Some(Composer::new(Purpose::Close, format!("Close #{} ({on}): internal comment", t.id), &text));
             }
-            A::Log => self.picker = Some(Picker::log()),
+            A::Log => self.overlays.picker = Some(Picker::log()),
             _ => return,
         }
-        self.targets_pending = items;
-        self.mode = if self.picker.is_some() {
-            Mode::Pick
-        } else if self.composer.is_some() {
-            Mode::Compose
-        } else {
-            Mode::Normal
-        };
+        self.overlays.pend(items);
     }
 
     /// Marks or unmarks the item under the cursor and moves on, as in a
     /// file manager.
     fn toggle_mark(&mut self) {
-        if self.focus != Pane::Queue {
+        if self.selection.focus != Pane::Queue {
             let four = in_parens(&self.keymap, KeyMode::Normal, Action::FocusQueue);
             self.toast(Level::Info, format!("Focus the follow-up queue{four} to mark its items"));
             return;
         }
-        let Some(id) = self.queue.get(self.queue_cursor).map(|q| q.follow_up.id) else { return };
-        if !self.marked.remove(&id) {
-            self.marked.insert(id);
-        }
+        let Some(id) = self.selection.queue_item(&self.queue).map(|q| q.follow_up.id) else { return };
+        self.overlays.toggle_mark(id);
         self.move_queue_cursor(1);
     }
 
@@ -235,11 +230,11 @@ impl App {
 
     /// A key while a picker is open.
     pub(super) fn on_pick_key(&mut self, k: &KeyEvent) -> bool {
-        let Some(picker) = self.picker.take() else {
-            self.mode = Mode::Normal;
+        let Some(picker) = self.overlays.picker.take() else {
+            self.overlays.close();
             return true;
         };
-        self.mode = Mode::Normal;
+        self.overlays.close();
         let Some(i) = picker.pick(k) else {
             if self.keymap.action(KeyMode::Picker, k) != Some(Action::Cancel) {
                 self.toast(Level::Info, "Nothing chosen");
@@ -255,7 +250,7 @@ impl App {
                     'w' => Some(now + Duration::weeks(1)),
                     _ => None,
                 };
-                self.composer = Some(match until {
+                self.overlays.composer = Some(match until {
                     Some(until) => Composer::new(
                         Purpose::SnoozeReason { until },
                         format!("Snooze until {}: why? (Enter)", until.format("%a %d %b %H:%M")),
@@ -267,38 +262,39 @@ impl App {
             PickFor::Log => {
                 let kind = [ActivityKind::Call, ActivityKind::Meeting, ActivityKind::Email][i];
                 let what = picker.options[i].1.clone();
-                self.composer = Some(Composer::new(Purpose::Log(kind), format!("Log a {what}: what was said"), ""));
+                self.overlays.composer =
+                    Some(Composer::new(Purpose::Log(kind), format!("Log a {what}: what was said"), ""));
             }
             PickFor::Reply => {
-                let Some(first) = self.targets_pending.first().cloned() else { return true };
+                let Some(first) = self.overlays.targets_pending.first().cloned() else { return true };
                 let Some(t) = self.ticket_of(&first) else { return true };
                 let account = self.account_name(first.account_id);
                 let (shown, requester) = self.requester_of(&t);
                 let csm = self.signature.clone();
                 let vars = Vars::for_ticket(&requester, &sanitize(&t.subject), t.id, &account, csm.as_deref());
                 let text = fill(&self.replies[i].text, &vars);
-                self.composer =
+                self.overlays.composer =
                     Some(Composer::new(Purpose::Reply, format!("Reply on #{} to {shown} (public)", t.id), &text));
             }
         }
-        self.mode = Mode::Compose;
+        self.overlays.mode = Mode::Compose;
         true
     }
 
     /// A key while the inline editor is open.
     pub(super) fn on_compose_key(&mut self, k: &KeyEvent) -> bool {
-        let Some(c) = self.composer.as_mut() else {
-            self.mode = Mode::Normal;
+        let Some(c) = self.overlays.composer.as_mut() else {
+            self.overlays.close();
             return true;
         };
         let command = self.keymap.action(KeyMode::Editor, k);
         match c.on_key(k, command) {
             Outcome::Editing => {}
             Outcome::Cancel => {
-                self.composer = None;
-                self.targets_pending.clear();
-                self.mode = Mode::Normal;
-                if self.kept_draft.is_some() {
+                self.overlays.composer = None;
+                self.overlays.targets_pending.clear();
+                self.overlays.close();
+                if self.overlays.kept_draft.is_some() {
                     self.toast(Level::Info, "The kept draft was discarded");
                 } else {
                     self.toast(Level::Info, "Nothing was saved");
@@ -306,19 +302,19 @@ impl App {
                 self.close_kept_draft(true);
             }
             Outcome::External(text) => {
-                let c = self.composer.take().expect("checked above");
-                self.mode = Mode::Normal;
+                let c = self.overlays.composer.take().expect("checked above");
+                self.overlays.close();
                 let initial = c.initial().to_string();
                 self.effect(Effect::Editor(ExternalEdit { purpose: c.purpose, title: c.title, text, initial }));
             }
             Outcome::Submit(text) => {
-                let c = self.composer.take().expect("checked above");
-                self.mode = Mode::Normal;
+                let c = self.overlays.composer.take().expect("checked above");
+                self.overlays.close();
                 let initial = c.initial().to_string();
-                self.writes.submitting =
+                self.overlays.submitting =
                     Some(ExternalEdit { purpose: c.purpose.clone(), title: c.title, text: text.clone(), initial });
                 let used = self.submit(c.purpose, text);
-                self.writes.submitting = None;
+                self.overlays.submitting = None;
                 self.close_kept_draft(used);
             }
         }
@@ -327,8 +323,8 @@ impl App {
 
     /// Pasted text goes into the open editor.
     pub(super) fn on_paste(&mut self, text: &str) -> bool {
-        match self.composer.as_mut() {
-            Some(c) if self.mode == Mode::Compose => {
+        match self.overlays.composer.as_mut() {
+            Some(c) if self.overlays.mode == Mode::Compose => {
                 c.insert(&text.replace("\r\n", "\n").replace('\r', "\n"));
                 true
             }
@@ -344,16 +340,15 @@ impl App {
                 self.close_kept_draft(true);
             }
             Ok(text) => {
-                self.writes.submitting = Some(ExternalEdit { text: text.clone(), ..edit.clone() });
+                self.overlays.submitting = Some(ExternalEdit { text: text.clone(), ..edit.clone() });
                 let used = self.submit(edit.purpose, text);
-                self.writes.submitting = None;
+                self.overlays.submitting = None;
                 self.close_kept_draft(used);
             }
             Err(e) => {
                 self.toast(Level::Error, e);
                 // Back to the inline editor, with the text as it was.
-                self.composer = Some(Composer::new(edit.purpose, edit.title, &edit.text).opened_with(&edit.initial));
-                self.mode = Mode::Compose;
+                self.overlays.compose(Composer::new(edit.purpose, edit.title, &edit.text).opened_with(&edit.initial));
             }
         }
     }
@@ -375,8 +370,7 @@ impl App {
                     };
                     let title = self.composer_title_for_reply();
                     // Reopened as written: kept as a draft if the session ends now.
-                    self.composer = Some(Composer::new(Purpose::Reply, title, &text).opened_with(""));
-                    self.mode = Mode::Compose;
+                    self.overlays.compose(Composer::new(Purpose::Reply, title, &text).opened_with(""));
                     self.toast(
                         Level::Warning,
                         format!("Not sent: the reply still holds {}; fill it in{hint}, then send", left.join(", ")),
@@ -394,12 +388,11 @@ impl App {
                     Ok(d) if d > self.now.date_naive() => {
                         // Back at the start of the working day.
                         let until = d.and_hms_opt(8, 0, 0).expect("08:00 exists").and_utc();
-                        self.composer = Some(Composer::new(
+                        self.overlays.compose(Composer::new(
                             Purpose::SnoozeReason { until },
                             format!("Snooze until {}: why? (Enter)", d.format("%a %d %b")),
                             "",
                         ));
-                        self.mode = Mode::Compose;
                         return true;
                     }
                     Ok(_) => self.toast(Level::Warning, "That date is not in the future; nothing was snoozed"),
@@ -412,7 +405,7 @@ impl App {
             }
             Purpose::OutboxEdit { id } => {
                 self.write(Edit::OutboxEdit { id, text }, InFlight::OutboxEdit);
-                self.mode = Mode::Outbox;
+                self.overlays.mode = Mode::Outbox;
                 return true;
             }
         };
@@ -422,7 +415,7 @@ impl App {
     /// Sends an action on the pending targets to the writer and shows its
     /// effect on the queue at once; returns whether there was any target.
     fn run_action(&mut self, action: FollowUpAction) -> bool {
-        let items = std::mem::take(&mut self.targets_pending);
+        let items = std::mem::take(&mut self.overlays.targets_pending);
         if items.is_empty() {
             return false;
         }
@@ -439,9 +432,9 @@ impl App {
                 shown.push(f);
             }
         }
-        let text = self.writes.submitting.take();
+        let text = self.overlays.submitting.take();
         // A kept draft is forgotten only once its action applied.
-        let kept_draft = self.kept_draft.take();
+        let kept_draft = self.overlays.kept_draft.take();
         self.show_written(Vec::new(), &shown);
         let edit = Edit::Action { items: items.clone(), action: action.clone(), forget_draft: kept_draft };
         self.write(edit, InFlight::Action { action, items, text, kept_draft });
@@ -488,7 +481,7 @@ impl App {
                 self.settle(rows, changed);
                 match kept_draft {
                     // The writer forgot it with the action: the next one opens.
-                    Some(_) if report.applied > 0 && self.mode == Mode::Normal && self.composer.is_none() => {
+                    Some(_) if report.applied > 0 && self.overlays.is_idle() => {
                         self.reopen_kept_draft();
                     }
                     Some(_) if report.applied > 0 => {}
@@ -570,11 +563,10 @@ impl App {
             InFlight::Action { items, text, kept_draft, .. } => {
                 self.show_written(Vec::new(), &items);
                 match text {
-                    Some(t) if self.composer.is_none() && self.picker.is_none() => {
-                        self.composer = Some(Composer::new(t.purpose, t.title, &t.text).opened_with(&t.initial));
-                        self.targets_pending = items;
-                        self.kept_draft = kept_draft;
-                        self.mode = Mode::Compose;
+                    Some(t) if self.overlays.composer.is_none() && self.overlays.picker.is_none() => {
+                        self.overlays.compose(Composer::new(t.purpose, t.title, &t.text).opened_with(&t.initial));
+                        self.overlays.targets_pending = items;
+                        self.overlays.kept_draft = kept_draft;
                         self.toast(
                             Level::Error,
                             format!("The action was not saved: {e}; your text is back in the editor"),
@@ -591,7 +583,7 @@ impl App {
             InFlight::Sentiment { .. } => self.toast(Level::Error, format!("Could not record the sentiment: {e}")),
             InFlight::OutboxEdit | InFlight::Retry { .. } | InFlight::Discard => {
                 self.toast(Level::Warning, e);
-                if self.mode == Mode::Outbox {
+                if self.overlays.mode == Mode::Outbox {
                     self.refresh_outbox_view();
                 }
             }
@@ -635,8 +627,8 @@ impl App {
             }
             self.requeue(changed, back);
         }
-        self.marked.retain(|id| self.queue.iter().any(|q| q.follow_up.id == *id));
-        if let Some(id) = self.selected.filter(|_| self.health.is_none()) {
+        self.overlays.keep_marks_in(&self.queue);
+        if let Some(id) = self.selection.selected.filter(|_| self.reads.shown().is_none()) {
             self.select_from_queue(id);
         }
     }
@@ -650,7 +642,7 @@ impl App {
     pub(super) fn on_pushed(&mut self, result: Result<crate::sync::push::PushReport, String>) {
         use crate::sync::push::Outcome;
         self.refresh_outbox_counts();
-        if self.mode == Mode::Outbox {
+        if self.overlays.mode == Mode::Outbox {
             self.refresh_outbox_view();
         }
         match result {
@@ -680,20 +672,20 @@ impl App {
     /// Opens the outbox view; its entries follow from the job runner.
     fn open_outbox(&mut self) {
         self.effect(Effect::Read(Read::Outbox));
-        self.outbox_loading = true;
-        self.mode = Mode::Outbox;
+        self.overlays.outbox.loading = true;
+        self.overlays.mode = Mode::Outbox;
     }
 
     /// The outbox as read: the view's entries, the cursor kept.
     pub(super) fn on_outbox(&mut self, all: Result<Vec<OutboxEntry>, String>) {
-        self.outbox_loading = false;
-        if self.mode != Mode::Outbox {
+        self.overlays.outbox.loading = false;
+        if self.overlays.mode != Mode::Outbox {
             return;
         }
         let all = match all {
             Ok(all) => all,
             Err(e) => {
-                self.mode = Mode::Normal;
+                self.overlays.close();
                 self.toast(Level::Error, format!("Could not read the outbox: {e}"));
                 return;
             }
@@ -705,24 +697,25 @@ impl App {
                 (e, name)
             })
             .collect();
-        self.outbox_view.show(shown);
+        self.overlays.outbox.show(shown);
         self.refresh_outbox_counts();
     }
 
     /// A key while the outbox is open: move, retry, edit, discard, close.
     pub(super) fn on_outbox_key(&mut self, k: &KeyEvent) -> bool {
-        let id = self.outbox_view.selected().map(|e| e.id);
+        let id = self.overlays.outbox.selected().map(|e| e.id);
         match self.keymap.action(KeyMode::Outbox, k) {
-            Some(Action::Close) => self.mode = Mode::Normal,
-            Some(Action::Down) => self.outbox_view.step(1),
-            Some(Action::Up) => self.outbox_view.step(-1),
+            Some(Action::Close) => self.overlays.close(),
+            Some(Action::Down) => self.overlays.outbox.step(1),
+            Some(Action::Up) => self.overlays.outbox.step(-1),
             Some(Action::Retry) => {
                 let Some(id) = id else { return true };
                 let conflict = self
-                    .outbox_view
+                    .overlays
+                    .outbox
                     .selected()
                     .is_some_and(|e| matches!(e.state, crate::domain::outbox::OutboxState::Conflict { .. }));
-                if conflict && !self.sources.is_empty() {
+                if conflict && !self.status.sources.is_empty() {
                     // Sent again over the ticket as it is now: its current
                     // stamp is read first.
                     self.effect(Effect::RefetchConflict(id));
@@ -736,7 +729,7 @@ impl App {
                 self.write(Edit::OutboxDiscard { id }, InFlight::Discard);
             }
             Some(Action::Edit) => {
-                let Some(entry) = self.outbox_view.selected().cloned() else {
+                let Some(entry) = self.overlays.outbox.selected().cloned() else {
                     return true;
                 };
                 if !entry.state.is_editable() {
@@ -752,8 +745,7 @@ impl App {
                     self.toast(Level::Info, capitalise(why));
                     return true;
                 }
-                self.mode = Mode::Compose;
-                self.composer = Some(Composer::new(
+                self.overlays.compose(Composer::new(
                     Purpose::OutboxEdit { id: entry.id },
                     format!("Edit the {}", entry.write.describe()),
                     entry.write.body(),

@@ -2,6 +2,7 @@
 //! (draw). Input, ticks and background work arrive as messages; drawing
 //! never waits on I/O.
 
+pub mod account_reads;
 pub mod action;
 pub mod app;
 pub mod compose;
@@ -14,10 +15,13 @@ pub mod keymap;
 pub mod metrics;
 pub mod msg;
 pub mod outbox;
+pub mod overlays;
 pub mod panes;
 pub mod queue_index;
 pub mod reads;
+pub mod selection;
 pub mod signals;
+pub mod status;
 pub mod terminal;
 pub mod theme;
 pub mod toasts;
@@ -92,9 +96,9 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     let mut app = App::new(book, queue, session.theme, now);
     app.keymap = session.keymap;
     app.bands = session.bands;
-    app.workspace = session.workspace;
-    app.data_label = session.data_label;
-    app.sources = session
+    app.status.workspace = session.workspace;
+    app.status.data_label = session.data_label;
+    app.status.sources = session
         .sources
         .iter()
         .map(|s| app::SourceView {
@@ -106,7 +110,7 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     app.author = session.author;
     app.signature = session.signature;
     app.replies = session.replies;
-    app.model_label = format!("{} v{}", session.health_model.name, session.health_model.version);
+    app.status.model_label = format!("{} v{}", session.health_model.name, session.health_model.version);
     let write_back = session.sources.iter().find_map(|s| s.write_back.clone());
     app.health_setup = Some(Arc::new(HealthSetup {
         write_back,
@@ -120,7 +124,7 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
     for w in session.warnings {
         app.toast(Level::Warning, w);
     }
-    app.outbox_counts = store.outbox_counts()?;
+    app.status.outbox_counts = store.outbox_counts()?;
     // What the CSM was writing when an earlier session was stopped.
     app.reopen_kept_draft_from(store.drafts().map_err(|e| e.to_string()));
     // The first frame shows the selected account's health: read here,

@@ -1,6 +1,7 @@
 //! The outbox overlay's state: the entries it shows, in the order the CSM
-//! needs them, and its cursor. Plain data; reading the outbox and acting on
-//! an entry are the queue actions' (`followups`).
+//! needs them, its cursor, and whether it waits for them. Plain data;
+//! reading the outbox and acting on an entry are the queue actions'
+//! (`followups`).
 
 use crate::domain::outbox::OutboxEntry;
 
@@ -15,6 +16,8 @@ pub struct OutboxView {
     pub entries: Vec<(OutboxEntry, String)>,
     /// Cursor.
     pub cursor: usize,
+    /// Waiting for the entries from the reader thread.
+    pub loading: bool,
 }
 
 impl OutboxView {

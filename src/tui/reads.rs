@@ -5,14 +5,34 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::explain::Explanation;
 use crate::domain::health_model::Model;
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::Requester;
 use crate::domain::text::sanitize;
-use crate::domain::{AccountId, Ticket};
+use crate::domain::{AccountId, HealthHistory, Ticket};
 use crate::store::{Draft, OutboxCounts, Store};
 
-use super::app::{HealthView, HEALTH_DAYS, TIMELINE_SHOWN};
+/// Timeline entries the account detail shows.
+pub const TIMELINE_SHOWN: usize = 6;
+
+/// Days of history the health pane draws.
+pub const HEALTH_DAYS: i64 = 90;
+
+/// An account's health as the health pane and the detail show it.
+#[derive(Debug, Clone)]
+pub struct HealthView {
+    /// Whose.
+    pub id: AccountId,
+    /// Daily scores ending at the latest scored day.
+    pub history: HealthHistory,
+    /// Why the latest score is what it is, and what moved it in a week.
+    pub explanation: Option<Explanation>,
+    /// The CSM's sentiment on the account, when set.
+    pub sentiment: Option<crate::domain::signals::Sentiment>,
+    /// The latest timeline entries, newest first.
+    pub timeline: Vec<crate::domain::Activity>,
+}
 
 /// A read the screen asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

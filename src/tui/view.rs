@@ -62,9 +62,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let areas = layout(area);
-    if app.zoom {
+    if app.overlays.zoom {
         let [main, _] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
-        draw_pane(app, app.focus, main, buf);
+        draw_pane(app, app.selection.focus, main, buf);
     } else {
         for pane in Pane::ALL {
             let rect = match pane {
@@ -77,22 +77,22 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
     }
     panes::statusbar::render(app, areas.status, buf);
-    if app.mode == Mode::Help {
+    if app.overlays.mode == Mode::Help {
         panes::help::render(app, area, buf);
     }
-    if app.mode == Mode::Metrics {
+    if app.overlays.mode == Mode::Metrics {
         panes::metrics::render(app, area, buf);
     }
-    if app.mode == Mode::Detail {
+    if app.overlays.mode == Mode::Detail {
         panes::detail::render(app, area, buf);
     }
-    if app.mode == Mode::Outbox {
+    if app.overlays.mode == Mode::Outbox {
         panes::outbox::render(app, area, buf);
     }
-    if app.mode == Mode::Pick {
+    if app.overlays.mode == Mode::Pick {
         panes::compose::render_picker(app, area, buf);
     }
-    if app.mode == Mode::Compose {
+    if app.overlays.mode == Mode::Compose {
         panes::compose::render_composer(app, area, buf);
     }
 }

@@ -69,8 +69,6 @@ pub struct Writes {
     next_edit: u64,
     /// Edits sent and not yet answered, with what their answer needs.
     in_flight: HashMap<u64, InFlight>,
-    /// The text being submitted, given back if its action fails.
-    pub submitting: Option<ExternalEdit>,
     /// Rows the writer answered with since the last book load started:
     /// a load that read them before the edit must not undo them on screen.
     since_load: Vec<Settled>,
@@ -78,13 +76,7 @@ pub struct Writes {
 
 impl Default for Writes {
     fn default() -> Self {
-        Writes {
-            effects: Vec::new(),
-            next_edit: 1,
-            in_flight: HashMap::new(),
-            submitting: None,
-            since_load: Vec::new(),
-        }
+        Writes { effects: Vec::new(), next_edit: 1, in_flight: HashMap::new(), since_load: Vec::new() }
     }
 }
 

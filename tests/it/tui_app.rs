@@ -18,23 +18,23 @@ fn key(code: KeyCode) -> Event {
 fn selecting_in_any_pane_selects_everywhere() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
-    let first = app.selected.unwrap();
+    let first = app.selected().unwrap();
     assert_eq!(app.book.view_row(0).unwrap().id, first);
     // Move in the queue: the table and the kanban follow.
     app.update(Action::FocusQueue);
     app.update(Action::Down);
-    let from_queue = app.queue[app.queue_cursor].follow_up.account_id;
-    assert_eq!(app.selected, Some(from_queue));
-    assert_eq!(app.book.view_row(app.table_cursor).unwrap().id, from_queue);
+    let from_queue = app.queue[app.selection.queue_cursor].follow_up.account_id;
+    assert_eq!(app.selected(), Some(from_queue));
+    assert_eq!(app.book.view_row(app.selection.table_cursor).unwrap().id, from_queue);
     let (stage, pos) = app.book.column_position(from_queue).unwrap();
-    assert_eq!((app.kanban_col, app.kanban_rows[app.kanban_col]), (stage.index(), pos));
-    assert_eq!(app.health.as_ref().unwrap().id, from_queue, "health follows the selection");
+    assert_eq!((app.selection.kanban_col, app.selection.kanban_rows[app.selection.kanban_col]), (stage.index(), pos));
+    assert_eq!(app.health_shown().unwrap().id, from_queue, "health follows the selection");
     // Move in the kanban: the table follows.
     app.update(Action::FocusKanban);
     app.update(Action::Right);
-    let id = app.selected.unwrap();
-    assert_eq!(app.book.row(id).unwrap().stage.index(), app.kanban_col);
-    assert_eq!(app.book.view_row(app.table_cursor).unwrap().id, id);
+    let id = app.selected().unwrap();
+    assert_eq!(app.book.row(id).unwrap().stage.index(), app.selection.kanban_col);
+    assert_eq!(app.book.view_row(app.selection.table_cursor).unwrap().id, id);
 }
 
 #[test]
@@ -43,7 +43,7 @@ fn moving_a_stage_is_stored_and_shown() {
     let dir = store.path().to_path_buf();
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::FocusKanban);
-    let id = app.selected.unwrap();
+    let id = app.selected().unwrap();
     let before = app.book.row(id).unwrap().stage;
     let count_before = app.book.totals().count[before.index()];
     app.update(Action::StageNext);
@@ -51,8 +51,8 @@ fn moving_a_stage_is_stored_and_shown() {
     let after = before.next().unwrap();
     assert_eq!(app.book.row(id).unwrap().stage, after);
     assert_eq!(app.book.totals().count[before.index()], count_before - 1);
-    assert_eq!(app.kanban_col, after.index(), "the kanban cursor follows the card");
-    assert_eq!(app.selected, Some(id));
+    assert_eq!(app.selection.kanban_col, after.index(), "the kanban cursor follows the card");
+    assert_eq!(app.selected(), Some(id));
     assert!(app.toasts.last().unwrap().text.contains(after.label()));
     drop(app);
     let store = cockpit::store::Store::open(&dir).unwrap();
@@ -69,8 +69,8 @@ fn churned_is_the_last_column() {
     for _ in 0..9 {
         app.update(Action::Right);
     }
-    assert_eq!(app.kanban_col, Stage::Churned.index());
-    let id = app.selected.unwrap();
+    assert_eq!(app.selection.kanban_col, Stage::Churned.index());
+    let id = app.selected().unwrap();
     app.update(Action::StageNext);
     assert_eq!(app.book.row(id).unwrap().stage, Stage::Churned);
     assert!(app.toasts.last().unwrap().text.contains("already in the Churned column"));
@@ -81,20 +81,20 @@ fn esc_goes_back_and_never_quits() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::Help);
-    assert_eq!(app.mode, Mode::Help);
+    assert_eq!(app.mode(), Mode::Help);
     app.update(Action::Back);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     // q closes an overlay like any key; it quits only from the panes.
     for overlay in [Action::Help, Action::Detail] {
         app.update(overlay);
-        assert_ne!(app.mode, Mode::Normal);
+        assert_ne!(app.mode(), Mode::Normal);
         app.update(Action::Quit);
-        assert_eq!(app.mode, Mode::Normal);
+        assert_eq!(app.mode(), Mode::Normal);
         assert!(!app.should_quit, "{overlay:?}");
     }
     app.update(Action::Zoom);
     app.update(Action::Back);
-    assert!(!app.zoom);
+    assert!(!app.overlays.zoom);
     app.update(Action::Filter);
     for c in "labs".chars() {
         app.on_event(&key(KeyCode::Char(c)));
@@ -102,7 +102,7 @@ fn esc_goes_back_and_never_quits() {
     assert_eq!(app.book.filter(), "labs");
     assert!(app.book.view_len() > 0 && app.book.view_len() < 150);
     app.on_event(&key(KeyCode::Enter));
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert_eq!(app.book.filter(), "labs", "enter keeps the filter");
     app.on_event(&key(KeyCode::Esc));
     assert_eq!(app.book.filter(), "", "esc clears it");
@@ -119,20 +119,24 @@ fn focus_keys_and_paging() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::FocusNext);
-    assert_eq!(app.focus, Pane::Health);
+    assert_eq!(app.focus(), Pane::Health);
     app.update(Action::FocusPrev);
     app.update(Action::FocusPrev);
-    assert_eq!(app.focus, Pane::Queue);
+    assert_eq!(app.focus(), Pane::Queue);
     app.update(Action::FocusAccounts);
     app.update(Action::Bottom);
-    assert_eq!(app.table_cursor, 149);
+    assert_eq!(app.selection.table_cursor, 149);
     app.update(Action::Top);
-    assert_eq!(app.table_cursor, 0);
-    app.table_height.set(20);
+    assert_eq!(app.selection.table_cursor, 0);
+    app.selection.table_height.set(20);
     app.update(Action::PageDown);
-    assert_eq!(app.table_cursor, 20);
+    assert_eq!(app.selection.table_cursor, 20);
     app.update(Action::SortNext);
-    assert_eq!(app.book.view_row(app.table_cursor).unwrap().id, app.selected.unwrap(), "selection survives a re-sort");
+    assert_eq!(
+        app.book.view_row(app.selection.table_cursor).unwrap().id,
+        app.selected().unwrap(),
+        "selection survives a re-sort"
+    );
 }
 
 #[test]
@@ -154,12 +158,12 @@ fn first_frame_order_matches_the_full_book() {
     // The UI swaps in the full book without losing the selection.
     let mut app = common::app(store.clone(), common::theme("dark"));
     app.update(Action::Down);
-    let id = app.selected.unwrap();
+    let id = app.selected().unwrap();
     let queue = cockpit::queue::load(&store, common::now(), usize::MAX).unwrap();
     app.on_msg(Msg::Loaded(Box::new(full), queue));
     assert!(app.book.is_complete() && app.queue_complete);
-    assert_eq!(app.selected, Some(id));
-    assert_eq!(app.book.view_row(app.table_cursor).unwrap().id, id);
+    assert_eq!(app.selected(), Some(id));
+    assert_eq!(app.book.view_row(app.selection.table_cursor).unwrap().id, id);
 }
 
 #[test]
@@ -214,14 +218,14 @@ fn status_line_shows_sync_progress_freshness_and_offline() {
     assert!(app.toasts.last().unwrap().text.contains("No sources configured"));
     app.toasts.clear();
 
-    app.sources = vec![
+    app.status.sources = vec![
         SourceView { name: "crm".into(), last: None, running: None },
         SourceView { name: "desk".into(), last: None, running: None },
     ];
     assert!(status_line(&app).contains("crm · never synced"));
     app.update(Action::Sync);
     assert!(matches!(app.take_effects()[..], [Effect::Sync]));
-    assert!(app.syncing);
+    assert!(app.status.syncing);
     app.update(Action::Sync);
     assert!(app.take_effects().is_empty(), "one sync at a time");
     app.on_msg(Msg::SyncProgress(cockpit::sync::Progress { source: "crm".into(), object: "companies", done: 300 }));
@@ -233,7 +237,7 @@ fn status_line_shows_sync_progress_freshness_and_offline() {
         message: Some("desk: cannot reach desk.example (connection failed)".into()),
     };
     app.on_msg(Msg::SyncDone(vec![("crm".into(), ok), ("desk".into(), failed)], true));
-    assert!(!app.syncing);
+    assert!(!app.status.syncing);
     let line = status_line(&app);
     assert!(line.contains("crm ✓ synced 12m ago"), "{line}");
     assert!(line.contains("desk ✗ offline since 3m ago"), "{line}");
@@ -254,8 +258,8 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
             .collect::<String>()
     };
     app.update(Action::Metrics);
-    assert_eq!(app.mode, Mode::Metrics);
-    assert!(matches!(app.metrics.state, MetricsState::Computing));
+    assert_eq!(app.mode(), Mode::Metrics);
+    assert!(matches!(app.overlays.metrics.state, MetricsState::Computing));
     assert!(screen(&mut app).contains("computing…"));
 
     // What the event loop does: hand the job to a thread, then apply its message.
@@ -265,39 +269,41 @@ fn metrics_overlay_computes_off_the_ui_thread_and_closes() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     cockpit::tui::metrics::spawn(app.store.clone(), job, tx);
     app.on_msg(rx.blocking_recv().expect("the job answers"));
-    let MetricsState::Ready(view) = &app.metrics.state else { panic!("no figures: {:?}", app.metrics.state) };
+    let MetricsState::Ready(view) = &app.overlays.metrics.state else {
+        panic!("no figures: {:?}", app.overlays.metrics.state)
+    };
     let direct = cockpit::report::metrics::compute(&app.store, app.bands, from, to, to).unwrap();
     assert_eq!(view.report, direct, "the overlay shows what `cockpit metrics` computes");
     assert!(view.backtest_lines.iter().any(|l| l.contains("ROC AUC")), "{:?}", view.backtest_lines);
     assert!(view.backtest_lines.iter().any(|l| l.contains("better than chance")), "{:?}", view.backtest_lines);
     let model = cockpit::domain::health_model::Model::builtin();
-    assert_eq!(app.model_label, format!("{} v{}", model.name, model.version));
+    assert_eq!(app.status.model_label, format!("{} v{}", model.name, model.version));
     let text = screen(&mut app);
     for want in ["Net revenue retention", "Logo churn, customer-days", "NPS", "Within 90 days", "ROC AUC"] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
-    assert!(text.contains(&format!("model {}", app.model_label)), "{text}");
+    assert!(text.contains(&format!("model {}", app.status.model_label)), "{text}");
 
     app.update(Action::Back);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(!screen(&mut app).contains("Net revenue retention"));
 
     // Reopening recomputes; an answer to an older opening is dropped.
     let stale = view_of(&app);
     app.update(Action::Metrics);
-    assert!(matches!(app.metrics.state, MetricsState::Computing));
+    assert!(matches!(app.overlays.metrics.state, MetricsState::Computing));
     app.on_msg(Msg::Metrics(seq, Ok(stale)));
-    assert!(matches!(app.metrics.state, MetricsState::Computing), "a stale answer must not show");
+    assert!(matches!(app.overlays.metrics.state, MetricsState::Computing), "a stale answer must not show");
     let job = metrics_job(&mut app).unwrap();
     app.on_msg(Msg::Metrics(job.seq, Err("Could not compute the metrics: disk full".into())));
     assert!(screen(&mut app).contains("Could not compute the metrics: disk full"));
     // q and m close the overlay too; q does not quit from it.
     app.update(Action::Quit);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(!app.should_quit);
     app.update(Action::Metrics);
     app.on_event(&key(KeyCode::Char('m')));
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
 }
 
 fn metrics_job(app: &mut common::Cockpit) -> Option<cockpit::tui::metrics::MetricsJob> {
@@ -308,7 +314,7 @@ fn metrics_job(app: &mut common::Cockpit) -> Option<cockpit::tui::metrics::Metri
 }
 
 fn view_of(app: &cockpit::tui::app::App) -> Box<cockpit::tui::metrics::MetricsView> {
-    match &app.metrics.state {
+    match &app.overlays.metrics.state {
         cockpit::tui::metrics::MetricsState::Ready(v) => v.clone(),
         other => panic!("no figures: {other:?}"),
     }
@@ -327,40 +333,40 @@ fn screen(app: &mut common::Cockpit) -> String {
 fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
-    let id = app.selected.unwrap();
+    let id = app.selected().unwrap();
     let before = app.book.row(id).unwrap().health;
-    let view = app.health.as_ref().expect("health of the selection");
+    let view = app.health_shown().expect("health of the selection");
     let e = view.explanation.as_ref().expect("the demo keeps each day's inputs");
     let points: f32 = e.contributions.iter().map(|c| c.points).sum();
     assert!((points - before.unwrap() as f32).abs() <= 1.0, "factors add up to the score: {points} vs {before:?}");
     assert!(e.then.is_some(), "a week-old day to compare with");
 
     app.update(Action::Detail);
-    assert_eq!(app.mode, Mode::Detail);
+    assert_eq!(app.mode(), Mode::Detail);
     let text = screen(&mut app);
     for want in ["Why: the factors on", "model default v3", "What moved since last week", "points", "Your sentiment"] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
     app.update(Action::Back);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
 
     // f then 1: the worried CSM's read lands and the score drops now.
     app.on_event(&key(KeyCode::Char('f')));
-    assert_eq!(app.mode, Mode::Sentiment);
+    assert_eq!(app.mode(), Mode::Sentiment);
     app.on_event(&key(KeyCode::Char('1')));
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     app.settle();
     let after = app.book.row(id).unwrap().health;
     assert!(after < before, "{after:?} vs {before:?}");
     assert!(app.toasts.last().unwrap().text.contains("Sentiment 1/5 recorded"), "{:?}", app.toasts.last());
-    let view = app.health.as_ref().unwrap();
+    let view = app.health_shown().unwrap();
     assert_eq!(view.sentiment.as_ref().map(|s| (s.value, s.by.as_str())), Some((1, "tester")));
     assert_eq!(app.store.row(id).unwrap().unwrap().health, after, "stored, not only shown");
 
     // Any other key leaves the sentiment alone.
     app.on_event(&key(KeyCode::Char('f')));
     app.on_event(&key(KeyCode::Char('x')));
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert_eq!(app.book.row(id).unwrap().health, after);
 }
 
@@ -369,7 +375,7 @@ fn an_edit_shows_at_once_and_its_toast_waits_for_the_writer() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
     app.update(Action::FocusKanban);
-    let id = app.selected.unwrap();
+    let id = app.selected().unwrap();
     let before = app.book.row(id).unwrap().stage;
     app.update(Action::StageNext);
     // On screen at once, not yet stored, no word yet.
@@ -425,7 +431,7 @@ fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
     assert_eq!(app.book.view_len(), 1);
     assert_eq!(app.book.view_row(0).unwrap().id, first.id);
     // The detail says why, and that it has no contract.
-    app.selected = Some(first.id);
+    app.selection.selected = Some(first.id);
     app.update(Action::Detail);
     term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();
     let screen: String = term.backend().buffer().content().iter().map(|c| c.symbol()).collect();
@@ -452,7 +458,7 @@ fn an_account_merged_away_stays_selected_as_the_account_it_became() {
     };
     relink_org(&store, "support", mark, &[]).unwrap();
     let mut app = common::app(store, common::theme("dark"));
-    app.selected = Some(gone);
+    app.selection.selected = Some(gone);
     // Its CRM account arrives: the own account merges into it.
     let matched = OrgRecord { link: OrgLink::Matched { how: "domain".into() }, ..org(OrgLink::Unmatched) };
     let merge = Change { record: matched, target: Target::Account(stays), own: true, exclusive: true, users: vec![] };
@@ -463,7 +469,7 @@ fn an_account_merged_away_stays_selected_as_the_account_it_became() {
     app.on_msg(Msg::Loaded(Box::new(book), queue));
     // Which account it became is read off the event loop.
     app.settle();
-    assert_eq!(app.selected, Some(stays));
+    assert_eq!(app.selected(), Some(stays));
 }
 
 /// The reads an update asked for, and the other effects dropped.
@@ -491,10 +497,10 @@ fn a_keystroke_asks_for_reads_and_an_answer_older_than_a_change_is_dropped() {
     let model = cockpit::domain::health_model::Model::builtin();
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
-    let first = app.selected.unwrap();
+    let first = app.selected().unwrap();
     assert!(app.selected_health().is_some(), "the first frame's health is read before the screen");
     app.update(Action::Down);
-    let second = app.selected.unwrap();
+    let second = app.selected().unwrap();
     assert_ne!(first, second);
     // The key only asked: nothing of the new account's health yet.
     assert!(app.selected_health().is_none());
@@ -532,11 +538,11 @@ fn a_reply_waits_for_its_ticket_to_be_read_and_then_goes_on() {
     let model = cockpit::domain::health_model::Model::builtin();
     let (_tmp, store) = common::demo_store(150);
     let mut app = common::app(store, common::theme("dark"));
-    let mut read = vec![app.selected];
+    let mut read = vec![app.selected()];
     app.update(Action::FocusQueue);
     app.update(Action::Top);
     app.settle();
-    read.push(app.selected);
+    read.push(app.selected());
     // An item on a ticket of an account not read yet.
     let at = app
         .queue
@@ -545,16 +551,16 @@ fn a_reply_waits_for_its_ticket_to_be_read_and_then_goes_on() {
         .expect("an item on a ticket");
     let item = app.queue[at].follow_up.clone();
     let mut asked = Vec::new();
-    while app.queue_cursor < at {
+    while app.selection.queue_cursor < at {
         app.update(Action::Down);
         asked.extend(reads_asked(&mut app));
     }
-    assert_eq!(app.queue[app.queue_cursor].follow_up.id, item.id);
+    assert_eq!(app.queue[app.selection.queue_cursor].follow_up.id, item.id);
     app.on_event(&key(KeyCode::Char('R')));
     asked.extend(reads_asked(&mut app));
     // Its ticket is not read yet: no picker, and no "no ticket" either.
-    assert!(app.picker.is_none());
-    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.overlays.picker.is_none());
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(!app.toasts.iter().any(|t| t.text.contains("no ticket")), "{:?}", app.toasts);
     let read = asked
         .into_iter()
@@ -563,6 +569,6 @@ fn a_reply_waits_for_its_ticket_to_be_read_and_then_goes_on() {
         .expect("the item's account is read");
     let answer = reads::read(&app.store, read, &model);
     app.on_msg(Msg::Read(answer));
-    assert_eq!(app.mode, Mode::Pick, "the reply goes on once its ticket is read");
-    assert!(app.picker.is_some());
+    assert_eq!(app.mode(), Mode::Pick, "the reply goes on once its ticket is read");
+    assert!(app.overlays.picker.is_some());
 }

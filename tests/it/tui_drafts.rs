@@ -33,7 +33,7 @@ fn typed(app: &mut Cockpit, text: &str) {
 /// A session on `store` with the queue focused on its first item.
 fn session(store: &Store) -> Cockpit {
     let mut app = common::app(store.clone(), common::theme("dark"));
-    if app.mode == Mode::Normal {
+    if app.mode() == Mode::Normal {
         app.update(Action::FocusQueue);
         app.update(Action::Top);
     }
@@ -58,21 +58,21 @@ fn notes_saying(store: &Store, account: cockpit::domain::AccountId, text: &str) 
 fn a_kept_note_opens_again_and_is_sent_only_by_ctrl_s() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = session(&store);
-    let item = app.queue[app.queue_cursor].follow_up.clone();
+    let item = app.queue[app.selection.queue_cursor].follow_up.clone();
     key(&mut app, KeyCode::Char('n'));
     typed(&mut app, "Renewal at risk");
-    let title = app.composer.as_ref().unwrap().title.clone();
+    let title = app.overlays.composer.as_ref().unwrap().title.clone();
     assert_eq!(keep(&mut app), Some(Kept::Saved(title.clone())));
     drop(app);
     assert_eq!(notes_saying(&store, item.account_id, "Renewal at risk"), 0, "kept, not sent");
 
     let mut app = session(&store);
-    assert_eq!(app.mode, Mode::Compose, "the editor is open with the draft");
-    let c = app.composer.as_ref().unwrap();
+    assert_eq!(app.mode(), Mode::Compose, "the editor is open with the draft");
+    let c = app.overlays.composer.as_ref().unwrap();
     assert_eq!(c.text(), "Renewal at risk");
     assert_eq!(c.title, format!("{title} · kept draft"));
-    assert_eq!(app.targets_pending, vec![item.clone()]);
-    assert_eq!((app.focus, app.selected), (Pane::Queue, Some(item.account_id)));
+    assert_eq!(app.overlays.targets_pending, vec![item.clone()]);
+    assert_eq!((app.focus(), app.selected()), (Pane::Queue, Some(item.account_id)));
     assert!(last_toast(&app).starts_with("A note you were writing was kept: ctrl-s saves it"), "{}", last_toast(&app));
 
     // Ending again with the text untouched keeps the draft as it is.
@@ -87,7 +87,7 @@ fn a_kept_note_opens_again_and_is_sent_only_by_ctrl_s() {
     assert_eq!((kept[0].1.kind, kept[0].1.text.as_str()), (DraftKind::Note, "Renewal at risk, call Ana"));
 
     ctrl(&mut app, 's');
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(last_toast(&app).starts_with("Note added: "), "{}", last_toast(&app));
     assert_eq!(notes_saying(&store, item.account_id, "Renewal at risk, call Ana"), 1);
     assert!(store.drafts().unwrap().is_empty(), "sent, so no longer kept");
@@ -100,17 +100,17 @@ fn only_what_the_csm_wrote_is_kept_and_esc_discards_it() {
     let mut app = session(&store);
     // A pre-filled escalation nobody typed into is no draft.
     key(&mut app, KeyCode::Char('e'));
-    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.mode(), Mode::Compose);
     assert_eq!(keep(&mut app), None);
     typed(&mut app, "a fix by Friday");
     assert!(keep(&mut app).is_some());
     drop(app);
 
     let mut app = session(&store);
-    assert!(app.composer.as_ref().unwrap().text().ends_with("What is needed: a fix by Friday"));
-    assert!(matches!(app.composer.as_ref().unwrap().purpose, cockpit::tui::compose::Purpose::Escalate { .. }));
+    assert!(app.overlays.composer.as_ref().unwrap().text().ends_with("What is needed: a fix by Friday"));
+    assert!(matches!(app.overlays.composer.as_ref().unwrap().purpose, cockpit::tui::compose::Purpose::Escalate { .. }));
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert_eq!(last_toast(&app), "The kept draft was discarded");
     assert!(store.drafts().unwrap().is_empty());
     assert_eq!(keep(&mut app), None);
@@ -120,7 +120,7 @@ fn only_what_the_csm_wrote_is_kept_and_esc_discards_it() {
 fn two_kept_drafts_open_one_after_the_other() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = session(&store);
-    let other = app.queue[app.queue_cursor + 1].follow_up.clone();
+    let other = app.queue[app.selection.queue_cursor + 1].follow_up.clone();
     key(&mut app, KeyCode::Char('n'));
     typed(&mut app, "first");
     keep(&mut app).unwrap();
@@ -135,15 +135,15 @@ fn two_kept_drafts_open_one_after_the_other() {
     store.keep_draft(None, &second).unwrap();
 
     let mut app = common::app(store.clone(), common::theme("dark"));
-    assert_eq!(app.composer.as_ref().unwrap().text(), "first", "the oldest first");
+    assert_eq!(app.overlays.composer.as_ref().unwrap().text(), "first", "the oldest first");
     assert!(last_toast(&app).ends_with("(1 more kept, each opens after this one)"), "{}", last_toast(&app));
     ctrl(&mut app, 's');
-    assert_eq!(app.mode, Mode::Compose, "the next kept draft opens");
-    let c = app.composer.as_ref().unwrap();
+    assert_eq!(app.mode(), Mode::Compose, "the next kept draft opens");
+    let c = app.overlays.composer.as_ref().unwrap();
     assert_eq!((c.text(), &c.purpose), ("second".to_string(), &Purpose::Log(ActivityKind::Call)));
-    assert_eq!(app.targets_pending, vec![other]);
+    assert_eq!(app.overlays.targets_pending, vec![other]);
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(store.drafts().unwrap().is_empty());
 }
 #[test]
@@ -175,9 +175,9 @@ fn a_kept_draft_that_cannot_apply_any_more_stays() {
     );
 
     let mut app = session(&store);
-    assert_eq!(app.composer.as_ref().unwrap().text(), "Fixed on our side");
+    assert_eq!(app.overlays.composer.as_ref().unwrap().text(), "Fixed on our side");
     ctrl(&mut app, 's');
     assert!(last_toast(&app).starts_with("The kept draft stays"), "{}", last_toast(&app));
     assert_eq!(store.drafts().unwrap().len(), 1, "not lost");
-    assert_eq!(app.kept_draft, None, "another editor does not overwrite it");
+    assert_eq!(app.overlays.kept_draft, None, "another editor does not overwrite it");
 }

@@ -54,7 +54,7 @@ fn to_an_open_ticket(app: &mut Cockpit) -> usize {
 }
 
 fn cursor_item(app: &Cockpit) -> cockpit::domain::FollowUp {
-    app.queue[app.queue_cursor].follow_up.clone()
+    app.queue[app.selection.queue_cursor].follow_up.clone()
 }
 
 fn stored(app: &Cockpit, id: u64) -> cockpit::domain::FollowUp {
@@ -67,7 +67,7 @@ fn stored(app: &Cockpit, id: u64) -> cockpit::domain::FollowUp {
 fn done_leaves_the_queue_is_on_the_timeline_and_undo_brings_it_back() {
     let (_tmp, mut app) = queue_app();
     let item = cursor_item(&app);
-    let at = app.queue_cursor;
+    let at = app.selection.queue_cursor;
     key(&mut app, KeyCode::Char('d'));
     assert!(!app.queue.iter().any(|q| q.follow_up.id == item.id));
     assert!(matches!(stored(&app, item.id).state, FollowUpState::Done { .. }));
@@ -89,12 +89,12 @@ fn snooze_presets_and_dates_with_a_reason() {
     let (_tmp, mut app) = queue_app();
     let item = cursor_item(&app);
     key(&mut app, KeyCode::Char('p'));
-    assert_eq!(app.mode, Mode::Pick);
+    assert_eq!(app.mode(), Mode::Pick);
     key(&mut app, KeyCode::Char('3'));
-    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.mode(), Mode::Compose);
     typed(&mut app, "waiting on their IT");
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert_eq!(stored(&app, item.id).state, FollowUpState::Snoozed { until: common::now() + Duration::days(3) });
     let entry = app.store.activities(item.account_id).unwrap().into_iter().find(|a| a.summary.starts_with("Snoozed"));
     assert!(entry.unwrap().summary.contains("(waiting on their IT)"));
@@ -123,12 +123,12 @@ fn a_note_goes_to_the_timeline_and_the_outbox_once_per_account() {
     let first = cursor_item(&app);
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char(' '));
-    assert_eq!(app.marked.len(), 2);
+    assert_eq!(app.overlays.marked.len(), 2);
     key(&mut app, KeyCode::Char('n'));
-    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.mode(), Mode::Compose);
     typed(&mut app, "Spoke to Ana.\nRenewal on track.");
     ctrl(&mut app, 's');
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     let outbox = app.store.outbox().unwrap();
     let accounts: std::collections::BTreeSet<_> = app.store.outbox().unwrap().iter().map(|e| e.account_id).collect();
     assert_eq!(outbox.len(), accounts.len(), "one note per account");
@@ -136,7 +136,7 @@ fn a_note_goes_to_the_timeline_and_the_outbox_once_per_account() {
     assert_eq!(e.state, OutboxState::Pending);
     assert!(matches!(&e.write, Write::Note { body, .. } if body == "Spoke to Ana.\nRenewal on track."));
     assert!(e.body_with_marker().ends_with(&format!("[cockpit ref {}]", e.key)));
-    assert_eq!(app.outbox_counts.pending, outbox.len());
+    assert_eq!(app.status.outbox_counts.pending, outbox.len());
     // A note does not finish the items; the marks stay for the next action.
     assert_eq!(stored(&app, first.id).state, FollowUpState::Open);
     let note = app
@@ -148,7 +148,7 @@ fn a_note_goes_to_the_timeline_and_the_outbox_once_per_account() {
     assert_eq!(note.unwrap().summary, "Spoke to Ana.");
     // Done on both, then one undo takes both back.
     key(&mut app, KeyCode::Char('d'));
-    assert!(app.marked.is_empty());
+    assert!(app.overlays.marked.is_empty());
     assert!(app.toasts.last().unwrap().text.starts_with("Done on 2 items"));
     key(&mut app, KeyCode::Char('u'));
     assert_eq!(stored(&app, first.id).state, FollowUpState::Open);
@@ -161,16 +161,16 @@ fn a_note_goes_to_the_timeline_and_the_outbox_once_per_account() {
 fn reply_with_a_saved_reply_then_the_outbox_shows_it() {
     let (_tmp, mut app) = queue_app();
     let pos = to_an_open_ticket(&mut app);
-    assert_eq!(app.queue_cursor, pos);
+    assert_eq!(app.selection.queue_cursor, pos);
     let item = app.queue[pos].follow_up.clone();
     let ticket_id = item.ticket_id.unwrap();
     let ticket = app.store.tickets(item.account_id).unwrap().into_iter().find(|t| t.id == ticket_id).unwrap();
     key(&mut app, KeyCode::Char('R'));
-    assert_eq!(app.mode, Mode::Pick);
+    assert_eq!(app.mode(), Mode::Pick);
     key(&mut app, KeyCode::Char('1'));
-    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.mode(), Mode::Compose);
     let first_name = ticket.requester.split_whitespace().next().unwrap().to_string();
-    let text = app.composer.as_ref().unwrap().text();
+    let text = app.overlays.composer.as_ref().unwrap().text();
     assert!(text.starts_with(&format!("Hi {first_name},")), "{text}");
     assert!(text.ends_with("Tess Tester"), "signed with the configured author: {text}");
     ctrl(&mut app, 's');
@@ -187,19 +187,19 @@ fn reply_with_a_saved_reply_then_the_outbox_shows_it() {
     assert!(matches!(stored(&app, item.id).state, FollowUpState::Done { .. }));
 
     key(&mut app, KeyCode::Char('o'));
-    assert_eq!(app.mode, Mode::Outbox);
-    assert_eq!(app.outbox_view.entries.len(), 1);
+    assert_eq!(app.mode(), Mode::Outbox);
+    assert_eq!(app.overlays.outbox.entries.len(), 1);
     // Edit it, then discard it.
     key(&mut app, KeyCode::Char('e'));
-    assert_eq!(app.mode, Mode::Compose);
+    assert_eq!(app.mode(), Mode::Compose);
     typed(&mut app, "\nPS: call me");
     ctrl(&mut app, 's');
-    assert_eq!(app.mode, Mode::Outbox);
+    assert_eq!(app.mode(), Mode::Outbox);
     assert!(app.store.outbox_entry(e.id).unwrap().unwrap().write.body().ends_with("PS: call me"));
     key(&mut app, KeyCode::Char('x'));
     assert!(app.store.outbox().unwrap().is_empty());
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
 }
 
 #[test]
@@ -238,15 +238,15 @@ fn actions_need_the_queue_focused_and_reply_needs_a_ticket() {
     for _ in 0..pos {
         app.update(Action::Down);
     }
-    assert_eq!(app.queue_cursor, pos);
+    assert_eq!(app.selection.queue_cursor, pos);
     key(&mut app, KeyCode::Char('R'));
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(app.toasts.last().unwrap().text.contains("no ticket"));
     // Esc in the editor saves nothing.
     key(&mut app, KeyCode::Char('n'));
     typed(&mut app, "draft");
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     assert!(app.store.outbox().unwrap().is_empty());
 }
 
@@ -257,7 +257,7 @@ fn a_note_saved_while_the_health_pass_runs_lands_between_its_steps_and_survives_
     use cockpit::engine::writer::Writer;
     use cockpit::tui::effect::Effect;
     let (_tmp, mut app) = queue_app();
-    let id = app.queue[app.queue_cursor].follow_up.account_id;
+    let id = app.queue[app.selection.queue_cursor].follow_up.account_id;
     let writer = Writer::spawn(app.store.clone());
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     // Today's pass again, one account a step: it runs a few hundred steps.
@@ -271,7 +271,7 @@ fn a_note_saved_while_the_health_pass_runs_lands_between_its_steps_and_survives_
         app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
     }
     app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
-    assert_eq!(app.mode, Mode::Normal, "never refused, never waiting");
+    assert_eq!(app.mode(), Mode::Normal, "never refused, never waiting");
     let write = app.take_effects().into_iter().find(|e| matches!(e, Effect::Write { .. }));
     let Some(Effect::Write { seq, edit, at }) = write else { panic!("no edit") };
     let by = Author { name: "tester".into(), at };
@@ -324,8 +324,8 @@ fn a_reply_greets_the_synced_requester_by_name_and_is_not_sent_unsigned() {
 
     key(&mut app, KeyCode::Char('R'));
     key(&mut app, KeyCode::Char('1'));
-    assert_eq!(app.mode, Mode::Compose);
-    let c = app.composer.as_ref().unwrap();
+    assert_eq!(app.mode(), Mode::Compose);
+    let c = app.overlays.composer.as_ref().unwrap();
     assert!(c.title.contains("to Ana Lima <ana@acme.example>"), "{}", c.title);
     let text = c.text();
     assert!(text.starts_with("Hi Ana,"), "{text}");
@@ -333,11 +333,11 @@ fn a_reply_greets_the_synced_requester_by_name_and_is_not_sent_unsigned() {
     let before = app.store.outbox().unwrap().len();
     ctrl(&mut app, 's');
     assert_eq!(app.store.outbox().unwrap().len(), before, "an unsigned reply is not sent");
-    assert_eq!(app.mode, Mode::Compose, "the text stays in the editor");
+    assert_eq!(app.mode(), Mode::Compose, "the text stays in the editor");
     assert!(app.toasts.iter().any(|t| t.text.contains("{csm}") && t.text.contains("author")), "{:?}", app.toasts);
 
     // Signed by hand, it goes.
-    let c = app.composer.as_mut().unwrap();
+    let c = app.overlays.composer.as_mut().unwrap();
     let signed = c.text().replace("{csm}", "Dana");
     *c = cockpit::tui::compose::Composer::new(cockpit::tui::compose::Purpose::Reply, c.title.clone(), &signed);
     ctrl(&mut app, 's');
@@ -368,10 +368,10 @@ fn the_outbox_keys_come_from_the_config_and_the_hints_follow_them() {
     assert!(shown.contains("ctrl-w saves · ctrl-e opens $EDITOR · esc cancels"), "{shown}");
     typed(&mut app, "Renewal on track");
     ctrl(&mut app, 'w');
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
     let e = app.store.outbox().unwrap().pop().expect("the note waits in the outbox");
     key(&mut app, KeyCode::Char('o'));
-    assert_eq!(app.mode, Mode::Outbox);
+    assert_eq!(app.mode(), Mode::Outbox);
     app.toasts.clear();
     let shown = screen_text(&app);
     let status = shown.lines().last().unwrap();
@@ -379,12 +379,12 @@ fn the_outbox_keys_come_from_the_config_and_the_hints_follow_them() {
     assert!(shown.contains("D/k move · r retry · e edit · X discard · esc closes"), "{shown}");
     // x is inert now; X discards.
     key(&mut app, KeyCode::Char('x'));
-    assert_eq!(app.mode, Mode::Outbox);
+    assert_eq!(app.mode(), Mode::Outbox);
     assert!(app.store.outbox_entry(e.id).unwrap().is_some_and(|e| e.state == OutboxState::Pending));
     app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char('X'), KeyModifiers::SHIFT)));
     app.settle();
     assert!(app.store.outbox().unwrap().is_empty(), "discarded");
     // The panes' keymap is untouched: x does nothing there, o still opens the outbox.
     key(&mut app, KeyCode::Esc);
-    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.mode(), Mode::Normal);
 }

@@ -22,8 +22,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         title.push_str("· loading… ");
     }
     let mut block = pane_block(app, Pane::Accounts, 1, title);
-    if app.mode == Mode::Filter || !book.filter().is_empty() {
-        let cursor = if app.mode == Mode::Filter { "▏" } else { "" };
+    if app.overlays.mode == Mode::Filter || !book.filter().is_empty() {
+        let cursor = if app.overlays.mode == Mode::Filter { "▏" } else { "" };
         block = block.title_bottom(Line::from(vec![
             Span::styled(" / ", app.theme.accent),
             Span::styled(format!("{}{cursor} ", book.filter()), app.theme.base.add_modifier(Modifier::BOLD)),
@@ -32,9 +32,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let inner = block.inner(area);
     block.render(area, buf);
     let height = inner.height.saturating_sub(1) as usize;
-    app.table_height.set(height.max(1));
-    let offset = scroll(app.table_offset.get(), app.table_cursor, height, book.view_len());
-    app.table_offset.set(offset);
+    app.selection.table_height.set(height.max(1));
+    let offset = scroll(app.selection.table_offset.get(), app.selection.table_cursor, height, book.view_len());
+    app.selection.table_offset.set(offset);
 
     let today = app.now.date_naive();
     let dim = app.theme.dim;
@@ -80,11 +80,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Constraint::Length(3),
         Constraint::Length(5),
     ];
-    let highlight = if app.focus == Pane::Accounts { app.theme.selected } else { app.theme.selected_unfocused };
+    let highlight =
+        if app.selection.focus == Pane::Accounts { app.theme.selected } else { app.theme.selected_unfocused };
     let table = Table::new(rows, widths).header(header).row_highlight_style(highlight).column_spacing(1);
     let mut state = TableState::default();
     if book.view_len() > 0 {
-        state.select(Some(app.table_cursor.saturating_sub(offset)));
+        state.select(Some(app.selection.table_cursor.saturating_sub(offset)));
     }
     StatefulWidget::render(table, inner, buf, &mut state);
     if book.view_len() == 0 {

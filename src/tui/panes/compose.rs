@@ -14,7 +14,7 @@ use crate::tui::keymap::{footer, KeyMode};
 
 /// Draws the open editor (with its cursor) centred over `area`.
 pub fn render_composer(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(c) = &app.composer else { return };
+    let Some(c) = &app.overlays.composer else { return };
     let single = c.purpose.single_line();
     let width = 76.min(area.width);
     let height = if single { 3 } else { 16.min(area.height) };
@@ -73,7 +73,7 @@ pub fn render_composer(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// Draws the open one-key menu centred over `area`.
 pub fn render_picker(app: &App, area: Rect, buf: &mut Buffer) {
-    let Some(p) = &app.picker else { return };
+    let Some(p) = &app.overlays.picker else { return };
     let width = 44.min(area.width);
     let height = (p.options.len() as u16 + 2).min(area.height);
     let footer = footer([(app.keymap.hint(KeyMode::Picker, Action::Cancel), "cancels")]);

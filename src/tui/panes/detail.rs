@@ -20,10 +20,10 @@ use crate::tui::keymap::{any_of, footer, KeyMode};
 /// its ticket's facts and why it ranks where it does.
 fn follow_up_lines(app: &App, inner_w: usize, lines: &mut Vec<Line<'_>>) {
     let t = &app.theme;
-    if app.focus != Pane::Queue {
+    if app.selection.focus != Pane::Queue {
         return;
     }
-    let Some(item) = app.queue.get(app.queue_cursor) else { return };
+    let Some(item) = app.selection.queue_item(&app.queue) else { return };
     let f = &item.follow_up;
     let due = if f.is_overdue(app.now) {
         format!("overdue by {}", ago(f.due, app.now))
@@ -89,7 +89,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 /// Draws the detail of the selected account centred over `area`.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let row = app.selected.and_then(|id| app.book.row(id));
+    let row = app.selection.selected.and_then(|id| app.book.row(id));
     let width = area.width.min(96);
     let inner_w = width.saturating_sub(4) as usize;
     let mut lines: Vec<Line> = Vec::new();

@@ -22,7 +22,7 @@ fn signed(v: Option<i16>) -> String {
 
 /// Draws the health pane.
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
-    let row = app.selected.and_then(|id| app.book.row(id));
+    let row = app.selection.selected.and_then(|id| app.book.row(id));
     let title = match row {
         Some(r) => format!("Health · {} ", fit(&r.name, area.width.saturating_sub(14) as usize)),
         None => "Health ".into(),

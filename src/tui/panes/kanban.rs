@@ -19,7 +19,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let cols = Layout::horizontal([Constraint::Ratio(1, 9); 9]).split(inner);
-    let mut offsets = app.kanban_offsets.get();
+    let mut offsets = app.selection.kanban_offsets.get();
     let totals = app.book.totals();
     // Count and ARR share a line when every column is wide enough, so the
     // cards start on the same row in every column.
@@ -34,7 +34,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     };
     for (i, stage) in Stage::ALL.into_iter().enumerate() {
         let col = cols[i];
-        let focused_col = app.focus == Pane::Kanban && app.kanban_col == i;
+        let focused_col = app.selection.focus == Pane::Kanban && app.selection.kanban_col == i;
         let head_style = if focused_col { app.theme.title_focused } else { app.theme.header };
         let w = col.width.saturating_sub(1) as usize;
         let name = if w >= stage.label().len() { stage.label() } else { stage.short() };
@@ -55,8 +55,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let cards = Rect { y: col.y + header_rows, height: col.height - header_rows, ..col };
         let height = cards.height as usize;
         let len = app.book.column_len(stage);
-        let cursor = app.kanban_rows[i];
-        let selected_here = app.selected.and_then(|id| app.book.column_position(id)).filter(|(s, _)| *s == stage);
+        let cursor = app.selection.kanban_rows[i];
+        let selected_here =
+            app.selection.selected.and_then(|id| app.book.column_position(id)).filter(|(s, _)| *s == stage);
         if let Some((_, pos)) = selected_here {
             offsets[i] = scroll(offsets[i], pos, height, len);
         } else {
@@ -64,8 +65,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         for (j, r) in app.book.column_slice(stage, offsets[i], height).enumerate() {
             let y = cards.y + j as u16;
-            let is_sel = Some(r.id) == app.selected;
-            let style = match (is_sel, app.focus == Pane::Kanban) {
+            let is_sel = Some(r.id) == app.selection.selected;
+            let style = match (is_sel, app.selection.focus == Pane::Kanban) {
                 (true, true) => app.theme.card_selected,
                 (true, false) => app.theme.selected_unfocused.add_modifier(Modifier::BOLD),
                 _ => app.theme.card,
@@ -83,5 +84,5 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             buf.set_stringn(col.x, y, fit(&more, w), w, app.theme.dim);
         }
     }
-    app.kanban_offsets.set(offsets);
+    app.selection.kanban_offsets.set(offsets);
 }

@@ -38,7 +38,7 @@ enum Item<'a> {
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let max_width = area.width.min(MAX_WIDTH);
-    let (title, body) = match &app.metrics.state {
+    let (title, body) = match &app.overlays.metrics.state {
         MetricsState::Ready(view) => {
             let r = &view.report;
             let body = lines(app, view, max_width.saturating_sub(2 + 2 * PAD) as usize);
@@ -109,7 +109,7 @@ fn lines<'a>(app: &'a App, view: &'a MetricsView, inner_width: usize) -> Vec<Lin
             split(app, [n.promoters as u64, n.passives as u64, n.detractors as u64]),
             "promoters / passives / detractors".into(),
         ),
-        Item::Heading(format!("Health now · model {}", app.model_label)),
+        Item::Heading(format!("Health now · model {}", app.status.model_label)),
         Item::Figure(
             "All live accounts".into(),
             bands(app, &r.health),

@@ -26,7 +26,7 @@ use crate::domain::Band;
 
 /// The bordered block of a pane, highlighted when focused.
 pub fn pane_block<'a>(app: &App, pane: Pane, number: u8, title: String) -> Block<'a> {
-    let focused = app.focus == pane;
+    let focused = app.selection.focus == pane;
     let t = &app.theme;
     let (border, title_style, kind) = if focused {
         (t.border_focused, t.title_focused, BorderType::Thick)

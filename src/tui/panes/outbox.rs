@@ -18,7 +18,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let width = 110.min(area.width);
     let height = area.height.saturating_sub(4).clamp(8, 30);
-    let c = app.outbox_counts;
+    let c = app.status.outbox_counts;
     let title = format!(" Outbox · {} pending · {} failed · {} conflicts ", c.pending, c.failed, c.conflict);
     let (km, mode) = (&app.keymap, KeyMode::Outbox);
     let footer = footer([
@@ -29,10 +29,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         (km.hint(mode, Action::Close), "closes"),
     ]);
     let inner = overlay(app, area, (width, height), 1, &title, &footer, buf);
-    let view = &app.outbox_view;
+    let view = &app.overlays.outbox;
     if view.entries.is_empty() {
         // Read off the event loop: until then nothing is claimed.
-        let msg = if app.outbox_loading {
+        let msg = if app.overlays.outbox.loading {
             "Reading the outbox…"
         } else {
             "Nothing waiting: every note, reply and status change reached its vendor."

@@ -16,7 +16,11 @@ use crate::tui::app::{App, Pane};
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let (overdue, today) = app.queue_index.counts();
     let more = if app.queue_complete { "" } else { "+" };
-    let marked = if app.marked.is_empty() { String::new() } else { format!("· {} marked ", app.marked.len()) };
+    let marked = if app.overlays.marked.is_empty() {
+        String::new()
+    } else {
+        format!("· {} marked ", app.overlays.marked.len())
+    };
     let title = format!("Follow-ups · {overdue}{more} overdue · {today} today {marked}");
     let block = pane_block(app, Pane::Queue, 4, title);
     let inner = block.inner(area);
@@ -27,14 +31,14 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let detail_h: u16 = if inner.height >= 8 { 2 } else { 0 };
     let list_h = inner.height.saturating_sub(detail_h) as usize;
-    let offset = scroll(app.queue_offset.get(), app.queue_cursor, list_h, app.queue.len());
-    app.queue_offset.set(offset);
+    let offset = scroll(app.selection.queue_offset.get(), app.selection.queue_cursor, list_h, app.queue.len());
+    app.selection.queue_offset.set(offset);
     let w = inner.width as usize;
     for (j, item) in app.queue.iter().skip(offset).take(list_h).enumerate() {
         let f = &item.follow_up;
         let y = inner.y + j as u16;
-        let selected = offset + j == app.queue_cursor;
-        let base = match (selected, app.focus == Pane::Queue) {
+        let selected = offset + j == app.selection.queue_cursor;
+        let base = match (selected, app.selection.focus == Pane::Queue) {
             (true, true) => app.theme.selected,
             (true, false) => app.theme.selected_unfocused,
             _ => app.theme.base,
@@ -45,7 +49,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             (f.due.format("%H:%M").to_string(), app.theme.accent)
         };
-        let mark = if app.marked.contains(&f.id) {
+        let mark = if app.overlays.marked.contains(&f.id) {
             "●"
         } else {
             match f.priority {
@@ -66,7 +70,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         buf.set_line(inner.x, y, &line, inner.width);
     }
     if detail_h > 0 {
-        if let Some(item) = app.queue.get(app.queue_cursor) {
+        if let Some(item) = app.selection.queue_item(&app.queue) {
             let area = Rect { y: inner.bottom() - detail_h, height: detail_h, ..inner };
             let text = Line::from(vec![
                 Span::styled("Why: ", app.theme.accent),

@@ -15,11 +15,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     buf.set_style(area, t.status);
     let mut spans =
-        vec![Span::styled(" cockpit ", t.status_key), Span::styled(format!("{} · ", app.workspace), t.status)];
-    if app.sources.is_empty() {
-        spans.push(Span::styled(format!("{} ", app.data_label), t.status));
+        vec![Span::styled(" cockpit ", t.status_key), Span::styled(format!("{} · ", app.status.workspace), t.status)];
+    if app.status.sources.is_empty() {
+        spans.push(Span::styled(format!("{} ", app.status.data_label), t.status));
     }
-    for s in &app.sources {
+    for s in &app.status.sources {
         let (text, style) = match (&s.running, &s.last) {
             (Some(n), _) => (format!("{} ⟳ {n} ", s.name), t.accent),
             (None, Some(st)) if st.ok => (format!("{} ✓ synced {} ago ", s.name, ago(st.at, app.now)), t.status),
@@ -28,7 +28,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         };
         spans.push(Span::styled(text, style));
     }
-    let c = app.outbox_counts;
+    let c = app.status.outbox_counts;
     if c.pending + c.failed + c.conflict > 0 {
         let style = if c.failed + c.conflict > 0 { t.warning } else { t.status };
         let mut text = format!("outbox {}", c.pending);
@@ -70,10 +70,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// The key hints for the mode, written from its keymap: an action without a key has no hint.
 fn hints(app: &App) -> Vec<(String, &'static str)> {
     use Action as A;
-    let mode = app.mode.keys();
+    let mode = app.overlays.mode.keys();
     let one = |a: Action, what: &'static str| Some((app.keymap.hint(mode, a)?, what));
     let stage = || Some((joined(&app.keymap, mode, &[A::StagePrev, A::StageNext], "")?, "stage"));
-    let hints = match app.mode {
+    let hints = match app.overlays.mode {
         Mode::Filter => vec![one(A::Keep, "keep"), one(A::Clear, "clear")],
         Mode::Help | Mode::Metrics | Mode::Detail => vec![one(A::Close, "close")],
         Mode::Sentiment => vec![
@@ -88,7 +88,7 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
         Mode::Outbox => {
             vec![one(A::Retry, "retry"), one(A::Edit, "edit"), one(A::Discard, "discard"), one(A::Close, "close")]
         }
-        Mode::Normal if app.focus == Pane::Queue => vec![
+        Mode::Normal if app.selection.focus == Pane::Queue => vec![
             one(A::Done, "done"),
             one(A::Snooze, "snooze"),
             one(A::Note, "note"),
@@ -97,7 +97,7 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
             one(A::Undo, "undo"),
             one(A::Help, "more"),
         ],
-        Mode::Normal if !app.sources.is_empty() => {
+        Mode::Normal if !app.status.sources.is_empty() => {
             vec![one(A::Help, "help"), one(A::Filter, "filter"), stage(), one(A::Sync, "sync"), one(A::Quit, "quit")]
         }
         Mode::Normal => {
