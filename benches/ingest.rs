@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench ingest [-- --companies N --tickets M] [--outage]`
 //! Runs the real binary as a child process; reports records per second,
-//! requests made and the child's peak memory (VmHWM, sampled).
+//! requests made, the child's peak memory (VmHWM, sampled) and its CPU
+//! time (user + system: the figure that holds on a shared machine).
 //!
 //! `--history` gives every company a year of weekly `active_users_30d`
 //! values, mapped as an input: the first sync reads them with
@@ -179,6 +180,19 @@ fn vm_hwm_kb(pid: u32) -> Option<u64> {
     s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU seconds (user, system) of this process's waited-for children, from
+/// the `cutime` and `cstime` fields of /proc/self/stat.
+fn children_cpu() -> (f64, f64) {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start at `state`.
+    let rest = s.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // cutime and cstime are fields 16 and 17 of the whole line, 14 and 15
+    // here; /proc counts them in USER_HZ, 100 a second on Linux.
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    (tick(13), tick(14))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str, default: u64| {
@@ -224,6 +238,7 @@ fn main() {
     .unwrap();
     let ws = tmp.path().join("ws");
     let run = |what: &str, must_succeed: bool| {
+        let cpu_before = children_cpu();
         let started = Instant::now();
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"))
             .args(["--data-dir", ws.to_str().unwrap(), "--config", config.to_str().unwrap(), "sync"])
@@ -253,6 +268,9 @@ fn main() {
         std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
         assert!(status.success() || !must_succeed, "sync failed:\n{out}\n{err}");
         println!("{what}:\n{out}");
+        let cpu_after = children_cpu();
+        let (user, sys) = (cpu_after.0 - cpu_before.0, cpu_after.1 - cpu_before.1);
+        println!("{what}: child CPU {:.1} s user + {:.1} s system = {:.1} s", user, sys, user + sys);
         (elapsed, peak)
     };
     if outage {

@@ -96,6 +96,18 @@ struct TicketPage {
     metric_sets: Vec<Box<RawValue>>,
     after_cursor: Option<String>,
     end_of_stream: bool,
+    /// The tickets, each parsed once (see `ExportPage::prepare`), in the
+    /// page's order: a ticket that is not what Zendesk documents is the
+    /// reason it is skipped.
+    #[serde(skip)]
+    parsed: Vec<Result<ZTicket, Skipped>>,
+    /// The metric sets by ticket.
+    #[serde(skip)]
+    metrics: HashMap<u64, ZMetrics>,
+    /// The organizations the tickets name (a skipped one's too, as read
+    /// from the raw record), sorted.
+    #[serde(skip)]
+    named: Vec<u64>,
 }
 
 /// Where the organization export stands: the next `start_time` (epoch s).
@@ -121,6 +133,9 @@ trait ExportPage {
     fn len(&self) -> usize;
     /// The organizations its records name.
     fn orgs(&self) -> Vec<u64>;
+    /// Work done as soon as the page arrives, while the one before it is
+    /// still being written (parsing its records once).
+    fn prepare(&mut self) {}
 }
 
 /// Organization ids named by raw records (`organization_id`).
@@ -147,10 +162,32 @@ impl ExportPage for TicketPage {
         self.end_of_stream
     }
     fn len(&self) -> usize {
-        self.tickets.len()
+        self.tickets.len().max(self.parsed.len())
     }
     fn orgs(&self) -> Vec<u64> {
+        if self.tickets.is_empty() {
+            return self.named.clone();
+        }
         named_orgs(&self.tickets)
+    }
+    fn prepare(&mut self) {
+        // The raw records go once parsed (so a second call does nothing).
+        let raw = std::mem::take(&mut self.tickets);
+        for r in &raw {
+            let parsed = parse_one::<ZTicket>(r, "ticket");
+            let org = match &parsed {
+                Ok(t) => t.organization_id,
+                Err(_) => named_orgs(std::slice::from_ref(r)).first().copied(),
+            };
+            self.named.extend(org);
+            self.parsed.push(parsed);
+        }
+        self.named.sort_unstable();
+        self.named.dedup();
+        let metrics = std::mem::take(&mut self.metric_sets);
+        self.metrics.extend(
+            metrics.iter().filter_map(|m| serde_json::from_str::<ZMetrics>(m.get()).ok()).map(|m| (m.ticket_id, m)),
+        );
     }
 }
 
@@ -521,7 +558,9 @@ impl<'a> DeskSync<'a> {
             let (client, limit) = (self.client.clone(), self.export_limit.clone());
             async move {
                 limit.acquire().await;
-                client.get::<P>(&path).await
+                let mut page = client.get::<P>(&path).await?;
+                page.prepare();
+                Ok(page)
             }
         };
         let mut guard = PageGuard::new(1000);
@@ -560,18 +599,20 @@ impl<'a> DeskSync<'a> {
         .await
     }
 
-    fn land_tickets(&self, page: TicketPage, cursor: &[u8], report: &mut ObjectReport) -> Result<(), SyncError> {
+    fn land_tickets(&self, mut page: TicketPage, cursor: &[u8], report: &mut ObjectReport) -> Result<(), SyncError> {
         let mut upserts = Vec::new();
         let mut deletions = Vec::new();
         let mut ratings = Vec::new();
-        let metrics_by_ticket: HashMap<u64, ZMetrics> = page
-            .metric_sets
-            .iter()
-            .filter_map(|m| serde_json::from_str::<ZMetrics>(m.get()).ok())
-            .map(|m| (m.ticket_id, m))
-            .collect();
-        for raw in &page.tickets {
-            let Some(rec) = parse_record::<ZTicket>(raw, "ticket", report) else { continue };
+        page.prepare();
+        let metrics_by_ticket = &page.metrics;
+        for parsed in page.parsed {
+            let rec = match parsed {
+                Ok(rec) => rec,
+                Err(skipped) => {
+                    report.skipped.push(skipped);
+                    continue;
+                }
+            };
             if rec.status == "deleted" {
                 deletions.push(rec.id);
                 continue;
@@ -746,17 +787,18 @@ pub fn desk_user_of(contact: u64) -> Option<u64> {
 /// Parses one exported record on its own; one that is not what Zendesk
 /// documents is skipped and reported by its `id`, and the page goes on.
 fn parse_record<T: DeserializeOwned>(raw: &RawValue, what: &str, report: &mut ObjectReport) -> Option<T> {
-    match serde_json::from_str(raw.get()) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            let id = serde_json::from_str::<Value>(raw.get())
-                .ok()
-                .and_then(|v| v.get("id").map(|i| i.to_string()))
-                .unwrap_or_else(|| "?".into());
-            report.skipped.push(Skipped { id, reason: format!("not a {what} as documented ({e})") });
-            None
-        }
-    }
+    parse_one(raw, what).map_err(|s| report.skipped.push(s)).ok()
+}
+
+/// Parses one exported record; the error is why it is skipped.
+fn parse_one<T: DeserializeOwned>(raw: &RawValue, what: &str) -> Result<T, Skipped> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        let id = serde_json::from_str::<Value>(raw.get())
+            .ok()
+            .and_then(|v| v.get("id").map(|i| i.to_string()))
+            .unwrap_or_else(|| "?".into());
+        Skipped { id, reason: format!("not a {what} as documented ({e})") }
+    })
 }
 
 #[cfg(test)]

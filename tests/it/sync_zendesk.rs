@@ -371,3 +371,38 @@ async fn a_silence_reaching_its_mark_raises_its_follow_up_in_the_same_day_withou
     while e.store.since_step(rules, after, &mut synced, 1_000).unwrap() {}
     assert_eq!(synced.report.scored, 1, "only the account whose ticket changed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_not_as_documented_is_skipped_alone_on_pages_read_ahead() {
+    let e = env().await;
+    run(&e, Some("crm")).await;
+    {
+        let mut d = e.desk.lock().unwrap();
+        d.tickets.clear();
+        // One ticket a page: every page after the first is read (and
+        // parsed) while the one before it is written.
+        d.page = 1;
+        d.ticket(8001, Some(10), "open", "First");
+        d.ticket(8002, Some(10), "open", "Broken");
+        // A status that is not a string: this record alone is skipped.
+        let broken = d.tickets.iter_mut().find(|(_, t)| t["id"] == 8002).unwrap();
+        broken.1["status"] = serde_json::json!(5);
+        d.ticket(8003, None, "open", "Nobody's");
+        d.ticket(8004, Some(10), "pending", "Last");
+    }
+    let r = run(&e, Some("desk")).await.remove(0);
+    assert!(r.error.is_none(), "{:?}", r.error);
+    let tickets = &r.objects[2];
+    assert_eq!(tickets.counts.added, 2, "{tickets:?}");
+    let skipped: Vec<(&str, &str)> = tickets.skipped.iter().map(|s| (s.id.as_str(), s.reason.as_str())).collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(skipped[0].0, "8002", "in the export's order");
+    assert!(skipped[0].1.starts_with("not a ticket as documented"), "{}", skipped[0].1);
+    assert_eq!(skipped[1], ("8003", "it has no organization"));
+    let acme = e.store.external_id("crm", "1").unwrap().unwrap();
+    let mut landed: Vec<_> = e.store.tickets(acme).unwrap().into_iter().map(|t| (t.id, t.last_agent_reply)).collect();
+    landed.sort();
+    let agent = Some("2026-11-21T08:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap());
+    // Each page's metric sets go with its own tickets.
+    assert_eq!(landed, vec![(8001, agent), (8004, agent)]);
+}
