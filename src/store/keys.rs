@@ -221,7 +221,11 @@ pub fn health_record_of(k: &[u8]) -> Option<AccountId> {
 /// A ticket's next support-rule moment: time, account, ticket (so a scan
 /// up to now yields the accounts to look at).
 pub fn deadline(at: DateTime<Utc>, id: AccountId, ticket: u64) -> Vec<u8> {
-    key(DEADLINE, &[&ts(at), &id.0.to_be_bytes(), &ticket.to_be_bytes()])
+    // Rounded up to the second: a moment after `now` is never filed
+    // inside a scan up to `now` (which would re-file it there forever).
+    let secs = at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0);
+    let when = ((secs as u64) ^ (1 << 63)).to_be_bytes();
+    key(DEADLINE, &[&when, &id.0.to_be_bytes(), &ticket.to_be_bytes()])
 }
 
 /// The first deadline key after `at` (the end of a scan up to `at`).
@@ -442,6 +446,24 @@ pub fn follow_up_id(id: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_after_now_is_never_in_a_scan_up_to_now() {
+        use chrono::TimeZone;
+        let now = Utc.timestamp_opt(1_800_000_000, 400_000_000).unwrap();
+        let end = deadline_after(now);
+        for later_ns in [1, 100_000_000, 599_999_999, 600_000_000, 1_600_000_000] {
+            let at = now + chrono::Duration::nanoseconds(later_ns);
+            assert!(deadline(at, AccountId(1), 2) >= end, "{at} filed inside the scan up to {now}");
+        }
+        // A second or more before: in (within the same second it waits for
+        // the next pass, never loops).
+        for earlier_s in [1, 60] {
+            let at = now - chrono::Duration::seconds(earlier_s);
+            assert!(deadline(at, AccountId(1), 2) < end, "{at} left out of the scan up to {now}");
+        }
+        assert_eq!(deadline_account(&deadline(now, AccountId(9), 2)), Some(AccountId(9)));
+    }
     use chrono::TimeZone;
 
     #[test]

@@ -13,15 +13,16 @@ use super::reads::{AccountView, HealthView, Read, TicketView};
 use crate::domain::AccountId;
 
 /// Tickets kept for this many accounts at most.
-const TICKETS_KEPT: usize = 256;
+pub const TICKETS_KEPT: usize = 256;
 
 /// What an account read brought, for the app to act on.
 #[derive(Debug)]
 pub struct Arrived {
     /// What could not be read, for a toast.
     pub trouble: Option<String>,
-    /// The queue action that waited for tickets: it runs again now.
-    pub awaiting: Option<Action>,
+    /// The queue action that waited for tickets, with the items it was
+    /// on: it runs again if the CSM is still on them.
+    pub awaiting: Option<(Action, Vec<u64>)>,
 }
 
 /// The health shown, the reads on their way and the tickets read.
@@ -39,8 +40,9 @@ pub struct AccountReads {
     /// The tickets of the accounts read lately (the selected ones, those of
     /// marked items), with their requesters named, oldest first.
     tickets: VecDeque<(AccountId, Vec<TicketView>)>,
-    /// A queue action waiting for its items' tickets to be read.
-    awaiting: Option<Action>,
+    /// A queue action waiting for its items' tickets to be read, with
+    /// the items (follow-up ids) it was on.
+    awaiting: Option<(Action, Vec<u64>)>,
 }
 
 impl Default for AccountReads {
@@ -110,9 +112,9 @@ impl AccountReads {
         self.tickets.iter().rev().find(|(a, _)| *a == id).map(|(_, t)| t.as_slice())
     }
 
-    /// Keeps `action` until the tickets asked for arrive.
-    pub fn wait(&mut self, action: Action) {
-        self.awaiting = Some(action);
+    /// Keeps `action` on `items` until the tickets asked for arrive.
+    pub fn wait(&mut self, action: Action, items: Vec<u64>) {
+        self.awaiting = Some((action, items));
     }
 
     /// Takes an account read's answer numbered `seq`: its tickets are kept,
@@ -192,10 +194,10 @@ mod tests {
     fn an_account_not_selected_brings_its_tickets_and_the_waiting_action_but_not_its_health() {
         let mut reads = AccountReads::default();
         let (a, b) = (AccountId(1), AccountId(2));
-        reads.wait(Action::Reply);
+        reads.wait(Action::Reply, vec![7]);
         let s = seq(reads.ask(b, now()));
         let arrived = reads.arrived(view(b), s, Some(a)).unwrap();
-        assert_eq!(arrived.awaiting, Some(Action::Reply));
+        assert_eq!(arrived.awaiting, Some((Action::Reply, vec![7])));
         assert!(reads.tickets_of(b).is_some());
         assert!(reads.shown().is_none());
     }

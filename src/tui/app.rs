@@ -458,12 +458,14 @@ impl App {
                 if let Some(trouble) = arrived.trouble {
                     self.toast(Level::Error, trouble);
                 }
-                if let Some(action) = arrived.awaiting {
-                    self.follow_up_action(action);
+                if let Some((action, items)) = arrived.awaiting {
+                    self.resume_waiting(action, items);
                 }
             }
             ReadAnswer::Outbox(all) => self.on_outbox(all),
-            ReadAnswer::OutboxCounts(c) => self.status.outbox_counts = c,
+            // An outbox that could not be read keeps the counts shown.
+            ReadAnswer::OutboxCounts(Some(c)) => self.status.outbox_counts = c,
+            ReadAnswer::OutboxCounts(None) => {}
             ReadAnswer::Drafts(drafts) => self.reopen_kept_draft_from(drafts),
             ReadAnswer::Resolved(from, to) => {
                 if self.selection.selected == Some(from) {

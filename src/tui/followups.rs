@@ -33,7 +33,17 @@ impl App {
             self.toast(Level::Info, format!("Focus the follow-up queue{four} to act on its items"));
             return None;
         }
-        let items: Vec<FollowUp> = if self.overlays.marked.is_empty() {
+        let items = self.target_items();
+        if items.is_empty() {
+            self.toast(Level::Info, "Nothing due: the queue is empty");
+            return None;
+        }
+        Some(items)
+    }
+
+    /// The marked items, else the one under the queue's cursor.
+    fn target_items(&self) -> Vec<FollowUp> {
+        if self.overlays.marked.is_empty() {
             self.selection.queue_item(&self.queue).map(|q| q.follow_up.clone()).into_iter().collect()
         } else {
             self.queue
@@ -41,12 +51,17 @@ impl App {
                 .filter(|q| self.overlays.marked.contains(&q.follow_up.id))
                 .map(|q| q.follow_up.clone())
                 .collect()
-        };
-        if items.is_empty() {
-            self.toast(Level::Info, "Nothing due: the queue is empty");
-            return None;
         }
-        Some(items)
+    }
+
+    /// A read the waiting action asked for arrived: it runs again if the
+    /// CSM is still on the same items (else it is dropped, never run on
+    /// what the screen shows now).
+    pub(super) fn resume_waiting(&mut self, action: Action, items: Vec<u64>) {
+        let now: Vec<u64> = self.target_items().iter().map(|f| f.id).collect();
+        if self.selection.focus == Pane::Queue && self.overlays.is_idle() && now == items {
+            self.follow_up_action(action);
+        }
     }
 
     fn account_name(&self, id: AccountId) -> String {
@@ -93,12 +108,26 @@ impl App {
         if missing.is_empty() {
             return false;
         }
+        // The tickets read are kept for so many accounts: more could never
+        // all be in at once.
+        let accounts = items.iter().filter(|f| f.ticket_id.is_some()).map(|f| f.account_id).collect::<BTreeSet<_>>();
+        if accounts.len() > super::account_reads::TICKETS_KEPT {
+            self.toast(
+                Level::Info,
+                format!(
+                    "That is tickets of {} accounts at once; mark at most {} accounts' items",
+                    accounts.len(),
+                    super::account_reads::TICKETS_KEPT
+                ),
+            );
+            return true;
+        }
         for id in missing {
             if !self.reads.is_reading(id) {
                 self.read_account(id);
             }
         }
-        self.reads.wait(action);
+        self.reads.wait(action, items.iter().map(|f| f.id).collect());
         true
     }
 

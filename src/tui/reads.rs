@@ -64,7 +64,7 @@ pub enum ReadAnswer {
     /// The outbox, or why it could not be read.
     Outbox(Result<Vec<OutboxEntry>, String>),
     /// The counts (an unreadable outbox keeps the old counts).
-    OutboxCounts(OutboxCounts),
+    OutboxCounts(Option<OutboxCounts>),
     /// The kept drafts, oldest first, or why they could not be read.
     Drafts(Result<Vec<(u64, Draft)>, String>),
     /// The account it became (none when it cannot be read).
@@ -99,10 +99,9 @@ pub fn read(store: &Store, read: Read, model: &Model) -> ReadAnswer {
     match read {
         Read::Account { id, now, seq } => ReadAnswer::Account(Box::new(account(store, id, model, now)), seq),
         Read::Outbox => ReadAnswer::Outbox(store.outbox().map_err(|e| e.to_string())),
-        Read::OutboxCounts => ReadAnswer::OutboxCounts(store.outbox_counts().unwrap_or_else(|e| {
-            tracing::warn!("outbox counts could not be read: {e}");
-            OutboxCounts::default()
-        })),
+        Read::OutboxCounts => ReadAnswer::OutboxCounts(
+            store.outbox_counts().map_err(|e| tracing::warn!("outbox counts could not be read: {e}")).ok(),
+        ),
         Read::Drafts => ReadAnswer::Drafts(store.drafts().map_err(|e| e.to_string())),
         Read::Resolve(id) => ReadAnswer::Resolved(id, store.resolve(id).ok()),
     }

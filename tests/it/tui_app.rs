@@ -534,6 +534,17 @@ fn a_keystroke_asks_for_reads_and_an_answer_older_than_a_change_is_dropped() {
 
 #[test]
 fn a_reply_waits_for_its_ticket_to_be_read_and_then_goes_on() {
+    reply_waiting_for_its_ticket(false);
+}
+
+#[test]
+fn a_reply_waiting_for_its_ticket_is_dropped_when_the_csm_moves_on() {
+    reply_waiting_for_its_ticket(true);
+}
+
+/// A reply on an item whose ticket is not read yet, answered in place (or
+/// after the CSM moved to the next item, when `moves`).
+fn reply_waiting_for_its_ticket(moves: bool) {
     use cockpit::tui::reads::{self, Read};
     let model = cockpit::domain::health_model::Model::builtin();
     let (_tmp, store) = common::demo_store(150);
@@ -567,8 +578,28 @@ fn a_reply_waits_for_its_ticket_to_be_read_and_then_goes_on() {
         .rev()
         .find(|r| matches!(r, Read::Account { id, .. } if *id == item.account_id))
         .expect("the item's account is read");
+    if moves {
+        app.update(Action::Down);
+        assert_ne!(app.queue[app.selection.queue_cursor].follow_up.id, item.id);
+    }
+    // The next item's own read (for the health pane), answered later.
+    let next_reads = if moves { reads_asked(&mut app) } else { Vec::new() };
     let answer = reads::read(&app.store, read, &model);
     app.on_msg(Msg::Read(answer));
+    if moves {
+        // Never run on what the screen shows now: no picker, no word about
+        // the other item's ticket, no read asked for it.
+        assert_eq!(app.mode(), Mode::Normal, "the reply moved to another item");
+        assert!(app.overlays.picker.is_none());
+        assert!(!app.toasts.iter().any(|t| t.text.contains("ticket")), "{:?}", app.toasts);
+        assert!(reads_asked(&mut app).is_empty(), "the reply went on to the next item");
+        for r in next_reads {
+            let answer = reads::read(&app.store, r, &model);
+            app.on_msg(Msg::Read(answer));
+        }
+        assert!(app.overlays.picker.is_none(), "the reply opened on the next item");
+        return;
+    }
     assert_eq!(app.mode(), Mode::Pick, "the reply goes on once its ticket is read");
     assert!(app.overlays.picker.is_some());
 }
