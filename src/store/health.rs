@@ -201,6 +201,31 @@ impl Cursors {
     }
 }
 
+/// What a step of a pass writes as it scores accounts: its batch, the
+/// kanban totals, and the page of history being filled.
+struct Scoring {
+    table: ScoreTable,
+    batch: Batch,
+    totals: super::StageTotals,
+    pages: PageCache,
+    page: Option<u32>,
+}
+
+impl Scoring {
+    /// A step under `rules`' model, adding to `batch`.
+    fn new(store: &Store, rules: HealthRules, batch: Batch) -> Result<Scoring> {
+        let totals = store.stage_totals()?;
+        Ok(Scoring { table: ScoreTable::new(rules.model), batch, totals, pages: PageCache::default(), page: None })
+    }
+
+    /// The step's writes, with its pages and totals, to apply.
+    fn into_batch(mut self) -> Batch {
+        self.pages.flush_into(&mut self.batch);
+        self.batch.put_totals(&self.totals);
+        self.batch
+    }
+}
+
 /// Every record of `id` under a cursor, decoded.
 fn all<T: serde::de::DeserializeOwned>(c: &mut Cursor, id: AccountId, what: &str) -> Result<Vec<T>> {
     c.take(id)?.into_iter().map(|(_, v)| decode(&v, what)).collect()
@@ -512,11 +537,7 @@ impl Store {
             pass.sources = self.ticket_sources()?;
             pass.next = keys::ACCOUNT.to_vec();
         }
-        let table = ScoreTable::new(rules.model);
-        let mut batch = Batch::default();
-        let mut totals = self.stage_totals()?;
-        let mut pages = PageCache::default();
-        let mut page = None;
+        let mut step = Scoring::new(self, rules, Batch::default())?;
         let mut more = false;
         // Marks up to the next account's id are done with by this step.
         let marks_from = keys::with_id(keys::DIRTY, keys::trailing_id(&pass.next).unwrap_or(AccountId(0)));
@@ -535,36 +556,18 @@ impl Store {
                 break;
             }
             let account: Account = decode(&v, "account")?;
-            if !account.stage.is_active() {
-                // A customer who left needs no churn warning any more.
-                self.clear_flags(account.id, &mut batch, &mut pass.report)?;
-                continue;
-            }
-            // Accounts come in id order: a page is done when the next starts.
-            if page.is_some_and(|p| p != page_of(account.id)) {
-                pages.flush_into(&mut batch);
-                if batch.is_full(20_000) {
-                    batch.put_totals(&totals);
-                    self.apply(std::mem::take(&mut batch))?;
-                }
-            }
-            page = Some(page_of(account.id));
             let cursors = cursors.get_or_insert_with(|| Cursors::new(&self.tree, account.id));
-            let Some(fetched) = cursors.fetch(self, account)? else { continue };
-            self.score_account(
-                fetched,
-                &table,
-                rules,
-                now,
-                &pass.sources,
-                &mut pages,
-                &mut batch,
-                &mut totals,
+            let sources = &pass.sources;
+            self.score_in(
+                &mut step,
+                account,
+                |a| cursors.fetch(self, a),
+                (rules, now, sources),
                 &mut pass.report,
+                true,
             )?;
         }
-        pages.flush_into(&mut batch);
-        batch.put_totals(&totals);
+        let mut batch = step.into_batch();
         // Every account this step scored had its records read now: its
         // mark (set by an edit or a sync page before) is done with.
         let marks = match &marks_to {
@@ -622,41 +625,56 @@ impl Store {
         if ids.is_empty() {
             return Ok(false);
         }
-        let table = ScoreTable::new(rules.model);
-        let mut batch = done;
-        let mut totals = self.stage_totals()?;
-        let mut pages = PageCache::default();
-        let mut page = None;
+        // The marks go in the batch that scores their accounts: never applied
+        // before it, so a stop in between leaves them marked.
+        let mut step = Scoring::new(self, rules, done)?;
         for id in ids {
             let Some(account) = self.account(id)? else { continue };
-            if !account.stage.is_active() {
-                self.clear_flags(account.id, &mut batch, &mut pass.report)?;
-                continue;
-            }
-            if page.is_some_and(|p| p != page_of(id)) {
-                pages.flush_into(&mut batch);
-            }
-            page = Some(page_of(id));
-            let Some(fetched) = self.fetch(id, None)? else { continue };
-            self.score_account(
-                fetched,
-                &table,
-                rules,
-                now,
-                &pass.sources,
-                &mut pages,
-                &mut batch,
-                &mut totals,
+            let sources = &pass.sources;
+            self.score_in(
+                &mut step,
+                account,
+                |a| self.fetch(a.id, None),
+                (rules, now, sources),
                 &mut pass.report,
+                false,
             )?;
         }
-        pages.flush_into(&mut batch);
-        batch.put_totals(&totals);
-        self.apply(batch)?;
+        self.apply(step.into_batch())?;
         Ok(true)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Scores one account in a step: a customer who left only loses its
+    /// flags. Accounts come in id order, so a page is done when the next
+    /// starts; with `apply_when_full` a large batch is applied there.
+    fn score_in(
+        &self,
+        step: &mut Scoring,
+        account: Account,
+        fetch: impl FnOnce(Account) -> Result<Option<Fetched>>,
+        (rules, now, sources): (HealthRules, DateTime<Utc>, &[String]),
+        report: &mut DailyReport,
+        apply_when_full: bool,
+    ) -> Result<()> {
+        if !account.stage.is_active() {
+            // A customer who left needs no churn warning any more.
+            return self.clear_flags(account.id, &mut step.batch, report);
+        }
+        let page = page_of(account.id);
+        if step.page.is_some_and(|p| p != page) {
+            step.pages.flush_into(&mut step.batch);
+            if apply_when_full && step.batch.is_full(20_000) {
+                step.batch.put_totals(&step.totals);
+                self.apply(std::mem::take(&mut step.batch))?;
+            }
+        }
+        step.page = Some(page);
+        match fetch(account)? {
+            Some(fetched) => self.score_account(fetched, step, rules, now, sources, report),
+            None => Ok(()),
+        }
+    }
+
     /// An account's records read one by one (a few accounts: the changed
     /// ones, a sentiment); `manual` replaces the stored signals.
     fn fetch(&self, id: AccountId, manual: Option<ManualSignals>) -> Result<Option<Fetched>> {
@@ -688,19 +706,16 @@ impl Store {
         }))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn score_account(
         &self,
         fetched: Fetched,
-        table: &ScoreTable,
+        step: &mut Scoring,
         rules: HealthRules,
         now: DateTime<Utc>,
         sources: &[String],
-        pages: &mut PageCache,
-        batch: &mut Batch,
-        totals: &mut super::StageTotals,
         report: &mut DailyReport,
     ) -> Result<()> {
+        let Scoring { table, batch, totals, pages, .. } = step;
         let Fetched {
             account,
             row,
@@ -1013,16 +1028,12 @@ impl Store {
         // The sentiment and the day it rescores land together.
         let mut batch = Batch::default();
         batch.put_manual_signals(id, &manual);
-        let mut totals = self.stage_totals()?;
-        let table = ScoreTable::new(rules.model);
-        let mut pages = PageCache::default();
         let mut report = DailyReport::default();
         let sources = self.ticket_sources()?;
         let Some(fetched) = self.fetch(id, Some(manual))? else { return Err(super::StoreError::NoAccount(id.0)) };
-        self.score_account(fetched, &table, rules, now, &sources, &mut pages, &mut batch, &mut totals, &mut report)?;
-        pages.flush_into(&mut batch);
-        batch.put_totals(&totals);
-        self.apply(batch)?;
+        let mut step = Scoring::new(self, rules, batch)?;
+        self.score_account(fetched, &mut step, rules, now, &sources, &mut report)?;
+        self.apply(step.into_batch())?;
         // A CSM's edit is on disk before the toast says so.
         self.flush()?;
         self.row(id)?.ok_or(super::StoreError::NoAccount(id.0))
