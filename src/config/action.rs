@@ -164,47 +164,8 @@ impl Action {
         Action::Quit,
     ];
 
-    /// Every action of every mode.
-    pub const ALL: [Action; 53] = [
-        Action::Up,
-        Action::Down,
-        Action::Left,
-        Action::Right,
-        Action::Top,
-        Action::Bottom,
-        Action::PageUp,
-        Action::PageDown,
-        Action::FocusNext,
-        Action::FocusPrev,
-        Action::FocusAccounts,
-        Action::FocusHealth,
-        Action::FocusKanban,
-        Action::FocusQueue,
-        Action::Open,
-        Action::Mark,
-        Action::Done,
-        Action::Snooze,
-        Action::Note,
-        Action::NoteEditor,
-        Action::Reply,
-        Action::Escalate,
-        Action::CloseTicket,
-        Action::Log,
-        Action::Undo,
-        Action::Outbox,
-        Action::Filter,
-        Action::SortNext,
-        Action::SortReverse,
-        Action::StageNext,
-        Action::StagePrev,
-        Action::Zoom,
-        Action::Sync,
-        Action::Detail,
-        Action::Sentiment,
-        Action::Metrics,
-        Action::Help,
-        Action::Back,
-        Action::Quit,
+    /// The actions of the other modes only (overlays, prompts, the editor).
+    const OTHER_MODES: [Action; 14] = [
         Action::Close,
         Action::Keep,
         Action::Clear,
@@ -220,6 +181,9 @@ impl Action {
         Action::Sentiment4,
         Action::Sentiment5,
     ];
+
+    /// Every action of every mode: the panes' first, in help order.
+    pub const ALL: [Action; 53] = concat(Action::NORMAL, Action::OTHER_MODES);
 
     /// What the action does, for the help overlay.
     pub fn describe(self) -> &'static str {
@@ -299,6 +263,21 @@ impl Action {
     pub fn parse(name: &str) -> Option<Action> {
         Action::ALL.into_iter().find(|a| a.name() == name)
     }
+}
+
+/// Two lists of actions as one (for `Action::ALL`).
+const fn concat(first: [Action; 39], then: [Action; 14]) -> [Action; 53] {
+    let mut out = [Action::Up; 53];
+    let mut i = 0;
+    while i < 39 {
+        out[i] = first[i];
+        i += 1;
+    }
+    while i < 53 {
+        out[i] = then[i - 39];
+        i += 1;
+    }
+    out
 }
 
 #[cfg(test)]
