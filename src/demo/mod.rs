@@ -77,7 +77,8 @@ enum Fate {
 pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError> {
     let mut totals = StageTotals::default();
     let mut out = Generated::default();
-    let mut batch = Batch::default();
+    // Scored as the day's pass would score it: nothing is marked for the next.
+    let mut batch = Batch::scored();
     let model = Model::builtin_ref();
     let table = ScoreTable::new(model);
     let (rules, bands) = (FlagRules::default(), Bands::default());
@@ -164,7 +165,7 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
             // Pages are written whole: a page cut short here is read back
             // and finished by the next accounts.
             pages.flush_into(&mut batch);
-            store.apply(std::mem::take(&mut batch))?;
+            store.apply(std::mem::replace(&mut batch, Batch::scored()))?;
         }
     }
     pages.flush_into(&mut batch);

@@ -105,6 +105,18 @@ fn the_daily_pass_on_the_day_of_generation_changes_no_score() {
 }
 
 #[test]
+fn a_generated_workspace_leaves_nothing_for_the_pass_after_a_change() {
+    // Generated scored: the first start scores no account again (it scored
+    // the whole book in the background, as if every account had changed).
+    let (_t, store, _) = demo();
+    let (flags, bands) = (FlagRules::default(), Bands::default());
+    let rules = crate::store::HealthRules { model: Model::builtin_ref(), flags: &flags, bands: &bands };
+    let mut pass = crate::store::SincePass::default();
+    while store.since_step(rules, now(), &mut pass, 1_000).unwrap() {}
+    assert_eq!(pass.report.scored, 0);
+}
+
+#[test]
 fn tickets_in_every_state_and_every_rule_trips() {
     let (_t, store, g) = demo();
     assert!(g.tickets > 200);
