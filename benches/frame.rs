@@ -51,7 +51,7 @@ fn peak_rss_mb() -> f64 {
 
 fn session(store: Store) -> Session {
     Session {
-        store,
+        store: store.into(),
         theme: Theme::dark(),
         keymap: Keymap::default(),
         bands: Bands::default(),

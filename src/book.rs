@@ -2,6 +2,7 @@
 //! indexes, built once and updated on change so no frame or keystroke
 //! re-sorts the whole portfolio.
 
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -162,6 +163,40 @@ impl Haystacks {
     }
 }
 
+/// What the first frame's book is made of: the first page of the default
+/// order, the first cards of every kanban column, the totals and the
+/// accounts that are a support organization of their own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FirstPage {
+    /// The page's rows, then the cards not on it.
+    pub rows: Vec<AccountRow>,
+    /// Count and ARR per column, of the whole book.
+    pub totals: StageTotals,
+    /// The support organizations of their own.
+    pub support: Vec<(AccountId, SupportOnly)>,
+    /// Rows of the default order on the page.
+    pub page: usize,
+}
+
+impl FirstPage {
+    /// Reads the first `page` rows of the default order and the first
+    /// cards of every column.
+    pub fn read(store: &Store, page: usize) -> Result<FirstPage, StoreError> {
+        let mut rows = store.first_rows(page)?;
+        let mut seen: std::collections::HashSet<AccountId> = rows.iter().map(|r| r.id).collect();
+        for stage in Stage::ALL {
+            for r in store.stage_rows(stage, FIRST_CARDS)? {
+                if seen.insert(r.id) {
+                    rows.push(r);
+                }
+            }
+        }
+        let totals = store.stage_totals()?;
+        let support = store.support_only_accounts()?.into_iter().collect();
+        Ok(FirstPage { rows, totals, support, page })
+    }
+}
+
 /// Table order of two row indexes under a sort key and direction.
 fn order(rows: &[AccountRow], hay: &Haystacks, sort: SortKey, reverse: bool, a: u32, b: u32) -> Ordering {
     let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
@@ -239,25 +274,20 @@ impl Book {
     /// Loads what the first frame needs: the first `page` rows of the
     /// default order and the first cards of every kanban column.
     pub fn load_first(store: &Store, page: usize) -> Result<Book, StoreError> {
-        let mut rows = store.first_rows(page)?;
-        let mut seen: std::collections::HashSet<AccountId> = rows.iter().map(|r| r.id).collect();
-        for stage in Stage::ALL {
-            for r in store.stage_rows(stage, FIRST_CARDS)? {
-                if seen.insert(r.id) {
-                    rows.push(r);
-                }
-            }
-        }
-        let totals = store.stage_totals()?;
-        let complete = rows.len() as u64 >= totals.accounts();
-        let mut book = Book::new(rows, totals, complete);
-        book.set_support(store.support_only_accounts()?.into_iter().collect());
+        Ok(Book::first(FirstPage::read(store, page)?))
+    }
+
+    /// The book of the first frame, before the rest loads.
+    pub fn first(first: FirstPage) -> Book {
+        let complete = first.rows.len() as u64 >= first.totals.accounts();
+        let mut book = Book::new(first.rows, first.totals, complete);
+        book.set_support(first.support.into_iter().collect());
         if !complete {
             // Only the first page belongs in the table until the rest loads.
-            book.sorted.truncate(page);
+            book.sorted.truncate(first.page);
             book.view = book.sorted.clone();
         }
-        Ok(book)
+        book
     }
 
     /// Whether every account is loaded.

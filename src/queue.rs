@@ -7,14 +7,14 @@ use std::cmp::Reverse;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::book::Book;
-use crate::domain::followup::end_of_day;
+use crate::domain::followup::{end_of_day, FollowUpState};
 use crate::domain::ranking::{self, Rank, Signals};
 use crate::domain::text::sanitize;
 use crate::domain::{AccountRow, Bands, FollowUp, Priority, Segment};
 use crate::store::{Store, StoreError};
 
 /// One line of the queue.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QueueItem {
     /// The follow-up.
     pub follow_up: FollowUp,
@@ -122,10 +122,37 @@ pub fn load_with(
     limit: usize,
     book: Option<&Book>,
 ) -> Result<Vec<QueueItem>, StoreError> {
+    let mut items = read(store, end_of_day(now), limit, book, |f| f.is_actionable(now))?;
+    rank(&mut items, now);
+    Ok(items)
+}
+
+/// The first `limit` items not done, in due order, whatever their day: a
+/// later start picks the ones actionable then (`from_kept`).
+pub fn kept(store: &Store, limit: usize) -> Result<Vec<QueueItem>, StoreError> {
+    read(store, DateTime::<Utc>::MAX_UTC, limit, None, |f| !matches!(f.state, FollowUpState::Done { .. }))
+}
+
+/// The items of `kept` actionable at `now` (at most `limit`), ranked.
+pub fn from_kept(kept: Vec<QueueItem>, now: DateTime<Utc>, limit: usize) -> Vec<QueueItem> {
+    let mut items: Vec<QueueItem> = kept.into_iter().filter(|i| i.follow_up.is_actionable(now)).take(limit).collect();
+    rank(&mut items, now);
+    items
+}
+
+/// Follow-ups due before `before` that `keep` accepts (at most `limit`),
+/// in due order, each with its account's context.
+fn read(
+    store: &Store,
+    before: DateTime<Utc>,
+    limit: usize,
+    book: Option<&Book>,
+    keep: impl Fn(&FollowUp) -> bool,
+) -> Result<Vec<QueueItem>, StoreError> {
     let mut items = Vec::new();
-    for f in store.follow_ups_before(end_of_day(now)) {
+    for f in store.follow_ups_before(before) {
         let f = f?;
-        if !f.is_actionable(now) {
+        if !keep(&f) {
             continue;
         }
         let row = match book.and_then(|b| b.row(f.account_id)) {
@@ -144,7 +171,6 @@ pub fn load_with(
             break;
         }
     }
-    rank(&mut items, now);
     Ok(items)
 }
 

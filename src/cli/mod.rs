@@ -22,9 +22,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config, Loaded};
 use crate::demo::{self, DemoSpec};
-use crate::store::{shield, HealthRules, Store, StoreError};
+use crate::store::{shield, HealthRules, Store, StoreError, WorkspaceMeta};
+use crate::tui::first_frame::{self, FirstFrame};
 use crate::tui::theme::Theme;
-use crate::tui::Session;
+use crate::tui::{Opening, Session};
 use crate::{logging, paths};
 use error::ConfigError;
 
@@ -268,12 +269,13 @@ fn outbox_listing(command: &Option<Command>) -> Option<outbox::ListArgs> {
     }
 }
 
-fn label(store: &Store) -> (String, String) {
-    match store.workspace() {
-        Ok(Some(meta)) if meta.demo_seed.is_some() => (meta.name, "demo data, offline".into()),
-        Ok(Some(meta)) => (meta.name, "offline".into()),
-        _ => (
-            store.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "workspace".into()),
+/// The workspace's name and what its data is, for the status line.
+fn label(meta: Option<WorkspaceMeta>, dir: &Path) -> (String, String) {
+    match meta {
+        Some(meta) if meta.demo_seed.is_some() => (meta.name, "demo data, offline".into()),
+        Some(meta) => (meta.name, "offline".into()),
+        None => (
+            dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "workspace".into()),
             "no sources configured".into(),
         ),
     }
@@ -306,6 +308,22 @@ pub fn run(cli: Cli) -> CliResult {
     // thread and the passes; 64 MB cost it 140 MB more at its peak.
     let lean = matches!(cli.command, None | Some(Command::Sync { .. }));
     let dir = workspace_dir(g, &loaded)?;
+    if cli.command.is_none() {
+        // Nothing wrote since the last close: its first frame is drawn
+        // while sled opens behind it.
+        if let Some(frame) = FirstFrame::load(&dir).filter(|f| !g.demo || f.is_demo()) {
+            logging::init(&dir);
+            let opening = {
+                let dir = dir.clone();
+                std::thread::Builder::new()
+                    .name("open".into())
+                    .spawn(move || open_store(&dir, true))
+                    .map_err(|e| Error::io("cannot start the cockpit", e, ""))?
+            };
+            let meta = frame.workspace.clone();
+            return open_cockpit(g, loaded, Opening::Behind { dir, frame: Box::new(frame), open: opening }, meta);
+        }
+    }
     let store = match open_store(&dir, lean) {
         Ok(store) => store,
         // The outbox is the one thing a sync cannot bring back: list what
@@ -327,12 +345,20 @@ pub fn run(cli: Cli) -> CliResult {
         }
     }
     match &cli.command {
-        None => open_cockpit(g, loaded, store),
+        None => {
+            let meta = store.workspace()?;
+            open_cockpit(g, loaded, store.into(), meta)
+        }
         Some(command) => {
             // sled panics on some damage it reads: anywhere in a headless
             // command, that is the damaged-workspace message, not a crash.
             match shield::catch(&dir, || headless(command, &store, &loaded)) {
-                Ok(result) => result,
+                Ok(result) => {
+                    // The next cockpit draws it while sled opens.
+                    let names: Vec<String> = loaded.config.sources.iter().map(|s| s.name.clone()).collect();
+                    first_frame::keep(store, &names, &loaded.config.health_model, Utc::now());
+                    result
+                }
                 Err(damaged) => {
                     // The engine's state after its panic is unknown: no drop
                     // (which flushes) runs on it.
@@ -474,7 +500,7 @@ pub fn answer(command: &Command, store: &Store, c: &Config) -> CliResult {
     result
 }
 
-fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
+fn open_cockpit(g: &Global, loaded: Loaded, store: Opening, meta: Option<WorkspaceMeta>) -> CliResult {
     let themes = paths::themes_dir();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let requested = g.theme.as_deref().or(loaded.config.theme.as_deref());
@@ -483,8 +509,8 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Store) -> CliResult {
     let keymap = loaded.config.keys.clone();
     let mut warnings = loaded.issues.clone();
     warnings.extend(theme_warnings);
-    let (workspace, data_label) = label(&store);
-    let is_demo = store.workspace().ok().flatten().is_some_and(|m| m.demo_seed.is_some());
+    let is_demo = meta.as_ref().is_some_and(|m| m.demo_seed.is_some());
+    let (workspace, data_label) = label(meta, store.dir());
     // The demo never syncs: it must work with no network at all.
     let sources = if is_demo { Vec::new() } else { loaded.config.sources.clone() };
     let every = loaded.config.sync_every_minutes;
@@ -587,6 +613,7 @@ fn demo_command(g: &Global, accounts: u64, seed: u64) -> CliResult {
     let started = std::time::Instant::now();
     eprintln!("Generating {accounts} accounts (seed {seed}) in {} ...", dir.display());
     let g = demo::generate(&store, &DemoSpec { accounts, seed, now: Utc::now() })?;
+    first_frame::keep(store, &[], crate::domain::health_model::Model::builtin_ref(), Utc::now());
     eprintln!(
         "Done in {:.1} s: {} accounts, {} tickets, {} follow-ups. Open it with: cockpit --data-dir {}",
         started.elapsed().as_secs_f64(),

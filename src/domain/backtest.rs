@@ -328,7 +328,7 @@ mod tests {
         let v: Vec<Sample> = (0..10_000)
             .map(|_| {
                 let score = (rng.next() % 101) as u8;
-                s(score, rng.next() % 5 == 0)
+                s(score, rng.next().is_multiple_of(5))
             })
             .collect();
         let got = auc(&v).unwrap();

@@ -2,6 +2,7 @@
 //! and the change of each since an earlier day, in words.
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use super::account::Segment;
 use super::health::{Factor, Measure};
@@ -10,7 +11,7 @@ use super::lifecycle::Stage;
 use super::signals::{describe, value_text, DaySignals};
 
 /// One measure's part in a score.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Contribution {
     /// Which measure.
     pub measure: Measure,
@@ -46,7 +47,7 @@ pub fn contributions(factors: &[Factor]) -> Vec<Contribution> {
 }
 
 /// A measure whose points changed between two days.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Mover {
     /// Which measure.
     pub measure: Measure,
@@ -96,7 +97,7 @@ pub fn movers(model: &Model, now: &DaySignals, then: &DaySignals, stage: Stage, 
 
 /// Why an account's score is what it is on a day, and what moved it
 /// since a week before.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// The day explained.
     pub day: NaiveDate,

@@ -329,7 +329,7 @@ impl Trend {
 }
 
 /// A run of daily scores starting at `start` (one slot per day, `None` = no score).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct HealthHistory {
     /// Day of the first slot.
     pub start: Option<NaiveDate>,

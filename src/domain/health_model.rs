@@ -135,7 +135,7 @@ impl Inputs {
 }
 
 /// A score with what it is made of.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Scored {
     /// Overall 0-100; `None` when no weighted input was known.
     pub score: Option<u8>,

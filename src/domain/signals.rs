@@ -25,7 +25,7 @@ pub const SENTIMENT_DAYS: i64 = 90;
 
 /// One day's inputs, one byte per measure in `Measure::ALL` order, then the
 /// stage the account was in that day; `UNKNOWN` where not known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct DaySignals(pub [u8; DaySignals::LEN]);
 
 impl Default for DaySignals {

@@ -310,6 +310,12 @@ impl Store {
         &self.path
     }
 
+    /// Handles on the workspace in this process, this one included (the
+    /// database closes with the last).
+    pub fn handles(&self) -> usize {
+        std::sync::Arc::strong_count(&self.writer)
+    }
+
     /// The schema version in use.
     pub fn schema(&self) -> u32 {
         self.schema

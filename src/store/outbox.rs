@@ -44,7 +44,7 @@ impl Batch {
 }
 
 /// Counts of the outbox by state, for the status bar.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OutboxCounts {
     /// Waiting or being checked.
     pub pending: usize,

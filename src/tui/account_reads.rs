@@ -102,6 +102,13 @@ impl AccountReads {
         self.tickets.clear();
     }
 
+    /// Shows the health kept from the last session until the read of it
+    /// (already asked) lands.
+    pub fn kept(&mut self, health: HealthView) {
+        self.health = Some(health);
+        self.stale = true;
+    }
+
     /// Whether a read of the account is on its way.
     pub fn is_reading(&self, id: AccountId) -> bool {
         self.reading.contains_key(&id)

@@ -9,6 +9,7 @@ pub mod compose;
 pub mod drafts;
 pub mod editor;
 pub mod effect;
+pub mod first_frame;
 pub mod followups;
 pub mod jobs;
 pub mod keymap;
@@ -52,10 +53,41 @@ pub const FIRST_PAGE: usize = 200;
 /// Queue items read for the first frame.
 pub const FIRST_QUEUE: usize = 200;
 
+/// The workspace, open or opening.
+pub enum Opening {
+    /// Open.
+    Open(Store),
+    /// Opening on a thread, with the first frame kept at the last close.
+    Behind {
+        /// The workspace directory.
+        dir: std::path::PathBuf,
+        /// What the first frame shows.
+        frame: Box<first_frame::FirstFrame>,
+        /// The thread opening it.
+        open: std::thread::JoinHandle<Result<Store, StoreError>>,
+    },
+}
+
+impl From<Store> for Opening {
+    fn from(store: Store) -> Opening {
+        Opening::Open(store)
+    }
+}
+
+impl Opening {
+    /// The workspace directory.
+    pub fn dir(&self) -> &std::path::Path {
+        match self {
+            Opening::Open(store) => store.path(),
+            Opening::Behind { dir, .. } => dir,
+        }
+    }
+}
+
 /// Everything the cockpit needs to start.
 pub struct Session {
-    /// The open workspace.
-    pub store: Store,
+    /// The workspace.
+    pub store: Opening,
     /// Styles.
     pub theme: Theme,
     /// Bindings.
@@ -87,12 +119,35 @@ pub struct Session {
 }
 
 /// Builds the state for the first frame: the first page of the default
-/// order, the first kanban cards, the totals and the first queue items.
+/// order, the first kanban cards, the totals and the first queue items:
+/// read from the open store, or taken from the frame kept at the last close
+/// (the thread opening the store is then left to finish on its own).
 pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError> {
-    let book = Book::load_first(&session.store, FIRST_PAGE)?;
-    let queue = crate::queue::load(&session.store, now, FIRST_QUEUE)?;
+    Ok(start(session, now)?.0)
+}
+
+/// The store once the first frame's state is built.
+enum Ready {
+    /// Open.
+    Open(Store),
+    /// Still opening.
+    Behind(std::thread::JoinHandle<Result<Store, StoreError>>),
+}
+
+/// Builds the first frame's state: read from the open store, or from the
+/// frame kept at the last close while the store opens behind it.
+fn start(session: Session, now: DateTime<Utc>) -> Result<(App, Ready), StoreError> {
+    let names: Vec<String> = session.sources.iter().map(|s| s.name.clone()).collect();
+    let (frame, opening) = match session.store {
+        Opening::Open(store) => {
+            let frame = first_frame::FirstFrame::read(&store, &names, &session.health_model, now, false)?;
+            (frame, Ready::Open(store))
+        }
+        Opening::Behind { frame, open, .. } => (*frame, Ready::Behind(open)),
+    };
+    let book = Book::first(frame.page);
     let complete = book.is_complete();
-    let store = session.store;
+    let queue = crate::queue::from_kept(frame.queue, now, FIRST_QUEUE);
     let mut app = App::new(book, queue, session.theme, now);
     app.keymap = session.keymap;
     app.bands = session.bands;
@@ -103,7 +158,7 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         .iter()
         .map(|s| app::SourceView {
             name: s.name.clone(),
-            last: store.sync_status(&s.name).ok().flatten(),
+            last: frame.syncs.iter().find(|(n, _)| *n == s.name).map(|(_, st)| st.clone()),
             running: None,
         })
         .collect();
@@ -118,19 +173,31 @@ pub fn first_app(session: Session, now: DateTime<Utc>) -> Result<App, StoreError
         flags: session.flags,
         bands: session.bands,
     }));
-    if complete && app.queue.len() < FIRST_QUEUE {
+    if complete && frame.queue_whole && app.queue.len() < FIRST_QUEUE {
         app.queue_complete = true;
     }
     for w in session.warnings {
         app.toast(Level::Warning, w);
     }
-    app.status.outbox_counts = store.outbox_counts()?;
-    // What the CSM was writing when an earlier session was stopped.
-    app.reopen_kept_draft_from(store.drafts().map_err(|e| e.to_string()));
-    // The first frame shows the selected account's health: read here,
-    // before the screen is taken (the event loop never reads).
-    jobs::settle_inline(&mut app, &store);
-    Ok(app)
+    app.status.outbox_counts = frame.outbox;
+    match &opening {
+        Ready::Open(store) => {
+            // What the CSM was writing when an earlier session was stopped.
+            app.reopen_kept_draft_from(store.drafts().map_err(|e| e.to_string()));
+            // The first frame shows the selected account's health: read
+            // here, before the screen is taken (the event loop never reads).
+            jobs::settle_inline(&mut app, store);
+        }
+        Ready::Behind(_) => {
+            // The health kept shows until the read asked for lands; the
+            // drafts are read once the store is open.
+            if let Some(h) = frame.health.filter(|h| app.selection.selected == Some(h.id)) {
+                app.reads.kept(h);
+            }
+            app.effect(Effect::Read(reads::Read::Drafts));
+        }
+    }
+    Ok((app, opening))
 }
 
 /// Lets the event loop stop the input thread while another program (the
@@ -198,37 +265,65 @@ enum Stop {
 pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> {
     // Caught from now on, so that none of them can kill the cockpit with
     // the terminal in raw mode.
+    let started = std::time::Instant::now();
     let mut signals = signals::Signals::install()?;
     let now = Utc::now();
-    let store = session.store.clone();
     let sources = session.sources.clone();
     let sync_every = session.sync_every;
     let session_config = session.config.clone();
     // The first frame's data is read before the screen is taken: damage
     // (even a panic in the engine) ends here with the message, on a normal
     // terminal.
-    let dir = store.path().to_path_buf();
-    let mut app = match crate::store::shield::guard(&dir, || first_app(session, now)) {
-        Ok(app) => app,
+    let dir = session.store.dir().to_path_buf();
+    let held = match &session.store {
+        Opening::Open(store) => Some(store.clone()),
+        Opening::Behind { .. } => None,
+    };
+    let (mut app, ready) = match crate::store::shield::guard(&dir, || start(session, now)) {
+        Ok(started) => started,
         Err(e) => {
             // After damage the engine's state is unknown: no drop (which
             // flushes) runs on it; the process ends with the message.
-            std::mem::forget(store);
+            std::mem::forget(held);
             return Err(e.into());
         }
     };
+    drop(held);
     let setup = app.health_setup.clone().expect("first_app sets the health setup");
     let mut guard = terminal::Guard::enter()?;
-
+    let store = match ready {
+        Ready::Open(store) => store,
+        Ready::Behind(open) => {
+            // The kept frame shows while sled opens; keys typed meanwhile
+            // wait in the terminal and are read once it is open.
+            guard.terminal.draw(|f| view::draw(&app, f))?;
+            tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "kept first frame drawn");
+            match tokio::task::spawn_blocking(move || open.join()).await {
+                Ok(Ok(Ok(store))) => store,
+                Ok(Ok(Err(e))) => {
+                    drop(guard);
+                    return Err(e.into());
+                }
+                _ => {
+                    drop(guard);
+                    return Err(format!(
+                        "the workspace in {} could not be opened; details are in its cockpit.log",
+                        dir.display()
+                    )
+                    .into());
+                }
+            }
+        }
+    };
     let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
     // The one owner of every store mutation from here on.
-    let writer = Writer::spawn(store.clone());
+    let writer = Writer::spawn(store);
     let mut jobs = Jobs::new(writer, sources.clone(), msg_tx.clone(), setup, app.author.clone());
     let must_load = !(app.book.is_complete() && app.queue_complete);
     jobs.health(Pass::Upkeep, must_load);
     // Commands beside the cockpit (`cockpit today` in another terminal).
     #[cfg(unix)]
-    let _listening = session_config.and_then(|config| {
+    let listening = session_config.and_then(|config| {
         let tx = msg_tx.clone();
         crate::remote::serve::start(crate::remote::serve::Context {
             writer: jobs.writer().clone(),
@@ -357,7 +452,11 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
             }
         }
     }
-    finish(app, jobs, guard, signals, stop, kept).await
+    // Its handle on the store must go before the first frame is kept.
+    #[cfg(unix)]
+    drop(listening);
+    let names = sources.iter().map(|s| s.name.clone()).collect();
+    finish(app, jobs, guard, signals, stop, kept, names).await
 }
 
 /// Ends the session: keeps what the CSM was writing, restores the terminal,
@@ -369,6 +468,7 @@ async fn finish(
     mut signals: signals::Signals,
     stop: Stop,
     kept: Option<drafts::Kept>,
+    names: Vec<String>,
 ) -> Result<Ended, Box<dyn std::error::Error>> {
     // A panic in the input thread closes its channel: the hook has recorded
     // it by then.
@@ -406,8 +506,14 @@ async fn finish(
         }
     }
     let flushed = writer.settle_edits();
-    let log = writer.store().path().join("cockpit.log");
+    let store = writer.store().clone();
+    let log = store.path().join("cockpit.log");
     drop((jobs, writer));
+    // Once the last write is in: the next start draws it while sled opens.
+    match (&flushed, &fatal, &app.health_setup) {
+        (Ok(()), None, Some(setup)) => first_frame::keep(store, &names, &setup.model, Utc::now()),
+        _ => drop(store),
+    }
     if let Some(k) = &kept {
         eprintln!("{}", k.message());
     }

@@ -20,7 +20,7 @@ pub const TIMELINE_SHOWN: usize = 6;
 pub const HEALTH_DAYS: i64 = 90;
 
 /// An account's health as the health pane and the detail show it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct HealthView {
     /// Whose.
     pub id: AccountId,

@@ -957,3 +957,53 @@ fn commands_beside_an_open_cockpit_answer_as_after_it_quits() {
     assert_eq!(undated(&accounts_beside), undated(&accounts_after));
     assert_eq!(outbox_beside, sb.cli(&["outbox"]));
 }
+
+/// A synced workspace: each close keeps the first frame (the headless sync
+/// and the cockpit alike), the next start draws it, a sync run between two
+/// sessions shows in the next first frame (never the frame kept before
+/// it), and a second cockpit beside a running one is refused without
+/// drawing the kept frame.
+#[test]
+fn the_first_frame_kept_at_close_follows_a_sync_between_sessions() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut crm = fake::Crm { token: "frame-secret".into(), ..fake::Crm::default() };
+    for id in 1..=3 {
+        crm.add(id, &format!("Company {id:04}"), 10_000 * id, 1_700_000_000_000 + id as i64);
+    }
+    let crm = std::sync::Arc::new(std::sync::Mutex::new(crm));
+    let url = rt.block_on(fake::start(crm.clone()));
+    let mut sb = Sandbox::new();
+    sb.synced = true;
+    sb.extra_env.push(("COCKPIT_E2E_TOKEN".into(), "frame-secret".into()));
+    point_crm_at(&sb, &url);
+    let kept = sb.workspace().join(cockpit::tui::first_frame::FILE);
+    let sync = |sb: &Sandbox| {
+        let out = sb.command(&["sync"]).env("COCKPIT_E2E_TOKEN", "frame-secret").output().expect("run cockpit sync");
+        assert!(out.status.success(), "sync failed: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    sync(&sb);
+    assert!(kept.exists(), "the sync kept the first frame as it closed");
+    assert!(cockpit::tui::first_frame::FirstFrame::load(&sb.workspace()).is_some());
+
+    let mut h = sb.spawn(160, 48);
+    let screen = h.wait_for_panes();
+    assert!(screen.contains("Company 0002"), "{screen}");
+    // Beside it, a second cockpit is refused; the kept frame is not drawn.
+    let mut second = sb.spawn(160, 48);
+    let status = second.wait_exit(TIMEOUT);
+    assert_eq!(status.exit_code(), 4, "{}", second.raw_text());
+    assert!(second.raw_text().contains("already open"), "{}", second.raw_text());
+    assert!(!second.raw_text().contains("Company 0002"), "{}", second.raw_text());
+    h.send(b"q");
+    h.assert_clean_exit();
+
+    // The CRM renames a company; a sync from cron brings it between sessions.
+    crm.lock().unwrap().add(2, "Renamed Holdings", 20_000, 1_800_000_000_000);
+    sync(&sb);
+    let mut h = sb.spawn(160, 48);
+    let screen = h.wait_for_panes();
+    assert!(screen.contains("Renamed Holdings"), "the first frame shows the sync:\n{screen}");
+    assert!(!screen.contains("Company 0002"), "never the frame kept before the sync:\n{screen}");
+    h.send(b"q");
+    h.assert_clean_exit();
+}

@@ -174,7 +174,7 @@ fn config_and_theme_warnings_show_in_the_status_line() {
     let (keymap, key_warnings) = cockpit::tui::keymap::Keymap::with_overrides(KeyMode::Normal, [("j", "jump")]);
     warnings.extend(key_warnings);
     let session = cockpit::tui::Session {
-        store,
+        store: store.into(),
         theme,
         keymap,
         bands: cockpit::domain::Bands::default(),
@@ -602,4 +602,32 @@ fn reply_waiting_for_its_ticket(moves: bool) {
     }
     assert_eq!(app.mode(), Mode::Pick, "the reply goes on once its ticket is read");
     assert!(app.overlays.picker.is_some());
+}
+
+/// The screen drawn from the first frame kept at close is the one the
+/// database gives, health pane included (300 accounts: more than a page).
+#[test]
+fn the_first_frame_kept_at_close_draws_what_the_database_would() {
+    use cockpit::tui::first_frame::{keep, FirstFrame};
+    let (tmp, store) = common::demo_store(300);
+    let ws = tmp.path().join("ws");
+    let text = |app: &cockpit::tui::app::App| {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+        term.draw(|f| cockpit::tui::view::draw(app, f)).unwrap();
+        let buf = term.backend().buffer().clone();
+        (0..48)
+            .map(|y| (0..160).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>() + "\n")
+            .collect::<String>()
+    };
+    let from_db = text(&common::app(store.clone(), common::theme("dark")).app);
+    assert!(from_db.contains("Pulling down") || from_db.contains("Since last week"), "{from_db}");
+    keep(store, &[], cockpit::domain::health_model::Model::builtin_ref(), common::now());
+    let frame = FirstFrame::load(&ws).expect("kept at close, nothing written since");
+    let open = {
+        let ws = ws.clone();
+        std::thread::spawn(move || cockpit::store::Store::open(&ws))
+    };
+    let opening = cockpit::tui::Opening::Behind { dir: ws, frame: Box::new(frame), open };
+    let app = cockpit::tui::first_app(common::session(opening, common::theme("dark")), common::now()).unwrap();
+    assert_eq!(text(&app), from_db);
 }

@@ -63,8 +63,13 @@ impl std::ops::DerefMut for Cockpit {
 
 /// The cockpit's first-frame state over a store, in a theme.
 pub fn app(store: Store, theme: Theme) -> Cockpit {
-    let session = Session {
-        store: store.clone(),
+    Cockpit { app: first_app(session(store.clone().into(), theme), now()).unwrap(), store }
+}
+
+/// What the demo's cockpit starts with, over a workspace open or opening.
+pub fn session(store: cockpit::tui::Opening, theme: Theme) -> Session {
+    Session {
+        store,
         theme,
         keymap: Keymap::default(),
         bands: Bands::default(),
@@ -79,8 +84,7 @@ pub fn app(store: Store, theme: Theme) -> Cockpit {
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),
         config: None,
-    };
-    Cockpit { app: first_app(session, now()).unwrap(), store }
+    }
 }
 
 /// A named built-in theme.
