@@ -79,9 +79,10 @@ impl FirstFrame {
         }
         // The account the cockpit selects first.
         let first = health_of_first.then(|| crate::book::Book::first(page.clone()).view_row(0).map(|r| r.id)).flatten();
+        // What could not be read is left to the reader at the next start.
         let health = first
-            .map(|id| super::reads::account(store, id, model, now).health)
-            .filter(|h| h.explanation.is_some() || !h.history.scores.is_empty());
+            .map(|id| super::reads::account(store, id, model, now))
+            .and_then(|view| view.trouble.is_none().then_some(view.health));
         Ok(FirstFrame {
             workspace: store.workspace()?,
             queue_whole: queue.len() < QUEUE_KEPT,
@@ -132,8 +133,10 @@ pub fn keep(store: Store, sources: &[String], model: &Model, now: DateTime<Utc>)
         tracing::debug!(handles = store.handles(), "first frame not kept: the workspace is still in use");
         return;
     }
-    // Nothing written since it was kept (a command that only read).
-    if kept_stamp(&dir).is_some_and(|k| stamp(&dir).is_ok_and(|s| s == k)) {
+    // Nothing written since it was kept (a command that only read); what
+    // this process wrote is on disk first, so it shows in the files.
+    let flushed = store.flush().is_ok();
+    if flushed && kept_stamp(&dir).is_some_and(|k| stamp(&dir).is_ok_and(|s| s == k)) {
         return;
     }
     let frame = match FirstFrame::read(&store, sources, model, now, true) {
