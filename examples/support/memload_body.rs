@@ -4,12 +4,33 @@ use cockpit::book::Book;
 use cockpit::store::Store;
 
 fn status(label: &str) {
+    thread_local!(static LAST: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) });
+    let ms = LAST.with(|l| {
+        let now = std::time::Instant::now();
+        let ms = l.get().map_or(0.0, |t| (now - t).as_secs_f64() * 1e3);
+        l.set(Some(now));
+        ms
+    });
     let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let get = |k: &str| {
         s.lines().find(|l| l.starts_with(k)).and_then(|l| l.split_whitespace().nth(1)).unwrap_or("?").to_string()
     };
     let mb = |v: String| v.parse::<f64>().map(|k| format!("{:6.1}", k / 1024.0)).unwrap_or(v);
-    eprintln!("{label:<28} RSS {} MB  HWM {} MB", mb(get("VmRSS:")), mb(get("VmHWM:")));
+    eprintln!(
+        "{label:<28} RSS {} MB  HWM {} MB  glibc heap {:6.1} MB  {ms:7.1} ms",
+        mb(get("VmRSS:")),
+        mb(get("VmHWM:")),
+        glibc_heap_mb()
+    );
+}
+
+/// The bytes glibc's malloc has handed out and not had back (0 under
+/// mimalloc, which the global allocator then is).
+#[allow(unsafe_code)]
+fn glibc_heap_mb() -> f64 {
+    // SAFETY: mallinfo2 only reads the allocator's counters.
+    let info = unsafe { libc::mallinfo2() };
+    (info.uordblks + info.hblkhd) as f64 / 1024.0 / 1024.0
 }
 
 fn body() {
@@ -31,6 +52,26 @@ fn body() {
         return;
     }
     let now = Utc::now();
+    if mode == "pass" || mode == "pass-scan" {
+        // The upkeep the cockpit runs before its load (the day's pass when
+        // the day turned), inline.
+        use cockpit::engine::upkeep::{HealthSetup, Pass, Upkeep};
+        let setup = std::sync::Arc::new(HealthSetup {
+            model: cockpit::domain::health_model::Model::builtin(),
+            flags: Default::default(),
+            bands: Default::default(),
+            write_back: None,
+        });
+        let changed = Upkeep::new(setup, now, Pass::Upkeep, |_| {}).run(&store).expect("upkeep");
+        status(&format!("upkeep (changed: {changed})"));
+        if mode == "pass-scan" {
+            let n = store.rows().filter(|r| r.is_ok()).count();
+            let end = cockpit::domain::followup::end_of_day(now);
+            let m = store.follow_ups_before(end).filter(|r| r.is_ok()).count();
+            status(&format!("scanned {n} rows, {m} follow-ups"));
+            return;
+        }
+    }
     let first = Book::load_first(&store, 200).expect("first");
     let q0 = cockpit::queue::load(&store, now, 200).expect("first queue");
     status("first page");
