@@ -108,9 +108,10 @@ fn column_order(a: &AccountRow, b: &AccountRow) -> Ordering {
 /// The in-memory book with its indexes.
 #[derive(Debug, Clone)]
 pub struct Book {
+    /// In id order: an account's position is found by binary search (a
+    /// map from id to position cost 2 MB at 100,000 accounts).
     rows: Vec<AccountRow>,
     haystack: Haystacks,
-    pos: HashMap<AccountId, u32>,
     totals: StageTotals,
     complete: bool,
     sort: SortKey,
@@ -137,6 +138,13 @@ struct Haystacks {
 impl Haystacks {
     fn build(row: &AccountRow) -> String {
         format!("{}\0{} {}", row.name, row.segment.label(), row.stage.label()).to_lowercase()
+    }
+
+    /// Room for the texts of `rows`, as near their length as can be told
+    /// without building them (lower-casing rarely changes a length).
+    fn with_capacity(rows: &[AccountRow]) -> Haystacks {
+        let bytes = rows.iter().map(|r| r.name.len() + 2 + r.segment.label().len() + r.stage.label().len());
+        Haystacks { text: String::with_capacity(bytes.sum()), spans: Vec::with_capacity(rows.len()) }
     }
 
     fn push(&mut self, row: &AccountRow) {
@@ -215,19 +223,18 @@ impl Book {
     /// A book over `rows`; `complete` says whether these are all the accounts.
     pub fn new(rows: Vec<AccountRow>, totals: StageTotals, complete: bool) -> Book {
         let mut rows = rows;
+        rows.sort_unstable_by_key(|r| r.id);
         for r in &mut rows {
             // Names come from outside: make them safe once, not per frame.
             if let std::borrow::Cow::Owned(clean) = sanitize(&r.name) {
                 r.name = clean;
             }
         }
-        let mut haystack = Haystacks::default();
+        let mut haystack = Haystacks::with_capacity(&rows);
         rows.iter().for_each(|r| haystack.push(r));
-        let pos = rows.iter().enumerate().map(|(i, r)| (r.id, i as u32)).collect();
         let mut book = Book {
             rows,
             haystack,
-            pos,
             totals,
             complete,
             sort: SortKey::Health,
@@ -246,8 +253,13 @@ impl Book {
 
     /// Loads the whole book from the store.
     pub fn load(store: &Store) -> Result<Book, StoreError> {
-        let rows = store.rows().collect::<Result<Vec<_>, _>>()?;
         let totals = store.stage_totals()?;
+        // The totals count the rows: room for them all at once, not a
+        // vector doubled (and copied) on the way there.
+        let mut rows = Vec::with_capacity(usize::try_from(totals.accounts()).unwrap_or(0));
+        for row in store.rows() {
+            rows.push(row?);
+        }
         let mut book = Book::new(rows, totals, true);
         book.set_support(store.support_only_accounts()?.into_iter().collect());
         Ok(book)
@@ -257,7 +269,7 @@ impl Book {
     /// (a filter finds them by "support" and "ambiguous").
     pub fn set_support(&mut self, support: HashMap<AccountId, SupportOnly>) {
         for (id, mark) in &support {
-            if let Some(&r) = self.pos.get(id) {
+            if let Some(r) = self.position(*id) {
                 let row = &self.rows[r as usize];
                 let text = format!("{} {}", Haystacks::build(row), mark.link.label());
                 self.haystack.set_text(r, &text);
@@ -330,15 +342,20 @@ impl Book {
         self.view.iter().skip(start).take(len).map(|&r| &self.rows[r as usize])
     }
 
+    /// An account's index in `rows`.
+    fn position(&self, id: AccountId) -> Option<u32> {
+        self.rows.binary_search_by_key(&id, |r| r.id).ok().map(|i| i as u32)
+    }
+
     /// Where an account sits in the table, if it passes the filter.
     pub fn view_position(&self, id: AccountId) -> Option<usize> {
-        let r = *self.pos.get(&id)?;
+        let r = self.position(id)?;
         self.view.iter().position(|&v| v == r)
     }
 
     /// An account's row by id.
     pub fn row(&self, id: AccountId) -> Option<&AccountRow> {
-        self.pos.get(&id).map(|&r| &self.rows[r as usize])
+        self.position(id).map(|r| &self.rows[r as usize])
     }
 
     /// Cards loaded in a kanban column.
@@ -435,7 +452,7 @@ impl Book {
 
     /// Replaces one account's row and moves it in every index.
     pub fn update_row(&mut self, row: AccountRow) {
-        let Some(&r) = self.pos.get(&row.id) else {
+        let Some(r) = self.position(row.id) else {
             return;
         };
         let old = std::mem::replace(&mut self.rows[r as usize], row);
@@ -563,5 +580,29 @@ mod tests {
         b.set_filter("");
         b.set_sort(SortKey::Stage, false);
         assert_eq!(ids(&b), vec![3, 1, 2, 4], "cached orders follow the update");
+    }
+
+    #[test]
+    fn rows_in_any_order_are_found_by_id() {
+        // The first page comes in health order, not id order.
+        let rows: Vec<AccountRow> = [7u64, 3, 9, 1, 5]
+            .iter()
+            .map(|&id| row(id, &format!("N{id}"), Some(90 - id as u8), Stage::Adoption, id))
+            .collect();
+        let mut totals = StageTotals::default();
+        rows.iter().for_each(|r| totals.add(r));
+        let mut b = Book::new(rows, totals, true);
+        for id in [1u64, 3, 5, 7, 9] {
+            assert_eq!(b.row(AccountId(id)).map(|r| r.name.as_str()), Some(format!("N{id}").as_str()));
+        }
+        assert!(b.row(AccountId(4)).is_none() && b.row(AccountId(10)).is_none());
+        assert_eq!(ids(&b), vec![9, 7, 5, 3, 1], "health order");
+        assert_eq!(b.view_position(AccountId(3)), Some(3));
+        let mut r = b.row(AccountId(9)).unwrap().clone();
+        r.health = Some(99);
+        b.update_row(r);
+        assert_eq!(ids(&b), vec![7, 5, 3, 1, 9]);
+        b.update_row(row(4, "not in the book", None, Stage::Adoption, 1));
+        assert_eq!(b.view_len(), 5);
     }
 }

@@ -55,7 +55,7 @@ fn to_json(i: &QueueItem, now: DateTime<Utc>) -> ItemJson<'_> {
     }
 }
 
-fn due_text(f: &crate::domain::FollowUp, now: DateTime<Utc>) -> String {
+fn due_text<R>(f: &crate::domain::FollowUp<R>, now: DateTime<Utc>) -> String {
     if f.is_overdue(now) {
         format!("{} late", crate::display::ago(f.due, now))
     } else {
@@ -162,9 +162,9 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
                     vec![
                         due_text(f, now),
                         priority_label(f.priority).into(),
-                        i.account.clone(),
+                        i.account.to_string(),
                         f.kind.label().into(),
-                        i.reason.clone(),
+                        i.reason.to_string(),
                     ]
                 })
                 .collect();

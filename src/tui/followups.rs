@@ -44,12 +44,12 @@ impl App {
     /// The marked items, else the one under the queue's cursor.
     fn target_items(&self) -> Vec<FollowUp> {
         if self.overlays.marked.is_empty() {
-            self.selection.queue_item(&self.queue).map(|q| q.follow_up.clone()).into_iter().collect()
+            self.selection.queue_item(&self.queue).map(|q| q.follow_up.to_follow_up()).into_iter().collect()
         } else {
             self.queue
                 .iter()
                 .filter(|q| self.overlays.marked.contains(&q.follow_up.id))
-                .map(|q| q.follow_up.clone())
+                .map(|q| q.follow_up.to_follow_up())
                 .collect()
         }
     }
@@ -74,7 +74,7 @@ impl App {
         self.ticket_view(f).map(|t| t.ticket.clone())
     }
 
-    fn ticket_view(&self, f: &FollowUp) -> Option<&TicketView> {
+    fn ticket_view<R>(&self, f: &FollowUp<R>) -> Option<&TicketView> {
         let id = f.ticket_id?;
         self.tickets_of(f.account_id)?.iter().find(|t| t.ticket.id == id)
     }

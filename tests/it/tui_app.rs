@@ -560,7 +560,7 @@ fn reply_waiting_for_its_ticket(moves: bool) {
         .iter()
         .position(|q| q.follow_up.ticket_id.is_some() && !read.contains(&Some(q.follow_up.account_id)))
         .expect("an item on a ticket");
-    let item = app.queue[at].follow_up.clone();
+    let item = app.queue[at].follow_up.to_follow_up();
     let mut asked = Vec::new();
     while app.selection.queue_cursor < at {
         app.update(Action::Down);

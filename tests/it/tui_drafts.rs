@@ -58,7 +58,7 @@ fn notes_saying(store: &Store, account: cockpit::domain::AccountId, text: &str) 
 fn a_kept_note_opens_again_and_is_sent_only_by_ctrl_s() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = session(&store);
-    let item = app.queue[app.selection.queue_cursor].follow_up.clone();
+    let item = app.queue[app.selection.queue_cursor].follow_up.to_follow_up();
     key(&mut app, KeyCode::Char('n'));
     typed(&mut app, "Renewal at risk");
     let title = app.overlays.composer.as_ref().unwrap().title.clone();
@@ -120,7 +120,7 @@ fn only_what_the_csm_wrote_is_kept_and_esc_discards_it() {
 fn two_kept_drafts_open_one_after_the_other() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = session(&store);
-    let other = app.queue[app.selection.queue_cursor + 1].follow_up.clone();
+    let other = app.queue[app.selection.queue_cursor + 1].follow_up.to_follow_up();
     key(&mut app, KeyCode::Char('n'));
     typed(&mut app, "first");
     keep(&mut app).unwrap();
@@ -150,7 +150,8 @@ fn two_kept_drafts_open_one_after_the_other() {
 fn a_kept_draft_that_cannot_apply_any_more_stays() {
     let (_tmp, store) = common::demo_store(150);
     let app = session(&store);
-    let item = app.queue.iter().map(|q| q.follow_up.clone()).find(|f| f.ticket_id.is_some()).expect("a ticket item");
+    let item =
+        app.queue.iter().map(|q| q.follow_up.to_follow_up()).find(|f| f.ticket_id.is_some()).expect("a ticket item");
     drop(app);
     let reply = Draft {
         kind: DraftKind::Reply,

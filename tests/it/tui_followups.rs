@@ -54,7 +54,7 @@ fn to_an_open_ticket(app: &mut Cockpit) -> usize {
 }
 
 fn cursor_item(app: &Cockpit) -> cockpit::domain::FollowUp {
-    app.queue[app.selection.queue_cursor].follow_up.clone()
+    app.queue[app.selection.queue_cursor].follow_up.to_follow_up()
 }
 
 fn stored(app: &Cockpit, id: u64) -> cockpit::domain::FollowUp {
@@ -162,7 +162,7 @@ fn reply_with_a_saved_reply_then_the_outbox_shows_it() {
     let (_tmp, mut app) = queue_app();
     let pos = to_an_open_ticket(&mut app);
     assert_eq!(app.selection.queue_cursor, pos);
-    let item = app.queue[pos].follow_up.clone();
+    let item = app.queue[pos].follow_up.to_follow_up();
     let ticket_id = item.ticket_id.unwrap();
     let ticket = app.store.tickets(item.account_id).unwrap().into_iter().find(|t| t.id == ticket_id).unwrap();
     key(&mut app, KeyCode::Char('R'));
@@ -301,7 +301,7 @@ fn a_note_saved_while_the_health_pass_runs_lands_between_its_steps_and_survives_
 fn a_reply_greets_the_synced_requester_by_name_and_is_not_sent_unsigned() {
     let (_tmp, mut app) = queue_app();
     let pos = to_an_open_ticket(&mut app);
-    let item = app.queue[pos].follow_up.clone();
+    let item = app.queue[pos].follow_up.to_follow_up();
     let ticket_id = item.ticket_id.unwrap();
     // As a desk sync leaves it: the ticket names its requester by id, and
     // the synced users know who that is.

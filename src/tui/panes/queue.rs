@@ -64,7 +64,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled(mark, app.theme.warning),
             Span::styled(format!("{:<name_w$} ", fit(&item.account, name_w)), base.add_modifier(Modifier::BOLD)),
             Span::styled(format!("{:<10} ", f.kind.label()), app.theme.dim),
-            Span::styled(item.reason.as_str(), base),
+            Span::styled(&*item.reason, base),
         ]);
         buf.set_stringn(inner.x, y, " ".repeat(w), w, base);
         buf.set_line(inner.x, y, &line, inner.width);
@@ -72,10 +72,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if detail_h > 0 {
         if let Some(item) = app.selection.queue_item(&app.queue) {
             let area = Rect { y: inner.bottom() - detail_h, height: detail_h, ..inner };
-            let text = Line::from(vec![
-                Span::styled("Why: ", app.theme.accent),
-                Span::styled(item.reason.as_str(), app.theme.base),
-            ]);
+            let text =
+                Line::from(vec![Span::styled("Why: ", app.theme.accent), Span::styled(&*item.reason, app.theme.base)]);
             Paragraph::new(text).wrap(Wrap { trim: true }).render(area, buf);
         }
     }
