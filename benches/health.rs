@@ -1,9 +1,11 @@
 //! Health recompute at scale: a 100,000-account workspace with a year of
 //! daily inputs per account, rescored after a model change.
 //!
-//! `cargo bench --bench health` (add `-- --accounts N` for another size).
-//! The workspace is made by the real binary (`cockpit demo`) so this
-//! process's peak memory (VmHWM) covers only opening it and the rescoring.
+//! `cargo bench --bench health` (add `-- --accounts N` for another size,
+//! or `-- --dir DIR` to run on a workspace made by `cockpit demo`: it is
+//! changed, so give it a copy). The workspace is made by the real binary
+//! (`cockpit demo`) so this process's peak memory (VmHWM) covers only
+//! opening it and the rescoring.
 
 use std::time::Instant;
 
@@ -44,20 +46,29 @@ fn dir_size(p: &std::path::Path) -> u64 {
 fn main() {
     let accounts: u64 = arg("--accounts").and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("ws");
-    let t0 = Instant::now();
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"))
-        .args(["--data-dir", dir.to_str().unwrap(), "demo", "--accounts", &accounts.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("run cockpit demo");
-    assert!(status.success());
-    let size = dir_size(&dir);
-    println!(
-        "generated {accounts} accounts with a year of daily inputs in {:.1} s ({} MB on disk)",
-        t0.elapsed().as_secs_f64(),
-        size / 1_000_000
-    );
+    let dir = match arg("--dir") {
+        Some(d) => {
+            let dir = std::path::PathBuf::from(d);
+            println!("workspace {} ({} MB on disk)", dir.display(), dir_size(&dir) / 1_000_000);
+            dir
+        }
+        None => {
+            let dir = tmp.path().join("ws");
+            let t0 = Instant::now();
+            let status = std::process::Command::new(env!("CARGO_BIN_EXE_cockpit"))
+                .args(["--data-dir", dir.to_str().unwrap(), "demo", "--accounts", &accounts.to_string()])
+                .stdout(std::process::Stdio::null())
+                .status()
+                .expect("run cockpit demo");
+            assert!(status.success());
+            println!(
+                "generated {accounts} accounts with a year of daily inputs in {:.1} s ({} MB on disk)",
+                t0.elapsed().as_secs_f64(),
+                dir_size(&dir) / 1_000_000
+            );
+            dir
+        }
+    };
 
     let store = Store::open(&dir).unwrap();
     let today = Utc::now().date_naive();

@@ -146,6 +146,22 @@ fn record_flag(flags: &mut [Option<u64>; 256], k: &[u8], v: &[u8]) {
     }
 }
 
+/// What a pass reports when one of its threads stopped (a panic).
+fn thread_stopped() -> super::StoreError {
+    super::StoreError::Decode { what: "health history".into(), detail: "a scoring thread stopped".into() }
+}
+
+/// Where a chunk of `a:` entries splits in two halves that share no page
+/// of history: the first account of a page from the middle on (the end
+/// when the chunk is one page).
+fn page_split(chunk: &[(sled::IVec, sled::IVec)]) -> usize {
+    let page = |kv: &(sled::IVec, sled::IVec)| keys::trailing_id(&kv.0).map(page_of);
+    (chunk.len() / 2..chunk.len()).find(|&i| i > 0 && page(&chunk[i]) != page(&chunk[i - 1])).unwrap_or(chunk.len())
+}
+
+/// Accounts a daily step scores (on two threads) and applies at a time.
+const CHUNK: usize = 1_000;
+
 /// A step's accounts read in id order: a cursor per kind of record.
 struct Cursors {
     rows: Cursor,
@@ -214,8 +230,12 @@ struct Scoring {
 impl Scoring {
     /// A step under `rules`' model, adding to `batch`.
     fn new(store: &Store, rules: HealthRules, batch: Batch) -> Result<Scoring> {
-        let totals = store.stage_totals()?;
-        Ok(Scoring { table: ScoreTable::new(rules.model), batch, totals, pages: PageCache::default(), page: None })
+        Ok(Scoring::with_totals(rules, batch, store.stage_totals()?))
+    }
+
+    /// A step under `rules`' model from `totals`, adding to `batch`.
+    fn with_totals(rules: HealthRules, batch: Batch, totals: super::StageTotals) -> Scoring {
+        Scoring { table: ScoreTable::new(rules.model), batch, totals, pages: PageCache::default(), page: None }
     }
 
     /// The step's writes, with its pages and totals, to apply.
@@ -378,15 +398,7 @@ impl Store {
         let (a, b) = std::thread::scope(|scope| {
             let low = scope.spawn(|| self.recompute_range(from, mid, table, today));
             let high = self.recompute_range(mid, to, table, today);
-            (
-                low.join().unwrap_or_else(|_| {
-                    Err(super::StoreError::Decode {
-                        what: "health history".into(),
-                        detail: "a rescoring thread stopped".into(),
-                    })
-                }),
-                high,
-            )
+            (low.join().unwrap_or_else(|_| Err(thread_stopped())), high)
         });
         for r in [a?, b?] {
             pass.report.accounts += r.accounts;
@@ -537,37 +549,42 @@ impl Store {
             pass.sources = self.ticket_sources()?;
             pass.next = keys::ACCOUNT.to_vec();
         }
-        let mut step = Scoring::new(self, rules, Batch::default())?;
         let mut more = false;
         // Marks up to the next account's id are done with by this step.
         let marks_from = keys::with_id(keys::DIRTY, keys::trailing_id(&pass.next).unwrap_or(AccountId(0)));
         let mut marks_to = None;
-        // The step's accounts' records, each kind read in one sweep.
-        let mut cursors: Option<Cursors> = None;
-        for (done, kv) in self.tree.range(pass.next.clone()..).enumerate() {
-            let (k, v) = kv?;
-            if !k.starts_with(keys::ACCOUNT) {
-                break;
-            }
-            if done == accounts {
+        let mut batch = Batch::default();
+        let mut totals = self.stage_totals()?;
+        let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK.min(accounts));
+        let mut kvs = self.tree.range(pass.next.clone()..);
+        let mut done = 0;
+        loop {
+            let kv = kvs.next().transpose()?.filter(|(k, _)| k.starts_with(keys::ACCOUNT));
+            let end = kv.is_none() || done == accounts;
+            if let Some((k, _)) = kv.as_ref().filter(|_| done == accounts) {
                 pass.next = k.to_vec();
-                marks_to = keys::trailing_id(&k).map(|id| keys::with_id(keys::DIRTY, id));
+                marks_to = keys::trailing_id(k).map(|id| keys::with_id(keys::DIRTY, id));
                 more = true;
+            }
+            if let Some(kv) = kv.filter(|_| !end) {
+                chunk.push(kv);
+                done += 1;
+            }
+            // A chunk is scored (on two threads) and applied before the next
+            // is read, so no step holds more than a chunk's writes.
+            if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
+                let (writes, t) = self.score_chunk(&chunk, rules, now, &pass.sources, totals, &mut pass.report)?;
+                totals = t;
+                for w in writes {
+                    self.apply(w)?;
+                }
+                chunk.clear();
+            }
+            if end {
                 break;
             }
-            let account: Account = decode(&v, "account")?;
-            let cursors = cursors.get_or_insert_with(|| Cursors::new(&self.tree, account.id));
-            let sources = &pass.sources;
-            self.score_in(
-                &mut step,
-                account,
-                |a| cursors.fetch(self, a),
-                (rules, now, sources),
-                &mut pass.report,
-                true,
-            )?;
         }
-        let mut batch = step.into_batch();
+        batch.put_totals(&totals);
         // Every account this step scored had its records read now: its
         // mark (set by an edit or a sync page before) is done with.
         let marks = match &marks_to {
@@ -591,6 +608,68 @@ impl Store {
         }
         self.apply(batch)?;
         Ok(more)
+    }
+
+    /// Scores a chunk of the daily pass's accounts (their `a:` entries, in
+    /// id order) in two halves on two threads, split where a page of
+    /// history starts so no page is written by both. Returns the writes to
+    /// apply and the totals after them.
+    fn score_chunk(
+        &self,
+        chunk: &[(sled::IVec, sled::IVec)],
+        rules: HealthRules,
+        now: DateTime<Utc>,
+        sources: &[String],
+        totals: super::StageTotals,
+        report: &mut DailyReport,
+    ) -> Result<(Vec<Batch>, super::StageTotals)> {
+        let (low, high) = chunk.split_at(page_split(chunk));
+        let run = |part: &[(sled::IVec, sled::IVec)]| self.score_part(part, rules, now, sources, totals);
+        let (a, b) = if high.is_empty() {
+            (run(low), Ok(None))
+        } else {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| run(high));
+                let mine = run(low);
+                (mine, other.join().unwrap_or_else(|_| Err(thread_stopped())))
+            })
+        };
+        let mut writes = Vec::new();
+        let mut out = totals;
+        for (batch, t, r) in [a?, b?].into_iter().flatten() {
+            // Each half started from `totals`: add what each moved.
+            for i in 0..out.count.len() {
+                out.count[i] = out.count[i].wrapping_add(t.count[i]).wrapping_sub(totals.count[i]);
+                out.arr[i] = out.arr[i].wrapping_add(t.arr[i]).wrapping_sub(totals.arr[i]);
+            }
+            report.scored += r.scored;
+            report.raised += r.raised;
+            report.cleared += r.cleared;
+            writes.push(batch);
+        }
+        Ok((writes, out))
+    }
+
+    /// Scores consecutive accounts of the daily pass, their records read
+    /// with one cursor per kind; returns the writes, totals and report.
+    fn score_part(
+        &self,
+        part: &[(sled::IVec, sled::IVec)],
+        rules: HealthRules,
+        now: DateTime<Utc>,
+        sources: &[String],
+        totals: super::StageTotals,
+    ) -> Result<Option<(Batch, super::StageTotals, DailyReport)>> {
+        let mut step = Scoring::with_totals(rules, Batch::default(), totals);
+        let mut report = DailyReport::default();
+        let mut cursors: Option<Cursors> = None;
+        for (_, v) in part {
+            let account: Account = decode(v, "account")?;
+            let cursors = cursors.get_or_insert_with(|| Cursors::new(&self.tree, account.id));
+            self.score_in(&mut step, account, |a| cursors.fetch(self, a), (rules, now, sources), &mut report)?;
+        }
+        step.pages.flush_into(&mut step.batch);
+        Ok(Some((step.batch, step.totals, report)))
     }
 
     /// Scores again, `accounts` at a step, the accounts whose records
@@ -631,14 +710,7 @@ impl Store {
         for id in ids {
             let Some(account) = self.account(id)? else { continue };
             let sources = &pass.sources;
-            self.score_in(
-                &mut step,
-                account,
-                |a| self.fetch(a.id, None),
-                (rules, now, sources),
-                &mut pass.report,
-                false,
-            )?;
+            self.score_in(&mut step, account, |a| self.fetch(a.id, None), (rules, now, sources), &mut pass.report)?;
         }
         self.apply(step.into_batch())?;
         Ok(true)
@@ -646,7 +718,7 @@ impl Store {
 
     /// Scores one account in a step: a customer who left only loses its
     /// flags. Accounts come in id order, so a page is done when the next
-    /// starts; with `apply_when_full` a large batch is applied there.
+    /// starts.
     fn score_in(
         &self,
         step: &mut Scoring,
@@ -654,7 +726,6 @@ impl Store {
         fetch: impl FnOnce(Account) -> Result<Option<Fetched>>,
         (rules, now, sources): (HealthRules, DateTime<Utc>, &[String]),
         report: &mut DailyReport,
-        apply_when_full: bool,
     ) -> Result<()> {
         if !account.stage.is_active() {
             // A customer who left needs no churn warning any more.
@@ -663,10 +734,6 @@ impl Store {
         let page = page_of(account.id);
         if step.page.is_some_and(|p| p != page) {
             step.pages.flush_into(&mut step.batch);
-            if apply_when_full && step.batch.is_full(20_000) {
-                step.batch.put_totals(&step.totals);
-                self.apply(std::mem::take(&mut step.batch))?;
-            }
         }
         step.page = Some(page);
         match fetch(account)? {

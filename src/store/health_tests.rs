@@ -256,3 +256,65 @@ fn ticket_sources_are_found_by_their_ticket_entries() {
     s.apply(b).unwrap();
     assert_eq!(s.ticket_sources().unwrap(), vec!["desk".to_string(), "zz-desk".to_string()]);
 }
+
+/// Everything a pass writes, with follow-up ids (which depend on the order
+/// follow-ups were raised in) left out: follow-ups by their content, flags
+/// by the kind of the follow-up they hold.
+fn written(s: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    for kv in s.tree.iter() {
+        let (k, v) = kv.unwrap();
+        let line = match &k[..2] {
+            b"fi" => continue,
+            b"f:" => {
+                let f: FollowUp = super::decode(&v, "follow-up").unwrap();
+                format!("{:?}", FollowUp { id: 0, ..f })
+            }
+            b"fl" => {
+                let f = s.follow_up(u64::from_be_bytes(v.as_ref().try_into().unwrap())).unwrap();
+                format!("{k:?} {:?}", f.map(|f| (f.kind, f.state)))
+            }
+            _ => format!("{k:?} {v:?}"),
+        };
+        out.push(line);
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_pass_on_two_threads_writes_what_one_account_at_a_time_writes() {
+    let made = now() - Duration::days(1);
+    let spec = crate::demo::DemoSpec { accounts: 150, seed: 42, now: made };
+    let demo = || {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        crate::demo::generate(&s, &spec).unwrap();
+        (tmp, s)
+    };
+    let ((_a, one), (_b, two)) = (demo(), demo());
+    assert_eq!(written(&one), written(&two), "the same book twice");
+    let (model, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+    let rules = HealthRules { model: &model, flags: &flags, bands: &bands };
+    // A step of one account is one half on one thread; the whole book in
+    // one step is two halves, split where a page of history starts.
+    let mut pass = super::DailyPass::default();
+    while one.daily_step(rules, now(), &mut pass, 1).unwrap() {}
+    let by_one = pass.report;
+    let mut pass = super::DailyPass::default();
+    assert!(!two.daily_step(rules, now(), &mut pass, 1_000).unwrap());
+    assert_eq!(pass.report, by_one);
+    assert!(by_one.scored > 100 && by_one.raised + by_one.cleared > 0, "{by_one:?}");
+    assert_eq!(written(&one), written(&two));
+}
+
+#[test]
+fn a_chunk_is_split_where_a_page_starts() {
+    let kv = |id: u64| (sled::IVec::from(keys::with_id(keys::ACCOUNT, AccountId(id))), sled::IVec::from(&[][..]));
+    let chunk: Vec<_> = (10..60).map(kv).collect();
+    let mid = super::page_split(&chunk);
+    // Half is account 35, in the page of 32-47: the split is at 48.
+    assert_eq!(chunk[mid].0, kv(48).0);
+    assert_eq!(super::page_split(&chunk[..3]), 3, "one page: one half");
+    assert_eq!(super::page_split(&[]), 0);
+}
