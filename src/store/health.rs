@@ -276,6 +276,10 @@ pub struct HealthRules<'a> {
     pub bands: &'a Bands,
 }
 
+/// A stored page of inputs a rescore reads: page, year, bytes, and whether
+/// it holds the recent days (`hn`) rather than the year's (`hq`).
+type PageInput = (u32, i32, sled::IVec, bool);
+
 /// A row's health figures: latest, 7 and 30 days before it.
 type HealthFields = (Option<u8>, Option<u8>, Option<u8>);
 
@@ -386,8 +390,12 @@ impl Store {
         let total = match pass.pages {
             Some(n) => n,
             None => {
-                let last = self.tree.scan_prefix(keys::INPUT_PAGE).keys().next_back().transpose()?;
-                *pass.pages.insert(last.and_then(|k| keys::split_page(&k)).map_or(0, |(p, _)| p + 1))
+                let mut pages = 0;
+                for prefix in [keys::INPUT_PAGE, keys::RECENT_PAGE] {
+                    let last = self.tree.scan_prefix(prefix).keys().next_back().transpose()?;
+                    pages = pages.max(last.and_then(|k| keys::split_page(&k)).map_or(0, |(p, _)| p + 1));
+                }
+                *pass.pages.insert(pages)
             }
         };
         let (from, to) = (pass.next, pass.next.saturating_add(pages).min(total));
@@ -422,28 +430,37 @@ impl Store {
         let mut report = RecomputeReport::default();
         let mut batch = Batch::default();
         let mut totals = self.stage_totals()?;
-        let range = keys::input_page(from, 0)..keys::input_page(to, 0);
-        // Input pages come in (page, year) order: gather a page's years,
-        // then rescore its accounts in id order.
-        let mut pending: Option<(u32, Vec<(i32, sled::IVec)>)> = None;
-        for kv in self.tree.range(range) {
-            let (k, v) = kv?;
-            let Some((page, year)) = keys::split_page(&k) else { continue };
-            match &mut pending {
-                Some((p, years)) if *p == page => years.push((year, v)),
-                _ => {
-                    if let Some((p, years)) = pending.take() {
-                        self.rescore_page(p, years, table, today, &mut batch, &mut totals, &mut report)?;
-                    }
-                    pending = Some((page, vec![(year, v)]));
+        // Input pages come in (page, year) order, the years' and the recent
+        // days' side by side: gather a page's, then rescore its accounts in
+        // id order.
+        let read = |kv: sled::Result<(sled::IVec, sled::IVec)>, recent: bool| {
+            kv.map(|(k, v)| keys::split_page(&k).map(|(page, year)| (page, year, v, recent)))
+        };
+        let mut years = self.tree.range(keys::input_page(from, 0)..keys::input_page(to, 0)).map(|kv| read(kv, false));
+        let mut recent = self.tree.range(keys::recent_page(from, 0)..keys::recent_page(to, 0)).map(|kv| read(kv, true));
+        let next = |it: &mut dyn Iterator<Item = sled::Result<Option<PageInput>>>| -> Result<Option<PageInput>> {
+            for kv in &mut *it {
+                if let Some(found) = kv? {
+                    return Ok(Some(found));
                 }
             }
+            Ok(None)
+        };
+        let (mut a, mut b) = (next(&mut years)?, next(&mut recent)?);
+        while let Some(page) = [&a, &b].into_iter().flatten().map(|(p, ..)| *p).min() {
+            let mut found = Vec::new();
+            while let Some(e) = a.take_if(|e| e.0 == page) {
+                found.push(e);
+                a = next(&mut years)?;
+            }
+            while let Some(e) = b.take_if(|e| e.0 == page) {
+                found.push(e);
+                b = next(&mut recent)?;
+            }
+            self.rescore_page(page, found, table, today, &mut batch, &mut totals, &mut report)?;
             if batch.is_full(2_000) {
                 self.apply(std::mem::take(&mut batch))?;
             }
-        }
-        if let Some((p, years)) = pending.take() {
-            self.rescore_page(p, years, table, today, &mut batch, &mut totals, &mut report)?;
         }
         self.apply(batch)?;
         Ok(report)
@@ -453,7 +470,7 @@ impl Store {
     fn rescore_page(
         &self,
         page: u32,
-        inputs: Vec<(i32, sled::IVec)>,
+        inputs: Vec<PageInput>,
         table: &ScoreTable,
         today: NaiveDate,
         batch: &mut Batch,
@@ -462,16 +479,18 @@ impl Store {
     ) -> Result<()> {
         // Every year the rows look at, and every year with inputs.
         let mut years: BTreeMap<i32, Page<YearSeries>> = BTreeMap::new();
-        for y in [(today - Duration::days(31)).year(), today.year()].into_iter().chain(inputs.iter().map(|(y, _)| *y)) {
+        for y in [(today - Duration::days(31)).year(), today.year()].into_iter().chain(inputs.iter().map(|e| e.1)) {
             if let std::collections::btree_map::Entry::Vacant(e) = years.entry(y) {
                 e.insert(self.score_page(page, y)?);
             }
         }
-        // (account, year, stored inputs), in account order.
-        let mut work: Vec<(u64, i32, &[u8])> =
-            inputs.iter().flat_map(|(y, v)| input_entries(v).map(move |(id, b)| (id, *y, b))).collect();
-        work.sort_by_key(|(id, y, _)| (*id, *y));
-        report.years += work.len() as u64;
+        // (account, year, recent days, stored inputs), in account order: a
+        // year's recent days after its page's, so they score over it.
+        let mut work: Vec<(u64, i32, bool, &[u8])> = inputs
+            .iter()
+            .flat_map(|(_, y, v, recent)| input_entries(v).map(move |(id, b)| (id, *y, *recent, b)))
+            .collect();
+        work.sort_by_key(|(id, y, recent, _)| (*id, *y, *recent));
         // The page's rows in one range read rather than one lookup each.
         let first = AccountId(page as u64 * PAGE);
         let end = keys::with_id(keys::ROW, AccountId((page as u64 + 1) * PAGE));
@@ -487,12 +506,25 @@ impl Store {
             let id = AccountId(work[i].0);
             let j = i + work[i..].iter().take_while(|w| w.0 == id.0).count();
             report.accounts += 1;
+            let mut kept = work[i..j].iter().map(|w| w.1).collect::<Vec<_>>();
+            kept.dedup();
+            report.years += kept.len() as u64;
             if let Some(row) = rows.remove(&id.0) {
-                for (_, y, stored) in &work[i..j] {
-                    let series = years.get_mut(y).expect("loaded").entry(id);
-                    if series.rescore_stored(stored, table, row.stage, row.segment) {
-                        report.rewritten += 1;
-                    }
+                for y in kept {
+                    let series = years.get_mut(&y).expect("loaded").entry(id);
+                    let mut stored = work[i..j].iter().filter(|w| w.1 == y).map(|w| w.3);
+                    let year = stored.next().unwrap_or_default();
+                    let changed = match stored.next() {
+                        // The recent days too: changed is what differs at the end.
+                        Some(recent) => {
+                            let before = series.clone();
+                            series.rescore_stored(year, table, row.stage, row.segment);
+                            series.rescore_stored(recent, table, row.stage, row.segment);
+                            *series != before
+                        }
+                        None => series.rescore_stored(year, table, row.stage, row.segment),
+                    };
+                    report.rewritten += u64::from(changed);
                 }
                 let new = with_health(&row, health_fields(|y| years.get(&y)?.get(id), years.keys().copied(), today));
                 if new != row {
@@ -814,7 +846,7 @@ impl Store {
         let inputs = inputs_at(&records, now);
         let today = now.date_naive();
         let day = DaySignals::new(&inputs, account.stage);
-        pages.inputs(self, id, today.year())?.set(today, &day);
+        pages.add_day(self, id, today, &day)?;
         let series = pages.series(self, id, today.year())?;
         series.set(today, table.score(&day, account.stage, account.segment));
         series.set_model_version(table.version);

@@ -1,7 +1,7 @@
 //! The daily pass with the lifecycle rules and the ticket rules, on a real
 //! store in a temporary directory.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 
 use super::super::{keys, Batch, FollowUpRules, StageTotals, Store};
 use super::HealthRules;
@@ -317,4 +317,62 @@ fn a_chunk_is_split_where_a_page_starts() {
     assert_eq!(chunk[mid].0, kv(48).0);
     assert_eq!(super::page_split(&chunk[..3]), 3, "one page: one half");
     assert_eq!(super::page_split(&[]), 0);
+}
+
+#[test]
+fn a_rescore_reads_the_recent_days_over_the_years_pages() {
+    use crate::domain::health_table::ScoreTable;
+    use crate::domain::signals::DaySignals;
+    // Accounts 1-3 share page 0, whose year's page was written before; 40
+    // has recent days only (its page has no year's page yet).
+    let accounts: Vec<Account> = [1, 2, 3, 40].map(|id| account(id, Stage::Adoption, 200, 165)).into();
+    let (_t, s) = store(&accounts);
+    let today = now().date_naive();
+    let mut pages = super::PageCache::default();
+    for n in 1..30 {
+        let mut d = DaySignals::default();
+        (d.0[2], d.0[DaySignals::LEN - 1]) = (n as u8, Stage::Adoption.index() as u8);
+        for id in [1, 2, 3] {
+            pages.inputs(&s, AccountId(id), 2026).unwrap().set(today - Duration::days(40 - n), &d);
+        }
+    }
+    let mut b = Batch::default();
+    pages.flush_into(&mut b);
+    s.apply(b).unwrap();
+    let old = Model::builtin();
+    s.recompute_health(&old, today).unwrap();
+    // Days of the pass on days their page does not fold.
+    let mut passes = 0;
+    for back in (0..10).rev() {
+        let at = now() - Duration::days(back);
+        let day = at.date_naive().num_days_from_ce() as u64;
+        if day % 32 != 0 && (day + 2) % 32 != 0 {
+            pass(&s, at);
+            passes += 1;
+        }
+    }
+    assert!(passes >= 8);
+    assert!(s.tree.get(keys::recent_page(0, 2026)).unwrap().is_some());
+    assert!(s.tree.get(keys::input_page(2, 2026)).unwrap().is_none(), "account 40: recent days only");
+    assert!(s.tree.get(keys::recent_page(2, 2026)).unwrap().is_some());
+
+    let text = crate::domain::health_model::DEFAULT_MODEL
+        .replace("linear = { zero_at = 60, full_at = 7 }", "linear = { zero_at = 30, full_at = 7 }");
+    let stricter = Model::parse(&text).unwrap();
+    let r = s.recompute_health(&stricter, today).unwrap();
+    assert_eq!((r.accounts, r.years), (4, 4), "each account-year once");
+    assert!(r.rewritten >= 3, "{r:?}");
+    let table = ScoreTable::new(&stricter);
+    for id in [1, 2, 3, 40] {
+        let inputs = s.year_inputs(AccountId(id), 2026).unwrap().unwrap();
+        let scores = s.year_series(AccountId(id), 2026).unwrap().unwrap();
+        let days: Vec<_> = inputs.days().collect();
+        assert!(days.len() >= if id == 40 { passes } else { 29 + passes }, "{id}: {} days", days.len());
+        for (n, day) in days {
+            let d = chrono::NaiveDate::from_yo_opt(2026, n as u32 + 1).unwrap();
+            assert_eq!(scores.get(d), table.score(&day, Stage::Adoption, Segment::MidMarket), "{id} on {d}");
+        }
+        assert_eq!(s.row(AccountId(id)).unwrap().unwrap().health, scores.get(today));
+    }
+    assert_eq!(s.recompute_health(&stricter, today).unwrap().rewritten, 0, "nothing left to change");
 }
