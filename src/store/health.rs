@@ -225,17 +225,22 @@ struct Scoring {
     totals: super::StageTotals,
     pages: PageCache,
     page: Option<u32>,
+    /// Whether the workspace holds any desk ticket rating (`tr`): when it
+    /// holds none, no ticket's is looked up.
+    rated: bool,
 }
 
 impl Scoring {
     /// A step under `rules`' model, adding to `batch`.
     fn new(store: &Store, rules: HealthRules, batch: Batch) -> Result<Scoring> {
-        Ok(Scoring::with_totals(rules, batch, store.stage_totals()?))
+        Scoring::with_totals(store, rules, batch, store.stage_totals()?)
     }
 
     /// A step under `rules`' model from `totals`, adding to `batch`.
-    fn with_totals(rules: HealthRules, batch: Batch, totals: super::StageTotals) -> Scoring {
-        Scoring { table: ScoreTable::new(rules.model), batch, totals, pages: PageCache::default(), page: None }
+    fn with_totals(store: &Store, rules: HealthRules, batch: Batch, totals: super::StageTotals) -> Result<Scoring> {
+        let rated = store.tree.scan_prefix(keys::TICKET_RATING).next().transpose()?.is_some();
+        let table = ScoreTable::new(rules.model);
+        Ok(Scoring { table, batch, totals, pages: PageCache::default(), page: None, rated })
     }
 
     /// The step's writes, with its pages and totals, to apply.
@@ -501,6 +506,7 @@ impl Store {
                 rows.insert(id.0, decode(&v, "account row")?);
             }
         }
+        let mut rewrite = std::collections::BTreeSet::new();
         let mut i = 0;
         while i < work.len() {
             let id = AccountId(work[i].0);
@@ -525,6 +531,9 @@ impl Store {
                         None => series.rescore_stored(year, table, row.stage, row.segment),
                     };
                     report.rewritten += u64::from(changed);
+                    if changed {
+                        rewrite.insert(y);
+                    }
                 }
                 let new = with_health(&row, health_fields(|y| years.get(&y)?.get(id), years.keys().copied(), today));
                 if new != row {
@@ -534,8 +543,10 @@ impl Store {
             }
             i = j;
         }
+        // A page none of whose years changed (the model is the one they were
+        // scored with) stays as it is.
         for (y, p) in years {
-            if !p.entries.is_empty() {
+            if rewrite.contains(&y) && !p.entries.is_empty() {
                 batch.put_page(keys::score_page(page, y), p.to_bytes());
             }
         }
@@ -692,7 +703,7 @@ impl Store {
         sources: &[String],
         totals: super::StageTotals,
     ) -> Result<Option<(Batch, super::StageTotals, DailyReport)>> {
-        let mut step = Scoring::with_totals(rules, Batch::default(), totals);
+        let mut step = Scoring::with_totals(self, rules, Batch::default(), totals)?;
         let mut report = DailyReport::default();
         let mut cursors: Option<Cursors> = None;
         for (_, v) in part {
@@ -814,7 +825,7 @@ impl Store {
         sources: &[String],
         report: &mut DailyReport,
     ) -> Result<()> {
-        let Scoring { table, batch, totals, pages, .. } = step;
+        let Scoring { table, batch, totals, pages, rated, .. } = step;
         let Fetched {
             account,
             row,
@@ -831,7 +842,7 @@ impl Store {
         // Desk ratings follow their tickets: those updated within the window.
         let since = now - Duration::days(crate::domain::rating::CSAT_WINDOW_DAYS);
         let mut ratings = surveys;
-        for t in tickets.iter().filter(|t| t.updated_at >= since) {
+        for t in tickets.iter().filter(|t| *rated && t.updated_at >= since) {
             ratings.extend(self.ticket_rating(t.id)?.map(|r| r.rating));
         }
         let records = Records {
