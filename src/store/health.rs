@@ -159,18 +159,8 @@ fn page_split(chunk: &[(sled::IVec, sled::IVec)]) -> usize {
     (chunk.len() / 2..chunk.len()).find(|&i| i > 0 && page(&chunk[i]) != page(&chunk[i - 1])).unwrap_or(chunk.len())
 }
 
-/// Whether a chunk of the daily pass is done before `next` (the next
-/// account's `a:` entry): it holds `CHUNK` accounts or more and `next`
-/// starts a page of history.
-fn chunk_full(chunk: &[(sled::IVec, sled::IVec)], next: &(sled::IVec, sled::IVec)) -> bool {
-    let page = |kv: &(sled::IVec, sled::IVec)| keys::trailing_id(&kv.0).map(page_of);
-    chunk.len() >= CHUNK && chunk.last().is_some_and(|last| page(last) != page(next))
-}
-
-/// Accounts a daily step scores (on two threads) at a time, from where a
-/// page starts to where one ends: the writes of one are applied while the
-/// next is scored.
-const CHUNK: usize = 240;
+/// Accounts a daily step scores (on two threads) and applies at a time.
+const CHUNK: usize = 1_000;
 
 /// A step's accounts read in id order: a cursor per kind of record.
 struct Cursors {
@@ -608,48 +598,35 @@ impl Store {
         let mut marks_to = None;
         let mut batch = Batch::default();
         let mut totals = self.stage_totals()?;
+        let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK.min(accounts));
         let mut kvs = self.tree.range(pass.next.clone()..);
-        let (mut done, sources, report) = (0, &pass.sources, &mut pass.report);
-        // Chunks end where a page of history does (but at the step's end),
-        // so a chunk reads nothing the chunk before writes: its writes are
-        // applied on a thread of their own while the next is scored.
-        std::thread::scope(|scope| -> Result<()> {
-            let mut applying: Option<std::thread::ScopedJoinHandle<Result<()>>> = None;
-            let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK + PAGE as usize);
-            loop {
-                let kv = kvs.next().transpose()?.filter(|(k, _)| k.starts_with(keys::ACCOUNT));
-                let end = kv.is_none() || done == accounts;
-                if let Some((k, _)) = kv.as_ref().filter(|_| done == accounts) {
-                    pass.next = k.to_vec();
-                    marks_to = keys::trailing_id(k).map(|id| keys::with_id(keys::DIRTY, id));
-                    more = true;
-                }
-                let full = match &kv {
-                    Some(kv) if !end => chunk_full(&chunk, kv),
-                    _ => !chunk.is_empty(),
-                };
-                if full {
-                    let (writes, t) = self.score_chunk(&chunk, rules, now, sources, totals, report)?;
-                    totals = t;
-                    if let Some(h) = applying.take() {
-                        h.join().unwrap_or_else(|_| Err(thread_stopped()))?;
-                    }
-                    applying = Some(scope.spawn(move || writes.into_iter().try_for_each(|w| self.apply(w))));
-                    chunk.clear();
-                }
-                match kv {
-                    Some(kv) if !end => {
-                        chunk.push(kv);
-                        done += 1;
-                    }
-                    _ => break,
-                }
+        let mut done = 0;
+        loop {
+            let kv = kvs.next().transpose()?.filter(|(k, _)| k.starts_with(keys::ACCOUNT));
+            let end = kv.is_none() || done == accounts;
+            if let Some((k, _)) = kv.as_ref().filter(|_| done == accounts) {
+                pass.next = k.to_vec();
+                marks_to = keys::trailing_id(k).map(|id| keys::with_id(keys::DIRTY, id));
+                more = true;
             }
-            match applying {
-                Some(h) => h.join().unwrap_or_else(|_| Err(thread_stopped())),
-                None => Ok(()),
+            if let Some(kv) = kv.filter(|_| !end) {
+                chunk.push(kv);
+                done += 1;
             }
-        })?;
+            // A chunk is scored (on two threads) and applied before the next
+            // is read, so no step holds more than a chunk's writes.
+            if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
+                let (writes, t) = self.score_chunk(&chunk, rules, now, &pass.sources, totals, &mut pass.report)?;
+                totals = t;
+                for w in writes {
+                    self.apply(w)?;
+                }
+                chunk.clear();
+            }
+            if end {
+                break;
+            }
+        }
         batch.put_totals(&totals);
         // Every account this step scored had its records read now: its
         // mark (set by an edit or a sync page before) is done with.
