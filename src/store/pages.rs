@@ -17,7 +17,8 @@
 //! folded into the year's page every `FOLD_EVERY` days, a page at a time
 //! (staggered by page number, so each day folds a share of the book), when
 //! a page's recent days grow past `MAX_RECENT`, and whenever anything else
-//! writes the year's page.
+//! writes the year's page. A past year's recent days stay until something
+//! writes that year (every read lays them over it, a rescore included).
 
 use std::collections::{BTreeMap, BTreeSet};
 
