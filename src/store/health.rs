@@ -146,6 +146,22 @@ fn record_flag(flags: &mut [Option<u64>; 256], k: &[u8], v: &[u8]) {
     }
 }
 
+/// What a pass reports when one of its threads stopped (a panic).
+fn thread_stopped() -> super::StoreError {
+    super::StoreError::Decode { what: "health history".into(), detail: "a scoring thread stopped".into() }
+}
+
+/// Where a chunk of `a:` entries splits in two halves that share no page
+/// of history: the first account of a page from the middle on (the end
+/// when the chunk is one page).
+fn page_split(chunk: &[(sled::IVec, sled::IVec)]) -> usize {
+    let page = |kv: &(sled::IVec, sled::IVec)| keys::trailing_id(&kv.0).map(page_of);
+    (chunk.len() / 2..chunk.len()).find(|&i| i > 0 && page(&chunk[i]) != page(&chunk[i - 1])).unwrap_or(chunk.len())
+}
+
+/// Accounts a daily step scores (on two threads) and applies at a time.
+const CHUNK: usize = 1_000;
+
 /// A step's accounts read in id order: a cursor per kind of record.
 struct Cursors {
     rows: Cursor,
@@ -209,13 +225,22 @@ struct Scoring {
     totals: super::StageTotals,
     pages: PageCache,
     page: Option<u32>,
+    /// Whether the workspace holds any desk ticket rating (`tr`): when it
+    /// holds none, no ticket's is looked up.
+    rated: bool,
 }
 
 impl Scoring {
     /// A step under `rules`' model, adding to `batch`.
     fn new(store: &Store, rules: HealthRules, batch: Batch) -> Result<Scoring> {
-        let totals = store.stage_totals()?;
-        Ok(Scoring { table: ScoreTable::new(rules.model), batch, totals, pages: PageCache::default(), page: None })
+        Scoring::with_totals(store, rules, batch, store.stage_totals()?)
+    }
+
+    /// A step under `rules`' model from `totals`, adding to `batch`.
+    fn with_totals(store: &Store, rules: HealthRules, batch: Batch, totals: super::StageTotals) -> Result<Scoring> {
+        let rated = store.tree.scan_prefix(keys::TICKET_RATING).next().transpose()?.is_some();
+        let table = ScoreTable::new(rules.model);
+        Ok(Scoring { table, batch, totals, pages: PageCache::default(), page: None, rated })
     }
 
     /// The step's writes, with its pages and totals, to apply.
@@ -255,6 +280,10 @@ pub struct HealthRules<'a> {
     /// Band thresholds.
     pub bands: &'a Bands,
 }
+
+/// A stored page of inputs a rescore reads: page, year, bytes, and whether
+/// it holds the recent days (`hn`) rather than the year's (`hq`).
+type PageInput = (u32, i32, sled::IVec, bool);
 
 /// A row's health figures: latest, 7 and 30 days before it.
 type HealthFields = (Option<u8>, Option<u8>, Option<u8>);
@@ -366,8 +395,12 @@ impl Store {
         let total = match pass.pages {
             Some(n) => n,
             None => {
-                let last = self.tree.scan_prefix(keys::INPUT_PAGE).keys().next_back().transpose()?;
-                *pass.pages.insert(last.and_then(|k| keys::split_page(&k)).map_or(0, |(p, _)| p + 1))
+                let mut pages = 0;
+                for prefix in [keys::INPUT_PAGE, keys::RECENT_PAGE] {
+                    let last = self.tree.scan_prefix(prefix).keys().next_back().transpose()?;
+                    pages = pages.max(last.and_then(|k| keys::split_page(&k)).map_or(0, |(p, _)| p + 1));
+                }
+                *pass.pages.insert(pages)
             }
         };
         let (from, to) = (pass.next, pass.next.saturating_add(pages).min(total));
@@ -378,15 +411,7 @@ impl Store {
         let (a, b) = std::thread::scope(|scope| {
             let low = scope.spawn(|| self.recompute_range(from, mid, table, today));
             let high = self.recompute_range(mid, to, table, today);
-            (
-                low.join().unwrap_or_else(|_| {
-                    Err(super::StoreError::Decode {
-                        what: "health history".into(),
-                        detail: "a rescoring thread stopped".into(),
-                    })
-                }),
-                high,
-            )
+            (low.join().unwrap_or_else(|_| Err(thread_stopped())), high)
         });
         for r in [a?, b?] {
             pass.report.accounts += r.accounts;
@@ -410,28 +435,37 @@ impl Store {
         let mut report = RecomputeReport::default();
         let mut batch = Batch::default();
         let mut totals = self.stage_totals()?;
-        let range = keys::input_page(from, 0)..keys::input_page(to, 0);
-        // Input pages come in (page, year) order: gather a page's years,
-        // then rescore its accounts in id order.
-        let mut pending: Option<(u32, Vec<(i32, sled::IVec)>)> = None;
-        for kv in self.tree.range(range) {
-            let (k, v) = kv?;
-            let Some((page, year)) = keys::split_page(&k) else { continue };
-            match &mut pending {
-                Some((p, years)) if *p == page => years.push((year, v)),
-                _ => {
-                    if let Some((p, years)) = pending.take() {
-                        self.rescore_page(p, years, table, today, &mut batch, &mut totals, &mut report)?;
-                    }
-                    pending = Some((page, vec![(year, v)]));
+        // Input pages come in (page, year) order, the years' and the recent
+        // days' side by side: gather a page's, then rescore its accounts in
+        // id order.
+        let read = |kv: sled::Result<(sled::IVec, sled::IVec)>, recent: bool| {
+            kv.map(|(k, v)| keys::split_page(&k).map(|(page, year)| (page, year, v, recent)))
+        };
+        let mut years = self.tree.range(keys::input_page(from, 0)..keys::input_page(to, 0)).map(|kv| read(kv, false));
+        let mut recent = self.tree.range(keys::recent_page(from, 0)..keys::recent_page(to, 0)).map(|kv| read(kv, true));
+        let next = |it: &mut dyn Iterator<Item = sled::Result<Option<PageInput>>>| -> Result<Option<PageInput>> {
+            for kv in &mut *it {
+                if let Some(found) = kv? {
+                    return Ok(Some(found));
                 }
             }
+            Ok(None)
+        };
+        let (mut a, mut b) = (next(&mut years)?, next(&mut recent)?);
+        while let Some(page) = [&a, &b].into_iter().flatten().map(|(p, ..)| *p).min() {
+            let mut found = Vec::new();
+            while let Some(e) = a.take_if(|e| e.0 == page) {
+                found.push(e);
+                a = next(&mut years)?;
+            }
+            while let Some(e) = b.take_if(|e| e.0 == page) {
+                found.push(e);
+                b = next(&mut recent)?;
+            }
+            self.rescore_page(page, found, table, today, &mut batch, &mut totals, &mut report)?;
             if batch.is_full(2_000) {
                 self.apply(std::mem::take(&mut batch))?;
             }
-        }
-        if let Some((p, years)) = pending.take() {
-            self.rescore_page(p, years, table, today, &mut batch, &mut totals, &mut report)?;
         }
         self.apply(batch)?;
         Ok(report)
@@ -441,7 +475,7 @@ impl Store {
     fn rescore_page(
         &self,
         page: u32,
-        inputs: Vec<(i32, sled::IVec)>,
+        inputs: Vec<PageInput>,
         table: &ScoreTable,
         today: NaiveDate,
         batch: &mut Batch,
@@ -450,16 +484,18 @@ impl Store {
     ) -> Result<()> {
         // Every year the rows look at, and every year with inputs.
         let mut years: BTreeMap<i32, Page<YearSeries>> = BTreeMap::new();
-        for y in [(today - Duration::days(31)).year(), today.year()].into_iter().chain(inputs.iter().map(|(y, _)| *y)) {
+        for y in [(today - Duration::days(31)).year(), today.year()].into_iter().chain(inputs.iter().map(|e| e.1)) {
             if let std::collections::btree_map::Entry::Vacant(e) = years.entry(y) {
                 e.insert(self.score_page(page, y)?);
             }
         }
-        // (account, year, stored inputs), in account order.
-        let mut work: Vec<(u64, i32, &[u8])> =
-            inputs.iter().flat_map(|(y, v)| input_entries(v).map(move |(id, b)| (id, *y, b))).collect();
-        work.sort_by_key(|(id, y, _)| (*id, *y));
-        report.years += work.len() as u64;
+        // (account, year, recent days, stored inputs), in account order: a
+        // year's recent days after its page's, so they score over it.
+        let mut work: Vec<(u64, i32, bool, &[u8])> = inputs
+            .iter()
+            .flat_map(|(_, y, v, recent)| input_entries(v).map(move |(id, b)| (id, *y, *recent, b)))
+            .collect();
+        work.sort_by_key(|(id, y, recent, _)| (*id, *y, *recent));
         // The page's rows in one range read rather than one lookup each.
         let first = AccountId(page as u64 * PAGE);
         let end = keys::with_id(keys::ROW, AccountId((page as u64 + 1) * PAGE));
@@ -470,16 +506,33 @@ impl Store {
                 rows.insert(id.0, decode(&v, "account row")?);
             }
         }
+        let mut rewrite = std::collections::BTreeSet::new();
         let mut i = 0;
         while i < work.len() {
             let id = AccountId(work[i].0);
             let j = i + work[i..].iter().take_while(|w| w.0 == id.0).count();
             report.accounts += 1;
+            let mut kept = work[i..j].iter().map(|w| w.1).collect::<Vec<_>>();
+            kept.dedup();
+            report.years += kept.len() as u64;
             if let Some(row) = rows.remove(&id.0) {
-                for (_, y, stored) in &work[i..j] {
-                    let series = years.get_mut(y).expect("loaded").entry(id);
-                    if series.rescore_stored(stored, table, row.stage, row.segment) {
-                        report.rewritten += 1;
+                for y in kept {
+                    let series = years.get_mut(&y).expect("loaded").entry(id);
+                    let mut stored = work[i..j].iter().filter(|w| w.1 == y).map(|w| w.3);
+                    let year = stored.next().unwrap_or_default();
+                    let changed = match stored.next() {
+                        // The recent days too: changed is what differs at the end.
+                        Some(recent) => {
+                            let before = series.clone();
+                            series.rescore_stored(year, table, row.stage, row.segment);
+                            series.rescore_stored(recent, table, row.stage, row.segment);
+                            *series != before
+                        }
+                        None => series.rescore_stored(year, table, row.stage, row.segment),
+                    };
+                    report.rewritten += u64::from(changed);
+                    if changed {
+                        rewrite.insert(y);
                     }
                 }
                 let new = with_health(&row, health_fields(|y| years.get(&y)?.get(id), years.keys().copied(), today));
@@ -490,8 +543,10 @@ impl Store {
             }
             i = j;
         }
+        // A page none of whose years changed (the model is the one they were
+        // scored with) stays as it is.
         for (y, p) in years {
-            if !p.entries.is_empty() {
+            if rewrite.contains(&y) && !p.entries.is_empty() {
                 batch.put_page(keys::score_page(page, y), p.to_bytes());
             }
         }
@@ -537,37 +592,42 @@ impl Store {
             pass.sources = self.ticket_sources()?;
             pass.next = keys::ACCOUNT.to_vec();
         }
-        let mut step = Scoring::new(self, rules, Batch::default())?;
         let mut more = false;
         // Marks up to the next account's id are done with by this step.
         let marks_from = keys::with_id(keys::DIRTY, keys::trailing_id(&pass.next).unwrap_or(AccountId(0)));
         let mut marks_to = None;
-        // The step's accounts' records, each kind read in one sweep.
-        let mut cursors: Option<Cursors> = None;
-        for (done, kv) in self.tree.range(pass.next.clone()..).enumerate() {
-            let (k, v) = kv?;
-            if !k.starts_with(keys::ACCOUNT) {
-                break;
-            }
-            if done == accounts {
+        let mut batch = Batch::default();
+        let mut totals = self.stage_totals()?;
+        let mut chunk: Vec<(sled::IVec, sled::IVec)> = Vec::with_capacity(CHUNK.min(accounts));
+        let mut kvs = self.tree.range(pass.next.clone()..);
+        let mut done = 0;
+        loop {
+            let kv = kvs.next().transpose()?.filter(|(k, _)| k.starts_with(keys::ACCOUNT));
+            let end = kv.is_none() || done == accounts;
+            if let Some((k, _)) = kv.as_ref().filter(|_| done == accounts) {
                 pass.next = k.to_vec();
-                marks_to = keys::trailing_id(&k).map(|id| keys::with_id(keys::DIRTY, id));
+                marks_to = keys::trailing_id(k).map(|id| keys::with_id(keys::DIRTY, id));
                 more = true;
+            }
+            if let Some(kv) = kv.filter(|_| !end) {
+                chunk.push(kv);
+                done += 1;
+            }
+            // A chunk is scored (on two threads) and applied before the next
+            // is read, so no step holds more than a chunk's writes.
+            if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
+                let (writes, t) = self.score_chunk(&chunk, rules, now, &pass.sources, totals, &mut pass.report)?;
+                totals = t;
+                for w in writes {
+                    self.apply(w)?;
+                }
+                chunk.clear();
+            }
+            if end {
                 break;
             }
-            let account: Account = decode(&v, "account")?;
-            let cursors = cursors.get_or_insert_with(|| Cursors::new(&self.tree, account.id));
-            let sources = &pass.sources;
-            self.score_in(
-                &mut step,
-                account,
-                |a| cursors.fetch(self, a),
-                (rules, now, sources),
-                &mut pass.report,
-                true,
-            )?;
         }
-        let mut batch = step.into_batch();
+        batch.put_totals(&totals);
         // Every account this step scored had its records read now: its
         // mark (set by an edit or a sync page before) is done with.
         let marks = match &marks_to {
@@ -591,6 +651,68 @@ impl Store {
         }
         self.apply(batch)?;
         Ok(more)
+    }
+
+    /// Scores a chunk of the daily pass's accounts (their `a:` entries, in
+    /// id order) in two halves on two threads, split where a page of
+    /// history starts so no page is written by both. Returns the writes to
+    /// apply and the totals after them.
+    fn score_chunk(
+        &self,
+        chunk: &[(sled::IVec, sled::IVec)],
+        rules: HealthRules,
+        now: DateTime<Utc>,
+        sources: &[String],
+        totals: super::StageTotals,
+        report: &mut DailyReport,
+    ) -> Result<(Vec<Batch>, super::StageTotals)> {
+        let (low, high) = chunk.split_at(page_split(chunk));
+        let run = |part: &[(sled::IVec, sled::IVec)]| self.score_part(part, rules, now, sources, totals);
+        let (a, b) = if high.is_empty() {
+            (run(low), Ok(None))
+        } else {
+            std::thread::scope(|scope| {
+                let other = scope.spawn(|| run(high));
+                let mine = run(low);
+                (mine, other.join().unwrap_or_else(|_| Err(thread_stopped())))
+            })
+        };
+        let mut writes = Vec::new();
+        let mut out = totals;
+        for (batch, t, r) in [a?, b?].into_iter().flatten() {
+            // Each half started from `totals`: add what each moved.
+            for i in 0..out.count.len() {
+                out.count[i] = out.count[i].wrapping_add(t.count[i]).wrapping_sub(totals.count[i]);
+                out.arr[i] = out.arr[i].wrapping_add(t.arr[i]).wrapping_sub(totals.arr[i]);
+            }
+            report.scored += r.scored;
+            report.raised += r.raised;
+            report.cleared += r.cleared;
+            writes.push(batch);
+        }
+        Ok((writes, out))
+    }
+
+    /// Scores consecutive accounts of the daily pass, their records read
+    /// with one cursor per kind; returns the writes, totals and report.
+    fn score_part(
+        &self,
+        part: &[(sled::IVec, sled::IVec)],
+        rules: HealthRules,
+        now: DateTime<Utc>,
+        sources: &[String],
+        totals: super::StageTotals,
+    ) -> Result<Option<(Batch, super::StageTotals, DailyReport)>> {
+        let mut step = Scoring::with_totals(self, rules, Batch::default(), totals)?;
+        let mut report = DailyReport::default();
+        let mut cursors: Option<Cursors> = None;
+        for (_, v) in part {
+            let account: Account = decode(v, "account")?;
+            let cursors = cursors.get_or_insert_with(|| Cursors::new(&self.tree, account.id));
+            self.score_in(&mut step, account, |a| cursors.fetch(self, a), (rules, now, sources), &mut report)?;
+        }
+        step.pages.flush_into(&mut step.batch);
+        Ok(Some((step.batch, step.totals, report)))
     }
 
     /// Scores again, `accounts` at a step, the accounts whose records
@@ -631,14 +753,7 @@ impl Store {
         for id in ids {
             let Some(account) = self.account(id)? else { continue };
             let sources = &pass.sources;
-            self.score_in(
-                &mut step,
-                account,
-                |a| self.fetch(a.id, None),
-                (rules, now, sources),
-                &mut pass.report,
-                false,
-            )?;
+            self.score_in(&mut step, account, |a| self.fetch(a.id, None), (rules, now, sources), &mut pass.report)?;
         }
         self.apply(step.into_batch())?;
         Ok(true)
@@ -646,7 +761,7 @@ impl Store {
 
     /// Scores one account in a step: a customer who left only loses its
     /// flags. Accounts come in id order, so a page is done when the next
-    /// starts; with `apply_when_full` a large batch is applied there.
+    /// starts.
     fn score_in(
         &self,
         step: &mut Scoring,
@@ -654,7 +769,6 @@ impl Store {
         fetch: impl FnOnce(Account) -> Result<Option<Fetched>>,
         (rules, now, sources): (HealthRules, DateTime<Utc>, &[String]),
         report: &mut DailyReport,
-        apply_when_full: bool,
     ) -> Result<()> {
         if !account.stage.is_active() {
             // A customer who left needs no churn warning any more.
@@ -663,10 +777,6 @@ impl Store {
         let page = page_of(account.id);
         if step.page.is_some_and(|p| p != page) {
             step.pages.flush_into(&mut step.batch);
-            if apply_when_full && step.batch.is_full(20_000) {
-                step.batch.put_totals(&step.totals);
-                self.apply(std::mem::take(&mut step.batch))?;
-            }
         }
         step.page = Some(page);
         match fetch(account)? {
@@ -715,7 +825,7 @@ impl Store {
         sources: &[String],
         report: &mut DailyReport,
     ) -> Result<()> {
-        let Scoring { table, batch, totals, pages, .. } = step;
+        let Scoring { table, batch, totals, pages, rated, .. } = step;
         let Fetched {
             account,
             row,
@@ -732,7 +842,7 @@ impl Store {
         // Desk ratings follow their tickets: those updated within the window.
         let since = now - Duration::days(crate::domain::rating::CSAT_WINDOW_DAYS);
         let mut ratings = surveys;
-        for t in tickets.iter().filter(|t| t.updated_at >= since) {
+        for t in tickets.iter().filter(|t| *rated && t.updated_at >= since) {
             ratings.extend(self.ticket_rating(t.id)?.map(|r| r.rating));
         }
         let records = Records {
@@ -747,7 +857,7 @@ impl Store {
         let inputs = inputs_at(&records, now);
         let today = now.date_naive();
         let day = DaySignals::new(&inputs, account.stage);
-        pages.inputs(self, id, today.year())?.set(today, &day);
+        pages.add_day(self, id, today, &day)?;
         let series = pages.series(self, id, today.year())?;
         series.set(today, table.score(&day, account.stage, account.segment));
         series.set_model_version(table.version);

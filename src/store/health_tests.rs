@@ -1,7 +1,7 @@
 //! The daily pass with the lifecycle rules and the ticket rules, on a real
 //! store in a temporary directory.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 
 use super::super::{keys, Batch, FollowUpRules, StageTotals, Store};
 use super::HealthRules;
@@ -255,4 +255,132 @@ fn ticket_sources_are_found_by_their_ticket_entries() {
     b.insert(keys::external("zz-desk", "ticket/2"), keys::ticket_slot(a.id, None, None));
     s.apply(b).unwrap();
     assert_eq!(s.ticket_sources().unwrap(), vec!["desk".to_string(), "zz-desk".to_string()]);
+}
+
+/// Everything a pass writes, with follow-up ids (which depend on the order
+/// follow-ups were raised in) left out: follow-ups by their content, flags
+/// by the kind of the follow-up they hold.
+fn written(s: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    for kv in s.tree.iter() {
+        let (k, v) = kv.unwrap();
+        let line = match &k[..2] {
+            b"fi" => continue,
+            b"f:" => {
+                let f: FollowUp = super::decode(&v, "follow-up").unwrap();
+                format!("{:?}", FollowUp { id: 0, ..f })
+            }
+            b"fl" => {
+                let f = s.follow_up(u64::from_be_bytes(v.as_ref().try_into().unwrap())).unwrap();
+                format!("{k:?} {:?}", f.map(|f| (f.kind, f.state)))
+            }
+            _ => format!("{k:?} {v:?}"),
+        };
+        out.push(line);
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_pass_on_two_threads_writes_what_one_account_at_a_time_writes() {
+    let made = now() - Duration::days(1);
+    let spec = crate::demo::DemoSpec { accounts: 150, seed: 42, now: made };
+    let demo = || {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = Store::open(tmp.path()).unwrap();
+        crate::demo::generate(&s, &spec).unwrap();
+        (tmp, s)
+    };
+    let ((_a, one), (_b, two)) = (demo(), demo());
+    assert_eq!(written(&one), written(&two), "the same book twice");
+    let (model, flags, bands) = (Model::builtin(), FlagRules::default(), Bands::default());
+    let rules = HealthRules { model: &model, flags: &flags, bands: &bands };
+    // A step of one account is one half on one thread; the whole book in
+    // one step is two halves, split where a page of history starts.
+    let mut pass = super::DailyPass::default();
+    while one.daily_step(rules, now(), &mut pass, 1).unwrap() {}
+    let by_one = pass.report;
+    let mut pass = super::DailyPass::default();
+    assert!(!two.daily_step(rules, now(), &mut pass, 1_000).unwrap());
+    assert_eq!(pass.report, by_one);
+    assert!(by_one.scored > 100 && by_one.raised + by_one.cleared > 0, "{by_one:?}");
+    assert_eq!(written(&one), written(&two));
+}
+
+#[test]
+fn a_chunk_is_split_where_a_page_starts() {
+    let kv = |id: u64| (sled::IVec::from(keys::with_id(keys::ACCOUNT, AccountId(id))), sled::IVec::from(&[][..]));
+    let chunk: Vec<_> = (10..60).map(kv).collect();
+    let mid = super::page_split(&chunk);
+    // Half is account 35, in the page of 32-47: the split is at 48.
+    assert_eq!(chunk[mid].0, kv(48).0);
+    assert_eq!(super::page_split(&chunk[..3]), 3, "one page: one half");
+    assert_eq!(super::page_split(&[]), 0);
+}
+
+#[test]
+fn a_rescore_reads_the_recent_days_over_the_years_pages() {
+    use crate::domain::health_table::ScoreTable;
+    use crate::domain::signals::DaySignals;
+    // Accounts 1-3 share page 0, whose year's page was written before; 40
+    // has recent days only (its page has no year's page yet).
+    let accounts: Vec<Account> = [1, 2, 3, 40].map(|id| account(id, Stage::Adoption, 200, 165)).into();
+    let (_t, s) = store(&accounts);
+    let today = now().date_naive();
+    let mut pages = super::PageCache::default();
+    for n in 1..30 {
+        let mut d = DaySignals::default();
+        (d.0[2], d.0[DaySignals::LEN - 1]) = (n as u8, Stage::Adoption.index() as u8);
+        for id in [1, 2, 3] {
+            pages.inputs(&s, AccountId(id), 2026).unwrap().set(today - Duration::days(40 - n), &d);
+        }
+    }
+    let mut b = Batch::default();
+    pages.flush_into(&mut b);
+    s.apply(b).unwrap();
+    let old = Model::builtin();
+    s.recompute_health(&old, today).unwrap();
+    // Days of the pass on days their page does not fold.
+    let mut passes = 0;
+    for back in (0..10).rev() {
+        let at = now() - Duration::days(back);
+        let day = at.date_naive().num_days_from_ce() as u64;
+        if !day.is_multiple_of(32) && !(day + 2).is_multiple_of(32) {
+            pass(&s, at);
+            passes += 1;
+        }
+    }
+    assert!(passes >= 8);
+    assert!(s.tree.get(keys::recent_page(0, 2026)).unwrap().is_some());
+    assert!(s.tree.get(keys::input_page(2, 2026)).unwrap().is_none(), "account 40: recent days only");
+    assert!(s.tree.get(keys::recent_page(2, 2026)).unwrap().is_some());
+
+    let text = crate::domain::health_model::DEFAULT_MODEL
+        .replace("linear = { zero_at = 60, full_at = 7 }", "linear = { zero_at = 30, full_at = 7 }");
+    let stricter = Model::parse(&text).unwrap();
+    let r = s.recompute_health(&stricter, today).unwrap();
+    assert_eq!((r.accounts, r.years), (4, 4), "each account-year once");
+    assert!(r.rewritten >= 3, "{r:?}");
+    let table = ScoreTable::new(&stricter);
+    for id in [1, 2, 3, 40] {
+        let inputs = s.year_inputs(AccountId(id), 2026).unwrap().unwrap();
+        let scores = s.year_series(AccountId(id), 2026).unwrap().unwrap();
+        let days: Vec<_> = inputs.days().collect();
+        assert!(days.len() >= if id == 40 { passes } else { 29 + passes }, "{id}: {} days", days.len());
+        for (n, day) in days {
+            let d = chrono::NaiveDate::from_yo_opt(2026, n as u32 + 1).unwrap();
+            assert_eq!(scores.get(d), table.score(&day, Stage::Adoption, Segment::MidMarket), "{id} on {d}");
+        }
+        assert_eq!(s.row(AccountId(id)).unwrap().unwrap().health, scores.get(today));
+    }
+    // The same model again: nothing changes, and no page is written (one
+    // put back in the layout before the mark would be written anew).
+    let page: super::Page<crate::store::YearSeries> = s.score_page(0, 2026).unwrap();
+    let old_layout: Vec<u8> =
+        page.entries.iter().flat_map(|(id, y)| [id.to_be_bytes().to_vec(), y.to_bytes()].concat()).collect();
+    s.tree.insert(keys::score_page(0, 2026), old_layout.clone()).unwrap();
+    let r = s.recompute_health(&stricter, today).unwrap();
+    assert_eq!((r.rewritten, r.rows_changed), (0, 0), "nothing left to change");
+    assert_eq!(s.tree.get(keys::score_page(0, 2026)).unwrap().unwrap().to_vec(), old_layout, "not written");
 }

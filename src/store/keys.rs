@@ -24,6 +24,11 @@
 //! | `hq` page(u32) year(u16)          | `Page<YearInputs>`: their |
 //! |                                   | daily health inputs (as   |
 //! |                                   | runs: `series::runs`)     |
+//! | `hn` page(u32) year(u16)          | `Page<YearInputs>`: the   |
+//! |                                   | days the daily pass added |
+//! |                                   | since the `hq` page was   |
+//! |                                   | last written (read over   |
+//! |                                   | it; see `store::pages`)   |
 //! | `hs` id day                       | snapshot (legacy, removed |
 //! |                                   | with its account)         |
 //! | `g:` id                           | `ManualSignals`           |
@@ -129,6 +134,8 @@ pub const SERIES: &[u8] = b"h:";
 pub const SCORE_PAGE: &[u8] = b"hp";
 /// Daily health inputs, paged.
 pub const INPUT_PAGE: &[u8] = b"hq";
+/// The days added to input pages since they were last written, paged.
+pub const RECENT_PAGE: &[u8] = b"hn";
 /// Health snapshots with factors (written by early versions).
 pub const SNAPSHOT: &[u8] = b"hs";
 /// Usage, billing and sentiment per account.
@@ -293,6 +300,11 @@ pub fn score_page(page: u32, year: i32) -> Vec<u8> {
 /// Input page key.
 pub fn input_page(page: u32, year: i32) -> Vec<u8> {
     key(INPUT_PAGE, &[&page.to_be_bytes(), &(year as u16).to_be_bytes()])
+}
+
+/// Recent input days' page key.
+pub fn recent_page(page: u32, year: i32) -> Vec<u8> {
+    key(RECENT_PAGE, &[&page.to_be_bytes(), &(year as u16).to_be_bytes()])
 }
 
 /// The page and year of a page key.

@@ -3,14 +3,19 @@
 use super::{keys, StoreError};
 
 /// The schema this binary writes.
-pub const CURRENT: u32 = 5;
+pub const CURRENT: u32 = 6;
 
 /// One step: upgrades a tree from version `from` to `from + 1`.
 type Step = fn(&sled::Tree) -> Result<(), StoreError>;
 
 /// Steps indexed by the version they upgrade from.
-const STEPS: &[(u32, Step)] =
-    &[(1, outbox_watch_states), (2, mark_own_accounts), (3, bad_rating_follow_ups), (4, history_as_runs)];
+const STEPS: &[(u32, Step)] = &[
+    (1, outbox_watch_states),
+    (2, mark_own_accounts),
+    (3, bad_rating_follow_ups),
+    (4, history_as_runs),
+    (5, recent_input_days),
+];
 
 /// v2 appends two outbox states (`Watching`, `Settled`). Postcard numbers
 /// variants in order, so every v1 entry reads as it is: nothing to rewrite.
@@ -33,6 +38,14 @@ fn bad_rating_follow_ups(_: &sled::Tree) -> Result<(), StoreError> {
 /// an older cockpit from reading the new pages as empty years, and its daily
 /// pass from overwriting a year's inputs with one day.
 fn history_as_runs(_: &sled::Tree) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// v6 writes the day the daily pass adds to a page of inputs in a page of
+/// recent days (`hn`, see `pages`), read over the year's page. Year pages
+/// written before read as they are: nothing to rewrite. The bump keeps an
+/// older cockpit from showing and rescoring years without their last days.
+fn recent_input_days(_: &sled::Tree) -> Result<(), StoreError> {
     Ok(())
 }
 

@@ -9,15 +9,33 @@
 //! segment), which would cost a file read and a fresh allocation per page.
 //! Score pages start with `MARK` and give each entry's length (scores are
 //! stored compact); those written before hold 368 bytes an entry.
+//!
+//! The day the daily pass adds to a page of inputs goes to a page of its
+//! own (`hn`, the recent days), read over the year's (`hq`): writing the
+//! year's page every day for one day cost a decode, an encode and ~6 KB
+//! written per page (80 MB a day at 100,000 accounts). The recent days are
+//! folded into the year's page every `FOLD_EVERY` days, a page at a time
+//! (staggered by page number, so each day folds a share of the book), when
+//! a page's recent days grow past `MAX_RECENT`, and whenever anything else
+//! writes the year's page. A past year's recent days stay until something
+//! writes that year (every read lays them over it, a rescore included).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, NaiveDate};
 
 use super::series::{YearInputs, YearSeries};
 use super::{keys, Batch, Result, Store};
+use crate::domain::signals::DaySignals;
 use crate::domain::AccountId;
 
 /// Accounts per page.
 pub const PAGE: u64 = 16;
+
+/// Days between two folds of a page's recent days into its year's page.
+const FOLD_EVERY: u64 = 32;
+/// Recent days an account may have before its page is folded whatever the day.
+const MAX_RECENT: usize = 48;
 
 /// The page an account's history lives in.
 pub fn page_of(id: AccountId) -> u32 {
@@ -153,6 +171,16 @@ impl<T: Entry> Page<T> {
     }
 }
 
+impl Page<YearInputs> {
+    /// Sets every day `newer` recorded over this page's (recent days over
+    /// the year's).
+    pub fn overlay(&mut self, newer: &Page<YearInputs>) {
+        for (id, e) in &newer.entries {
+            self.entry(AccountId(*id)).overlay(e);
+        }
+    }
+}
+
 /// The entries of a stored `Page<YearInputs>` as (account id, stored
 /// `YearInputs` bytes), read in place.
 pub fn input_entries(mut b: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
@@ -170,7 +198,13 @@ pub fn input_entries(mut b: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
 #[derive(Default)]
 pub struct PageCache {
     scores: BTreeMap<(u32, i32), Page<YearSeries>>,
+    /// Years of inputs with their recent days read over them.
     inputs: BTreeMap<(u32, i32), Page<YearInputs>>,
+    /// Recent days alone (what the daily pass adds to).
+    recent: BTreeMap<(u32, i32), Page<YearInputs>>,
+    /// Pages in `inputs` whose recent days were folded in: their `hn`
+    /// page goes when the year's is written.
+    folded: BTreeSet<(u32, i32)>,
 }
 
 impl PageCache {
@@ -200,13 +234,50 @@ impl PageCache {
         Ok(self.scores.get(&key).expect("just loaded").get(id))
     }
 
-    /// An account-year of inputs, loaded on first use.
+    /// An account-year of inputs, loaded on first use (with its recent
+    /// days folded in: the year's page is written whole).
     pub fn inputs(&mut self, store: &Store, id: AccountId, year: i32) -> Result<&mut YearInputs> {
         let key = (page_of(id), year);
-        if let std::collections::btree_map::Entry::Vacant(e) = self.inputs.entry(key) {
-            e.insert(store.input_page(key.0, year)?);
+        if !self.inputs.contains_key(&key) {
+            let recent = match self.recent.remove(&key) {
+                Some(r) => r,
+                None => store.recent_page(key.0, year)?,
+            };
+            self.fold(store, key, recent)?;
         }
         Ok(self.inputs.get_mut(&key).expect("just loaded").entry(id))
+    }
+
+    /// Loads the year's page of `key` with `recent` read over it.
+    fn fold(&mut self, store: &Store, key: (u32, i32), recent: Page<YearInputs>) -> Result<()> {
+        let mut page = store.year_input_page(key.0, key.1)?;
+        if !recent.entries.is_empty() {
+            page.overlay(&recent);
+            self.folded.insert(key);
+        }
+        self.inputs.insert(key, page);
+        Ok(())
+    }
+
+    /// Records an account's inputs of day `d` as the daily pass does: in its
+    /// page's recent days, or in the year's page on the day that page folds
+    /// (or when it is loaded already).
+    pub fn add_day(&mut self, store: &Store, id: AccountId, d: NaiveDate, day: &DaySignals) -> Result<()> {
+        let key = (page_of(id), d.year());
+        if !self.inputs.contains_key(&key) && !self.recent.contains_key(&key) {
+            let recent = store.recent_page(key.0, key.1)?;
+            let due = (u64::from(key.0) + d.num_days_from_ce().unsigned_abs() as u64).is_multiple_of(FOLD_EVERY);
+            if due || recent.entries.iter().any(|(_, e)| e.span() >= MAX_RECENT) {
+                self.fold(store, key, recent)?;
+            } else {
+                self.recent.insert(key, recent);
+            }
+        }
+        match self.inputs.get_mut(&key) {
+            Some(page) => page.entry(id).set(d, day),
+            None => self.recent.get_mut(&key).expect("just loaded").entry(id).set(d, day),
+        }
+        Ok(())
     }
 
     /// Removes an account from every page it is in (a seek to its page's
@@ -219,10 +290,12 @@ impl PageCache {
                 self.scores.get_mut(&(page, year)).expect("loaded").remove(id);
             }
         }
-        for k in store.tree.scan_prefix([keys::INPUT_PAGE, &page].concat()).keys() {
-            if let Some((page, year)) = keys::split_page(&k?) {
-                self.inputs(store, id, year)?;
-                self.inputs.get_mut(&(page, year)).expect("loaded").remove(id);
+        for prefix in [keys::INPUT_PAGE, keys::RECENT_PAGE] {
+            for k in store.tree.scan_prefix([prefix, &page].concat()).keys() {
+                if let Some((page, year)) = keys::split_page(&k?) {
+                    self.inputs(store, id, year)?;
+                    self.inputs.get_mut(&(page, year)).expect("loaded").remove(id);
+                }
             }
         }
         Ok(())
@@ -236,6 +309,12 @@ impl PageCache {
         for ((page, year), p) in std::mem::take(&mut self.inputs) {
             batch.put_page(keys::input_page(page, year), p.to_bytes());
         }
+        for (page, year) in std::mem::take(&mut self.folded) {
+            batch.remove(keys::recent_page(page, year));
+        }
+        for ((page, year), p) in std::mem::take(&mut self.recent) {
+            batch.put_page(keys::recent_page(page, year), p.to_bytes());
+        }
     }
 }
 
@@ -245,9 +324,22 @@ impl Store {
         Ok(self.tree.get(keys::score_page(page, year))?.map(|v| Page::from_bytes(&v)).unwrap_or_default())
     }
 
-    /// One page of inputs (empty when none was written).
+    /// One page of inputs (empty when none was written), with its recent
+    /// days read over the year's.
     pub fn input_page(&self, page: u32, year: i32) -> Result<Page<YearInputs>> {
+        let mut p = self.year_input_page(page, year)?;
+        p.overlay(&self.recent_page(page, year)?);
+        Ok(p)
+    }
+
+    /// One page of inputs as the year's page holds it (without the recent days).
+    fn year_input_page(&self, page: u32, year: i32) -> Result<Page<YearInputs>> {
         Ok(self.tree.get(keys::input_page(page, year))?.map(|v| Page::from_bytes(&v)).unwrap_or_default())
+    }
+
+    /// The recent days of a page of inputs (empty when there are none).
+    fn recent_page(&self, page: u32, year: i32) -> Result<Page<YearInputs>> {
+        Ok(self.tree.get(keys::recent_page(page, year))?.map(|v| Page::from_bytes(&v)).unwrap_or_default())
     }
 }
 
@@ -400,5 +492,170 @@ mod tests {
         expected.set(today, &day);
         assert_eq!(store.year_inputs(AccountId(1), 2026).unwrap(), Some(expected));
         assert_eq!(store.year_inputs(AccountId(2), 2026).unwrap().as_ref(), Some(&kept[1].1));
+    }
+}
+
+#[cfg(test)]
+mod recent_tests {
+    use super::*;
+    use chrono::{Datelike, Duration, NaiveDate};
+
+    fn day(n: u8) -> DaySignals {
+        let mut d = DaySignals::default();
+        (d.0[2], d.0[DaySignals::LEN - 1]) = (n, 3);
+        d
+    }
+
+    fn flush(store: &Store, pages: &mut PageCache) {
+        let mut batch = Batch::default();
+        pages.flush_into(&mut batch);
+        store.apply(batch).unwrap();
+    }
+
+    fn raw(store: &Store, k: Vec<u8>) -> Option<Vec<u8>> {
+        store.tree.get(k).unwrap().map(|v| v.to_vec())
+    }
+
+    /// The first day from `from` on whose pass folds page 0 (`fold`) or not.
+    fn first_day(from: NaiveDate, fold: bool) -> NaiveDate {
+        (0..64)
+            .map(|n| from + Duration::days(n))
+            .find(|d| (d.num_days_from_ce() as u64).is_multiple_of(FOLD_EVERY) == fold)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_days_pass_adds_to_the_recent_days_and_the_year_is_folded_on_its_day() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let start = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        // A year's page as every version wrote it: two accounts, 20 days.
+        let mut pages = PageCache::default();
+        for n in 0..20 {
+            for id in [1, 2] {
+                pages.inputs(&store, AccountId(id), 2026).unwrap().set(start + Duration::days(n), &day(n as u8));
+            }
+        }
+        flush(&store, &mut pages);
+        let year = raw(&store, keys::input_page(0, 2026)).unwrap();
+        let mut expected = store.year_inputs(AccountId(1), 2026).unwrap().unwrap();
+
+        // Days whose pass does not fold page 0: the year's page is left as
+        // it was, the days read over it.
+        let d = first_day(start + Duration::days(20), false);
+        let mut added = Vec::new();
+        for d in
+            [d, d + Duration::days(1)].into_iter().filter(|d| !(d.num_days_from_ce() as u64).is_multiple_of(FOLD_EVERY))
+        {
+            let mut pages = PageCache::default();
+            pages.add_day(&store, AccountId(1), d, &day(99)).unwrap();
+            // An account in no page yet starts in the recent days.
+            pages.add_day(&store, AccountId(3), d, &day(7)).unwrap();
+            flush(&store, &mut pages);
+            expected.set(d, &day(99));
+            added.push(d);
+        }
+        assert_eq!(raw(&store, keys::input_page(0, 2026)), Some(year.clone()), "the year's page is not written");
+        assert!(raw(&store, keys::recent_page(0, 2026)).unwrap().len() < 100);
+        assert_eq!(store.year_inputs(AccountId(1), 2026).unwrap(), Some(expected.clone()));
+        assert_eq!(store.day_signals(AccountId(1), added[0]).unwrap(), Some(day(99)));
+        assert_eq!(store.day_signals(AccountId(3), added[0]).unwrap(), Some(day(7)));
+        assert_eq!(store.year_inputs(AccountId(2), 2026).unwrap().unwrap().days().count(), 20);
+
+        // Anything else that writes the year's page folds the recent days in.
+        let mut pages = PageCache::default();
+        pages.inputs(&store, AccountId(2), 2026).unwrap().set(start, &day(50));
+        flush(&store, &mut pages);
+        assert_eq!(raw(&store, keys::recent_page(0, 2026)), None, "folded");
+        assert_ne!(raw(&store, keys::input_page(0, 2026)), Some(year));
+        assert_eq!(store.year_inputs(AccountId(1), 2026).unwrap(), Some(expected.clone()));
+        assert_eq!(store.day_signals(AccountId(3), added[0]).unwrap(), Some(day(7)));
+
+        // The day a page folds, the pass writes the year's page.
+        let fold = first_day(added[added.len() - 1] + Duration::days(1), true);
+        let mut pages = PageCache::default();
+        pages.add_day(&store, AccountId(1), fold - Duration::days(1), &day(5)).unwrap();
+        flush(&store, &mut pages);
+        assert!(raw(&store, keys::recent_page(0, 2026)).is_some());
+        let mut pages = PageCache::default();
+        pages.add_day(&store, AccountId(1), fold, &day(6)).unwrap();
+        flush(&store, &mut pages);
+        assert_eq!(raw(&store, keys::recent_page(0, 2026)), None);
+        expected.set(fold - Duration::days(1), &day(5));
+        expected.set(fold, &day(6));
+        assert_eq!(store.year_inputs(AccountId(1), 2026).unwrap(), Some(expected));
+    }
+
+    #[test]
+    fn a_workspace_of_schema_5_opens_and_its_years_take_recent_days() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = first_day(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), false);
+        {
+            let store = Store::open(tmp.path()).unwrap();
+            let mut pages = PageCache::default();
+            pages.inputs(&store, AccountId(1), 2026).unwrap().set(d - Duration::days(1), &day(1));
+            flush(&store, &mut pages);
+            store.tree.insert(keys::SCHEMA, &5u32.to_be_bytes()).unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(tmp.path()).unwrap();
+        assert_eq!(store.schema(), 6);
+        let mut pages = PageCache::default();
+        pages.add_day(&store, AccountId(1), d, &day(2)).unwrap();
+        flush(&store, &mut pages);
+        let kept = store.year_inputs(AccountId(1), 2026).unwrap().unwrap();
+        assert_eq!((kept.get(d - Duration::days(1)), kept.get(d)), (Some(day(1)), Some(day(2))));
+    }
+
+    #[test]
+    fn recent_days_that_grew_long_are_folded_whatever_the_day() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        // Recent days as a book not opened on its pages' fold days leaves them.
+        let mut recent: Page<YearInputs> = Page::default();
+        for n in 0..MAX_RECENT as i64 {
+            recent.entry(AccountId(4)).set(start + Duration::days(n), &day(n as u8));
+        }
+        let mut batch = Batch::default();
+        batch.put_page(keys::recent_page(0, 2026), recent.to_bytes());
+        store.apply(batch).unwrap();
+        let d = first_day(start + Duration::days(MAX_RECENT as i64), false);
+        let mut pages = PageCache::default();
+        pages.add_day(&store, AccountId(4), d, &day(1)).unwrap();
+        flush(&store, &mut pages);
+        assert_eq!(raw(&store, keys::recent_page(0, 2026)), None);
+        let kept = store.year_inputs(AccountId(4), 2026).unwrap().unwrap();
+        assert_eq!(kept.days().count(), MAX_RECENT + 1);
+        assert_eq!(kept.get(d), Some(day(1)));
+        assert_eq!(kept.get(start + Duration::days(3)), Some(day(3)));
+    }
+
+    #[test]
+    fn an_account_removed_leaves_neither_its_year_nor_its_recent_days() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path()).unwrap();
+        let d = first_day(NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(), false);
+        let mut pages = PageCache::default();
+        pages.inputs(&store, AccountId(1), d.year()).unwrap().set(d - Duration::days(1), &day(1));
+        flush(&store, &mut pages);
+        let mut pages = PageCache::default();
+        for id in [1, 2] {
+            pages.add_day(&store, AccountId(id), d, &day(2)).unwrap();
+        }
+        // Account 5 has recent days only, in a year with no year's page.
+        let next_year = first_day(d + Duration::days(365), false);
+        pages.add_day(&store, AccountId(5), next_year, &day(3)).unwrap();
+        flush(&store, &mut pages);
+        assert!(raw(&store, keys::recent_page(0, next_year.year())).is_some());
+        let mut pages = PageCache::default();
+        for id in [1, 5] {
+            pages.remove(&store, AccountId(id)).unwrap();
+        }
+        flush(&store, &mut pages);
+        assert_eq!(store.year_inputs(AccountId(1), d.year()).unwrap(), None);
+        assert_eq!(store.year_inputs(AccountId(5), next_year.year()).unwrap(), None);
+        assert_eq!(raw(&store, keys::recent_page(0, next_year.year())), None);
+        assert_eq!(store.day_signals(AccountId(2), d).unwrap(), Some(day(2)));
     }
 }

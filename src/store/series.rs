@@ -372,7 +372,23 @@ impl YearInputs {
 
     /// Records a day's inputs, widening the stored span as needed.
     pub fn set(&mut self, d: NaiveDate, day: &DaySignals) {
-        let o = d.ordinal0() as usize;
+        self.set_at(d.ordinal0() as usize, day);
+    }
+
+    /// Sets every day `newer` recorded (the days it lacks keep theirs).
+    pub fn overlay(&mut self, newer: &YearInputs) {
+        for (o, day) in newer.days() {
+            self.set_at(o, &day);
+        }
+    }
+
+    /// Days stored, from the first to the last.
+    pub fn span(&self) -> usize {
+        self.bytes.len() / W
+    }
+
+    /// Records the inputs of the day of the year `o` (0-based).
+    fn set_at(&mut self, o: usize, day: &DaySignals) {
         if self.bytes.is_empty() {
             self.first = o as u16;
         }

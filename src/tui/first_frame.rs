@@ -24,7 +24,7 @@ pub const FILE: &str = "first-frame";
 const QUEUE_KEPT: usize = 2 * super::FIRST_QUEUE;
 
 /// Bumped with any change to what is kept, so an older file is not read.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// What the first frame shows, as it was when the workspace was closed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,8 +54,27 @@ struct Stamp(Vec<(String, u64, i64)>);
 struct Kept {
     format: u32,
     version: String,
+    /// The writing binary's file (see `binary`).
+    binary: Option<(u64, i64)>,
     stamp: Stamp,
     frame: FirstFrame,
+}
+
+/// The running binary's file, its length and time: the kept frame is not
+/// self-describing, so a frame kept by any other build (one that may
+/// encode it otherwise, or use another schema) is never read, even under
+/// the same version number.
+fn binary() -> Option<(u64, i64)> {
+    let meta = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    Some((meta.len(), nanos(meta.modified().ok()?)))
+}
+
+/// A file time in nanoseconds from the epoch.
+fn nanos(t: std::time::SystemTime) -> i64 {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i64,
+        Err(e) => -(e.duration().as_nanos() as i64),
+    }
 }
 
 impl FirstFrame {
@@ -159,7 +178,8 @@ pub fn keep(store: Store, sources: &[String], model: &Model, now: DateTime<Utc>)
 fn write(dir: &Path, frame: FirstFrame) -> std::io::Result<()> {
     let lock = std::fs::File::open(dir.join("db").join("db"))?;
     lock.try_lock().map_err(|e| std::io::Error::other(format!("the workspace was opened again: {e}")))?;
-    let kept = Kept { format: FORMAT, version: env!("CARGO_PKG_VERSION").into(), stamp: stamp(dir)?, frame };
+    let kept =
+        Kept { format: FORMAT, version: env!("CARGO_PKG_VERSION").into(), binary: binary(), stamp: stamp(dir)?, frame };
     write_atomically(&dir.join(FILE), &codec::encode(&kept))
 }
 
@@ -167,7 +187,8 @@ fn write(dir: &Path, frame: FirstFrame) -> std::io::Result<()> {
 fn read_kept(dir: &Path) -> Option<Kept> {
     let bytes = std::fs::read(dir.join(FILE)).ok()?;
     let kept: Kept = codec::decode(&bytes, "first frame").ok()?;
-    (kept.format == FORMAT && kept.version == env!("CARGO_PKG_VERSION")).then_some(kept)
+    let ours = kept.format == FORMAT && kept.version == env!("CARGO_PKG_VERSION");
+    (ours && kept.binary.is_some() && kept.binary == binary()).then_some(kept)
 }
 
 /// The stamp of the file kept in `dir`.
@@ -202,12 +223,7 @@ fn stamp(dir: &Path) -> std::io::Result<Stamp> {
     for entry in std::fs::read_dir(dir.join("db"))? {
         let entry = entry?;
         let meta = entry.metadata()?;
-        let modified = meta.modified()?;
-        let nanos = match modified.duration_since(std::time::UNIX_EPOCH) {
-            Ok(d) => d.as_nanos() as i64,
-            Err(e) => -(e.duration().as_nanos() as i64),
-        };
-        files.push((entry.file_name().to_string_lossy().into_owned(), meta.len(), nanos));
+        files.push((entry.file_name().to_string_lossy().into_owned(), meta.len(), nanos(meta.modified()?)));
     }
     files.sort();
     Ok(Stamp(files))
@@ -285,6 +301,15 @@ mod tests {
         let (tmp, store) = demo();
         keep(store, &[], model(), now());
         let path = tmp.path().join(FILE);
+        // Another build's (the same version number, another binary).
+        let mut other = read_kept(tmp.path()).expect("kept by this build");
+        assert!(FirstFrame::load(tmp.path()).is_some());
+        other.binary = other.binary.map(|(len, time)| (len + 1, time));
+        std::fs::write(&path, codec::encode(&other)).unwrap();
+        assert!(FirstFrame::load(tmp.path()).is_none(), "kept by another build");
+        other.binary = binary();
+        std::fs::write(&path, codec::encode(&other)).unwrap();
+        assert!(FirstFrame::load(tmp.path()).is_some());
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() / 2);
         std::fs::write(&path, &bytes).unwrap();

@@ -981,13 +981,18 @@ fn the_first_frame_kept_at_close_follows_a_sync_between_sessions() {
         let out = sb.command(&["sync"]).env("COCKPIT_E2E_TOKEN", "frame-secret").output().expect("run cockpit sync");
         assert!(out.status.success(), "sync failed: {}", String::from_utf8_lossy(&out.stderr));
     };
+    // The cockpit says in its log when it drew the frame kept.
+    sb.extra_env.push(("COCKPIT_LOG".into(), "debug".into()));
+    let log = sb.workspace().join("cockpit.log");
+    let drawn_from_kept =
+        || std::fs::read_to_string(&log).unwrap_or_default().matches("kept first frame drawn").count();
     sync(&sb);
     assert!(kept.exists(), "the sync kept the first frame as it closed");
-    assert!(cockpit::tui::first_frame::FirstFrame::load(&sb.workspace()).is_some());
 
     let mut h = sb.spawn(160, 48);
     let screen = h.wait_for_panes();
     assert!(screen.contains("Company 0002"), "{screen}");
+    assert_eq!(drawn_from_kept(), 1, "drawn from the frame the sync kept");
     // Beside it, a second cockpit is refused; the kept frame is not drawn.
     let mut second = sb.spawn(160, 48);
     let status = second.wait_exit(TIMEOUT);
@@ -1004,6 +1009,7 @@ fn the_first_frame_kept_at_close_follows_a_sync_between_sessions() {
     let screen = h.wait_for_panes();
     assert!(screen.contains("Renamed Holdings"), "the first frame shows the sync:\n{screen}");
     assert!(!screen.contains("Company 0002"), "never the frame kept before the sync:\n{screen}");
+    assert_eq!(drawn_from_kept(), 2, "drawn from the frame the second sync kept");
     h.send(b"q");
     h.assert_clean_exit();
 }
