@@ -33,9 +33,11 @@ pub struct FirstFrame {
     pub workspace: Option<WorkspaceMeta>,
     /// The book's first page and cards.
     pub page: FirstPage,
-    /// The first items not done, in due order (see `queue::kept`).
+    /// The first items not done, in due order (see `queue::kept`); read
+    /// to draw at once, the first items actionable now.
     pub queue: Vec<QueueItem>,
-    /// Whether `queue` holds every item not done.
+    /// Whether `queue` holds every item there is (not done, or actionable
+    /// now when read to draw at once).
     pub queue_whole: bool,
     /// Each source's last sync.
     pub syncs: Vec<(String, SyncStatus)>,
@@ -78,18 +80,28 @@ fn nanos(t: std::time::SystemTime) -> i64 {
 }
 
 impl FirstFrame {
-    /// Reads the first frame from the store. `health_of_first` reads the
-    /// health of the account first in the table as well (when keeping it:
-    /// a cockpit reads it itself through the reader).
+    /// Reads the first frame from the store. To keep it (`keeping`), the
+    /// queue's first items whatever their day and the health of the
+    /// account first in the table are read too; a cockpit drawing it now
+    /// reads only the items actionable now, and the health through its
+    /// reader.
     pub fn read(
         store: &Store,
         sources: &[String],
         model: &Model,
         now: DateTime<Utc>,
-        health_of_first: bool,
+        keeping: bool,
     ) -> Result<FirstFrame, StoreError> {
         let page = FirstPage::read(store, super::FIRST_PAGE)?;
-        let queue = crate::queue::kept(store, QUEUE_KEPT)?;
+        let (queue, whole) = if keeping {
+            let kept = crate::queue::kept(store, QUEUE_KEPT)?;
+            let whole = kept.len() < QUEUE_KEPT;
+            (kept, whole)
+        } else {
+            let due = crate::queue::load(store, now, super::FIRST_QUEUE)?;
+            let whole = due.len() < super::FIRST_QUEUE;
+            (due, whole)
+        };
         let mut syncs = Vec::new();
         for s in sources {
             if let Some(status) = store.sync_status(s)? {
@@ -97,14 +109,14 @@ impl FirstFrame {
             }
         }
         // The account the cockpit selects first.
-        let first = health_of_first.then(|| crate::book::Book::first(page.clone()).view_row(0).map(|r| r.id)).flatten();
+        let first = keeping.then(|| crate::book::Book::first(page.clone()).view_row(0).map(|r| r.id)).flatten();
         // What could not be read is left to the reader at the next start.
         let health = first
             .map(|id| super::reads::account(store, id, model, now))
             .and_then(|view| view.trouble.is_none().then_some(view.health));
         Ok(FirstFrame {
             workspace: store.workspace()?,
-            queue_whole: queue.len() < QUEUE_KEPT,
+            queue_whole: whole,
             queue,
             page,
             syncs,
@@ -321,7 +333,7 @@ mod tests {
     #[test]
     fn the_queue_kept_is_picked_again_at_the_next_start() {
         let (_tmp, store) = demo();
-        let read = FirstFrame::read(&store, &[], model(), now(), false).unwrap();
+        let read = FirstFrame::read(&store, &[], model(), now(), true).unwrap();
         assert!(read.queue_whole, "40 accounts hold fewer items than are kept");
         // Items due later than the day kept become due on a later day.
         let later = now() + chrono::Duration::days(3);
