@@ -346,7 +346,8 @@ pub fn run(cli: Cli) -> CliResult {
     }
     match &cli.command {
         None => {
-            let meta = store.workspace()?;
+            // An unreadable description only costs the label.
+            let meta = store.workspace().ok().flatten();
             open_cockpit(g, loaded, store.into(), meta)
         }
         Some(command) => {

@@ -510,8 +510,10 @@ async fn finish(
     let log = store.path().join("cockpit.log");
     drop((jobs, writer));
     // Once the last write is in: the next start draws it while sled opens.
+    // A signal ends the session without waiting for the rest of the work.
+    let quit = matches!(stop, Stop::Quit | Stop::InputClosed);
     match (&flushed, &fatal, &app.health_setup) {
-        (Ok(()), None, Some(setup)) => first_frame::keep(store, &names, &setup.model, Utc::now()),
+        (Ok(()), None, Some(setup)) if quit => first_frame::keep(store, &names, &setup.model, Utc::now()),
         _ => drop(store),
     }
     if let Some(k) = &kept {
