@@ -679,12 +679,17 @@ impl Store {
         };
         let mut writes = Vec::new();
         let mut out = totals;
-        for (batch, t, r) in [a?, b?].into_iter().flatten() {
+        for (mut batch, t, r) in [a?, b?].into_iter().flatten() {
             // Each half started from `totals`: add what each moved.
             for i in 0..out.count.len() {
                 out.count[i] = out.count[i].wrapping_add(t.count[i]).wrapping_sub(totals.count[i]);
                 out.arr[i] = out.arr[i].wrapping_add(t.arr[i]).wrapping_sub(totals.arr[i]);
             }
+            // The halves are applied one after the other: each carries the
+            // totals as they are once it is in, so a stop between two
+            // applies never leaves the kanban's totals out of step with
+            // the rows it moved.
+            batch.put_totals(&out);
             report.scored += r.scored;
             report.raised += r.raised;
             report.cleared += r.cleared;
