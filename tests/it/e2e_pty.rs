@@ -363,17 +363,24 @@ fn starts_without_a_cursor_position_reply() {
     assert!(!screen.bracketed_paste(), "bracketed paste left on");
 }
 
+/// A CRM fake on 127.0.0.1 taking `token`, holding companies 1..=`n`
+/// ("Company 0001", ...), and its address.
+fn crm_with_companies(rt: &tokio::runtime::Runtime, token: &str, n: u64) -> (fake::Shared, String) {
+    let mut crm = fake::Crm { token: token.into(), ..fake::Crm::default() };
+    for id in 1..=n {
+        crm.add(id, &format!("Company {id:04}"), 10_000 * id, 1_700_000_000_000 + id as i64);
+    }
+    let crm = std::sync::Arc::new(std::sync::Mutex::new(crm));
+    let url = rt.block_on(fake::start(crm.clone()));
+    (crm, url)
+}
+
 /// The cockpit syncs a configured source in the background on start and on
 /// `r`, shows it in the status line, and stays usable when the source fails.
 #[test]
 fn background_sync_fills_the_cockpit_and_survives_an_outage() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mut crm = fake::Crm { token: "e2e-secret".into(), ..fake::Crm::default() };
-    for id in 1..=5 {
-        crm.add(id, &format!("Company {id:04}"), 10_000 * id, 1_700_000_000_000 + id as i64);
-    }
-    let crm = std::sync::Arc::new(std::sync::Mutex::new(crm));
-    let url = rt.block_on(fake::start(crm.clone()));
+    let (crm, url) = crm_with_companies(&rt, "e2e-secret", 5);
 
     let mut sb = Sandbox::new();
     sb.synced = true;
@@ -496,11 +503,7 @@ fn clear_five_queue_items_add_a_note_in_the_editor_and_find_it_all_after_a_resta
 /// follow-up due on Company 0001, whose HubSpot source then points at
 /// `push_url`; the sandbox's editor writes `note`.
 fn synced_with_an_item(rt: &tokio::runtime::Runtime, note: &str) -> (Sandbox, cockpit::domain::AccountId) {
-    let mut crm = fake::Crm { token: "kill-secret".into(), ..fake::Crm::default() };
-    for id in 1..=3 {
-        crm.add(id, &format!("Company {id:04}"), 10_000 * id, 1_700_000_000_000 + id as i64);
-    }
-    let url = rt.block_on(fake::start(std::sync::Arc::new(std::sync::Mutex::new(crm))));
+    let (_crm, url) = crm_with_companies(rt, "kill-secret", 3);
     let mut sb = Sandbox::new();
     sb.synced = true;
     sb.extra_env.push(("COCKPIT_E2E_TOKEN".into(), "kill-secret".into()));
@@ -966,12 +969,7 @@ fn commands_beside_an_open_cockpit_answer_as_after_it_quits() {
 #[test]
 fn the_first_frame_kept_at_close_follows_a_sync_between_sessions() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let mut crm = fake::Crm { token: "frame-secret".into(), ..fake::Crm::default() };
-    for id in 1..=3 {
-        crm.add(id, &format!("Company {id:04}"), 10_000 * id, 1_700_000_000_000 + id as i64);
-    }
-    let crm = std::sync::Arc::new(std::sync::Mutex::new(crm));
-    let url = rt.block_on(fake::start(crm.clone()));
+    let (crm, url) = crm_with_companies(&rt, "frame-secret", 3);
     let mut sb = Sandbox::new();
     sb.synced = true;
     sb.extra_env.push(("COCKPIT_E2E_TOKEN".into(), "frame-secret".into()));
