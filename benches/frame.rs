@@ -66,6 +66,7 @@ fn session(store: Store) -> Session {
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),
         config: None,
+        calendar: Default::default(),
     }
 }
 
@@ -99,7 +100,8 @@ fn full_load(dir: &Path, runs: usize, label: &str) {
     for _ in 0..runs {
         let t0 = Instant::now();
         let mut book = Book::load(&store).unwrap();
-        let queue = cockpit::queue::load_with(&store, Utc::now(), usize::MAX, Some(&book)).unwrap();
+        let queue =
+            cockpit::queue::load_with(&store, Utc::now(), usize::MAX, Some(&book), &Default::default()).unwrap();
         book.precompute_orders();
         samples.push(t0.elapsed());
         assert!(book.total() > 0 && !queue.is_empty());
@@ -112,7 +114,7 @@ fn keystrokes(dir: &Path, label: &str) {
     let store = Store::open(dir).unwrap();
     let mut app = first_app(session(store.clone()), Utc::now()).unwrap();
     let mut book = Book::load(&store).unwrap();
-    let queue = cockpit::queue::load_with(&store, Utc::now(), usize::MAX, Some(&book)).unwrap();
+    let queue = cockpit::queue::load_with(&store, Utc::now(), usize::MAX, Some(&book), &Default::default()).unwrap();
     book.precompute_orders();
     app.on_msg(Msg::Loaded(Box::new(book), queue));
     let mut term = Terminal::new(TestBackend::new(W, H)).unwrap();

@@ -58,11 +58,13 @@ fn main() {
         let n = store.rows().filter(|r| r.is_ok()).count();
         status(&format!("scanned {n} rows"));
         let now = Utc::now();
-        let m = store.follow_ups_before(cockpit::domain::followup::end_of_day(now)).filter(|r| r.is_ok()).count();
+        let cal = cockpit::domain::calendar::Calendar::default();
+        let m = store.follow_ups_before(cal.bounds(now).horizon).filter(|r| r.is_ok()).count();
         status(&format!("scanned {m} follow-ups"));
         return;
     }
     let now = Utc::now();
+    let cal = cockpit::domain::calendar::Calendar::default();
     if mode == "pass" || mode == "pass-scan" {
         // The upkeep the cockpit runs before its load (the day's pass when
         // the day turned), inline.
@@ -77,22 +79,22 @@ fn main() {
         status(&format!("upkeep (changed: {changed})"));
         if mode == "pass-scan" {
             let n = store.rows().filter(|r| r.is_ok()).count();
-            let end = cockpit::domain::followup::end_of_day(now);
+            let end = cal.bounds(now).horizon;
             let m = store.follow_ups_before(end).filter(|r| r.is_ok()).count();
             status(&format!("scanned {n} rows, {m} follow-ups"));
             return;
         }
     }
     let first = Book::load_first(&store, 200).expect("first");
-    let q0 = cockpit::queue::load(&store, now, 200).expect("first queue");
+    let q0 = cockpit::queue::load(&store, now, 200, &cal).expect("first queue");
     status("first page");
     let mut book = Book::load(&store).expect("book");
     status("book loaded");
-    let queue = cockpit::queue::load_with(&store, now, usize::MAX, Some(&book)).expect("queue");
+    let queue = cockpit::queue::load_with(&store, now, usize::MAX, Some(&book), &cal).expect("queue");
     status(&format!("queue loaded ({})", queue.len()));
     book.precompute_orders();
     status("orders");
-    let index = cockpit::tui::queue_index::QueueIndex::new(&queue, now);
+    let index = cockpit::tui::queue_index::QueueIndex::new(&queue, &cal.bounds(now));
     status("queue index");
     drop((first, q0));
     std::hint::black_box((&book, &queue, &index));
@@ -103,7 +105,8 @@ fn stats(dir: &std::path::Path) {
     use cockpit::domain::text::sanitize;
     let store = Store::open_lean(dir).expect("open");
     let now = Utc::now();
-    let q = cockpit::queue::load(&store, now, usize::MAX).unwrap();
+    let cal = cockpit::domain::calendar::Calendar::default();
+    let q = cockpit::queue::load(&store, now, usize::MAX, &cal).unwrap();
     let (mut an, mut rn, mut rs, mut ra) = (0usize, 0usize, 0usize, std::collections::HashSet::new());
     let mut reasons = std::collections::HashSet::new();
     for i in &q {

@@ -3,6 +3,7 @@
 //! cockpit: the bad parts fall back to defaults and the problems are shown.
 
 pub mod action;
+pub mod calendar;
 mod health;
 pub mod keys;
 mod sources;
@@ -25,7 +26,8 @@ use table::{as_text, closest, Report, Table};
 use theme::Theme;
 
 /// The keys of the top level of the file.
-const TOP_KEYS: &[&str] = &["theme", "data_dir", "author", "health", "keys", "source", "sync", "replies"];
+const TOP_KEYS: &[&str] =
+    &["theme", "data_dir", "author", "timezone", "working_hours", "health", "keys", "source", "sync", "replies"];
 
 /// Longest background sync interval: a week, in minutes.
 const MAX_SYNC_MINUTES: i64 = 7 * 24 * 60;
@@ -68,6 +70,14 @@ pub struct Config {
     /// Saved replies: the built-in ones, then `[replies]`, then the
     /// `replies/` folder beside the config (a name given twice: the last wins).
     pub replies: Vec<Template>,
+    /// The zone the config names (none: `TZ`, else the system's).
+    pub timezone: Option<chrono_tz::Tz>,
+    /// When the user works, in their zone.
+    pub working_hours: crate::domain::calendar::WorkingHours,
+    /// The zone and hours in force: `timezone`, else `TZ`, else the
+    /// system's (set where the environment is read, see
+    /// `calendar::for_process`; UTC until then).
+    pub calendar: crate::domain::calendar::Calendar,
 }
 
 /// Minutes between background syncs unless configured.
@@ -87,6 +97,9 @@ impl Default for Config {
             sources: Vec::new(),
             sync_every_minutes: DEFAULT_SYNC_MINUTES,
             replies: crate::domain::reply::builtin(),
+            timezone: None,
+            working_hours: Default::default(),
+            calendar: Default::default(),
         }
     }
 }
@@ -159,6 +172,10 @@ pub fn parse(text: &str, themes_dir: Option<&Path>) -> (Config, Vec<ConfigIssue>
         Some(Ok(author)) => config.author = Some(author.into_inner()),
         Some(Err(bad)) => report.at(bad.at, format!("{}; using your login name", bad.message)),
         None => {}
+    }
+    calendar::read_zone(&mut report, &mut top, &mut config);
+    if let Some((t, _)) = top.table(&mut report, "working_hours") {
+        calendar::read_hours(&mut report, t, &mut config);
     }
     let write_back = match top.table(&mut report, "health") {
         Some((t, _)) => health::read(&mut report, t, text, &mut config),
@@ -426,6 +443,17 @@ theme = "dark"
 # Default workspace directory (--data-dir and COCKPIT_DATA_DIR override it).
 # data_dir = "/home/me/cockpit-workspace"
 
+# Your time zone: "today", every time shown and typed, and working hours
+# are in it. Unset: TZ, else the system's zone.
+# timezone = "Europe/Paris"
+
+# When you work. An item raised outside these hours falls due at the next
+# working hour; "snooze a day" means the next working day at `start`.
+[working_hours]
+start = "09:00"
+end = "17:00"
+days = ["mon", "tue", "wed", "thu", "fri"]
+
 [health]
 # Your own health model, next to this file (`cockpit health model` prints
 # the built-in one to start from; `cockpit config check` validates it).
@@ -613,7 +641,7 @@ mod tests {
                     1,
                     1,
                     "unknown key \"colour\" at the top level (ignored); the keys here are theme, data_dir, author, \
-                     health, keys, source, sync, replies"
+                     timezone, working_hours, health, keys, source, sync, replies"
                 ),
                 (5, 17, "sync.every_minutes must be a whole number from 0 to 10080, not text; using the default (15)"),
                 (10, 1, "unknown key \"tokn_env\" in [[source]] \"crm\"; did you mean \"token_env\"? (ignored)"),

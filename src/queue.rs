@@ -10,7 +10,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::book::Book;
-use crate::domain::followup::{end_of_day, FollowUpState};
+use crate::domain::calendar::{Bounds, Calendar, Section};
+use crate::domain::followup::FollowUpState;
 use crate::domain::ranking::{self, Rank, Signals};
 use crate::domain::text::sanitize;
 use crate::domain::{AccountRow, Bands, FollowUp, Priority, Segment};
@@ -23,6 +24,9 @@ use crate::store::{Store, StoreError};
 pub struct QueueItem {
     /// The follow-up, its reason as stored (raw).
     pub follow_up: FollowUp<Arc<str>>,
+    /// When it comes up for the user: its due time moved to the next
+    /// working hour when it fell outside them, or the end of its snooze.
+    pub due: DateTime<Utc>,
     /// The account's name, sanitized.
     pub account: Arc<str>,
     /// The reason, sanitized.
@@ -64,17 +68,18 @@ impl Texts {
 }
 
 impl QueueItem {
-    /// An item with its account's context.
-    pub fn new(follow_up: FollowUp, row: &AccountRow) -> QueueItem {
-        QueueItem::with_texts(follow_up, row, &mut Texts::default())
+    /// An item with its account's context, due on the user's calendar.
+    pub fn new(follow_up: FollowUp, row: &AccountRow, cal: &Calendar) -> QueueItem {
+        QueueItem::with_texts(follow_up, row, &mut Texts::default(), cal)
     }
 
     /// As `new`, sharing the reason and the name with the other items made
     /// with the same `texts`.
-    pub fn with_texts(follow_up: FollowUp, row: &AccountRow, texts: &mut Texts) -> QueueItem {
+    pub fn with_texts(follow_up: FollowUp, row: &AccountRow, texts: &mut Texts, cal: &Calendar) -> QueueItem {
         let raw = texts.get(&follow_up.reason);
         let name = texts.get(&row.name);
         QueueItem {
+            due: follow_up.comes_up(cal).unwrap_or(follow_up.due),
             account: texts.sanitized(&name),
             reason: texts.sanitized(&raw),
             health: row.health,
@@ -90,13 +95,30 @@ impl QueueItem {
         QueueItem { renewal_date: None, ..self }
     }
 
+    /// Whether it is past due at `now`.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.due < now
+    }
+
+    /// Its section of the queue within `bounds`, if it is in it.
+    pub fn section(&self, bounds: &Bounds) -> Option<Section> {
+        self.follow_up.section_at(self.due, bounds)
+    }
+
+    /// The same item on another calendar (the config changed between the
+    /// session that kept it and this one).
+    pub fn on(mut self, cal: &Calendar) -> QueueItem {
+        self.due = self.follow_up.comes_up(cal).unwrap_or(self.follow_up.due);
+        self
+    }
+
     /// What the ranking looks at.
     pub fn signals(&self) -> Signals {
         let f = &self.follow_up;
         Signals {
             kind: f.kind,
             priority: f.priority,
-            due: f.due,
+            due: self.due,
             health: self.health,
             arr: self.arr,
             renewal_date: self.renewal_date,
@@ -105,36 +127,39 @@ impl QueueItem {
 }
 
 /// The item's score and its parts at `now` (band names from the default bands).
-pub fn score(item: &QueueItem, now: DateTime<Utc>) -> Rank {
-    ranking::rank(&item.signals(), &Bands::default(), now)
+pub fn score(item: &QueueItem, now: DateTime<Utc>, cal: &Calendar) -> Rank {
+    ranking::rank(&item.signals(), &Bands::default(), now, cal)
 }
 
 /// Why the item sits where it does, one line per part ("overdue by 2 days
 /// (+40)", "health 34, red (+26)", ...) and the total last.
-pub fn explain(item: &QueueItem, now: DateTime<Utc>) -> Vec<String> {
-    score(item, now).lines()
+pub fn explain(item: &QueueItem, now: DateTime<Utc>, cal: &Calendar) -> Vec<String> {
+    score(item, now, cal).lines()
 }
 
 /// As `explain`, naming the health band by the workspace's own bands.
-pub fn explain_with(item: &QueueItem, bands: &Bands, now: DateTime<Utc>) -> Vec<String> {
-    ranking::rank(&item.signals(), bands, now).lines()
+pub fn explain_with(item: &QueueItem, bands: &Bands, now: DateTime<Utc>, cal: &Calendar) -> Vec<String> {
+    ranking::rank(&item.signals(), bands, now, cal).lines()
 }
 
-/// Rank order at `now`: highest score first; at an equal score (the
-/// points are whole numbers) the lower health, then the higher ARR, then
-/// the longest overdue, then the oldest item. Each score is computed once;
-/// the items are sorted by position and then moved in place, so ranking
-/// the whole queue holds 8 bytes an item beside it, not a copy of its key.
-pub fn rank(items: &mut [QueueItem], now: DateTime<Utc>) {
+/// Queue order at `now`: Overdue, then Today, then Upcoming. Overdue and
+/// Today read highest score first; at an equal score (the points are whole
+/// numbers) the lower health, then the higher ARR, then the longest
+/// overdue, then the oldest item. Upcoming reads in the order its items
+/// come up. Each key is computed once; the items are sorted by position
+/// and then moved in place, so ranking the whole queue holds a key an item
+/// beside it, not a copy of the item.
+pub fn rank(items: &mut [QueueItem], now: DateTime<Utc>, cal: &Calendar) {
     let n = u32::try_from(items.len()).expect("fewer than 4 billion items");
-    let scores: Vec<i32> = items.iter().map(|i| score(i, now).score).collect();
+    let bounds = cal.bounds(now);
+    let keys: Vec<(u8, i64)> = items.iter().map(|i| lead(i, now, cal, &bounds)).collect();
     let mut order: Vec<u32> = (0..n).collect();
     // Stable, as the ties of `rank_key` leave nothing to it but the id.
     order.sort_by(|&a, &b| {
         let (a, b) = (a as usize, b as usize);
-        key_of(&items[a], scores[a]).cmp(&key_of(&items[b], scores[b]))
+        key_of(&items[a], keys[a]).cmp(&key_of(&items[b], keys[b]))
     });
-    drop(scores);
+    drop(keys);
     permute(items, &mut order);
 }
 
@@ -156,33 +181,45 @@ fn permute<T>(items: &mut [T], order: &mut [u32]) {
     }
 }
 
-type RankKey = (Reverse<i64>, u16, Reverse<u64>, DateTime<Utc>, u64);
+type RankKey = (u8, i64, u16, Reverse<u64>, DateTime<Utc>, u64);
 
-fn rank_key(i: &QueueItem, now: DateTime<Utc>) -> RankKey {
-    key_of(i, score(i, now).score)
+/// The first parts of an item's place: its section (items outside the
+/// queue last), then minus its score, or when it comes up in Upcoming.
+fn lead(i: &QueueItem, now: DateTime<Utc>, cal: &Calendar, bounds: &Bounds) -> (u8, i64) {
+    match i.section(bounds) {
+        Some(Section::Upcoming) => (2, i.due.timestamp()),
+        Some(s) => (s as u8, -i64::from(score(i, now, cal).score)),
+        None => (3, i.due.timestamp()),
+    }
 }
 
-fn key_of(i: &QueueItem, score: i32) -> RankKey {
+fn rank_key(i: &QueueItem, now: DateTime<Utc>, cal: &Calendar, bounds: &Bounds) -> RankKey {
+    key_of(i, lead(i, now, cal, bounds))
+}
+
+fn key_of(i: &QueueItem, lead: (u8, i64)) -> RankKey {
     let health = i.health.map_or(u16::MAX, u16::from);
-    (Reverse(score.into()), health, Reverse(i.arr), i.follow_up.due, i.follow_up.id)
+    (lead.0, lead.1, health, Reverse(i.arr), i.due, i.follow_up.id)
 }
 
 /// Puts an item where the ranking wants it in an already ranked queue,
 /// without re-ranking the rest (an undo at 100,000 accounts stays instant).
-pub fn insert_ranked(items: &mut Vec<QueueItem>, item: QueueItem, now: DateTime<Utc>) {
-    let at = ranked_place(items, &item, now);
+pub fn insert_ranked(items: &mut Vec<QueueItem>, item: QueueItem, now: DateTime<Utc>, cal: &Calendar) {
+    let at = ranked_place(items, &item, now, cal);
     items.insert(at, item);
 }
 
 /// Where `item` goes in ranked `items`.
-pub fn ranked_place(items: &[QueueItem], item: &QueueItem, now: DateTime<Utc>) -> usize {
-    let key = rank_key(item, now);
-    items.partition_point(|i| rank_key(i, now) < key)
+pub fn ranked_place(items: &[QueueItem], item: &QueueItem, now: DateTime<Utc>, cal: &Calendar) -> usize {
+    let bounds = cal.bounds(now);
+    let key = rank_key(item, now, cal, &bounds);
+    items.partition_point(|i| rank_key(i, now, cal, &bounds) < key)
 }
 
-/// Loads the items actionable at `now` (at most `limit`), ranked.
-pub fn load(store: &Store, now: DateTime<Utc>, limit: usize) -> Result<Vec<QueueItem>, StoreError> {
-    load_with(store, now, limit, None)
+/// Loads the queue at `now` on the user's calendar (at most `limit`
+/// items): overdue, due today, and upcoming within a week, ranked.
+pub fn load(store: &Store, now: DateTime<Utc>, limit: usize, cal: &Calendar) -> Result<Vec<QueueItem>, StoreError> {
+    load_with(store, now, limit, None, cal)
 }
 
 /// As `load`, taking account context from a loaded book instead of the
@@ -192,22 +229,28 @@ pub fn load_with(
     now: DateTime<Utc>,
     limit: usize,
     book: Option<&Book>,
+    cal: &Calendar,
 ) -> Result<Vec<QueueItem>, StoreError> {
-    let mut items = read(store, end_of_day(now), limit, book, |f| f.is_actionable(now))?;
-    rank(&mut items, now);
+    let bounds = cal.bounds(now);
+    // Working hours only ever move a due time later: every item of the
+    // queue was due by the horizon as stored.
+    let mut items = read(store, bounds.horizon, limit, book, cal, |f| f.section(cal, &bounds).is_some())?;
+    rank(&mut items, now, cal);
     Ok(items)
 }
 
 /// The first `limit` items not done, in due order, whatever their day: a
-/// later start picks the ones actionable then (`from_kept`).
-pub fn kept(store: &Store, limit: usize) -> Result<Vec<QueueItem>, StoreError> {
-    read(store, DateTime::<Utc>::MAX_UTC, limit, None, |f| !matches!(f.state, FollowUpState::Done { .. }))
+/// later start picks the ones in its queue then (`from_kept`).
+pub fn kept(store: &Store, limit: usize, cal: &Calendar) -> Result<Vec<QueueItem>, StoreError> {
+    read(store, DateTime::<Utc>::MAX_UTC, limit, None, cal, |f| !matches!(f.state, FollowUpState::Done { .. }))
 }
 
-/// The items of `kept` actionable at `now` (at most `limit`), ranked.
-pub fn from_kept(kept: Vec<QueueItem>, now: DateTime<Utc>, limit: usize) -> Vec<QueueItem> {
-    let mut items: Vec<QueueItem> = kept.into_iter().filter(|i| i.follow_up.is_actionable(now)).take(limit).collect();
-    rank(&mut items, now);
+/// The items of `kept` in the queue at `now` (at most `limit`), ranked.
+pub fn from_kept(kept: Vec<QueueItem>, now: DateTime<Utc>, limit: usize, cal: &Calendar) -> Vec<QueueItem> {
+    let bounds = cal.bounds(now);
+    let mut items: Vec<QueueItem> =
+        kept.into_iter().map(|i| i.on(cal)).filter(|i| i.section(&bounds).is_some()).take(limit).collect();
+    rank(&mut items, now, cal);
     items
 }
 
@@ -220,6 +263,7 @@ fn read(
     before: DateTime<Utc>,
     limit: usize,
     book: Option<&Book>,
+    cal: &Calendar,
     keep: impl Fn(&FollowUp) -> bool,
 ) -> Result<Vec<QueueItem>, StoreError> {
     let mut texts = Texts::default();
@@ -245,7 +289,7 @@ fn read(
             Some(b) => b.support_only(row.id).is_some(),
             None => store.support_only(row.id)?.is_some(),
         };
-        let item = QueueItem::with_texts(f, row, &mut texts);
+        let item = QueueItem::with_texts(f, row, &mut texts, cal);
         items.push(if support_only { item.without_renewal() } else { item });
         if items.len() >= limit {
             break;
@@ -300,10 +344,37 @@ impl<T> Blocks<T> {
     }
 }
 
-/// Counts of a loaded queue: (overdue, due later today).
-pub fn counts(items: &[QueueItem], now: DateTime<Utc>) -> (usize, usize) {
-    let overdue = items.iter().filter(|i| i.follow_up.is_overdue(now)).count();
-    (overdue, items.len() - overdue)
+/// Counts of a loaded queue by section.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Past due.
+    pub overdue: usize,
+    /// Due later today.
+    pub today: usize,
+    /// Due, or back from a snooze, within the week.
+    pub upcoming: usize,
+}
+
+impl Counts {
+    /// Counts `item` in (`by` = 1) or out (`by` = -1) of its section.
+    pub fn add(&mut self, section: Option<Section>, by: isize) {
+        let slot = match section {
+            Some(Section::Overdue) => &mut self.overdue,
+            Some(Section::Today) => &mut self.today,
+            Some(Section::Upcoming) => &mut self.upcoming,
+            None => return,
+        };
+        *slot = slot.saturating_add_signed(by);
+    }
+}
+
+/// Counts of a loaded queue within `bounds`.
+pub fn counts(items: &[QueueItem], bounds: &Bounds) -> Counts {
+    let mut c = Counts::default();
+    for i in items {
+        c.add(i.section(bounds), 1);
+    }
+    c
 }
 
 /// Short label of a priority.
@@ -333,6 +404,7 @@ mod tests {
         }
         .into_follow_up(id);
         QueueItem {
+            due,
             follow_up: follow_up.map_reason(Arc::from),
             account: format!("A{id}").into(),
             reason: "r".into(),
@@ -344,7 +416,7 @@ mod tests {
     }
 
     fn order(mut items: Vec<QueueItem>) -> Vec<u64> {
-        rank(&mut items, now());
+        rank(&mut items, now(), &Calendar::utc());
         items.iter().map(|i| i.follow_up.id).collect()
     }
 
@@ -361,18 +433,50 @@ mod tests {
         assert_eq!(order(vec![item(1, late, p, Some(35), 20_000), item(2, late, p, Some(34), 20_000)]), vec![2, 1]);
         assert_eq!(order(vec![item(1, late, p, Some(50), 20_000), item(2, late, p, Some(50), 90_000)]), vec![2, 1]);
         assert_eq!(order(vec![item(1, late, p, None, 20_000), item(2, late, p, Some(90), 20_000)]), vec![2, 1]);
-        // An urgent item due today outranks a normal one just overdue.
+        // Sections first: an urgent item due today comes after a normal one
+        // just overdue, and before a normal one due today.
         assert_eq!(
-            order(vec![item(1, late, p, Some(60), 20_000), item(2, later_today, Priority::Urgent, Some(60), 20_000)]),
-            vec![2, 1]
+            order(vec![
+                item(3, later_today, p, Some(60), 20_000),
+                item(1, late, p, Some(60), 20_000),
+                item(2, later_today, Priority::Urgent, Some(60), 20_000)
+            ]),
+            vec![1, 2, 3]
         );
+        // Upcoming reads in the order its items come up, whatever their score.
+        let tomorrow = now() + Duration::days(1);
+        assert_eq!(
+            order(vec![
+                item(4, tomorrow + Duration::hours(2), Priority::Urgent, Some(10), 90_000),
+                item(5, tomorrow, Priority::Low, Some(90), 1_000),
+                item(6, later_today, Priority::Low, Some(90), 1_000),
+            ]),
+            vec![6, 5, 4]
+        );
+    }
+
+    #[test]
+    fn an_item_raised_outside_working_hours_waits_for_them() {
+        // Raised on Saturday at 03:00 in Paris: due Monday at nine, upcoming
+        // all weekend rather than overdue.
+        let cal = Calendar { zone: chrono_tz::Europe::Paris, ..Calendar::utc() };
+        let saturday = Utc.with_ymd_and_hms(2026, 11, 28, 2, 0, 0).unwrap();
+        let mut i = item(1, saturday, Priority::Normal, Some(50), 1_000);
+        i = i.on(&cal);
+        assert_eq!(cal.local(i.due).format("%a %H:%M").to_string(), "Mon 09:00");
+        let sunday_noon = saturday + Duration::hours(34);
+        assert_eq!(i.section(&cal.bounds(sunday_noon)), Some(Section::Upcoming));
+        assert!(!i.is_overdue(sunday_noon));
+        let monday_ten = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+        assert_eq!(i.section(&cal.bounds(monday_ten)), Some(Section::Overdue));
+        assert!(explain(&i, monday_ten, &cal)[1].starts_with("overdue by 1 h"), "{:?}", explain(&i, monday_ten, &cal));
     }
 
     #[test]
     fn the_explanation_names_every_part_and_the_total() {
         let i = item(1, now() - Duration::days(2), Priority::High, Some(34), 120_000);
         assert_eq!(
-            explain(&i, now()),
+            explain(&i, now(), &Calendar::utc()),
             vec![
                 "Check-ins, high priority (+25)",
                 "overdue by 2 days (+40)",
@@ -382,7 +486,7 @@ mod tests {
                 "score 101",
             ]
         );
-        assert_eq!(score(&i, now()).score, 101);
+        assert_eq!(score(&i, now(), &Calendar::utc()).score, 101);
     }
 
     #[test]
@@ -396,8 +500,10 @@ mod tests {
             items.push(item(10_000 - id, due, priority, health, 10_000 * (id % 3)));
         }
         let mut expected = items.clone();
-        expected.sort_by_cached_key(|i| rank_key(i, now()));
-        rank(&mut items, now());
+        let cal = Calendar::utc();
+        let bounds = cal.bounds(now());
+        expected.sort_by_cached_key(|i| rank_key(i, now(), &cal, &bounds));
+        rank(&mut items, now(), &cal);
         let ids = |v: &[QueueItem]| v.iter().map(|i| i.follow_up.id).collect::<Vec<_>>();
         assert_eq!(ids(&items), ids(&expected));
     }
@@ -458,14 +564,16 @@ mod tests {
             .into_follow_up(id)
         };
         let mut texts = Texts::default();
-        let a = QueueItem::with_texts(follow_up(1, "Renewal in 90 days"), &row(1, "Acme"), &mut texts);
-        let b = QueueItem::with_texts(follow_up(2, "Renewal in 90 days"), &row(1, "Acme"), &mut texts);
-        let c = QueueItem::with_texts(follow_up(3, "Bad \u{1b}[2Jrating"), &row(2, "Bolt \u{1b}[31m"), &mut texts);
+        let cal = Calendar::utc();
+        let a = QueueItem::with_texts(follow_up(1, "Renewal in 90 days"), &row(1, "Acme"), &mut texts, &cal);
+        let b = QueueItem::with_texts(follow_up(2, "Renewal in 90 days"), &row(1, "Acme"), &mut texts, &cal);
+        let c =
+            QueueItem::with_texts(follow_up(3, "Bad \u{1b}[2Jrating"), &row(2, "Bolt \u{1b}[31m"), &mut texts, &cal);
         assert!(Arc::ptr_eq(&a.reason, &b.reason) && Arc::ptr_eq(&a.account, &b.account));
         assert!(Arc::ptr_eq(&a.reason, &a.follow_up.reason), "a clean reason is the stored one");
         assert_eq!((&*c.reason, &*c.follow_up.reason), ("Bad rating", "Bad \u{1b}[2Jrating"));
         assert_eq!(&*c.account, "Bolt ");
-        assert_eq!(c, QueueItem::new(follow_up(3, "Bad \u{1b}[2Jrating"), &row(2, "Bolt \u{1b}[31m")));
+        assert_eq!(c, QueueItem::new(follow_up(3, "Bad \u{1b}[2Jrating"), &row(2, "Bolt \u{1b}[31m"), &cal));
         assert_eq!(c.follow_up.to_follow_up(), follow_up(3, "Bad \u{1b}[2Jrating"));
     }
 }

@@ -1,6 +1,8 @@
 //! `cockpit account ID|NAME`: one account's whole record, headless.
 
 use super::print::say;
+use crate::config::Config;
+use crate::domain::calendar::Calendar;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 
@@ -8,7 +10,6 @@ use super::output::{grid, json, Align};
 use super::{CliResult, Error, Format};
 use crate::domain::account_record::AccountRecord;
 use crate::domain::explain::Explanation;
-use crate::domain::health_model::Model;
 use crate::domain::nps::{classify, NpsClass};
 use crate::domain::provenance::{Basis, Provenance, Unknown};
 use crate::domain::signals::{describe, value_text};
@@ -22,22 +23,16 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 const LISTED: usize = 20;
 
 /// Prints the record of the account `who` names.
-pub fn run(
-    store: &Store,
-    model: &Model,
-    bands: Bands,
-    sources: &[String],
-    who: &str,
-    format: Format,
-    now: DateTime<Utc>,
-) -> CliResult {
+pub fn run(store: &Store, c: &Config, who: &str, format: Format, now: DateTime<Utc>) -> CliResult {
+    let sources: Vec<String> = c.sources.iter().map(|s| s.name.clone()).collect();
+    let (model, bands, cal, sources) = (&c.health_model, c.bands, &c.calendar, &sources[..]);
     let id = resolve(store, sources, who)?;
     let record = store
         .account_record(id, model, sources, now)?
         .ok_or_else(|| format!("account {} is gone from the workspace; run cockpit accounts to see the book", id.0))?;
     let out = match format {
         Format::Json => json(&to_json(&record, &bands))?,
-        Format::Table | Format::Markdown => text(&record, &bands, format == Format::Markdown),
+        Format::Table | Format::Markdown => text(&record, &bands, format == Format::Markdown, cal),
     };
     say!("{out}");
     Ok(())
@@ -347,7 +342,7 @@ fn months(r: &AccountRecord) -> Vec<String> {
     rows
 }
 
-fn text(r: &AccountRecord, bands: &Bands, markdown: bool) -> String {
+fn text(r: &AccountRecord, bands: &Bands, markdown: bool, cal: &Calendar) -> String {
     let a = &r.account;
     let today = r.as_of.date_naive();
     let format = if markdown { Format::Markdown } else { Format::Table };
@@ -392,7 +387,7 @@ fn text(r: &AccountRecord, bands: &Bands, markdown: bool) -> String {
         None => out.push_str(&format!("{}Health: no score yet\n", if markdown { "\n" } else { "" })),
     }
 
-    heading(&mut out, &format!("Inputs (as of {})", r.as_of.format("%Y-%m-%d %H:%M UTC")), markdown);
+    heading(&mut out, &format!("Inputs (as of {})", cal.local(r.as_of).format("%Y-%m-%d %H:%M %Z")), markdown);
     let cells: Vec<Vec<String>> = r
         .inputs
         .iter()
@@ -560,7 +555,7 @@ fn text(r: &AccountRecord, bands: &Bands, markdown: bool) -> String {
     }
     for a in &r.timeline {
         let by = if a.author.is_empty() { String::new() } else { format!(" ({})", esc(&a.author)) };
-        let when = a.at.format("%Y-%m-%d %H:%M");
+        let when = cal.minute(a.at);
         if markdown {
             out.push_str(&format!("- **{when}** {}{by}: {}\n", a.kind.label(), esc(&a.summary)));
         } else {

@@ -56,6 +56,16 @@ pub struct Global {
     /// Theme: dark, light, high-contrast, or a file name in the themes directory.
     #[arg(long, global = true, value_name = "NAME")]
     pub theme: Option<String>,
+    /// Run as if it were this time (RFC 3339, e.g. 2026-11-27T16:00:00-08:00);
+    /// the clock runs on from there. For replaying a day and for tests.
+    #[arg(long, global = true, env = "COCKPIT_NOW", value_name = "TIME", value_parser = parse_now, hide = true)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim()).map(|t| t.with_timezone(&Utc)).map_err(|e| {
+        format!("{e}: give a full time with its offset, such as 2026-11-27T16:00:00-08:00 or 2026-11-28T00:00:00Z")
+    })
 }
 
 /// Subcommands.
@@ -210,8 +220,13 @@ pub enum Format {
 
 fn config_loaded(g: &Global) -> CliResult<Loaded> {
     let themes = paths::themes_dir();
-    config::load(g.config.as_deref(), paths::config_file(), themes.as_deref())
-        .map_err(|e| ConfigError::Unreadable(e).into())
+    let mut loaded = config::load(g.config.as_deref(), paths::config_file(), themes.as_deref())
+        .map_err(|e| Error::from(ConfigError::Unreadable(e)))?;
+    // The zone is read here, at the edge: the config's, else TZ, else the system's.
+    let (calendar, note) = config::calendar::for_process(&loaded.config);
+    loaded.config.calendar = calendar;
+    loaded.issues.extend(note);
+    Ok(loaded)
 }
 
 fn workspace_dir(g: &Global, loaded: &Loaded) -> CliResult<PathBuf> {
@@ -255,7 +270,7 @@ fn ensure_demo(g: &Global, dir: &Path, store: &Store) -> CliResult {
         Some(_) => Ok(()),
         None => {
             tracing::info!(dir = %dir.display(), "creating the demo workspace");
-            Ok(demo::ensure(store, Utc::now()).map(|_| ())?)
+            Ok(demo::ensure(store, crate::clock::now()).map(|_| ())?)
         }
     }
 }
@@ -284,6 +299,9 @@ fn label(meta: Option<WorkspaceMeta>, dir: &Path) -> (String, String) {
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> CliResult {
     let g = &cli.global;
+    if let Some(t) = g.now {
+        crate::clock::start_at(t);
+    }
     match &cli.command {
         Some(Command::Config { action }) => return config_command(g, action),
         Some(Command::Health { action: HealthCommand::Model }) => {
@@ -330,7 +348,7 @@ pub fn run(cli: Cli) -> CliResult {
         // can still be read of it.
         Err(e @ StoreError::Corrupt { .. }) => {
             return match outbox_listing(&cli.command) {
-                Some(args) => outbox::list_damaged(&dir, args, e, Utc::now()),
+                Some(args) => outbox::list_damaged(&dir, args, e, crate::clock::now()),
                 None => Err(e.into()),
             }
         }
@@ -357,7 +375,7 @@ pub fn run(cli: Cli) -> CliResult {
                 Ok(result) => {
                     // The next cockpit draws it while sled opens.
                     let names: Vec<String> = loaded.config.sources.iter().map(|s| s.name.clone()).collect();
-                    first_frame::keep(store, &names, &loaded.config.health_model, Utc::now());
+                    first_frame::keep(store, &names, &loaded.config.health_model, crate::clock::now());
                     result
                 }
                 Err(damaged) => {
@@ -413,7 +431,7 @@ pub(crate) fn write_back(
 }
 
 fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
-    let now = Utc::now();
+    let now = crate::clock::now();
     let c = &loaded.config;
     let rules = HealthRules { model: &c.health_model, flags: &c.flags, bands: &c.bands };
     if let Command::Sync { source, full, report } = command {
@@ -428,8 +446,8 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
             // The history there is gets the model in force first, so the
             // rebuilt days and the rest are scored alike (and once).
             let rebuilt = store
-                .ensure_model(&c.health_model, Utc::now().date_naive())
-                .and_then(|_| store.rebuild_marked(&c.health_model, Utc::now()));
+                .ensure_model(&c.health_model, crate::clock::now().date_naive())
+                .and_then(|_| store.rebuild_marked(&c.health_model, crate::clock::now()));
             match rebuilt {
                 Ok(r) => println!(
                     "history: {} account(s), {} day(s) rebuilt from the records and scored in {:.1} s",
@@ -444,12 +462,12 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
         // partial sync (what landed is real).
         // Only the accounts it changed are scored again (the day's full
         // pass when the day turned).
-        match store.upkeep(rules, Utc::now()) {
+        match store.upkeep(rules, crate::clock::now()) {
             Ok(changed) => tracing::info!(changed, "health upkeep after the sync"),
             Err(e) => tracing::warn!("health upkeep after the sync failed: {e}"),
         }
         // The day's health back to HubSpot, pushed now rather than at the next sync.
-        if write_back(store, c, Utc::now()).is_some_and(|q| q.queued > 0) {
+        if write_back(store, c, crate::clock::now()).is_some_and(|q| q.queued > 0) {
             println!("health: queued for HubSpot; pushing");
             return result.and(sync::push_outbox(store, c));
         }
@@ -462,36 +480,32 @@ fn headless(command: &Command, store: &Store, loaded: &Loaded) -> CliResult {
             write_back(store, c, now);
         }
     }
-    answer(command, store, c)
+    answer(command, store, c, now)
 }
 
 /// Runs a command that reads the workspace (or changes one outbox entry)
 /// and prints its answer: the part of a headless command a running cockpit
 /// can serve for another process (see `remote`).
-pub fn answer(command: &Command, store: &Store, c: &Config) -> CliResult {
-    let now = Utc::now();
+pub fn answer(command: &Command, store: &Store, c: &Config, now: DateTime<Utc>) -> CliResult {
     if let Command::Account { who, format } = command {
-        let sources: Vec<String> = c.sources.iter().map(|s| s.name.clone()).collect();
-        return account::run(store, &c.health_model, c.bands, &sources, who, *format, Utc::now());
+        return account::run(store, c, who, *format, now);
     }
     let result = match command {
-        Command::Today { format } => today::run(store, *format, Utc::now()),
-        Command::Metrics { from, to, format } => {
-            metrics::run(store, c.bands, *from, *to, *format, Utc::now().date_naive())
-        }
+        Command::Today { format } => today::run(store, *format, now, &c.calendar),
+        Command::Metrics { from, to, format } => metrics::run(store, c.bands, *from, *to, *format, c.calendar.day(now)),
         Command::Accounts { format, sort, reverse, filter, limit } => accounts::run(
             store,
             accounts::Query { sort, reverse: *reverse, filter: filter.as_deref(), limit: *limit },
             c.bands,
             *format,
-            Utc::now(),
+            now,
         ),
         Command::Outbox { list, action } => outbox::run(store, c, action.as_ref(), *list),
         Command::Health { action: HealthCommand::Backtest { horizon, model, format } } => {
             health::backtest(store, c, horizon, model.as_deref(), *format)
         }
         Command::Health { action: HealthCommand::Recompute } => health::recompute(store, c, now),
-        Command::Import { what } => import::run(store, c, what, Utc::now()),
+        Command::Import { what } => import::run(store, c, what, now),
         Command::Sync { .. }
         | Command::Config { .. }
         | Command::Demo { .. }
@@ -534,6 +548,7 @@ fn open_cockpit(g: &Global, loaded: Loaded, store: Opening, meta: Option<Workspa
         health_model: loaded.config.health_model,
         flags: loaded.config.flags,
         replies: loaded.config.replies,
+        calendar: loaded.config.calendar,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -613,8 +628,8 @@ fn demo_command(g: &Global, accounts: u64, seed: u64) -> CliResult {
     }
     let started = std::time::Instant::now();
     eprintln!("Generating {accounts} accounts (seed {seed}) in {} ...", dir.display());
-    let g = demo::generate(&store, &DemoSpec { accounts, seed, now: Utc::now() })?;
-    first_frame::keep(store, &[], crate::domain::health_model::Model::builtin_ref(), Utc::now());
+    let g = demo::generate(&store, &DemoSpec { accounts, seed, now: crate::clock::now() })?;
+    first_frame::keep(store, &[], crate::domain::health_model::Model::builtin_ref(), crate::clock::now());
     eprintln!(
         "Done in {:.1} s: {} accounts, {} tickets, {} follow-ups. Open it with: cockpit --data-dir {}",
         started.elapsed().as_secs_f64(),

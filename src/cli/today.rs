@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use super::output::{grid, json, Align};
 use super::{CliResult, Format};
+use crate::domain::calendar::{Calendar, Section};
 use crate::domain::FollowUpKind;
-use crate::queue::{self, priority_label, QueueItem};
+use crate::queue::{self, priority_label, Counts, QueueItem};
 use crate::store::Store;
 
 /// One follow-up in the JSON output (a stable, documented shape).
@@ -23,10 +24,12 @@ pub struct ItemJson<'a> {
     pub kind: &'static str,
     /// urgent / high / normal / low.
     pub priority: &'static str,
-    /// RFC 3339 due time.
+    /// RFC 3339 due time in the user's zone (working hours applied).
     pub due: String,
     /// Whether it is past due.
     pub overdue: bool,
+    /// `overdue` or `today`.
+    pub section: &'static str,
     /// Why, in words.
     pub reason: &'a str,
     /// The ticket, for ticket follow-ups.
@@ -37,17 +40,18 @@ pub struct ItemJson<'a> {
     pub rank_explained: Vec<String>,
 }
 
-fn to_json(i: &QueueItem, now: DateTime<Utc>) -> ItemJson<'_> {
+fn to_json<'a>(i: &'a QueueItem, now: DateTime<Utc>, cal: &Calendar) -> ItemJson<'a> {
     let f = &i.follow_up;
-    let rank = queue::score(i, now);
+    let rank = queue::score(i, now, cal);
     ItemJson {
         id: f.id,
         account_id: f.account_id.0,
         account: &i.account,
         kind: f.kind.key(),
         priority: priority_label(f.priority),
-        due: f.due.to_rfc3339(),
-        overdue: f.is_overdue(now),
+        due: cal.local(i.due).to_rfc3339(),
+        overdue: i.is_overdue(now),
+        section: i.section(&cal.bounds(now)).map_or("today", |s| s.key()),
         reason: &i.reason,
         ticket_id: f.ticket_id,
         rank: rank.score,
@@ -55,11 +59,11 @@ fn to_json(i: &QueueItem, now: DateTime<Utc>) -> ItemJson<'_> {
     }
 }
 
-fn due_text<R>(f: &crate::domain::FollowUp<R>, now: DateTime<Utc>) -> String {
-    if f.is_overdue(now) {
-        format!("{} late", crate::display::ago(f.due, now))
+fn due_text(i: &QueueItem, now: DateTime<Utc>, cal: &Calendar) -> String {
+    if i.is_overdue(now) {
+        format!("{} late", crate::display::ago(i.due, now))
     } else {
-        f.due.format("%H:%M").to_string()
+        cal.local(i.due).format("%H:%M").to_string()
     }
 }
 
@@ -71,8 +75,9 @@ fn md(text: &str) -> String {
 /// The day's queue as a digest to read offline or paste into a report:
 /// grouped by kind (most urgent kind first), then by account with its
 /// context, each item with its due time and reason.
-fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize, today: usize) -> CliResult<String> {
-    let mut out = format!("# Follow-ups for {}\n\n", now.format("%A %d %B %Y"));
+fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, cal: &Calendar, c: Counts) -> CliResult<String> {
+    let (overdue, today) = (c.overdue, c.today);
+    let mut out = format!("# Follow-ups for {}\n\n", cal.local(now).format("%A %d %B %Y"));
     let accounts: std::collections::BTreeSet<u64> = items.iter().map(|i| i.follow_up.account_id.0).collect();
     out.push_str(&format!(
         "{overdue} overdue, {today} due later today, across {} accounts. Most urgent first.\n",
@@ -108,7 +113,7 @@ fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize
                 context.push(if s.is_ambiguous() { "support only, ambiguous match" } else { "support only" }.into());
             } else if let Some(r) = &row {
                 context.push(r.stage.label().to_string());
-                let days = r.days_to_renewal(now.date_naive());
+                let days = r.days_to_renewal(cal.day(now));
                 context.push(if days >= 0 {
                     format!("renews in {days} days")
                 } else {
@@ -120,9 +125,9 @@ fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize
                 let f = &i.follow_up;
                 out.push_str(&format!(
                     "- **{}** · {} · rank {} · {}\n",
-                    due_text(f, now),
+                    due_text(i, now, cal),
                     priority_label(f.priority),
-                    queue::score(i, now).score,
+                    queue::score(i, now, cal).score,
                     md(&i.reason)
                 ));
             }
@@ -131,22 +136,29 @@ fn digest(store: &Store, items: &[QueueItem], now: DateTime<Utc>, overdue: usize
     Ok(out)
 }
 
-/// Prints today's queue.
-pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
-    let items = queue::load(store, now, usize::MAX)?;
-    let (overdue, today) = queue::counts(&items, now);
+/// Prints the user's day: what is overdue and due by the end of their
+/// local day, on their calendar.
+pub fn run(store: &Store, format: Format, now: DateTime<Utc>, cal: &Calendar) -> CliResult {
+    let mut items = queue::load(store, now, usize::MAX, cal)?;
+    let bounds = cal.bounds(now);
+    let counts = queue::counts(&items, &bounds);
+    items.retain(|i| matches!(i.section(&bounds), Some(Section::Overdue | Section::Today)));
+    let (overdue, today) = (counts.overdue, counts.today);
     let out = match format {
         Format::Json => {
-            let list: Vec<ItemJson> = items.iter().map(|i| to_json(i, now)).collect();
+            let list: Vec<ItemJson> = items.iter().map(|i| to_json(i, now, cal)).collect();
             let doc = serde_json::json!({
-                "generated_at": now.to_rfc3339(),
+                "generated_at": cal.local(now).to_rfc3339(),
+                "day": cal.day(now).to_string(),
+                "timezone": cal.zone.name(),
                 "overdue": overdue,
                 "due_today": today,
+                "upcoming": counts.upcoming,
                 "items": list,
             });
             json(&doc)?
         }
-        Format::Markdown => digest(store, &items, now, overdue, today)?,
+        Format::Markdown => digest(store, &items, now, cal, counts)?,
         Format::Table => {
             let headers = [
                 ("Due", Align::Right),
@@ -160,7 +172,7 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
                 .map(|i| {
                     let f = &i.follow_up;
                     vec![
-                        due_text(f, now),
+                        due_text(i, now, cal),
                         priority_label(f.priority).into(),
                         i.account.to_string(),
                         f.kind.label().into(),
@@ -169,7 +181,11 @@ pub fn run(store: &Store, format: Format, now: DateTime<Utc>) -> CliResult {
                 })
                 .collect();
             let mut s = grid(format, &headers, &cells);
-            s.push_str(&format!("\n{overdue} overdue, {today} due later today.\n"));
+            s.push_str(&format!(
+                "\n{overdue} overdue, {today} due later today ({}); {} more in the coming week.\n",
+                cal.local(now).format("%A %d %B"),
+                counts.upcoming
+            ));
             s
         }
     };

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::account::{AccountId, Segment};
+use super::calendar::{Bounds, Calendar, Section};
 use super::text::sanitize;
 use super::ticket::{Ticket, TicketCall};
 
@@ -178,15 +179,37 @@ pub struct FollowUp<R = String> {
 }
 
 impl<R> FollowUp<R> {
-    /// Whether it belongs in the queue at `now`: open, or snoozed until a
-    /// moment already past, and due by the end of `now`'s day.
-    pub fn is_actionable(&self, now: DateTime<Utc>) -> bool {
-        let active = match self.state {
-            FollowUpState::Open => true,
-            FollowUpState::Snoozed { until } => until <= now,
-            FollowUpState::Done { .. } => false,
-        };
-        active && self.due < end_of_day(now)
+    /// When it comes up for the user: when it falls due (at the next
+    /// working hour if it was raised outside them), or when its snooze
+    /// ends if that is later. None once done.
+    pub fn comes_up(&self, cal: &Calendar) -> Option<DateTime<Utc>> {
+        match self.state {
+            FollowUpState::Open => Some(cal.due(self.due)),
+            FollowUpState::Snoozed { until } => Some(cal.due(self.due).max(until)),
+            FollowUpState::Done { .. } => None,
+        }
+    }
+
+    /// The queue section it sits in within `bounds`, if any. An item
+    /// snoozed until later waits in Upcoming, even if it wakes today.
+    pub fn section(&self, cal: &Calendar, bounds: &Bounds) -> Option<Section> {
+        self.section_at(self.comes_up(cal)?, bounds)
+    }
+
+    /// As `section`, with when it comes up already worked out.
+    pub fn section_at(&self, at: DateTime<Utc>, bounds: &Bounds) -> Option<Section> {
+        match self.state {
+            FollowUpState::Done { .. } => None,
+            FollowUpState::Snoozed { until } if until > bounds.now => {
+                (until < bounds.horizon).then_some(Section::Upcoming)
+            }
+            _ => bounds.section(at),
+        }
+    }
+
+    /// Whether it is to act on now: overdue or due later on the user's day.
+    pub fn is_actionable(&self, cal: &Calendar, now: DateTime<Utc>) -> bool {
+        matches!(self.section(cal, &cal.bounds(now)), Some(Section::Overdue | Section::Today))
     }
 
     /// Whether it is past due at `now`.
@@ -215,11 +238,6 @@ impl FollowUp<Arc<str>> {
     pub fn to_follow_up(&self) -> FollowUp {
         self.clone().map_reason(|r| r.to_string())
     }
-}
-
-/// Midnight (UTC) at the end of `now`'s day.
-pub fn end_of_day(now: DateTime<Utc>) -> DateTime<Utc> {
-    (now.date_naive() + Duration::days(1)).and_time(NaiveTime::MIN).and_utc()
 }
 
 /// A follow-up before it gets an id and a state.
@@ -381,17 +399,26 @@ mod tests {
             priority: Priority::Normal,
         }
         .into_follow_up(1);
-        assert!(f.is_actionable(now()), "later today");
+        let cal = Calendar::utc();
+        assert!(f.is_actionable(&cal, now()), "later today");
         assert!(!f.is_overdue(now()));
         f.due = now() + Duration::days(1);
-        assert!(!f.is_actionable(now()), "tomorrow");
+        assert!(!f.is_actionable(&cal, now()), "tomorrow");
+        assert_eq!(f.section(&cal, &cal.bounds(now())), Some(Section::Upcoming));
         f.due = now() - Duration::days(1);
         assert!(f.is_overdue(now()));
         f.state = FollowUpState::Snoozed { until: now() + Duration::hours(1) };
-        assert!(!f.is_actionable(now()));
+        assert!(!f.is_actionable(&cal, now()));
+        assert_eq!(f.section(&cal, &cal.bounds(now())), Some(Section::Upcoming), "snoozed: waits in Upcoming");
         f.state = FollowUpState::Snoozed { until: now() - Duration::hours(1) };
-        assert!(f.is_actionable(now()));
+        assert!(f.is_actionable(&cal, now()));
         f.state = FollowUpState::Done { at: now() };
-        assert!(!f.is_actionable(now()));
+        assert!(!f.is_actionable(&cal, now()));
+        assert_eq!(f.section(&cal, &cal.bounds(now())), None);
+        // Raised at 20:00 on a Thursday: due Friday at nine, not tonight.
+        f.state = FollowUpState::Open;
+        f.due = now() + Duration::hours(10);
+        assert!(!f.is_actionable(&cal, now() + Duration::hours(11)), "outside working hours");
+        assert_eq!(f.comes_up(&cal), Some(now() + Duration::hours(23)));
     }
 }

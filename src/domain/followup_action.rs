@@ -29,6 +29,8 @@ pub enum FollowUpAction {
         until: DateTime<Utc>,
         /// Why (may be empty).
         reason: String,
+        /// The user's zone, in which the timeline says when.
+        zone: chrono_tz::Tz,
     },
     /// An internal note on the account (a HubSpot note).
     Note {
@@ -157,13 +159,17 @@ pub fn plan(
             ticket: None,
             writes: vec![],
         },
-        FollowUpAction::Snooze { until, reason } => {
+        FollowUpAction::Snooze { until, reason, zone } => {
             let why = if reason.trim().is_empty() { String::new() } else { format!(" ({})", reason.trim()) };
             Plan {
                 state: Some(FollowUpState::Snoozed { until: *until }),
                 timeline: (
                     ActivityKind::Task,
-                    format!("Snoozed until {}{why}: {}", until.format("%Y-%m-%d %H:%M"), item.reason),
+                    format!(
+                        "Snoozed until {}{why}: {}",
+                        until.with_timezone(zone).format("%Y-%m-%d %H:%M %Z"),
+                        item.reason
+                    ),
                 ),
                 touch: false,
                 ticket: None,
@@ -363,10 +369,12 @@ mod tests {
     #[test]
     fn snooze_and_done_stay_local() {
         let until = now() + Duration::days(3);
-        let p = plan(&FollowUpAction::Snooze { until, reason: "on leave".into() }, &item(None), None, now()).unwrap();
+        let zone = chrono_tz::Europe::Paris;
+        let p =
+            plan(&FollowUpAction::Snooze { until, reason: "on leave".into(), zone }, &item(None), None, now()).unwrap();
         assert_eq!(p.state, Some(FollowUpState::Snoozed { until }));
         assert!(p.writes.is_empty());
-        assert!(p.timeline.1.starts_with("Snoozed until 2026-11-29 09:00 (on leave)"));
+        assert!(p.timeline.1.starts_with("Snoozed until 2026-11-29 10:00 CET (on leave)"), "{}", p.timeline.1);
         assert!(plan(&FollowUpAction::Done, &item(None), None, now()).unwrap().writes.is_empty());
     }
 }

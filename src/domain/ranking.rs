@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::followup::{end_of_day, FollowUpKind, Priority};
+use super::calendar::Calendar;
+use super::followup::{FollowUpKind, Priority};
 use super::health::Bands;
 
 /// What the score looks at.
@@ -15,7 +16,7 @@ pub struct Signals {
     pub kind: FollowUpKind,
     /// Its base priority.
     pub priority: Priority,
-    /// When it is due.
+    /// When it falls due for the user (working hours applied).
     pub due: DateTime<Utc>,
     /// The account's latest health, when known.
     pub health: Option<u8>,
@@ -104,13 +105,13 @@ fn span(d: chrono::Duration) -> String {
     }
 }
 
-fn urgency(due: DateTime<Utc>, now: DateTime<Utc>) -> Part {
+fn urgency(due: DateTime<Utc>, now: DateTime<Utc>, cal: &Calendar) -> Part {
     let (points, text) = if due < now {
         let late = now - due;
         let points = (OVERDUE_POINTS + OVERDUE_PER_DAY * late.num_days().min(100) as i32).min(OVERDUE_MAX);
         (points, format!("overdue by {}", span(late)))
-    } else if due < end_of_day(now) {
-        (DUE_TODAY_POINTS, format!("due today at {}", due.format("%H:%M")))
+    } else if due < cal.end_of_day(now) {
+        (DUE_TODAY_POINTS, format!("due today at {}", cal.local(due).format("%H:%M")))
     } else {
         (0, format!("due in {}", span(due - now)))
     };
@@ -133,8 +134,8 @@ fn arr(arr: u64) -> Part {
     Part { factor: Factor::Arr, points, text }
 }
 
-fn renewal(date: NaiveDate, now: DateTime<Utc>) -> Part {
-    let days = (date - now.date_naive()).num_days();
+fn renewal(date: NaiveDate, today: NaiveDate) -> Part {
+    let days = (date - today).num_days();
     let (points, text) = if days < 0 {
         (RENEWAL_MAX, format!("renewal date passed {} ago", span(chrono::Duration::days(-days))))
     } else if days <= RENEWAL_DAYS {
@@ -147,19 +148,20 @@ fn renewal(date: NaiveDate, now: DateTime<Utc>) -> Part {
     Part { factor: Factor::Renewal, points, text }
 }
 
-/// Scores a follow-up at `now`; `bands` names the health band.
-pub fn rank(s: &Signals, bands: &Bands, now: DateTime<Utc>) -> Rank {
+/// Scores a follow-up at `now` on the user's calendar; `bands` names the
+/// health band.
+pub fn rank(s: &Signals, bands: &Bands, now: DateTime<Utc>, cal: &Calendar) -> Rank {
     let mut parts = vec![
         Part {
             factor: Factor::Priority,
             points: priority_points(s.priority),
             text: format!("{}, {} priority", s.kind.title(), s.priority.label()),
         },
-        urgency(s.due, now),
+        urgency(s.due, now, cal),
         health(s.health, bands),
         arr(s.arr),
     ];
-    parts.extend(s.renewal_date.map(|d| renewal(d, now)));
+    parts.extend(s.renewal_date.map(|d| renewal(d, cal.day(now))));
     Rank { score: parts.iter().map(|p| p.points).sum(), parts }
 }
 
@@ -184,7 +186,7 @@ mod tests {
     }
 
     fn score(s: Signals) -> i32 {
-        rank(&s, &Bands::default(), now()).score
+        rank(&s, &Bands::default(), now(), &Calendar::utc()).score
     }
 
     #[test]
@@ -222,7 +224,7 @@ mod tests {
             arr: 120_000,
             renewal_date: Some(now().date_naive() + Duration::days(21)),
         };
-        let r = rank(&s, &Bands::default(), now());
+        let r = rank(&s, &Bands::default(), now(), &Calendar::utc());
         assert_eq!(
             r.lines(),
             vec![
@@ -243,6 +245,7 @@ mod tests {
             &Signals { health: None, arr: 0, renewal_date: None, ..signals(now() + Duration::hours(5)) },
             &Bands::default(),
             now(),
+            &Calendar::utc(),
         );
         assert_eq!(
             r.lines(),
@@ -255,10 +258,10 @@ mod tests {
             ]
         );
         let past = Signals { renewal_date: Some(now().date_naive() - Duration::days(1)), ..signals(now()) };
-        assert!(rank(&past, &Bands::default(), now())
+        assert!(rank(&past, &Bands::default(), now(), &Calendar::utc())
             .lines()
             .contains(&"renewal date passed 1 day ago (+20)".to_string()));
-        let late = rank(&signals(now() - Duration::hours(5)), &Bands::default(), now());
+        let late = rank(&signals(now() - Duration::hours(5)), &Bands::default(), now(), &Calendar::utc());
         assert_eq!(late.parts[1].text, "overdue by 5 h");
         assert_eq!(late.parts[1].points, 30);
     }

@@ -39,6 +39,12 @@ pub fn socket_path(dir: &Path) -> PathBuf {
 pub struct Request {
     /// The command line after the program's name.
     pub args: Vec<String>,
+    /// The asker's `TZ`: its "today" is its own day.
+    #[serde(default)]
+    pub tz: Option<String>,
+    /// The asker's clock when it was set with `--now`.
+    #[serde(default)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The head of an answer; the output bytes follow it.
@@ -101,7 +107,12 @@ pub fn ask(dir: &Path, args: Vec<String>) -> Option<Result<Answer, AskError>> {
     // a sync it runs for the command may take minutes.
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(600)));
     let result = (|| -> Result<Answer, AskFailure> {
-        let mut line = serde_json::to_vec(&Request { args }).map_err(AskFailure::Request)?;
+        let mut line = serde_json::to_vec(&Request {
+            args,
+            tz: std::env::var("TZ").ok(),
+            now: crate::clock::is_set().then(crate::clock::now),
+        })
+        .map_err(AskFailure::Request)?;
         line.push(b'\n');
         stream.write_all(&line)?;
         let mut reader = BufReader::new(stream);

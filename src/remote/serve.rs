@@ -2,10 +2,10 @@
 //! that runs each asked command against the open store (reads off the
 //! event loop, writes through the writer) and sends back its output.
 
+use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::Utc;
 use clap::Parser;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -93,7 +93,7 @@ async fn serve_one(stream: UnixStream, ctx: Arc<Context>) {
     let mut reader = BufReader::new(read).take(MAX_REQUEST as u64);
     let answer = match reader.read_until(b'\n', &mut line).await {
         Ok(_) => match serde_json::from_slice::<Request>(&line) {
-            Ok(req) => run(req.args, &ctx).await,
+            Ok(req) => run(req.args, req.tz, req.now, &ctx).await,
             Err(e) => failed(2, format!("a request that does not read: {e}")),
         },
         Err(e) => failed(1, format!("the request could not be read: {e}")),
@@ -125,7 +125,7 @@ fn answered(result: CliResult, out: Captured) -> Answer {
 }
 
 /// Runs one command line as the headless command would.
-async fn run(args: Vec<String>, ctx: &Arc<Context>) -> Answer {
+async fn run(args: Vec<String>, tz: Option<String>, now: Option<DateTime<Utc>>, ctx: &Arc<Context>) -> Answer {
     let cli = match Cli::try_parse_from(std::iter::once("cockpit".to_string()).chain(args)) {
         Ok(cli) => cli,
         Err(e) => {
@@ -136,6 +136,13 @@ async fn run(args: Vec<String>, ctx: &Arc<Context>) -> Answer {
     let Some(command) = cli.command else {
         return failed(code::BUSY, "the cockpit is already open on this workspace".into());
     };
+    // The asker's day and zone: its clock, its TZ (the config's zone wins).
+    let now = now.unwrap_or_else(crate::clock::now);
+    let mut config = (*ctx.config).clone();
+    if config.timezone.is_none() {
+        let system = iana_time_zone::get_timezone().ok();
+        config.calendar = crate::config::calendar::resolve(&config, tz.as_deref(), system.as_deref()).0;
+    }
     match &command {
         Command::Today { .. }
         | Command::Accounts { .. }
@@ -150,7 +157,7 @@ async fn run(args: Vec<String>, ctx: &Arc<Context>) -> Answer {
             }
             let ctx = ctx.clone();
             let answer = tokio::task::spawn_blocking(move || {
-                let (r, out) = capture(|| crate::cli::answer(&command, ctx.writer.store(), &ctx.config));
+                let (r, out) = capture(|| crate::cli::answer(&command, ctx.writer.store(), &config, now));
                 answered(r, out)
             });
             answer.await.unwrap_or_else(|_| failed(1, "an internal error stopped the command; see the log".into()))
@@ -160,8 +167,7 @@ async fn run(args: Vec<String>, ctx: &Arc<Context>) -> Answer {
             // cockpit's own.
             let ctx = ctx.clone();
             let answer = tokio::task::spawn_blocking(move || {
-                let config = ctx.config.clone();
-                ctx.writer.run(move |store| Ok(capture(|| crate::cli::answer(&command, store, &config))))
+                ctx.writer.run(move |store| Ok(capture(|| crate::cli::answer(&command, store, &config, now))))
             });
             match answer.await {
                 Ok(Ok((r, out))) => answered(r, out),
@@ -190,7 +196,7 @@ async fn run(args: Vec<String>, ctx: &Arc<Context>) -> Answer {
 /// Runs the health upkeep through the writer and waits for it.
 async fn upkeep(ctx: &Context) -> Result<bool, String> {
     let (tx, rx) = oneshot::channel();
-    ctx.writer.steps(Upkeep::new(ctx.setup.clone(), Utc::now(), Pass::Upkeep, move |r| {
+    ctx.writer.steps(Upkeep::new(ctx.setup.clone(), crate::clock::now(), Pass::Upkeep, move |r| {
         let _ = tx.send(r.map_err(|e| e.to_string()));
     }));
     rx.await.map_err(|_| "the writer stopped".to_string())?

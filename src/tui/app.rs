@@ -24,6 +24,7 @@ use super::theme::Theme;
 pub use super::toasts::{Level, Toast, Toasts};
 use super::writes::{InFlight, Writes};
 use crate::book::Book;
+use crate::domain::calendar::Calendar;
 use crate::domain::{AccountId, Bands, Stage};
 use crate::engine::edits::Edit;
 use crate::engine::upkeep::HealthSetup;
@@ -49,6 +50,9 @@ pub struct App {
     pub bands: Bands,
     /// The clock, advanced on each tick.
     pub now: DateTime<Utc>,
+    /// The user's zone and working hours: "today", the times shown and
+    /// typed, when items fall due.
+    pub calendar: Calendar,
     /// The focused pane, the selected account and every pane's cursor.
     pub selection: Selection,
     /// The mode, the zoom, the open menu and editor, marks, and the
@@ -78,10 +82,11 @@ pub struct App {
 
 impl App {
     /// A new app over a (possibly partial) book and queue.
-    pub fn new(book: Book, queue: Vec<QueueItem>, theme: Theme, now: DateTime<Utc>) -> App {
+    pub fn new(book: Book, queue: Vec<QueueItem>, theme: Theme, now: DateTime<Utc>, calendar: Calendar) -> App {
         let mut app = App {
             book,
-            queue_index: QueueIndex::new(&queue, now),
+            queue_index: QueueIndex::new(&queue, &calendar.bounds(now)),
+            calendar,
             queue,
             queue_complete: false,
             theme,
@@ -158,11 +163,26 @@ impl App {
     pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
         let expired = self.toasts.expire(Instant::now());
         let minute_changed = now.timestamp() / 60 != self.now.timestamp() / 60;
+        let before = self.calendar.bounds(self.now);
         self.now = now;
         if minute_changed {
-            self.queue_index.recount(&self.queue, now);
+            self.move_across_sections(&before);
         }
         expired || minute_changed
+    }
+
+    /// Items the clock carried into another section (due now, woken from a
+    /// snooze, a new day) take their place in it; the rest stay put.
+    fn move_across_sections(&mut self, before: &crate::domain::calendar::Bounds) {
+        let after = self.calendar.bounds(self.now);
+        let moved: Vec<QueueItem> =
+            self.queue.iter().filter(|q| q.section(before) != q.section(&after)).cloned().collect();
+        if !moved.is_empty() {
+            let out: Vec<crate::domain::FollowUp> = moved.iter().map(|q| q.follow_up.to_follow_up()).collect();
+            let back = moved.into_iter().filter(|q| q.section(&after).is_some()).collect();
+            self.requeue(&out, back);
+        }
+        self.queue_index.recount(&self.queue, &after);
     }
 
     /// Handles a terminal event; returns whether the screen changed.
@@ -379,7 +399,7 @@ impl App {
     /// actionable) in their ranked places, the index in step (see
     /// [`QueueIndex::requeue`]); the cursor stays in place.
     pub(super) fn requeue(&mut self, out: &[crate::domain::FollowUp], back: Vec<QueueItem>) {
-        self.queue_index.requeue(&mut self.queue, out, back, self.now);
+        self.queue_index.requeue(&mut self.queue, out, back, self.now, &self.calendar);
         self.selection.clamp_queue(self.queue.len());
         if let Some(id) = self.selection.queue_item(&self.queue).map(|q| q.follow_up.account_id) {
             if self.selection.focus == Pane::Queue {
@@ -542,7 +562,7 @@ impl App {
                 book.set_sort(key, rev);
                 book.set_filter(self.book.filter());
                 self.book = book;
-                self.queue_index = QueueIndex::new(&queue, self.now);
+                self.queue_index = QueueIndex::new(&queue, &self.calendar.bounds(self.now));
                 self.queue = queue;
                 self.queue_complete = true;
                 // Edits the writer answered while the book loaded.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::reads::HealthView;
 use crate::book::FirstPage;
+use crate::domain::calendar::Calendar;
 use crate::domain::health_model::Model;
 use crate::queue::QueueItem;
 use crate::store::{codec, OutboxCounts, Store, StoreError, SyncStatus, WorkspaceMeta};
@@ -90,15 +91,16 @@ impl FirstFrame {
         sources: &[String],
         model: &Model,
         now: DateTime<Utc>,
+        cal: &Calendar,
         keeping: bool,
     ) -> Result<FirstFrame, StoreError> {
         let page = FirstPage::read(store, super::FIRST_PAGE)?;
         let (queue, whole) = if keeping {
-            let kept = crate::queue::kept(store, QUEUE_KEPT)?;
+            let kept = crate::queue::kept(store, QUEUE_KEPT, cal)?;
             let whole = kept.len() < QUEUE_KEPT;
             (kept, whole)
         } else {
-            let due = crate::queue::load(store, now, super::FIRST_QUEUE)?;
+            let due = crate::queue::load(store, now, super::FIRST_QUEUE, cal)?;
             let whole = due.len() < super::FIRST_QUEUE;
             (due, whole)
         };
@@ -170,7 +172,8 @@ pub fn keep(store: Store, sources: &[String], model: &Model, now: DateTime<Utc>)
     if flushed && kept_stamp(&dir).is_some_and(|k| stamp(&dir).is_ok_and(|s| s == k)) {
         return;
     }
-    let frame = match FirstFrame::read(&store, sources, model, now, true) {
+    // The items kept are placed on the next session's calendar (`from_kept`).
+    let frame = match FirstFrame::read(&store, sources, model, now, &Calendar::default(), true) {
         Ok(frame) => frame,
         Err(e) => {
             tracing::warn!("the first frame could not be read to keep it: {e}");
@@ -273,7 +276,7 @@ mod tests {
     #[test]
     fn kept_at_close_read_back_until_the_database_changes() {
         let (tmp, store) = demo();
-        let read = FirstFrame::read(&store, &[], model(), now(), true).unwrap();
+        let read = FirstFrame::read(&store, &[], model(), now(), &Calendar::default(), true).unwrap();
         assert!(read.health.is_some(), "the first account's health is kept");
         keep(store, &[], model(), now());
         let kept = FirstFrame::load(tmp.path()).expect("kept, and nothing wrote since");
@@ -333,13 +336,18 @@ mod tests {
     #[test]
     fn the_queue_kept_is_picked_again_at_the_next_start() {
         let (_tmp, store) = demo();
-        let read = FirstFrame::read(&store, &[], model(), now(), true).unwrap();
+        let read = FirstFrame::read(&store, &[], model(), now(), &Calendar::default(), true).unwrap();
         assert!(read.queue_whole, "40 accounts hold fewer items than are kept");
         // Items due later than the day kept become due on a later day.
         let later = now() + chrono::Duration::days(3);
-        let from_kept = crate::queue::from_kept(read.queue.clone(), later, super::super::FIRST_QUEUE);
-        let from_store = crate::queue::load(&store, later, super::super::FIRST_QUEUE).unwrap();
+        let from_kept =
+            crate::queue::from_kept(read.queue.clone(), later, super::super::FIRST_QUEUE, &Calendar::default());
+        let from_store = crate::queue::load(&store, later, super::super::FIRST_QUEUE, &Calendar::default()).unwrap();
         assert_eq!(from_kept, from_store);
-        assert!(from_kept.len() > crate::queue::from_kept(read.queue, now(), super::super::FIRST_QUEUE).len());
+        // Items due later than the day kept are to act on then.
+        let cal = Calendar::default();
+        let actionable = |items: &[QueueItem], at| items.iter().filter(|i| i.follow_up.is_actionable(&cal, at)).count();
+        let now_items = crate::queue::from_kept(read.queue, now(), super::super::FIRST_QUEUE, &cal);
+        assert!(actionable(&from_kept, later) > actionable(&now_items, now()));
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use ratatui::crossterm::event::KeyEvent;
 
 use super::action::Action;
@@ -273,16 +273,18 @@ impl App {
         let now = self.now;
         match picker.purpose {
             PickFor::Snooze => {
+                // Days on the user's calendar, back at the start of work
+                // on a working day: a day from Friday afternoon is Monday.
                 let until = match picker.options[i].0 {
-                    '1' => Some(now + Duration::days(1)),
-                    '3' => Some(now + Duration::days(3)),
-                    'w' => Some(now + Duration::weeks(1)),
+                    '1' => Some(self.calendar.days_later(now, 1)),
+                    '3' => Some(self.calendar.days_later(now, 3)),
+                    'w' => Some(self.calendar.days_later(now, 7)),
                     _ => None,
                 };
                 self.overlays.composer = Some(match until {
                     Some(until) => Composer::new(
                         Purpose::SnoozeReason { until },
-                        format!("Snooze until {}: why? (Enter)", until.format("%a %d %b %H:%M")),
+                        format!("Snooze until {}: why? (Enter)", self.calendar.local(until).format("%a %d %b %H:%M")),
                         "",
                     ),
                     None => Composer::new(Purpose::SnoozeDate, "Snooze until (YYYY-MM-DD, Enter)", ""),
@@ -411,15 +413,19 @@ impl App {
             Purpose::Escalate { engineering } => FollowUpAction::Escalate { to: to_manager(engineering), body: text },
             Purpose::Close => FollowUpAction::CloseTicket { body: text },
             Purpose::Log(kind) => FollowUpAction::Log { kind, summary: text },
-            Purpose::SnoozeReason { until } => FollowUpAction::Snooze { until, reason: text },
+            Purpose::SnoozeReason { until } => FollowUpAction::Snooze { until, reason: text, zone: self.calendar.zone },
             Purpose::SnoozeDate => {
                 match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-                    Ok(d) if d > self.now.date_naive() => {
-                        // Back at the start of the working day.
-                        let until = d.and_hms_opt(8, 0, 0).expect("08:00 exists").and_utc();
+                    Ok(d) if d > self.calendar.day(self.now) => {
+                        // Back at the start of work that day (the next
+                        // working day if it is not one), local.
+                        let until = self.calendar.start_of_work(d);
                         self.overlays.compose(Composer::new(
                             Purpose::SnoozeReason { until },
-                            format!("Snooze until {}: why? (Enter)", d.format("%a %d %b")),
+                            format!(
+                                "Snooze until {}: why? (Enter)",
+                                self.calendar.local(until).format("%a %d %b %H:%M")
+                            ),
                             "",
                         ));
                         return true;
@@ -645,9 +651,10 @@ impl App {
         // would cost most of a second per key).
         if !changed.is_empty() {
             let mut back = Vec::new();
-            for f in changed.iter().filter(|f| f.is_actionable(self.now)) {
+            let bounds = self.calendar.bounds(self.now);
+            for f in changed.iter().filter(|f| f.section(&self.calendar, &bounds).is_some()) {
                 if let Some(row) = self.book.row(f.account_id) {
-                    let mut item = crate::queue::QueueItem::new(f.clone(), row);
+                    let mut item = crate::queue::QueueItem::new(f.clone(), row, &self.calendar);
                     if self.book.support_only(row.id).is_some() {
                         item = item.without_renewal();
                     }

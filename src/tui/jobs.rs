@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+
+use crate::domain::calendar::Calendar;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::compose::ExternalEdit;
@@ -31,6 +33,7 @@ pub struct Jobs {
     tx: UnboundedSender<Msg>,
     setup: Arc<HealthSetup>,
     author: String,
+    calendar: Calendar,
     syncing: bool,
     pushing: bool,
     /// A push asked for while one (or a sync) ran: it starts after.
@@ -54,6 +57,7 @@ impl Jobs {
         tx: UnboundedSender<Msg>,
         setup: Arc<HealthSetup>,
         author: String,
+        calendar: Calendar,
     ) -> Jobs {
         let reader = spawn_reader(writer.store().clone(), setup.clone(), tx.clone());
         Jobs {
@@ -62,6 +66,7 @@ impl Jobs {
             tx,
             setup,
             author,
+            calendar,
             syncing: false,
             pushing: false,
             push_wanted: false,
@@ -213,7 +218,7 @@ impl Jobs {
                     })
                     .map(|r| {
                         let status = crate::store::SyncStatus {
-                            at: Utc::now(),
+                            at: crate::clock::now(),
                             ok: r.error.is_none(),
                             message: r.error.map(|e| e.to_string()),
                         };
@@ -221,7 +226,7 @@ impl Jobs {
                     })
                     .collect(),
                 Err(e) => {
-                    let status = crate::store::SyncStatus { at: Utc::now(), ok: false, message: Some(e) };
+                    let status = crate::store::SyncStatus { at: crate::clock::now(), ok: false, message: Some(e) };
                     sources.iter().map(|s| (s.name.clone(), status.clone())).collect()
                 }
             };
@@ -254,9 +259,9 @@ impl Jobs {
     /// `must_load` false, nothing loads when the pass changed nothing (the
     /// first page already showed everything).
     pub fn health(&self, pass: Pass, must_load: bool) {
-        let (tx, store) = (self.tx.clone(), self.writer.store().clone());
+        let (tx, store, cal) = (self.tx.clone(), self.writer.store().clone(), self.calendar);
         let started = std::time::Instant::now();
-        let now = Utc::now();
+        let now = crate::clock::now();
         let runtime = tokio::runtime::Handle::current();
         self.writer.steps(Upkeep::new(self.setup.clone(), now, pass, move |outcome| {
             terminal::debug_panic_point("load");
@@ -272,7 +277,7 @@ impl Jobs {
             if !changed && !must_load {
                 return;
             }
-            runtime.spawn_blocking(move || load(&store, now, &tx, started));
+            runtime.spawn_blocking(move || load(&store, now, &cal, &tx, started));
         }));
     }
 }
@@ -281,12 +286,13 @@ impl Jobs {
 fn load(
     store: &crate::store::Store,
     now: chrono::DateTime<Utc>,
+    cal: &Calendar,
     tx: &UnboundedSender<Msg>,
     started: std::time::Instant,
 ) {
     let result = terminal::catch_panic(|| {
         let mut book = Book::load(store)?;
-        let queue = crate::queue::load_with(store, now, usize::MAX, Some(&book))?;
+        let queue = crate::queue::load_with(store, now, usize::MAX, Some(&book), cal)?;
         book.precompute_orders();
         Ok::<_, StoreError>((book, queue))
     });

@@ -116,6 +116,8 @@ pub struct Session {
     pub replies: Vec<crate::domain::reply::Template>,
     /// The whole config, to answer commands run beside the cockpit.
     pub config: Option<Arc<crate::config::Config>>,
+    /// The user's zone and working hours.
+    pub calendar: crate::domain::calendar::Calendar,
 }
 
 /// Builds the state for the first frame: the first page of the default
@@ -140,15 +142,16 @@ fn start(session: Session, now: DateTime<Utc>) -> Result<(App, Ready), StoreErro
     let names: Vec<String> = session.sources.iter().map(|s| s.name.clone()).collect();
     let (frame, opening) = match session.store {
         Opening::Open(store) => {
-            let frame = first_frame::FirstFrame::read(&store, &names, &session.health_model, now, false)?;
+            let frame =
+                first_frame::FirstFrame::read(&store, &names, &session.health_model, now, &session.calendar, false)?;
             (frame, Ready::Open(store))
         }
         Opening::Behind { frame, open, .. } => (*frame, Ready::Behind(open)),
     };
     let book = Book::first(frame.page);
     let complete = book.is_complete();
-    let queue = crate::queue::from_kept(frame.queue, now, FIRST_QUEUE);
-    let mut app = App::new(book, queue, session.theme, now);
+    let queue = crate::queue::from_kept(frame.queue, now, FIRST_QUEUE, &session.calendar);
+    let mut app = App::new(book, queue, session.theme, now, session.calendar);
     app.keymap = session.keymap;
     app.bands = session.bands;
     app.status.workspace = session.workspace;
@@ -267,7 +270,7 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
     // the terminal in raw mode.
     let started = std::time::Instant::now();
     let mut signals = signals::Signals::install()?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let sources = session.sources.clone();
     let sync_every = session.sync_every;
     let session_config = session.config.clone();
@@ -318,7 +321,7 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
     let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
     // The one owner of every store mutation from here on.
     let writer = Writer::spawn(store);
-    let mut jobs = Jobs::new(writer, sources.clone(), msg_tx.clone(), setup, app.author.clone());
+    let mut jobs = Jobs::new(writer, sources.clone(), msg_tx.clone(), setup, app.author.clone(), app.calendar);
     let must_load = !(app.book.is_complete() && app.queue_complete);
     jobs.health(Pass::Upkeep, must_load);
     // Commands beside the cockpit (`cockpit today` in another terminal).
@@ -430,7 +433,7 @@ pub async fn run(session: Session) -> Result<Ended, Box<dyn std::error::Error>> 
                 }
             }
             _ = tick.tick() => {
-                dirty |= app.tick(Utc::now());
+                dirty |= app.tick(crate::clock::now());
                 let now = tokio::time::Instant::now();
                 if next_sync.is_some_and(|t| now >= t) {
                     app.request_sync();
@@ -513,7 +516,7 @@ async fn finish(
     // A signal ends the session without waiting for the rest of the work.
     let quit = matches!(stop, Stop::Quit | Stop::InputClosed);
     match (&flushed, &fatal, &app.health_setup) {
-        (Ok(()), None, Some(setup)) if quit => first_frame::keep(store, &names, &setup.model, Utc::now()),
+        (Ok(()), None, Some(setup)) if quit => first_frame::keep(store, &names, &setup.model, crate::clock::now()),
         _ => drop(store),
     }
     if let Some(k) = &kept {

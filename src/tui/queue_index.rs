@@ -7,15 +7,16 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::calendar::{Bounds, Calendar};
 use crate::domain::{AccountId, FollowUp};
-use crate::queue::QueueItem;
+use crate::queue::{Counts, QueueItem};
 
 /// First queue position per account, and the queue's counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueueIndex {
     first: HashMap<AccountId, usize>,
-    /// (overdue, due later today).
-    counts: (usize, usize),
+    /// Items per section.
+    counts: Counts,
 }
 
 /// Each account's first position in the queue.
@@ -30,18 +31,18 @@ fn first_positions(queue: &[QueueItem]) -> HashMap<AccountId, usize> {
 }
 
 impl QueueIndex {
-    /// The index of a whole queue at `now`.
-    pub fn new(queue: &[QueueItem], now: DateTime<Utc>) -> QueueIndex {
-        QueueIndex { first: first_positions(queue), counts: crate::queue::counts(queue, now) }
+    /// The index of a whole queue within `bounds`.
+    pub fn new(queue: &[QueueItem], bounds: &Bounds) -> QueueIndex {
+        QueueIndex { first: first_positions(queue), counts: crate::queue::counts(queue, bounds) }
     }
 
-    /// Counts again at `now` (items turn overdue as the clock moves).
-    pub fn recount(&mut self, queue: &[QueueItem], now: DateTime<Utc>) {
-        self.counts = crate::queue::counts(queue, now);
+    /// Counts again (items turn overdue as the clock moves).
+    pub fn recount(&mut self, queue: &[QueueItem], bounds: &Bounds) {
+        self.counts = crate::queue::counts(queue, bounds);
     }
 
-    /// (overdue, due later today).
-    pub fn counts(&self) -> (usize, usize) {
+    /// Items per section.
+    pub fn counts(&self) -> Counts {
         self.counts
     }
 
@@ -54,7 +55,15 @@ impl QueueIndex {
     /// (those still actionable) in their ranked places, keeping the index
     /// and counts in step: no pass over the whole queue per keystroke
     /// beyond the index's positions.
-    pub fn requeue(&mut self, queue: &mut Vec<QueueItem>, out: &[FollowUp], back: Vec<QueueItem>, now: DateTime<Utc>) {
+    pub fn requeue(
+        &mut self,
+        queue: &mut Vec<QueueItem>,
+        out: &[FollowUp],
+        back: Vec<QueueItem>,
+        now: DateTime<Utc>,
+        cal: &Calendar,
+    ) {
+        let bounds = cal.bounds(now);
         for f in out {
             // An account's items all sit at or after its first position.
             let Some(&first) = self.first.get(&f.account_id) else { continue };
@@ -62,7 +71,7 @@ impl QueueIndex {
                 continue;
             };
             let gone = queue.remove(i);
-            self.count_out(&gone, now);
+            self.counts.add(gone.section(&bounds), -1);
             for v in self.first.values_mut() {
                 if *v > i {
                     *v -= 1;
@@ -81,7 +90,7 @@ impl QueueIndex {
             }
         }
         for item in back {
-            let at = crate::queue::ranked_place(queue, &item, now);
+            let at = crate::queue::ranked_place(queue, &item, now, cal);
             for v in self.first.values_mut() {
                 if *v >= at {
                     *v += 1;
@@ -89,23 +98,9 @@ impl QueueIndex {
             }
             let account = item.follow_up.account_id;
             self.first.entry(account).and_modify(|v| *v = (*v).min(at)).or_insert(at);
-            self.count_in(&item, now);
+            self.counts.add(item.section(&bounds), 1);
             queue.insert(at, item);
         }
         debug_assert_eq!(self.first, first_positions(queue), "the index follows the queue");
-    }
-
-    fn count_out(&mut self, q: &QueueItem, now: DateTime<Utc>) {
-        match q.follow_up.is_overdue(now) {
-            true => self.counts.0 = self.counts.0.saturating_sub(1),
-            false => self.counts.1 = self.counts.1.saturating_sub(1),
-        }
-    }
-
-    fn count_in(&mut self, q: &QueueItem, now: DateTime<Utc>) {
-        match q.follow_up.is_overdue(now) {
-            true => self.counts.0 += 1,
-            false => self.counts.1 += 1,
-        }
     }
 }

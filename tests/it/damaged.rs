@@ -341,6 +341,8 @@ fn run_tui(home: &Path, ws: &Path) -> TuiRun {
     cmd.env("RUST_BACKTRACE", "1");
     cmd.env_remove("COCKPIT_DATA_DIR");
     cmd.env_remove("COCKPIT_CONFIG");
+    cmd.env_remove("COCKPIT_NOW");
+    cmd.env("TZ", "UTC");
     let mut h = Harness::start(cmd, 120, 30, true);
     // Its first frame (then it is asked to quit), or an exit before one.
     if h.wait_for_or_exit("the first frame", Harness::panes).is_some() {

@@ -113,7 +113,11 @@ impl World {
     fn config(&self) -> PathBuf {
         let path = self.tmp.path().join("config.toml");
         let text = format!(
-            "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{}\"\ntoken_env = \"T_CRM\"\n\n\
+            "# The fakes date everything from the real clock: around the clock, what
+             # the sync raises is due today whatever day the tests run.\n\
+             [working_hours]\nstart = \"00:00\"\nend = \"24:00\"\n\
+             days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\n\
+             [[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{}\"\ntoken_env = \"T_CRM\"\n\n\
              [source.properties]\nactive_users = \"active_users_30d\"\ndays_past_due = \"days_overdue\"\n\
              onboarding_completion = \"onboarding\"\n\n[source.metrics]\nreports_run = \"reports_30d\"\n",
             self.url

@@ -29,6 +29,8 @@ fn cockpit(dir: &Path, config: &Path, args: &[&str]) -> Output {
         .env("T_CRM", "crm-secret")
         .env_remove("COCKPIT_DATA_DIR")
         .env_remove("COCKPIT_CONFIG")
+        .env_remove("COCKPIT_NOW")
+        .env("TZ", "UTC")
         .output()
         .expect("run cockpit")
 }

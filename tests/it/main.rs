@@ -13,6 +13,7 @@ mod damaged;
 mod e2e_pty;
 mod health_history;
 mod import_usage;
+mod local_time;
 mod outbox_push;
 mod properties;
 mod real_book;

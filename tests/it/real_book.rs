@@ -140,7 +140,11 @@ impl World {
         let path = self.tmp.path().join("config.toml");
         let (crm, desk, stripe) = &self.urls;
         let text = format!(
-            "[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{crm}\"\ntoken_env = \"T_CRM\"\n\
+            "# The fakes date everything from the real clock: around the clock, what
+             # the sync raises is due today whatever day the tests run.\n\
+             [working_hours]\nstart = \"00:00\"\nend = \"24:00\"\n\
+             days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\n\n\
+             [[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{crm}\"\ntoken_env = \"T_CRM\"\n\
              [source.properties]\nactive_users = \"active_users_30d\"\nonboarding_completion = \"onboarding\"\n\
              last_login = \"last_login_date\"\n[source.metrics]\nreports_run = \"reports_30d\"\n\n\
              [[source]]\nname = \"desk\"\nkind = \"zendesk\"\nbase_url = \"{desk}\"\nemail = \"agent@acme.com\"\n\

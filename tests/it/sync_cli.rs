@@ -73,6 +73,8 @@ impl World {
                 .env("T_DESK", "desk-secret")
                 .env_remove("COCKPIT_DATA_DIR")
                 .env_remove("COCKPIT_CONFIG")
+                .env_remove("COCKPIT_NOW")
+                .env("TZ", "UTC")
                 .output()
                 .expect("run cockpit")
         })

@@ -207,7 +207,7 @@ async fn a_bad_rating_raises_one_follow_up_quoting_the_customer() {
         bad[0].reason, "Bad support rating on \"Question 2\" (\"Three weeks for an answer\"): call to make it right",
         "the comment quoted, its escape sequence gone"
     );
-    assert!(bad[0].is_actionable(e.now), "in the queue today");
+    assert!(bad[0].is_actionable(&around_the_clock(), e.now), "in the queue today");
 
     // The ticket changes again, a full sync reads everything again and the
     // daily pass runs: still the one follow-up, and the rating keeps its day.
@@ -269,4 +269,13 @@ async fn a_token_without_the_survey_scope_is_a_note_not_a_failure() {
     daily(&e, e.now);
     let today = e.store.day_signals(account(&e, "1"), e.now.date_naive()).unwrap().unwrap();
     assert_eq!(today.get(Measure::SupportCsat), Some(0.5), "ticket 1 good, ticket 2 bad");
+}
+
+/// A calendar on which nothing waits for working hours: the fakes date
+/// everything from the real clock, whatever day the tests run.
+fn around_the_clock() -> cockpit::domain::calendar::Calendar {
+    cockpit::domain::calendar::Calendar {
+        hours: cockpit::domain::calendar::WorkingHours::always(),
+        ..Default::default()
+    }
 }

@@ -159,7 +159,7 @@ fn first_frame_order_matches_the_full_book() {
     let mut app = common::app(store.clone(), common::theme("dark"));
     app.update(Action::Down);
     let id = app.selected().unwrap();
-    let queue = cockpit::queue::load(&store, common::now(), usize::MAX).unwrap();
+    let queue = cockpit::queue::load(&store, common::now(), usize::MAX, &Default::default()).unwrap();
     app.on_msg(Msg::Loaded(Box::new(full), queue));
     assert!(app.book.is_complete() && app.queue_complete);
     assert_eq!(app.selected(), Some(id));
@@ -189,6 +189,7 @@ fn config_and_theme_warnings_show_in_the_status_line() {
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),
         config: None,
+        calendar: Default::default(),
     };
     let app = cockpit::tui::first_app(session, common::now()).unwrap();
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
@@ -465,7 +466,7 @@ fn an_account_merged_away_stays_selected_as_the_account_it_became() {
     let done = relink_org(&app.store, "support", merge, &[]).unwrap();
     assert_eq!(done.merged, Some(gone));
     let book = Book::load(&app.store).unwrap();
-    let queue = cockpit::queue::load(&app.store, common::now(), usize::MAX).unwrap();
+    let queue = cockpit::queue::load(&app.store, common::now(), usize::MAX, &Default::default()).unwrap();
     app.on_msg(Msg::Loaded(Box::new(book), queue));
     // Which account it became is read off the event loop.
     app.settle();

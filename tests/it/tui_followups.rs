@@ -95,7 +95,9 @@ fn snooze_presets_and_dates_with_a_reason() {
     typed(&mut app, "waiting on their IT");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.mode(), Mode::Normal);
-    assert_eq!(stored(&app, item.id).state, FollowUpState::Snoozed { until: common::now() + Duration::days(3) });
+    // Three days from Thursday 10:00 is Sunday: back Monday at the start of work.
+    let monday_9 = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 30, 9, 0, 0).unwrap();
+    assert_eq!(stored(&app, item.id).state, FollowUpState::Snoozed { until: monday_9 });
     let entry = app.store.activities(item.account_id).unwrap().into_iter().find(|a| a.summary.starts_with("Snoozed"));
     assert!(entry.unwrap().summary.contains("(waiting on their IT)"));
 
@@ -112,7 +114,8 @@ fn snooze_presets_and_dates_with_a_reason() {
     typed(&mut app, "2026-12-24");
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
-    let until = chrono::NaiveDate::from_ymd_opt(2026, 12, 24).unwrap().and_hms_opt(8, 0, 0).unwrap().and_utc();
+    // A Thursday: back at the start of work (09:00 in the test's zone, UTC).
+    let until = chrono::NaiveDate::from_ymd_opt(2026, 12, 24).unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
     assert_eq!(stored(&app, next.id).state, FollowUpState::Snoozed { until });
 }
 

@@ -25,10 +25,10 @@ fn follow_up_lines(app: &App, inner_w: usize, lines: &mut Vec<Line<'_>>) {
     }
     let Some(item) = app.selection.queue_item(&app.queue) else { return };
     let f = &item.follow_up;
-    let due = if f.is_overdue(app.now) {
-        format!("overdue by {}", ago(f.due, app.now))
+    let due = if item.is_overdue(app.now) {
+        format!("overdue by {}", ago(item.due, app.now))
     } else {
-        format!("due {}", f.due.format("%H:%M"))
+        format!("due {}", app.calendar.short(item.due, app.now))
     };
     lines.push(Line::styled(
         format!("Follow-up: {} · {due} · {} priority", f.kind.title(), crate::queue::priority_label(f.priority)),
@@ -37,7 +37,7 @@ fn follow_up_lines(app: &App, inner_w: usize, lines: &mut Vec<Line<'_>>) {
     lines.push(Line::styled(fit(&item.reason, inner_w), t.base));
     // Why it ranks here: the parts of its score, wrapped between parts.
     let mut line = String::from("Ranked by:");
-    for part in crate::queue::explain_with(item, &app.bands, app.now) {
+    for part in crate::queue::explain_with(item, &app.bands, app.now, &app.calendar) {
         if line.chars().count() + part.chars().count() + 3 > inner_w && line.len() > 10 {
             lines.push(Line::styled(std::mem::take(&mut line), t.dim));
             line.push_str("  ");

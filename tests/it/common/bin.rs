@@ -12,7 +12,9 @@ pub fn in_home(home: &Path) -> Command {
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
         .env_remove("COCKPIT_DATA_DIR")
-        .env_remove("COCKPIT_CONFIG");
+        .env_remove("COCKPIT_CONFIG")
+        .env_remove("COCKPIT_NOW")
+        .env("TZ", "UTC");
     cmd
 }
 

@@ -84,6 +84,7 @@ pub fn session(store: cockpit::tui::Opening, theme: Theme) -> Session {
         flags: Default::default(),
         replies: cockpit::domain::reply::builtin(),
         config: None,
+        calendar: Default::default(),
     }
 }
 

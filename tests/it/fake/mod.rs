@@ -529,6 +529,8 @@ pub async fn cockpit(
             .envs(secrets)
             .env_remove("COCKPIT_DATA_DIR")
             .env_remove("COCKPIT_CONFIG")
+            .env_remove("COCKPIT_NOW")
+            .env("TZ", "UTC")
             .output()
             .expect("run cockpit")
     })
