@@ -319,12 +319,21 @@ impl App {
             Action::Detail if self.selection.selected.is_some() => self.overlays.mode = Mode::Detail,
             Action::Sentiment if self.selection.selected.is_some() => self.overlays.mode = Mode::Sentiment,
             Action::Detail | Action::Sentiment => self.toast(Level::Info, "Select an account first"),
-            Action::FocusNext => self.selection.step_focus(1),
-            Action::FocusPrev => self.selection.step_focus(-1),
+            Action::FocusNext => {
+                self.selection.step_focus(1);
+                self.follow_focus();
+            }
+            Action::FocusPrev => {
+                self.selection.step_focus(-1);
+                self.follow_focus();
+            }
             Action::FocusAccounts => self.selection.focus = Pane::Accounts,
             Action::FocusHealth => self.selection.focus = Pane::Health,
             Action::FocusKanban => self.selection.focus = Pane::Kanban,
-            Action::FocusQueue => self.selection.focus = Pane::Queue,
+            Action::FocusQueue => {
+                self.selection.focus = Pane::Queue;
+                self.follow_focus();
+            }
             Action::Zoom => self.overlays.zoom = !self.overlays.zoom,
             Action::Up => self.move_cursor(-1),
             Action::Down => self.move_cursor(1),
@@ -382,6 +391,17 @@ impl App {
         }
     }
 
+    /// The queue focused: its item's account is the one selected (the
+    /// queue's cursor stays where it was, at its top at first).
+    fn follow_focus(&mut self) {
+        if self.selection.focus != Pane::Queue {
+            return;
+        }
+        if let Some(id) = self.selection.queue_item(&self.queue).map(|q| q.follow_up.account_id) {
+            self.select_from(id, Pane::Queue);
+        }
+    }
+
     /// Moves the queue cursor and the selection with it.
     pub(super) fn move_queue_cursor(&mut self, by: isize) {
         let focus = self.selection.focus;
@@ -434,7 +454,7 @@ impl App {
 
     /// Selects an account, moving every pane's cursor but `from`'s to it.
     pub(super) fn select_from(&mut self, id: AccountId, from: Pane) {
-        self.selection.place(id, from, &self.book, &self.queue_index);
+        self.selection.place(id, from, &self.book);
         // Its health, unless shown; it stays on screen until then.
         if self.reads.needs_read(id) {
             self.read_account(id);

@@ -9,8 +9,6 @@ use crate::book::Book;
 use crate::domain::{AccountId, Stage};
 use crate::queue::QueueItem;
 
-use super::queue_index::QueueIndex;
-
 /// The four panes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -132,8 +130,10 @@ impl Selection {
         book.column_row(stage, row).map(|r| r.id)
     }
 
-    /// Selects an account, moving every pane's cursor but `from`'s to it.
-    pub fn place(&mut self, id: AccountId, from: Pane, book: &Book, queue_index: &QueueIndex) {
+    /// Selects an account, moving the table's and the board's cursors to
+    /// it (but `from`'s). The queue's cursor is its own: the queue leads
+    /// with its top whatever is selected elsewhere.
+    pub fn place(&mut self, id: AccountId, from: Pane, book: &Book) {
         self.selected = Some(id);
         if from != Pane::Accounts {
             if let Some(i) = book.view_position(id) {
@@ -144,11 +144,6 @@ impl Selection {
             if let Some((stage, i)) = book.column_position(id) {
                 self.kanban_col = stage.index();
                 self.kanban_rows[stage.index()] = i;
-            }
-        }
-        if from != Pane::Queue {
-            if let Some(i) = queue_index.first(id) {
-                self.queue_cursor = i;
             }
         }
     }

@@ -38,6 +38,25 @@ fn selecting_in_any_pane_selects_everywhere() {
 }
 
 #[test]
+fn the_queue_leads_with_its_top_whatever_is_selected() {
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    // The table's first account is selected at start; the queue shows its own top.
+    assert_eq!(app.selection.queue_cursor, 0);
+    for _ in 0..5 {
+        app.update(Action::Down);
+    }
+    let picked = app.selected().unwrap();
+    assert_eq!(app.selection.queue_cursor, 0, "selecting in the table leaves the queue at its top");
+    // Focusing the queue selects its first item's account, the most urgent.
+    app.update(Action::FocusQueue);
+    let top = app.queue[0].follow_up.account_id;
+    assert_eq!(app.selected(), Some(top));
+    assert_ne!(top, picked, "the demo's worst health is not its most urgent item");
+    assert_eq!(app.selection.queue_cursor, 0);
+}
+
+#[test]
 fn moving_a_stage_is_stored_and_shown() {
     let (tmp, store) = common::demo_store(150);
     let dir = store.path().to_path_buf();
