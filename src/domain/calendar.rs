@@ -270,6 +270,77 @@ impl Bounds {
     }
 }
 
+/// A moment the user typed, read on their calendar at `now`: "tomorrow
+/// 10:00", "fri 14:30", "2026-12-01", "2026-12-01 09:15", "16:00" (today),
+/// "in 2h", "in 3d". A day without a time is the start of work that day.
+/// A moment already past is refused.
+pub fn parse_when(text: &str, now: DateTime<Utc>, cal: &Calendar) -> Result<DateTime<Utc>, String> {
+    let lower = text.trim().to_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let example = "try \"tomorrow 10:00\", \"fri 14:30\", \"2026-12-01 09:00\" or \"in 2h\"";
+    let today = cal.day(now);
+    let at = match words.as_slice() {
+        [] => return Err(format!("no date given; {example}")),
+        ["in", amount] | ["in", amount, _] => {
+            let unit = words.get(2).copied().unwrap_or("");
+            let (digits, suffix): (String, String) = amount.chars().partition(|c| c.is_ascii_digit());
+            let n: i64 = digits.parse().map_err(|_| format!("\"{text}\" is not a moment I can read; {example}"))?;
+            match format!("{suffix}{unit}").as_str() {
+                "m" | "min" | "mins" | "minute" | "minutes" => now + Duration::minutes(n),
+                "h" | "hour" | "hours" => now + Duration::hours(n),
+                "d" | "day" | "days" => cal.start_of_work(today + Duration::days(n)),
+                "w" | "week" | "weeks" => cal.start_of_work(today + Duration::weeks(n)),
+                _ => return Err(format!("\"{text}\" is not a moment I can read; {example}")),
+            }
+        }
+        [day] => match day_of(day, today) {
+            Some(d) => cal.start_of_work(d),
+            None => match time_of(day) {
+                Some(t) => cal.at(today, t),
+                None => return Err(format!("\"{text}\" is not a moment I can read; {example}")),
+            },
+        },
+        [day, time] => match (day_of(day, today), time_of(time)) {
+            (Some(d), Some(t)) => cal.at(d, t),
+            _ => return Err(format!("\"{text}\" is not a moment I can read; {example}")),
+        },
+        _ => return Err(format!("\"{text}\" is not a moment I can read; {example}")),
+    };
+    if at <= now {
+        return Err(format!(
+            "{} has already passed (it is {} now); give a later moment",
+            cal.local(at).format("%a %d %b %H:%M"),
+            cal.local(now).format("%a %d %b %H:%M")
+        ));
+    }
+    Ok(at)
+}
+
+/// "today", "tomorrow", a weekday (the next one, a week on if it is today),
+/// or an ISO date.
+fn day_of(word: &str, today: NaiveDate) -> Option<NaiveDate> {
+    match word {
+        "today" => return Some(today),
+        "tomorrow" | "tmrw" => return Some(today + Duration::days(1)),
+        _ => {}
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(word, "%Y-%m-%d") {
+        return Some(d);
+    }
+    const DAYS: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    let i = DAYS.iter().position(|d| word.len() >= 3 && d.starts_with(word))?;
+    let ahead = (i as i64 - today.weekday().num_days_from_monday() as i64).rem_euclid(7);
+    Some(today + Duration::days(if ahead == 0 { 7 } else { ahead }))
+}
+
+/// "14:30", "9:05", "14h", "9".
+fn time_of(word: &str) -> Option<NaiveTime> {
+    let w = word.trim_end_matches('h');
+    NaiveTime::parse_from_str(w, "%H:%M")
+        .ok()
+        .or_else(|| w.parse::<u32>().ok().and_then(|h| NaiveTime::from_hms_opt(h, 0, 0)))
+}
+
 /// Why a zone name could not be used.
 pub fn parse_zone(name: &str) -> Result<Tz, String> {
     let name = name.trim();
@@ -386,6 +457,24 @@ mod tests {
         }
         assert_eq!(WorkingHours::always().describe(), "00:00-24:00 Mon-Sun");
         assert!(WorkingHours::always().is_valid());
+    }
+
+    #[test]
+    fn typed_moments_are_read_on_the_users_calendar() {
+        let c = la();
+        let now = friday_4pm();
+        let local = |t: DateTime<Utc>| c.local(t).format("%a %Y-%m-%d %H:%M").to_string();
+        assert_eq!(local(parse_when("tomorrow 10:00", now, &c).unwrap()), "Sat 2026-11-28 10:00");
+        assert_eq!(local(parse_when("tomorrow", now, &c).unwrap()), "Mon 2026-11-30 09:00", "a day: start of work");
+        assert_eq!(local(parse_when("mon 14:30", now, &c).unwrap()), "Mon 2026-11-30 14:30");
+        assert_eq!(local(parse_when("Fri", now, &c).unwrap()), "Fri 2026-12-04 09:00", "today's weekday: next week");
+        assert_eq!(local(parse_when("2026-12-01 9:15", now, &c).unwrap()), "Tue 2026-12-01 09:15");
+        assert_eq!(local(parse_when("16:30", now, &c).unwrap()), "Fri 2026-11-27 16:30");
+        assert_eq!(local(parse_when("in 2h", now, &c).unwrap()), "Fri 2026-11-27 18:00");
+        assert_eq!(local(parse_when("in 3 days", now, &c).unwrap()), "Mon 2026-11-30 09:00");
+        assert!(parse_when("15:00", now, &c).unwrap_err().contains("has already passed"));
+        assert!(parse_when("next blue moon", now, &c).unwrap_err().contains("tomorrow 10:00"));
+        assert!(parse_when("", now, &c).is_err());
     }
 
     #[test]
