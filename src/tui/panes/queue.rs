@@ -8,8 +8,8 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{ago, fit, pane_block, scroll};
-use crate::domain::Priority;
+use super::{ago, fit_name, pane_block, scroll};
+use crate::domain::{FollowUpKind, Priority};
 use crate::tui::app::{App, Pane};
 
 /// Draws the queue pane.
@@ -58,12 +58,18 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 _ => " ",
             }
         };
-        let name_w = (w / 4).clamp(8, 22);
+        // The name keeps a quarter of the row, the kind column is as wide as
+        // the widest kind, and the reason has the rest.
+        let name_w = (w / 4).clamp(8, 30);
+        let kind_w = FollowUpKind::LABEL_WIDTH;
         let line = Line::from(vec![
             Span::styled(format!("{due:>5} "), due_style),
             Span::styled(mark, app.theme.warning),
-            Span::styled(format!("{:<name_w$} ", fit(&item.account, name_w)), base.add_modifier(Modifier::BOLD)),
-            Span::styled(format!("{:<10} ", f.kind.label()), app.theme.dim),
+            Span::styled(
+                format!("{:<name_w$} ", fit_name(app, f.account_id, &item.account, name_w)),
+                base.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(format!("{:<kind_w$} ", f.kind.label()), app.theme.dim),
             Span::styled(&*item.reason, base),
         ]);
         buf.set_stringn(inner.x, y, " ".repeat(w), w, base);
