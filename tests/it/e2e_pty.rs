@@ -411,6 +411,43 @@ fn background_sync_fills_the_cockpit_and_survives_an_outage() {
     h.assert_clean_exit();
 }
 
+/// Two CRM companies with one name, synced into a real workspace, are told
+/// apart by their domains in the cockpit; a third keeps its plain name.
+#[test]
+fn twins_from_a_sync_are_told_apart_by_their_domains() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut crm = fake::Crm { token: "e2e-secret".into(), ..fake::Crm::default() };
+    for (id, name, domain) in [(1, "Acme", "acme.io"), (2, "Acme", "acme-corp.com"), (3, "Bolt Freight", "")] {
+        crm.add(id, name, 10_000 * id, 1_700_000_000_000 + id as i64);
+        crm.companies.get_mut(&id).unwrap().props.insert("domain".into(), domain.into());
+    }
+    let url = rt.block_on(fake::start(std::sync::Arc::new(std::sync::Mutex::new(crm))));
+    let mut sb = Sandbox::new();
+    sb.synced = true;
+    sb.extra_env.push(("COCKPIT_E2E_TOKEN".into(), "e2e-secret".into()));
+    let config_dir = sb.path("config").join("cockpit");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "[sync]\nevery_minutes = 0\n\n[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{url}\"\ntoken_env = \"COCKPIT_E2E_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
+    let mut h = sb.spawn(160, 48);
+    let screen = h.wait_for("both twins told apart after the sync", |s| {
+        s.contains("crm ✓ synced") && s.contains("Acme (acme.io)") && s.contains("Acme (acme-corp.com)")
+    });
+    assert!(screen.contains("Bolt Freight ") && !screen.contains("Bolt Freight ("), "no tag without a twin:\n{screen}");
+    h.send(b"q");
+    h.assert_clean_exit();
+    // A restart draws them apart from its first frame.
+    let mut h = sb.spawn(160, 48);
+    h.wait_for("the twins at the next start", |s| s.contains("Acme (acme.io)") && s.contains("Acme (acme-corp.com)"));
+    h.send(b"q");
+    h.assert_clean_exit();
+}
+
 /// The ids of `cockpit today --format json`.
 fn today_ids(sb: &Sandbox) -> Vec<u64> {
     let text = sb.cli(&["today", "--format", "json"]);
