@@ -526,7 +526,10 @@ fn clear_five_queue_items_add_a_note_in_the_editor_and_find_it_all_after_a_resta
     h.wait_for_panes();
     h.wait_for_text("outbox 2");
     h.send(b"o");
-    let screen = h.wait_for_text(" Outbox · 2 pending ");
+    // The counts are known at once; the list lands when its read does.
+    let screen = h.wait_for("the outbox's two entries", |s| {
+        s.contains(" Outbox · 2 pending ") && !s.contains("Reading the outbox")
+    });
     assert!(screen.contains("Call logged: Budget"), "{screen}");
     assert!(screen.contains("Renewal call booked"), "{screen}");
     // The selected entry's full text shows below the list.
