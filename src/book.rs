@@ -2,21 +2,25 @@
 //! indexes, built once and updated on change so no frame or keystroke
 //! re-sorts the whole portfolio.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use crate::domain::text::sanitize;
-use crate::domain::{AccountId, AccountRow, Stage, SupportOnly};
+use crate::domain::{AccountId, AccountRow, OutcomeKind, Stage, SupportOnly};
 use crate::store::{StageTotals, Store, StoreError};
 
 /// Cards a kanban column holds before the full book is loaded.
 pub const FIRST_CARDS: usize = 60;
 
-/// A column the accounts table can be sorted by.
+/// A column the accounts table can be sorted by. Whatever the key and
+/// direction, churned accounts come last (and, by health, accounts without
+/// a score just before them): reversing a sort reverses the live accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SortKey {
-    /// Lowest health first; accounts without a score, then churned ones, last.
+    /// Lowest health first.
     Health,
     /// Name A-Z.
     Name,
@@ -77,11 +81,45 @@ impl SortKey {
         SortKey::ALL[(i + 1) % SortKey::ALL.len()]
     }
 
+    /// Whether this key's natural (most useful first) order lists values
+    /// ascending: lowest health, A-Z, soonest renewal, board order and the
+    /// oldest touch first; the largest ARR and most tickets first otherwise.
+    pub fn ascending(self) -> bool {
+        !matches!(self, SortKey::Arr | SortKey::Tickets)
+    }
+
+    /// The arrow drawn after the sorted column's name, from the values'
+    /// actual direction: ▲ ascending, ▼ descending, for every key.
+    pub fn arrow(self, reverse: bool) -> &'static str {
+        if self.ascending() != reverse {
+            "▲"
+        } else {
+            "▼"
+        }
+    }
+
+    /// The group a row sorts in, which no direction reverses: live
+    /// accounts (0), then, by health, live accounts without a score (1),
+    /// then churned accounts (2), which no longer need attention.
+    pub fn tier(self, r: &AccountRow) -> u8 {
+        match (r.stage == Stage::Churned, self, r.health) {
+            (true, _, _) => 2,
+            (false, SortKey::Health, None) => 1,
+            _ => 0,
+        }
+    }
+
     /// Compares two rows in this key's natural (most useful first) order,
-    /// ties broken by id so the order is total and stable.
+    /// ties broken by id so the order is total and stable. For health it
+    /// is the store's default-order index: live by score, no score, churned.
     pub fn compare(self, a: &AccountRow, b: &AccountRow) -> Ordering {
-        let primary = match self {
-            SortKey::Health => health_rank(a).cmp(&health_rank(b)),
+        self.tier(a).cmp(&self.tier(b)).then_with(|| self.values(a, b)).then(a.id.cmp(&b.id))
+    }
+
+    /// The key's values alone, in its natural order.
+    fn values(self, a: &AccountRow, b: &AccountRow) -> Ordering {
+        match self {
+            SortKey::Health => a.health.cmp(&b.health),
             SortKey::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
             SortKey::Arr => b.arr.cmp(&a.arr),
             SortKey::Renewal => a.renewal_date.cmp(&b.renewal_date),
@@ -89,15 +127,8 @@ impl SortKey {
             SortKey::Tickets => b.open_tickets.cmp(&a.open_tickets),
             // Never touched sorts first: it is the longest without a touch.
             SortKey::LastTouch => a.last_touch.cmp(&b.last_touch),
-        };
-        primary.then(a.id.cmp(&b.id))
+        }
     }
-}
-
-/// The default triage order: live accounts by health (no score last), then
-/// churned ones, which no longer need attention. Matches the store's index.
-fn health_rank(r: &AccountRow) -> (bool, u8) {
-    (r.stage == Stage::Churned, r.health.unwrap_or(u8::MAX))
 }
 
 /// Kanban order inside a column: the same as the store's stage index.
@@ -124,6 +155,11 @@ pub struct Book {
     columns: [Vec<u32>; 9],
     /// Accounts that are a support organization of their own, and why.
     support: HashMap<AccountId, SupportOnly>,
+    /// What tells apart the accounts that share a name with another (see
+    /// `tags`): found once when the whole book loads, not per frame.
+    tags: HashMap<AccountId, String>,
+    /// The day each churned account churned, when an outcome says so.
+    churned_on: HashMap<AccountId, NaiveDate>,
 }
 
 /// Lower-case search text per row, in one contiguous buffer so a filter
@@ -172,8 +208,9 @@ impl Haystacks {
 }
 
 /// What the first frame's book is made of: the first page of the default
-/// order, the first cards of every kanban column, the totals and the
-/// accounts that are a support organization of their own.
+/// order, the first cards of every kanban column, the totals, the accounts
+/// that are a support organization of their own and the churn days of the
+/// churned accounts among them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FirstPage {
     /// The page's rows, then the cards not on it.
@@ -184,6 +221,45 @@ pub struct FirstPage {
     pub support: Vec<(AccountId, SupportOnly)>,
     /// Rows of the default order on the page.
     pub page: usize,
+    /// The day each churned account of `rows` churned, when known.
+    pub churned_on: Vec<(AccountId, NaiveDate)>,
+    /// What tells apart accounts sharing a name, when `rows` is the whole
+    /// book (else the whole book's load finds them).
+    pub tags: Vec<(AccountId, String)>,
+}
+
+/// The tags of the groups of accounts sharing a name, from their domains
+/// (a point read per account in a group).
+fn read_tags(store: &Store, groups: Vec<Vec<AccountId>>) -> Result<HashMap<AccountId, String>, StoreError> {
+    let mut out = HashMap::new();
+    for group in groups {
+        let mut domains = Vec::with_capacity(group.len());
+        for id in group {
+            domains.push((id, store.account(id)?.map(|a| a.domain).unwrap_or_default()));
+        }
+        out.extend(tags(&domains));
+    }
+    Ok(out)
+}
+
+/// The day a churned account churned, from its recorded outcome.
+fn churn_day(store: &Store, id: AccountId) -> Result<Option<NaiveDate>, StoreError> {
+    let outcome = store.account(id)?.and_then(|a| a.outcome);
+    Ok(outcome.filter(|o| o.kind == OutcomeKind::Churned).map(|o| o.on))
+}
+
+/// The churn days of the churned accounts among `rows` (a point read each).
+fn churn_days<'a>(
+    store: &Store,
+    rows: impl Iterator<Item = &'a AccountRow>,
+) -> Result<Vec<(AccountId, NaiveDate)>, StoreError> {
+    let mut days = Vec::new();
+    for r in rows.filter(|r| r.stage == Stage::Churned) {
+        if let Some(on) = churn_day(store, r.id)? {
+            days.push((r.id, on));
+        }
+    }
+    Ok(days)
 }
 
 impl FirstPage {
@@ -201,22 +277,61 @@ impl FirstPage {
         }
         let totals = store.stage_totals()?;
         let support = store.support_only_accounts()?.into_iter().collect();
-        Ok(FirstPage { rows, totals, support, page })
+        let churned_on = churn_days(store, rows.iter())?;
+        let tags = if rows.len() as u64 >= totals.accounts() {
+            let groups = Book::new(rows.clone(), totals, true).same_names();
+            read_tags(store, groups)?.into_iter().collect()
+        } else {
+            Vec::new()
+        };
+        Ok(FirstPage { rows, totals, support, page, churned_on, tags })
     }
 }
 
-/// Table order of two row indexes under a sort key and direction.
+/// Table order of two row indexes under a sort key and direction: the
+/// direction reverses the order inside each tier, never the tiers.
 fn order(rows: &[AccountRow], hay: &Haystacks, sort: SortKey, reverse: bool, a: u32, b: u32) -> Ordering {
     let (ra, rb) = (&rows[a as usize], &rows[b as usize]);
+    let tiers = sort.tier(ra).cmp(&sort.tier(rb));
+    if tiers != Ordering::Equal {
+        return tiers;
+    }
     let o = match sort {
-        SortKey::Name => hay.get(a).cmp(hay.get(b)).then(ra.id.cmp(&rb.id)),
-        _ => sort.compare(ra, rb),
-    };
+        SortKey::Name => hay.get(a).cmp(hay.get(b)),
+        _ => sort.values(ra, rb),
+    }
+    .then(ra.id.cmp(&rb.id));
     if reverse {
         o.reverse()
     } else {
         o
     }
+}
+
+/// Reverses a forward order inside each run of one tier, which is what
+/// `order` with `reverse` gives, without sorting again.
+fn reverse_within_tiers(list: &mut [u32], rows: &[AccountRow], key: SortKey) {
+    let mut start = 0;
+    while start < list.len() {
+        let tier = key.tier(&rows[list[start] as usize]);
+        let len = list[start..].iter().take_while(|&&r| key.tier(&rows[r as usize]) == tier).count();
+        list[start..start + len].reverse();
+        start += len;
+    }
+}
+
+/// How an account is told apart from the others of the same name: its
+/// domain when that is its own within the group, else its id.
+pub fn tags(group: &[(AccountId, String)]) -> Vec<(AccountId, String)> {
+    group
+        .iter()
+        .map(|(id, domain)| {
+            let domain = domain.trim();
+            let shared = group.iter().filter(|(_, d)| d.trim().eq_ignore_ascii_case(domain)).count() > 1;
+            let tag = if domain.is_empty() || shared { format!("#{}", id.0) } else { sanitize(domain).into_owned() };
+            (*id, tag)
+        })
+        .collect()
 }
 
 impl Book {
@@ -245,6 +360,8 @@ impl Book {
             view: Vec::new(),
             columns: Default::default(),
             support: HashMap::new(),
+            tags: HashMap::new(),
+            churned_on: HashMap::new(),
         };
         book.resort();
         book.rebuild_columns();
@@ -262,7 +379,76 @@ impl Book {
         }
         let mut book = Book::new(rows, totals, true);
         book.set_support(store.support_only_accounts()?.into_iter().collect());
+        book.churned_on = churn_days(store, book.rows.iter())?.into_iter().collect();
+        let groups = book.same_names();
+        book.tags = read_tags(store, groups)?;
         Ok(book)
+    }
+
+    /// The groups of accounts that share a name (ignoring case), in name
+    /// order. The name order is kept for the table: live accounts by name,
+    /// then churned ones by name; merging the two runs lines up equal
+    /// names, so finding them costs one pass.
+    pub fn same_names(&mut self) -> Vec<Vec<AccountId>> {
+        self.forward_order(SortKey::Name);
+        let (rows, hay) = (&self.rows, &self.haystack);
+        let name = |r: u32| {
+            let text = hay.get(r);
+            &text[..text.find('\0').unwrap_or(text.len())]
+        };
+        let order = &self.orders[&SortKey::Name];
+        let split = order.iter().position(|&r| rows[r as usize].stage == Stage::Churned).unwrap_or(order.len());
+        let (mut live, mut churned) = (order[..split].iter().peekable(), order[split..].iter().peekable());
+        let merged = std::iter::from_fn(|| match (live.peek(), churned.peek()) {
+            (Some(&&a), Some(&&b)) if name(b) < name(a) => churned.next(),
+            (Some(_), _) => live.next(),
+            (None, _) => churned.next(),
+        });
+        let mut groups = Vec::new();
+        let mut group: Vec<u32> = Vec::new();
+        let mut close = |group: &mut Vec<u32>| {
+            if group.len() > 1 {
+                groups.push(group.iter().map(|&g| rows[g as usize].id).collect());
+            }
+            group.clear();
+        };
+        for &r in merged {
+            if group.last().is_some_and(|&g| name(g) != name(r)) {
+                close(&mut group);
+            }
+            group.push(r);
+        }
+        close(&mut group);
+        groups
+    }
+
+    /// What tells an account apart from others of the same name (its
+    /// domain, or its id), when it shares its name.
+    pub fn tag(&self, id: AccountId) -> Option<&str> {
+        self.tags.get(&id).map(String::as_str)
+    }
+
+    /// An account's name as every pane draws it: "Acme (acme.io)" when
+    /// another account has the same name.
+    pub fn display_name<'a>(&self, id: AccountId, name: &'a str) -> Cow<'a, str> {
+        match self.tag(id) {
+            Some(tag) => Cow::Owned(format!("{name} ({tag})")),
+            None => Cow::Borrowed(name),
+        }
+    }
+
+    /// The day a churned account churned, when an outcome recorded it.
+    pub fn churned_on(&self, id: AccountId) -> Option<NaiveDate> {
+        self.churned_on.get(&id).copied()
+    }
+
+    /// Records the day an account churned (an outcome recorded while the
+    /// book is loaded), or forgets it.
+    pub fn set_churned_on(&mut self, id: AccountId, on: Option<NaiveDate>) {
+        match on {
+            Some(on) => self.churned_on.insert(id, on),
+            None => self.churned_on.remove(&id),
+        };
     }
 
     /// Marks the accounts that are a support organization of their own
@@ -294,6 +480,8 @@ impl Book {
         let complete = first.rows.len() as u64 >= first.totals.accounts();
         let mut book = Book::new(first.rows, first.totals, complete);
         book.set_support(first.support.into_iter().collect());
+        book.churned_on = first.churned_on.into_iter().collect();
+        book.tags = first.tags.into_iter().collect();
         if !complete {
             // Only the first page belongs in the table until the rest loads.
             book.sorted.truncate(first.page);
@@ -426,7 +614,7 @@ impl Book {
     fn resort(&mut self) {
         let mut sorted = self.forward_order(self.sort).clone();
         if self.reverse {
-            sorted.reverse();
+            reverse_within_tiers(&mut sorted, &self.rows, self.sort);
         }
         self.sorted = sorted;
         let f = self.filter.clone();
@@ -464,6 +652,9 @@ impl Book {
             None => self.haystack.set(r, new),
         }
         let new_stage = new.stage;
+        if new_stage != Stage::Churned {
+            self.churned_on.remove(&new.id);
+        }
         for list in [&mut self.sorted, &mut self.view, &mut self.columns[old.stage.index()]] {
             list.retain(|&x| x != r);
         }
@@ -580,6 +771,135 @@ mod tests {
         b.set_filter("");
         b.set_sort(SortKey::Stage, false);
         assert_eq!(ids(&b), vec![3, 1, 2, 4], "cached orders follow the update");
+    }
+
+    /// A book with churned and unscored accounts among live ones, each
+    /// key's values spread so every sort has something to order.
+    fn mixed() -> Book {
+        let mut rows = Vec::new();
+        for id in 1..=12u64 {
+            let stage = match id % 4 {
+                0 => Stage::Churned,
+                1 => Stage::Adoption,
+                2 => Stage::RenewalPrep,
+                _ => Stage::Onboarding,
+            };
+            let health = if id % 5 == 0 { None } else { Some((id * 37 % 100) as u8) };
+            let mut r = row(id, &format!("N{:02}", 13 - id), health, stage, id * 1000 % 7000);
+            r.last_touch = (id % 3 != 0).then(|| chrono::Utc::now() - chrono::Duration::days(id as i64 * 5 % 11));
+            rows.push(r);
+        }
+        let mut totals = StageTotals::default();
+        rows.iter().for_each(|r| totals.add(r));
+        Book::new(rows, totals, true)
+    }
+
+    #[test]
+    fn churned_accounts_come_last_in_every_sort_and_direction() {
+        let mut b = mixed();
+        for key in SortKey::ALL {
+            for reverse in [false, true] {
+                b.set_sort(key, reverse);
+                let stages: Vec<Stage> = b.view_slice(0, 100).map(|r| r.stage).collect();
+                let first_churned = stages.iter().position(|s| *s == Stage::Churned).unwrap();
+                assert!(
+                    stages[first_churned..].iter().all(|s| *s == Stage::Churned),
+                    "{key:?} reverse={reverse}: {stages:?}"
+                );
+                assert_eq!(stages.len() - first_churned, 3, "{key:?} reverse={reverse}");
+                // The live rows are exactly reversed by the direction.
+                let live = |b: &Book| -> Vec<u64> {
+                    b.view_slice(0, 100).filter(|r| r.stage != Stage::Churned).map(|r| r.id.0).collect()
+                };
+                let this = live(&b);
+                b.set_sort(key, !reverse);
+                let mut other = live(&b);
+                other.reverse();
+                if key == SortKey::Health {
+                    // Unscored live accounts stay after the scored ones both ways.
+                    let scored = |v: &[u64]| -> Vec<u64> { v.iter().copied().filter(|id| id % 5 != 0).collect() };
+                    assert_eq!(scored(&this), scored(&other), "health reverse={reverse}");
+                    assert_eq!(this.last().map(|id| id % 5), Some(0), "no score last, reverse={reverse}");
+                } else {
+                    assert_eq!(this, other, "{key:?} reverse={reverse}");
+                }
+                b.set_sort(key, reverse);
+            }
+        }
+    }
+
+    #[test]
+    fn an_update_keeps_churned_last_in_a_reversed_sort() {
+        let mut b = mixed();
+        b.precompute_orders();
+        b.set_sort(SortKey::Arr, true);
+        let mut r = b.row(AccountId(5)).unwrap().clone();
+        r.stage = Stage::Churned;
+        r.arr = 1;
+        b.update_row(r);
+        let stages: Vec<Stage> = b.view_slice(0, 100).map(|r| r.stage).collect();
+        assert_eq!(&stages[8..], &[Stage::Churned; 4], "{stages:?}");
+        let arrs: Vec<u64> = b.view_slice(0, 8).map(|r| r.arr).collect();
+        assert!(arrs.windows(2).all(|w| w[0] <= w[1]), "reversed ARR ascends: {arrs:?}");
+    }
+
+    /// The arrow says which way the live values run, read off the rows.
+    #[test]
+    fn the_arrow_means_ascending_values_for_every_key() {
+        let mut b = mixed();
+        for key in SortKey::ALL {
+            for reverse in [false, true] {
+                b.set_sort(key, reverse);
+                let live: Vec<&AccountRow> = b.view_slice(0, 100).filter(|r| key.tier(r) == 0).collect::<Vec<_>>();
+                let first_last = |v: &[&AccountRow]| -> Ordering {
+                    let (a, z) = (v[0], v[v.len() - 1]);
+                    match key {
+                        SortKey::Health => a.health.cmp(&z.health),
+                        SortKey::Name => a.name.cmp(&z.name),
+                        SortKey::Arr => a.arr.cmp(&z.arr),
+                        SortKey::Renewal => a.renewal_date.cmp(&z.renewal_date),
+                        SortKey::Stage => a.stage.cmp(&z.stage),
+                        SortKey::Tickets => a.open_tickets.cmp(&z.open_tickets),
+                        SortKey::LastTouch => a.last_touch.cmp(&z.last_touch),
+                    }
+                };
+                let want = if key.arrow(reverse) == "▲" { Ordering::Less } else { Ordering::Greater };
+                assert_eq!(first_last(&live), want, "{key:?} reverse={reverse} arrow {}", key.arrow(reverse));
+            }
+        }
+        assert_eq!(SortKey::Health.arrow(false), "▲");
+        assert_eq!(SortKey::Arr.arrow(false), "▼");
+        assert_eq!(SortKey::Arr.arrow(true), "▲");
+        assert_eq!(SortKey::Tickets.arrow(false), "▼");
+    }
+
+    #[test]
+    fn accounts_sharing_a_name_are_found_and_told_apart() {
+        let rows = vec![
+            row(1, "Acme", Some(80), Stage::Adoption, 10),
+            row(2, "Bolt", Some(20), Stage::Adoption, 30),
+            row(3, "ACME", Some(50), Stage::Onboarding, 20),
+            row(4, "Acme Corp", Some(50), Stage::RenewalPrep, 5),
+            row(5, "Bolt", None, Stage::Churned, 5),
+            row(6, "acme", None, Stage::Churned, 5),
+        ];
+        let mut totals = StageTotals::default();
+        rows.iter().for_each(|r| totals.add(r));
+        let mut b = Book::new(rows, totals, true);
+        let mut groups = b.same_names();
+        groups.iter_mut().for_each(|g| g.sort());
+        assert_eq!(groups, vec![vec![AccountId(1), AccountId(3), AccountId(6)], vec![AccountId(2), AccountId(5)]]);
+        let tagged = tags(&[
+            (AccountId(1), "acme.io".into()),
+            (AccountId(3), "acme.com".into()),
+            (AccountId(6), "ACME.io".into()),
+            (AccountId(7), " ".into()),
+        ]);
+        let tagged: Vec<&str> = tagged.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(tagged, vec!["#1", "acme.com", "#6", "#7"], "a domain shared or missing falls back to the id");
+        b.tags = [(AccountId(1), "acme.io".to_string())].into_iter().collect();
+        assert_eq!(b.display_name(AccountId(1), "Acme"), "Acme (acme.io)");
+        assert_eq!(b.display_name(AccountId(4), "Acme Corp"), "Acme Corp");
     }
 
     #[test]

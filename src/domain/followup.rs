@@ -51,12 +51,12 @@ impl FollowUpKind {
     pub fn label(self) -> &'static str {
         match self {
             FollowUpKind::TicketNoReply => "no reply",
-            FollowUpKind::TicketSeen => "seen, silent",
+            FollowUpKind::TicketSeen => "seen, quiet",
             FollowUpKind::TicketClose => "close?",
             FollowUpKind::EscalateManager => "escalate",
             FollowUpKind::EscalateEngineering => "bug",
             FollowUpKind::Kickoff => "kick-off",
-            FollowUpKind::OnboardingCheckIn => "48h check-in",
+            FollowUpKind::OnboardingCheckIn => "48h check",
             FollowUpKind::ProficiencyCheck => "proficiency",
             FollowUpKind::NpsSurvey => "NPS survey",
             FollowUpKind::RenewalPrep => "renew 90d",
@@ -67,6 +67,10 @@ impl FollowUpKind {
             FollowUpKind::BadRating => "bad rating",
         }
     }
+
+    /// The widest `label`: the queue's kind column is this wide, so every
+    /// label fits it and the reasons start in one column.
+    pub const LABEL_WIDTH: usize = 11;
 
     /// Heading for the kind in the daily digest.
     pub fn title(self) -> &'static str {
@@ -330,6 +334,38 @@ pub fn ticket_follow_up(ticket: &Ticket, high: bool, now: DateTime<Utc>) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_label_fits_the_queue_column() {
+        use FollowUpKind::*;
+        let all = [
+            TicketNoReply,
+            TicketSeen,
+            TicketClose,
+            EscalateManager,
+            EscalateEngineering,
+            Kickoff,
+            OnboardingCheckIn,
+            ProficiencyCheck,
+            NpsSurvey,
+            RenewalPrep,
+            RenewalSigning,
+            HealthRisk,
+            CheckIn,
+            Upsell,
+            BadRating,
+        ];
+        // A new kind fails to compile here until it is listed above.
+        for k in all {
+            match k {
+                TicketNoReply | TicketSeen | TicketClose | EscalateManager | EscalateEngineering | Kickoff
+                | OnboardingCheckIn | ProficiencyCheck | NpsSurvey | RenewalPrep | RenewalSigning | HealthRisk
+                | CheckIn | Upsell | BadRating => {}
+            }
+        }
+        let widest = all.iter().map(|k| k.label().chars().count()).max();
+        assert_eq!(widest, Some(FollowUpKind::LABEL_WIDTH));
+    }
     use crate::domain::ticket::{Team, TicketPriority, TicketStatus};
     use crate::domain::{Account, Stage};
     use chrono::TimeZone;

@@ -84,7 +84,8 @@ impl Stage {
         }
     }
 
-    /// Full human name.
+    /// Full human name: what every place writes when the full name fits
+    /// (board headers, toasts, the timeline, the CLI, the detail).
     pub fn label(self) -> &'static str {
         match self {
             Stage::Handover => "Handover",
@@ -99,18 +100,29 @@ impl Stage {
         }
     }
 
-    /// Short name for narrow columns (at most 7 characters).
+    /// The one short form, where the full name does not fit (at most
+    /// `SHORT_WIDTH` characters): only the two renewal stages have one, the
+    /// others are short already.
     pub fn short(self) -> &'static str {
         match self {
-            Stage::Handover => "Handovr",
-            Stage::Delivery => "Deliver",
-            Stage::Onboarding => "Onboard",
-            Stage::Adoption => "Adopt",
-            Stage::Expansion => "Expand",
-            Stage::RenewalPrep => "RenPrep",
-            Stage::RenewalSigning => "RenSign",
-            Stage::Renewed => "Renewed",
-            Stage::Churned => "Churned",
+            Stage::RenewalPrep => "Ren. prep",
+            Stage::RenewalSigning => "Ren. sign",
+            s => s.label(),
+        }
+    }
+
+    /// The widest short form: a column this wide holds every stage.
+    pub const SHORT_WIDTH: usize = 10;
+
+    /// The widest full name.
+    pub const LABEL_WIDTH: usize = 15;
+
+    /// The full name when it fits in `width` columns, else the short form.
+    pub fn label_within(self, width: usize) -> &'static str {
+        if self.label().len() <= width {
+            self.label()
+        } else {
+            self.short()
         }
     }
 
@@ -162,8 +174,18 @@ mod tests {
         for (i, s) in Stage::ALL.iter().enumerate() {
             assert_eq!(s.index(), i);
             assert_eq!(Stage::from_index(i), Some(*s));
-            assert!(s.short().len() <= 7);
+            assert!(s.short().len() <= Stage::SHORT_WIDTH && s.label().len() <= Stage::LABEL_WIDTH);
+            assert!(s.short() == s.label() || s.label().starts_with(&s.short()[..3]), "one short form per stage");
         }
+    }
+
+    #[test]
+    fn the_widths_hold_every_label() {
+        assert_eq!(Stage::ALL.iter().map(|s| s.short().len()).max(), Some(Stage::SHORT_WIDTH));
+        assert_eq!(Stage::ALL.iter().map(|s| s.label().len()).max(), Some(Stage::LABEL_WIDTH));
+        assert_eq!(Stage::RenewalSigning.label_within(15), "Renewal signing");
+        assert_eq!(Stage::RenewalSigning.label_within(14), "Ren. sign");
+        assert_eq!(Stage::Onboarding.label_within(10), "Onboarding");
     }
 
     #[test]

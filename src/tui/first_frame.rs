@@ -25,7 +25,7 @@ pub const FILE: &str = "first-frame";
 const QUEUE_KEPT: usize = 2 * super::FIRST_QUEUE;
 
 /// Bumped with any change to what is kept, so an older file is not read.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// What the first frame shows, as it was when the workspace was closed.
 #[derive(Debug, Clone, Serialize, Deserialize)]

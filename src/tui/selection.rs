@@ -52,6 +52,8 @@ pub struct Selection {
     pub kanban_rows: [usize; 9],
     /// First card drawn per column last frame.
     pub kanban_offsets: Cell<[usize; 9]>,
+    /// First kanban column drawn last frame (when not all nine fit).
+    pub kanban_first: Cell<usize>,
     /// Queue cursor.
     pub queue_cursor: usize,
     /// First queue item drawn last frame.
@@ -69,6 +71,7 @@ impl Default for Selection {
             kanban_col: 0,
             kanban_rows: [0; 9],
             kanban_offsets: Cell::new([0; 9]),
+            kanban_first: Cell::new(0),
             queue_cursor: 0,
             queue_offset: Cell::new(0),
         }

@@ -24,18 +24,18 @@ const SHIFT_TAB: &[u8] = b"\x1b[Z";
 const ENTER: &[u8] = b"\r";
 const CTRL_C: &[u8] = b"\x03";
 
-/// Stage labels as the toast shows them, in column order, with their JSON
-/// keys and the accounts table's short labels.
-const STAGES: [(&str, &str, &str); 9] = [
-    ("Handover", "handover", "Handovr"),
-    ("Delivery", "delivery", "Deliver"),
-    ("Onboarding", "onboarding", "Onboard"),
-    ("Adoption", "adoption", "Adopt"),
-    ("Expansion", "expansion", "Expand"),
-    ("Renewal prep", "renewal_prep", "RenPrep"),
-    ("Renewal signing", "renewal_signing", "RenSign"),
-    ("Renewed", "renewed", "Renewed"),
-    ("Churned", "churned", "Churned"),
+/// Stage labels as the toast (and the table, where they fit) shows them,
+/// in column order, with their JSON keys.
+const STAGES: [(&str, &str); 9] = [
+    ("Handover", "handover"),
+    ("Delivery", "delivery"),
+    ("Onboarding", "onboarding"),
+    ("Adoption", "adoption"),
+    ("Expansion", "expansion"),
+    ("Renewal prep", "renewal_prep"),
+    ("Renewal signing", "renewal_signing"),
+    ("Renewed", "renewed"),
+    ("Churned", "churned"),
 ];
 
 /// A temp dir holding a fake home, config and data dirs, and the workspace.
@@ -169,7 +169,7 @@ fn parse_moved(screen: &str) -> Option<(String, usize, usize)> {
     let rest = &line[line.find("Moved ")? + "Moved ".len()..];
     let (head, tail) = rest.split_once(" → ")?;
     let (name, from) = head.rsplit_once(": ")?;
-    let from = STAGES.iter().position(|(label, _, _)| *label == from)?;
+    let from = STAGES.iter().position(|(label, _)| *label == from)?;
     // The longest label that starts the tail ("Renewal prep" before "Renewal").
     let to = (0..STAGES.len()).filter(|&i| tail.starts_with(STAGES[i].0)).max_by_key(|&i| STAGES[i].0.len())?;
     Some((name.to_string(), from, to))
@@ -269,9 +269,10 @@ fn navigate_move_quit_and_persist() {
         h.send(&[c]);
     }
     h.send(ENTER);
-    let short = STAGES[to].2;
-    h.wait_for(&format!("a table row for {name:?} in stage {short}"), |s| {
-        table_rows_for(s, &name).iter().any(|row| row.split_whitespace().any(|w| w == short))
+    // At 160 columns the table has room for the full label.
+    let label = STAGES[to].0;
+    h.wait_for(&format!("a table row for {name:?} in stage {label}"), |s| {
+        table_rows_for(s, &name).iter().any(|row| row.contains(&format!(" {label} ")))
     });
     h.send(CTRL_C);
     h.assert_clean_exit();
@@ -420,6 +421,43 @@ fn background_sync_fills_the_cockpit_and_survives_an_outage() {
     h.assert_clean_exit();
 }
 
+/// Two CRM companies with one name, synced into a real workspace, are told
+/// apart by their domains in the cockpit; a third keeps its plain name.
+#[test]
+fn twins_from_a_sync_are_told_apart_by_their_domains() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut crm = fake::Crm { token: "e2e-secret".into(), ..fake::Crm::default() };
+    for (id, name, domain) in [(1, "Acme", "acme.io"), (2, "Acme", "acme-corp.com"), (3, "Bolt Freight", "")] {
+        crm.add(id, name, 10_000 * id, 1_700_000_000_000 + id as i64);
+        crm.companies.get_mut(&id).unwrap().props.insert("domain".into(), domain.into());
+    }
+    let url = rt.block_on(fake::start(std::sync::Arc::new(std::sync::Mutex::new(crm))));
+    let mut sb = Sandbox::new();
+    sb.synced = true;
+    sb.extra_env.push(("COCKPIT_E2E_TOKEN".into(), "e2e-secret".into()));
+    let config_dir = sb.path("config").join("cockpit");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("config.toml"),
+        format!(
+            "[sync]\nevery_minutes = 0\n\n[[source]]\nname = \"crm\"\nkind = \"hubspot\"\nbase_url = \"{url}\"\ntoken_env = \"COCKPIT_E2E_TOKEN\"\n"
+        ),
+    )
+    .unwrap();
+    let mut h = sb.spawn(160, 48);
+    let screen = h.wait_for("both twins told apart after the sync", |s| {
+        s.contains("crm ✓ synced") && s.contains("Acme (acme.io)") && s.contains("Acme (acme-corp.com)")
+    });
+    assert!(screen.contains("Bolt Freight ") && !screen.contains("Bolt Freight ("), "no tag without a twin:\n{screen}");
+    h.send(b"q");
+    h.assert_clean_exit();
+    // A restart draws them apart from its first frame.
+    let mut h = sb.spawn(160, 48);
+    h.wait_for("the twins at the next start", |s| s.contains("Acme (acme.io)") && s.contains("Acme (acme-corp.com)"));
+    h.send(b"q");
+    h.assert_clean_exit();
+}
+
 /// The ids of `cockpit today --format json`.
 fn today_ids(sb: &Sandbox) -> Vec<u64> {
     let text = sb.cli(&["today", "--format", "json"]);
@@ -498,9 +536,11 @@ fn clear_five_queue_items_add_a_note_in_the_editor_and_find_it_all_after_a_resta
     h.wait_for_panes();
     h.wait_for_text("outbox 2");
     h.send(b"o");
-    h.wait_for_text(" Outbox · 2 pending ");
-    // The title comes from the counts; the list once the reader has it.
-    let screen = h.wait_for_text("Call logged: Budget");
+    // The counts are known at once; the list lands when its read does.
+    let screen = h.wait_for("the outbox's two entries", |s| {
+        s.contains(" Outbox · 2 pending ") && !s.contains("Reading the outbox")
+    });
+    assert!(screen.contains("Call logged: Budget"), "{screen}");
     assert!(screen.contains("Renewal call booked"), "{screen}");
     // The selected entry's full text shows below the list.
     h.send(b"j");

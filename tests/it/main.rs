@@ -27,4 +27,5 @@ mod tui_app;
 mod tui_drafts;
 mod tui_followups;
 mod tui_snapshots;
+mod tui_space;
 mod write_back;

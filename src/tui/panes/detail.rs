@@ -94,27 +94,33 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let inner_w = width.saturating_sub(4) as usize;
     let mut lines: Vec<Line> = Vec::new();
     let title = match row {
-        Some(r) => format!(" {} ", fit(&sanitize(&r.name), inner_w.saturating_sub(4))),
+        Some(r) => format!(" {} ", super::fit_name(app, r.id, &r.name, inner_w.saturating_sub(4))),
         None => " Account ".into(),
     };
     match (row, app.selected_health()) {
         (Some(r), view) => {
             let band = r.band(&app.bands);
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("health {} ", r.health.map_or("—".into(), |h| h.to_string())),
-                    band_style(app, band).add_modifier(Modifier::BOLD),
-                ),
-                Span::styled(band.map_or("no score", Band::key), band_style(app, band)),
-                Span::styled(
-                    format!(
-                        "   7d {}  30d {}",
-                        r.delta_7d().map_or("n/a".into(), |d| format!("{d:+}")),
-                        r.delta_30d().map_or("n/a".into(), |d| format!("{d:+}"))
+            if r.stage == crate::domain::Stage::Churned {
+                // Its last score is stale: the day it left instead.
+                let day = app.book.churned_on(r.id).map(|d| format!(" {d}")).unwrap_or_default();
+                lines.push(Line::styled(format!("churned{day}"), t.dim.add_modifier(Modifier::BOLD)));
+            } else {
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        format!("health {} ", r.health.map_or("—".into(), |h| h.to_string())),
+                        band_style(app, band).add_modifier(Modifier::BOLD),
                     ),
-                    t.accent,
-                ),
-            ]));
+                    Span::styled(band.map_or("no score", Band::key), band_style(app, band)),
+                    Span::styled(
+                        format!(
+                            "   7d {}  30d {}",
+                            r.delta_7d().map_or("n/a".into(), |d| format!("{d:+}")),
+                            r.delta_30d().map_or("n/a".into(), |d| format!("{d:+}"))
+                        ),
+                        t.accent,
+                    ),
+                ]));
+            }
             match app.book.support_only(r.id) {
                 // No CRM account behind it: no contract, only its tickets and people.
                 Some(s) => {

@@ -7,12 +7,13 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{band_style, fit, pane_block};
+use super::{band_style, fit, fit_name, pane_block};
 use crate::domain::explain::{Contribution, Explanation};
 use crate::domain::signals::describe;
 use crate::domain::text::sanitize;
-use crate::domain::{Band, Trend};
+use crate::domain::{Band, HealthHistory, Stage, Trend};
 use crate::tui::app::{App, Pane, HEALTH_DAYS};
+use chrono::NaiveDate;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -24,7 +25,9 @@ fn signed(v: Option<i16>) -> String {
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let row = app.selection.selected.and_then(|id| app.book.row(id));
     let title = match row {
-        Some(r) => format!("Health · {} ", fit(&r.name, area.width.saturating_sub(14) as usize)),
+        Some(r) => {
+            format!("Health · {} ", fit_name(app, r.id, &r.name, area.width.saturating_sub(14) as usize))
+        }
         None => "Health ".into(),
     };
     let block = pane_block(app, Pane::Health, 2, title);
@@ -49,14 +52,20 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         Trend::Unknown => "",
         t => t.arrow(),
     };
-    let head = Line::from(vec![
-        Span::styled(format!("{score}{arrow} "), bstyle.add_modifier(Modifier::BOLD)),
-        Span::styled(band.map(Band::key).unwrap_or("no score"), bstyle),
-        Span::styled("  7d ", app.theme.dim),
-        Span::styled(signed(row.delta_7d()), app.theme.accent),
-        Span::styled("  30d ", app.theme.dim),
-        Span::styled(signed(row.delta_30d()), app.theme.accent),
-    ]);
+    let head = if row.stage == Stage::Churned {
+        // A churned account's last score is stale: the day it left instead.
+        let day = app.book.churned_on(row.id).map(|d| format!(" {d}")).unwrap_or_default();
+        Line::from(Span::styled(format!("churned{day}"), app.theme.dim.add_modifier(Modifier::BOLD)))
+    } else {
+        Line::from(vec![
+            Span::styled(format!("{score}{arrow} "), bstyle.add_modifier(Modifier::BOLD)),
+            Span::styled(band.map(Band::key).unwrap_or("no score"), bstyle),
+            Span::styled("  7d ", app.theme.dim),
+            Span::styled(signed(row.delta_7d()), app.theme.accent),
+            Span::styled("  30d ", app.theme.dim),
+            Span::styled(signed(row.delta_30d()), app.theme.accent),
+        ])
+    };
     buf.set_line(inner.x, inner.y, &head, inner.width);
     let explanation = view.explanation.as_ref();
     // Zoomed (or a tall pane): the full breakdown under a shorter chart.
@@ -84,7 +93,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
 
     let chart = Rect { y: inner.y + 1, height: inner.height.saturating_sub(1 + why_height), ..inner };
-    sparkline(app, view.history.scores.as_slice(), chart, buf);
+    sparkline(app, &view.history, chart, buf);
 }
 
 /// What moved since last week; `cut` keeps it to one row of that width.
@@ -157,31 +166,38 @@ fn breakdown<'a>(app: &App, e: &'a Explanation, width: usize) -> Vec<Line<'a>> {
     lines
 }
 
-/// Bars coloured by band, dotted rows at the band thresholds, a gutter
-/// with the threshold values. When the pane is narrower than the history,
-/// each column is the mean of the days it covers, so all 90 days show.
-fn sparkline(app: &App, scores: &[Option<u8>], area: Rect, buf: &mut Buffer) {
+/// Bars coloured by band, dotted rows at the band thresholds (drawn across
+/// the bars too, so they show where the bars cover them), a gutter with the
+/// threshold values and, when there is a row for it, a date axis (first,
+/// middle and last day). The days fill the width: a column is the mean of
+/// the days it covers when the pane is narrower than the history, and a
+/// day spans several columns when it is wider.
+fn sparkline(app: &App, history: &HealthHistory, area: Rect, buf: &mut Buffer) {
+    let scores = history.scores.as_slice();
     if area.height < 2 || area.width < 8 || scores.is_empty() {
         return;
     }
+    // A row for the dates when the chart keeps at least four for the bars.
+    let axis = area.height >= 6 && history.start.is_some();
+    let area = Rect { height: area.height - u16::from(axis), ..area };
     let gutter = 3u16;
     let width = (area.width - gutter) as usize;
     let days = scores.len().min(HEALTH_DAYS as usize);
-    let data = &scores[scores.len() - days..];
-    let columns = days.min(width);
+    let skipped = scores.len() - days;
+    let data = &scores[skipped..];
     let h = area.height as u32;
-    let x0 = area.x + gutter + (width - columns) as u16;
+    let x0 = area.x + gutter;
     let row_of = |v: u8| -> u16 { area.bottom() - 1 - ((v as u32 * h).saturating_sub(1) / 100).min(h - 1) as u16 };
-    for t in [app.bands.green, app.bands.yellow] {
-        let y = row_of(t);
+    let thresholds = [app.bands.green, app.bands.yellow].map(row_of);
+    for (t, y) in [app.bands.green, app.bands.yellow].into_iter().zip(thresholds) {
         buf.set_string(area.x, y, format!("{t:>2}"), app.theme.threshold);
-        for x in area.x + gutter..area.right() {
+        for x in x0..area.right() {
             buf.set_string(x, y, "┈", app.theme.threshold);
         }
     }
-    for c in 0..columns {
-        let bucket = &data[c * days / columns..((c + 1) * days / columns).max(c * days / columns + 1)];
-        let known: Vec<u32> = bucket.iter().flatten().map(|v| *v as u32).collect();
+    for c in 0..width {
+        let (from, to) = span(c, width, days);
+        let known: Vec<u32> = data[from..to].iter().flatten().map(|v| *v as u32).collect();
         if known.is_empty() {
             continue;
         }
@@ -195,10 +211,45 @@ fn sparkline(app: &App, scores: &[Option<u8>], area: Rect, buf: &mut Buffer) {
                 break;
             }
             let y = area.bottom() - 1 - r as u16;
+            let style = if thresholds.contains(&y) { app.theme.threshold } else { style };
             buf.set_string(x, y, BARS[filled as usize - 1].to_string(), style);
         }
     }
     let label = format!("{days}d");
     let lx = area.right().saturating_sub(label.len() as u16);
     buf.set_string(lx, area.y, label, app.theme.dim);
+    if let Some(start) = history.start.filter(|_| axis) {
+        let day = |i: usize| start + chrono::Duration::days((skipped + i) as i64);
+        let middle = day(span(width / 2, width, days).0);
+        date_axis(app, (day(0), middle, day(days - 1)), Rect { y: area.bottom(), height: 1, ..area }, buf);
+    }
+}
+
+/// The days `[from, to)` that column `c` of `width` shows out of `days`:
+/// several when the columns are fewer, one (repeated over neighbouring
+/// columns) when they are more.
+fn span(c: usize, width: usize, days: usize) -> (usize, usize) {
+    let from = c * days / width;
+    let to = ((c + 1) * days / width).max(from + 1).min(days);
+    (from, to)
+}
+
+/// The first, middle and last days under the chart: at the left edge, the
+/// middle and the right edge of the bars.
+fn date_axis(app: &App, (first, middle, last): (NaiveDate, NaiveDate, NaiveDate), area: Rect, buf: &mut Buffer) {
+    let x0 = area.x + 3;
+    let width = area.right().saturating_sub(x0);
+    let fmt = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let (a, m, z) = (fmt(first), fmt(middle), fmt(last));
+    let len = a.len() as u16;
+    if width < len {
+        return;
+    }
+    buf.set_string(x0, area.y, &a, app.theme.dim);
+    if width >= 3 * len + 4 {
+        buf.set_string(x0 + width / 2 - len / 2, area.y, &m, app.theme.dim);
+    }
+    if width >= 2 * len + 2 {
+        buf.set_string(area.right() - len, area.y, &z, app.theme.dim);
+    }
 }

@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod queue;
 pub mod statusbar;
+pub mod widths;
 
 pub use crate::display::{ago, money};
 
@@ -97,6 +98,27 @@ pub fn fit(text: &str, width: usize) -> String {
         out.push('…');
     }
     out
+}
+
+/// An account's name cut to `width` as every pane draws it: with what
+/// tells it apart when another account has the same name ("Acme
+/// (acme.io)"). When both do not fit, the name is cut before the tag, so
+/// twins stay apart in a narrow column.
+pub fn fit_name(app: &App, id: crate::domain::AccountId, name: &str, width: usize) -> String {
+    let full = app.book.display_name(id, name);
+    match app.book.tag(id) {
+        Some(tag) if full.chars().count() > width => {
+            let tail = format!(" ({tag})");
+            let room = width.saturating_sub(tail.chars().count());
+            // Keep a few letters of the name, else cut the whole.
+            if room >= 6 {
+                format!("{}{tail}", fit(name, room))
+            } else {
+                fit(&full, width)
+            }
+        }
+        _ => fit(&full, width),
+    }
 }
 
 /// Keeps `cursor` inside a window of `height` rows starting at the last

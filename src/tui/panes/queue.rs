@@ -9,9 +9,9 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
-use super::{ago, fit, pane_block, scroll};
+use super::{ago, fit_name, pane_block, scroll};
 use crate::domain::calendar::Section;
-use crate::domain::Priority;
+use crate::domain::{FollowUpKind, Priority};
 use crate::queue::Counts;
 use crate::tui::app::{App, Pane};
 
@@ -90,7 +90,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     offset = scroll(offset, cursor, list_h, rows);
     app.selection.queue_offset.set(offset);
     let w = inner.width as usize;
-    let name_w = (w / 4).clamp(8, 22);
+    let name_w = (w / 4).clamp(8, 30);
     for j in 0..list_h.min(rows.saturating_sub(offset)) {
         let y = inner.y + j as u16;
         let i = match at_row(&sections, offset + j) {
@@ -132,11 +132,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 _ => " ",
             }
         };
+        // The name keeps a quarter of the row, the kind column is as wide as
+        // the widest kind, and the reason has the rest.
+        let kind_w = FollowUpKind::LABEL_WIDTH;
         let line = Line::from(vec![
             Span::styled(format!("{due:>6} "), due_style),
             Span::styled(mark, app.theme.warning),
-            Span::styled(format!("{:<name_w$} ", fit(&item.account, name_w)), base.add_modifier(Modifier::BOLD)),
-            Span::styled(format!("{:<10} ", f.kind.label()), app.theme.dim),
+            Span::styled(
+                format!("{:<name_w$} ", fit_name(app, f.account_id, &item.account, name_w)),
+                base.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(format!("{:<kind_w$} ", f.kind.label()), app.theme.dim),
             Span::styled(&*item.reason, base),
         ]);
         buf.set_stringn(inner.x, y, " ".repeat(w), w, base);
