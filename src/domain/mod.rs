@@ -5,6 +5,7 @@ pub mod account_record;
 pub mod activity;
 pub mod backtest;
 pub mod cadence;
+pub mod conversation;
 pub mod deal;
 pub mod explain;
 pub mod flags;

@@ -22,6 +22,7 @@ mod sync_feedback;
 mod sync_hubspot;
 mod sync_stripe;
 mod sync_zendesk;
+mod tui_account_view;
 mod tui_app;
 mod tui_drafts;
 mod tui_followups;
