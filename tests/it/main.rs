@@ -9,6 +9,7 @@ mod fake;
 mod account_cli;
 mod cli;
 mod config;
+mod conversation;
 mod damaged;
 mod e2e_pty;
 mod health_history;
