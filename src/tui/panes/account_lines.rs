@@ -443,7 +443,8 @@ pub fn ordered(tickets: &[TicketView]) -> Vec<&TicketView> {
 fn deals(out: &mut Out, full: &FullAccount) {
     let app = out.app;
     let t = &app.theme;
-    out.heading(Section::Deals, format!("{} deals", full.deals.len()));
+    let deals_word = if full.deals.len() == 1 { "deal" } else { "deals" };
+    out.heading(Section::Deals, format!("{} {deals_word}", full.deals.len()));
     if let (Some(a), None) = (&full.account, &full.support_only) {
         let n = a.days_to_renewal(app.now.date_naive());
         let when = if n >= 0 { format!("in {}", days(n)) } else { format!("{} ago", days(-n)) };
@@ -474,7 +475,8 @@ fn deals(out: &mut Out, full: &FullAccount) {
 fn nps(out: &mut Out, full: &FullAccount) {
     let app = out.app;
     let t = &app.theme;
-    out.heading(Section::Nps, format!("{} answers", full.nps.len()));
+    let answers = if full.nps.len() == 1 { "answer" } else { "answers" };
+    out.heading(Section::Nps, format!("{} {answers}", full.nps.len()));
     if full.nps.is_empty() {
         out.para("No NPS answers for this account.", t.dim, 2);
     }
