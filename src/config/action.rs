@@ -45,7 +45,7 @@ pub enum Action {
     Help,
     /// Show or hide the portfolio metrics overlay.
     Metrics,
-    /// Show the selected account's detail: why its score is what it is.
+    /// Open the selected account's full view (from the queue: the item's account).
     Detail,
     /// Set your sentiment (1-5) on the selected account.
     Sentiment,
@@ -59,7 +59,8 @@ pub enum Action {
     StagePrev,
     /// Maximise the focused pane, or restore the grid.
     Zoom,
-    /// Show the selected item's account in the accounts table.
+    /// Open the selected account's full view (from the queue: the item's
+    /// account); in the account view, open the ticket's conversation.
     Open,
     /// Sync the configured sources now.
     Sync,
@@ -85,8 +86,16 @@ pub enum Action {
     Undo,
     /// Show the outbox: writes waiting for, failed at or conflicting with a vendor.
     Outbox,
-    /// Close the overlay (help, detail, metrics, outbox).
+    /// Close the overlay (help, account view, metrics, outbox).
     Close,
+    /// The account view: jump to the next section.
+    NextSection,
+    /// The account view: jump to the previous section.
+    PrevSection,
+    /// The account view: show the timeline's next kind of entry only (then all).
+    TimelineKind,
+    /// The account view: read the open conversation from the desk again.
+    Refresh,
     /// Keep the filter as typed and go back to the panes.
     Keep,
     /// Clear the filter and go back to the panes.
@@ -165,8 +174,12 @@ impl Action {
     ];
 
     /// The actions of the other modes only (overlays, prompts, the editor).
-    const OTHER_MODES: [Action; 14] = [
+    const OTHER_MODES: [Action; 18] = [
         Action::Close,
+        Action::NextSection,
+        Action::PrevSection,
+        Action::TimelineKind,
+        Action::Refresh,
         Action::Keep,
         Action::Clear,
         Action::Cancel,
@@ -183,7 +196,7 @@ impl Action {
     ];
 
     /// Every action of every mode: the panes' first, in help order.
-    pub const ALL: [Action; 53] = concat(Action::NORMAL, Action::OTHER_MODES);
+    pub const ALL: [Action; 57] = concat(Action::NORMAL, Action::OTHER_MODES);
 
     /// What the action does, for the help overlay.
     pub fn describe(self) -> &'static str {
@@ -207,14 +220,14 @@ impl Action {
             Action::Filter => "filter accounts",
             Action::Help => "this help",
             Action::Metrics => "portfolio metrics",
-            Action::Detail => "account detail: why this score",
+            Action::Detail => "the account view: everything on it",
             Action::Sentiment => "set your sentiment (1-5)",
             Action::SortNext => "sort by next column",
             Action::SortReverse => "reverse sort",
             Action::StageNext => "move account to next stage",
             Action::StagePrev => "move account to prev stage",
             Action::Zoom => "maximise / restore pane",
-            Action::Open => "show item's account",
+            Action::Open => "open the account view",
             Action::Sync => "sync sources now",
             Action::Mark => "mark item (act on several)",
             Action::Done => "follow-up done",
@@ -228,6 +241,10 @@ impl Action {
             Action::Undo => "undo the last action",
             Action::Outbox => "outbox: pending, failed, conflicts",
             Action::Close => "close",
+            Action::NextSection => "next section",
+            Action::PrevSection => "previous section",
+            Action::TimelineKind => "timeline: next kind only",
+            Action::Refresh => "read the conversation again",
             Action::Keep => "keep",
             Action::Clear => "clear",
             Action::Cancel => "cancel",
@@ -266,14 +283,14 @@ impl Action {
 }
 
 /// Two lists of actions as one (for `Action::ALL`).
-const fn concat(first: [Action; 39], then: [Action; 14]) -> [Action; 53] {
-    let mut out = [Action::Up; 53];
+const fn concat(first: [Action; 39], then: [Action; 18]) -> [Action; 57] {
+    let mut out = [Action::Up; 57];
     let mut i = 0;
     while i < 39 {
         out[i] = first[i];
         i += 1;
     }
-    while i < 53 {
+    while i < 57 {
         out[i] = then[i - 39];
         i += 1;
     }

@@ -22,8 +22,8 @@ pub enum KeyMode {
     Outbox,
     /// The help overlay.
     Help,
-    /// The account detail overlay.
-    Detail,
+    /// The full account view (and a ticket's conversation in it).
+    Account,
     /// The metrics overlay.
     Metrics,
     /// The inline editor's command keys (typed text stays text).
@@ -109,7 +109,32 @@ const OUTBOX: &[(&str, &str)] = &[
 
 const HELP: &[(&str, &str)] = &[("esc", "close"), ("?", "close")];
 
-const DETAIL: &[(&str, &str)] = &[("esc", "close"), ("i", "close")];
+const ACCOUNT: &[(&str, &str)] = &[
+    ("esc", "close"),
+    ("q", "close"),
+    ("i", "close"),
+    ("j", "down"),
+    ("down", "down"),
+    ("k", "up"),
+    ("up", "up"),
+    ("ctrl-d", "page_down"),
+    ("pagedown", "page_down"),
+    ("ctrl-u", "page_up"),
+    ("pageup", "page_up"),
+    ("g", "top"),
+    ("home", "top"),
+    ("G", "bottom"),
+    ("end", "bottom"),
+    ("tab", "next_section"),
+    ("]", "next_section"),
+    ("backtab", "prev_section"),
+    ("[", "prev_section"),
+    ("enter", "open"),
+    ("t", "timeline_kind"),
+    ("r", "refresh"),
+    ("R", "reply"),
+    ("c", "close_ticket"),
+];
 
 const METRICS: &[(&str, &str)] = &[("esc", "close"), ("m", "close")];
 
@@ -131,7 +156,7 @@ impl KeyMode {
         KeyMode::Sentiment,
         KeyMode::Outbox,
         KeyMode::Help,
-        KeyMode::Detail,
+        KeyMode::Account,
         KeyMode::Metrics,
         KeyMode::Editor,
         KeyMode::Picker,
@@ -145,7 +170,7 @@ impl KeyMode {
             KeyMode::Sentiment => "sentiment",
             KeyMode::Outbox => "outbox",
             KeyMode::Help => "help",
-            KeyMode::Detail => "detail",
+            KeyMode::Account => "account",
             KeyMode::Metrics => "metrics",
             KeyMode::Editor => "editor",
             KeyMode::Picker => "picker",
@@ -161,13 +186,16 @@ impl KeyMode {
     }
 
     /// The mode a `[keys.NAME]` table names (not `normal`: that is `[keys]`).
+    /// `[keys.detail]`, the overlay the account view replaced, still binds
+    /// the account view's keys.
     pub fn from_table(name: &str) -> Option<KeyMode> {
+        let name = if name == "detail" { "account" } else { name };
         KeyMode::ALL.into_iter().skip(1).find(|m| m.name() == name)
     }
 
     /// The names `[keys.NAME]` accepts.
     pub const TABLES: &'static [&'static str] =
-        &["filter", "sentiment", "outbox", "help", "detail", "metrics", "editor", "picker"];
+        &["filter", "sentiment", "outbox", "help", "account", "metrics", "editor", "picker"];
 
     /// The actions the mode's keys can name, in help order.
     pub fn actions(self) -> &'static [Action] {
@@ -179,7 +207,23 @@ impl KeyMode {
                 &[A::Sentiment1, A::Sentiment2, A::Sentiment3, A::Sentiment4, A::Sentiment5, A::Cancel]
             }
             KeyMode::Outbox => &[A::Down, A::Up, A::Retry, A::Edit, A::Discard, A::Close],
-            KeyMode::Help | KeyMode::Detail | KeyMode::Metrics => &[A::Close],
+            KeyMode::Account => &[
+                A::Down,
+                A::Up,
+                A::PageDown,
+                A::PageUp,
+                A::Top,
+                A::Bottom,
+                A::NextSection,
+                A::PrevSection,
+                A::Open,
+                A::TimelineKind,
+                A::Refresh,
+                A::Reply,
+                A::CloseTicket,
+                A::Close,
+            ],
+            KeyMode::Help | KeyMode::Metrics => &[A::Close],
             KeyMode::Editor => &[A::Submit, A::ExternalEditor, A::Cancel],
             KeyMode::Picker => &[A::Cancel],
         }
@@ -193,7 +237,7 @@ impl KeyMode {
             KeyMode::Sentiment => SENTIMENT,
             KeyMode::Outbox => OUTBOX,
             KeyMode::Help => HELP,
-            KeyMode::Detail => DETAIL,
+            KeyMode::Account => ACCOUNT,
             KeyMode::Metrics => METRICS,
             KeyMode::Editor => EDITOR,
             KeyMode::Picker => PICKER,
@@ -488,6 +532,14 @@ mod tests {
         assert_eq!(km.action(KeyMode::Outbox, &char('x')), Some(Action::Discard));
         assert_eq!(km.action(KeyMode::Editor, &ev(KeyCode::Enter, KeyModifiers::ALT)), Some(Action::Submit));
         assert_eq!(km.action(KeyMode::Editor, &char('s')), None, "typed text stays text");
+        // The account view closes on esc and q; it never quits.
+        let a = KeyMode::Account;
+        assert_eq!(km.action(a, &ev(KeyCode::Esc, KeyModifiers::NONE)), Some(Action::Close));
+        assert_eq!(km.action(a, &char('q')), Some(Action::Close));
+        assert_eq!(km.action(a, &ev(KeyCode::Tab, KeyModifiers::NONE)), Some(Action::NextSection));
+        assert_eq!(km.action(a, &char(']')), Some(Action::NextSection));
+        assert_eq!(km.action(a, &ev(KeyCode::Enter, KeyModifiers::NONE)), Some(Action::Open));
+        assert_eq!(KeyMode::from_table("detail"), Some(KeyMode::Account), "the old table still binds");
         for mode in KeyMode::ALL {
             let ctrl_c = ev(KeyCode::Char('c'), KeyModifiers::CONTROL);
             assert_eq!(km.action(mode, &ctrl_c), Some(Action::Quit), "{mode:?}");

@@ -4,6 +4,7 @@
 //! Every account draws from its own random stream (seed, account id), so the
 //! same seed and day give the same book at any size and in any order.
 
+mod conversation;
 mod names;
 pub mod rng;
 pub mod story;
@@ -91,6 +92,9 @@ pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError>
         batch.put_account(&g.account);
         for t in &g.tickets {
             batch.put_ticket(t);
+            // The demo has no desk: its tickets' conversations are kept
+            // as a desk's would be once read.
+            batch.put_conversation(&conversation::demo(t, spec.seed, spec.now));
         }
         for c in &g.contacts {
             batch.put_contact(c);

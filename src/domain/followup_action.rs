@@ -9,6 +9,25 @@ use super::followup::{FollowUp, FollowUpKind, FollowUpState};
 use super::outbox::Write;
 use super::ticket::{Ticket, TicketStatus};
 
+/// The id of a ticket-only item: a reply or close from the account view on
+/// a ticket no queue item stands for. It is never stored nor queued; the
+/// action lands on the ticket, the timeline and the outbox only.
+pub const TICKET_ONLY: u64 = u64::MAX;
+
+/// A ticket-only item (see [`TICKET_ONLY`]) for an action on `ticket` at `now`.
+pub fn ticket_only(ticket: &Ticket, now: DateTime<Utc>) -> FollowUp {
+    FollowUp {
+        id: TICKET_ONLY,
+        account_id: ticket.account_id,
+        ticket_id: Some(ticket.id),
+        kind: FollowUpKind::TicketNoReply,
+        reason: format!("Ticket #{}", ticket.id),
+        due: now,
+        priority: super::followup::Priority::Normal,
+        state: FollowUpState::Open,
+    }
+}
+
 /// Who an escalation goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EscalateTo {

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod backtest;
 pub mod cadence;
 pub mod calendar;
+pub mod conversation;
 pub mod deal;
 pub mod explain;
 pub mod flags;

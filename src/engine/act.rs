@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::followup_action::{plan, FollowUpAction};
+use crate::domain::followup_action::{plan, FollowUpAction, TICKET_ONLY};
 use crate::domain::outbox::{OutboxEntry, OutboxState, System, Write};
 use crate::domain::{Account, AccountId, AccountRow, Activity, ActivityKind, FollowUp, Stage, Ticket};
 use crate::store::{keys, Batch, Result, Store, StoreError, UndoRecord};
@@ -80,9 +80,18 @@ pub fn apply(store: &Store, items: &[FollowUp], action: &FollowUpAction, by: &Au
     let mut tickets_written: BTreeSet<u64> = BTreeSet::new();
     for item in items {
         // The item as stored now: the queue on screen may be a moment old.
-        let Some(current) = store.get::<FollowUp>(&keys::follow_up(item.due, item.id), "follow-up")? else {
-            report.skipped.push(format!("{}: no longer in the queue", item.reason));
-            continue;
+        // A ticket-only item (a reply or close from the account view) is
+        // never stored: it stands for its ticket alone.
+        let stored = item.id != TICKET_ONLY;
+        let current = match stored {
+            false => item.clone(),
+            true => match store.get::<FollowUp>(&keys::follow_up(item.due, item.id), "follow-up")? {
+                Some(current) => current,
+                None => {
+                    report.skipped.push(format!("{}: no longer in the queue", item.reason));
+                    continue;
+                }
+            },
         };
         let ticket = match current.ticket_id {
             Some(t) => match tickets.get(&t) {
@@ -99,7 +108,7 @@ pub fn apply(store: &Store, items: &[FollowUp], action: &FollowUpAction, by: &Au
             }
         };
         report.applied += 1;
-        if let Some(state) = p.state {
+        if let Some(state) = p.state.filter(|_| stored) {
             let mut f = current.clone();
             f.state = state;
             b.put_follow_up_state(&f);

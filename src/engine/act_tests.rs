@@ -287,3 +287,25 @@ fn set_stage_moves_row_index_totals_and_logs_it() {
         Err(StoreError::NoAccount(99))
     ));
 }
+
+#[test]
+fn a_ticket_only_reply_lands_on_the_ticket_and_the_outbox_and_undoes_without_touching_any_item() {
+    let (_dir, store, item) = store_with_a_ticket();
+    let ticket = store.tickets(AccountId(1)).unwrap().remove(0);
+    let bare = crate::domain::followup_action::ticket_only(&ticket, now());
+    let reply = FollowUpAction::Reply { body: "Any news on the export?".into() };
+    let report = apply(&store, &[bare], &reply, &dana()).unwrap();
+    assert_eq!((report.applied, report.queued), (1, 1), "{report:?}");
+    assert!(report.changed.is_empty(), "no item is stored for it, so none changes");
+    let t = store.tickets(AccountId(1)).unwrap().remove(0);
+    assert_eq!(t.status, TicketStatus::Pending);
+    assert_eq!(t.last_agent_reply, Some(now()));
+    let stored = store.get::<FollowUp>(&keys::follow_up(item.due, item.id), "follow-up").unwrap().unwrap();
+    assert_eq!(stored.state, FollowUpState::Open, "the queue's own item is left as it was");
+    assert!(store.get::<FollowUp>(&keys::follow_up(now(), TICKET_ONLY), "follow-up").unwrap().is_none());
+    let entries = store.outbox().unwrap();
+    assert!(matches!(&entries[0].write, Write::Ticket { public: true, ticket: 35436, .. }), "{entries:?}");
+    assert!(matches!(undo(&store).unwrap(), UndoOutcome::Undone { .. }));
+    assert_eq!(store.tickets(AccountId(1)).unwrap()[0].status, TicketStatus::Open);
+    assert!(store.outbox().unwrap().is_empty());
+}

@@ -90,6 +90,40 @@ impl Store {
         }))
     }
 
+    /// A page of one account's timeline, newest first: up to `limit`
+    /// entries older than `before` (the last entry of the page before, by
+    /// its moment and id; none: from the newest), and whether older ones
+    /// remain. A long timeline is read a page at a time, never whole.
+    pub fn timeline_page(
+        &self,
+        id: AccountId,
+        before: Option<(DateTime<Utc>, u64)>,
+        limit: usize,
+    ) -> Result<(Vec<Activity>, bool)> {
+        let prefix = keys::with_id(keys::ACTIVITY, id);
+        let end = match before {
+            Some((at, activity)) => keys::activity(id, at, activity),
+            None => {
+                // Just past every key of the account: its prefix with the
+                // last byte raised (ids are never u64::MAX).
+                let mut end = prefix.clone();
+                end.push(0xff);
+                end
+            }
+        };
+        let mut out = Vec::with_capacity(limit.min(1024));
+        let mut more = false;
+        for kv in self.tree.range(prefix.clone()..end).rev() {
+            let (_, v) = kv?;
+            if out.len() == limit {
+                more = true;
+                break;
+            }
+            out.push(super::codec::decode(&v, "activity")?);
+        }
+        Ok((out, more))
+    }
+
     /// One account's deals, in id order.
     pub fn deals(&self, id: AccountId) -> Result<Vec<Deal>> {
         self.scan(&keys::with_id(keys::DEAL, id), "deal").collect()

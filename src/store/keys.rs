@@ -50,6 +50,10 @@
 //! |                                   | rating of that ticket (it |
 //! |                                   | follows the ticket), with |
 //! |                                   | the follow-up it raised   |
+//! | `tc` ticket id                    | `Conversation`: the       |
+//! |                                   | ticket's comments as last |
+//! |                                   | read from the desk (kept  |
+//! |                                   | for offline reading)      |
 //! | `v:` account id ts id             | `Activity`                |
 //! | `d:` account id deal id           | `Deal`                    |
 //! | `f:` due-ts id                    | `FollowUp`                |
@@ -156,6 +160,8 @@ pub const NPS: &[u8] = b"n:";
 pub const SURVEY_RATING: &[u8] = b"sr";
 /// Desk ticket ratings by ticket.
 pub const TICKET_RATING: &[u8] = b"tr";
+/// Ticket conversations as last read from the desk, by ticket.
+pub const CONVERSATION: &[u8] = b"tc";
 /// Activities by account and time.
 pub const ACTIVITY: &[u8] = b"v:";
 /// Deals by account.
@@ -327,6 +333,11 @@ pub fn nps(id: AccountId, d: NaiveDate, answer: u64) -> Vec<u8> {
 /// A desk ticket's rating key.
 pub fn ticket_rating(ticket: u64) -> Vec<u8> {
     key(TICKET_RATING, &[&ticket.to_be_bytes()])
+}
+
+/// A ticket's kept conversation key.
+pub fn conversation(ticket: u64) -> Vec<u8> {
+    key(CONVERSATION, &[&ticket.to_be_bytes()])
 }
 
 /// Activity key.

@@ -3,6 +3,7 @@
 mod billing;
 mod children;
 pub mod codec;
+mod conversations;
 mod cursor;
 pub mod damage;
 mod drafts;

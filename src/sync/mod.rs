@@ -2,6 +2,7 @@
 //! by page, each page committed atomically with its cursor, so a crash, a
 //! kill or a dropped connection resumes from the last committed page.
 
+pub mod conversation;
 pub mod http;
 pub mod hubspot;
 pub mod matching;

@@ -119,6 +119,15 @@ impl AccountReads {
         self.tickets.iter().rev().find(|(a, _)| *a == id).map(|(_, t)| t.as_slice())
     }
 
+    /// Keeps the tickets another read brought (the account view's).
+    pub fn keep_tickets(&mut self, id: AccountId, tickets: Vec<TicketView>) {
+        self.tickets.retain(|(a, _)| *a != id);
+        if self.tickets.len() >= TICKETS_KEPT {
+            self.tickets.pop_front();
+        }
+        self.tickets.push_back((id, tickets));
+    }
+
     /// Keeps `action` on `items` until the tickets asked for arrive.
     pub fn wait(&mut self, action: Action, items: Vec<u64>) {
         self.awaiting = Some((action, items));

@@ -207,7 +207,8 @@ impl App {
             Mode::Pick => self.on_pick_key(k),
             Mode::Compose => self.on_compose_key(k),
             Mode::Outbox => self.on_outbox_key(k),
-            Mode::Help | Mode::Detail | Mode::Metrics => self.on_overlay_key(k),
+            Mode::Account => self.on_account_key(k),
+            Mode::Help | Mode::Metrics => self.on_overlay_key(k),
             Mode::Normal => self.on_normal_key(k),
         }
     }
@@ -222,8 +223,8 @@ impl App {
         }
     }
 
-    /// Help, detail and metrics close on their own keys; any key of the
-    /// panes closes them too (the detail then does what it asked).
+    /// Help and metrics close on their own keys; any key of the panes
+    /// closes them too.
     fn on_overlay_key(&mut self, k: &KeyEvent) -> bool {
         if self.keymap.action(self.overlays.mode.keys(), k) == Some(Action::Close) {
             self.overlays.close();
@@ -290,14 +291,8 @@ impl App {
             // Any key closes help, like less/k9s; q too, as in every overlay,
             // so it never quits from here (ctrl-c always does).
             Mode::Help => return self.overlays.close(),
-            Mode::Detail => {
-                // Any key closes the detail, like help; the detail key reopens nothing.
-                self.overlays.close();
-                if !matches!(action, Action::Back | Action::Detail | Action::Quit) {
-                    self.update(action);
-                }
-                return;
-            }
+            // The account view has keys of its own (and never quits).
+            Mode::Account => return self.account_action(action),
             // Every key closes the metrics overlay; q too, so it never quits from here.
             Mode::Metrics => return self.overlays.close(),
             _ => {}
@@ -316,9 +311,9 @@ impl App {
                 self.selection.focus = Pane::Accounts;
                 self.overlays.mode = Mode::Filter;
             }
-            Action::Detail if self.selection.selected.is_some() => self.overlays.mode = Mode::Detail,
+            Action::Detail | Action::Open => self.open_account_view(),
             Action::Sentiment if self.selection.selected.is_some() => self.overlays.mode = Mode::Sentiment,
-            Action::Detail | Action::Sentiment => self.toast(Level::Info, "Select an account first"),
+            Action::Sentiment => self.toast(Level::Info, "Select an account first"),
             Action::FocusNext => {
                 self.selection.step_focus(1);
                 self.follow_focus();
@@ -355,7 +350,6 @@ impl App {
             }
             Action::StageNext => self.move_stage(Stage::next),
             Action::StagePrev => self.move_stage(Stage::prev),
-            Action::Open => self.open(),
             Action::Sync if self.status.sources.is_empty() => self.toast(
                 Level::Warning,
                 "No sources configured: add a [[source]] to the config (`cockpit config example`)",
@@ -375,6 +369,10 @@ impl App {
             | Action::Outbox => self.follow_up_action(action),
             // The other modes' actions: the panes' keymap never names them.
             Action::Close
+            | Action::NextSection
+            | Action::PrevSection
+            | Action::TimelineKind
+            | Action::Refresh
             | Action::Keep
             | Action::Clear
             | Action::Cancel
@@ -472,6 +470,7 @@ impl App {
         if self.reads.changed(id, self.selection.selected) {
             self.read_account(id);
         }
+        self.reread_account_view(id);
     }
 
     /// The tickets read of an account, if it was read lately.
@@ -507,6 +506,9 @@ impl App {
             ReadAnswer::OutboxCounts(Some(c)) => self.status.outbox_counts = c,
             ReadAnswer::OutboxCounts(None) => {}
             ReadAnswer::Drafts(drafts) => self.reopen_kept_draft_from(drafts),
+            ReadAnswer::Full(full, seq) => self.on_full(*full, seq),
+            ReadAnswer::TimelinePage(id, page, seq) => self.on_timeline_page(id, page, seq),
+            ReadAnswer::Conversation(ticket, kept) => self.on_kept_conversation(ticket, kept),
             ReadAnswer::Resolved(from, to) => {
                 if self.selection.selected == Some(from) {
                     self.selection.selected = to.filter(|r| self.book.row(*r).is_some());
@@ -537,22 +539,6 @@ impl App {
         self.book.update_row(moved);
         self.select_from(id, Pane::Health);
         self.write(Edit::Stage { id, to }, InFlight::Stage { name, from: row });
-    }
-
-    fn open(&mut self) {
-        let id = match self.selection.focus {
-            Pane::Queue => self.selection.queue_item(&self.queue).map(|q| q.follow_up.account_id),
-            _ => self.selection.selected,
-        };
-        let Some(id) = id else { return };
-        if self.book.view_position(id).is_none() && !self.book.filter().is_empty() {
-            self.book.set_filter("");
-        }
-        self.selection.focus = Pane::Accounts;
-        self.select_from(id, Pane::Queue);
-        if let Some(i) = self.book.view_position(id) {
-            self.selection.table_cursor = i;
-        }
     }
 
     /// Puts every cursor on the selected account again after the book
@@ -609,6 +595,7 @@ impl App {
             Msg::Read(answer) => self.on_read(answer),
             // The job runner answers these; they never reach the app.
             Msg::Remote(_) => {}
+            Msg::Conversation(ticket, result) => self.on_fetched_conversation(ticket, result),
             Msg::HealthDone(result) => {
                 // Any load now reads every edit answered before this.
                 self.writes.forget_settled();

@@ -33,4 +33,6 @@ pub enum Effect {
     Editor(ExternalEdit),
     /// Read what the screen needs from the store, off the event loop.
     Read(Read),
+    /// Read a ticket's conversation from its desk and keep it.
+    FetchConversation(u64),
 }

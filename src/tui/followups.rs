@@ -16,7 +16,7 @@ use super::keymap::{in_parens, KeyMode};
 use super::outbox::OutboxView;
 use super::reads::{Read, TicketView};
 use super::writes::InFlight;
-use crate::domain::followup_action::{plan, EscalateTo, FollowUpAction};
+use crate::domain::followup_action::{plan, EscalateTo, FollowUpAction, TICKET_ONLY};
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::{fill, unresolved, Requester, Vars};
 use crate::domain::text::sanitize;
@@ -156,6 +156,13 @@ impl App {
         if matches!(action, A::Reply | A::Escalate | A::CloseTicket) && self.wait_for_tickets(action, &items) {
             return;
         }
+        self.act_on(action, items);
+    }
+
+    /// Starts an action on these items (their tickets read): the queue's
+    /// targets, or the account view's ticket.
+    pub(super) fn act_on(&mut self, action: Action, items: Vec<FollowUp>) {
+        use Action as A;
         let first = items[0].clone();
         let single = items.len() == 1;
         let name = self.account_name(first.account_id);
@@ -651,8 +658,9 @@ impl App {
         // would cost most of a second per key).
         if !changed.is_empty() {
             let mut back = Vec::new();
+            // A ticket-only item (an action from the account view) never queues.
             let bounds = self.calendar.bounds(self.now);
-            for f in changed.iter().filter(|f| f.section(&self.calendar, &bounds).is_some()) {
+            for f in changed.iter().filter(|f| f.id != TICKET_ONLY && f.section(&self.calendar, &bounds).is_some()) {
                 if let Some(row) = self.book.row(f.account_id) {
                     let mut item = crate::queue::QueueItem::new(f.clone(), row, &self.calendar);
                     if self.book.support_only(row.id).is_some() {

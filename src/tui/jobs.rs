@@ -108,8 +108,23 @@ impl Jobs {
                     tracing::error!("the reader thread is gone; the screen cannot read the workspace");
                 }
             }
+            Effect::FetchConversation(ticket) => self.fetch_conversation(ticket),
         }
         None
+    }
+
+    /// Reads a ticket's conversation from its desk and keeps it (through
+    /// the writer); the answer says what came, or why nothing did.
+    fn fetch_conversation(&self, ticket: u64) {
+        let (writer, sources, tx) = (self.writer.clone(), self.sources.clone(), self.tx.clone());
+        tokio::spawn(async move {
+            let policy = crate::sync::conversation::interactive_policy();
+            let result = crate::sync::conversation::refresh(&writer, &sources, ticket, policy, Utc::now()).await;
+            if let Err(e) = &result {
+                tracing::info!(ticket, ?e, "the conversation could not be read from the desk");
+            }
+            let _ = tx.send(Msg::Conversation(ticket, result));
+        });
     }
 
     /// A command beside the cockpit asks for a sync or a push: it runs now

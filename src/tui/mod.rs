@@ -2,7 +2,9 @@
 //! (draw). Input, ticks and background work arrive as messages; drawing
 //! never waits on I/O.
 
+pub mod account_app;
 pub mod account_reads;
+pub mod account_view;
 pub mod action;
 pub mod app;
 pub mod compose;
@@ -11,6 +13,7 @@ pub mod editor;
 pub mod effect;
 pub mod first_frame;
 pub mod followups;
+pub mod full_read;
 pub mod jobs;
 pub mod keymap;
 pub mod metrics;

@@ -35,6 +35,8 @@ pub enum Msg {
     Written(u64, Result<Box<Applied>, String>),
     /// A command beside the cockpit asks for a sync or a push.
     Remote(crate::remote::Ask),
+    /// A ticket's conversation was read from the desk (and kept), or why not.
+    Conversation(u64, Result<crate::domain::conversation::Conversation, crate::sync::conversation::FetchError>),
     /// A health pass finished (whether it changed anything); the book
     /// reload follows when it did.
     HealthDone(Result<bool, String>),

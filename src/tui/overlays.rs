@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use super::account_view::AccountView;
 use super::compose::{Composer, ExternalEdit, Picker};
 use super::keymap::KeyMode;
 use super::metrics::Metrics;
@@ -21,8 +22,8 @@ pub enum Mode {
     Filter,
     /// The help overlay is open.
     Help,
-    /// The account detail overlay is open.
-    Detail,
+    /// The account view is open (full screen, its own keys).
+    Account,
     /// The next digit (1-5) sets the CSM's sentiment on the selected account.
     Sentiment,
     /// The metrics overlay is open.
@@ -42,7 +43,7 @@ impl Mode {
             Mode::Normal => KeyMode::Normal,
             Mode::Filter => KeyMode::Filter,
             Mode::Help => KeyMode::Help,
-            Mode::Detail => KeyMode::Detail,
+            Mode::Account => KeyMode::Account,
             Mode::Sentiment => KeyMode::Sentiment,
             Mode::Metrics => KeyMode::Metrics,
             Mode::Pick => KeyMode::Picker,
@@ -75,6 +76,10 @@ pub struct Overlays {
     pub metrics: Metrics,
     /// The outbox overlay.
     pub outbox: OutboxView,
+    /// The account view, when open (menus and the editor open over it).
+    pub account: Option<AccountView>,
+    /// Account view reads asked so far (each answer carries its number).
+    pub account_reads: u64,
 }
 
 impl Default for Overlays {
@@ -90,14 +95,17 @@ impl Default for Overlays {
             submitting: None,
             metrics: Metrics::default(),
             outbox: OutboxView::default(),
+            account: None,
+            account_reads: 0,
         }
     }
 }
 
 impl Overlays {
-    /// Back to the panes' keys.
+    /// Back to the panes' keys, or to the account view's when it is open
+    /// (a menu or the editor opened over it closes back to it).
     pub fn close(&mut self) {
-        self.mode = Mode::Normal;
+        self.mode = if self.account.is_some() { Mode::Account } else { Mode::Normal };
     }
 
     /// Whether no overlay, menu or editor is open: a kept draft may open.
@@ -137,13 +145,13 @@ impl Overlays {
     /// in neither): the mode follows what is open.
     pub fn pend(&mut self, items: Vec<FollowUp>) {
         self.targets_pending = items;
-        self.mode = if self.picker.is_some() {
-            Mode::Pick
+        if self.picker.is_some() {
+            self.mode = Mode::Pick;
         } else if self.composer.is_some() {
-            Mode::Compose
+            self.mode = Mode::Compose;
         } else {
-            Mode::Normal
-        };
+            self.close();
+        }
     }
 
     /// Marks the item, or unmarks it when marked.
@@ -165,7 +173,7 @@ mod tests {
 
     #[test]
     fn back_closes_the_mode_then_the_zoom_then_nothing() {
-        let mut o = Overlays { mode: Mode::Detail, zoom: true, ..Overlays::default() };
+        let mut o = Overlays { mode: Mode::Metrics, zoom: true, ..Overlays::default() };
         assert!(o.back());
         assert_eq!((o.mode, o.zoom), (Mode::Normal, true));
         assert!(o.back());

@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::full_read::{self, FullAccount};
+use crate::domain::conversation::Conversation;
 use crate::domain::explain::Explanation;
 use crate::domain::health_model::Model;
 use crate::domain::outbox::OutboxEntry;
@@ -13,7 +15,8 @@ use crate::domain::text::sanitize;
 use crate::domain::{AccountId, HealthHistory, Ticket};
 use crate::store::{Draft, OutboxCounts, Store};
 
-/// Timeline entries the account detail shows.
+/// Timeline entries the health pane's read keeps (the account view reads
+/// the whole timeline, a page at a time).
 pub const TIMELINE_SHOWN: usize = 6;
 
 /// Days of history the health pane draws.
@@ -54,6 +57,26 @@ pub enum Read {
     Drafts,
     /// The account an account was merged into.
     Resolve(AccountId),
+    /// Everything the account view shows of an account, as of `now`.
+    Full {
+        /// Whose.
+        id: AccountId,
+        /// The screen's clock.
+        now: DateTime<Utc>,
+        /// The ask's number, which its answer carries.
+        seq: u64,
+    },
+    /// The next page of an account's timeline, older than an entry.
+    TimelinePage {
+        /// Whose.
+        id: AccountId,
+        /// The oldest entry read so far (its moment and id).
+        before: (DateTime<Utc>, u64),
+        /// The account view's read it extends.
+        seq: u64,
+    },
+    /// A ticket's conversation as kept.
+    Conversation(u64),
 }
 
 /// What a read found.
@@ -69,6 +92,13 @@ pub enum ReadAnswer {
     Drafts(Result<Vec<(u64, Draft)>, String>),
     /// The account it became (none when it cannot be read).
     Resolved(AccountId, Option<AccountId>),
+    /// The account view's account, with the number of its ask.
+    Full(Box<FullAccount>, u64),
+    /// More of a timeline: the entries, whether older ones remain, and
+    /// the number of the account view's read.
+    TimelinePage(AccountId, Result<(Vec<crate::domain::Activity>, bool), String>, u64),
+    /// A ticket's kept conversation (none: never read), or why it could not be read.
+    Conversation(u64, Result<Option<Conversation>, String>),
 }
 
 /// One account as the health pane, the detail and the queue's ticket
@@ -104,6 +134,15 @@ pub fn read(store: &Store, read: Read, model: &Model) -> ReadAnswer {
         ),
         Read::Drafts => ReadAnswer::Drafts(store.drafts().map_err(|e| e.to_string())),
         Read::Resolve(id) => ReadAnswer::Resolved(id, store.resolve(id).ok()),
+        Read::Full { id, now, seq } => ReadAnswer::Full(Box::new(full_read::read(store, id, model, now)), seq),
+        Read::TimelinePage { id, before, seq } => ReadAnswer::TimelinePage(
+            id,
+            store.timeline_page(id, Some(before), full_read::TIMELINE_PAGE).map_err(|e| e.to_string()),
+            seq,
+        ),
+        Read::Conversation(ticket) => {
+            ReadAnswer::Conversation(ticket, store.conversation(ticket).map_err(|e| e.to_string()))
+        }
     }
 }
 
@@ -140,7 +179,7 @@ pub fn account(store: &Store, id: AccountId, model: &Model, now: DateTime<Utc>) 
 
 /// Names who opened a ticket: "Ana Lima <ana@acme.com>" from the synced
 /// users, else the desk's id with a word on why.
-fn ticket_view(store: &Store, ticket: Ticket) -> TicketView {
+pub(super) fn ticket_view(store: &Store, ticket: Ticket) -> TicketView {
     let (shown, requester) = match store.requester(&ticket) {
         Ok(Some(u)) => {
             let shown = match (u.name.trim(), u.email.trim()) {

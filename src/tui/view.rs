@@ -62,7 +62,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let areas = layout(area);
-    if app.overlays.zoom {
+    if let Some(view) = &app.overlays.account {
+        // Full screen: the panes are not drawn under it.
+        let [main, _] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+        panes::account::render(app, view, main, buf);
+    } else if app.overlays.zoom {
         let [main, _] = Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(area);
         draw_pane(app, app.selection.focus, main, buf);
     } else {
@@ -82,9 +86,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     if app.overlays.mode == Mode::Metrics {
         panes::metrics::render(app, area, buf);
-    }
-    if app.overlays.mode == Mode::Detail {
-        panes::detail::render(app, area, buf);
     }
     if app.overlays.mode == Mode::Outbox {
         panes::outbox::render(app, area, buf);

@@ -1062,3 +1062,65 @@ fn the_first_frame_kept_at_close_follows_a_sync_between_sessions() {
     h.send(b"q");
     h.assert_clean_exit();
 }
+
+/// From the board, `enter` opens the account view of the selected card;
+/// `]` jumps through the sections to the timeline, `G` scrolls to its last
+/// (oldest) entry, and a ticket's conversation opens on `enter`; `esc`
+/// goes back a step at a time and never quits.
+#[test]
+fn open_an_account_from_the_board_scroll_its_timeline_to_the_end_and_read_a_conversation() {
+    let sb = Sandbox::new();
+    let mut h = sb.spawn(80, 24);
+    h.wait_for_panes();
+    h.send(b"3");
+    h.wait_for("kanban focused after 3", |s| focused(s, 3, "Lifecycle"));
+    h.send(ENTER);
+    let screen =
+        h.wait_for("the account view", |s| s.contains(" Overview  Contacts  Tickets") && s.contains("── Overview"));
+    let name =
+        screen.lines().next().unwrap().trim_start_matches('╔').trim().split(" ═").next().unwrap().trim().to_string();
+    assert!(!name.is_empty(), "{screen}");
+    for _ in 0..5 {
+        h.send(b"]");
+    }
+    h.wait_for("the timeline section", |s| s.contains("── Timeline"));
+    h.send(b"G");
+    // The timeline ends where the outbox section begins: its heading shows
+    // once the last entry is on screen.
+    let at_end = h.wait_for("the end of the timeline", |s| s.contains("── Outbox"));
+    // The tickets, and the first one's conversation.
+    // `[` from inside the outbox section goes to its heading first.
+    for _ in 0..5 {
+        h.send(b"[");
+    }
+    h.wait_for("the tickets section", |s| s.lines().nth(2).is_some_and(|l| l.contains("── Tickets")));
+    h.send(b"j");
+    h.send(ENTER);
+    let conversation = h.wait_for("a conversation", |s| s.contains("Conversation on #") && s.contains("kept as of"));
+    assert!(conversation.contains("public reply"), "{conversation}");
+    h.send(ESC);
+    h.wait_for("back to the sections", |s| !s.contains("Conversation on #") && s.contains("── Tickets"));
+    h.send(ESC);
+    h.wait_for("back to the board", |s| focused(s, 3, "Lifecycle"));
+    h.assert_still_running_for(Duration::from_millis(200));
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+
+    // The last entry on screen was the account's oldest (of any account of that name).
+    let ids: Vec<u64> = sb
+        .accounts_json(&["--filter", &name])
+        .iter()
+        .filter(|a| a["name"] == name.as_str())
+        .map(|a| a["id"].as_u64().unwrap())
+        .collect();
+    assert!(!ids.is_empty(), "no account named {name:?}");
+    let shown = ids.iter().any(|id| {
+        let doc: Value = serde_json::from_str(&sb.cli(&["account", &id.to_string(), "--format", "json"])).unwrap();
+        let oldest = doc["timeline"].as_array().unwrap().last().cloned().unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339(oldest["at"].as_str().unwrap()).unwrap();
+        let words: Vec<&str> = oldest["summary"].as_str().unwrap().split_whitespace().take(3).collect();
+        at_end.contains(&at.format("%Y-%m-%d %H:%M").to_string()) && at_end.contains(&words.join(" "))
+    });
+    assert!(shown, "the oldest entry of {name:?} is not on the last screen:\n{at_end}");
+}

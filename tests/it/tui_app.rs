@@ -362,9 +362,9 @@ fn detail_explains_the_score_and_sentiment_moves_it_at_once() {
     assert!(e.then.is_some(), "a week-old day to compare with");
 
     app.update(Action::Detail);
-    assert_eq!(app.mode(), Mode::Detail);
+    assert_eq!(app.mode(), Mode::Account);
     let text = screen(&mut app);
-    for want in ["Why: the factors on", "model default v3", "What moved since last week", "points", "Your sentiment"] {
+    for want in ["Why: the factors on", "model default v3", "What moved since last week", "points", "Sentiment"] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
     app.update(Action::Back);
@@ -453,6 +453,8 @@ fn support_organizations_of_their_own_are_marked_filterable_and_explained() {
     // The detail says why, and that it has no contract.
     app.selection.selected = Some(first.id);
     app.update(Action::Detail);
+    // The account view reads off the event loop: its answer first.
+    app.settle();
     term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();
     let screen: String = term.backend().buffer().content().iter().map(|c| c.symbol()).collect();
     assert!(screen.contains("Support only"), "{screen}");

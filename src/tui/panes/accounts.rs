@@ -38,7 +38,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let offset = scroll(app.selection.table_offset.get(), app.selection.table_cursor, height, book.view_len());
     app.selection.table_offset.set(offset);
 
-    let today = app.now.date_naive();
+    let today = app.calendar.day(app.now);
     let dim = app.theme.dim;
     let cols = widths::table(inner.width);
     let rows = book.view_slice(offset, height).map(|r| {

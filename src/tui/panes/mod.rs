@@ -1,9 +1,11 @@
 //! One module per pane; each draws from `&App` and never changes state
 //! (scroll offsets live in `Cell`s so a draw can keep the cursor in view).
 
+pub mod account;
+pub mod account_lines;
 pub mod accounts;
 pub mod compose;
-pub mod detail;
+pub mod conversation;
 pub mod health;
 pub mod help;
 pub mod kanban;
@@ -121,6 +123,49 @@ pub fn fit_name(app: &App, id: crate::domain::AccountId, name: &str, width: usiz
     }
 }
 
+/// Splits text into lines of at most `width` columns, at spaces; a word
+/// longer than a line is broken (a URL in a comment must not be cut off).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let w = |s: &str| s.chars().map(|c| c.width().unwrap_or(0)).sum::<usize>();
+    let mut out: Vec<String> = vec![String::new()];
+    for word in text.split_whitespace() {
+        let mut word = word.to_string();
+        loop {
+            let last = out.last_mut().expect("one line at least");
+            let room = if last.is_empty() { width } else { width.saturating_sub(w(last) + 1) };
+            if w(&word) <= room {
+                if !last.is_empty() {
+                    last.push(' ');
+                }
+                last.push_str(&word);
+                break;
+            }
+            if !last.is_empty() {
+                out.push(String::new());
+                continue;
+            }
+            // Longer than a whole line: a line's worth here, the rest on.
+            let (mut head, mut used) = (String::new(), 0);
+            let mut chars = word.chars().peekable();
+            while let Some(c) = chars.peek() {
+                let cw = c.width().unwrap_or(0);
+                if used + cw > width && used > 0 {
+                    break;
+                }
+                used += cw;
+                head.push(*c);
+                chars.next();
+            }
+            let rest: String = chars.collect();
+            last.push_str(&head);
+            out.push(String::new());
+            word = rest;
+        }
+    }
+    out
+}
+
 /// Keeps `cursor` inside a window of `height` rows starting at the last
 /// frame's offset; returns the new offset.
 pub fn scroll(prev_offset: usize, cursor: usize, height: usize, len: usize) -> usize {
@@ -137,6 +182,18 @@ pub fn scroll(prev_offset: usize, cursor: usize, height: usize, len: usize) -> u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wraps_at_spaces_and_breaks_only_words_longer_than_a_line() {
+        assert_eq!(wrap("the export fails again", 10), ["the export", "fails", "again"]);
+        assert_eq!(wrap("see https://example.com/a/b now", 10), ["see", "https://ex", "ample.com/", "a/b now"]);
+        assert_eq!(wrap("", 10), [""]);
+        for w in 1..12 {
+            for l in wrap("a bb ccc dddddddddddddd e", w) {
+                assert!(l.chars().count() <= w, "{l:?} wider than {w}");
+            }
+        }
+    }
 
     #[test]
     fn formats() {

@@ -75,7 +75,9 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
     let stage = || Some((joined(&app.keymap, mode, &[A::StagePrev, A::StageNext], "")?, "stage"));
     let hints = match app.overlays.mode {
         Mode::Filter => vec![one(A::Keep, "keep"), one(A::Clear, "clear")],
-        Mode::Help | Mode::Metrics | Mode::Detail => vec![one(A::Close, "close")],
+        Mode::Help | Mode::Metrics => vec![one(A::Close, "close")],
+        // The account view names its keys in its own frame.
+        Mode::Account => vec![one(A::NextSection, "section"), one(A::Close, "back")],
         Mode::Sentiment => vec![
             one(A::Sentiment1, "worried"),
             one(A::Sentiment3, "neutral"),

@@ -1,6 +1,7 @@
 //! A fake Zendesk Support API v2 on 127.0.0.1: the time-based incremental
-//! organization export, "show many" organizations, and the cursor-based
-//! incremental ticket and user exports.
+//! organization export, "show many" organizations, the cursor-based
+//! incremental ticket and user exports, and a ticket's comments (cursor
+//! pagination, authors sideloaded with `include=users`).
 
 #![allow(dead_code)]
 
@@ -35,6 +36,10 @@ pub struct Desk {
     pub stuck_orgs: bool,
     /// Organizations the export leaves out (changed in its last minute).
     pub hidden_orgs: Vec<u64>,
+    /// Comments by ticket, oldest first.
+    pub comments: BTreeMap<u64, Vec<Value>>,
+    /// Answer the next comment pages with a body that is not JSON.
+    pub garbage_comments: usize,
 }
 
 /// Epoch seconds of the fake's first change; each change is a second later.
@@ -91,6 +96,22 @@ impl Desk {
         };
         t["updated_at"] = json!(updated_at.to_rfc3339());
         self.tickets.push((self.seq, t));
+    }
+
+    /// Adds a comment to a ticket, `minutes` after the ticket's first, as the
+    /// comments endpoint documents it.
+    pub fn comment(&mut self, ticket: u64, author: i64, body: &str, public: bool, minutes: i64) {
+        let list = self.comments.entry(ticket).or_default();
+        let id = 70_000 + ticket * 1000 + list.len() as u64;
+        let at =
+            chrono::DateTime::parse_from_rfc3339("2026-11-01T10:00:00Z").unwrap() + chrono::Duration::minutes(minutes);
+        list.push(json!({
+            "id": id, "type": "Comment", "author_id": author, "body": format!("<p>{body}</p>"),
+            "html_body": format!("<div class=\"zd-comment\"><p>{body}</p></div>"), "plain_body": body,
+            "public": public, "attachments": [], "audit_id": id + 1,
+            "via": {"channel": "web", "source": {"from": {}, "to": {}, "rel": null}},
+            "created_at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), "metadata": {},
+        }));
     }
 
     /// Moves a ticket to the end of the export unchanged but for its
@@ -211,8 +232,71 @@ async fn users(State(s): State<SharedDesk>, h: HeaderMap, Query(q): Query<HashMa
         .into_response()
 }
 
+/// A ticket's comments: cursor pagination (`page[size]`, `page[after]`;
+/// `meta.has_more`, `meta.after_cursor`, `links.next`), oldest first as
+/// `sort=created_at` (the default), authors sideloaded with `include=users`.
+async fn comments(
+    State(s): State<SharedDesk>,
+    h: HeaderMap,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = check(&s, &h, format!("comments {file} {q:?}")) {
+        return r;
+    }
+    let mut d = s.lock().unwrap();
+    if d.garbage_comments > 0 {
+        d.garbage_comments -= 1;
+        return (StatusCode::OK, "<html><body>Service temporarily in maintenance</body></html>").into_response();
+    }
+    let Some(id) = file.parse::<u64>().ok().filter(|id| d.tickets.iter().any(|(_, t)| t["id"] == *id)) else {
+        return (StatusCode::NOT_FOUND, Json(json!({"error": "RecordNotFound", "description": "Not found"})))
+            .into_response();
+    };
+    let mut all = d.comments.get(&id).cloned().unwrap_or_default();
+    if q.get("sort").map(String::as_str) == Some("-created_at") {
+        all.reverse();
+    }
+    let size: usize = q.get("page[size]").and_then(|n| n.parse().ok()).unwrap_or(100).clamp(1, 100);
+    let start: usize = match q.get("page[after]") {
+        None => 0,
+        Some(c) => match c.strip_prefix("after-").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => {
+                let body = json!({"error": "InvalidPaginationParameter", "description": "page[after] is not valid"});
+                return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            }
+        },
+    };
+    let (start, end) = (start.min(all.len()), (start + size).min(all.len()));
+    let page = &all[start..end];
+    let has_more = end < all.len();
+    let after = format!("after-{end}");
+    let users: Vec<Value> = if q.get("include").map(String::as_str) == Some("users") {
+        let authors: std::collections::BTreeSet<i64> = page.iter().filter_map(|c| c["author_id"].as_i64()).collect();
+        d.users
+            .iter()
+            .map(|(_, u)| u)
+            .filter(|u| u["id"].as_i64().is_some_and(|i| authors.contains(&i)))
+            .map(|u| json!({"id": u["id"], "name": u["name"], "email": u["email"], "role": u["role"]}))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let next =
+        has_more.then(|| format!("/api/v2/tickets/{id}/comments.json?page%5Bafter%5D={after}&page%5Bsize%5D={size}"));
+    Json(json!({
+        "comments": page,
+        "users": users,
+        "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": format!("before-{start}")},
+        "links": {"next": next, "prev": null},
+    }))
+    .into_response()
+}
+
 pub async fn start(state: SharedDesk) -> String {
     let app = Router::new()
+        .route("/api/v2/tickets/{file}/comments.json", get(comments))
         .route("/api/v2/incremental/organizations.json", get(org_export))
         .route("/api/v2/organizations/show_many.json", get(show_many))
         .route("/api/v2/incremental/tickets/cursor.json", get(export))
