@@ -176,9 +176,10 @@ impl App {
     }
 
     fn on_key(&mut self, k: &KeyEvent) -> bool {
-        // Not data: ctrl-c always quits, whatever the keymaps say.
+        // Not data: ctrl-c quits, whatever the keymaps say; in an editor
+        // it asks first (the text is kept as a draft either way).
         if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
-            self.should_quit = true;
+            self.on_ctrl_c();
             return true;
         }
         match self.overlays.mode {
@@ -187,6 +188,8 @@ impl App {
             Mode::Pick => self.on_pick_key(k),
             Mode::Compose => self.on_compose_key(k),
             Mode::Outbox => self.on_outbox_key(k),
+            Mode::Undo => self.on_undo_key(k),
+            Mode::Confirm => self.on_confirm_key(k),
             Mode::Help | Mode::Detail | Mode::Metrics => self.on_overlay_key(k),
             Mode::Normal => self.on_normal_key(k),
         }
@@ -344,6 +347,7 @@ impl App {
             | Action::Log
             | Action::Undo
             | Action::Outbox => self.follow_up_action(action),
+            Action::UndoList => self.open_undo_list(),
             // The other modes' actions: the panes' keymap never names them.
             Action::Close
             | Action::Keep
@@ -354,6 +358,9 @@ impl App {
             | Action::Discard
             | Action::Submit
             | Action::ExternalEditor
+            | Action::UndoTo
+            | Action::Yes
+            | Action::No
             | Action::Sentiment1
             | Action::Sentiment2
             | Action::Sentiment3
@@ -467,6 +474,7 @@ impl App {
             ReadAnswer::OutboxCounts(Some(c)) => self.status.outbox_counts = c,
             ReadAnswer::OutboxCounts(None) => {}
             ReadAnswer::Drafts(drafts) => self.reopen_kept_draft_from(drafts),
+            ReadAnswer::UndoHistory(items) => self.on_undo_history(items),
             ReadAnswer::Resolved(from, to) => {
                 if self.selection.selected == Some(from) {
                     self.selection.selected = to.filter(|r| self.book.row(*r).is_some());
@@ -491,12 +499,12 @@ impl App {
             self.toast(Level::Warning, format!("{name} is already in the {} column", from.label()));
             return;
         };
+        // A churn is asked first, with its reason: one key must not lose a customer.
+        if to == Stage::Churned {
+            return self.ask_churn(&row);
+        }
         // On screen at once; the writer's answer brings the stored row.
-        let mut moved = row.clone();
-        moved.stage = to;
-        self.book.update_row(moved);
-        self.select_from(id, Pane::Health);
-        self.write(Edit::Stage { id, to }, InFlight::Stage { name, from: row });
+        self.send_stage(row, to, None);
     }
 
     fn open(&mut self) {

@@ -11,6 +11,7 @@ pub mod editor;
 pub mod effect;
 pub mod first_frame;
 pub mod followups;
+pub mod guard;
 pub mod jobs;
 pub mod keymap;
 pub mod metrics;

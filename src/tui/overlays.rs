@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::compose::{Composer, ExternalEdit, Picker};
+use super::guard::{Confirm, UndoList};
 use super::keymap::KeyMode;
 use super::metrics::Metrics;
 use super::outbox::OutboxView;
@@ -33,6 +34,10 @@ pub enum Mode {
     Compose,
     /// The outbox overlay is open.
     Outbox,
+    /// The list of recent actions is open (`U`).
+    Undo,
+    /// A yes / no question is asked.
+    Confirm,
 }
 
 impl Mode {
@@ -48,6 +53,8 @@ impl Mode {
             Mode::Pick => KeyMode::Picker,
             Mode::Compose => KeyMode::Editor,
             Mode::Outbox => KeyMode::Outbox,
+            Mode::Undo => KeyMode::Undo,
+            Mode::Confirm => KeyMode::Confirm,
         }
     }
 }
@@ -75,6 +82,13 @@ pub struct Overlays {
     pub metrics: Metrics,
     /// The outbox overlay.
     pub outbox: OutboxView,
+    /// The question asked, while `mode` is `Confirm`.
+    pub confirm: Option<Confirm>,
+    /// The list of recent actions.
+    pub undo: UndoList,
+    /// Drafts the CSM set aside with esc (or kept from an earlier
+    /// session), by id: the next editor on the same item offers them back.
+    pub aside: Vec<(u64, crate::store::Draft)>,
 }
 
 impl Default for Overlays {
@@ -90,6 +104,9 @@ impl Default for Overlays {
             submitting: None,
             metrics: Metrics::default(),
             outbox: OutboxView::default(),
+            confirm: None,
+            undo: UndoList::default(),
+            aside: Vec::new(),
         }
     }
 }

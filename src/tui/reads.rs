@@ -54,6 +54,8 @@ pub enum Read {
     Drafts,
     /// The account an account was merged into.
     Resolve(AccountId),
+    /// The recent actions, for the undo list.
+    UndoHistory,
 }
 
 /// What a read found.
@@ -69,6 +71,8 @@ pub enum ReadAnswer {
     Drafts(Result<Vec<(u64, Draft)>, String>),
     /// The account it became (none when it cannot be read).
     Resolved(AccountId, Option<AccountId>),
+    /// The recent actions, newest first, or why they could not be read.
+    UndoHistory(Result<Vec<crate::engine::act::HistoryItem>, String>),
 }
 
 /// One account as the health pane, the detail and the queue's ticket
@@ -104,6 +108,7 @@ pub fn read(store: &Store, read: Read, model: &Model) -> ReadAnswer {
         ),
         Read::Drafts => ReadAnswer::Drafts(store.drafts().map_err(|e| e.to_string())),
         Read::Resolve(id) => ReadAnswer::Resolved(id, store.resolve(id).ok()),
+        Read::UndoHistory => ReadAnswer::UndoHistory(crate::engine::act::history(store).map_err(|e| e.to_string())),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod compose;
 pub mod detail;
+pub mod guard;
 pub mod health;
 pub mod help;
 pub mod kanban;
