@@ -339,8 +339,7 @@ impl App {
                     return true;
                 }
                 // Text the CSM wrote is never thrown away by esc: it waits as a draft.
-                self.set_aside(c);
-                if self.overlays.is_idle() {
+                if self.set_aside(c) && self.overlays.is_idle() {
                     self.reopen_kept_draft();
                 }
             }

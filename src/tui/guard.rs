@@ -146,9 +146,10 @@ impl App {
             self.should_quit = true;
             return;
         }
-        let kept = match self.draft() {
-            Some(_) => " Your draft is kept.",
-            None => "",
+        // Text written now, or a kept draft reopened: either way it is kept.
+        let kept = match self.draft().is_some() || self.overlays.kept_draft.is_some() {
+            true => " Your draft is kept.",
+            false => "",
         };
         let keys = self.yes_no();
         self.overlays.confirm =
@@ -265,12 +266,13 @@ impl App {
 
     /// The editor closed with esc: text the CSM wrote is set aside as a
     /// draft (an empty editor, or one with only what it opened with, just
-    /// closes; emptying a kept draft forgets it).
-    pub(super) fn set_aside(&mut self, c: Composer) {
+    /// closes; emptying a kept draft forgets it). Returns whether it was a
+    /// kept draft, settled now, so the next kept one may open.
+    pub(super) fn set_aside(&mut self, c: Composer) -> bool {
         let kept = self.overlays.kept_draft.take();
         let items = std::mem::take(&mut self.overlays.targets_pending);
         if c.purpose.is_question() {
-            return;
+            return false;
         }
         if !c.changed() {
             match kept {
@@ -286,12 +288,17 @@ impl App {
                 }
                 None => self.toast(Level::Info, "Nothing was saved"),
             }
-            return;
+            return kept.is_some();
         }
         self.overlays.targets_pending = items.clone();
-        let Some(draft) = self.draft_of(&c.purpose, &c.title, c.text()) else { return };
+        let Some(draft) = self.draft_of(&c.purpose, &c.title, c.text()) else { return false };
         self.overlays.targets_pending.clear();
+        // Known aside at once: the next kept draft to open must not be this one.
+        if let Some(id) = kept {
+            self.remember_aside(id, &c, items);
+        }
         self.write(Edit::KeepDraft { id: kept, draft: draft.clone() }, InFlight::KeepDraft { draft });
+        kept.is_some()
     }
 
     /// Keeps a draft in the list the next editor looks in.

@@ -71,7 +71,7 @@ pub fn render_undo(app: &App, area: Rect, buf: &mut Buffer) {
 /// Draws the question asked, centred over `area`.
 pub fn render_confirm(app: &App, area: Rect, buf: &mut Buffer) {
     let Some(c) = &app.overlays.confirm else { return };
-    let width = 64.min(area.width);
+    let width = 84.min(area.width);
     let text_w = width.saturating_sub(4).max(1) as usize;
     let lines = (c.question.chars().count() / text_w + 1) as u16;
     let height = (lines + 2).min(area.height);
