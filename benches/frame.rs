@@ -135,7 +135,7 @@ fn keystrokes(dir: &Path, label: &str) {
                 read.borrow_mut().push(sent.elapsed());
             } else if let Effect::Write { seq, edit, at } = e {
                 let (tx, rx) = std::sync::mpsc::channel();
-                let by = Author { name: "bench".into(), at };
+                let by = Author::new("bench", at);
                 writer.edit(move |s| {
                     let r = apply(s, edit, &by).map(Box::new).map_err(|e| e.to_string());
                     Box::new(move || tx.send(r).unwrap())

@@ -133,7 +133,7 @@ fn main() {
     let mut scored = 0;
     for i in 0..5 {
         for (id, from, to) in &moves {
-            let by = cockpit::engine::act::Author { name: "bench".into(), at: now };
+            let by = cockpit::engine::act::Author::new("bench", now);
             cockpit::engine::act::set_stage(&store, *id, if i % 2 == 0 { *to } else { *from }, &by).unwrap();
         }
         let t = Instant::now();

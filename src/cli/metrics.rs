@@ -56,7 +56,11 @@ fn to_json(r: &MetricsReport) -> serde_json::Value {
         r.renewing.iter().map(|w| (format!("{}d", w.days), json!(w.arr))).collect();
     json!({
         "from": r.from.to_string(), "to": r.to.to_string(), "days": p.days,
-        "customers": { "at_start": p.at_start, "at_end": p.at_end, "churned": p.churned, "renewed": p.renewed },
+        "customers": {
+            "at_start": p.at_start, "at_end": p.at_end, "churned": p.churned, "renewed": p.renewed,
+            "churned_voluntary": p.churned_voluntary, "churned_involuntary": p.churned_involuntary,
+            "churned_reason_unknown": p.churned - p.churned_voluntary - p.churned_involuntary,
+        },
         "logo_churn_simple_pct": r.logo_churn,
         "logo_churn_customer_days_pct": r.logo_churn_customer_days,
         "renewal_rate_pct": r.renewal_rate,
@@ -83,6 +87,14 @@ fn rows_grid(format: Format, r: &MetricsReport) -> String {
             "logo churn, customer-days",
             pct(r.logo_churn_customer_days),
             format!("{} churns / {:.1} customer-days x {} days", p.churned, r.customer_days, p.days),
+        ),
+        row(
+            "churn by reason",
+            format!("{} / {}", p.churned_voluntary, p.churned_involuntary),
+            format!(
+                "voluntary (chose to leave) / involuntary (payment failed, company closed); {} without a recorded reason",
+                p.churned - p.churned_voluntary - p.churned_involuntary
+            ),
         ),
         row("renewal rate", pct(r.renewal_rate), format!("100% - logo churn; {} renewals signed", p.renewed)),
         row(

@@ -221,7 +221,7 @@ fn print_list(
             .collect();
         let doc = json!({
             "generated_at": now.to_rfc3339(),
-            "counts": {"pending": counts.pending, "failed": counts.failed, "conflict": counts.conflict, "sent": counts.sent},
+            "counts": {"pending": counts.pending, "failed": counts.failed, "conflict": counts.conflict, "sent": counts.sent, "discarded": counts.discarded},
             "entries": entries,
         });
         say!("{}", json(&doc)?);
@@ -229,7 +229,11 @@ fn print_list(
     }
     if shown.is_empty() {
         let sent = if counts.sent > 0 { format!(" ({} sent; --all lists them)", counts.sent) } else { String::new() };
-        sayln!("Nothing waiting: every write reached its vendor{sent}.");
+        let (other, discarded) = match counts.discarded {
+            0 => ("", String::new()),
+            n => (" other", format!("; {n} discarded, not sent")),
+        };
+        sayln!("Nothing waiting: every{other} write reached its vendor{sent}{discarded}.");
         return Ok(());
     }
     let headers = [

@@ -84,6 +84,8 @@ pub enum Action {
     Log,
     /// Take back the last action.
     Undo,
+    /// The list of recent actions, to undo several at once.
+    UndoList,
     /// Show the outbox: writes waiting for, failed at or conflicting with a vendor.
     Outbox,
     /// Close the overlay (help, account view, metrics, outbox).
@@ -112,6 +114,12 @@ pub enum Action {
     Submit,
     /// Continue the editor's text in `$EDITOR`.
     ExternalEditor,
+    /// Undo list: take back every action down to the one under the cursor.
+    UndoTo,
+    /// A question: yes.
+    Yes,
+    /// A question: no.
+    No,
     /// Sentiment 1: worried.
     #[serde(rename = "sentiment_1")]
     Sentiment1,
@@ -131,7 +139,7 @@ pub enum Action {
 
 impl Action {
     /// Every action of the panes (normal mode), in help order.
-    pub const NORMAL: [Action; 39] = [
+    pub const NORMAL: [Action; 40] = [
         Action::Up,
         Action::Down,
         Action::Left,
@@ -157,6 +165,7 @@ impl Action {
         Action::CloseTicket,
         Action::Log,
         Action::Undo,
+        Action::UndoList,
         Action::Outbox,
         Action::Filter,
         Action::SortNext,
@@ -174,7 +183,7 @@ impl Action {
     ];
 
     /// The actions of the other modes only (overlays, prompts, the editor).
-    const OTHER_MODES: [Action; 18] = [
+    const OTHER_MODES: [Action; 21] = [
         Action::Close,
         Action::NextSection,
         Action::PrevSection,
@@ -188,6 +197,9 @@ impl Action {
         Action::Discard,
         Action::Submit,
         Action::ExternalEditor,
+        Action::UndoTo,
+        Action::Yes,
+        Action::No,
         Action::Sentiment1,
         Action::Sentiment2,
         Action::Sentiment3,
@@ -196,7 +208,7 @@ impl Action {
     ];
 
     /// Every action of every mode: the panes' first, in help order.
-    pub const ALL: [Action; 57] = concat(Action::NORMAL, Action::OTHER_MODES);
+    pub const ALL: [Action; 61] = concat(Action::NORMAL, Action::OTHER_MODES);
 
     /// What the action does, for the help overlay.
     pub fn describe(self) -> &'static str {
@@ -239,6 +251,7 @@ impl Action {
             Action::CloseTicket => "close the ticket",
             Action::Log => "log call / meeting / email",
             Action::Undo => "undo the last action",
+            Action::UndoList => "recent actions, to undo",
             Action::Outbox => "outbox: pending, failed, conflicts",
             Action::Close => "close",
             Action::NextSection => "next section",
@@ -253,6 +266,9 @@ impl Action {
             Action::Discard => "discard",
             Action::Submit => "save",
             Action::ExternalEditor => "$EDITOR",
+            Action::UndoTo => "undo down to here",
+            Action::Yes => "yes",
+            Action::No => "no",
             Action::Sentiment1 => "worried",
             Action::Sentiment2 => "uneasy",
             Action::Sentiment3 => "neutral",
@@ -283,15 +299,15 @@ impl Action {
 }
 
 /// Two lists of actions as one (for `Action::ALL`).
-const fn concat(first: [Action; 39], then: [Action; 18]) -> [Action; 57] {
-    let mut out = [Action::Up; 57];
+const fn concat(first: [Action; 40], then: [Action; 21]) -> [Action; 61] {
+    let mut out = [Action::Up; 61];
     let mut i = 0;
-    while i < 39 {
+    while i < first.len() {
         out[i] = first[i];
         i += 1;
     }
-    while i < 57 {
-        out[i] = then[i - 39];
+    while i < out.len() {
+        out[i] = then[i - first.len()];
         i += 1;
     }
     out

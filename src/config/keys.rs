@@ -30,6 +30,10 @@ pub enum KeyMode {
     Editor,
     /// A one-key menu (its option keys are its own; these close it).
     Picker,
+    /// The list of recent actions (`U`).
+    Undo,
+    /// A yes / no question (discard a write, quit while writing).
+    Confirm,
 }
 
 /// The panes' defaults: the order of a key within its action is the order hints use.
@@ -80,6 +84,7 @@ const NORMAL: &[(&str, &str)] = &[
     ("c", "close_ticket"),
     ("L", "log"),
     ("u", "undo"),
+    ("U", "undo_list"),
     ("o", "outbox"),
 ];
 
@@ -148,9 +153,22 @@ const EDITOR: &[(&str, &str)] = &[
 
 const PICKER: &[(&str, &str)] = &[("esc", "cancel"), ("q", "cancel")];
 
+const UNDO: &[(&str, &str)] = &[
+    ("esc", "close"),
+    ("q", "close"),
+    ("U", "close"),
+    ("j", "down"),
+    ("down", "down"),
+    ("k", "up"),
+    ("up", "up"),
+    ("enter", "undo_to"),
+];
+
+const CONFIRM: &[(&str, &str)] = &[("y", "yes"), ("n", "no"), ("esc", "no")];
+
 impl KeyMode {
     /// Every mode, in the order of their tables in the help.
-    pub const ALL: [KeyMode; 9] = [
+    pub const ALL: [KeyMode; 11] = [
         KeyMode::Normal,
         KeyMode::Filter,
         KeyMode::Sentiment,
@@ -160,6 +178,8 @@ impl KeyMode {
         KeyMode::Metrics,
         KeyMode::Editor,
         KeyMode::Picker,
+        KeyMode::Undo,
+        KeyMode::Confirm,
     ];
 
     /// The mode's name in the config (`[keys.outbox]`); `normal` is `[keys]` itself.
@@ -174,6 +194,8 @@ impl KeyMode {
             KeyMode::Metrics => "metrics",
             KeyMode::Editor => "editor",
             KeyMode::Picker => "picker",
+            KeyMode::Undo => "undo",
+            KeyMode::Confirm => "confirm",
         }
     }
 
@@ -195,7 +217,7 @@ impl KeyMode {
 
     /// The names `[keys.NAME]` accepts.
     pub const TABLES: &'static [&'static str] =
-        &["filter", "sentiment", "outbox", "help", "account", "metrics", "editor", "picker"];
+        &["filter", "sentiment", "outbox", "help", "account", "metrics", "editor", "picker", "undo", "confirm"];
 
     /// The actions the mode's keys can name, in help order.
     pub fn actions(self) -> &'static [Action] {
@@ -226,6 +248,8 @@ impl KeyMode {
             KeyMode::Help | KeyMode::Metrics => &[A::Close],
             KeyMode::Editor => &[A::Submit, A::ExternalEditor, A::Cancel],
             KeyMode::Picker => &[A::Cancel],
+            KeyMode::Undo => &[A::Down, A::Up, A::UndoTo, A::Close],
+            KeyMode::Confirm => &[A::Yes, A::No],
         }
     }
 
@@ -241,6 +265,8 @@ impl KeyMode {
             KeyMode::Metrics => METRICS,
             KeyMode::Editor => EDITOR,
             KeyMode::Picker => PICKER,
+            KeyMode::Undo => UNDO,
+            KeyMode::Confirm => CONFIRM,
         }
     }
 

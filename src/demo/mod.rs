@@ -274,8 +274,8 @@ fn account(spec: &DemoSpec, id: u64, table: &ScoreTable) -> GenAccount {
         },
     };
     let outcome = match fate {
-        Fate::Churned(on) => Some(Outcome { kind: OutcomeKind::Churned, on }),
-        Fate::Renewed(on) => Some(Outcome { kind: OutcomeKind::Renewed, on }),
+        Fate::Churned(on) => Some(Outcome::new(OutcomeKind::Churned, on)),
+        Fate::Renewed(on) => Some(Outcome::new(OutcomeKind::Renewed, on)),
         Fate::Active => None,
     };
     // The last day the account was a customer with a score.

@@ -66,13 +66,73 @@ pub enum OutcomeKind {
     Churned,
 }
 
+/// Why a customer left, as the CSM recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChurnReason {
+    /// The customer chose to leave.
+    Voluntary,
+    /// The customer could not stay: a payment failed, the company closed.
+    Involuntary,
+}
+
+impl ChurnReason {
+    /// The reason in words ("voluntary").
+    pub fn label(self) -> &'static str {
+        match self {
+            ChurnReason::Voluntary => "voluntary",
+            ChurnReason::Involuntary => "involuntary",
+        }
+    }
+}
+
 /// An outcome and the day it happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     /// Renewed or churned.
     pub kind: OutcomeKind,
     /// The day it was recorded.
     pub on: NaiveDate,
+    /// Why the customer left, when the CSM said (a churn recorded in the
+    /// cockpit); `None` for a renewal or a churn from a source.
+    pub reason: Option<ChurnReason>,
+    /// The CSM's words on it, possibly empty.
+    pub note: String,
+}
+
+impl Outcome {
+    /// An outcome of `kind` on `on`, with no reason or note.
+    pub fn new(kind: OutcomeKind, on: NaiveDate) -> Outcome {
+        Outcome { kind, on, reason: None, note: String::new() }
+    }
+
+    /// A churn on `on` for `reason`, with the CSM's note.
+    pub fn churn(on: NaiveDate, reason: Option<ChurnReason>, note: &str) -> Outcome {
+        Outcome { kind: OutcomeKind::Churned, on, reason, note: note.trim().to_string() }
+    }
+
+    /// The outcome an account keeps after the CSM moves it from `from` to
+    /// `to` on `on`: a move to Churned records the churn (with `churn`'s
+    /// reason and note), a move to Renewed the renewal; a move out of
+    /// Churned or Renewed to a live stage takes back the outcome it stood
+    /// for, which would otherwise count in the metrics for a customer that
+    /// did not leave (or did not renew). Anything else keeps `current`.
+    pub fn after_move(
+        current: Option<Outcome>,
+        from: Stage,
+        to: Stage,
+        on: NaiveDate,
+        churn: Option<(ChurnReason, &str)>,
+    ) -> Option<Outcome> {
+        let left = |kind| current.as_ref().is_some_and(|o| o.kind == kind);
+        match (from, to) {
+            (_, Stage::Churned) => Some(Outcome::churn(on, churn.map(|c| c.0), churn.map_or("", |c| c.1))),
+            (_, Stage::Renewed) => Some(Outcome::new(OutcomeKind::Renewed, on)),
+            (Stage::Churned, _) if left(OutcomeKind::Churned) => None,
+            (Stage::Renewed, _) if left(OutcomeKind::Renewed) => None,
+            _ => current,
+        }
+    }
 }
 
 /// A customer company: the unit a CSM owns.
@@ -249,6 +309,38 @@ mod tests {
         none.health_7d_ago = None;
         assert_eq!(none.delta_7d(), None);
         assert_eq!(none.trend(), Trend::Unknown);
+    }
+
+    #[test]
+    fn a_move_records_the_outcome_it_stands_for_and_leaves_none_stale() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let before = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+        let renewed = Some(Outcome::new(OutcomeKind::Renewed, before));
+        let churned = Outcome::after_move(
+            renewed.clone(),
+            Stage::Renewed,
+            Stage::Churned,
+            d,
+            Some((ChurnReason::Voluntary, " moved to a competitor ")),
+        )
+        .unwrap();
+        assert_eq!(churned.kind, OutcomeKind::Churned);
+        assert_eq!(
+            (churned.on, churned.reason, churned.note.as_str()),
+            (d, Some(ChurnReason::Voluntary), "moved to a competitor")
+        );
+        let back = Outcome::after_move(Some(churned.clone()), Stage::Churned, Stage::Renewed, d, None).unwrap();
+        assert_eq!((back.kind, back.on, back.reason), (OutcomeKind::Renewed, d, None));
+        assert_eq!(
+            Outcome::after_move(Some(back), Stage::Renewed, Stage::RenewalSigning, d, None),
+            None,
+            "no stale renewal"
+        );
+        assert_eq!(
+            Outcome::after_move(renewed.clone(), Stage::Adoption, Stage::Expansion, d, None),
+            renewed,
+            "last year's renewal stays through the next cycle"
+        );
     }
 
     #[test]

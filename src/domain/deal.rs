@@ -72,7 +72,7 @@ impl Deal {
             DealState::Won => OutcomeKind::Renewed,
             DealState::Lost => OutcomeKind::Churned,
         };
-        Some(Outcome { kind, on: self.close_date? })
+        Some(Outcome::new(kind, self.close_date?))
     }
 }
 
@@ -118,7 +118,7 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2026, 6, 30);
         assert_eq!(
             deal(DealKind::Renewal, DealState::Won, d).outcome(),
-            Some(Outcome { kind: OutcomeKind::Renewed, on: d.unwrap() })
+            Some(Outcome::new(OutcomeKind::Renewed, d.unwrap()))
         );
         assert_eq!(deal(DealKind::Renewal, DealState::Lost, d).outcome().unwrap().kind, OutcomeKind::Churned);
         assert_eq!(deal(DealKind::Renewal, DealState::Open, d).outcome(), None);

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use super::account::{Account, OutcomeKind};
+use super::account::{Account, ChurnReason, OutcomeKind};
 use super::deal::{Deal, DealKind, DealState};
 
 /// Customers lost in the period over customers at its start, in percent.
@@ -39,6 +39,11 @@ pub struct Period {
     pub at_end: u64,
     /// Customers lost in the period.
     pub churned: u64,
+    /// Of those, the ones the CSM recorded as leaving by choice.
+    pub churned_voluntary: u64,
+    /// Of those, the ones recorded as unable to stay (payment failed,
+    /// company closed); the rest have no recorded reason.
+    pub churned_involuntary: u64,
     /// Renewals signed in the period.
     pub renewed: u64,
     /// MRR at the start, of the customers at the start.
@@ -62,7 +67,8 @@ impl Period {
     ) -> Period {
         let mut p = Period { days: ((to - from).num_days() + 1).max(0) as u32, ..Period::default() };
         for a in accounts {
-            let churned_on = a.outcome.filter(|o| o.kind == OutcomeKind::Churned).map(|o| o.on);
+            let churn = a.outcome.as_ref().filter(|o| o.kind == OutcomeKind::Churned);
+            let churned_on = churn.map(|o| o.on);
             let live_on = |d: NaiveDate| a.contract_start <= d && churned_on.is_none_or(|c| c > d);
             if live_on(from) {
                 p.at_start += 1;
@@ -74,8 +80,13 @@ impl Period {
             if churned_on.is_some_and(|c| c >= from && c <= to && a.contract_start <= c) {
                 p.churned += 1;
                 p.mrr_churned += a.mrr();
+                match churn.and_then(|o| o.reason) {
+                    Some(ChurnReason::Voluntary) => p.churned_voluntary += 1,
+                    Some(ChurnReason::Involuntary) => p.churned_involuntary += 1,
+                    None => {}
+                }
             }
-            if a.outcome.is_some_and(|o| o.kind == OutcomeKind::Renewed && o.on >= from && o.on <= to) {
+            if a.outcome.as_ref().is_some_and(|o| o.kind == OutcomeKind::Renewed && o.on >= from && o.on <= to) {
                 p.renewed += 1;
             }
         }
@@ -156,7 +167,7 @@ mod tests {
             renewal_date: start,
             stage: Stage::Adoption,
             key_people: vec![],
-            outcome: outcome.map(|(kind, on)| Outcome { kind, on }),
+            outcome: outcome.map(|(kind, on)| Outcome::new(kind, on)),
         }
     }
 
@@ -181,10 +192,23 @@ mod tests {
         }];
         let p = Period::of(&book, &deals, d(3, 1), d(3, 31));
         assert_eq!((p.at_start, p.at_end, p.churned, p.renewed, p.days), (3, 3, 1, 1, 31));
+        assert_eq!((p.churned_voluntary, p.churned_involuntary), (0, 0), "a churn with no recorded reason");
         assert_eq!((p.mrr_start, p.mrr_churned, p.mrr_expansion), (12_000, 1_000, 1_000));
         assert!(close(p.simple_churn().unwrap(), 33.333, 0.001));
         assert!(close(p.revenue_churn().unwrap(), 8.333, 0.001), "a small customer left");
         assert!(close(p.gross_retention().unwrap(), 91.667, 0.001));
         assert!(close(p.net_retention().unwrap(), 100.0, 1e-9), "the expansion made up for it");
+    }
+
+    #[test]
+    fn churns_are_counted_apart_by_their_recorded_reason() {
+        let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let mut book: Vec<Account> = (1..=4).map(|i| account(i, 12_000, d(1, 1), None)).collect();
+        book[0].outcome = Some(Outcome::churn(d(3, 2), Some(ChurnReason::Voluntary), "chose a competitor"));
+        book[1].outcome = Some(Outcome::churn(d(3, 3), Some(ChurnReason::Involuntary), ""));
+        book[2].outcome = Some(Outcome::churn(d(3, 4), None, ""));
+        book[3].outcome = Some(Outcome::churn(d(4, 4), Some(ChurnReason::Voluntary), "after the period"));
+        let p = Period::of(&book, &[], d(3, 1), d(3, 31));
+        assert_eq!((p.churned, p.churned_voluntary, p.churned_involuntary), (3, 1, 1));
     }
 }

@@ -32,7 +32,7 @@ pub mod text;
 pub mod ticket;
 pub mod write_back;
 
-pub use account::{Account, AccountId, AccountRow, Contact, KeyPerson, Outcome, OutcomeKind, Segment};
+pub use account::{Account, AccountId, AccountRow, ChurnReason, Contact, KeyPerson, Outcome, OutcomeKind, Segment};
 pub use activity::{Activity, ActivityKind};
 pub use deal::{Deal, DealKind, DealState};
 pub use followup::{FollowUp, FollowUpKind, FollowUpState, Priority};

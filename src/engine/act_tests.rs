@@ -1,7 +1,9 @@
 use super::*;
 use crate::domain::followup_action::FollowUpAction;
-use crate::domain::outbox::Write;
-use crate::domain::{FollowUpKind, FollowUpState, Priority, Segment, Stage, Team, TicketPriority, TicketStatus};
+use crate::domain::outbox::{OutboxState, Write};
+use crate::domain::{
+    Account, FollowUpKind, FollowUpState, OutcomeKind, Priority, Segment, Stage, Team, TicketPriority, TicketStatus,
+};
 use crate::store::codec::encode;
 use crate::store::StageTotals;
 use chrono::{Duration, TimeZone};
@@ -102,9 +104,10 @@ fn closing_a_ticket_lands_in_one_batch_and_undo_restores_everything() {
     assert!(again.skipped[0].contains("already solved"), "{:?}", again.skipped);
 
     match undo(&store).unwrap() {
-        UndoOutcome::Undone { label, accounts, restored } => {
-            assert_eq!((label.as_str(), accounts), ("ticket closed", vec![AccountId(1)]));
+        UndoOutcome::Undone { done, accounts, restored, kept } => {
+            assert_eq!((done, accounts), (vec!["ticket close on Acme".to_string()], vec![AccountId(1)]));
             assert_eq!(restored, vec![item.clone()]);
+            assert!(kept.is_empty());
         }
         other => panic!("{other:?}"),
     }
@@ -140,10 +143,15 @@ fn a_claim_is_on_disk_before_the_request_and_blocks_undo_edit_and_discard() {
     assert_eq!((claimed.state.clone(), claimed.attempts), (OutboxState::Unsure { since: now() }, 1));
     // Claimed again (a crash came between): handed out as unsure, to be checked.
     assert_eq!(store.outbox_claim(id, now()).unwrap().unwrap().state, OutboxState::Unsure { since: now() });
-    assert!(matches!(
-        undo(&store).unwrap(),
-        UndoOutcome::AlreadySent { system: crate::domain::outbox::System::Crm, .. }
-    ));
+    match undo(&store).unwrap() {
+        UndoOutcome::Refused(r) => {
+            assert_eq!(
+                r.message(),
+                "Cannot undo the note on Acme: HubSpot already has it; correct it there or add a note"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(store.outbox_edit(id, "x").is_err());
     assert!(store.outbox_discard(id).is_err());
     assert!(store.outbox_retry(id, now(), None).is_err());
@@ -308,4 +316,228 @@ fn a_ticket_only_reply_lands_on_the_ticket_and_the_outbox_and_undoes_without_tou
     assert!(matches!(undo(&store).unwrap(), UndoOutcome::Undone { .. }));
     assert_eq!(store.tickets(AccountId(1)).unwrap()[0].status, TicketStatus::Open);
     assert!(store.outbox().unwrap().is_empty());
+}
+
+/// A second account (id 2) with an open item of its own, beside Acme's.
+fn add_beta(store: &Store) -> FollowUp {
+    let mut a = store.account(AccountId(1)).unwrap().unwrap();
+    a.id = AccountId(2);
+    a.name = "Beta".into();
+    let mut row = store.row(AccountId(1)).unwrap().unwrap();
+    row.id = AccountId(2);
+    row.name = "Beta".into();
+    row.open_tickets = 0;
+    let item = FollowUp {
+        id: 19,
+        account_id: AccountId(2),
+        ticket_id: None,
+        kind: FollowUpKind::CheckIn,
+        reason: "Monthly check-in".into(),
+        due: now() - Duration::hours(1),
+        priority: Priority::Normal,
+        state: FollowUpState::Open,
+    };
+    let mut b = Batch::default();
+    let mut totals = store.stage_totals().unwrap();
+    b.put_account(&a);
+    b.put_row(None, &row, &mut totals);
+    b.put_totals(&totals);
+    b.put_follow_up(&item, None);
+    store.apply(b).unwrap();
+    item
+}
+
+#[test]
+fn undo_walks_back_three_actions_one_at_a_time_newest_first() {
+    let (_dir, store, item) = store_with_a_ticket();
+    let touch = store.row(AccountId(1)).unwrap().unwrap().last_touch;
+    let later = |m| Author::new("dana", now() + Duration::minutes(m));
+    apply(&store, std::slice::from_ref(&item), &FollowUpAction::Note { body: "Called Ana".into() }, &later(1)).unwrap();
+    let snooze =
+        FollowUpAction::Snooze { until: now() + Duration::days(1), reason: String::new(), zone: chrono_tz::Tz::UTC };
+    apply(&store, std::slice::from_ref(&item), &snooze, &later(2)).unwrap();
+    set_stage(&store, AccountId(1), Stage::Expansion, &later(3)).unwrap();
+    let listed: Vec<String> = history(&store).unwrap().into_iter().map(|h| h.what).collect();
+    assert_eq!(
+        listed,
+        ["stage move of Acme: Adoption → Expansion", "snooze on Acme (close?)", "note on Acme"],
+        "newest first"
+    );
+    let undone = |o: UndoOutcome| match o {
+        UndoOutcome::Undone { done, .. } => done,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(undone(undo(&store).unwrap()), ["stage move of Acme: Adoption → Expansion"]);
+    assert_eq!(store.account(AccountId(1)).unwrap().unwrap().stage, Stage::Adoption);
+    assert_eq!(undone(undo(&store).unwrap()), ["snooze on Acme (close?)"]);
+    assert_eq!(store.follow_up(9).unwrap().unwrap().state, FollowUpState::Open);
+    assert_eq!(undone(undo(&store).unwrap()), ["note on Acme"]);
+    assert!(store.outbox().unwrap().is_empty(), "the note's write went with it");
+    assert!(store.activities(AccountId(1)).unwrap().is_empty());
+    assert_eq!(store.row(AccountId(1)).unwrap().unwrap().last_touch, touch, "the row as it was");
+    assert_eq!(undo(&store).unwrap(), UndoOutcome::Nothing);
+}
+
+#[test]
+fn the_history_survives_a_reopen_and_keeps_the_last_fifty() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ws");
+    {
+        let (_d, seeded, _) = store_with_a_ticket();
+        drop(seeded);
+    }
+    let store = Store::open(&path).unwrap();
+    let account = Account {
+        id: AccountId(1),
+        name: "Acme".into(),
+        domain: String::new(),
+        segment: Segment::Smb,
+        industry: String::new(),
+        region: String::new(),
+        owner: String::new(),
+        plan: "Pro".into(),
+        seats: 1,
+        arr: 1_000,
+        contract_start: now().date_naive(),
+        renewal_date: now().date_naive() + Duration::days(300),
+        stage: Stage::Adoption,
+        key_people: vec![],
+        outcome: None,
+    };
+    let row = crate::domain::rollup::derive_row(&account, &Default::default(), &[], &[]);
+    let mut b = Batch::default();
+    let mut totals = StageTotals::default();
+    b.put_account(&account);
+    b.put_row(None, &row, &mut totals);
+    b.put_totals(&totals);
+    store.apply(b).unwrap();
+    for i in 0..(crate::store::UNDO_KEPT + 5) {
+        let to = if i % 2 == 0 { Stage::Expansion } else { Stage::Adoption };
+        set_stage(&store, AccountId(1), to, &Author::new("dana", now() + Duration::minutes(i as i64))).unwrap();
+    }
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    let h = history(&store).unwrap();
+    assert_eq!(h.len(), crate::store::UNDO_KEPT, "bounded");
+    assert!(h.len() >= 20);
+    assert_eq!(h[0].at, now() + Duration::minutes(crate::store::UNDO_KEPT as i64 + 4), "the newest kept");
+    assert!(h.iter().all(|i| i.can == CanUndo::Yes));
+    // Twenty in a row, each one step back.
+    for _ in 0..20 {
+        assert!(matches!(undo(&store).unwrap(), UndoOutcome::Undone { .. }));
+    }
+    assert_eq!(history(&store).unwrap().len(), crate::store::UNDO_KEPT - 20);
+}
+
+#[test]
+fn undo_passes_over_what_reached_a_vendor_saying_so_and_stops_where_it_shares_records() {
+    let (_dir, store, item) = store_with_a_ticket();
+    let beta = add_beta(&store);
+    let at = |m| Author::new("dana", now() + Duration::minutes(m));
+    // Oldest: a snooze on Beta; then a note on Acme that reaches HubSpot.
+    let snooze =
+        FollowUpAction::Snooze { until: now() + Duration::days(3), reason: String::new(), zone: chrono_tz::Tz::UTC };
+    apply(&store, std::slice::from_ref(&beta), &snooze, &at(1)).unwrap();
+    apply(&store, std::slice::from_ref(&item), &FollowUpAction::Note { body: "Called".into() }, &at(2)).unwrap();
+    let note = store.outbox().unwrap().into_iter().find(|e| e.account_id == AccountId(1)).unwrap();
+    store.outbox_claim(note.id, now() + Duration::minutes(3)).unwrap();
+    let mut sent = store.outbox_entry(note.id).unwrap().unwrap();
+    sent.state = OutboxState::Sent { at: now(), remote: "501".into() };
+    store.outbox_put(&sent).unwrap();
+
+    let h = history(&store).unwrap();
+    assert_eq!(h[0].can, CanUndo::Reached(crate::domain::outbox::System::Crm));
+    assert_eq!(h[1].can, CanUndo::Yes, "Beta's snooze shares nothing with Acme's note");
+    match undo(&store).unwrap() {
+        UndoOutcome::Undone { done, kept, .. } => {
+            assert_eq!(done, ["snooze on Beta (check-in)"]);
+            assert_eq!(kept.len(), 1);
+            assert_eq!(
+                kept[0].message(),
+                "Cannot undo the note on Acme: HubSpot already has it; correct it there or add a note"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.follow_up(19).unwrap().unwrap().state, FollowUpState::Open);
+    assert!(store.outbox_entry(note.id).unwrap().is_some(), "the sent note stays");
+    match undo(&store).unwrap() {
+        UndoOutcome::Refused(r) => assert!(r.message().contains("HubSpot already has it"), "{r:?}"),
+        other => panic!("{other:?}"),
+    }
+
+    // An older action on the account a sent call log changed cannot be
+    // taken back past it: the row would lose the call's touch.
+    let (_dir2, store, item) = store_with_a_ticket();
+    set_stage(&store, AccountId(1), Stage::Expansion, &at(1)).unwrap();
+    let call = FollowUpAction::Log { kind: ActivityKind::Call, summary: "Talked renewal".into() };
+    apply(&store, std::slice::from_ref(&item), &call, &at(2)).unwrap();
+    let note = store.outbox().unwrap().into_iter().find(|e| matches!(e.write, Write::Note { .. })).unwrap();
+    store.outbox_claim(note.id, now() + Duration::minutes(3)).unwrap();
+    let h = history(&store).unwrap();
+    assert!(matches!(&h[1].can, CanUndo::After { newer, .. } if newer == "logged call on Acme"), "{h:?}");
+    assert_eq!(
+        undo_to(&store, h[1].seq).unwrap(),
+        UndoOutcome::Refused(Refusal {
+            what: "stage move of Acme: Adoption → Expansion".into(),
+            why: "the logged call on Acme made after it changed the same records and HubSpot already has it".into(),
+        })
+    );
+    assert_eq!(store.account(AccountId(1)).unwrap().unwrap().stage, Stage::Expansion, "nothing changed");
+}
+
+#[test]
+fn undo_to_takes_back_every_action_down_to_the_one_chosen() {
+    let (_dir, store, item) = store_with_a_ticket();
+    let beta = add_beta(&store);
+    let at = |m| Author::new("dana", now() + Duration::minutes(m));
+    apply(&store, std::slice::from_ref(&beta), &FollowUpAction::Done, &at(1)).unwrap();
+    apply(&store, std::slice::from_ref(&item), &FollowUpAction::Note { body: "a".into() }, &at(2)).unwrap();
+    set_stage(&store, AccountId(2), Stage::Expansion, &at(3)).unwrap();
+    let h = history(&store).unwrap();
+    match undo_to(&store, h[1].seq).unwrap() {
+        UndoOutcome::Undone { done, accounts, .. } => {
+            assert_eq!(done, ["stage move of Beta: Adoption → Expansion", "note on Acme"]);
+            assert_eq!(accounts, vec![AccountId(1), AccountId(2)]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let left: Vec<String> = history(&store).unwrap().into_iter().map(|h| h.what).collect();
+    assert_eq!(left, ["done on Beta (check-in)"], "the older one stays");
+    assert!(matches!(store.follow_up(19).unwrap().unwrap().state, FollowUpState::Done { .. }));
+}
+
+#[test]
+fn a_churn_records_its_outcome_with_the_reason_and_undo_takes_it_back() {
+    let (_dir, store, _) = store_with_a_ticket();
+    set_stage(&store, AccountId(1), Stage::Renewed, &dana()).unwrap();
+    let renewed = store.account(AccountId(1)).unwrap().unwrap().outcome.unwrap();
+    assert_eq!((renewed.kind, renewed.on), (OutcomeKind::Renewed, now().date_naive()), "a renewal is recorded too");
+    let why = ChurnWhy { reason: ChurnReason::Involuntary, note: " card declined twice ".into() };
+    let later = Author::new("dana", now() + Duration::days(2));
+    move_stage(&store, AccountId(1), Stage::Churned, Some(&why), &later).unwrap();
+    let a = store.account(AccountId(1)).unwrap().unwrap();
+    let o = a.outcome.clone().unwrap();
+    assert_eq!(a.stage, Stage::Churned);
+    assert_eq!(
+        (o.kind, o.on, o.reason, o.note.as_str()),
+        (OutcomeKind::Churned, later.at.date_naive(), Some(ChurnReason::Involuntary), "card declined twice")
+    );
+    let timeline = store.activities(AccountId(1)).unwrap();
+    assert_eq!(
+        timeline.last().unwrap().summary,
+        "Moved from Renewed to Churned: involuntary churn (card declined twice)"
+    );
+    assert!(store.outbox().unwrap().iter().any(|e| e.write == Write::Stage { stage: Stage::Churned }));
+    assert_eq!(history(&store).unwrap()[0].what, "stage move of Acme: Renewed → Churned (involuntary)");
+
+    // The metrics count it on its day.
+    let accounts: Vec<Account> = store.accounts().collect::<Result<_>>().unwrap();
+    let p = crate::domain::metrics::Period::of(&accounts, &[], later.at.date_naive(), later.at.date_naive());
+    assert_eq!((p.churned, p.churned_involuntary, p.churned_voluntary), (1, 1, 0));
+
+    assert!(matches!(undo(&store).unwrap(), UndoOutcome::Undone { .. }));
+    let back = store.account(AccountId(1)).unwrap().unwrap();
+    assert_eq!((back.stage, back.outcome), (Stage::Renewed, Some(renewed)), "the renewal is back, the churn gone");
+    assert!(!store.outbox().unwrap().iter().any(|e| e.write == Write::Stage { stage: Stage::Churned }));
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use super::act::Author;
-use super::act::{self, ActionReport, UndoOutcome};
+use super::act::{self, ActionReport, ChurnWhy, UndoOutcome};
 use super::upkeep::HealthSetup;
 use crate::domain::followup_action::FollowUpAction;
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::{AccountId, AccountRow, FollowUp, Stage};
-use crate::store::{Result, Store};
+use crate::store::{Draft, Result, Store};
 
 /// One change the CSM made.
 #[derive(Debug, Clone)]
@@ -27,14 +27,21 @@ pub enum Edit {
         /// when it applies (and kept when it does not).
         forget_draft: Option<u64>,
     },
-    /// Take back the last action.
+    /// Take back the newest action that can be.
     Undo,
+    /// Take back every action that can be, down to the one of that sequence.
+    UndoTo {
+        /// The oldest action to take back (see `act::history`).
+        seq: u64,
+    },
     /// Move an account to another lifecycle stage.
     Stage {
         /// Whose.
         id: AccountId,
         /// Where to.
         to: Stage,
+        /// Why the customer left, on a move to Churned.
+        churn: Option<ChurnWhy>,
     },
     /// The CSM's sentiment (1-5) on an account.
     Sentiment {
@@ -65,6 +72,13 @@ pub enum Edit {
         /// The entry.
         id: u64,
     },
+    /// Keep the editor's text as a draft (the CSM set it aside with esc).
+    KeepDraft {
+        /// The kept draft it continues, if any.
+        id: Option<u64>,
+        /// The text and what it was for.
+        draft: Draft,
+    },
     /// Forget a draft kept from an earlier session.
     DiscardDraft {
         /// The draft.
@@ -83,6 +97,8 @@ pub enum Written {
     Row(AccountRow),
     /// The outbox entry as it is now.
     Outbox(OutboxEntry),
+    /// The id a draft is kept under.
+    Draft(u64),
     /// Nothing to show.
     Done,
 }
@@ -107,21 +123,27 @@ pub fn apply(store: &Store, edit: Edit, by: &Author) -> Result<Applied> {
             }
             (Written::Action(report), accounts)
         }
-        Edit::Undo => {
-            let outcome = act::undo(store)?;
+        Edit::Undo | Edit::UndoTo { .. } => {
+            let outcome = match edit {
+                Edit::UndoTo { seq } => act::undo_to(store, seq)?,
+                _ => act::undo(store)?,
+            };
             let accounts = match &outcome {
                 UndoOutcome::Undone { accounts, .. } => accounts.clone(),
                 _ => Vec::new(),
             };
             (Written::Undo(outcome), accounts)
         }
-        Edit::Stage { id, to } => (Written::Row(act::set_stage(store, id, to, by)?), Vec::new()),
+        Edit::Stage { id, to, churn } => {
+            (Written::Row(act::move_stage(store, id, to, churn.as_ref(), by)?), Vec::new())
+        }
         Edit::Sentiment { id, value, setup } => {
             (Written::Row(store.set_sentiment(id, value, &by.name, setup.rules(), by.at)?), Vec::new())
         }
         Edit::OutboxEdit { id, text } => (Written::Outbox(store.outbox_edit(id, &text)?), Vec::new()),
         Edit::OutboxRetry { id, stamp } => (Written::Outbox(store.outbox_retry(id, by.at, stamp)?), Vec::new()),
         Edit::OutboxDiscard { id } => (Written::Outbox(store.outbox_discard(id)?), Vec::new()),
+        Edit::KeepDraft { id, draft } => (Written::Draft(store.keep_draft(id, &draft)?), Vec::new()),
         Edit::DiscardDraft { id } => {
             store.discard_draft(id)?;
             (Written::Done, Vec::new())

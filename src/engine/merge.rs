@@ -28,7 +28,7 @@ pub enum Target {
     Account(AccountId),
     /// On an account of its own: its current one when it keeps it, else
     /// this new account (with an id no account has).
-    Own(Account),
+    Own(Box<Account>),
 }
 
 /// One organization to file.

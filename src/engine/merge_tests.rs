@@ -34,7 +34,7 @@ fn workspace() -> (tempfile::TempDir, Store) {
         Page { source: CRM, records: &[("101".into(), account(1, Stage::Adoption))], removed: &[], cursor: None };
     ingest::accounts(&s, &page, &[], s.observe(chrono::Utc::now().date_naive())).unwrap();
     let own = crate::sync::relink::own_account(&org(13, OrgLink::Unmatched), AccountId(50), now().date_naive());
-    file(&s, &org(13, OrgLink::Unmatched), Target::Own(own), false, false);
+    file(&s, &org(13, OrgLink::Unmatched), Target::Own(Box::new(own)), false, false);
     (tmp, s)
 }
 
@@ -229,7 +229,7 @@ fn an_organization_leaving_a_crm_account_takes_only_its_own_records() {
     // Organization 11 turns out ambiguous: it gets an account of its own.
     let apart = org(11, OrgLink::Ambiguous { why: "shares its domain".into() });
     let new = crate::sync::relink::own_account(&apart, AccountId(60), now().date_naive());
-    let done = file(&s, &apart, Target::Own(new), false, false);
+    let done = file(&s, &apart, Target::Own(Box::new(new)), false, false);
     assert_eq!((done.created, done.tickets, done.contacts), (Some(AccountId(60)), 2, 1));
     let ids = |a| s.tickets(a).unwrap().iter().map(|t| t.id).collect::<Vec<_>>();
     assert_eq!(ids(AccountId(60)), vec![1, 2]);
@@ -265,7 +265,7 @@ fn an_archived_company_leaves_its_organizations_records_for_matching_to_move() {
     // with an id no account ever had.
     let apart = org(11, OrgLink::Unmatched);
     let new = crate::sync::relink::own_account(&apart, AccountId(70), now().date_naive());
-    let done = file(&s, &apart, Target::Own(new), false, true);
+    let done = file(&s, &apart, Target::Own(Box::new(new)), false, true);
     assert_eq!(done.tickets, 1);
     assert_eq!(s.tickets(AccountId(70)).unwrap().len(), 1);
     assert!(s.tickets(crm).unwrap().is_empty());
@@ -278,7 +278,7 @@ fn an_archived_company_leaves_its_organizations_records_for_matching_to_move() {
         DESK,
         Change {
             record: org(12, OrgLink::Unmatched),
-            target: Target::Own(clash),
+            target: Target::Own(Box::new(clash)),
             own: false,
             exclusive: false,
             users: vec![],

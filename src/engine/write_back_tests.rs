@@ -145,7 +145,7 @@ fn a_write_on_its_way_is_kept_and_undo_is_untouched() {
     );
     // The CSM's stage move is still theirs to take back, health writes aside.
     match crate::engine::act::undo(&s).unwrap() {
-        UndoOutcome::Undone { label, .. } => assert_eq!(label, "stage move"),
+        UndoOutcome::Undone { done, .. } => assert!(done[0].starts_with("stage move"), "{done:?}"),
         other => panic!("{other:?}"),
     }
     assert_eq!(health(&s).len(), 2, "undo leaves the health writes alone");

@@ -209,7 +209,7 @@ mod tests {
                 renewal_date: on,
                 stage: if churned { Stage::Churned } else { Stage::Renewed },
                 key_people: vec![],
-                outcome: Some(Outcome { kind, on }),
+                outcome: Some(Outcome::new(kind, on)),
             };
             batch.put_account(&account);
             let at = on - Duration::days(90);

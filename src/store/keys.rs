@@ -191,8 +191,12 @@ pub const ALIAS: &[u8] = b"al";
 pub const OUTBOX: &[u8] = b"o:";
 /// The health last queued for each account's company (write-back).
 pub const HEALTH_WRITTEN: &[u8] = b"hw";
-/// How to undo the last action.
+/// How to undo the last action (schema 6 and before; now `UNDO_HISTORY`).
 pub const UNDO: &[u8] = b"m:undo";
+/// The recent actions and how to undo each, by sequence (oldest first).
+pub const UNDO_HISTORY: &[u8] = b"uh";
+/// How many outbox entries the CSM discarded (never sent), as a u64.
+pub const DISCARDED: &[u8] = b"m:discarded";
 /// Drafts kept when the cockpit was stopped mid-edit, by id.
 pub const DRAFT: &[u8] = b"m:draft:";
 
@@ -358,6 +362,11 @@ pub fn external(source: &str, ext: &str) -> Vec<u8> {
 /// Reverse external-id key: an account's id at a source.
 pub fn external_of(id: AccountId, source: &str) -> Vec<u8> {
     key(EXTERNAL_OF, &[&id.0.to_be_bytes(), source.as_bytes()])
+}
+
+/// Undo history key (ordered by sequence, so by when the action was made).
+pub fn undo_entry(seq: u64) -> Vec<u8> {
+    key(UNDO_HISTORY, &[&seq.to_be_bytes()])
 }
 
 /// Outbox entry key (ordered by id, so by creation).

@@ -3,7 +3,7 @@
 use super::{keys, StoreError};
 
 /// The schema this binary writes.
-pub const CURRENT: u32 = 6;
+pub const CURRENT: u32 = 7;
 
 /// One step: upgrades a tree from version `from` to `from + 1`.
 type Step = fn(&sled::Tree) -> Result<(), StoreError>;
@@ -15,6 +15,7 @@ const STEPS: &[(u32, Step)] = &[
     (3, bad_rating_follow_ups),
     (4, history_as_runs),
     (5, recent_input_days),
+    (6, outcome_reasons),
 ];
 
 /// v2 appends two outbox states (`Watching`, `Settled`). Postcard numbers
@@ -47,6 +48,130 @@ fn history_as_runs(_: &sled::Tree) -> Result<(), StoreError> {
 /// older cockpit from showing and rescoring years without their last days.
 fn recent_input_days(_: &sled::Tree) -> Result<(), StoreError> {
     Ok(())
+}
+
+/// v7 gives an account's outcome a churn reason and a note, and keeps the
+/// last actions (not only the last one) to undo, under `uh`. Postcard
+/// reads a record field by field, so every account is rewritten with no
+/// reason and an empty note, and the last action's undo record (`m:undo`)
+/// becomes the history's only entry.
+fn outcome_reasons(tree: &sled::Tree) -> Result<(), StoreError> {
+    use super::codec::{decode, encode};
+    let mut batch = sled::Batch::default();
+    let mut accounts = 0;
+    for kv in tree.scan_prefix(keys::ACCOUNT) {
+        let (k, v) = kv?;
+        let old: v6::Account = decode(&v, "account (schema 6)")?;
+        batch.insert(k, encode(&old.upgrade()));
+        accounts += 1;
+    }
+    if let Some(v) = tree.get(keys::UNDO)? {
+        // An undo record that does not read is only a lost undo.
+        if let Ok(old) = decode::<v6::UndoRecord>(&v, "undo record (schema 6)") {
+            let entry = old.upgrade();
+            // Sequence 0: older than anything done from now on.
+            batch.insert(keys::undo_entry(0), encode(&entry));
+        }
+        batch.remove(keys::UNDO);
+    }
+    tree.apply_batch(batch)?;
+    tracing::info!(accounts, "accounts given outcome reasons");
+    Ok(())
+}
+
+/// The records schema 7 changed, as schema 6 wrote them.
+mod v6 {
+    use chrono::{DateTime, NaiveDate, Utc};
+    use serde::Deserialize;
+
+    use crate::domain::{AccountId, AccountRow, FollowUp, KeyPerson, OutcomeKind, Segment, Stage, Ticket};
+
+    /// An outcome without a reason or note.
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
+    pub struct Outcome {
+        pub(super) kind: OutcomeKind,
+        pub(super) on: NaiveDate,
+    }
+
+    /// An account whose outcome has no reason or note.
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
+    pub struct Account {
+        pub(super) id: AccountId,
+        pub(super) name: String,
+        pub(super) domain: String,
+        pub(super) segment: Segment,
+        pub(super) industry: String,
+        pub(super) region: String,
+        pub(super) owner: String,
+        pub(super) plan: String,
+        pub(super) seats: u32,
+        pub(super) arr: u64,
+        pub(super) contract_start: NaiveDate,
+        pub(super) renewal_date: NaiveDate,
+        pub(super) stage: Stage,
+        pub(super) key_people: Vec<KeyPerson>,
+        pub(super) outcome: Option<Outcome>,
+    }
+
+    impl Account {
+        /// The same account as schema 7 keeps it.
+        pub fn upgrade(self) -> crate::domain::Account {
+            crate::domain::Account {
+                id: self.id,
+                name: self.name,
+                domain: self.domain,
+                segment: self.segment,
+                industry: self.industry,
+                region: self.region,
+                owner: self.owner,
+                plan: self.plan,
+                seats: self.seats,
+                arr: self.arr,
+                contract_start: self.contract_start,
+                renewal_date: self.renewal_date,
+                stage: self.stage,
+                key_people: self.key_people,
+                outcome: self.outcome.map(|o| crate::domain::Outcome::new(o.kind, o.on)),
+            }
+        }
+    }
+
+    /// The undo record of the last action, with schema 6 accounts.
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
+    pub struct UndoRecord {
+        pub(super) label: String,
+        pub(super) follow_ups: Vec<FollowUp>,
+        pub(super) activities: Vec<(AccountId, DateTime<Utc>, u64)>,
+        pub(super) outbox: Vec<u64>,
+        pub(super) rows: Vec<AccountRow>,
+        pub(super) tickets: Vec<Ticket>,
+        pub(super) accounts: Vec<Account>,
+    }
+
+    impl UndoRecord {
+        /// The history entry it becomes (dated by its first timeline entry).
+        pub fn upgrade(self) -> crate::store::UndoEntry {
+            let at = self.activities.first().map_or(DateTime::UNIX_EPOCH, |a| a.1);
+            let names: Vec<&str> = self.rows.iter().map(|r| r.name.as_str()).collect();
+            let what = match names.first() {
+                Some(n) if names.len() == 1 => format!("{} on {n}", self.label),
+                _ => self.label.clone(),
+            };
+            let record = crate::store::UndoRecord {
+                label: self.label,
+                follow_ups: self.follow_ups,
+                activities: self.activities,
+                outbox: self.outbox,
+                rows: self.rows,
+                tickets: self.tickets,
+                accounts: self.accounts.into_iter().map(Account::upgrade).collect(),
+            };
+            crate::store::UndoEntry { at, what, record }
+        }
+    }
 }
 
 /// v3 marks the accounts a support organization has of its own (`xs`):
@@ -155,4 +280,62 @@ pub fn run(tree: &sled::Tree, existing: bool) -> Result<u32, StoreError> {
         tracing::info!(version, "migrated workspace schema");
     }
     Ok(version)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use super::*;
+    use crate::domain::{AccountId, OutcomeKind, Segment, Stage};
+    use crate::store::codec::encode;
+
+    #[test]
+    fn a_schema_6_workspace_keeps_its_outcomes_and_its_last_undo() {
+        let tmp = tempfile::tempdir().unwrap();
+        let on = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let old = v6::Account {
+            id: AccountId(7),
+            name: "Acme".into(),
+            domain: "acme.com".into(),
+            segment: Segment::Smb,
+            industry: String::new(),
+            region: String::new(),
+            owner: String::new(),
+            plan: "Pro".into(),
+            seats: 3,
+            arr: 12_000,
+            contract_start: on,
+            renewal_date: on,
+            stage: Stage::Churned,
+            key_people: vec![],
+            outcome: Some(v6::Outcome { kind: OutcomeKind::Churned, on }),
+        };
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap();
+        {
+            let s = crate::store::Store::open(tmp.path()).unwrap();
+            s.tree.insert(keys::with_id(keys::ACCOUNT, AccountId(7)), encode(&old)).unwrap();
+            let undo = v6::UndoRecord {
+                label: "stage move".into(),
+                follow_ups: vec![],
+                activities: vec![(AccountId(7), at, 99)],
+                outbox: vec![],
+                rows: vec![],
+                tickets: vec![],
+                accounts: vec![old],
+            };
+            s.tree.insert(keys::UNDO, encode(&undo)).unwrap();
+            s.tree.insert(keys::SCHEMA, &6u32.to_be_bytes()).unwrap();
+            s.flush().unwrap();
+        }
+        let s = crate::store::Store::open(tmp.path()).unwrap();
+        assert_eq!(s.schema(), CURRENT);
+        let a = s.account(AccountId(7)).unwrap().unwrap();
+        assert_eq!((a.name.as_str(), a.outcome), ("Acme", Some(crate::domain::Outcome::new(OutcomeKind::Churned, on))));
+        let h = s.undo_history().unwrap();
+        assert_eq!(h.len(), 1);
+        assert_eq!((h[0].1.at, h[0].1.record.label.as_str()), (at, "stage move"));
+        assert_eq!(h[0].1.record.accounts[0].outcome.as_ref().unwrap().kind, OutcomeKind::Churned);
+        assert!(s.tree.get(keys::UNDO).unwrap().is_none(), "the old record is gone");
+    }
 }

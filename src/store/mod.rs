@@ -19,6 +19,7 @@ mod record;
 pub mod salvage;
 mod series;
 pub mod shield;
+mod undo;
 mod write_back;
 
 use std::path::{Path, PathBuf};
@@ -33,8 +34,9 @@ pub use children::Child;
 pub use drafts::{Draft, DraftKind};
 pub use health::{BacktestData, DailyPass, DailyReport, HealthRules, ModelStamp, RecomputeReport, Rescore, SincePass};
 pub use observed::{Observe, RebuildReport, HISTORY_DAYS};
-pub use outbox::{OutboxCounts, UndoRecord};
+pub use outbox::OutboxCounts;
 pub use series::{YearInputs, YearSeries};
+pub use undo::{UndoEntry, UndoRecord, UNDO_KEPT};
 
 /// What can go wrong with a workspace, worded for the person at the keyboard.
 #[derive(Debug, thiserror::Error)]

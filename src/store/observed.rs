@@ -359,7 +359,7 @@ impl Store {
             .flatten()
             .min()
             .unwrap_or(today);
-        let left = account.outcome.filter(|o| o.kind == OutcomeKind::Churned).map(|o| o.on);
+        let left = account.outcome.as_ref().filter(|o| o.kind == OutcomeKind::Churned).map(|o| o.on);
         let settled = match account.stage {
             s @ (Stage::Adoption | Stage::Expansion) => s,
             _ => Stage::Adoption,
@@ -518,7 +518,7 @@ mod tests {
         let now = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_hms_opt(9, 0, 0).unwrap().and_utc();
         let today = now.date_naive();
         let mut a = account(3, today - Duration::days(100));
-        a.outcome = Some(crate::domain::Outcome { kind: OutcomeKind::Churned, on: today - Duration::days(10) });
+        a.outcome = Some(crate::domain::Outcome::new(OutcomeKind::Churned, today - Duration::days(10)));
         a.stage = Stage::Churned;
         s.ingest_accounts("crm", &[("3".into(), a.clone())], &[], &[], None).unwrap();
         s.mark_all_for_rebuild(today - Duration::days(365)).unwrap();

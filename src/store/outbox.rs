@@ -1,47 +1,14 @@
 //! The outbox the pusher works through (claim on disk before a send,
-//! retry, edit, discard, rebase) and the undo record of the last action.
-//! The actions that fill them are `engine::act`.
+//! retry, edit, discard, rebase). The actions that fill it are `engine::act`.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::codec::encode;
 use super::{keys, Batch, Result, Store, StoreError};
 use crate::domain::outbox::{OutboxEntry, OutboxState};
-use crate::domain::{Account, AccountId, AccountRow, Activity, FollowUp, Ticket};
-
-/// How to take back the last action: everything it changed, as it was.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct UndoRecord {
-    /// What was done, for the toast ("done on 3 items").
-    pub label: String,
-    /// Items as they were.
-    pub follow_ups: Vec<FollowUp>,
-    /// Timeline entries it added: account, moment, id.
-    pub activities: Vec<(AccountId, DateTime<Utc>, u64)>,
-    /// Outbox entries it queued.
-    pub outbox: Vec<u64>,
-    /// Rows as they were.
-    pub rows: Vec<AccountRow>,
-    /// Tickets as they were.
-    pub tickets: Vec<Ticket>,
-    /// Accounts as they were (stage moves).
-    pub accounts: Vec<Account>,
-}
-
-impl Batch {
-    /// Stores the undo record of the action this batch applies.
-    pub fn put_undo(&mut self, undo: &UndoRecord) {
-        self.insert(keys::UNDO.to_vec(), encode(undo));
-    }
-
-    /// Forgets the undo record (taken back, or no longer possible).
-    pub fn remove_undo(&mut self) {
-        self.remove(keys::UNDO.to_vec());
-    }
-}
+use crate::domain::{AccountId, Activity, Ticket};
 
 /// Counts of the outbox by state, for the status bar.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -54,6 +21,8 @@ pub struct OutboxCounts {
     pub conflict: usize,
     /// Landed.
     pub sent: usize,
+    /// Discarded by the CSM: never sent (not in the outbox any more).
+    pub discarded: usize,
 }
 
 impl OutboxCounts {
@@ -87,16 +56,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// The label of the action `undo` would take back.
-    pub fn last_action(&self) -> Result<Option<String>> {
-        Ok(self.undo_record()?.map(|u| u.label))
-    }
-
-    /// How to take back the last action, when there is one to take back.
-    pub fn undo_record(&self) -> Result<Option<UndoRecord>> {
-        self.get::<UndoRecord>(keys::UNDO, "undo record")
     }
 
     /// Gives a landed note's or task's timeline entry the id its sync will
@@ -141,7 +100,17 @@ impl Store {
         for e in self.scan::<OutboxEntry>(keys::OUTBOX, "outbox entry") {
             c.count(&e?.state);
         }
+        c.discarded = self.discarded()? as usize;
         Ok(c)
+    }
+
+    /// How many entries the CSM discarded so far.
+    fn discarded(&self) -> Result<u64> {
+        Ok(self
+            .tree
+            .get(keys::DISCARDED)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes))
     }
 
     /// Claims an entry for a push at `now`: it must be pushable and due.
@@ -253,7 +222,11 @@ impl Store {
                 why: "it is watched for a late copy at the vendor; it can be discarded once the watch ends".into(),
             }),
             _ => {
-                self.tree.remove(keys::outbox(id))?;
+                // Counted apart, so nothing says it reached its vendor.
+                let mut b = sled::Batch::default();
+                b.remove(keys::outbox(id));
+                b.insert(keys::DISCARDED, &(self.discarded()? + 1).to_be_bytes());
+                self.tree.apply_batch(b)?;
                 self.flush()?;
                 Ok(e)
             }

@@ -599,7 +599,7 @@ mod recent_tests {
             store.flush().unwrap();
         }
         let store = Store::open(tmp.path()).unwrap();
-        assert_eq!(store.schema(), 6);
+        assert_eq!(store.schema(), crate::store::migrate::CURRENT);
         let mut pages = PageCache::default();
         pages.add_day(&store, AccountId(1), d, &day(2)).unwrap();
         flush(&store, &mut pages);

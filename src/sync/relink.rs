@@ -168,7 +168,7 @@ pub fn rematch(
                     (true, Some(acc)) => *acc,
                     _ => AccountId(store.next_id()? + 1),
                 };
-                Target::Own(own_account(rec, id, today))
+                Target::Own(Box::new(own_account(rec, id, today)))
             }
         };
         if now_at.is_none() {

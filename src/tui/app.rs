@@ -196,9 +196,10 @@ impl App {
     }
 
     fn on_key(&mut self, k: &KeyEvent) -> bool {
-        // Not data: ctrl-c always quits, whatever the keymaps say.
+        // Not data: ctrl-c quits, whatever the keymaps say; in an editor
+        // it asks first (the text is kept as a draft either way).
         if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
-            self.should_quit = true;
+            self.on_ctrl_c();
             return true;
         }
         match self.overlays.mode {
@@ -208,6 +209,8 @@ impl App {
             Mode::Compose => self.on_compose_key(k),
             Mode::Outbox => self.on_outbox_key(k),
             Mode::Account => self.on_account_key(k),
+            Mode::Undo => self.on_undo_key(k),
+            Mode::Confirm => self.on_confirm_key(k),
             Mode::Help | Mode::Metrics => self.on_overlay_key(k),
             Mode::Normal => self.on_normal_key(k),
         }
@@ -367,6 +370,7 @@ impl App {
             | Action::Log
             | Action::Undo
             | Action::Outbox => self.follow_up_action(action),
+            Action::UndoList => self.open_undo_list(),
             // The other modes' actions: the panes' keymap never names them.
             Action::Close
             | Action::NextSection
@@ -381,6 +385,9 @@ impl App {
             | Action::Discard
             | Action::Submit
             | Action::ExternalEditor
+            | Action::UndoTo
+            | Action::Yes
+            | Action::No
             | Action::Sentiment1
             | Action::Sentiment2
             | Action::Sentiment3
@@ -509,6 +516,7 @@ impl App {
             ReadAnswer::Full(full, seq) => self.on_full(*full, seq),
             ReadAnswer::TimelinePage(id, page, seq) => self.on_timeline_page(id, page, seq),
             ReadAnswer::Conversation(ticket, kept) => self.on_kept_conversation(ticket, kept),
+            ReadAnswer::UndoHistory(items) => self.on_undo_history(items),
             ReadAnswer::Resolved(from, to) => {
                 if self.selection.selected == Some(from) {
                     self.selection.selected = to.filter(|r| self.book.row(*r).is_some());
@@ -533,12 +541,12 @@ impl App {
             self.toast(Level::Warning, format!("{name} is already in the {} column", from.label()));
             return;
         };
+        // A churn is asked first, with its reason: one key must not lose a customer.
+        if to == Stage::Churned {
+            return self.ask_churn(&row);
+        }
         // On screen at once; the writer's answer brings the stored row.
-        let mut moved = row.clone();
-        moved.stage = to;
-        self.book.update_row(moved);
-        self.select_from(id, Pane::Health);
-        self.write(Edit::Stage { id, to }, InFlight::Stage { name, from: row });
+        self.send_stage(row, to, None);
     }
 
     /// Puts every cursor on the selected account again after the book

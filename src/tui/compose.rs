@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use unicode_width::UnicodeWidthStr;
 
 use super::action::Action;
-use crate::domain::ActivityKind;
+use crate::domain::{AccountId, ActivityKind, ChurnReason};
 
 /// What the text is for: decides what submitting does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,17 +36,30 @@ pub enum Purpose {
         /// The entry.
         id: u64,
     },
+    /// The note that confirms a move to Churned (one line, may be empty).
+    ChurnNote {
+        /// Whose.
+        id: AccountId,
+        /// Why the customer left.
+        reason: ChurnReason,
+    },
 }
 
 impl Purpose {
     /// Whether Enter submits (one-line prompts) rather than breaking a line.
     pub fn single_line(&self) -> bool {
-        matches!(self, Purpose::SnoozeDate | Purpose::SnoozeReason { .. })
+        matches!(self, Purpose::SnoozeDate | Purpose::SnoozeReason { .. } | Purpose::ChurnNote { .. })
     }
 
     /// Whether an empty text is a valid answer.
     pub fn may_be_empty(&self) -> bool {
-        matches!(self, Purpose::SnoozeReason { .. })
+        matches!(self, Purpose::SnoozeReason { .. } | Purpose::ChurnNote { .. })
+    }
+
+    /// Whether esc on it answers a question (a churn's note: no move) rather
+    /// than setting text aside: its text is never kept as a draft.
+    pub fn is_question(&self) -> bool {
+        matches!(self, Purpose::ChurnNote { .. })
     }
 }
 
@@ -254,6 +267,8 @@ pub enum PickFor {
     Reply,
     /// Call, meeting or email.
     Log,
+    /// Why a customer leaves, before a move to Churned.
+    Churn(AccountId),
 }
 
 /// A one-key menu.
@@ -288,6 +303,18 @@ impl Picker {
             purpose: PickFor::Log,
             title: "Log a touch".into(),
             options: vec![('c', "call".into()), ('m', "meeting".into()), ('e', "email".into())],
+        }
+    }
+
+    /// The question before a move to Churned, with its reason as the answer.
+    pub fn churn(id: AccountId, name: &str) -> Picker {
+        Picker {
+            purpose: PickFor::Churn(id),
+            title: format!("Move {name} to Churned?"),
+            options: vec![
+                ('v', "voluntary: chose to leave".into()),
+                ('i', "involuntary: payment failed, closed".into()),
+            ],
         }
     }
 

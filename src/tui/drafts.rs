@@ -1,8 +1,9 @@
 //! What the CSM was writing outlives the session: when the cockpit ends any
-//! other way than the CSM's own `ctrl-s` or `esc` (a signal, a closed
-//! terminal, an internal error, ctrl-c), the editor's text is kept in the
-//! workspace, and the next start opens it again in the editor. Only the
-//! CSM's `ctrl-s` sends it; `esc` discards it.
+//! other way than the CSM's own `ctrl-s` (a signal, a closed terminal, an
+//! internal error, ctrl-c), the editor's text is kept in the workspace, and
+//! the next start opens it again in the editor. `esc` sets it aside as a
+//! draft too (`guard`); only the CSM's `ctrl-s` sends it, and emptying it
+//! forgets it.
 
 use super::action::Action;
 use super::app::{App, Level, Pane};
@@ -16,21 +17,22 @@ use crate::engine::writer::Writer;
 use crate::store::{Draft, DraftKind};
 
 /// Marks the title of an editor that continues a kept draft.
-const KEPT: &str = " · kept draft";
+pub(super) const KEPT: &str = " · kept draft";
 
-impl From<&Purpose> for DraftKind {
-    fn from(p: &Purpose) -> DraftKind {
-        match *p {
-            Purpose::Note => DraftKind::Note,
-            Purpose::Reply => DraftKind::Reply,
-            Purpose::Escalate { engineering } => DraftKind::Escalate { engineering },
-            Purpose::Close => DraftKind::Close,
-            Purpose::Log(kind) => DraftKind::Log(kind),
-            Purpose::SnoozeDate => DraftKind::SnoozeDate,
-            Purpose::SnoozeReason { until } => DraftKind::SnoozeReason { until },
-            Purpose::OutboxEdit { id } => DraftKind::OutboxEdit { id },
-        }
-    }
+/// What a draft of text written for `p` is; `None` for the answer to a
+/// question (a churn's note), which is never kept.
+pub fn draft_kind(p: &Purpose) -> Option<DraftKind> {
+    Some(match *p {
+        Purpose::Note => DraftKind::Note,
+        Purpose::Reply => DraftKind::Reply,
+        Purpose::Escalate { engineering } => DraftKind::Escalate { engineering },
+        Purpose::Close => DraftKind::Close,
+        Purpose::Log(kind) => DraftKind::Log(kind),
+        Purpose::SnoozeDate => DraftKind::SnoozeDate,
+        Purpose::SnoozeReason { until } => DraftKind::SnoozeReason { until },
+        Purpose::OutboxEdit { id } => DraftKind::OutboxEdit { id },
+        Purpose::ChurnNote { .. } => return None,
+    })
 }
 
 impl From<DraftKind> for Purpose {
@@ -87,17 +89,17 @@ impl App {
         if !c.changed() {
             return None;
         }
-        Some(self.draft_of(&c.purpose, &c.title, c.text()))
+        self.draft_of(&c.purpose, &c.title, c.text())
     }
 
-    fn draft_of(&self, purpose: &Purpose, title: &str, text: String) -> Draft {
-        Draft {
-            kind: purpose.into(),
+    pub(super) fn draft_of(&self, purpose: &Purpose, title: &str, text: String) -> Option<Draft> {
+        Some(Draft {
+            kind: draft_kind(purpose)?,
             title: title.trim_end_matches(KEPT).to_string(),
             text,
             items: self.overlays.targets_pending.clone(),
             saved_at: self.now,
-        }
+        })
     }
 
     /// Keeps what the open editor holds in the workspace (the session is
@@ -113,7 +115,7 @@ impl App {
         if text.trim().is_empty() || text == edit.initial {
             return None;
         }
-        let draft = self.draft_of(&edit.purpose, &edit.title, text);
+        let draft = self.draft_of(&edit.purpose, &edit.title, text)?;
         Some(self.keep(writer, draft))
     }
 
@@ -159,7 +161,10 @@ impl App {
                 _ => None,
             })
             .collect();
-        let drafts: Vec<_> = drafts.into_iter().filter(|(id, _)| !forgetting.contains(id)).collect();
+        // One set aside in this session waits for its editor to open again.
+        let aside: Vec<u64> = self.overlays.aside.iter().map(|(id, _)| *id).collect();
+        let drafts: Vec<_> =
+            drafts.into_iter().filter(|(id, _)| !forgetting.contains(id) && !aside.contains(id)).collect();
         let waiting = drafts.len();
         let Some((id, d)) = drafts.into_iter().next() else { return };
         if let Some(first) = d.items.first() {
@@ -175,21 +180,17 @@ impl App {
             n => format!(" ({} more kept, each opens after this one)", n - 1),
         };
         let what = capitalise(d.kind.label());
-        let keys: Vec<String> = [(Action::Submit, "saves it"), (Action::Cancel, "discards it")]
+        let keys: Vec<String> = [(Action::Submit, "saves it"), (Action::Cancel, "sets it aside")]
             .into_iter()
             .filter_map(|(a, what)| Some(format!("{} {what}", self.keymap.hint(KeyMode::Editor, a)?)))
             .collect();
         let keys = if keys.is_empty() { String::new() } else { format!(": {}", keys.join(", ")) };
-        self.toast(Level::Warning, format!("{what} you were writing was kept{keys}{more}"));
+        self.toast(Level::Warning, format!("{what} you were writing was kept{keys}, empty discards it{more}"));
     }
 
     /// Why a kept draft is still there, and the key that lets it go.
     pub(super) fn kept_draft_stays(&self) -> String {
-        let discard = match self.keymap.hint(KeyMode::Editor, Action::Cancel) {
-            Some(k) => format!(" ({k} discards it)"),
-            None => String::new(),
-        };
-        format!("The kept draft stays: it opens again at the next start{discard}")
+        "The kept draft stays: it opens again at the next start (emptied, it is forgotten)".to_string()
     }
 
     /// The editor that continued a kept draft closed: with `done` (saved or

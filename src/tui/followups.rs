@@ -20,8 +20,7 @@ use crate::domain::followup_action::{plan, EscalateTo, FollowUpAction, TICKET_ON
 use crate::domain::outbox::OutboxEntry;
 use crate::domain::reply::{fill, unresolved, Requester, Vars};
 use crate::domain::text::sanitize;
-use crate::domain::{AccountId, AccountRow, ActivityKind, FollowUp, FollowUpKind, Ticket};
-use crate::engine::act::UndoOutcome;
+use crate::domain::{AccountId, AccountRow, ActivityKind, ChurnReason, FollowUp, FollowUpKind, Ticket};
 use crate::engine::edits::{Applied, Edit, Written};
 
 impl App {
@@ -163,6 +162,12 @@ impl App {
     /// targets, or the account view's ticket.
     pub(super) fn act_on(&mut self, action: Action, items: Vec<FollowUp>) {
         use Action as A;
+        // A draft set aside for the same item comes back rather than a blank editor.
+        if matches!(action, A::Note | A::Log | A::Reply | A::Escalate | A::CloseTicket)
+            && self.resume_aside(action, &items)
+        {
+            return;
+        }
         let first = items[0].clone();
         let single = items.len() == 1;
         let name = self.account_name(first.account_id);
@@ -272,7 +277,9 @@ impl App {
         };
         self.overlays.close();
         let Some(i) = picker.pick(k) else {
-            if self.keymap.action(KeyMode::Picker, k) != Some(Action::Cancel) {
+            if let PickFor::Churn(id) = picker.purpose {
+                self.churn_cancelled(id);
+            } else if self.keymap.action(KeyMode::Picker, k) != Some(Action::Cancel) {
                 self.toast(Level::Info, "Nothing chosen");
             }
             return true;
@@ -303,6 +310,11 @@ impl App {
                 self.overlays.composer =
                     Some(Composer::new(Purpose::Log(kind), format!("Log a {what}: what was said"), ""));
             }
+            PickFor::Churn(id) => {
+                let reason = if picker.options[i].0 == 'v' { ChurnReason::Voluntary } else { ChurnReason::Involuntary };
+                self.on_churn_reason(id, reason);
+                return true;
+            }
             PickFor::Reply => {
                 let Some(first) = self.overlays.targets_pending.first().cloned() else { return true };
                 let Some(t) = self.ticket_of(&first) else { return true };
@@ -329,15 +341,16 @@ impl App {
         match c.on_key(k, command) {
             Outcome::Editing => {}
             Outcome::Cancel => {
-                self.overlays.composer = None;
-                self.overlays.targets_pending.clear();
+                let c = self.overlays.composer.take().expect("checked above");
                 self.overlays.close();
-                if self.overlays.kept_draft.is_some() {
-                    self.toast(Level::Info, "The kept draft was discarded");
-                } else {
-                    self.toast(Level::Info, "Nothing was saved");
+                if let Purpose::ChurnNote { id, .. } = c.purpose {
+                    self.churn_cancelled(id);
+                    return true;
                 }
-                self.close_kept_draft(true);
+                // Text the CSM wrote is never thrown away by esc: it waits as a draft.
+                if self.set_aside(c) && self.overlays.is_idle() {
+                    self.reopen_kept_draft();
+                }
             }
             Outcome::External(text) => {
                 let c = self.overlays.composer.take().expect("checked above");
@@ -450,6 +463,10 @@ impl App {
                 self.overlays.mode = Mode::Outbox;
                 return true;
             }
+            Purpose::ChurnNote { id, reason } => {
+                self.confirm_churn(id, reason, text);
+                return true;
+            }
         };
         self.run_action(action)
     }
@@ -534,21 +551,9 @@ impl App {
                     None => {}
                 }
             }
-            (InFlight::Undo, Written::Undo(outcome)) => match outcome {
-                UndoOutcome::Undone { label, restored, .. } => {
-                    self.toast(Level::Info, format!("Undone: {label}"));
-                    self.settle(rows, restored);
-                }
-                UndoOutcome::Nothing => self.toast(Level::Info, "Nothing to undo"),
-                UndoOutcome::AlreadySent { label, system } => self.toast(
-                    Level::Warning,
-                    format!(
-                        "Cannot undo {label}: it already went to {}; correct it there or add a note",
-                        system.label()
-                    ),
-                ),
-            },
-            (InFlight::Stage { name, from }, Written::Row(row)) => {
+            (InFlight::Undo, Written::Undo(outcome)) => self.on_undone(rows, outcome),
+            (InFlight::KeepDraft { draft }, Written::Draft(id)) => self.on_kept_aside(id, draft),
+            (InFlight::Stage { name, from, reason }, Written::Row(row)) => {
                 let (id, to) = (row.id, row.stage);
                 self.book.update_row(row.clone());
                 self.writes.settled((vec![row], Vec::new()));
@@ -559,7 +564,18 @@ impl App {
                 self.effect(Effect::Push);
                 let undo =
                     self.keymap.hint(KeyMode::Normal, Action::Undo).map_or(String::new(), |u| format!(" · {u} undoes"));
-                self.toast(Level::Info, format!("Moved {name}: {} → {}{undo}", from.stage.label(), to.label()));
+                let name = sanitize(&name);
+                let text = match reason {
+                    Some(r) => format!(
+                        "Moved {name}: {} → {} · {} churn recorded on {}{undo}",
+                        from.stage.label(),
+                        to.label(),
+                        r.label(),
+                        self.now.format("%Y-%m-%d")
+                    ),
+                    None => format!("Moved {name}: {} → {}{undo}", from.stage.label(), to.label()),
+                };
+                self.toast(Level::Info, text);
             }
             (InFlight::Sentiment { value }, Written::Row(row)) => {
                 let text = format!(
@@ -589,8 +605,8 @@ impl App {
                 self.toast(Level::Info, text);
                 self.refresh_outbox_view();
             }
-            (InFlight::Discard, _) => {
-                self.toast(Level::Info, "Discarded: it will not be sent");
+            (InFlight::Discard { what }, _) => {
+                self.toast(Level::Info, format!("Discarded, not sent: {what}"));
                 self.refresh_outbox_view();
             }
             (InFlight::ForgetDraft { .. }, _) => {}
@@ -618,12 +634,18 @@ impl App {
                 }
             }
             InFlight::Undo => self.toast(Level::Error, format!("Could not undo: {e}")),
-            InFlight::Stage { name, from } => {
+            InFlight::Stage { name, from, .. } => {
                 self.book.update_row(from);
                 self.toast(Level::Error, format!("Could not move {name}: {e}"));
             }
             InFlight::Sentiment { .. } => self.toast(Level::Error, format!("Could not record the sentiment: {e}")),
-            InFlight::OutboxEdit | InFlight::Retry { .. } | InFlight::Discard => {
+            InFlight::KeepDraft { draft } => {
+                // Nowhere else to keep it: back into the editor.
+                self.overlays.compose(Composer::new(draft.kind.into(), draft.title, &draft.text).opened_with(""));
+                self.overlays.targets_pending = draft.items;
+                self.toast(Level::Error, format!("The draft could not be kept: {e}; your text is back in the editor"));
+            }
+            InFlight::OutboxEdit | InFlight::Retry { .. } | InFlight::Discard { .. } => {
                 self.toast(Level::Warning, e);
                 if self.overlays.mode == Mode::Outbox {
                     self.refresh_outbox_view();
@@ -635,7 +657,7 @@ impl App {
 
     /// Rows and items as the writer stored them, kept to survive a book
     /// load that read them before.
-    fn settle(&mut self, rows: Vec<AccountRow>, changed: Vec<FollowUp>) {
+    pub(super) fn settle(&mut self, rows: Vec<AccountRow>, changed: Vec<FollowUp>) {
         self.show_written(rows.clone(), &changed);
         self.writes.settled((rows, changed));
         self.refresh_outbox_counts();
@@ -769,8 +791,8 @@ impl App {
                 self.write(Edit::OutboxRetry { id, stamp: None }, InFlight::Retry { over_current: false });
             }
             Some(Action::Discard) => {
-                let Some(id) = id else { return true };
-                self.write(Edit::OutboxDiscard { id }, InFlight::Discard);
+                let Some(entry) = self.overlays.outbox.selected().cloned() else { return true };
+                self.ask_discard(&entry);
             }
             Some(Action::Edit) => {
                 let Some(entry) = self.overlays.outbox.selected().cloned() else {

@@ -86,7 +86,7 @@ impl Jobs {
     pub fn run(&mut self, effect: Effect) -> Option<ExternalEdit> {
         match effect {
             Effect::Write { seq, edit, at } => {
-                let (tx, by) = (self.tx.clone(), Author { name: self.author.clone(), at });
+                let (tx, by) = (self.tx.clone(), Author::on(&self.author, at, &self.calendar));
                 tracing::info!(seq, ?edit, "edit");
                 self.writer.edit(move |store| {
                     let result = edits::apply(store, edit, &by).map(Box::new).map_err(|e| e.to_string());
@@ -361,7 +361,7 @@ pub fn settle_inline(app: &mut super::app::App, store: &Store) -> Vec<Effect> {
         for e in effects {
             match e {
                 Effect::Write { seq, edit, at } => {
-                    let by = Author { name: app.author.clone(), at };
+                    let by = Author::on(&app.author, at, &app.calendar);
                     let result = edits::apply(store, edit, &by).map(Box::new).map_err(|e| e.to_string());
                     app.on_msg(Msg::Written(seq, result));
                 }

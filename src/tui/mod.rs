@@ -14,6 +14,7 @@ pub mod effect;
 pub mod first_frame;
 pub mod followups;
 pub mod full_read;
+pub mod guard;
 pub mod jobs;
 pub mod keymap;
 pub mod metrics;

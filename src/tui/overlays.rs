@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use super::account_view::AccountView;
 use super::compose::{Composer, ExternalEdit, Picker};
+use super::guard::{Confirm, UndoList};
 use super::keymap::KeyMode;
 use super::metrics::Metrics;
 use super::outbox::OutboxView;
@@ -34,6 +35,10 @@ pub enum Mode {
     Compose,
     /// The outbox overlay is open.
     Outbox,
+    /// The list of recent actions is open (`U`).
+    Undo,
+    /// A yes / no question is asked.
+    Confirm,
 }
 
 impl Mode {
@@ -49,6 +54,8 @@ impl Mode {
             Mode::Pick => KeyMode::Picker,
             Mode::Compose => KeyMode::Editor,
             Mode::Outbox => KeyMode::Outbox,
+            Mode::Undo => KeyMode::Undo,
+            Mode::Confirm => KeyMode::Confirm,
         }
     }
 }
@@ -80,6 +87,13 @@ pub struct Overlays {
     pub account: Option<AccountView>,
     /// Account view reads asked so far (each answer carries its number).
     pub account_reads: u64,
+    /// The question asked, while `mode` is `Confirm`.
+    pub confirm: Option<Confirm>,
+    /// The list of recent actions.
+    pub undo: UndoList,
+    /// Drafts the CSM set aside with esc (or kept from an earlier
+    /// session), by id: the next editor on the same item offers them back.
+    pub aside: Vec<(u64, crate::store::Draft)>,
 }
 
 impl Default for Overlays {
@@ -97,6 +111,9 @@ impl Default for Overlays {
             outbox: OutboxView::default(),
             account: None,
             account_reads: 0,
+            confirm: None,
+            undo: UndoList::default(),
+            aside: Vec::new(),
         }
     }
 }

@@ -77,6 +77,8 @@ pub enum Read {
     },
     /// A ticket's conversation as kept.
     Conversation(u64),
+    /// The recent actions, for the undo list.
+    UndoHistory,
 }
 
 /// What a read found.
@@ -99,6 +101,8 @@ pub enum ReadAnswer {
     TimelinePage(AccountId, Result<(Vec<crate::domain::Activity>, bool), String>, u64),
     /// A ticket's kept conversation (none: never read), or why it could not be read.
     Conversation(u64, Result<Option<Conversation>, String>),
+    /// The recent actions, newest first, or why they could not be read.
+    UndoHistory(Result<Vec<crate::engine::act::HistoryItem>, String>),
 }
 
 /// One account as the health pane, the detail and the queue's ticket
@@ -143,6 +147,7 @@ pub fn read(store: &Store, read: Read, model: &Model) -> ReadAnswer {
         Read::Conversation(ticket) => {
             ReadAnswer::Conversation(ticket, store.conversation(ticket).map_err(|e| e.to_string()))
         }
+        Read::UndoHistory => ReadAnswer::UndoHistory(crate::engine::act::history(store).map_err(|e| e.to_string())),
     }
 }
 

@@ -87,14 +87,25 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if app.overlays.mode == Mode::Metrics {
         panes::metrics::render(app, area, buf);
     }
-    if app.overlays.mode == Mode::Outbox {
+    // A question is asked over what it is about.
+    let under = match &app.overlays.confirm {
+        Some(c) if app.overlays.mode == Mode::Confirm => c.back,
+        _ => app.overlays.mode,
+    };
+    if under == Mode::Outbox {
         panes::outbox::render(app, area, buf);
     }
     if app.overlays.mode == Mode::Pick {
         panes::compose::render_picker(app, area, buf);
     }
-    if app.overlays.mode == Mode::Compose {
+    if under == Mode::Compose {
         panes::compose::render_composer(app, area, buf);
+    }
+    if app.overlays.mode == Mode::Undo {
+        panes::guard::render_undo(app, area, buf);
+    }
+    if app.overlays.mode == Mode::Confirm {
+        panes::guard::render_confirm(app, area, buf);
     }
 }
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::compose::ExternalEdit;
 use super::effect::Effect;
 use crate::domain::followup_action::FollowUpAction;
-use crate::domain::{AccountRow, FollowUp};
+use crate::domain::{AccountRow, ChurnReason, FollowUp};
 use crate::engine::edits::Edit;
 
 /// An edit sent to the writer, with what its answer needs.
@@ -35,6 +35,8 @@ pub enum InFlight {
         name: String,
         /// Its row before the move.
         from: AccountRow,
+        /// Why the customer left, on a move to Churned.
+        reason: Option<ChurnReason>,
     },
     /// A sentiment.
     Sentiment {
@@ -49,7 +51,15 @@ pub enum InFlight {
         over_current: bool,
     },
     /// An outbox entry discarded.
-    Discard,
+    Discard {
+        /// "the write to HubSpot (stage: Churned) for Acme".
+        what: String,
+    },
+    /// The editor's text set aside as a draft.
+    KeepDraft {
+        /// The draft.
+        draft: crate::store::Draft,
+    },
     /// A kept draft forgotten: nothing to say when it lands.
     ForgetDraft {
         /// The draft.

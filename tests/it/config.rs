@@ -163,7 +163,7 @@ fn a_bad_key_in_a_modes_table_is_placed_and_the_default_stays() {
             ),
             &format!(
                 "{p}:9:7: [keys.outbx] is not a mode with keys; did you mean \"outbox\"? the modes are: filter, \
-                 sentiment, outbox, help, account, metrics, editor, picker (ignored)"
+                 sentiment, outbox, help, account, metrics, editor, picker, undo, confirm (ignored)"
             ),
             &format!("error: 3 problems in {p}"),
         ],

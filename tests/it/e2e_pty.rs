@@ -223,9 +223,14 @@ fn navigate_move_quit_and_persist() {
     h.send(b"3");
     h.wait_for("kanban focused after 3", |s| focused(s, 3, "Lifecycle"));
     h.send(b">");
-    let screen = h.wait_for("a move toast or the last-column warning", |s| {
-        parse_moved(s).is_some() || s.contains("is already in the")
+    let screen = h.wait_for("a move toast, the churn question or the last-column warning", |s| {
+        parse_moved(s).is_some() || s.contains("is already in the") || s.contains("to Churned?")
     });
+    if screen.contains("to Churned?") {
+        // A renewed account: the churn asks first; a step back instead.
+        h.send(ESC);
+        h.wait_for_text("Not moved: ");
+    }
     let (name, from, to) = match parse_moved(&screen) {
         Some(m) => m,
         None => {
@@ -906,10 +911,11 @@ fn ctrl_c_in_the_editor_is_the_editors_not_the_cockpits() {
     assert!(h.screen().alternate_screen(), "the cockpit goes on\n{screen}");
     h.assert_running();
     h.send(ESC);
-    h.wait_for_text("Nothing was saved");
+    h.wait_for_text("kept as a draft");
     h.send(b"q");
     h.assert_clean_exit();
-    assert!(drafts(&sb).is_empty(), "esc discarded it");
+    let kept = drafts(&sb);
+    assert_eq!(kept.iter().map(|d| d.text.as_str()).collect::<Vec<_>>(), ["Typed inline"], "esc set it aside");
 }
 
 /// Runs the demo with a panic injected at `point` (debug builds).
@@ -1061,6 +1067,241 @@ fn the_first_frame_kept_at_close_follows_a_sync_between_sessions() {
     assert_eq!(drawn_from_kept(), 2, "drawn from the frame the second sync kept");
     h.send(b"q");
     h.assert_clean_exit();
+}
+
+// ---- No one-key accidents: the churn question, multi-step undo, drafts set
+// aside with esc, ctrl-c in the editor, discarding an outbox write. ----
+
+/// `cockpit metrics --format json`'s customers counts.
+fn metrics_customers(sb: &Sandbox) -> Value {
+    let v: Value = serde_json::from_str(&sb.cli(&["metrics", "--format", "json"])).expect("metrics JSON");
+    v["customers"].clone()
+}
+
+/// Types text into the cockpit, a key at a time.
+fn type_text(h: &mut Harness, text: &str) {
+    for c in text.bytes() {
+        h.send(&[c]);
+    }
+}
+
+/// Filters the table down to the account called `name` and selects it.
+fn select_by_name(h: &mut Harness, name: &str) {
+    h.send(b"/");
+    type_text(h, name);
+    h.send(ENTER);
+    h.wait_for(&format!("{name} selected"), |s| s.contains(&format!("Health · {name}")));
+}
+
+#[test]
+fn a_move_to_churned_asks_for_the_reason_records_it_and_the_metrics_count_it() {
+    let sb = Sandbox::new();
+    let accounts = sb.accounts_json(&[]);
+    // A renewed account whose name no other account has (the filter finds it alone).
+    let name = accounts
+        .iter()
+        .filter(|a| a["stage"] == "renewed")
+        .filter_map(|a| a["name"].as_str())
+        .find(|n| accounts.iter().filter(|b| b["name"].as_str().is_some_and(|m| m.contains(n))).count() == 1)
+        .expect("a renewed account with a name of its own")
+        .to_string();
+    let before = metrics_customers(&sb);
+
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    select_by_name(&mut h, &name);
+    // esc on the question: nothing is written.
+    h.send(b">");
+    h.wait_for_text(&format!("Move {name} to Churned?"));
+    h.send(ESC);
+    h.wait_for_text(&format!("Not moved: {name} stays in Renewed"));
+    // v, a note, enter: moved, with the reason recorded.
+    h.send(b">");
+    let screen = h.wait_for_text("involuntary: payment failed");
+    assert!(screen.contains("voluntary: chose to leave"), "{screen}");
+    h.send(b"v");
+    h.wait_for_text(&format!("{name} leaves (voluntary)"));
+    type_text(&mut h, "Moved to a competitor");
+    h.send(ENTER);
+    h.wait_for_text("voluntary churn recorded on");
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+
+    let after = sb.accounts_json(&["--filter", &name]);
+    assert_eq!(after[0]["stage"], "churned", "{after:?}");
+    let now = metrics_customers(&sb);
+    assert_eq!(now["churned"].as_u64().unwrap(), before["churned"].as_u64().unwrap() + 1, "{before} → {now}");
+    assert_eq!(now["churned_voluntary"].as_u64().unwrap(), before["churned_voluntary"].as_u64().unwrap() + 1);
+    assert_eq!(now["churned_involuntary"], before["churned_involuntary"]);
+    let store = cockpit::store::Store::open(&sb.workspace()).unwrap();
+    let id = cockpit::domain::AccountId(after[0]["id"].as_u64().unwrap());
+    let outcome = store.account(id).unwrap().unwrap().outcome.unwrap();
+    assert_eq!(
+        (outcome.reason, outcome.note.as_str()),
+        (Some(cockpit::domain::ChurnReason::Voluntary), "Moved to a competitor")
+    );
+    let stage_writes = store.outbox().unwrap().into_iter().filter(|e| e.account_id == id).count();
+    assert_eq!(stage_writes, 1, "the cancelled question queued nothing");
+    let timeline = store.activities(id).unwrap();
+    assert!(timeline.last().unwrap().summary.ends_with("voluntary churn (Moved to a competitor)"), "{timeline:?}");
+}
+
+#[test]
+fn undo_takes_back_a_note_a_snooze_and_a_stage_move_one_after_the_other() {
+    let sb = Sandbox::new();
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for("queue focused", |s| focused(s, 4, "Follow-ups"));
+    h.send(b"g");
+    h.send(b"n");
+    let screen = h.wait_for_text(" Note on ");
+    let title = screen.lines().find_map(|l| l.split(" Note on ").nth(1)).expect("title").to_string();
+    let account = title.split(['═', '─']).next().unwrap().trim().to_string();
+    type_text(&mut h, "Undo me");
+    h.send(b"\x13");
+    h.wait_for_text(&format!("Note added: {account}"));
+    h.send(b"p");
+    h.send(b"1");
+    h.wait_for_text("why? (Enter)");
+    h.send(ENTER);
+    h.wait_for_text(&format!("Snoozed: {account}"));
+    // The stage move: back a column (forward from the first one).
+    h.send(b"<");
+    let screen = h.wait_for("a move or the first-column warning", |s| {
+        parse_moved(s).is_some() || s.contains("is already in the")
+    });
+    if parse_moved(&screen).is_none() {
+        h.send(b">");
+        h.wait_for("a move toast", |s| parse_moved(s).is_some());
+    }
+    // The list shows all three, newest first.
+    h.send(b"U");
+    let list = h.wait_for_text("Recent actions · 3");
+    let (stage_at, snooze_at, note_at) = (
+        list.find("stage move of").expect("stage move listed"),
+        list.find("snooze on").expect("snooze listed"),
+        list.find("note on").expect("note listed"),
+    );
+    assert!(stage_at < snooze_at && snooze_at < note_at, "newest first:\n{list}");
+    h.send(ESC);
+    h.send(b"u");
+    h.wait_for_text("Undone: stage move of");
+    h.send(b"u");
+    h.wait_for_text(&format!("Undone: snooze on {account}"));
+    h.send(b"u");
+    h.wait_for_text(&format!("Undone: note on {account}"));
+    h.send(b"u");
+    h.wait_for_text("Nothing to undo");
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+
+    let store = cockpit::store::Store::open(&sb.workspace()).unwrap();
+    assert!(store.outbox().unwrap().is_empty(), "the note's and the move's writes went with them");
+    assert!(store.undo_history().unwrap().is_empty());
+    let notes = store.accounts().map(|a| a.unwrap().id).flat_map(|id| store.activities(id).unwrap());
+    assert!(!notes.into_iter().any(|a| a.summary == "Undo me" || a.author == "me" && a.summary.starts_with("Moved")));
+}
+
+#[test]
+fn a_draft_set_aside_with_esc_survives_a_restart_and_ctrl_c_in_the_editor_asks() {
+    let sb = Sandbox::new();
+    let mut h = sb.spawn(100, 30);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for("queue focused", |s| focused(s, 4, "Follow-ups"));
+    h.send(b"n");
+    h.wait_for_text(" Note on ");
+    type_text(&mut h, "Call Ana");
+    h.wait_for_text("Call Ana");
+    h.send(ESC);
+    h.wait_for_text("kept as a draft");
+    assert!(!h.screen_text().contains("╔ Note on "), "the editor closed\n{}", h.dump());
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+    assert_eq!(drafts(&sb).iter().map(|d| d.text.as_str()).collect::<Vec<_>>(), ["Call Ana"]);
+
+    // The next start opens it again.
+    let mut h = sb.spawn(100, 30);
+    h.wait_for("the draft in the editor", |s| s.contains("kept draft") && s.contains("Call Ana"));
+    // ctrl-c asks; n goes back to the editor with the text.
+    h.send(CTRL_C);
+    h.wait_for_text("Quit? Your draft is kept. y/n");
+    h.assert_still_running_for(Duration::from_millis(200));
+    h.send(b"n");
+    h.wait_for("back in the editor", |s| !s.contains("Quit?") && s.contains("Call Ana"));
+    type_text(&mut h, " today");
+    h.wait_for_text("Call Ana today");
+    h.send(CTRL_C);
+    h.wait_for_text("Quit? Your draft is kept. y/n");
+    h.send(b"y");
+    h.assert_clean_exit();
+    drop(h);
+    assert_eq!(drafts(&sb).iter().map(|d| d.text.as_str()).collect::<Vec<_>>(), ["Call Ana today"]);
+}
+
+#[test]
+fn a_synced_churn_goes_to_the_outbox_only_once_confirmed_and_discarding_it_asks() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (_crm, url) = crm_with_companies(&rt, "guard-secret", 3);
+    let mut sb = Sandbox::new();
+    sb.synced = true;
+    point_crm_at(&sb, &url);
+    let out = sb.command(&["sync"]).env("COCKPIT_E2E_TOKEN", "guard-secret").output().expect("run cockpit sync");
+    assert!(out.status.success(), "sync failed: {}", String::from_utf8_lossy(&out.stderr));
+    // Company 0001 renewed (as the CSM left it), nothing waiting.
+    {
+        let store = cockpit::store::Store::open(&sb.workspace()).unwrap();
+        let id = store.external_id("crm", "1").unwrap().expect("Company 0001 is synced");
+        let mut a = store.account(id).unwrap().unwrap();
+        let old = store.row(id).unwrap().unwrap();
+        a.stage = cockpit::domain::Stage::Renewed;
+        let row = cockpit::domain::AccountRow { stage: a.stage, ..old.clone() };
+        let mut totals = store.stage_totals().unwrap();
+        let mut b = cockpit::store::Batch::default();
+        b.put_account(&a);
+        b.put_row(Some(&old), &row, &mut totals);
+        b.put_totals(&totals);
+        store.apply(b).unwrap();
+        store.flush().unwrap();
+        assert!(store.outbox().unwrap().is_empty());
+    }
+    // Opened without the token: the write waits in the outbox for the CSM to see.
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    select_by_name(&mut h, "Company 0001");
+    h.send(b">");
+    h.wait_for_text("Move Company 0001 to Churned?");
+    h.send(b"i");
+    h.wait_for_text("Company 0001 leaves (involuntary)");
+    assert!(outbox_json(&sb).is_empty(), "nothing queued before the CSM confirms");
+    h.send(ENTER);
+    // Without its token the push fails at once: the write waits for the CSM.
+    h.wait_until("the churn's write in the outbox", || outbox_json(&sb).len() == 1);
+    let queued = outbox_json(&sb);
+    assert_eq!(queued[0]["what"].as_str(), Some("stage: churned"), "{queued:?}");
+    assert!(matches!(queued[0]["state"].as_str(), Some("pending" | "failed")), "{queued:?}");
+
+    h.send(b"o");
+    h.wait_for_text("stage: churned");
+    h.send(b"x");
+    h.wait_for_text("Discard this write to HubSpot (stage: churned)? It will not be sent. y/n");
+    h.send(b"y");
+    // (Other toasts may sit before it and cut the account's name off.)
+    h.wait_for_text("Discarded, not sent: the write to HubSpot (stage: churned) for Compa");
+    h.wait_for_text("1 discarded, not sent");
+    h.send(ESC);
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+    let v: Value = serde_json::from_str(&sb.cli(&["outbox", "--format", "json"])).unwrap();
+    assert_eq!(v["counts"]["discarded"], 1, "{v}");
+    assert!(outbox_json(&sb).is_empty(), "never sent");
+    let text = sb.cli(&["outbox"]);
+    assert!(text.contains("1 discarded, not sent") && text.contains("every other write reached its vendor"), "{text}");
 }
 
 /// From the board, `enter` opens the account view of the selected card;

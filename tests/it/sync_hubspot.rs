@@ -552,9 +552,11 @@ async fn an_edit_made_during_a_sync_lands_between_its_pages_and_the_sync_keeps_i
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let by = Author { name: "csm".into(), at: chrono::Utc::now() };
+    let by = Author::new("csm", chrono::Utc::now());
     writer.edit(move |s| {
-        let r = apply(s, Edit::Stage { id: account.id, to: moved }, &by).map(|_| ()).map_err(|e| e.to_string());
+        let r = apply(s, Edit::Stage { id: account.id, to: moved, churn: None }, &by)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         Box::new(move || drop(tx.send(r)))
     });
     rx.await.unwrap().unwrap();

@@ -405,7 +405,7 @@ fn an_edit_shows_at_once_and_its_toast_waits_for_the_writer() {
     let effects = app.take_effects();
     let [Effect::Write { seq, edit, at }] = &effects[..] else { panic!("one edit for the writer: {effects:?}") };
     // The writer applies it and answers; then the toast says so.
-    let by = cockpit::engine::edits::Author { name: "tester".into(), at: *at };
+    let by = cockpit::engine::edits::Author::new("tester", *at);
     let applied = cockpit::engine::edits::apply(&app.store, edit.clone(), &by).unwrap();
     app.on_msg(Msg::Written(*seq, Ok(Box::new(applied))));
     assert_eq!(app.store.row(id).unwrap().unwrap().stage, before.next().unwrap());
@@ -538,7 +538,7 @@ fn a_keystroke_asks_for_reads_and_an_answer_older_than_a_change_is_dropped() {
     let Some(Effect::Write { seq, edit, at }) = effects.into_iter().find(|e| matches!(e, Effect::Write { .. })) else {
         panic!("no edit")
     };
-    let by = cockpit::engine::edits::Author { name: "tester".into(), at };
+    let by = cockpit::engine::edits::Author::new("tester", at);
     let applied = cockpit::engine::edits::apply(&app.store, edit, &by).unwrap();
     app.on_msg(Msg::Written(seq, Ok(Box::new(applied))));
     let reread = reads_asked(&mut app);

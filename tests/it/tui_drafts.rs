@@ -95,7 +95,7 @@ fn a_kept_note_opens_again_and_is_sent_only_by_ctrl_s() {
 }
 
 #[test]
-fn only_what_the_csm_wrote_is_kept_and_esc_discards_it() {
+fn only_what_the_csm_wrote_is_kept_and_esc_sets_it_aside_until_emptied() {
     let (_tmp, store) = common::demo_store(150);
     let mut app = session(&store);
     // A pre-filled escalation nobody typed into is no draft.
@@ -111,7 +111,19 @@ fn only_what_the_csm_wrote_is_kept_and_esc_discards_it() {
     assert!(matches!(app.overlays.composer.as_ref().unwrap().purpose, cockpit::tui::compose::Purpose::Escalate { .. }));
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.mode(), Mode::Normal);
-    assert_eq!(last_toast(&app), "The kept draft was discarded");
+    assert_eq!(last_toast(&app), "The draft stays for later");
+    assert_eq!(store.drafts().unwrap().len(), 1, "esc never throws text away");
+    // The same escalation again: the draft is offered back, not a blank one.
+    key(&mut app, KeyCode::Char('e'));
+    let c = app.overlays.composer.as_ref().unwrap();
+    assert!(c.text().ends_with("What is needed: a fix by Friday") && c.title.ends_with("kept draft"), "{c:?}");
+    assert!(last_toast(&app).starts_with("Your draft is back"), "{}", last_toast(&app));
+    // Emptied, esc forgets it.
+    while !app.overlays.composer.as_ref().unwrap().text().is_empty() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(last_toast(&app), "The draft was emptied and forgotten");
     assert!(store.drafts().unwrap().is_empty());
     assert_eq!(keep(&mut app), None);
 }
@@ -144,7 +156,7 @@ fn two_kept_drafts_open_one_after_the_other() {
     assert_eq!(app.overlays.targets_pending, vec![other]);
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.mode(), Mode::Normal);
-    assert!(store.drafts().unwrap().is_empty());
+    assert_eq!(store.drafts().unwrap().len(), 1, "set aside, not thrown away");
 }
 #[test]
 fn a_kept_draft_that_cannot_apply_any_more_stays() {

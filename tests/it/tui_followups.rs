@@ -155,9 +155,12 @@ fn a_note_goes_to_the_timeline_and_the_outbox_once_per_account() {
     assert!(app.toasts.last().unwrap().text.starts_with("Done on 2 items"));
     key(&mut app, KeyCode::Char('u'));
     assert_eq!(stored(&app, first.id).state, FollowUpState::Open);
-    // The note itself is still pending: undo it too.
+    // The note itself is still pending: undo takes it back too, a step further.
     key(&mut app, KeyCode::Char('u'));
-    assert_eq!(app.toasts.last().unwrap().text, "Nothing to undo", "one level of undo");
+    assert_eq!(app.toasts.last().unwrap().text, "Undone: note on 2 items");
+    assert!(app.store.outbox().unwrap().is_empty(), "its writes with it");
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.toasts.last().unwrap().text, "Nothing to undo");
 }
 
 #[test]
@@ -199,8 +202,22 @@ fn reply_with_a_saved_reply_then_the_outbox_shows_it() {
     ctrl(&mut app, 's');
     assert_eq!(app.mode(), Mode::Outbox);
     assert!(app.store.outbox_entry(e.id).unwrap().unwrap().write.body().ends_with("PS: call me"));
+    // Discarding asks first; n keeps it.
     key(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.mode(), Mode::Confirm);
+    assert!(screen_text(&app).contains("Discard this write to Zendesk"), "{}", screen_text(&app));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.mode(), Mode::Outbox);
+    assert_eq!(app.store.outbox().unwrap().len(), 1, "kept");
+    key(&mut app, KeyCode::Char('x'));
+    key(&mut app, KeyCode::Char('y'));
     assert!(app.store.outbox().unwrap().is_empty());
+    let toast = &app.toasts.last().unwrap().text;
+    assert!(toast.starts_with("Discarded, not sent: the write to Zendesk (reply on #"), "{toast}");
+    app.toasts.clear();
+    let shown = screen_text(&app);
+    assert!(shown.contains("1 discarded, not sent"), "{shown}");
+    assert!(!shown.contains("every note, reply and status change reached its vendor"), "{shown}");
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.mode(), Mode::Normal);
 }
@@ -226,7 +243,9 @@ fn a_logged_call_is_a_touch_and_undo_refuses_once_a_write_left() {
     let e = app.store.outbox().unwrap().pop().unwrap();
     assert!(app.store.outbox_claim(e.id, common::now()).unwrap().is_some());
     key(&mut app, KeyCode::Char('u'));
-    assert!(app.toasts.last().unwrap().text.contains("already went to HubSpot"));
+    let toast = &app.toasts.last().unwrap().text;
+    assert!(toast.starts_with("Cannot undo the logged call on "), "{toast}");
+    assert!(toast.contains(": HubSpot already has it; correct it there or add a note"), "{toast}");
     assert!(matches!(stored(&app, item.id).state, FollowUpState::Done { .. }));
 }
 
@@ -277,7 +296,7 @@ fn a_note_saved_while_the_health_pass_runs_lands_between_its_steps_and_survives_
     assert_eq!(app.mode(), Mode::Normal, "never refused, never waiting");
     let write = app.take_effects().into_iter().find(|e| matches!(e, Effect::Write { .. }));
     let Some(Effect::Write { seq, edit, at }) = write else { panic!("no edit") };
-    let by = Author { name: "tester".into(), at };
+    let by = Author::new("tester", at);
     let answered = tx.clone();
     writer.edit(move |store| {
         let r = apply(store, edit, &by).map(Box::new).map_err(|e| e.to_string());
@@ -385,6 +404,8 @@ fn the_outbox_keys_come_from_the_config_and_the_hints_follow_them() {
     assert_eq!(app.mode(), Mode::Outbox);
     assert!(app.store.outbox_entry(e.id).unwrap().is_some_and(|e| e.state == OutboxState::Pending));
     app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char('X'), KeyModifiers::SHIFT)));
+    assert_eq!(app.mode(), Mode::Confirm, "asked first");
+    key(&mut app, KeyCode::Char('y'));
     app.settle();
     assert!(app.store.outbox().unwrap().is_empty(), "discarded");
     // The panes' keymap is untouched: x does nothing there, o still opens the outbox.

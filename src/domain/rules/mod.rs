@@ -329,7 +329,7 @@ pub(crate) mod tests {
             Some(start_of(a.contract_start + Duration::days(60)))
         );
         let renewed = Account {
-            outcome: Some(crate::domain::Outcome { kind: crate::domain::OutcomeKind::Renewed, on: a.contract_start }),
+            outcome: Some(crate::domain::Outcome::new(crate::domain::OutcomeKind::Renewed, a.contract_start)),
             ..a.clone()
         };
         assert_eq!(facts(&renewed).onboarding_end(&LifecycleRules::default()), None, "a renewal is no onboarding");

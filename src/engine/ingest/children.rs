@@ -63,7 +63,7 @@ pub(super) fn children_into<T: Child>(
         let e = effects.entry(r.account()).or_default();
         e.touch = e.touch.max(r.touch());
         if let Some(o) = r.outcome() {
-            if e.outcome.is_none_or(|have| o.on >= have.on) {
+            if e.outcome.as_ref().is_none_or(|have| o.on >= have.on) {
                 e.outcome = Some(o);
             }
         }
@@ -93,10 +93,13 @@ fn apply_effects(store: &Store, b: &mut Batch, effects: &BTreeMap<AccountId, Eff
                 }
             }
         }
-        if let Some(o) = e.outcome {
+        if let Some(o) = &e.outcome {
             if let Some(mut a) = store.account(*id)? {
-                if a.outcome.is_none_or(|have| o.on >= have.on) && a.outcome != Some(o) {
-                    a.outcome = Some(o);
+                // The same outcome on the same day is the one already there
+                // (with the CSM's reason and note, which a deal has not).
+                let same = a.outcome.as_ref().is_some_and(|have| have.kind == o.kind && have.on == o.on);
+                if a.outcome.as_ref().is_none_or(|have| o.on >= have.on) && !same {
+                    a.outcome = Some(o.clone());
                     b.put_account(&a);
                 }
             }

@@ -184,7 +184,7 @@ pub fn company(
         renewal_date,
         stage,
         key_people: existing.map(|a| a.key_people.clone()).unwrap_or_default(),
-        outcome: existing.and_then(|a| a.outcome),
+        outcome: existing.and_then(|a| a.outcome.clone()),
     };
     Ok(Company { ext_id, object_id, modified, account })
 }

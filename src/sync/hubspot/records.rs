@@ -293,7 +293,7 @@ mod tests {
         assert_eq!((d.kind, d.state, d.amount), (DealKind::Renewal, DealState::Won, 120_000));
         assert_eq!(
             d.outcome(),
-            Some(Outcome { kind: OutcomeKind::Renewed, on: NaiveDate::from_ymd_opt(2026, 6, 30).unwrap() })
+            Some(Outcome::new(OutcomeKind::Renewed, NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()))
         );
         let lost = json!({"id": "91", "properties": {"dealname": "Acme renewal", "hs_is_closed": "true",
             "hs_is_closed_won": "false", "dealstage": "appointmentscheduled", "closedate": "1782777600000"}});

@@ -171,12 +171,14 @@ fn overview(out: &mut Out, view: &AccountView, full: &FullAccount) {
             out.field("Contract", &format!("since {}", a.contract_start));
         }
     }
-    if let Some(o) = a.outcome {
+    if let Some(o) = &a.outcome {
         let what = match o.kind {
             OutcomeKind::Renewed => "renewed",
             OutcomeKind::Churned => "churned",
         };
-        out.field("Outcome", &format!("{what} on {}", o.on));
+        let why = o.reason.map_or(String::new(), |r| format!(" ({})", r.label()));
+        let note = if o.note.trim().is_empty() { String::new() } else { format!(": {}", sanitize(o.note.trim())) };
+        out.field("Outcome", &format!("{what} on {}{why}{note}", o.on));
     }
     out.blank();
     if let Some(r) = row {

@@ -6,6 +6,7 @@ pub mod account_lines;
 pub mod accounts;
 pub mod compose;
 pub mod conversation;
+pub mod guard;
 pub mod health;
 pub mod help;
 pub mod kanban;

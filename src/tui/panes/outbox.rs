@@ -33,11 +33,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if view.entries.is_empty() {
         // Read off the event loop: until then nothing is claimed.
         let msg = if app.overlays.outbox.loading {
-            "Reading the outbox…"
+            "Reading the outbox…".to_string()
+        } else if c.discarded > 0 {
+            format!(
+                "Nothing waiting: every other note, reply and status change reached its vendor ({} discarded, not sent).",
+                c.discarded
+            )
         } else {
-            "Nothing waiting: every note, reply and status change reached its vendor."
+            "Nothing waiting: every note, reply and status change reached its vendor.".to_string()
         };
-        buf.set_stringn(inner.x, inner.y, msg, inner.width as usize, t.dim);
+        Paragraph::new(msg).style(t.dim).wrap(Wrap { trim: true }).render(inner, buf);
         return;
     }
     let detail_h = 4u16.min(inner.height / 3);

@@ -87,6 +87,8 @@ fn hints(app: &App) -> Vec<(String, &'static str)> {
         // The options' keys are in the menu itself.
         Mode::Pick => vec![Some(("key".into(), "choose")), one(A::Cancel, "cancel")],
         Mode::Compose => vec![one(A::Submit, "save"), one(A::ExternalEditor, "$EDITOR"), one(A::Cancel, "cancel")],
+        Mode::Undo => vec![one(A::UndoTo, "undo down to here"), one(A::Close, "close")],
+        Mode::Confirm => vec![one(A::Yes, "yes"), one(A::No, "no")],
         Mode::Outbox => {
             vec![one(A::Retry, "retry"), one(A::Edit, "edit"), one(A::Discard, "discard"), one(A::Close, "close")]
         }
