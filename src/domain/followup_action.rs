@@ -28,6 +28,21 @@ pub fn ticket_only(ticket: &Ticket, now: DateTime<Utc>) -> FollowUp {
     }
 }
 
+/// An account-level item (unstored, like a ticket-only one) for a note or
+/// a logged touch on an account from outside the queue, at `now`.
+pub fn account_only(account_id: super::account::AccountId, now: DateTime<Utc>) -> FollowUp {
+    FollowUp {
+        id: TICKET_ONLY,
+        account_id,
+        ticket_id: None,
+        kind: FollowUpKind::CheckIn,
+        reason: "the account".into(),
+        due: now,
+        priority: super::followup::Priority::Normal,
+        state: FollowUpState::Open,
+    }
+}
+
 /// Who an escalation goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EscalateTo {

@@ -26,11 +26,9 @@ use crate::engine::edits::{Applied, Edit, Written};
 impl App {
     /// The items an action applies to: the marked ones, else the one under
     /// the cursor. `None` (with a toast) when the queue is not focused.
-    fn targets(&mut self) -> Option<Vec<FollowUp>> {
+    fn targets(&mut self, action: Action) -> Option<Vec<FollowUp>> {
         if self.selection.focus != Pane::Queue {
-            let four = in_parens(&self.keymap, KeyMode::Normal, Action::FocusQueue);
-            self.toast(Level::Info, format!("Focus the follow-up queue{four} to act on its items"));
-            return None;
+            return self.account_targets(action);
         }
         let items = self.target_items();
         if items.is_empty() {
@@ -38,6 +36,58 @@ impl App {
             return None;
         }
         Some(items)
+    }
+
+    /// Outside the queue, an action is on the selected account: a note or a
+    /// logged touch on the account itself; a snooze on its items in the
+    /// queue; a reply, escalation or close on its one ticket item. Done
+    /// stays a queue key (one key must not finish all of an account's items).
+    fn account_targets(&mut self, action: Action) -> Option<Vec<FollowUp>> {
+        match self.account_items(action) {
+            Ok(items) => Some(items),
+            Err(why) => {
+                self.toast(Level::Info, why);
+                None
+            }
+        }
+    }
+
+    /// The items an action outside the queue is on (see `account_targets`),
+    /// or what to do instead.
+    fn account_items(&self, action: Action) -> Result<Vec<FollowUp>, String> {
+        let Some(id) = self.selection.selected else { return Err("Select an account first".into()) };
+        let name = self.account_name(id);
+        let four = in_parens(&self.keymap, KeyMode::Normal, Action::FocusQueue);
+        match action {
+            Action::Note | Action::NoteEditor | Action::Log => {
+                return Ok(vec![crate::domain::followup_action::account_only(id, self.now)])
+            }
+            Action::Done => return Err(format!("Done is for queue items: focus the follow-up queue{four}")),
+            _ => {}
+        }
+        let bounds = self.calendar.bounds(self.now);
+        let ticketed = matches!(action, Action::Reply | Action::Escalate | Action::CloseTicket);
+        let items: Vec<FollowUp> = self
+            .queue
+            .iter()
+            .filter(|q| q.follow_up.account_id == id && q.section(&bounds).is_some())
+            .filter(
+                |q| !matches!(q.follow_up.state, crate::domain::FollowUpState::Snoozed { until } if until > self.now),
+            )
+            .filter(|q| !ticketed || q.follow_up.ticket_id.is_some())
+            .map(|q| q.follow_up.to_follow_up())
+            .collect();
+        let open = in_parens(&self.keymap, KeyMode::Normal, Action::Detail);
+        match (items.len(), ticketed) {
+            (0, false) => Err(format!("{name} has nothing in the queue to snooze")),
+            (0, true) => {
+                Err(format!("{name} has no ticket item in the queue: open the account{open} to act on a ticket"))
+            }
+            (1, _) | (_, false) => Ok(items),
+            (n, true) => Err(format!(
+                "{name} has {n} ticket items: open the account{open} and pick the ticket, or use the queue{four}"
+            )),
+        }
     }
 
     /// The marked items, else the one under the queue's cursor.
@@ -57,8 +107,11 @@ impl App {
     /// CSM is still on the same items (else it is dropped, never run on
     /// what the screen shows now).
     pub(super) fn resume_waiting(&mut self, action: Action, items: Vec<u64>) {
-        let now: Vec<u64> = self.target_items().iter().map(|f| f.id).collect();
-        if self.selection.focus == Pane::Queue && self.overlays.is_idle() && now == items {
+        let now: Vec<u64> = match self.selection.focus {
+            Pane::Queue => self.target_items().iter().map(|f| f.id).collect(),
+            _ => self.account_items(action).unwrap_or_default().iter().map(|f| f.id).collect(),
+        };
+        if self.overlays.is_idle() && now == items {
             self.follow_up_action(action);
         }
     }
@@ -151,7 +204,7 @@ impl App {
         if action == A::Mark {
             return self.toggle_mark();
         }
-        let Some(items) = self.targets() else { return };
+        let Some(items) = self.targets(action) else { return };
         if matches!(action, A::Reply | A::Escalate | A::CloseTicket) && self.wait_for_tickets(action, &items) {
             return;
         }

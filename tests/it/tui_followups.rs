@@ -250,11 +250,11 @@ fn a_logged_call_is_a_touch_and_undo_refuses_once_a_write_left() {
 }
 
 #[test]
-fn actions_need_the_queue_focused_and_reply_needs_a_ticket() {
+fn done_needs_the_queue_focused_and_reply_needs_a_ticket() {
     let (_tmp, mut app) = queue_app();
     app.update(Action::FocusAccounts);
     key(&mut app, KeyCode::Char('d'));
-    assert!(app.toasts.last().unwrap().text.contains("Focus the follow-up queue"));
+    assert!(app.toasts.last().unwrap().text.contains("Done is for queue items: focus the follow-up queue"));
     app.update(Action::FocusQueue);
     let pos = app.queue.iter().position(|q| q.follow_up.ticket_id.is_none()).unwrap();
     for _ in 0..pos {
@@ -411,4 +411,62 @@ fn the_outbox_keys_come_from_the_config_and_the_hints_follow_them() {
     // The panes' keymap is untouched: x does nothing there, o still opens the outbox.
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.mode(), Mode::Normal);
+}
+
+/// From the accounts table, with no queue item in hand: a note and a
+/// logged call land on the selected account; a snooze puts off its items
+/// in the queue; done stays a queue key.
+#[test]
+fn a_note_a_call_and_a_snooze_from_the_table_act_on_the_selected_account() {
+    let (_tmp, store) = common::demo_store(150);
+    let mut app = common::app(store, common::theme("dark"));
+    app.update(Action::FocusAccounts);
+    // An account with items in the queue, chosen from the table.
+    let bounds = app.calendar.bounds(app.now);
+    let id = app
+        .queue
+        .iter()
+        .find(|q| q.section(&bounds) == Some(cockpit::domain::calendar::Section::Overdue))
+        .unwrap()
+        .follow_up
+        .account_id;
+    app.select(id);
+    let before = app.store.activities(id).unwrap().len();
+
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.mode(), Mode::Compose, "{:?}", app.toasts.last());
+    typed(&mut app, "Spoke to the new VP");
+    ctrl(&mut app, 's');
+    assert_eq!(app.mode(), Mode::Normal);
+    let outbox = app.store.outbox().unwrap();
+    assert!(outbox
+        .iter()
+        .any(|e| e.account_id == id && matches!(&e.write, Write::Note { body, .. } if body == "Spoke to the new VP")));
+
+    key(&mut app, KeyCode::Char('L'));
+    key(&mut app, KeyCode::Char('c'));
+    typed(&mut app, "Budget approved");
+    ctrl(&mut app, 's');
+    let timeline = app.store.activities(id).unwrap();
+    assert_eq!(timeline.len(), before + 2, "the note and the call on the account's timeline");
+    assert!(timeline.iter().any(|a| a.kind == ActivityKind::Call && a.summary.contains("Budget approved")));
+    assert_eq!(app.book.row(id).unwrap().last_touch, Some(app.now), "a call is a two-way touch");
+
+    // Done is a queue key: nothing changes.
+    let open: Vec<u64> = app.queue.iter().filter(|q| q.follow_up.account_id == id).map(|q| q.follow_up.id).collect();
+    key(&mut app, KeyCode::Char('d'));
+    assert!(app.toasts.last().unwrap().text.starts_with("Done is for queue items"));
+    // A week's snooze puts off every one of its items.
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('w'));
+    key(&mut app, KeyCode::Enter);
+    for f in open {
+        assert!(matches!(stored(&app, f).state, FollowUpState::Snoozed { .. }), "item {f}");
+    }
+    // Undo walks back the snooze, the call and the note.
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('u'));
+    }
+    assert_eq!(app.store.activities(id).unwrap().len(), before);
+    assert!(!app.store.outbox().unwrap().iter().any(|e| e.account_id == id));
 }
