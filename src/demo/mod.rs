@@ -9,6 +9,7 @@ mod names;
 pub mod rng;
 pub mod story;
 
+use chrono::DurationRound;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::domain::cadence::Context;
@@ -76,6 +77,10 @@ enum Fate {
 
 /// Generates the portfolio into an empty store, in batches.
 pub fn generate(store: &Store, spec: &DemoSpec) -> Result<Generated, StoreError> {
+    // Dated to the minute: what it raises "now" is overdue for any clock
+    // read after, not due a few milliseconds on (see `clock`).
+    let minute = spec.now.duration_trunc(chrono::Duration::minutes(1)).unwrap_or(spec.now);
+    let spec = &DemoSpec { now: minute, ..*spec };
     let mut totals = StageTotals::default();
     let mut out = Generated::default();
     // Scored as the day's pass would score it: nothing is marked for the next.
