@@ -82,6 +82,8 @@ pub enum Action {
     CloseTicket,
     /// Log a call, meeting or email with the customer.
     Log,
+    /// A task with a due date and time on the selected account.
+    Task,
     /// Take back the last action.
     Undo,
     /// The list of recent actions, to undo several at once.
@@ -139,7 +141,7 @@ pub enum Action {
 
 impl Action {
     /// Every action of the panes (normal mode), in help order.
-    pub const NORMAL: [Action; 40] = [
+    pub const NORMAL: [Action; 41] = [
         Action::Up,
         Action::Down,
         Action::Left,
@@ -164,6 +166,7 @@ impl Action {
         Action::Escalate,
         Action::CloseTicket,
         Action::Log,
+        Action::Task,
         Action::Undo,
         Action::UndoList,
         Action::Outbox,
@@ -208,7 +211,7 @@ impl Action {
     ];
 
     /// Every action of every mode: the panes' first, in help order.
-    pub const ALL: [Action; 61] = concat(Action::NORMAL, Action::OTHER_MODES);
+    pub const ALL: [Action; 62] = concat(Action::NORMAL, Action::OTHER_MODES);
 
     /// What the action does, for the help overlay.
     pub fn describe(self) -> &'static str {
@@ -250,6 +253,7 @@ impl Action {
             Action::Escalate => "escalate: manager or eng.",
             Action::CloseTicket => "close the ticket",
             Action::Log => "log call / meeting / email",
+            Action::Task => "task with a due date",
             Action::Undo => "undo the last action",
             Action::UndoList => "recent actions, to undo",
             Action::Outbox => "outbox: pending, failed, conflicts",
@@ -299,8 +303,8 @@ impl Action {
 }
 
 /// Two lists of actions as one (for `Action::ALL`).
-const fn concat(first: [Action; 40], then: [Action; 21]) -> [Action; 61] {
-    let mut out = [Action::Up; 61];
+const fn concat(first: [Action; 41], then: [Action; 21]) -> [Action; 62] {
+    let mut out = [Action::Up; 62];
     let mut i = 0;
     while i < first.len() {
         out[i] = first[i];

@@ -83,6 +83,7 @@ const NORMAL: &[(&str, &str)] = &[
     ("e", "escalate"),
     ("c", "close_ticket"),
     ("L", "log"),
+    ("t", "task"),
     ("u", "undo"),
     ("U", "undo_list"),
     ("o", "outbox"),

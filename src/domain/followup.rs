@@ -44,6 +44,9 @@ pub enum FollowUpKind {
     Upsell,
     /// A customer rated a support ticket bad.
     BadRating,
+    /// A task the CSM set themselves, with a due moment. Kept last:
+    /// stored follow-ups name kinds by position.
+    Task,
 }
 
 impl FollowUpKind {
@@ -65,6 +68,7 @@ impl FollowUpKind {
             FollowUpKind::CheckIn => "check-in",
             FollowUpKind::Upsell => "upsell",
             FollowUpKind::BadRating => "bad rating",
+            FollowUpKind::Task => "task",
         }
     }
 
@@ -90,6 +94,7 @@ impl FollowUpKind {
             FollowUpKind::CheckIn => "Check-ins",
             FollowUpKind::Upsell => "Upgrade opportunities",
             FollowUpKind::BadRating => "Bad support ratings",
+            FollowUpKind::Task => "Your tasks",
         }
     }
 
@@ -111,6 +116,7 @@ impl FollowUpKind {
             FollowUpKind::CheckIn => "check_in",
             FollowUpKind::Upsell => "upsell",
             FollowUpKind::BadRating => "bad_rating",
+            FollowUpKind::Task => "task",
         }
     }
 }
@@ -354,13 +360,14 @@ mod tests {
             CheckIn,
             Upsell,
             BadRating,
+            Task,
         ];
         // A new kind fails to compile here until it is listed above.
         for k in all {
             match k {
                 TicketNoReply | TicketSeen | TicketClose | EscalateManager | EscalateEngineering | Kickoff
                 | OnboardingCheckIn | ProficiencyCheck | NpsSurvey | RenewalPrep | RenewalSigning | HealthRisk
-                | CheckIn | Upsell | BadRating => {}
+                | CheckIn | Upsell | BadRating | Task => {}
             }
         }
         let widest = all.iter().map(|k| k.label().chars().count()).max();

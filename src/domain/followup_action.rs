@@ -4,14 +4,17 @@
 
 use chrono::{DateTime, Utc};
 
+use super::account::AccountId;
 use super::activity::ActivityKind;
-use super::followup::{FollowUp, FollowUpKind, FollowUpState};
+use super::followup::{Draft, FollowUp, FollowUpKind, FollowUpState, Priority};
 use super::outbox::Write;
 use super::ticket::{Ticket, TicketStatus};
 
-/// The id of a ticket-only item: a reply or close from the account view on
-/// a ticket no queue item stands for. It is never stored nor queued; the
-/// action lands on the ticket, the timeline and the outbox only.
+/// The id of an unstored item: a reply or close from the account view on
+/// a ticket no queue item stands for (see [`ticket_only`]), or an action on
+/// an account with no item at hand (see [`account_only`]). It is never
+/// stored nor queued; the action lands on the ticket, the account, the
+/// timeline and the outbox only.
 pub const TICKET_ONLY: u64 = u64::MAX;
 
 /// A ticket-only item (see [`TICKET_ONLY`]) for an action on `ticket` at `now`.
@@ -28,17 +31,17 @@ pub fn ticket_only(ticket: &Ticket, now: DateTime<Utc>) -> FollowUp {
     }
 }
 
-/// An account-level item (unstored, like a ticket-only one) for a note or
-/// a logged touch on an account from outside the queue, at `now`.
-pub fn account_only(account_id: super::account::AccountId, now: DateTime<Utc>) -> FollowUp {
+/// An account-level item (see [`TICKET_ONLY`]) for an action on account
+/// `account_id` at `now`, from a pane that shows the account, not an item.
+pub fn account_only(account_id: AccountId, now: DateTime<Utc>) -> FollowUp {
     FollowUp {
         id: TICKET_ONLY,
         account_id,
         ticket_id: None,
         kind: FollowUpKind::CheckIn,
-        reason: "the account".into(),
+        reason: "The account".into(),
         due: now,
-        priority: super::followup::Priority::Normal,
+        priority: Priority::Normal,
         state: FollowUpState::Open,
     }
 }
@@ -97,6 +100,20 @@ pub enum FollowUpAction {
         /// What was said.
         summary: String,
     },
+    /// A task on the item's account, due at a moment: a new follow-up that
+    /// comes up in the queue then, and maybe a task in the CRM.
+    Task {
+        /// What to do.
+        subject: String,
+        /// When it is due.
+        due: DateTime<Utc>,
+        /// How urgent.
+        priority: Priority,
+        /// Whether it also goes to the CRM as a task.
+        write_back: bool,
+        /// The user's zone, in which the timeline says when.
+        zone: chrono_tz::Tz,
+    },
 }
 
 impl FollowUpAction {
@@ -112,6 +129,7 @@ impl FollowUpAction {
             FollowUpAction::Log { kind: ActivityKind::Meeting, .. } => "meeting logged",
             FollowUpAction::Log { kind: ActivityKind::Email, .. } => "email logged",
             FollowUpAction::Log { .. } => "call logged",
+            FollowUpAction::Task { .. } => "task added",
         }
     }
 
@@ -134,6 +152,8 @@ pub struct Plan {
     pub ticket: Option<Ticket>,
     /// Writes for the outbox.
     pub writes: Vec<Write>,
+    /// A follow-up to create (a task), given an id when applied.
+    pub create: Option<Draft>,
 }
 
 /// Why an action cannot apply to an item.
@@ -148,6 +168,9 @@ pub enum PlanError {
     /// Text was required and none was given.
     #[error("nothing was written; the action was not taken")]
     Empty,
+    /// A task due at a moment already past.
+    #[error("its due moment has passed; give a later one")]
+    Past,
 }
 
 fn first_line(s: &str) -> &str {
@@ -192,6 +215,7 @@ pub fn plan(
             touch: false,
             ticket: None,
             writes: vec![],
+            create: None,
         },
         FollowUpAction::Snooze { until, reason, zone } => {
             let why = if reason.trim().is_empty() { String::new() } else { format!(" ({})", reason.trim()) };
@@ -208,6 +232,7 @@ pub fn plan(
                 touch: false,
                 ticket: None,
                 writes: vec![],
+                create: None,
             }
         }
         FollowUpAction::Note { body } => {
@@ -218,6 +243,7 @@ pub fn plan(
                 touch: false,
                 ticket: None,
                 writes: vec![Write::Note { body, at: now }],
+                create: None,
             }
         }
         FollowUpAction::Reply { body } => {
@@ -235,6 +261,7 @@ pub fn plan(
                 touch: false,
                 ticket: Some(changed),
                 writes: vec![ticket_write(t, body, true, Some(TicketStatus::Pending))],
+                create: None,
             }
         }
         FollowUpAction::Escalate { to, body } => {
@@ -255,13 +282,14 @@ pub fn plan(
                 }
                 None => format!("{subject}: {}", first_line(&item.reason)),
             };
-            writes.push(Write::Task { subject, body: body.clone(), due: now });
+            writes.push(Write::Task { subject, body: body.clone(), due: now, priority: Priority::High });
             Plan {
                 state: done,
                 timeline: (ActivityKind::Task, format!("Escalated to {who}: {}", first_line(&body))),
                 touch: false,
                 ticket: changed,
                 writes,
+                create: None,
             }
         }
         FollowUpAction::CloseTicket { body } => {
@@ -275,6 +303,7 @@ pub fn plan(
                 touch: false,
                 ticket: Some(changed),
                 writes: vec![ticket_write(t, body, false, Some(TicketStatus::Solved))],
+                create: None,
             }
         }
         FollowUpAction::Log { kind, summary } => {
@@ -290,6 +319,40 @@ pub fn plan(
                 touch: kind.is_two_way(),
                 ticket: None,
                 writes: vec![Write::Note { body: format!("{what} logged: {summary}"), at: now }],
+                create: None,
+            }
+        }
+        FollowUpAction::Task { subject, due, priority, write_back, zone } => {
+            let subject = first_line(&text(subject)?).to_string();
+            if *due <= now {
+                return Err(PlanError::Past);
+            }
+            let when = due.with_timezone(zone).format("%a %d %b %H:%M %Z");
+            let writes = match write_back {
+                // The body is the subject: HubSpot shows it under the
+                // task, and it carries the marker that finds it again.
+                true => vec![Write::Task {
+                    subject: subject.clone(),
+                    body: subject.clone(),
+                    due: *due,
+                    priority: *priority,
+                }],
+                false => vec![],
+            };
+            Plan {
+                state: None,
+                timeline: (ActivityKind::Task, format!("Task: {subject}, due {when}")),
+                touch: false,
+                ticket: None,
+                writes,
+                create: Some(Draft {
+                    account_id: item.account_id,
+                    ticket_id: None,
+                    kind: FollowUpKind::Task,
+                    reason: subject,
+                    due: *due,
+                    priority: *priority,
+                }),
             }
         }
     })
@@ -410,5 +473,43 @@ mod tests {
         assert!(p.writes.is_empty());
         assert!(p.timeline.1.starts_with("Snoozed until 2026-11-29 10:00 CET (on leave)"), "{}", p.timeline.1);
         assert!(plan(&FollowUpAction::Done, &item(None), None, now()).unwrap().writes.is_empty());
+    }
+
+    #[test]
+    fn a_task_creates_an_item_due_then_and_goes_to_the_crm_only_when_asked() {
+        let due = now() + Duration::days(4) + Duration::hours(1);
+        let zone = chrono_tz::America::Los_Angeles;
+        let task = |write_back| FollowUpAction::Task {
+            subject: "Send the QBR deck\n".into(),
+            due,
+            priority: Priority::High,
+            write_back,
+            zone,
+        };
+        let on = account_only(AccountId(7), now());
+        let p = plan(&task(false), &on, None, now()).unwrap();
+        assert_eq!(p.state, None, "nothing else changes");
+        assert!(p.writes.is_empty());
+        assert_eq!(p.timeline, (ActivityKind::Task, "Task: Send the QBR deck, due Mon 30 Nov 02:00 PST".into()));
+        let d = p.create.unwrap();
+        assert_eq!(
+            (d.account_id, d.kind, d.reason.as_str(), d.due, d.priority, d.ticket_id),
+            (AccountId(7), FollowUpKind::Task, "Send the QBR deck", due, Priority::High, None)
+        );
+        let p = plan(&task(true), &on, None, now()).unwrap();
+        assert_eq!(
+            p.writes,
+            vec![Write::Task {
+                subject: "Send the QBR deck".into(),
+                body: "Send the QBR deck".into(),
+                due,
+                priority: Priority::High
+            }]
+        );
+        let past =
+            FollowUpAction::Task { subject: "x".into(), due: now(), priority: Priority::Low, write_back: false, zone };
+        assert_eq!(plan(&past, &on, None, now()), Err(PlanError::Past));
+        let blank = FollowUpAction::Task { subject: " ".into(), due, priority: Priority::Low, write_back: false, zone };
+        assert_eq!(plan(&blank, &on, None, now()), Err(PlanError::Empty));
     }
 }

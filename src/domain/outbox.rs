@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::account::AccountId;
+use super::followup::Priority;
 use super::health::Band;
 use super::lifecycle::Stage;
 use super::ticket::TicketStatus;
@@ -50,6 +51,8 @@ pub enum Write {
         body: String,
         /// When it is due (`hs_timestamp`).
         due: DateTime<Utc>,
+        /// How urgent (`hs_task_priority`).
+        priority: Priority,
     },
     /// A comment and maybe a status change on a ticket (Zendesk `PUT
     /// /api/v2/tickets/{id}` with `safe_update`).

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::followup_action::{plan, FollowUpAction, TICKET_ONLY};
 use crate::domain::outbox::{OutboxEntry, System, Write};
-use crate::domain::{AccountId, AccountRow, Activity, ActivityKind, ChurnReason, FollowUp, Outcome, Stage, Ticket};
+use crate::domain::{
+    AccountId, AccountRow, Activity, ActivityKind, ChurnReason, FollowUp, FollowUpState, Outcome, Stage, Ticket,
+};
 use crate::store::{keys, Batch, Result, Store, StoreError, UndoEntry, UndoRecord};
 
 /// Who made a change and when.
@@ -190,7 +192,8 @@ pub fn apply(store: &Store, items: &[FollowUp], action: &FollowUpAction, by: &Au
         }
         // Writes about the account go once per account; about a ticket,
         // once per ticket. A local change (done, snooze) is logged per item.
-        let shared = !p.writes.is_empty() || p.touch || p.ticket.is_some();
+        // A task is the account's: one however many of its items are marked.
+        let shared = !p.writes.is_empty() || p.touch || p.ticket.is_some() || p.create.is_some();
         let first_for_target = !shared
             || match current.ticket_id {
                 Some(t) if action.needs_ticket() || matches!(action, FollowUpAction::Escalate { .. }) => {
@@ -211,6 +214,12 @@ pub fn apply(store: &Store, items: &[FollowUp], action: &FollowUpAction, by: &Au
         };
         b.put_activity(&activity);
         undo.activities.push((activity.account_id, activity.at, activity.id));
+        if let Some(draft) = p.create {
+            let f = draft.into_follow_up(store.next_id()?);
+            b.put_follow_up(&f, None);
+            undo.created.push(f.clone());
+            report.changed.push(f);
+        }
         if let Some(changed) = p.ticket {
             let before = ticket.expect("a ticket change comes from a ticket");
             if !tickets.contains_key(&before.id) {
@@ -273,9 +282,12 @@ fn describe(store: &Store, action: &FollowUpAction, items: &[FollowUp], applied:
         FollowUpAction::Log { kind: ActivityKind::Meeting, .. } => "logged meeting",
         FollowUpAction::Log { kind: ActivityKind::Email, .. } => "logged email",
         FollowUpAction::Log { .. } => "logged call",
+        FollowUpAction::Task { .. } => "task",
     };
     let to = if matches!(action, FollowUpAction::Reply { .. }) { "to" } else { "on" };
     let accounts: BTreeSet<AccountId> = items.iter().map(|f| f.account_id).collect();
+    // A task is made once per account, however many of its items it came from.
+    let applied = if matches!(action, FollowUpAction::Task { .. }) { accounts.len() } else { applied };
     Ok(match (applied, accounts.iter().next()) {
         (1, Some(id)) => {
             let name = store.row(*id)?.map_or_else(|| format!("account {}", id.0), |r| r.name);
@@ -467,8 +479,15 @@ fn undo_down_to(store: &Store, all: Vec<(HistoryItem, UndoRecord)>, seq: u64) ->
             accounts.extend(record.follow_ups.iter().map(|f| f.account_id));
             accounts.extend(record.rows.iter().map(|r| r.id));
             accounts.extend(record.activities.iter().map(|a| a.0));
+            accounts.extend(record.created.iter().map(|f| f.account_id));
             // An older snapshot of the same item is how it is now.
             restored.extend(record.follow_ups.into_iter().map(|f| (f.id, f)));
+            // An item it created is gone: given back done, so the screen
+            // takes it out of the queue.
+            restored.extend(record.created.into_iter().map(|mut f| {
+                f.state = FollowUpState::Done { at: item.at };
+                (f.id, f)
+            }));
             done.push(item.what);
         }
         if item.seq == seq {
@@ -496,6 +515,10 @@ fn take_back(store: &Store, seq: u64, undo: &UndoRecord) -> Result<()> {
     }
     for (acc, at, id) in &undo.activities {
         b.remove_activity(*acc, *at, *id);
+    }
+    for f in &undo.created {
+        // Its due never changes (a snooze keeps it), so neither does its key.
+        b.remove_follow_up(f);
     }
     for t in &undo.tickets {
         b.put_ticket(t);

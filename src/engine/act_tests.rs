@@ -541,3 +541,96 @@ fn a_churn_records_its_outcome_with_the_reason_and_undo_takes_it_back() {
     assert_eq!((back.stage, back.outcome), (Stage::Renewed, Some(renewed)), "the renewal is back, the churn gone");
     assert!(!store.outbox().unwrap().iter().any(|e| e.write == Write::Stage { stage: Stage::Churned }));
 }
+
+fn task(write_back: bool) -> FollowUpAction {
+    FollowUpAction::Task {
+        subject: "Send the QBR deck".into(),
+        due: now() + Duration::days(4) + Duration::hours(1),
+        priority: Priority::High,
+        write_back,
+        zone: chrono_tz::America::Los_Angeles,
+    }
+}
+
+#[test]
+fn a_task_on_an_account_is_stored_queued_logged_and_sent_when_asked() {
+    let (_dir, store, _) = store_with_a_ticket();
+    let on = crate::domain::followup_action::account_only(AccountId(1), now());
+    let report = apply(&store, std::slice::from_ref(&on), &task(true), &dana()).unwrap();
+    assert_eq!((report.applied, report.queued, report.changed.len()), (1, 1, 1));
+    let created = report.changed[0].clone();
+    assert_ne!(created.id, on.id, "a stored id of its own");
+    assert_eq!(
+        (created.kind, created.reason.as_str(), created.due, created.priority, created.state),
+        (
+            FollowUpKind::Task,
+            "Send the QBR deck",
+            now() + Duration::days(4) + Duration::hours(1),
+            Priority::High,
+            FollowUpState::Open
+        )
+    );
+    assert_eq!(store.follow_up(created.id).unwrap(), Some(created.clone()), "stored, found by id");
+    let upcoming: Vec<FollowUp> = store
+        .follow_ups_before(now() + Duration::days(30))
+        .map(Result::unwrap)
+        .filter(|f| f.kind == FollowUpKind::Task)
+        .collect();
+    assert_eq!(upcoming, vec![created.clone()]);
+    let timeline = store.activities(AccountId(1)).unwrap();
+    assert_eq!(timeline[0].summary, "Task: Send the QBR deck, due Mon 30 Nov 02:00 PST");
+    assert!(matches!(
+        &store.outbox().unwrap()[0].write,
+        Write::Task { subject, due, priority: Priority::High, .. } if subject == "Send the QBR deck" && *due == created.due
+    ));
+    assert_eq!(store.undo_history().unwrap()[0].1.what, "task on Acme");
+    // The ticket's item was not an action target: it stays as it was.
+    assert_eq!(store.follow_up(9).unwrap().unwrap().state, FollowUpState::Open);
+
+    match undo(&store).unwrap() {
+        UndoOutcome::Undone { done, accounts, restored, .. } => {
+            assert_eq!((done, accounts), (vec!["task on Acme".to_string()], vec![AccountId(1)]));
+            assert_eq!(restored.len(), 1);
+            assert_eq!(restored[0].id, created.id);
+            assert!(matches!(restored[0].state, FollowUpState::Done { .. }), "given back done: off the queue");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.follow_up(created.id).unwrap(), None, "removed");
+    assert_eq!(
+        store
+            .follow_ups_before(now() + Duration::days(30))
+            .filter(|f| f.as_ref().unwrap().kind == FollowUpKind::Task)
+            .count(),
+        0
+    );
+    assert!(store.outbox().unwrap().is_empty());
+    assert!(store.activities(AccountId(1)).unwrap().is_empty());
+}
+
+#[test]
+fn a_task_from_two_items_of_one_account_is_made_once_and_a_later_done_on_it_undoes_first() {
+    let (_dir, store, item) = store_with_a_ticket();
+    let mut second = item.clone();
+    second.id = 10;
+    second.kind = FollowUpKind::CheckIn;
+    let mut b = Batch::default();
+    b.put_follow_up(&second, None);
+    store.apply(b).unwrap();
+    let report = apply(&store, &[item, second], &task(false), &dana()).unwrap();
+    assert_eq!((report.queued, report.changed.len()), (0, 1), "one task, local only");
+    let created = report.changed[0].clone();
+    let later = Author::new("dana", now() + Duration::minutes(5));
+    apply(&store, std::slice::from_ref(&created), &FollowUpAction::Done, &later).unwrap();
+    assert!(matches!(store.follow_up(created.id).unwrap().unwrap().state, FollowUpState::Done { .. }));
+    // Down to the task: the done on it goes first, then the task itself.
+    let seq = history(&store).unwrap()[1].seq;
+    match undo_to(&store, seq).unwrap() {
+        UndoOutcome::Undone { done, restored, .. } => {
+            assert_eq!(done, ["done on Acme (task)", "task on Acme"]);
+            assert!(matches!(restored.iter().find(|f| f.id == created.id).unwrap().state, FollowUpState::Done { .. }));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.follow_up(created.id).unwrap(), None);
+}

@@ -50,11 +50,13 @@ fn recent_input_days(_: &sled::Tree) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// v7 gives an account's outcome a churn reason and a note, and keeps the
-/// last actions (not only the last one) to undo, under `uh`. Postcard
-/// reads a record field by field, so every account is rewritten with no
-/// reason and an empty note, and the last action's undo record (`m:undo`)
-/// becomes the history's only entry.
+/// v7 gives an account's outcome a churn reason and a note, keeps the
+/// last actions (not only the last one) to undo, under `uh`, and gives an
+/// outbox task a priority. Postcard reads a record field by field, so
+/// every account is rewritten with no reason and an empty note, the last
+/// action's undo record (`m:undo`) becomes the history's only entry, and
+/// every task in the outbox (schema 6 made them only for escalations) is
+/// rewritten as high priority.
 fn outcome_reasons(tree: &sled::Tree) -> Result<(), StoreError> {
     use super::codec::{decode, encode};
     let mut batch = sled::Batch::default();
@@ -64,6 +66,16 @@ fn outcome_reasons(tree: &sled::Tree) -> Result<(), StoreError> {
         let old: v6::Account = decode(&v, "account (schema 6)")?;
         batch.insert(k, encode(&old.upgrade()));
         accounts += 1;
+    }
+    let mut tasks = 0;
+    for kv in tree.scan_prefix(keys::OUTBOX) {
+        let (k, v) = kv?;
+        // Only a task's layout changed: every other entry reads as it is.
+        let old: v6::OutboxEntry = decode(&v, "outbox entry (schema 6)")?;
+        if let Some(entry) = old.upgrade_task() {
+            batch.insert(k, encode(&entry));
+            tasks += 1;
+        }
     }
     if let Some(v) = tree.get(keys::UNDO)? {
         // An undo record that does not read is only a lost undo.
@@ -75,7 +87,7 @@ fn outcome_reasons(tree: &sled::Tree) -> Result<(), StoreError> {
         batch.remove(keys::UNDO);
     }
     tree.apply_batch(batch)?;
-    tracing::info!(accounts, "accounts given outcome reasons");
+    tracing::info!(accounts, tasks, "accounts given outcome reasons, outbox tasks priorities");
     Ok(())
 }
 
@@ -84,7 +96,59 @@ mod v6 {
     use chrono::{DateTime, NaiveDate, Utc};
     use serde::Deserialize;
 
-    use crate::domain::{AccountId, AccountRow, FollowUp, KeyPerson, OutcomeKind, Segment, Stage, Ticket};
+    use crate::domain::outbox::OutboxState;
+    use crate::domain::{
+        AccountId, AccountRow, Band, FollowUp, KeyPerson, OutcomeKind, Priority, Segment, Stage, Ticket, TicketStatus,
+    };
+
+    /// An outbox write whose task has no priority. The other writes are
+    /// read only to get past them.
+    #[allow(dead_code)]
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
+    pub enum Write {
+        Note { body: String, at: DateTime<Utc> },
+        Task { subject: String, body: String, due: DateTime<Utc> },
+        Ticket { ticket: u64, body: String, public: bool, status: Option<TicketStatus>, updated_stamp: DateTime<Utc> },
+        Stage { stage: Stage },
+        Health { score: u8, band: Band, reason: String },
+    }
+
+    /// An outbox entry with a schema 6 write.
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
+    pub struct OutboxEntry {
+        pub(super) id: u64,
+        pub(super) key: String,
+        pub(super) account_id: AccountId,
+        pub(super) activity: u64,
+        pub(super) write: Write,
+        pub(super) state: OutboxState,
+        pub(super) attempts: u32,
+        pub(super) next_attempt: DateTime<Utc>,
+        pub(super) created: DateTime<Utc>,
+        pub(super) last_error: Option<String>,
+    }
+
+    impl OutboxEntry {
+        /// The entry as schema 7 keeps it when it is a task (an escalation:
+        /// high priority); `None` for any other, which reads as it is.
+        pub fn upgrade_task(self) -> Option<crate::domain::outbox::OutboxEntry> {
+            let Write::Task { subject, body, due } = self.write else { return None };
+            Some(crate::domain::outbox::OutboxEntry {
+                id: self.id,
+                key: self.key,
+                account_id: self.account_id,
+                activity: self.activity,
+                write: crate::domain::outbox::Write::Task { subject, body, due, priority: Priority::High },
+                state: self.state,
+                attempts: self.attempts,
+                next_attempt: self.next_attempt,
+                created: self.created,
+                last_error: self.last_error,
+            })
+        }
+    }
 
     /// An outcome without a reason or note.
     #[derive(Deserialize)]
@@ -168,6 +232,7 @@ mod v6 {
                 rows: self.rows,
                 tickets: self.tickets,
                 accounts: self.accounts.into_iter().map(Account::upgrade).collect(),
+                created: vec![],
             };
             crate::store::UndoEntry { at, what, record }
         }
@@ -287,11 +352,11 @@ mod tests {
     use chrono::{NaiveDate, TimeZone, Utc};
 
     use super::*;
-    use crate::domain::{AccountId, OutcomeKind, Segment, Stage};
+    use crate::domain::{AccountId, OutcomeKind, Priority, Segment, Stage};
     use crate::store::codec::encode;
 
     #[test]
-    fn a_schema_6_workspace_keeps_its_outcomes_and_its_last_undo() {
+    fn a_schema_6_workspace_keeps_its_outcomes_its_last_undo_and_its_outbox() {
         let tmp = tempfile::tempdir().unwrap();
         let on = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         let old = v6::Account {
@@ -325,6 +390,22 @@ mod tests {
                 accounts: vec![old],
             };
             s.tree.insert(keys::UNDO, encode(&undo)).unwrap();
+            let entry = |id, write| v6::OutboxEntry {
+                id,
+                key: format!("ck1x{id}"),
+                account_id: AccountId(7),
+                activity: 99,
+                write,
+                state: crate::domain::outbox::OutboxState::Pending,
+                attempts: 0,
+                next_attempt: at,
+                created: at,
+                last_error: None,
+            };
+            let task = v6::Write::Task { subject: "Escalation".into(), body: "Steps".into(), due: at };
+            s.tree.insert(keys::outbox(40), encode(&entry(40, task))).unwrap();
+            let note = v6::Write::Note { body: "Called".into(), at };
+            s.tree.insert(keys::outbox(41), encode(&entry(41, note))).unwrap();
             s.tree.insert(keys::SCHEMA, &6u32.to_be_bytes()).unwrap();
             s.flush().unwrap();
         }
@@ -337,5 +418,17 @@ mod tests {
         assert_eq!((h[0].1.at, h[0].1.record.label.as_str()), (at, "stage move"));
         assert_eq!(h[0].1.record.accounts[0].outcome.as_ref().unwrap().kind, OutcomeKind::Churned);
         assert!(s.tree.get(keys::UNDO).unwrap().is_none(), "the old record is gone");
+        assert!(h[0].1.record.created.is_empty());
+        use crate::domain::outbox::Write;
+        let outbox = s.outbox().unwrap();
+        assert_eq!(
+            outbox.iter().map(|e| e.write.clone()).collect::<Vec<_>>(),
+            vec![
+                Write::Task { subject: "Escalation".into(), body: "Steps".into(), due: at, priority: Priority::High },
+                Write::Note { body: "Called".into(), at },
+            ],
+            "an escalation's task is high priority; a note reads as it was"
+        );
+        assert_eq!(outbox[0].key, "ck1x40");
     }
 }

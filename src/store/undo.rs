@@ -30,6 +30,8 @@ pub struct UndoRecord {
     pub tickets: Vec<Ticket>,
     /// Accounts as they were (stage moves: the stage and the outcome).
     pub accounts: Vec<Account>,
+    /// Follow-ups it created (tasks), as created: taking it back removes them.
+    pub created: Vec<FollowUp>,
 }
 
 /// One action in the history.
@@ -52,7 +54,8 @@ impl UndoRecord {
             r.rows.iter().map(|x| x.id).chain(r.accounts.iter().map(|a| a.id)).collect()
         };
         let mine = accounts(self);
-        self.follow_ups.iter().any(|f| newer.follow_ups.iter().any(|g| g.id == f.id))
+        // An item it created that a newer action changed counts as its own.
+        self.follow_ups.iter().chain(&self.created).any(|f| newer.follow_ups.iter().any(|g| g.id == f.id))
             || self.tickets.iter().any(|t| newer.tickets.iter().any(|u| u.id == t.id))
             || accounts(newer).iter().any(|a| mine.contains(a))
     }

@@ -371,6 +371,7 @@ impl App {
             | Action::Undo
             | Action::Outbox => self.follow_up_action(action),
             Action::UndoList => self.open_undo_list(),
+            Action::Task => self.start_task(),
             // The other modes' actions: the panes' keymap never names them.
             Action::Close
             | Action::NextSection

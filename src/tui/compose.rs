@@ -36,6 +36,13 @@ pub enum Purpose {
         /// The entry.
         id: u64,
     },
+    /// What a task is (one line), first of the task's questions.
+    TaskSubject,
+    /// When the task is due (one line, read on the user's calendar).
+    TaskDue {
+        /// What the task is.
+        subject: String,
+    },
     /// The note that confirms a move to Churned (one line, may be empty).
     ChurnNote {
         /// Whose.
@@ -48,7 +55,14 @@ pub enum Purpose {
 impl Purpose {
     /// Whether Enter submits (one-line prompts) rather than breaking a line.
     pub fn single_line(&self) -> bool {
-        matches!(self, Purpose::SnoozeDate | Purpose::SnoozeReason { .. } | Purpose::ChurnNote { .. })
+        matches!(
+            self,
+            Purpose::SnoozeDate
+                | Purpose::SnoozeReason { .. }
+                | Purpose::ChurnNote { .. }
+                | Purpose::TaskSubject
+                | Purpose::TaskDue { .. }
+        )
     }
 
     /// Whether an empty text is a valid answer.
@@ -59,7 +73,7 @@ impl Purpose {
     /// Whether esc on it answers a question (a churn's note: no move) rather
     /// than setting text aside: its text is never kept as a draft.
     pub fn is_question(&self) -> bool {
-        matches!(self, Purpose::ChurnNote { .. })
+        matches!(self, Purpose::ChurnNote { .. } | Purpose::TaskSubject | Purpose::TaskDue { .. })
     }
 }
 
@@ -269,6 +283,8 @@ pub enum PickFor {
     Log,
     /// Why a customer leaves, before a move to Churned.
     Churn(AccountId),
+    /// A task's priority.
+    TaskPriority,
 }
 
 /// A one-key menu.
@@ -280,6 +296,8 @@ pub struct Picker {
     pub title: String,
     /// Key and label of each option.
     pub options: Vec<(char, String)>,
+    /// The option enter picks, if any.
+    pub default: Option<usize>,
 }
 
 impl Picker {
@@ -294,6 +312,7 @@ impl Picker {
                 ('w', "1 week".into()),
                 ('d', "until a date…".into()),
             ],
+            default: None,
         }
     }
 
@@ -303,6 +322,7 @@ impl Picker {
             purpose: PickFor::Log,
             title: "Log a touch".into(),
             options: vec![('c', "call".into()), ('m', "meeting".into()), ('e', "email".into())],
+            default: None,
         }
     }
 
@@ -315,6 +335,22 @@ impl Picker {
                 ('v', "voluntary: chose to leave".into()),
                 ('i', "involuntary: payment failed, closed".into()),
             ],
+            default: None,
+        }
+    }
+
+    /// A task's priority, normal on enter; `title` says which task.
+    pub fn task_priority(title: String) -> Picker {
+        Picker {
+            purpose: PickFor::TaskPriority,
+            title,
+            options: vec![
+                ('u', "urgent".into()),
+                ('h', "high".into()),
+                ('n', "normal (enter)".into()),
+                ('l', "low".into()),
+            ],
+            default: Some(2),
         }
     }
 
@@ -325,6 +361,7 @@ impl Picker {
             purpose: PickFor::Reply,
             title: "Reply with".into(),
             options: keys.zip(names.iter().cloned()).collect(),
+            default: None,
         }
     }
 
@@ -332,6 +369,7 @@ impl Picker {
     pub fn pick(&self, k: &KeyEvent) -> Option<usize> {
         match k.code {
             KeyCode::Char(c) => self.options.iter().position(|(key, _)| *key == c),
+            KeyCode::Enter => self.default,
             _ => None,
         }
     }
@@ -421,5 +459,8 @@ mod tests {
         assert_eq!(p.pick(&key(KeyCode::Char('2'))), Some(1));
         assert_eq!(p.pick(&key(KeyCode::Char('3'))), None);
         assert_eq!(Picker::snooze().pick(&key(KeyCode::Char('w'))), Some(2));
+        assert_eq!(Picker::snooze().pick(&key(KeyCode::Enter)), None, "no default: enter picks nothing");
+        let p = Picker::task_priority("Priority".into());
+        assert_eq!((p.pick(&key(KeyCode::Enter)), p.pick(&key(KeyCode::Char('u')))), (Some(2), Some(0)));
     }
 }

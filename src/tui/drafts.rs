@@ -20,7 +20,8 @@ use crate::store::{Draft, DraftKind};
 pub(super) const KEPT: &str = " · kept draft";
 
 /// What a draft of text written for `p` is; `None` for the answer to a
-/// question (a churn's note), which is never kept.
+/// question (a churn's note, a task's subject or due moment), which is
+/// never kept.
 pub fn draft_kind(p: &Purpose) -> Option<DraftKind> {
     Some(match *p {
         Purpose::Note => DraftKind::Note,
@@ -31,7 +32,7 @@ pub fn draft_kind(p: &Purpose) -> Option<DraftKind> {
         Purpose::SnoozeDate => DraftKind::SnoozeDate,
         Purpose::SnoozeReason { until } => DraftKind::SnoozeReason { until },
         Purpose::OutboxEdit { id } => DraftKind::OutboxEdit { id },
-        Purpose::ChurnNote { .. } => return None,
+        Purpose::ChurnNote { .. } | Purpose::TaskSubject | Purpose::TaskDue { .. } => return None,
     })
 }
 

@@ -116,7 +116,8 @@ impl App {
         }
     }
 
-    fn account_name(&self, id: AccountId) -> String {
+    /// The account's name as the CSM reads it.
+    pub(super) fn account_name(&self, id: AccountId) -> String {
         self.book.row(id).map_or_else(|| format!("account {}", id.0), |r| sanitize(&r.name).into_owned())
     }
 
@@ -332,6 +333,8 @@ impl App {
         let Some(i) = picker.pick(k) else {
             if let PickFor::Churn(id) = picker.purpose {
                 self.churn_cancelled(id);
+            } else if picker.purpose == PickFor::TaskPriority {
+                self.task_cancelled();
             } else if self.keymap.action(KeyMode::Picker, k) != Some(Action::Cancel) {
                 self.toast(Level::Info, "Nothing chosen");
             }
@@ -368,6 +371,10 @@ impl App {
                 self.on_churn_reason(id, reason);
                 return true;
             }
+            PickFor::TaskPriority => {
+                self.on_task_priority(i);
+                return true;
+            }
             PickFor::Reply => {
                 let Some(first) = self.overlays.targets_pending.first().cloned() else { return true };
                 let Some(t) = self.ticket_of(&first) else { return true };
@@ -398,6 +405,10 @@ impl App {
                 self.overlays.close();
                 if let Purpose::ChurnNote { id, .. } = c.purpose {
                     self.churn_cancelled(id);
+                    return true;
+                }
+                if matches!(c.purpose, Purpose::TaskSubject | Purpose::TaskDue { .. }) {
+                    self.task_cancelled();
                     return true;
                 }
                 // Text the CSM wrote is never thrown away by esc: it waits as a draft.
@@ -520,13 +531,14 @@ impl App {
                 self.confirm_churn(id, reason, text);
                 return true;
             }
+            Purpose::TaskSubject | Purpose::TaskDue { .. } => return self.on_task_text(purpose, text),
         };
         self.run_action(action)
     }
 
     /// Sends an action on the pending targets to the writer and shows its
     /// effect on the queue at once; returns whether there was any target.
-    fn run_action(&mut self, action: FollowUpAction) -> bool {
+    pub(super) fn run_action(&mut self, action: FollowUpAction) -> bool {
         let items = std::mem::take(&mut self.overlays.targets_pending);
         if items.is_empty() {
             return false;
@@ -568,10 +580,11 @@ impl App {
         let Applied { written, rows } = applied;
         match (then, written) {
             (InFlight::Action { action, items, kept_draft, .. }, Written::Action(report)) => {
-                let mut text = match report.applied {
-                    0 => "Nothing changed".to_string(),
-                    1 => format!("{}: {}", capitalise(action.label()), self.account_name(items[0].account_id)),
-                    n => format!("{} on {n} items", capitalise(action.label())),
+                let mut text = match (self.task_added(&action, &report), report.applied) {
+                    (Some(added), _) => added,
+                    (None, 0) => "Nothing changed".to_string(),
+                    (None, 1) => format!("{}: {}", capitalise(action.label()), self.account_name(items[0].account_id)),
+                    (None, n) => format!("{} on {n} items", capitalise(action.label())),
                 };
                 if report.queued > 0 {
                     let w = if report.queued == 1 { "write" } else { "writes" };

@@ -31,6 +31,8 @@ pub enum OnYes {
     },
     /// Quit the cockpit (the editor's text is kept as a draft).
     Quit,
+    /// The task asked for goes to HubSpot too (a no adds it locally only).
+    TaskToCrm,
 }
 
 /// A yes / no question and where a no goes back to.
@@ -181,13 +183,16 @@ impl App {
                         self.write(Edit::OutboxDiscard { id }, InFlight::Discard { what });
                     }
                     OnYes::Quit => self.should_quit = true,
+                    OnYes::TaskToCrm => self.add_task(true),
                 }
             }
             Some(Action::No) => {
                 self.overlays.confirm = None;
                 self.overlays.mode = c.back;
-                if let OnYes::Discard { .. } = c.yes {
-                    self.toast(Level::Info, "Kept: it goes out at the next push");
+                match c.yes {
+                    OnYes::Discard { .. } => self.toast(Level::Info, "Kept: it goes out at the next push"),
+                    OnYes::TaskToCrm => self.add_task(false),
+                    OnYes::Quit => {}
                 }
             }
             _ => {}

@@ -27,6 +27,7 @@ pub mod reads;
 pub mod selection;
 pub mod signals;
 pub mod status;
+pub mod task;
 pub mod terminal;
 pub mod theme;
 pub mod toasts;
@@ -169,6 +170,7 @@ fn start(session: Session, now: DateTime<Utc>) -> Result<(App, Ready), StoreErro
             running: None,
         })
         .collect();
+    app.status.has_crm = session.sources.iter().any(|s| s.kind == crate::sync::source::Kind::Hubspot);
     app.author = session.author;
     app.signature = session.signature;
     app.replies = session.replies;

@@ -94,6 +94,8 @@ pub struct Overlays {
     /// Drafts the CSM set aside with esc (or kept from an earlier
     /// session), by id: the next editor on the same item offers them back.
     pub aside: Vec<(u64, crate::store::Draft)>,
+    /// A task being asked for, between its questions (see `task`).
+    pub task: Option<super::task::PendingTask>,
 }
 
 impl Default for Overlays {
@@ -114,6 +116,7 @@ impl Default for Overlays {
             confirm: None,
             undo: UndoList::default(),
             aside: Vec::new(),
+            task: None,
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Status {
     pub sources: Vec<SourceView>,
     /// A sync is running.
     pub syncing: bool,
+    /// A HubSpot source is configured: tasks may go there too.
+    pub has_crm: bool,
     /// The health model in force, e.g. "default v3".
     pub model_label: String,
     /// Outbox entries by state.

@@ -555,6 +555,62 @@ fn clear_five_queue_items_add_a_note_in_the_editor_and_find_it_all_after_a_resta
     h.assert_clean_exit();
 }
 
+/// `cockpit today --format json` with the clock at `now`, parsed.
+fn today_at(sb: &Sandbox, now: &str) -> Value {
+    let out = sb.command(&["today", "--format", "json"]).env("COCKPIT_NOW", now).output().expect("run cockpit");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("today JSON")
+}
+
+#[test]
+fn a_task_added_from_the_table_waits_in_upcoming_and_is_due_when_the_clock_reaches_it() {
+    let mut sb = Sandbox::new();
+    let upcoming = today_at(&sb, DEMO_NOW)["upcoming"].as_u64().expect("upcoming");
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    h.send(b"1");
+    h.wait_for("accounts focused", |s| focused(s, 1, "Accounts"));
+    h.send(b"t");
+    h.wait_for_text(": what? (Enter)");
+    h.send(b"Send the QBR deck");
+    h.send(ENTER);
+    h.wait_for_text("Due? (tomorrow 10:00");
+    h.send(b"tomorrow 10:00");
+    h.send(ENTER);
+    h.wait_for_text("Priority of \"Send the QBR deck\", due Fri 27 Nov 10:00");
+    h.send(b"u");
+    let screen = h.wait_for_text("due Fri 27 Nov 10:00 (in Upcoming)");
+    assert!(screen.contains("Task added for "), "{screen}");
+    h.send(b"q");
+    h.assert_clean_exit();
+    drop(h);
+    let now = today_at(&sb, DEMO_NOW);
+    assert_eq!(now["upcoming"].as_u64(), Some(upcoming + 1), "waiting in Upcoming");
+    assert!(!now["items"].as_array().unwrap().iter().any(|i| i["kind"] == "task"), "not due today");
+
+    // The next day, five minutes past its moment: it is due.
+    let next = "2026-11-27T10:05:00Z";
+    let today = today_at(&sb, next);
+    let task = today["items"].as_array().unwrap().iter().find(|i| i["kind"] == "task").cloned();
+    let task = task.unwrap_or_else(|| panic!("the task is listed: {today}"));
+    assert_eq!(
+        (task["reason"].as_str(), task["section"].as_str(), task["priority"].as_str()),
+        (Some("Send the QBR deck"), Some("overdue"), Some("urgent"))
+    );
+    assert_eq!(task["due"], "2026-11-27T10:00:00+00:00");
+    sb.extra_env.push(("COCKPIT_NOW".into(), next.into()));
+    let mut h = sb.spawn(160, 48);
+    h.wait_for_panes();
+    h.send(b"4");
+    h.wait_for("queue focused", |s| focused(s, 4, "Follow-ups"));
+    // Its queue row: five minutes overdue, kind "task", the subject as reason.
+    h.wait_for("the task in the queue", |s| {
+        s.lines().any(|l| l.contains("-5m") && l.contains(" task ") && l.contains("Send the QBR deck"))
+    });
+    h.send(b"q");
+    h.assert_clean_exit();
+}
+
 /// A synced workspace (three companies from a fake HubSpot) with one
 /// follow-up due on Company 0001, whose HubSpot source then points at
 /// `push_url`; the sandbox's editor writes `note`.

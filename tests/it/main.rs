@@ -30,4 +30,5 @@ mod tui_drafts;
 mod tui_followups;
 mod tui_snapshots;
 mod tui_space;
+mod tui_task;
 mod write_back;

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use cockpit::domain::followup_action::{EscalateTo, FollowUpAction};
+use cockpit::domain::followup_action::{self, EscalateTo, FollowUpAction};
 use cockpit::domain::outbox::{OutboxEntry, OutboxState, Write};
-use cockpit::domain::{AccountId, FollowUp, FollowUpKind, Stage, Ticket};
+use cockpit::domain::{AccountId, FollowUp, FollowUpKind, Priority, Stage, Ticket};
 use cockpit::store::{Batch, Store};
 use cockpit::sync::http::RetryPolicy;
 use cockpit::sync::push::{self, Outcome, PushPolicy, PushReport};
@@ -276,6 +276,36 @@ async fn notes_tasks_and_ticket_writes_go_out_as_documented() {
     let again = e.push().await;
     assert!(again.outcomes.is_empty(), "{again:?}");
     assert_eq!(e.vendors.lock().unwrap().log.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_reaches_hubspot_due_when_the_csm_said_with_its_priority() {
+    let e = env().await;
+    let due = t0() + chrono::Duration::days(4) + chrono::Duration::hours(1);
+    let task = FollowUpAction::Task {
+        subject: "Send the QBR deck".into(),
+        due,
+        priority: Priority::Low,
+        write_back: true,
+        zone: chrono_tz::Europe::Paris,
+    };
+    // On the account, with no queue item at hand.
+    e.act(&followup_action::account_only(ACME, t0()), task);
+    let entry = e.only();
+    let report = e.push().await;
+    assert_eq!(report.count(|o| matches!(o, Outcome::Sent(_))), 1, "{report:?}");
+    let sent = &e.requests("POST /crm/v3/objects/tasks")[0];
+    let p = &sent.body["properties"];
+    assert_eq!(p["hs_timestamp"], "2026-11-30T10:00:00.000Z", "the due moment, not when it was made");
+    assert_eq!(p["hs_task_subject"], "Send the QBR deck");
+    assert_eq!(p["hs_task_priority"], "LOW");
+    assert_eq!(p["hs_task_status"], "NOT_STARTED");
+    assert_eq!(p["hs_task_body"], format!("Send the QBR deck\n\n{}", entry.marker()));
+    assert_eq!(
+        sent.body["associations"],
+        json!([{"to": {"id": "4242"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 192}]}])
+    );
+    assert_eq!(sent_remote(&e.only()), "501");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use chrono::SecondsFormat;
 use serde_json::{json, Map, Value};
 
 use crate::domain::outbox::{OutboxEntry, Write};
-use crate::domain::Stage;
+use crate::domain::{Priority, Stage};
 
 /// Association type of a note to a company (HubSpot-defined).
 pub const NOTE_TO_COMPANY: u32 = 190;
@@ -25,6 +25,16 @@ fn object(write: &Write) -> Option<(&'static str, &'static str, u32)> {
     }
 }
 
+/// HubSpot's task priority for ours: it knows HIGH, MEDIUM and LOW, so
+/// urgent goes as HIGH.
+fn task_priority(p: Priority) -> &'static str {
+    match p {
+        Priority::Urgent | Priority::High => "HIGH",
+        Priority::Normal => "MEDIUM",
+        Priority::Low => "LOW",
+    }
+}
+
 /// The create request (path and JSON body) for a note or task on
 /// `company`, the body ending with the entry's marker.
 pub fn create(entry: &OutboxEntry, company: &str) -> Option<(String, Value)> {
@@ -32,9 +42,10 @@ pub fn create(entry: &OutboxEntry, company: &str) -> Option<(String, Value)> {
     let mut props = serde_json::Map::new();
     let at = match &entry.write {
         Write::Note { at, .. } => *at,
-        Write::Task { due, subject, .. } => {
+        Write::Task { due, subject, priority, .. } => {
             props.insert("hs_task_subject".into(), json!(subject));
             props.insert("hs_task_status".into(), json!("NOT_STARTED"));
+            props.insert("hs_task_priority".into(), json!(task_priority(*priority)));
             *due
         }
         Write::Ticket { .. } | Write::Stage { .. } | Write::Health { .. } => return None,
@@ -195,14 +206,15 @@ mod tests {
     #[test]
     fn a_task_has_a_subject_a_status_and_type_192() {
         let due = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
-        let e = entry(Write::Task { subject: "Escalation".into(), body: "Steps".into(), due });
+        let e = entry(Write::Task { subject: "Escalation".into(), body: "Steps".into(), due, priority: Priority::Low });
         let (path, body) = create(&e, "1").unwrap();
         assert_eq!(path, "/crm/v3/objects/tasks");
         let p = &body["properties"];
         assert_eq!(
-            (p["hs_task_subject"].as_str(), p["hs_task_status"].as_str()),
-            (Some("Escalation"), Some("NOT_STARTED"))
+            (p["hs_task_subject"].as_str(), p["hs_task_status"].as_str(), p["hs_task_priority"].as_str()),
+            (Some("Escalation"), Some("NOT_STARTED"), Some("LOW"))
         );
+        assert_eq!(p["hs_timestamp"], "2026-11-27T09:00:00.000Z", "the due moment");
         assert!(p["hs_task_body"].as_str().unwrap().ends_with(&e.marker()));
         assert_eq!(body["associations"][0]["types"][0]["associationTypeId"], 192);
         assert!(create(

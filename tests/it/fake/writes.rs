@@ -292,8 +292,37 @@ async fn create(
     }
     hold(&fault).await;
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(why) = invalid_task(&object, &v["properties"]) {
+        // HubSpot's validation answer: nothing is made.
+        let body = json!({"status": "error", "category": "VALIDATION_ERROR", "message": why});
+        return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    }
     let resp = (StatusCode::CREATED, Json(apply_create(&mut s.lock().unwrap(), &object, &v))).into_response();
     after(fault, resp).await
+}
+
+/// Why HubSpot refuses a task's properties, if it does: `hs_timestamp` (its
+/// due date) is required, in milliseconds or ISO 8601 UTC; the status and
+/// the priority take only their documented values.
+fn invalid_task(object: &str, p: &Value) -> Option<String> {
+    if object != "tasks" {
+        return None;
+    }
+    let stamp_ok = match &p["hs_timestamp"] {
+        Value::String(s) => DateTime::parse_from_rfc3339(s).is_ok() || s.parse::<i64>().is_ok(),
+        Value::Number(n) => n.is_i64(),
+        _ => false,
+    };
+    if !stamp_ok {
+        return Some(format!("Property \"hs_timestamp\" is required as a date: {}", p["hs_timestamp"]));
+    }
+    let one_of = |name: &str, allowed: &[&str]| match &p[name] {
+        Value::Null => None,
+        Value::String(v) if allowed.contains(&v.as_str()) => None,
+        other => Some(format!("{other} was not one of the allowed options for \"{name}\": {allowed:?}")),
+    };
+    one_of("hs_task_status", &["NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED"])
+        .or_else(|| one_of("hs_task_priority", &["NONE", "LOW", "MEDIUM", "HIGH"]))
 }
 
 /// Creates a note or task; the created object as HubSpot answers it.
