@@ -74,6 +74,11 @@ fn a_one_day_snooze_at_four_on_friday_lands_on_monday_at_nine() {
     session.calendar = la();
     let app = cockpit::tui::first_app(session, friday_4pm()).unwrap();
     let mut app = common::Cockpit { app, store };
+    // The status line's clock is the user's.
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).unwrap();
+    term.draw(|f| cockpit::tui::view::draw(&app, f)).unwrap();
+    let status: String = (0..160).map(|x| term.backend().buffer()[(x, 47)].symbol().to_string()).collect();
+    assert!(status.contains("Fri 27 Nov 16:00 PST"), "{status}");
     app.update(Action::FocusQueue);
     app.update(Action::Top);
     let item = app.queue[app.selection.queue_cursor].follow_up.id;

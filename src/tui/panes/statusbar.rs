@@ -59,7 +59,12 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
     }
     // The clock only where it does not crowd out the key hints.
-    let clock = if area.width >= 110 { app.now.format(" %a %d %b %H:%M UTC ").to_string() } else { String::new() };
+    // The user's time, with their zone's abbreviation ("PST", "CET").
+    let clock = if area.width >= 110 {
+        app.calendar.local(app.now).format(" %a %d %b %H:%M %Z ").to_string()
+    } else {
+        String::new()
+    };
     let clock_w = clock.chars().count() as u16;
     buf.set_line(area.x, area.y, &Line::from(spans), area.width.saturating_sub(clock_w));
     if clock_w > 0 {
