@@ -140,6 +140,13 @@ const ACCOUNT: &[(&str, &str)] = &[
     ("r", "refresh"),
     ("R", "reply"),
     ("c", "close_ticket"),
+    ("n", "note"),
+    ("N", "note_editor"),
+    ("L", "log"),
+    ("p", "snooze"),
+    ("T", "task"),
+    (">", "stage_next"),
+    ("<", "stage_prev"),
 ];
 
 const METRICS: &[(&str, &str)] = &[("esc", "close"), ("m", "close")];
@@ -244,6 +251,13 @@ impl KeyMode {
                 A::Refresh,
                 A::Reply,
                 A::CloseTicket,
+                A::Note,
+                A::NoteEditor,
+                A::Log,
+                A::Snooze,
+                A::Task,
+                A::StageNext,
+                A::StagePrev,
                 A::Close,
             ],
             KeyMode::Help | KeyMode::Metrics => &[A::Close],

@@ -169,11 +169,38 @@ impl App {
                 let ticket = layout.ticket_at(v.cursor);
                 return self.account_ticket_action(action, ticket);
             }
+            Action::Note
+            | Action::NoteEditor
+            | Action::Log
+            | Action::Snooze
+            | Action::Task
+            | Action::StageNext
+            | Action::StagePrev => return self.act_on_viewed_account(action),
             _ => return,
         }
         if self.overlays.account.as_ref().is_some_and(|v| v.wants_more(&layout)) {
             self.ask_more_timeline();
         }
+    }
+
+    /// A note, a logged touch, a snooze of its queue items, a task or a
+    /// stage move on the account the view shows, as from the table: the
+    /// view's account is the one selected, whatever pane it was opened
+    /// from (opened from the queue, it is still the account, not the item).
+    fn act_on_viewed_account(&mut self, action: Action) {
+        let Some(id) = self.overlays.account.as_ref().map(|v| v.id) else { return };
+        if self.selection.selected != Some(id) {
+            self.select(id);
+        }
+        let focus = self.selection.focus;
+        self.selection.focus = Pane::Health;
+        match action {
+            Action::StageNext => self.move_stage(crate::domain::Stage::next),
+            Action::StagePrev => self.move_stage(crate::domain::Stage::prev),
+            Action::Task => self.start_task(),
+            _ => self.follow_up_action(action),
+        }
+        self.selection.focus = focus;
     }
 
     /// Closes the account view, back to the pane it was opened from.

@@ -534,7 +534,7 @@ impl App {
         }
     }
 
-    fn move_stage(&mut self, step: fn(Stage) -> Option<Stage>) {
+    pub(super) fn move_stage(&mut self, step: fn(Stage) -> Option<Stage>) {
         let Some(id) = self.selection.selected else { return };
         let Some(row) = self.book.row(id).cloned() else { return };
         let (name, from) = (row.name.clone(), row.stage);

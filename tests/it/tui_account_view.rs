@@ -188,8 +188,10 @@ fn keys_of_the_panes_do_not_leak_and_q_never_quits() {
     let t = text(&screen(&mut app, 120, 40));
     assert!(t.contains("Opened on the follow-up"), "{t}");
     press(&mut app, KeyCode::Char('j'));
-    press(&mut app, KeyCode::Char('>'));
+    let order = app.book.sort();
+    press(&mut app, KeyCode::Char('s'));
     assert_eq!(app.mode(), Mode::Account, "a pane key does nothing here");
+    assert_eq!(app.book.sort(), order, "the table's sort is not the view's key");
     press(&mut app, KeyCode::Char('i'));
     assert_eq!((app.mode(), app.focus()), (Mode::Normal, Pane::Queue));
 }
@@ -239,4 +241,35 @@ fn reply_and_close_act_on_the_ticket_under_the_cursor() {
     assert!(t.contains("pending") && t.contains(&format!("#{}", ticket.id)), "{t}");
     // No queue item was made for it.
     assert!(app.queue.iter().all(|q| q.follow_up.id != cockpit::domain::followup_action::TICKET_ONLY));
+}
+
+/// The account view acts on its account as the table does: a note, a
+/// stage move and a task, each landing on the account shown, the view
+/// staying open.
+#[test]
+fn a_note_a_stage_move_and_a_task_from_the_account_view() {
+    let (_tmp, mut app, id) = opened("dark", None);
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.mode(), Mode::Compose, "{:?}", app.toasts.last());
+    for c in "Met their new CFO".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    app.on_event(&Event::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)));
+    app.settle();
+    assert_eq!(app.mode(), Mode::Account, "back in the view");
+    assert!(app.store.outbox().unwrap().iter().any(|e| e.account_id == id), "the note is queued for the CRM");
+    assert!(app.store.activities(id).unwrap().iter().any(|a| a.summary == "Met their new CFO"));
+
+    let before = app.book.row(id).unwrap().stage;
+    press(&mut app, KeyCode::Char('>'));
+    let after = app.store.account(id).unwrap().unwrap().stage;
+    assert_eq!(Some(after), before.next(), "moved one stage on");
+    assert_eq!(app.mode(), Mode::Account);
+
+    press(&mut app, KeyCode::Char('T'));
+    assert_eq!(app.mode(), Mode::Compose);
+    let name = app.book.row(id).unwrap().name.clone();
+    assert!(app.overlays.composer.as_ref().unwrap().title.contains(&name), "the task is for the account shown");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode(), Mode::Account);
 }
