@@ -272,7 +272,7 @@ impl App {
                     self.toast(Level::Info, "This item has no ticket to close");
                     return;
                 };
-                let since = t.last_agent_reply.map_or("our last answer".into(), |d| d.format("%Y-%m-%d").to_string());
+                let since = t.last_agent_reply.map_or("our last answer".into(), |d| self.calendar.day(d).to_string());
                 let text = format!("No response from the customer since {since}; closing from Cockpit.");
                 self.overlays.composer =
                     Some(Composer::new(Purpose::Close, format!("Close #{} ({on}): internal comment", t.id), &text));
@@ -309,11 +309,11 @@ impl App {
                         t.id,
                         sanitize(&t.subject),
                         requester,
-                        t.created_at.format("%Y-%m-%d"),
+                        self.calendar.day(t.created_at),
                         t.status,
                         t.priority,
-                        t.last_customer_reply.map_or("—".into(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
-                        t.last_agent_reply.map_or("—".into(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+                        t.last_customer_reply.map_or("—".into(), |d| self.calendar.minute(d)),
+                        t.last_agent_reply.map_or("—".into(), |d| self.calendar.minute(d)),
                     ));
                 }
                 None => out.push_str(&format!("{name}: {}\n", sanitize(&f.reason))),
@@ -637,7 +637,7 @@ impl App {
                         from.stage.label(),
                         to.label(),
                         r.label(),
-                        self.now.format("%Y-%m-%d")
+                        self.calendar.day(self.now)
                     ),
                     None => format!("Moved {name}: {} → {}{undo}", from.stage.label(), to.label()),
                 };

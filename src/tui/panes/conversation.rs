@@ -26,18 +26,18 @@ pub fn lines(app: &App, c: &ConversationView, ticket: Option<&TicketView>, width
         let tk = &v.ticket;
         para(&mut out, &format!("#{} {}", tk.id, sanitize(&tk.subject)), t.base.add_modifier(Modifier::BOLD), 0);
         let status = crate::sync::push::desk::status_name(tk.status);
-        para(&mut out, &format!("{status} · opened by {} on {}", v.shown, tk.created_at.format("%Y-%m-%d")), t.dim, 0);
+        para(&mut out, &format!("{status} · opened by {} on {}", v.shown, app.calendar.day(tk.created_at)), t.dim, 0);
     }
     let state = match (&c.kept, c.fetching, c.looked) {
         (_, _, false) => "Reading the kept copy…".to_string(),
         (Some(k), true, _) => {
-            format!("Kept as of {} · reading it again from the desk…", k.kept_at.format("%Y-%m-%d %H:%M"))
+            format!("Kept as of {} · reading it again from the desk…", app.calendar.minute(k.kept_at))
         }
         (None, true, _) => "Reading the conversation from the desk…".to_string(),
         (Some(k), false, _) => format!(
             "{} comments · kept as of {} ({} ago)",
             k.comments.len(),
-            k.kept_at.format("%Y-%m-%d %H:%M"),
+            app.calendar.minute(k.kept_at),
             super::ago(k.kept_at, app.now)
         ),
         (None, false, _) => String::new(),
@@ -55,7 +55,7 @@ pub fn lines(app: &App, c: &ConversationView, ticket: Option<&TicketView>, width
     }
     for cm in &k.comments {
         let (kind, style) = if cm.public { ("public reply", t.accent) } else { ("internal note", t.warning) };
-        let head = format!("── {} · {} · ", sanitize(&cm.author), cm.at.format("%Y-%m-%d %H:%M"));
+        let head = format!("── {} · {} · ", sanitize(&cm.author), app.calendar.minute(cm.at));
         out.push(Line::from(vec![
             Span::styled(head, t.title_focused.add_modifier(Modifier::BOLD)),
             Span::styled(kind.to_string(), style),
