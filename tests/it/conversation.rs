@@ -6,8 +6,9 @@
 //! in the account view.
 
 use crate::common;
+use crate::common::screen::text;
 use crate::fake;
-use crate::tui_account_view::{screen, text};
+use crate::tui_account_view::screen;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,7 @@
 //! snapshots pin the layout; the styled ones pin the themes.
 
 use crate::common;
+use crate::common::screen::{styled, text};
 
 use cockpit::tui::action::Action;
 use cockpit::tui::app::App;
@@ -19,42 +20,6 @@ fn screen(app: &mut Cockpit, w: u16, h: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| view::draw(app, f)).unwrap();
     term.backend().buffer().clone()
-}
-
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        for x in 0..buf.area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// Text plus a compact map of styles per run of cells, so colour changes show.
-fn styled(buf: &Buffer) -> String {
-    let mut out = text(buf);
-    out.push_str("--- styles (x..x: fg bg modifiers) ---\n");
-    for y in 0..buf.area.height {
-        let mut runs = Vec::new();
-        let mut start = 0;
-        for x in 1..=buf.area.width {
-            let same = x < buf.area.width && {
-                let (a, b) = (&buf[(x, y)], &buf[(start, y)]);
-                (a.fg, a.bg, a.modifier) == (b.fg, b.bg, b.modifier)
-            };
-            if !same {
-                let c = &buf[(start, y)];
-                runs.push(format!("{start}..{}: {:?} {:?} {:?}", x - 1, c.fg, c.bg, c.modifier));
-                start = x;
-            }
-        }
-        out.push_str(&format!("{y}: {}\n", runs.join(" | ")));
-    }
-    out
 }
 
 #[test]

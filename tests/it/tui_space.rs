@@ -4,6 +4,7 @@
 //! and the sort arrow, drawn on ratatui's TestBackend over the demo.
 
 use crate::common;
+use crate::common::screen::text;
 
 use cockpit::book::SortKey;
 use cockpit::domain::reply::Template;
@@ -22,19 +23,6 @@ fn screen(app: &mut Cockpit, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     term.draw(|f| view::draw(app, f)).unwrap();
     text(term.backend().buffer())
-}
-
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let mut line = String::new();
-        for x in 0..buf.area.width {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 /// The accounts pane alone, `w` wide.

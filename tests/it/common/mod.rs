@@ -7,6 +7,7 @@
 pub mod bin;
 pub mod fixtures;
 pub mod pty;
+pub mod screen;
 
 use chrono::{DateTime, TimeZone, Utc};
 use cockpit::demo::{self, DemoSpec};
